@@ -1,0 +1,36 @@
+"""Options and output helpers shared by commands, so every command behaves alike."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from obs.model.domain import Model
+from obs.project import load_model
+
+spec_argument = click.argument("spec", type=click.Path(path_type=Path, dir_okay=False), default="obs.yaml",
+                               required=False)
+format_option = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+                             help="json prints one machine-readable document on stdout.")
+
+err_console = Console(stderr=True, highlight=False)
+
+
+def load(spec: Path) -> Model:
+    return load_model(spec)
+
+
+def out_dir_for(spec: Path, out: Path | None) -> Path:
+    """Artifacts go beside the spec unless --out says otherwise."""
+    return out if out is not None else (spec.parent if str(spec.parent) else Path("."))
+
+
+def emit_json(doc: object) -> None:
+    sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+
+
+def progress(message: str) -> None:
+    err_console.print(f"[dim]…[/dim] {message}")

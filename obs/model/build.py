@@ -1,0 +1,251 @@
+"""Spec -> Model: semantic checks the schema alone cannot express, all reported at once."""
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+import promql_parser
+
+from obs import versions
+from obs.errors import Problem
+from obs.model import conventions as c
+from obs.model.domain import SLI, SLO, TLS, Model, Receiver, Route, ScrapeTarget, Secret, Service, Stack
+from obs.model.durations import Duration
+from obs.model.timing import PROFILES
+from obs.model.windows import BASE_WINDOW, Tier, workbook_tiers
+from obs.spec import v1
+
+WINDOW_PLACEHOLDER = re.compile(r"\{\{\s*\.?window\s*\}\}")
+DEFAULT_MIN_EVENTS = Decimal(5)   # per 5m: one event a minute
+
+
+class ModelProblems(Exception):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__(f"{len(problems)} problems")
+
+
+def le_label(bound: float) -> str:
+    """`le` as Prometheus 3 stores it: a float string, `1.0` for 1, never exponent notation."""
+    d = Decimal(repr(float(bound))).normalize()
+    text = format(d, "f")
+    return text if "." in text else text + ".0"
+
+
+def _decimal(x: float) -> Decimal:
+    return Decimal(repr(float(x)))
+
+
+class _Builder:
+    def __init__(self, spec: v1.Spec):
+        self.spec = spec
+        self.problems: list[Problem] = []
+
+    def problem(self, path: str, message: str) -> None:
+        self.problems.append(Problem(path, message))
+
+    def build(self, source: str) -> Model:
+        spec = self.spec
+        services = self._services()
+        receivers = self._receivers()
+        routes = self._routes({r.name for r in receivers}, {s.name for s in services})
+        default = spec.alerting.default_receiver
+        if default is not None and default not in {r.name for r in receivers}:
+            self.problem("alerting.default_receiver", self._unknown_receiver(default, receivers))
+        if default is None and receivers:
+            default = receivers[0].name
+        if self.problems:
+            raise ModelProblems(self.problems)
+        return Model(project=spec.project, source=source, stack=self._stack(), services=services,
+                     receivers=receivers, routes=routes, default_receiver=default)
+
+    def _stack(self) -> Stack:
+        st = self.spec.stack
+        pins = {
+            "otelcol": versions.IMAGES["otelcol"].tag, "jaeger": versions.JAEGER_RELEASE,
+            "prometheus": versions.PROMETHEUS_RELEASE, "alertmanager": versions.ALERTMANAGER.lstrip("v"),
+            "grafana": versions.GRAFANA_RELEASE,
+        }
+        pins.update({k: v for k, v in st.versions.model_dump().items() if v is not None})
+        r = st.receivers
+        return Stack(
+            timing=PROFILES[st.profile], metrics=st.metrics, bind=st.bind, receivers_bind=r.bind,
+            receivers_tls=TLS(r.tls.cert_file, r.tls.key_file, r.tls.client_ca_file) if r.tls else None,
+            receivers_bearer=_secret(r.bearer_token), ports=st.ports.model_dump(), versions=pins,
+            persistent_queue=st.persistent_queue if st.persistent_queue is not None else st.profile == "production",
+            verify_budget=Duration.parse(st.verify_budget) if st.verify_budget else None,
+        )
+
+    def _services(self) -> tuple[Service, ...]:
+        out, seen = [], set()
+        for i, s in enumerate(self.spec.services):
+            path = f"services[{i}]"
+            if s.name in seen:
+                self.problem(f"{path}.name", f"service {s.name!r} is declared twice; service names must be unique")
+            seen.add(s.name)
+            if not s.telemetry.otlp and not s.telemetry.scrape:
+                self.problem(f"{path}.telemetry", "the service sends no telemetry; set `otlp: true` or add `scrape:` targets")
+            buckets = tuple(s.latency_buckets) if s.latency_buckets else c.OTEL_HTTP_BUCKETS
+            if list(buckets) != sorted(set(buckets)):
+                self.problem(f"{path}.latency_buckets", "bucket boundaries must be strictly increasing")
+            slos, names = [], set()
+            for j, slo in enumerate(s.slos):
+                spath = f"{path}.slos[{j}]"
+                if slo.name in names:
+                    self.problem(f"{spath}.name", f"SLO {slo.name!r} is declared twice in service {s.name!r}")
+                names.add(slo.name)
+                built = self._slo(s, slo, buckets, spath)
+                if built is not None:
+                    slos.append(built)
+            scrape = tuple(ScrapeTarget(tuple(t.targets), t.path, Duration.parse(t.interval) if t.interval else None)
+                           for t in s.telemetry.scrape)
+            out.append(Service(s.name, s.team, s.owner, s.description or "", s.telemetry.otlp, s.http, buckets,
+                               scrape, tuple(slos)))
+        return tuple(out)
+
+    def _slo(self, svc: v1.Service, slo: v1.SLO, buckets: tuple[float, ...], path: str) -> SLO | None:
+        ok = True
+        objective = _decimal(slo.objective)
+        if not Decimal(0) < objective < Decimal(100):
+            self.problem(f"{path}.objective", f"must be above 0 and below 100 (got {slo.objective:g}); "
+                         "an objective of 100 leaves no error budget to alert on")
+            ok = False
+        period = Duration.parse(slo.window)
+        if period < Duration.parse("1d"):
+            self.problem(f"{path}.window", f"must be at least 1d so burn-rate windows fit inside it (got {slo.window})")
+            ok = False
+        sli = self._sli(svc, slo.sli, buckets, f"{path}.sli")
+        for k, label in enumerate(slo.group_by):
+            if not v1.LABEL_RE.match(label):
+                self.problem(f"{path}.group_by[{k}]", f"{label!r} is not a valid Prometheus label name")
+        tiers = self._tiers(slo, period, objective, f"{path}.alerting") if ok else ()
+        if not ok or sli is None:
+            return None
+        a = slo.alerting
+        return SLO(
+            service=svc.name, name=slo.name, objective=objective, period=period, sli=sli, tiers=tiers,
+            min_events=_decimal(a.min_events) if a.min_events is not None else DEFAULT_MIN_EVENTS,
+            group_by=tuple(slo.group_by), description=slo.description or "",
+            labels=tuple(sorted(a.labels.items())), annotations=tuple(sorted(a.annotations.items())),
+            runbook_url=a.runbook_url,
+        )
+
+    def _sli(self, svc: v1.Service, sli: v1.SLI, buckets: tuple[float, ...], path: str) -> SLI | None:
+        if sli.availability is not None or sli.latency is not None:
+            kind = "availability" if sli.availability is not None else "latency"
+            if not svc.http:
+                self.problem(f"{path}.{kind}", f"needs the HTTP histogram; set `http: true` on service {svc.name!r} "
+                             "or use an `events:` SLI")
+                return None
+            if sli.latency is None:
+                return SLI("availability")
+            threshold = Duration.parse(sli.latency.threshold)
+            if threshold.s not in buckets:
+                near = min(buckets, key=lambda b: abs(b - threshold.s))
+                self.problem(f"{path}.latency.threshold",
+                             f"{sli.latency.threshold} is not a histogram bucket boundary, so the SLI cannot be computed "
+                             f"exactly; use {Duration.seconds(near)} or add {threshold.s:g} to the service's latency_buckets "
+                             f"(boundaries: {', '.join(f'{b:g}' for b in buckets)})")
+                return None
+            return SLI("latency", threshold=threshold, threshold_le=le_label(threshold.s))
+        if sli.events is not None:
+            err = self._query(sli.events.error_query, f"{path}.events.error_query")
+            tot = self._query(sli.events.total_query, f"{path}.events.total_query")
+            return SLI("events", error_query=err, total_query=tot) if err and tot else None
+        assert sli.raw is not None
+        q = self._query(sli.raw.error_ratio_query, f"{path}.raw.error_ratio_query")
+        return SLI("raw", error_ratio_query=q) if q else None
+
+    def _query(self, query: str, path: str) -> str | None:
+        if not WINDOW_PLACEHOLDER.search(query):
+            self.problem(path, "must contain the {{window}} placeholder inside a range, e.g. rate(x_total[{{window}}])")
+            return None
+        normalized = WINDOW_PLACEHOLDER.sub("{{window}}", query)
+        try:
+            promql_parser.parse(normalized.replace("{{window}}", "5m"))
+        except Exception as e:  # the parser raises plain ValueError/RuntimeError with its message
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            self.problem(path, f"is not valid PromQL: {first}")
+            return None
+        return normalized
+
+    def _tiers(self, slo: v1.SLO, period: Duration, objective: Decimal, path: str) -> tuple[Tier, ...]:
+        a = slo.alerting
+        if a.tiers is not None:
+            tiers = []
+            for k, t in enumerate(a.tiers):
+                tp = f"{path}.tiers[{k}]"
+                tier = Tier(t.severity, Duration.parse(t.long), Duration.parse(t.short), _decimal(t.burn_rate),
+                            Duration.parse(t.for_) if t.for_ else Duration(0))
+                if not tier.short < tier.long:
+                    self.problem(tp, f"the short window ({t.short}) must be shorter than the long one ({t.long})")
+                if tier.short < BASE_WINDOW or tier.short.ms % BASE_WINDOW.ms or tier.long.ms % BASE_WINDOW.ms:
+                    self.problem(tp, f"windows must be multiples of {BASE_WINDOW}, the base window obs records")
+                tiers.append(tier)
+            candidates = tuple(tiers)
+        else:
+            candidates = workbook_tiers(period)
+        chosen = tuple(t for t in candidates if (t.severity == "page" and a.page) or (t.severity == "ticket" and a.ticket))
+        budget = (Decimal(100) - objective) / Decimal(100)
+        for t in chosen:
+            if t.long > period:
+                self.problem(path, f"the {t.severity} tier's long window {t.long} is longer than the SLO window {period}")
+            if t.burn_rate * budget >= 1:
+                limit = (Decimal(1) / budget).quantize(Decimal("0.01"))
+                self.problem(path, f"the {t.severity} tier {t.long}/{t.burn_rate}x can never fire at objective "
+                             f"{objective}%: it needs more than 100% errors; set `{t.severity}: false` or give `tiers:` "
+                             f"with burn_rate below {limit}")
+        return chosen
+
+    def _receivers(self) -> tuple[Receiver, ...]:
+        out, seen = [], set()
+        for i, r in enumerate(self.spec.alerting.receivers):
+            if r.name in seen:
+                self.problem(f"alerting.receivers[{i}].name", f"receiver {r.name!r} is declared twice")
+            seen.add(r.name)
+            if r.name == c.PROBE_RECEIVER:
+                self.problem(f"alerting.receivers[{i}].name", f"{c.PROBE_RECEIVER!r} is reserved for obs verify")
+            if r.pagerduty:
+                out.append(Receiver(r.name, "pagerduty", secret=_secret(r.pagerduty.routing_key)))
+            elif r.slack:
+                out.append(Receiver(r.name, "slack", secret=_secret(r.slack.api_url), channel=r.slack.channel))
+            elif r.webhook:
+                out.append(Receiver(r.name, "webhook", secret=_secret(r.webhook.url_secret), url=r.webhook.url))
+            elif r.email:
+                e = r.email
+                out.append(Receiver(r.name, "email", secret=_secret(e.auth_password), email_to=e.to,
+                                    email_from=e.sender, smarthost=e.smarthost, auth_username=e.auth_username))
+        return tuple(out)
+
+    def _routes(self, receivers: set[str], services: set[str]) -> tuple[Route, ...]:
+        out = []
+        for i, r in enumerate(self.spec.alerting.routes):
+            path = f"alerting.routes[{i}]"
+            if r.receiver not in receivers:
+                self.problem(f"{path}.receiver", self._unknown_receiver(r.receiver, receivers))
+            if r.match.service is not None and r.match.service not in services:
+                self.problem(f"{path}.match.service", f"no service named {r.match.service!r}; declared: "
+                             + ", ".join(sorted(services)))
+            matchers = tuple((k, v) for k, v in (("severity", r.match.severity), ("service", r.match.service),
+                                                 ("team", r.match.team)) if v is not None)
+            out.append(Route(r.receiver, matchers,
+                             Duration.parse(r.group_wait) if r.group_wait else None,
+                             Duration.parse(r.repeat_interval) if r.repeat_interval else None))
+        return tuple(out)
+
+    @staticmethod
+    def _unknown_receiver(name: str, receivers) -> str:
+        names = sorted(r if isinstance(r, str) else r.name for r in receivers)
+        return f"no receiver named {name!r}; declared: {', '.join(names) or 'none (add alerting.receivers)'}"
+
+
+def _secret(ref: v1.SecretRef | None) -> Secret | None:
+    return Secret(file=ref.file, env=ref.env) if ref is not None else None
+
+
+def build(spec: v1.Spec, source: str = c.SPEC_FILE) -> Model:
+    """Raises ModelProblems listing every semantic problem, each with its spec path."""
+    try:
+        return _Builder(spec).build(source)
+    except InvalidOperation as e:  # pragma: no cover - guarded by schema bounds
+        raise ModelProblems([Problem("", f"number out of range: {e}")]) from None

@@ -1,0 +1,132 @@
+"""The validated domain: what generators and the verifier work from. Frozen, YAML-free."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from obs.model.durations import Duration
+from obs.model.timing import Timing
+from obs.model.windows import Tier
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A secret the component reads at run time: from a file, or from an environment variable."""
+
+    file: str | None = None
+    env: str | None = None
+
+
+@dataclass(frozen=True)
+class SLI:
+    kind: str                                  # availability | latency | events | raw
+    threshold: Duration | None = None          # latency
+    threshold_le: str | None = None            # the bucket's `le` as Prometheus 3 stores it
+    error_query: str | None = None             # events; {{window}} placeholder
+    total_query: str | None = None             # events
+    error_ratio_query: str | None = None       # raw
+
+
+@dataclass(frozen=True)
+class SLO:
+    service: str
+    name: str
+    objective: Decimal                         # percent, e.g. 99.9
+    period: Duration
+    sli: SLI
+    tiers: tuple[Tier, ...]
+    min_events: Decimal                        # per 5m base window; below it no burn alert fires
+    group_by: tuple[str, ...] = ()
+    description: str = ""
+    labels: tuple[tuple[str, str], ...] = ()
+    annotations: tuple[tuple[str, str], ...] = ()
+    runbook_url: str | None = None
+
+    @property
+    def error_budget(self) -> Decimal:
+        """Allowed error ratio, exact: 99.9 -> 0.001."""
+        return (Decimal(100) - self.objective) / Decimal(100)
+
+    @property
+    def target(self) -> Decimal:
+        return self.objective / Decimal(100)
+
+
+@dataclass(frozen=True)
+class ScrapeTarget:
+    targets: tuple[str, ...]
+    path: str
+    interval: Duration | None
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    team: str | None
+    owner: str | None
+    description: str
+    otlp: bool
+    http: bool
+    latency_buckets: tuple[float, ...]
+    scrape: tuple[ScrapeTarget, ...]
+    slos: tuple[SLO, ...]
+
+
+@dataclass(frozen=True)
+class Receiver:
+    name: str
+    kind: str                                  # pagerduty | slack | webhook | email
+    secret: Secret | None = None               # routing key, api url, webhook url or smtp password
+    url: str | None = None                     # webhook url when not secret
+    channel: str | None = None                 # slack
+    email_to: str | None = None
+    email_from: str | None = None
+    smarthost: str | None = None
+    auth_username: str | None = None
+
+
+@dataclass(frozen=True)
+class Route:
+    receiver: str
+    matchers: tuple[tuple[str, str], ...]
+    group_wait: Duration | None = None
+    repeat_interval: Duration | None = None
+
+
+@dataclass(frozen=True)
+class TLS:
+    cert_file: str
+    key_file: str
+    client_ca_file: str | None = None
+
+
+@dataclass(frozen=True)
+class Stack:
+    timing: Timing
+    metrics: str                               # push | pull
+    bind: str
+    receivers_bind: str
+    receivers_tls: TLS | None
+    receivers_bearer: Secret | None
+    persistent_queue: bool
+    ports: dict[str, int] = field(hash=False)
+    versions: dict[str, str] = field(hash=False)
+    verify_budget: Duration | None = None
+
+
+@dataclass(frozen=True)
+class Model:
+    project: str
+    source: str                                # spec file name as shown in headers, e.g. obs.yaml
+    stack: Stack
+    services: tuple[Service, ...]
+    receivers: tuple[Receiver, ...]
+    routes: tuple[Route, ...]
+    default_receiver: str | None
+
+    @property
+    def slos(self) -> tuple[SLO, ...]:
+        return tuple(slo for s in self.services for slo in s.slos)
+
+    def service(self, name: str) -> Service:
+        return next(s for s in self.services if s.name == name)

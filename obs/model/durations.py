@@ -1,0 +1,49 @@
+"""Durations as whole milliseconds, parsed from and printed in Prometheus's notation."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_UNITS = [("y", 365 * 86_400_000), ("w", 7 * 86_400_000), ("d", 86_400_000), ("h", 3_600_000),
+          ("m", 60_000), ("s", 1000), ("ms", 1)]
+_PART = re.compile(r"(\d+)(ms|[smhdwy])")
+_MS = dict(_UNITS)
+
+
+@dataclass(frozen=True, order=True)
+class Duration:
+    ms: int
+
+    @classmethod
+    def parse(cls, text: str) -> Duration:
+        parts = _PART.findall(text)
+        if not parts or "".join(n + u for n, u in parts) != text:
+            raise ValueError(f"not a duration: {text!r}")
+        return cls(sum(int(n) * _MS[u] for n, u in parts))
+
+    @classmethod
+    def seconds(cls, s: float) -> Duration:
+        return cls(round(s * 1000))
+
+    @property
+    def s(self) -> float:
+        return self.ms / 1000
+
+    def __str__(self) -> str:
+        """Prometheus's canonical form: 1h30m, 5m, 500ms, 0s. Years are left out: they are not 365d everywhere."""
+        if self.ms == 0:
+            return "0s"
+        out, rest = [], self.ms
+        for unit, size in _UNITS:
+            if unit == "y":
+                continue
+            if rest >= size:
+                out.append(f"{rest // size}{unit}")
+                rest %= size
+        return "".join(out)
+
+    def __mul__(self, k: int) -> Duration:
+        return Duration(self.ms * k)
+
+    def __add__(self, other: Duration) -> Duration:
+        return Duration(self.ms + other.ms)

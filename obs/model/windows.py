@@ -1,0 +1,48 @@
+"""Burn-rate tiers as data: the SRE workbook's defaults for a multiwindow, multi-burn-rate alert."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from obs.model.durations import Duration
+
+D = Duration.parse
+
+
+@dataclass(frozen=True)
+class Tier:
+    severity: str          # page | ticket
+    long: Duration
+    short: Duration
+    burn_rate: Decimal
+    for_: Duration = Duration(0)
+
+    @property
+    def name(self) -> str:
+        """Stable tier label: the long window, e.g. `1h`. Alertmanager inhibits slower tiers by it."""
+        return str(self.long)
+
+
+# Google SRE Workbook, "Alerting on SLOs", for a 30-day period. Burn rates scale with the
+# period so that each tier still consumes the same share of budget (2%, 5%, 10%, 10%).
+WORKBOOK_PERIOD = D("30d")
+WORKBOOK = (
+    Tier("page", D("1h"), D("5m"), Decimal("14.4")),
+    Tier("page", D("6h"), D("30m"), Decimal("6")),
+    Tier("ticket", D("1d"), D("2h"), Decimal("3")),
+    Tier("ticket", D("3d"), D("6h"), Decimal("1")),
+)
+
+# The short windows every SLO records; longer windows are derived from these.
+BASE_WINDOW = D("5m")
+
+
+def workbook_tiers(period: Duration) -> tuple[Tier, ...]:
+    """The workbook tiers, rescaled so each consumes the same budget share over `period`."""
+    if period == WORKBOOK_PERIOD:
+        return WORKBOOK
+    scale = Decimal(period.ms) / Decimal(WORKBOOK_PERIOD.ms)
+    return tuple(
+        Tier(t.severity, t.long, t.short, (t.burn_rate * scale).quantize(Decimal("0.0001")).normalize(), t.for_)
+        for t in WORKBOOK
+    )

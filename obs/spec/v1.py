@@ -1,0 +1,309 @@
+"""The user-facing obs.yaml schema, version obs/v1.
+
+These types are the contract with users and change only with a new version
+string; the domain in obs.model is free to evolve behind them. Fields are strict
+so that YAML's loose scalars (`on`, `1e3`, `"99.9"`) never change meaning silently.
+"""
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator, model_validator
+
+DURATION_RE = re.compile(r"^(?:\d+(?:ms|[smhdwy]))+$")
+NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+LABEL_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
+
+
+def _duration(value: str) -> str:
+    if not DURATION_RE.match(value):
+        raise ValueError(f"must be a duration such as 500ms, 5m, 1h30m or 30d (got {value!r})")
+    return value
+
+
+def _name(value: str) -> str:
+    if not NAME_RE.match(value):
+        raise ValueError(
+            f"must be lowercase letters, digits and '-', starting and ending with a letter or digit (got {value!r})"
+        )
+    return value
+
+
+Duration = Annotated[StrictStr, AfterValidator(_duration), Field(json_schema_extra={"pattern": DURATION_RE.pattern})]
+Name = Annotated[StrictStr, AfterValidator(_name), Field(json_schema_extra={"pattern": NAME_RE.pattern})]
+
+
+class SecretRef(Strict):
+    """A secret is read by the component at run time, from a file or the environment, never inlined."""
+
+    file: StrictStr | None = Field(None, description="Path to a file holding the secret.")
+    env: StrictStr | None = Field(None, description="Environment variable holding the secret.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_inline(cls, value: object) -> object:
+        if isinstance(value, str):
+            raise ValueError("secrets must not be written inline; use `{file: /path/to/secret}` or `{env: VAR_NAME}`")
+        return value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SecretRef:
+        if (self.file is None) == (self.env is None):
+            raise ValueError("give exactly one of `file:` or `env:`")
+        if self.env is not None and not ENV_RE.match(self.env):
+            raise ValueError(f"env must be an environment variable name (got {self.env!r})")
+        return self
+
+
+class Ports(Strict):
+    otlp_grpc: StrictInt = 4317
+    otlp_http: StrictInt = 4318
+    collector_health: StrictInt = 13133
+    collector_metrics: StrictInt = 8888
+    collector_prometheus: StrictInt = 8889
+    jaeger_query: StrictInt = 16686
+    jaeger_otlp_grpc: StrictInt = 14317
+    jaeger_health: StrictInt = 14133
+    jaeger_metrics: StrictInt = 14269
+    prometheus: StrictInt = 9090
+    alertmanager: StrictInt = 9093
+    grafana: StrictInt = 3000
+    verify_sink: StrictInt = 9097
+    verify_metrics: StrictInt = 9098
+
+    @model_validator(mode="after")
+    def _valid_and_distinct(self) -> Ports:
+        seen: dict[int, str] = {}
+        for name, port in self.model_dump().items():
+            if not 1 <= port <= 65535:
+                raise ValueError(f"{name}: port must be between 1 and 65535 (got {port})")
+            if port in seen:
+                raise ValueError(f"{name}: port {port} is already used by {seen[port]}")
+            seen[port] = name
+        return self
+
+
+class Versions(Strict):
+    """Release versions; defaults come from obs's pinned version table."""
+
+    otelcol: StrictStr | None = None
+    jaeger: StrictStr | None = None
+    prometheus: StrictStr | None = None
+    alertmanager: StrictStr | None = None
+    grafana: StrictStr | None = None
+
+
+class TLS(Strict):
+    cert_file: StrictStr
+    key_file: StrictStr
+    client_ca_file: StrictStr | None = None
+
+
+class Receivers(Strict):
+    """How the collector's OTLP receivers are exposed."""
+
+    bind: StrictStr = Field("127.0.0.1", description="Address the OTLP receivers listen on.")
+    tls: TLS | None = None
+    bearer_token: SecretRef | None = Field(None, description="Require this bearer token from senders.")
+
+
+class Stack(Strict):
+    profile: Literal["production", "fast"] = Field(
+        "production", description="Timing profile: production defaults, or fast for local loops and tests."
+    )
+    metrics: Literal["push", "pull"] = Field(
+        "push", description="push: collector sends OTLP to Prometheus 3. pull: Prometheus scrapes the collector."
+    )
+    bind: StrictStr = Field("127.0.0.1", description="Address every stack port binds to.")
+    persistent_queue: StrictBool | None = Field(
+        None, description="Keep exporter queues on disk across backend outages (default: on in production)."
+    )
+    receivers: Receivers = Receivers()
+    ports: Ports = Ports()
+    versions: Versions = Versions()
+    verify_budget: Duration | None = Field(None, description="How long `obs verify` waits for each probe.")
+
+
+
+class ScrapeTarget(Strict):
+    targets: list[StrictStr] = Field(min_length=1)
+    path: StrictStr = "/metrics"
+    interval: Duration | None = None
+
+    @field_validator("targets")
+    @classmethod
+    def _host_port(cls, targets: list[str]) -> list[str]:
+        for t in targets:
+            if not re.match(r"^[A-Za-z0-9.\-\[\]:]+:\d{1,5}$", t):
+                raise ValueError(f"targets must be host:port (got {t!r})")
+        return targets
+
+
+
+class Telemetry(Strict):
+    otlp: StrictBool = Field(True, description="The service pushes OTLP to the collector.")
+    scrape: list[ScrapeTarget] = Field(default_factory=list, description="Prometheus scrapes these targets.")
+
+
+class LatencySLI(Strict):
+    threshold: Duration = Field(description="Requests slower than this are bad, e.g. 500ms.")
+
+
+
+class EventsSLI(Strict):
+    error_query: StrictStr = Field(description="PromQL counting bad events over {{window}}.")
+    total_query: StrictStr = Field(description="PromQL counting all events over {{window}}.")
+
+
+class RawSLI(Strict):
+    error_ratio_query: StrictStr = Field(description="PromQL giving the error ratio over {{window}}.")
+
+
+class AvailabilitySLI(Strict):
+    """5xx responses of http.server.request.duration count as bad."""
+
+
+class SLI(Strict):
+    availability: AvailabilitySLI | None = None
+    latency: LatencySLI | None = None
+    events: EventsSLI | None = None
+    raw: RawSLI | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> SLI:
+        given = [k for k in ("availability", "latency", "events", "raw") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of availability, latency, events or raw"
+                + (f" (got {', '.join(given)})" if given else "")
+            )
+        return self
+
+
+class Tier(Strict):
+    severity: Literal["page", "ticket"]
+    long: Duration
+    short: Duration
+    burn_rate: Annotated[float, Field(gt=0)]
+    for_: Duration | None = Field(None, alias="for")
+
+
+
+class Alerting(Strict):
+    page: StrictBool = True
+    ticket: StrictBool = True
+    labels: dict[StrictStr, StrictStr] = Field(default_factory=dict)
+    annotations: dict[StrictStr, StrictStr] = Field(default_factory=dict)
+    runbook_url: StrictStr | None = None
+    min_events: Annotated[float, Field(ge=0)] | None = Field(
+        None, description="Events per short window below which no burn-rate alert fires (default 1 per minute)."
+    )
+    tiers: list[Tier] | None = Field(None, description="Replace the SRE-workbook tiers.")
+
+    @field_validator("labels")
+    @classmethod
+    def _label_names(cls, labels: dict[str, str]) -> dict[str, str]:
+        for k in labels:
+            if not LABEL_RE.match(k):
+                raise ValueError(f"label name {k!r} is not a valid Prometheus label name")
+        return labels
+
+
+class SLO(Strict):
+    name: Name
+    description: StrictStr | None = None
+    objective: float = Field(description="Percent of good events, below 100.")
+    window: Duration = "30d"
+    sli: SLI
+    group_by: list[StrictStr] = Field(default_factory=list, description="Evaluate the SLO per value of these labels.")
+    alerting: Alerting = Alerting()
+
+
+
+class Service(Strict):
+    name: Name
+    team: StrictStr | None = None
+    owner: StrictStr | None = None
+    description: StrictStr | None = None
+    http: StrictBool = Field(False, description="Emits the semconv histogram http.server.request.duration.")
+    latency_buckets: list[Annotated[float, Field(gt=0)]] | None = Field(
+        None, description="Histogram bucket boundaries in seconds, when not OTel's defaults."
+    )
+    telemetry: Telemetry = Telemetry()
+    slos: list[SLO] = Field(default_factory=list)
+
+
+
+class PagerDuty(Strict):
+    routing_key: SecretRef
+
+
+class Slack(Strict):
+    api_url: SecretRef
+    channel: StrictStr
+
+
+class Webhook(Strict):
+    url: StrictStr | None = None
+    url_secret: SecretRef | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Webhook:
+        if (self.url is None) == (self.url_secret is None):
+            raise ValueError("give exactly one of `url:` or `url_secret:`")
+        return self
+
+
+class Email(Strict):
+    to: StrictStr
+    sender: StrictStr = Field(alias="from")
+    smarthost: StrictStr
+    auth_username: StrictStr | None = None
+    auth_password: SecretRef | None = None
+
+
+class Receiver(Strict):
+    name: Name
+    pagerduty: PagerDuty | None = None
+    slack: Slack | None = None
+    webhook: Webhook | None = None
+    email: Email | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Receiver:
+        given = [k for k in ("pagerduty", "slack", "webhook", "email") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of pagerduty, slack, webhook or email")
+        return self
+
+
+class Match(Strict):
+    severity: Literal["page", "ticket"] | None = None
+    service: StrictStr | None = None
+    team: StrictStr | None = None
+
+
+class Route(Strict):
+    match: Match = Match()
+    receiver: StrictStr
+    group_wait: Duration | None = None
+    repeat_interval: Duration | None = None
+
+
+class AlertRouting(Strict):
+    receivers: list[Receiver] = Field(default_factory=list)
+    routes: list[Route] = Field(default_factory=list)
+    default_receiver: StrictStr | None = Field(None, description="Where unmatched alerts go (default: the first receiver).")
+
+
+class Spec(Strict):
+    version: Literal["obs/v1"]
+    project: Name
+    stack: Stack = Stack()
+    services: list[Service] = Field(min_length=1)
+    alerting: AlertRouting = AlertRouting()

@@ -1,0 +1,209 @@
+"""Build the stack's real binaries from the Go module proxy into a persistent cache.
+
+    ensure(["prometheus", "otelcol"], manifest=Path("deploy/otelcol/builder-config.yaml"))
+
+builds whatever is missing at the versions pinned in obs/versions.py and returns the
+path of every binary. Layout: `<cache>/bin/<target>-<version>/<binary>` with a `.ok`
+stamp, where `<cache>` is $OBS_CACHE_DIR or ~/.cache/obs. Builds run one at a time:
+these are 2-core machines and each Go build already uses every core.
+
+CLI: python -m obs.stack.build [names...] [--manifest PATH]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from obs import versions
+from obs.errors import StackError
+from obs.stack import cache, otelcol
+from obs.stack.gotool import Go
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    module: str
+    version: str
+    # binary name -> Go package; the binary name is the package's last path element.
+    packages: dict[str, str]
+    # binary name -> arguments that print its version and exit 0.
+    version_args: dict[str, list[str]]
+    tags: str = ""
+    ldflags: list[str] = field(default_factory=list)
+    # `go install pkg@ver` works only for modules whose go.mod has no replace/exclude.
+    go_install: bool = False
+
+    @property
+    def entry(self) -> Path:
+        return cache.bin_root() / f"{self.name}-{self.version}"
+
+    @property
+    def recipe(self) -> str:
+        fields = [self.module, self.version, self.packages, self.tags, self.ldflags, self.go_install]
+        return json.dumps(fields, sort_keys=True)
+
+
+_PROM_VERSION = "github.com/prometheus/common/version"
+
+TARGETS: dict[str, Target] = {
+    t.name: t
+    for t in (
+        Target(
+            "jaeger", "github.com/jaegertracing/jaeger", versions.JAEGER_MODULE,
+            {"jaeger": "github.com/jaegertracing/jaeger/cmd/jaeger"},
+            {"jaeger": ["version"]},
+            # The module tag is v1.x; the v2 release number is what users recognise.
+            ldflags=[f"-X github.com/jaegertracing/jaeger/internal/version.latestVersion=v{versions.JAEGER_RELEASE}"],
+        ),
+        Target(
+            "prometheus", "github.com/prometheus/prometheus", versions.PROMETHEUS_MODULE,
+            {
+                "prometheus": "github.com/prometheus/prometheus/cmd/prometheus",
+                "promtool": "github.com/prometheus/prometheus/cmd/promtool",
+            },
+            {"prometheus": ["--version"], "promtool": ["--version"]},
+            # remove_all_sd drops the cloud service-discovery plugins (most of the
+            # dependency graph); no builtinassets tag, so no UI, but the API works.
+            tags="netgo,remove_all_sd",
+            ldflags=[f"-X {_PROM_VERSION}.Version={versions.PROMETHEUS_RELEASE}", f"-X {_PROM_VERSION}.BuildUser=obs"],
+        ),
+        Target(
+            "alertmanager", "github.com/prometheus/alertmanager", versions.ALERTMANAGER,
+            {
+                "alertmanager": "github.com/prometheus/alertmanager/cmd/alertmanager",
+                "amtool": "github.com/prometheus/alertmanager/cmd/amtool",
+            },
+            {"alertmanager": ["--version"], "amtool": ["--version"]},
+            tags="netgo",
+            ldflags=[f"-X {_PROM_VERSION}.Version={versions.ALERTMANAGER.lstrip('v')}", f"-X {_PROM_VERSION}.BuildUser=obs"],
+        ),
+        Target(
+            "sloth", "github.com/slok/sloth", versions.SLOTH,
+            {"sloth": "github.com/slok/sloth/cmd/sloth"},
+            {"sloth": ["version"]},
+            ldflags=[f"-X github.com/slok/sloth/internal/info.Version={versions.SLOTH}"],
+            go_install=True,
+        ),
+    )
+}
+
+ALL = ["otelcol", *TARGETS]
+# Binaries that come out of another target's build.
+_OWNER = {b: t.name for t in TARGETS.values() for b in t.packages}
+
+
+def _target_of(name: str) -> str:
+    if name == "otelcol":
+        return name
+    if name in _OWNER:
+        return _OWNER[name]
+    known = ", ".join(sorted({"otelcol", *_OWNER}))
+    raise StackError(f"unknown stack binary {name!r}; known: {known}")
+
+
+def binary_path(name: str, manifest: Path | None = None) -> Path:
+    """Where the pinned version of `name` lives (or will live) in the cache.
+
+    For otelcol, with a manifest: that manifest's build; without: the build of the
+    manifest most recently passed to ensure().
+    """
+    if _target_of(name) == "otelcol":
+        if manifest is not None:
+            return otelcol.entry_for(otelcol.load_manifest(manifest)) / "otelcol"
+        return otelcol.current_link() / "otelcol"
+    return TARGETS[_OWNER[name]].entry / name
+
+
+def _log(entry_name: str) -> Path:
+    return cache.log_root() / f"{entry_name}.log"
+
+
+def _build_target(t: Target, progress: Progress) -> None:
+    go = Go(_log(t.entry.name))
+    flags = ["-trimpath", "-ldflags", " ".join(["-s", "-w", *t.ldflags])]
+    if t.tags:
+        flags += ["-tags", t.tags]
+
+    def build(tmp: Path) -> None:
+        progress(f"building {t.name} {t.version} (cold builds take a few minutes; log: {go.log})...")
+        if t.go_install:
+            pkgs = [f"{p}@{t.version}" for p in t.packages.values()]
+            go.run(["install", *flags, *pkgs], cache.cache_root(), f"go install {' '.join(pkgs)}",
+                   extra_env={"GOBIN": str(tmp)})
+            return
+        src = cache.src_root() / t.entry.name
+        directives = go.scratch_module(src, t.name, t.module, t.version, list(t.packages.values()))
+        if directives:
+            progress(f"{t.name}: copied upstream go.mod lines: {' '.join(directives)}")
+        go.run(["build", *flags, "-o", f"{tmp}/", *t.packages.values()], src, f"go build {t.name} {t.version}")
+
+    stamp = cache.install(t.entry, t.recipe, t.version_args, build)
+    if stamp:
+        progress(f"{t.name} {t.version} built in {stamp['build_seconds']}s")
+
+
+def ensure(
+    names: list[str] | None = None,
+    manifest: Path | None = None,
+    progress: Progress = lambda msg: None,
+) -> dict[str, Path]:
+    """Build every named binary that is missing or stale; return name -> path for each.
+
+    Naming any binary of a target (promtool, amtool) builds and returns the whole target.
+    `manifest` is the collector builder manifest, required when otelcol is named
+    (defaults to deploy/otelcol/builder-config.yaml in the working directory).
+    """
+    wanted = list(dict.fromkeys(_target_of(n) for n in (names or ALL)))
+    paths: dict[str, Path] = {}
+    for name in wanted:
+        if name == "otelcol":
+            mf = Path(manifest) if manifest is not None else otelcol.DEFAULT_MANIFEST
+            paths["otelcol"] = otelcol.ensure_otelcol(
+                lambda: Go(_log(f"otelcol-{versions.OTELCOL_CORE}")), mf, progress
+            )
+            continue
+        t = TARGETS[name]
+        if cache.is_ready(t.entry, t.recipe, t.version_args):
+            progress(f"{t.name} {t.version} is already built")
+        else:
+            _build_target(t, progress)
+        paths.update({b: t.entry / b for b in t.packages})
+    return paths
+
+
+def build_seconds(name: str, manifest: Path | None = None) -> float | None:
+    """How long the cached build of `name` took, from its stamp (None if not built)."""
+    stamp = cache.read_stamp(binary_path(name, manifest).parent)
+    return stamp.get("build_seconds") if stamp else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m obs.stack.build", description=__doc__.split("\n")[0])
+    parser.add_argument("names", nargs="*", help=f"what to build (default: {' '.join(ALL)})")
+    parser.add_argument("--manifest", type=Path, help="collector builder manifest (for otelcol)")
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+
+    def progress(msg: str) -> None:
+        print(f"[{time.monotonic() - started:6.0f}s] {msg}", file=sys.stderr, flush=True)
+
+    try:
+        paths = ensure(args.names or None, args.manifest, progress)
+    except StackError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    for name, path in paths.items():
+        print(f"{name}\t{path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,208 @@
+"""Running the Go toolchain for stack builds, with errors that say what to do next.
+
+Everything is fetched from a module proxy only (never `direct` VCS access), with the
+local toolchain only (no silent toolchain downloads), and with Go's default build and
+module caches so later builds reuse earlier work.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from obs.errors import StackError
+
+MIN_GO = (1, 26)
+TAIL_LINES = 20
+# Where Go's official tarball installs; used when `go` is not on PATH.
+FALLBACK_GO = Path("/usr/local/go/bin/go")
+
+_NETWORK = re.compile(
+    r"dial tcp|no such host|connection refused|i/o timeout|TLS handshake timeout"
+    r"|network is unreachable|connection reset|proxyconnect"
+)
+_MISSING = re.compile(
+    r"unknown revision|invalid version|404 Not Found|410 Gone|no matching versions"
+    r"|not found: |cannot find module|does not contain package"
+)
+_TOO_OLD = re.compile(r"requires go >= ?(\S+)")
+
+
+def find_go() -> Path:
+    found = shutil.which("go")
+    if found:
+        return Path(found)
+    if FALLBACK_GO.exists():
+        return FALLBACK_GO
+    raise StackError(
+        "`go` is not on PATH. Building the stack needs Go >= "
+        f"{MIN_GO[0]}.{MIN_GO[1]}: install it and add its bin directory to PATH "
+        "(e.g. export PATH=/usr/local/go/bin:$PATH)."
+    )
+
+
+def tail(text: str, n: int = TAIL_LINES) -> str:
+    return "\n".join(text.rstrip().splitlines()[-n:])
+
+
+class Go:
+    """One build's view of the Go toolchain; every command's output goes to `log`."""
+
+    def __init__(self, log: Path):
+        self.exe = find_go()
+        self.log = log
+        log.parent.mkdir(parents=True, exist_ok=True)
+        self.env = self._environment()
+        self.version = self._check_version()
+
+    def _environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        # Go's own builder (the collector's `ocb`) looks `go` up on PATH.
+        env["PATH"] = f"{self.exe.parent}{os.pathsep}{env.get('PATH', '')}"
+        env["GOTOOLCHAIN"] = "local"
+        env["GOFLAGS"] = "-mod=mod"
+        # Static binaries that need no C toolchain; prometheus also asks for netgo.
+        env["CGO_ENABLED"] = "0"
+        env["GOPROXY"] = self._proxy(env)
+        return env
+
+    def _proxy(self, env: dict[str, str]) -> str:
+        """OBS_GOPROXY, else Go's configured proxy list with `direct` and `off` removed.
+
+        Fetching straight from VCS hosts is not allowed for stack builds, so the
+        `,direct` fallback in Go's default is dropped rather than trusted.
+        """
+        raw = env.get("OBS_GOPROXY")
+        if not raw:
+            proc = subprocess.run(
+                [str(self.exe), "env", "GOPROXY"], capture_output=True, text=True, env=env
+            )
+            raw = proc.stdout.strip()
+        proxies = [p for p in re.split(r"[,|]", raw) if p and p not in ("direct", "off")]
+        if not proxies:
+            raise StackError(
+                f"GOPROXY is {raw!r}, which names no module proxy; stack builds fetch "
+                "only from a Go module proxy. Set OBS_GOPROXY (or GOPROXY) to one."
+            )
+        return ",".join(proxies)
+
+    def _check_version(self) -> str:
+        out = self.output(["env", "GOVERSION"], cwd=Path.cwd(), what="go env").strip()
+        m = re.match(r"go(\d+)\.(\d+)", out)
+        if not m or (int(m[1]), int(m[2])) < MIN_GO:
+            raise StackError(
+                f"{self.exe} is {out or 'an unknown Go version'}; stack builds need Go >= "
+                f"{MIN_GO[0]}.{MIN_GO[1]} (toolchain auto-download is disabled). Install a "
+                "newer Go and put it first on PATH."
+            )
+        return out
+
+    def run(
+        self, args: list[str], cwd: Path, what: str,
+        exe: Path | None = None, extra_env: dict[str, str] | None = None,
+    ) -> None:
+        """Run go (or `exe`, a Go-driving tool) with output streamed to the log."""
+        argv = [str(exe or self.exe), *args]
+        env = {**self.env, **(extra_env or {})}
+        with open(self.log, "a") as fh:
+            fh.write(f"\n$ (cd {cwd} && {' '.join(argv)})\n")
+            fh.flush()
+            start = fh.tell()
+            rc = subprocess.call(
+                argv, cwd=cwd, env=env, stdout=fh, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        if rc != 0:
+            with open(self.log) as fh:
+                fh.seek(start)
+                raise StackError(self._explain(what, fh.read()))
+
+    def output(self, args: list[str], cwd: Path, what: str) -> str:
+        """Run go and return its stdout; stderr goes to the log."""
+        proc = subprocess.run(
+            [str(self.exe), *args], cwd=cwd, env=self.env,
+            capture_output=True, text=True, stdin=subprocess.DEVNULL,
+        )
+        with open(self.log, "a") as fh:
+            fh.write(f"\n$ (cd {cwd} && go {' '.join(args)})\n{proc.stderr}")
+        if proc.returncode != 0:
+            raise StackError(self._explain(what, proc.stderr + proc.stdout))
+        return proc.stdout
+
+    def _explain(self, what: str, output: str) -> str:
+        if _NETWORK.search(output):
+            hint = (
+                f"The Go module proxy ({self.env.get('GOPROXY')}) could not be reached. "
+                "Check network access (and HTTPS_PROXY if you need one), or set "
+                "OBS_GOPROXY to a reachable module proxy."
+            )
+        elif m := _TOO_OLD.search(output):
+            hint = (
+                f"A module needs Go >= {m[1]} but {self.exe} is {getattr(self, 'version', '?')}. "
+                "Install a newer Go (toolchain auto-download is disabled)."
+            )
+        elif _MISSING.search(output):
+            hint = (
+                "A module or version was not found on the module proxy. Check the pins "
+                "in obs/versions.py (and the gomod lines of the collector manifest)."
+            )
+        else:
+            hint = "The Go build failed; the output below says why."
+        return (
+            f"{what} failed. {hint}\n--- last {TAIL_LINES} lines of go output ---\n"
+            f"{tail(output)}\n--- full log: {self.log}"
+        )
+
+    # -- scratch modules ---------------------------------------------------------------
+
+    def upstream_gomod(self, module: str, version: str, cwd: Path) -> Path:
+        """The upstream go.mod of module@version, as downloaded into the module cache."""
+        out = self.output(
+            ["mod", "download", "-json", f"{module}@{version}"], cwd=cwd,
+            what=f"downloading {module}@{version}",
+        )
+        info = json.loads(out)
+        if info.get("Error") or not info.get("GoMod"):
+            raise StackError(self._explain(f"downloading {module}@{version}", info.get("Error", "")))
+        return Path(info["GoMod"])
+
+    def copied_directives(self, gomod: Path, cwd: Path) -> list[str]:
+        """`go mod edit` flags that repeat upstream's replace and exclude lines.
+
+        Those lines only apply in the module that declares them, so a module that
+        builds upstream's commands as tools must repeat them to get the same build.
+        Replaces that point at local directories refer to upstream's own tree and
+        cannot be copied.
+        """
+        data = json.loads(self.output(["mod", "edit", "-json", str(gomod)], cwd=cwd, what="go mod edit"))
+
+        def at(mod: dict) -> str:
+            return f"{mod['Path']}@{mod['Version']}" if mod.get("Version") else mod["Path"]
+
+        flags = [f"-exclude={at(e)}" for e in data.get("Exclude") or []]
+        for r in data.get("Replace") or []:
+            if r["New"].get("Version"):
+                flags.append(f"-replace={at(r['Old'])}={at(r['New'])}")
+        return flags
+
+    def scratch_module(
+        self, directory: Path, name: str, module: str, version: str, tools: list[str]
+    ) -> list[str]:
+        """A module of our own whose tools are upstream's commands; returns copied directives."""
+        directory.mkdir(parents=True, exist_ok=True)
+        # Fresh go.mod each build so a changed pin never inherits stale requirements.
+        (directory / "go.mod").write_text(
+            f"module obs.local/stack/{name}\n\ngo {MIN_GO[0]}.{MIN_GO[1]}\n"
+        )
+        gomod = self.upstream_gomod(module, version, directory)
+        directives = self.copied_directives(gomod, directory)
+        if directives:
+            self.run(["mod", "edit", *directives], directory, f"copying {module} replace/exclude lines")
+        self.run(
+            ["get", "-tool", *(f"{t}@{version}" for t in tools)],
+            directory, f"go get -tool {module}@{version}",
+        )
+        return directives

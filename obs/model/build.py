@@ -33,7 +33,11 @@ def le_label(bound: float) -> str:
 
 
 def _decimal(x: float) -> Decimal:
-    return Decimal(repr(float(x)))
+    """The number as written: 99.9 stays 99.9 (not 99.900000000000005684...), 95.0 becomes 95."""
+    d = Decimal(repr(float(x)))
+    if abs(d) < 10**15 and d == d.to_integral_value():
+        return d.quantize(Decimal(1))
+    return d
 
 
 class _Builder:

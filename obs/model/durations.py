@@ -30,12 +30,12 @@ class Duration:
         return self.ms / 1000
 
     def __str__(self) -> str:
-        """Prometheus's canonical form: 1h30m, 5m, 500ms, 0s. Years are left out: they are not 365d everywhere."""
+        """Prometheus notation with days as the largest unit: 30d reads better than Prometheus's own 4w2d."""
         if self.ms == 0:
             return "0s"
         out, rest = [], self.ms
         for unit, size in _UNITS:
-            if unit == "y":
+            if unit in ("y", "w"):
                 continue
             if rest >= size:
                 out.append(f"{rest // size}{unit}")

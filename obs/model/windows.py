@@ -43,6 +43,6 @@ def workbook_tiers(period: Duration) -> tuple[Tier, ...]:
         return WORKBOOK
     scale = Decimal(period.ms) / Decimal(WORKBOOK_PERIOD.ms)
     return tuple(
-        Tier(t.severity, t.long, t.short, (t.burn_rate * scale).quantize(Decimal("0.0001")).normalize(), t.for_)
+        Tier(t.severity, t.long, t.short, (t.burn_rate * scale).quantize(Decimal("0.000001")).normalize(), t.for_)
         for t in WORKBOOK
     )

@@ -1,0 +1,54 @@
+# Two commands on a fresh machine:
+#   make demo   install, build the stack's binaries if missing, generate, start the stack, verify it end to end
+#   make test   install, build what the tests need, run the whole test suite
+# Needs: python3 (>= 3.11) and go (>= 1.26) with the Go module proxy reachable.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+OBS    := $(BIN)/obs
+SPEC   ?= obs.yaml
+export GOPROXY ?= https://proxy.golang.org
+export GOTOOLCHAIN ?= local
+
+.PHONY: demo test install build generate check up verify status down clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+build: install
+	$(OBS) stack build $(SPEC)
+
+generate: install
+	$(OBS) validate $(SPEC)
+	$(OBS) generate $(SPEC)
+
+check: install
+	$(OBS) generate $(SPEC) --check
+
+up: build generate
+	$(OBS) up $(SPEC)
+
+verify: install
+	$(OBS) verify $(SPEC) --traffic
+
+status: install
+	$(OBS) status $(SPEC)
+
+down: install
+	$(OBS) down $(SPEC)
+
+demo: up verify status
+
+test: install
+	$(BIN)/python -m pytest -q
+
+clean: down
+	rm -rf $(VENV)

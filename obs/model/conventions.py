@@ -122,3 +122,21 @@ SLO_NO_DATA_ALERT = "SLOMetricAbsent"
 def rule_group(service: str, slo: str, kind: str) -> str:
     """kind: short | long | meta | alerts."""
     return f"obs-slo-{service}-{slo}-{kind}"
+
+
+# Native stack state under STATE_DIR (issue 6). Every process runs with the output
+# directory as its working directory, so generated configs may use these relative paths.
+STATE_PIDS = f"{STATE_DIR}/pids"
+STATE_LOGS = f"{STATE_DIR}/logs"
+SECRETS_DIR = f"{STATE_DIR}/secrets"
+GRAFANA_ADMIN_PASSWORD_FILE = f"{SECRETS_DIR}/grafana-admin-password"
+
+
+def state_data_dir(component: str) -> str:
+    """Data a component keeps across restarts (TSDB, silences, collector queue); `obs down --purge` removes it."""
+    return f"{STATE_DIR}/{component}"
+
+
+def secret_file(env: str) -> str:
+    """Where `obs up` writes a secret given as `{env: NAME}`; generated configs reference this file."""
+    return f"{SECRETS_DIR}/{env}"

@@ -1,0 +1,54 @@
+"""obs stack build: build the real stack binaries from the Go module proxy, at the pinned versions."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from obs.commands.common import emit_json, format_option, out_dir_for, progress, spec_argument
+from obs.commands.generate import generate
+from obs.model import conventions as c
+from obs.stack import build, cache
+
+
+@click.group("stack", epilog="""\b
+Examples:
+  obs stack build                   build every binary `obs up`, `obs test` and `obs lint` use""")
+def command() -> None:
+    """Manage the real stack binaries (collector, Jaeger, Prometheus, Alertmanager)."""
+
+
+@command.command("build", epilog=f"""\b
+Examples:
+  obs stack build                   build for ./obs.yaml (the collector from its manifest)
+  obs stack build --out build       use build/deploy/otelcol/builder-config.yaml
+  obs stack build --format json     binary paths and build times, for scripts
+\b
+Builds from the Go module proxy (needs Go >= 1.26) at the versions pinned in
+obs/versions.py: the collector with the builder and the generated manifest
+({c.OTELCOL_MANIFEST}), Jaeger v2, Prometheus v3 with promtool, Alertmanager
+with amtool, and Sloth. What is already built is skipped, so a second run takes
+seconds. Binaries are cached in $OBS_CACHE_DIR (default ~/.cache/obs); progress
+goes to stderr. Exit 3 when Go or the proxy is missing or a build fails.""")
+@spec_argument
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False),
+              help="Output directory holding the collector manifest (default: the spec's).")
+@format_option
+def build_command(spec: Path, out: Path | None, fmt: str) -> None:
+    """Build every stack binary that is missing; print where each one is."""
+    target = out_dir_for(spec, out)
+    manifest = target / c.OTELCOL_MANIFEST
+    if not manifest.is_file():
+        progress(f"{manifest} is missing; generating artifacts from {spec} first")
+        generate(spec, out, check=False)
+    started = time.monotonic()
+    paths = build.ensure(build.ALL, manifest=manifest, progress=progress)
+    if fmt == "json":
+        emit_json({"cache": str(cache.cache_root()), "seconds": round(time.monotonic() - started, 2),
+                   "binaries": {name: {"path": str(path), "build_seconds": build.build_seconds(name, manifest)}
+                                for name, path in sorted(paths.items())}})
+    else:
+        width = max(map(len, paths))
+        for name, path in sorted(paths.items()):
+            click.echo(f"{name:<{width}}  {path}")

@@ -1,0 +1,141 @@
+"""The four processes of the native stack, as data: binary, argv, ports, health URL.
+
+Pure: nothing here starts, reads or probes anything, so the verifier can import the
+URL helpers without side effects. Every process runs with the output directory as
+its working directory; argv uses absolute paths anyway so logs say exactly what ran.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from obs.model import conventions as c
+from obs.model.domain import Model
+
+Argv = Callable[[Model, Path], list[str]]
+
+
+def reach(host: str) -> str:
+    """The address a client on this machine uses to reach a server bound to `host`."""
+    if host in ("", "0.0.0.0"):
+        return "127.0.0.1"
+    if host == "::":
+        return "::1"
+    return host
+
+
+def host_port(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def http_url(host: str, port: int, path: str = "", scheme: str = "http") -> str:
+    return f"{scheme}://{host_port(reach(host), port)}{path}"
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    binary: str                        # name in obs.stack.build
+    config: str                        # generated config, relative to the output directory
+    watched: tuple[str, ...]           # globs (relative to out) whose change means a restart
+    ports: tuple[str, ...]             # keys of model.stack.ports it listens on (always)
+    health_port: str
+    health_path: str
+    argv_tail: Argv                    # arguments after the binary
+
+    def argv(self, model: Model, out: Path, binary: Path) -> list[str]:
+        return [str(binary), *self.argv_tail(model, out.resolve())]
+
+    def health_url(self, model: Model) -> str:
+        return http_url(model.stack.bind, model.stack.ports[self.health_port], self.health_path)
+
+    def listens(self, model: Model) -> list[tuple[str, int]]:
+        """(host, port) pairs this component binds, to find conflicts before starting it."""
+        ports = list(self.ports)
+        if self.name == "otelcol" and model.stack.metrics == "pull":
+            ports.append("collector_prometheus")
+        return [(_bind_of(model, key), model.stack.ports[key]) for key in ports]
+
+
+def _bind_of(model: Model, port_key: str) -> str:
+    # The OTLP receivers may be exposed wider than the rest of the stack.
+    return model.stack.receivers_bind if port_key in ("otlp_grpc", "otlp_http") else model.stack.bind
+
+
+def _listen(model: Model, key: str) -> str:
+    return host_port(model.stack.bind, model.stack.ports[key])
+
+
+def _otelcol(model: Model, out: Path) -> list[str]:
+    return ["--config", str(out / c.OTELCOL_CONFIG)]
+
+
+def _jaeger(model: Model, out: Path) -> list[str]:
+    return ["--config", str(out / c.JAEGER_CONFIG)]
+
+
+def _prometheus(model: Model, out: Path) -> list[str]:
+    return [
+        "--config.file", str(out / c.PROMETHEUS_CONFIG),
+        "--storage.tsdb.path", str(out / c.state_data_dir("prometheus")),
+        "--web.listen-address", _listen(model, "prometheus"),
+        "--web.enable-otlp-receiver",
+        "--web.enable-lifecycle",
+        # The default 1m resend delay is the floor of alert delivery (field facts, section 2).
+        "--rules.alert.resend-delay", str(model.stack.timing.resend_delay),
+    ]
+
+
+def _alertmanager(model: Model, out: Path) -> list[str]:
+    return [
+        "--config.file", str(out / c.ALERTMANAGER_CONFIG),
+        "--storage.path", str(out / c.state_data_dir("alertmanager")),
+        "--web.listen-address", _listen(model, "alertmanager"),
+        # Empty: a single instance needs no gossip, and the default would bind 0.0.0.0:9094.
+        "--cluster.listen-address=",
+    ]
+
+
+COMPONENTS: dict[str, Component] = {
+    comp.name: comp
+    for comp in (
+        Component("jaeger", "jaeger", c.JAEGER_CONFIG, ("deploy/jaeger/*",),
+                  ("jaeger_query", "jaeger_otlp_grpc", "jaeger_health", "jaeger_metrics"),
+                  # The query API answering proves storage and query are both up.
+                  "jaeger_query", "/api/services", _jaeger),
+        Component("alertmanager", "alertmanager", c.ALERTMANAGER_CONFIG, ("deploy/alertmanager/*",),
+                  ("alertmanager",), "alertmanager", "/-/ready", _alertmanager),
+        Component("prometheus", "prometheus", c.PROMETHEUS_CONFIG,
+                  ("deploy/prometheus/*", f"{c.ALERTS_DIR}/*.yml"),
+                  ("prometheus",), "prometheus", "/-/ready", _prometheus),
+        Component("otelcol", "otelcol", c.OTELCOL_CONFIG, ("deploy/otelcol/config.yaml",),
+                  ("otlp_grpc", "otlp_http", "collector_health", "collector_metrics"),
+                  "collector_health", "/", _otelcol),
+    )
+}
+# Start order: a backend is up before anything that sends to it, so no first alert
+# or batch is dropped and retried only after a resend delay.
+ORDER: tuple[str, ...] = tuple(COMPONENTS)
+
+
+def urls(model: Model) -> dict[str, str]:
+    """Every endpoint a user or the verifier talks to, for either runtime."""
+    st, p = model.stack, model.stack.ports
+    otlp_scheme = "https" if st.receivers_tls else "http"
+    return {
+        "prometheus": http_url(st.bind, p["prometheus"]),
+        "alertmanager": http_url(st.bind, p["alertmanager"]),
+        "jaeger_query": http_url(st.bind, p["jaeger_query"]),
+        "otlp_grpc": http_url(st.receivers_bind, p["otlp_grpc"], scheme=otlp_scheme),
+        "otlp_http": http_url(st.receivers_bind, p["otlp_http"], scheme=otlp_scheme),
+        "collector_health": http_url(st.bind, p["collector_health"], "/"),
+        "collector_metrics": http_url(st.bind, p["collector_metrics"], "/metrics"),
+        "grafana": http_url(st.bind, p["grafana"]),
+    }
+
+
+def public_url(model: Model, name: str) -> str:
+    """The one URL `obs status` shows for a component."""
+    key = {"otelcol": "otlp_http", "jaeger": "jaeger_query", "grafana": "grafana"}.get(name, name)
+    return urls(model)[key]

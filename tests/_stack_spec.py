@@ -1,0 +1,63 @@
+"""A fast-profile spec whose every port is free and away from the defaults, for stack tests.
+
+Ports come from 21000-29999: below Linux's ephemeral range (so an outgoing connection
+cannot grab one between choosing and binding) and far from a developer's running stack.
+"""
+from __future__ import annotations
+
+import random
+import socket
+from pathlib import Path
+
+from obs.spec.v1 import Ports
+
+PORT_KEYS = tuple(Ports.model_fields)
+SECRET_ENV = "OBS_TEST_PAGERDUTY_KEY"
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_ports(taken: set[int] = frozenset()) -> dict[str, int]:
+    chosen: dict[str, int] = {}
+    rng = random.Random()
+    while len(chosen) < len(PORT_KEYS):
+        port = rng.randrange(21000, 30000)
+        if port not in taken and port not in chosen.values() and port_is_free(port):
+            chosen[PORT_KEYS[len(chosen)]] = port
+    return chosen
+
+
+def write_spec(directory: Path, ports: dict[str, int], project: str = "stack-test") -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    port_lines = "\n".join(f"    {k}: {v}" for k, v in ports.items())
+    spec = directory / "obs.yaml"
+    spec.write_text(f"""\
+version: obs/v1
+project: {project}
+stack:
+  profile: fast
+  ports:
+{port_lines}
+services:
+  - name: checkout
+    http: true
+    slos:
+      - name: availability
+        objective: 99.9
+        sli:
+          availability: {{}}
+alerting:
+  receivers:
+    - name: oncall
+      pagerduty:
+        routing_key: {{env: {SECRET_ENV}}}
+""")
+    return spec

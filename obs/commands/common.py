@@ -11,7 +11,7 @@ from rich.console import Console
 from obs.model.domain import Model
 from obs.project import load_model
 
-spec_argument = click.argument("spec", type=click.Path(path_type=Path, dir_okay=False), default="obs.yaml",
+spec_argument = click.argument("spec", type=click.Path(path_type=Path), default="obs.yaml",
                                required=False)
 format_option = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
                              help="json prints one machine-readable document on stdout.")

@@ -32,6 +32,11 @@ def le_label(bound: float) -> str:
     return text if "." in text else text + ".0"
 
 
+def _number(x: float) -> str:
+    text = repr(float(x))
+    return text[:-2] if text.endswith(".0") else text
+
+
 def _decimal(x: float) -> Decimal:
     """The number as written: 99.9 stays 99.9 (not 99.900000000000005684...), 95.0 becomes 95."""
     d = Decimal(repr(float(x)))
@@ -58,6 +63,7 @@ class _Builder:
             self.problem("alerting.default_receiver", self._unknown_receiver(default, receivers))
         if default is None and receivers:
             default = receivers[0].name
+        self._distinct_ports()
         if self.problems:
             raise ModelProblems(self.problems)
         return Model(project=spec.project, source=source, stack=self._stack(), services=services,
@@ -79,6 +85,18 @@ class _Builder:
             persistent_queue=st.persistent_queue if st.persistent_queue is not None else st.profile == "production",
             verify_budget=Duration.parse(st.verify_budget) if st.verify_budget else None,
         )
+
+    def _distinct_ports(self) -> None:
+        """Each component needs its own port; blame the one the user wrote, not the default it collides with."""
+        ports = self.spec.stack.ports
+        written = ports.model_fields_set
+        owner: dict[int, str] = {}
+        for name, port in sorted(ports.model_dump().items(), key=lambda kv: (kv[0] in written, kv[0])):
+            if port in owner:
+                self.problem(f"stack.ports.{name}", f"port {port} is already used by {owner[port]}; "
+                             "give each component its own port")
+            else:
+                owner[port] = name
 
     def _services(self) -> tuple[Service, ...]:
         out, seen = [], set()
@@ -111,8 +129,9 @@ class _Builder:
         ok = True
         objective = _decimal(slo.objective)
         if not Decimal(0) < objective < Decimal(100):
-            self.problem(f"{path}.objective", f"must be above 0 and below 100 (got {slo.objective:g}); "
-                         "an objective of 100 leaves no error budget to alert on")
+            why = ("an objective of 100% leaves no error budget to alert on; use e.g. 99.9" if objective >= 100
+                   else "it is the percentage of good events, e.g. 99.9")
+            self.problem(f"{path}.objective", f"must be above 0 and below 100 (got {_number(slo.objective)}); {why}")
             ok = False
         period = Duration.parse(slo.window)
         if period < Duration.parse("1d"):
@@ -197,15 +216,16 @@ class _Builder:
             if t.burn_rate * budget >= 1:
                 limit = (Decimal(1) / budget).quantize(Decimal("0.01"))
                 self.problem(path, f"the {t.severity} tier {t.long}/{t.burn_rate}x can never fire at objective "
-                             f"{objective}%: it needs more than 100% errors; set `{t.severity}: false` or give `tiers:` "
-                             f"with burn_rate below {limit}")
+                             f"{_number(slo.objective)}%: it needs more than 100% errors; set `{t.severity}: false` "
+                             f"or give `tiers:` with burn_rate below {limit}")
         return chosen
 
     def _receivers(self) -> tuple[Receiver, ...]:
         out, seen = [], set()
         for i, r in enumerate(self.spec.alerting.receivers):
             if r.name in seen:
-                self.problem(f"alerting.receivers[{i}].name", f"receiver {r.name!r} is declared twice")
+                self.problem(f"alerting.receivers[{i}].name",
+                             f"receiver {r.name!r} is declared twice; receiver names must be unique")
             seen.add(r.name)
             if r.name == c.PROBE_RECEIVER:
                 self.problem(f"alerting.receivers[{i}].name", f"{c.PROBE_RECEIVER!r} is reserved for obs verify")

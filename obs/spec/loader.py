@@ -1,100 +1,231 @@
-"""Reads obs.yaml into a validated Spec, locating every problem at file:line:col.
+"""Reads obs.yaml into plain data and a validated Spec, locating every problem at file:line:col.
 
-The YAML is turned into plain data while we record where each path came from,
-so pydantic's errors, and the model's later semantic errors, can be pointed
-back at the exact node. Input is bounded (size, nodes, depth) because a spec
-is untrusted: an alias bomb must fail fast, never hang or exhaust memory.
+The YAML is composed into nodes (never constructed into arbitrary objects) and walked
+by hand, so we decide what a tag, a merge key, a duplicate key or a huge number means,
+and we record where each path came from; pydantic's errors, and the model's later
+semantic errors, are pointed back at the exact node. Input is bounded (size, nodes,
+depth) because a spec is untrusted: an alias bomb must fail fast, never hang.
 """
 from __future__ import annotations
 
-import difflib
 import io
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.reader import ReaderError
 
 from obs.errors import Problem, SpecError
 from obs.spec.v1 import Spec
+from obs.spec.validation import join, validate
 
 MAX_BYTES = 1 << 20
 MAX_NODES = 200_000
 MAX_DEPTH = 64
-STANDARD_TAGS = {None, "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq",
-                 "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool",
-                 "tag:yaml.org,2002:null"}
+
+_T = "tag:yaml.org,2002:"
+MAP, SEQ, STR, NULL, BOOL, INT, FLOAT, TIMESTAMP, MERGE = (
+    _T + t for t in ("map", "seq", "str", "null", "bool", "int", "float", "timestamp", "merge"))
 
 Positions = dict[str, tuple[int, int]]
 
 
+@dataclass
+class Document:
+    """The spec as plain data, with the position of every path and the YAML-level problems."""
+
+    data: dict[str, Any]
+    positions: Positions
+    problems: list[Problem] = field(default_factory=list)
+    dropped: set[str] = field(default_factory=set)   # paths whose value was already reported and dropped
+
+
 class _TooBig(Exception):
-    pass
+    def __init__(self, node: Node, message: str):
+        self.node, self.message = node, message
 
 
-def join(path: str, key: str | int) -> str:
-    if isinstance(key, int):
-        return f"{path}[{key}]"
-    return f"{path}.{key}" if path else str(key)
+def _at(node: Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
 
 
-class _Plain:
-    """Converts ruamel's round-trip nodes to dicts and lists, remembering positions."""
+def _shown_tag(tag: str) -> str:
+    return tag.replace(_T, "!!")
 
-    def __init__(self) -> None:
-        self.positions: Positions = {}
+
+class _Walker:
+    """Turns composed nodes into dicts, lists and scalars, counting alias expansions as it goes."""
+
+    def __init__(self, yaml: YAML) -> None:
+        self.constructor = yaml.constructor
+        self.positions: Positions = {"": (1, 1)}
         self.problems: list[Problem] = []
-        self.tagged: set[str] = set()
+        self.dropped: set[str] = set()
         self.nodes = 0
 
-    def convert(self, node: Any, path: str, depth: int) -> Any:
+    def value(self, node: Node, path: str, depth: int) -> Any:
         self.nodes += 1
-        if self.nodes > MAX_NODES or depth > MAX_DEPTH:
-            raise _TooBig(path)
-        tag = getattr(getattr(node, "tag", None), "value", None)
-        if tag not in STANDARD_TAGS:
-            self._tag_problem(node, path, tag)
-            return None
-        if isinstance(node, CommentedMap):
-            out = {}
-            for key, value in node.items():
-                if not isinstance(key, str):
-                    self._at(node, key, path, f"keys must be strings (got {key!r})")
-                    continue
-                child = join(path, key)
-                line, col = node.lc.key(key)
-                self.positions.setdefault(child, (line + 1, col + 1))
-                out[key] = self.convert(value, child, depth + 1)
-            return out
-        if isinstance(node, CommentedSeq):
-            out_list = []
-            for i, value in enumerate(node):
-                child = join(path, i)
-                line, col = node.lc.item(i)
-                self.positions.setdefault(child, (line + 1, col + 1))
-                out_list.append(self.convert(value, child, depth + 1))
-            return out_list
-        if isinstance(node, str):
-            return str(node)
-        if isinstance(node, bool) or node is None:
-            return node
-        if isinstance(node, int):
-            return int(node)
-        if isinstance(node, float):
-            return float(node)
-        self._tag_problem(node, path, type(node).__name__)
+        if self.nodes > MAX_NODES:
+            raise _TooBig(node, f"the spec expands to more than {MAX_NODES} values (each use of an alias counts "
+                                "again); remove the aliases that multiply it")
+        if depth > MAX_DEPTH:
+            raise _TooBig(node, f"the spec nests deeper than {MAX_DEPTH} levels (or an alias refers to itself); "
+                                "flatten it")
+        tag = str(node.tag)
+        if isinstance(node, MappingNode) and tag == MAP:
+            return self._mapping(node, path, depth)
+        if isinstance(node, SequenceNode) and tag == SEQ:
+            return [self._item(item, path, i, depth) for i, item in enumerate(node.value)]
+        if isinstance(node, ScalarNode):
+            if tag in (STR, TIMESTAMP):   # a date-like string stays the text the user wrote
+                return node.value
+            if tag == NULL:
+                return None
+            if tag in (BOOL, INT, FLOAT):
+                return self._number(node, path)
+        return self._drop(path, f"YAML tags such as {_shown_tag(tag)} are not allowed; remove the tag and write a "
+                                "plain value")
+
+    def _item(self, node: Node, path: str, i: int, depth: int) -> Any:
+        child = join(path, i)
+        self.positions.setdefault(child, _at(node))
+        return self.value(node, child, depth + 1)
+
+    def _number(self, node: ScalarNode, path: str) -> Any:
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except (ValueError, OverflowError, YAMLError):
+            shown = node.value if len(node.value) <= 20 else node.value[:17] + "..."
+            return self._drop(path, f"the number {shown} is too large to read; write a smaller number")
+
+    def _drop(self, path: str, message: str) -> None:
+        self.dropped.add(path)
+        self.problems.append(Problem(path, message))
         return None
 
-    def _tag_problem(self, node: Any, path: str, tag: Any) -> None:
-        shown = str(tag).replace("tag:yaml.org,2002:", "!!")
-        self.tagged.add(path)
-        self.problems.append(Problem(path, f"YAML tags such as {shown} are not allowed; write a plain value"))
+    def _mapping(self, node: MappingNode, path: str, depth: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        first_line: dict[str, int] = {}
+        for key_node, value_node, merged in self._entries(node, depth):
+            key = self._key(key_node, path)
+            if key is None:
+                continue
+            if key in out:
+                if not merged:
+                    self.problems.append(Problem(join(path, key), f"duplicate key `{key}` (first given at line "
+                                                 f"{first_line[key]}); each key may appear once in a mapping",
+                                                 *_at(key_node)))
+                continue
+            child = join(path, key)
+            first_line[key] = _at(key_node)[0]
+            self.positions.setdefault(child, _at(key_node))
+            out[key] = self.value(value_node, child, depth + 1)
+        return out
 
-    def _at(self, node: CommentedMap, key: Any, path: str, message: str) -> None:
-        line, col = node.lc.key(key)
-        self.problems.append(Problem(path, message, line + 1, col + 1))
+    def _entries(self, node: MappingNode, depth: int) -> list[tuple[Node, Node, bool]]:
+        """Own entries first, then those from `<<` merges (YAML merge keys never override own keys)."""
+        own = [(k, v, False) for k, v in node.value if str(k.tag) != MERGE]
+        merged: list[tuple[Node, Node, bool]] = []
+        for key_node, source in ((k, v) for k, v in node.value if str(k.tag) == MERGE):
+            sources = source.value if isinstance(source, SequenceNode) else [source]
+            for src in sources:
+                self.nodes += 1
+                if depth > MAX_DEPTH or self.nodes > MAX_NODES:
+                    raise _TooBig(src, f"merge keys (`<<`) expand the spec beyond {MAX_NODES} values or "
+                                       f"{MAX_DEPTH} levels; remove them")
+                if not (isinstance(src, MappingNode) and str(src.tag) == MAP):
+                    self.problems.append(Problem("", "`<<` must merge a mapping or a list of mappings",
+                                                 *_at(key_node)))
+                    continue
+                merged.extend((k, v, True) for k, v, _ in self._entries(src, depth + 1))
+        return own + merged
+
+    def _key(self, node: Node, path: str) -> str | None:
+        if isinstance(node, ScalarNode) and str(node.tag) in (STR, TIMESTAMP):
+            return node.value
+        if isinstance(node, ScalarNode) and str(node.tag) in (INT, FLOAT, BOOL, NULL):
+            what = f"{node.value!r}; quote it" if node.value else "an empty key"
+        elif isinstance(node, ScalarNode):
+            what = f"a value tagged {_shown_tag(str(node.tag))}"
+        else:
+            what = "a mapping" if isinstance(node, MappingNode) else "a list"
+        self.problems.append(Problem(path, f"keys must be strings (got {what})", *_at(node)))
+        return None
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    before = text[:offset]
+    return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
+
+
+def _too_deep_at(text: str) -> tuple[int, int]:
+    """Where nesting first exceeds MAX_DEPTH; the event parser is iterative, unlike the composer."""
+    depth = 0
+    try:
+        for event in YAML(typ="safe", pure=True).parse(io.StringIO(text)):
+            if isinstance(event, CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return event.start_mark.line + 1, event.start_mark.column + 1
+            elif isinstance(event, CollectionEndEvent):
+                depth -= 1
+    except (YAMLError, RecursionError):
+        pass
+    return 1, 1
+
+
+def _fail(source: str, message: str, line: int | None = 1, column: int | None = 1, path: str = "") -> SpecError:
+    return SpecError(source, [Problem(path, message, line, column)])
+
+
+def _compose(text: str, source: str) -> list[Node]:
+    yaml = YAML(typ="safe", pure=True)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")   # ruamel warns (on stderr) about reused anchors
+            return [n for n in yaml.compose_all(io.StringIO(text))]
+    except MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        what = (e.problem or e.context or "invalid YAML").strip()
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise _fail(source, f"invalid YAML: {what}", line, col) from None
+    except ReaderError as e:
+        shown = f"U+{e.character:04X}" if isinstance(e.character, int) else repr(e.character)
+        raise _fail(source, f"invalid YAML: the character {shown} is not allowed in YAML text; remove it",
+                    *_position(text, e.position)) from None
+    except RecursionError:
+        raise _fail(source, f"the spec nests deeper than {MAX_DEPTH} levels; flatten it", *_too_deep_at(text)) from None
+    except YAMLError as e:
+        raise _fail(source, f"invalid YAML: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+
+
+def read_yaml(text: str, source: str) -> Document:
+    """Plain data and positions. Raises SpecError when nothing sensible can be read at all."""
+    if len(text) > MAX_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        raise _fail(source, f"the spec is larger than {MAX_BYTES // 1024} KiB; split it or trim it")
+    roots = _compose(text, source)
+    if len(roots) > 1:
+        line, col = _at(roots[1])
+        raise _fail(source, "the spec must be a single YAML document; remove the `---` that starts another one",
+                    line, col)
+    root = roots[0] if roots else None
+    if root is None or (isinstance(root, ScalarNode) and str(root.tag) == NULL):
+        raise _fail(source, "the spec is empty; run `obs init` for a starter")
+    yaml = YAML(typ="safe", pure=True)
+    walker = _Walker(yaml)
+    try:
+        data = walker.value(root, "", 0)
+    except _TooBig as e:
+        raise _fail(source, e.message, *_at(e.node)) from None
+    if not isinstance(data, dict):
+        raise SpecError(source, ordered(walker.problems, walker.positions) or [Problem(
+            "", "the spec must be a mapping with `version:`, `project:` and `services:`", *_at(root))])
+    return Document(data, walker.positions, walker.problems, walker.dropped)
 
 
 def locate(problem: Problem, positions: Positions) -> Problem:
@@ -111,127 +242,46 @@ def locate(problem: Problem, positions: Positions) -> Problem:
     return Problem(problem.path, problem.message, 1, 1)
 
 
-def _path_of(loc: tuple[Any, ...]) -> str:
-    path = ""
-    for part in loc:
-        path = join(path, part)
-    return path
-
-
-def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
-    """The pydantic model that owns the field at loc's parent, for did-you-mean."""
-    model: Any = Spec
-    for part in loc[:-1]:
-        if isinstance(part, int):
-            continue
-        field = model.model_fields.get(part) or next(
-            (f for f in model.model_fields.values() if f.alias == part), None)
-        if field is None:
-            return None
-        model = _inner_model(field.annotation)
-        if model is None:
-            return None
-    return model
-
-
-def _inner_model(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()) or ():
-        found = _inner_model(arg)
-        if found is not None:
-            return found
-    return None
-
-
-def _message(err: dict[str, Any]) -> str:
-    kind, loc = err["type"], err["loc"]
-    if kind == "extra_forbidden":
-        model = _model_at(loc)
-        known = [f.alias or n for n, f in model.model_fields.items()] if model else []
-        close = difflib.get_close_matches(str(loc[-1]), known, n=1)
-        hint = f"; did you mean `{close[0]}`?" if close else (f"; known keys: {', '.join(known)}" if known else "")
-        return f"unknown key{hint}"
-    if kind == "missing":
-        return "is required"
-    msg = err["msg"]
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
-    if kind in ("string_type", "int_type", "float_type", "bool_type", "dict_type", "list_type", "model_type",
-                "literal_error", "int_from_float", "finite_number") or "type" in kind:
-        got = err.get("input")
-        shown = repr(got) if not isinstance(got, (dict, list)) else type(got).__name__
-        if len(shown) > 60:
-            shown = shown[:57] + "..."
-        msg = f"{msg[0].lower()}{msg[1:]} (got {shown})"
-    return msg
-
-
-def _pydantic_problems(exc: ValidationError) -> list[Problem]:
-    problems = []
-    for err in exc.errors(include_url=False):
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-after")))
-        problems.append(Problem(_path_of(loc), _message(err)))
-    return problems
+def ordered(problems: list[Problem], positions: Positions) -> list[Problem]:
+    """Located, in file order, each reported once."""
+    located = {locate(p, positions) for p in problems}
+    return sorted(located, key=lambda p: (p.line or 0, p.column or 0, p.path, p.message))
 
 
 def parse_text(text: str, source: str) -> tuple[Spec, Positions]:
-    """Parse and validate spec text. Raises SpecError listing every problem."""
-    if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
-        raise SpecError(source, [Problem("", f"the spec is larger than {MAX_BYTES // 1024} KiB; split it or trim it")])
-    yaml = YAML(typ="rt", pure=True)
-    yaml.allow_duplicate_keys = False
-    try:
-        docs = list(yaml.load_all(io.StringIO(text)))
-    except MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        what = (e.problem or e.context or "invalid YAML").strip()
-        if "found duplicate key" in str(e):
-            what = "duplicate key; each key may appear once in a mapping"
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise SpecError(source, [Problem("", f"invalid YAML: {what}", line, col)]) from None
-    except (YAMLError, RecursionError, ValueError) as e:
-        raise SpecError(source, [Problem("", f"invalid YAML: {str(e).splitlines()[0] if str(e) else type(e).__name__}", 1, 1)]) from None
-    if len(docs) != 1 or docs[0] is None:
-        msg = "the spec is empty; run `obs init` for a starter" if not docs or docs[0] is None else \
-            "the spec must be a single YAML document (found several separated by ---)"
-        raise SpecError(source, [Problem("", msg, 1, 1)])
-    plain = _Plain()
-    try:
-        data = plain.convert(docs[0], "", 0)
-    except _TooBig as e:
-        raise SpecError(source, [locate(Problem(str(e.args[0]),
-                        f"the spec is too large or too deeply nested (over {MAX_NODES} nodes or {MAX_DEPTH} levels, "
-                        "counting alias expansions)"), plain.positions)]) from None
-    if not isinstance(data, dict):
-        raise SpecError(source, [Problem("", "the spec must be a mapping with `version:`, `project:` and `services:`", 1, 1)])
-    problems = list(plain.problems)
-    spec = None
-    try:
-        spec = Spec.model_validate(data)
-    except ValidationError as e:
-        problems.extend(p for p in _pydantic_problems(e) if p.path not in plain.tagged)
-    if problems:
-        raise SpecError(source, sorted((locate(p, plain.positions) for p in problems),
-                                       key=lambda p: (p.line or 0, p.column or 0, p.path)))
-    assert spec is not None
-    return spec, plain.positions
+    """Parse and validate spec text against the schema. Raises SpecError listing every schema problem.
+
+    obs.project.load_text goes further: it also runs the semantic checks on every part that
+    passed the schema, so one run reports every problem of both kinds.
+    """
+    doc = read_yaml(text, source)
+    spec, problems = validate(doc.data, doc.dropped)
+    problems = doc.problems + problems
+    if problems or spec is None:
+        raise SpecError(source, ordered(problems, doc.positions))
+    return spec, doc.positions
 
 
-def load(path: Path) -> tuple[Spec, Positions]:
+def read_file(path: Path) -> str:
     source = str(path)
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise SpecError(source, [Problem("", "no such file; run `obs init` to write a starter obs.yaml")]) from None
+        raise _fail(source, "no such file; run `obs init` to write a starter obs.yaml, or give the spec's path",
+                    None, None) from None
     except IsADirectoryError:
-        raise SpecError(source, [Problem("", "is a directory; give the path of an obs.yaml file")]) from None
+        raise _fail(source, "is a directory; give the path of an obs.yaml file", None, None) from None
     except OSError as e:
-        raise SpecError(source, [Problem("", f"cannot read: {e.strerror}")]) from None
+        raise _fail(source, f"cannot read: {e.strerror or e}", None, None) from None
     if len(raw) > MAX_BYTES:
-        raise SpecError(source, [Problem("", f"the spec is larger than {MAX_BYTES // 1024} KiB; split it or trim it")])
+        raise _fail(source, f"the spec is larger than {MAX_BYTES // 1024} KiB; split it or trim it")
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise SpecError(source, [Problem("", f"is not UTF-8 text (bad byte at offset {e.start})")]) from None
-    return parse_text(text, source)
+        before = raw[:e.start].decode("utf-8", "replace")
+        raise _fail(source, f"is not UTF-8 text (byte 0x{raw[e.start]:02X}); save it as UTF-8",
+                    *_position(before, len(before))) from None
+
+
+def load(path: Path) -> tuple[Spec, Positions]:
+    return parse_text(read_file(path), str(path))

@@ -6,36 +6,15 @@ so that YAML's loose scalars (`on`, `1e3`, `"99.9"`) never change meaning silent
 """
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator, model_validator
 
-DURATION_RE = re.compile(r"^(?:\d+(?:ms|[smhdwy]))+$")
-NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-LABEL_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+from obs.spec.fields import (ENV_RE, LABEL_RE, NAME_RE, Address, Duration, HostPort, HttpUrl,  # noqa: F401
+                             LabelName, Name, Port, shown)
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
-
-
-def _duration(value: str) -> str:
-    if not DURATION_RE.match(value):
-        raise ValueError(f"must be a duration such as 500ms, 5m, 1h30m or 30d (got {value!r})")
-    return value
-
-
-def _name(value: str) -> str:
-    if not NAME_RE.match(value):
-        raise ValueError(
-            f"must be lowercase letters, digits and '-', starting and ending with a letter or digit (got {value!r})"
-        )
-    return value
-
-
-Duration = Annotated[StrictStr, AfterValidator(_duration), Field(json_schema_extra={"pattern": DURATION_RE.pattern})]
-Name = Annotated[StrictStr, AfterValidator(_name), Field(json_schema_extra={"pattern": NAME_RE.pattern})]
 
 
 class SecretRef(Strict):
@@ -51,41 +30,37 @@ class SecretRef(Strict):
             raise ValueError("secrets must not be written inline; use `{file: /path/to/secret}` or `{env: VAR_NAME}`")
         return value
 
+    @field_validator("env")
+    @classmethod
+    def _env_name(cls, value: str | None) -> str | None:
+        if value is not None and not ENV_RE.match(value):
+            raise ValueError(f"must be an environment variable name: letters, digits and _, not starting with a "
+                             f"digit (got {shown(value)})")
+        return value
+
     @model_validator(mode="after")
     def _one_source(self) -> SecretRef:
         if (self.file is None) == (self.env is None):
             raise ValueError("give exactly one of `file:` or `env:`")
-        if self.env is not None and not ENV_RE.match(self.env):
-            raise ValueError(f"env must be an environment variable name (got {self.env!r})")
         return self
 
 
 class Ports(Strict):
-    otlp_grpc: StrictInt = 4317
-    otlp_http: StrictInt = 4318
-    collector_health: StrictInt = 13133
-    collector_metrics: StrictInt = 8888
-    collector_prometheus: StrictInt = 8889
-    jaeger_query: StrictInt = 16686
-    jaeger_otlp_grpc: StrictInt = 14317
-    jaeger_health: StrictInt = 14133
-    jaeger_metrics: StrictInt = 14269
-    prometheus: StrictInt = 9090
-    alertmanager: StrictInt = 9093
-    grafana: StrictInt = 3000
-    verify_sink: StrictInt = 9097
-    verify_metrics: StrictInt = 9098
-
-    @model_validator(mode="after")
-    def _valid_and_distinct(self) -> Ports:
-        seen: dict[int, str] = {}
-        for name, port in self.model_dump().items():
-            if not 1 <= port <= 65535:
-                raise ValueError(f"{name}: port must be between 1 and 65535 (got {port})")
-            if port in seen:
-                raise ValueError(f"{name}: port {port} is already used by {seen[port]}")
-            seen[port] = name
-        return self
+    otlp_grpc: Port = 4317
+    otlp_http: Port = 4318
+    collector_health: Port = 13133
+    collector_metrics: Port = 8888
+    collector_prometheus: Port = 8889
+    jaeger_query: Port = 16686
+    jaeger_otlp_grpc: Port = 14317
+    jaeger_health: Port = 14133
+    jaeger_metrics: Port = 14269
+    prometheus: Port = 9090
+    alertmanager: Port = 9093
+    grafana: Port = 3000
+    verify_sink: Port = 9097
+    verify_metrics: Port = 9098
+    # Distinctness is checked in obs.model.build, which can point at the port the user wrote.
 
 
 class Versions(Strict):
@@ -107,7 +82,7 @@ class TLS(Strict):
 class Receivers(Strict):
     """How the collector's OTLP receivers are exposed."""
 
-    bind: StrictStr = Field("127.0.0.1", description="Address the OTLP receivers listen on.")
+    bind: Address = Field("127.0.0.1", description="Address the OTLP receivers listen on.")
     tls: TLS | None = None
     bearer_token: SecretRef | None = Field(None, description="Require this bearer token from senders.")
 
@@ -119,7 +94,7 @@ class Stack(Strict):
     metrics: Literal["push", "pull"] = Field(
         "push", description="push: collector sends OTLP to Prometheus 3. pull: Prometheus scrapes the collector."
     )
-    bind: StrictStr = Field("127.0.0.1", description="Address every stack port binds to.")
+    bind: Address = Field("127.0.0.1", description="Address every stack port binds to.")
     persistent_queue: StrictBool | None = Field(
         None, description="Keep exporter queues on disk across backend outages (default: on in production)."
     )
@@ -131,17 +106,9 @@ class Stack(Strict):
 
 
 class ScrapeTarget(Strict):
-    targets: list[StrictStr] = Field(min_length=1)
+    targets: list[HostPort] = Field(min_length=1)
     path: StrictStr = "/metrics"
     interval: Duration | None = None
-
-    @field_validator("targets")
-    @classmethod
-    def _host_port(cls, targets: list[str]) -> list[str]:
-        for t in targets:
-            if not re.match(r"^[A-Za-z0-9.\-\[\]:]+:\d{1,5}$", t):
-                raise ValueError(f"targets must be host:port (got {t!r})")
-        return targets
 
 
 
@@ -197,21 +164,13 @@ class Tier(Strict):
 class Alerting(Strict):
     page: StrictBool = True
     ticket: StrictBool = True
-    labels: dict[StrictStr, StrictStr] = Field(default_factory=dict)
+    labels: dict[LabelName, StrictStr] = Field(default_factory=dict)
     annotations: dict[StrictStr, StrictStr] = Field(default_factory=dict)
     runbook_url: StrictStr | None = None
     min_events: Annotated[float, Field(ge=0)] | None = Field(
         None, description="Events per short window below which no burn-rate alert fires (default 1 per minute)."
     )
     tiers: list[Tier] | None = Field(None, description="Replace the SRE-workbook tiers.")
-
-    @field_validator("labels")
-    @classmethod
-    def _label_names(cls, labels: dict[str, str]) -> dict[str, str]:
-        for k in labels:
-            if not LABEL_RE.match(k):
-                raise ValueError(f"label name {k!r} is not a valid Prometheus label name")
-        return labels
 
 
 class SLO(Strict):
@@ -249,7 +208,7 @@ class Slack(Strict):
 
 
 class Webhook(Strict):
-    url: StrictStr | None = None
+    url: HttpUrl | None = None
     url_secret: SecretRef | None = None
 
     @model_validator(mode="after")
@@ -278,7 +237,8 @@ class Receiver(Strict):
     def _exactly_one(self) -> Receiver:
         given = [k for k in ("pagerduty", "slack", "webhook", "email") if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError("give exactly one of pagerduty, slack, webhook or email")
+            raise ValueError("give exactly one of pagerduty, slack, webhook or email"
+                             + (f" (got {', '.join(given)})" if given else ""))
         return self
 
 

@@ -1,0 +1,195 @@
+"""Schema validation of plain spec data, with pydantic's errors rewritten for people.
+
+`salvage` keeps every service, SLO, receiver and route that passed the schema on its own,
+so the semantic checks can still run on them when some other part is broken: one run
+reports every problem, of both kinds.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from obs.errors import Problem
+from obs.spec import v1
+
+_TYPE_ERRORS = {"string_type", "int_type", "float_type", "bool_type", "dict_type", "list_type", "model_type",
+                "model_attributes_type", "literal_error", "int_from_float", "finite_number", "none_required"}
+_BOUND_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}
+
+
+def join(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else str(key)
+
+
+def shown(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return v1.shown(value)
+
+
+def _path_of(loc: tuple[Any, ...]) -> str:
+    path = ""
+    for part in loc:
+        path = join(path, part)
+    return path
+
+
+def _model_at(root: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The pydantic model that owns the field at loc's parent, for did-you-mean."""
+    model: Any = root
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        found = model.model_fields.get(part) or next(
+            (f for f in model.model_fields.values() if f.alias == part), None)
+        if found is None:
+            return None
+        model = _inner_model(found.annotation)
+        if model is None:
+            return None
+    return model
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _unknown_key(root: type[BaseModel], loc: tuple[Any, ...]) -> str:
+    model = _model_at(root, loc)
+    known = [f.alias or n for n, f in model.model_fields.items()] if model else []
+    close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+    if close:
+        return f"unknown key; did you mean `{close[0]}`?"
+    return f"unknown key; known keys here: {', '.join(known)}" if known else "unknown key; remove it"
+
+
+def _message(root: type[BaseModel], err: dict[str, Any]) -> str:
+    kind, loc = err["type"], err["loc"]
+    if kind == "extra_forbidden":
+        return _unknown_key(root, loc)
+    if kind == "missing":
+        return f"is required; add `{loc[-1]}:`"
+    if kind == "too_short":
+        return "must not be empty"
+    msg = err["msg"]
+    if msg.startswith("Value error, "):
+        return msg[len("Value error, "):]
+    msg = msg[0].lower() + msg[1:]
+    if kind in _BOUND_ERRORS:
+        return f"must be {msg.removeprefix('input should be ')} (got {shown(err.get('input'))})"
+    if kind in _TYPE_ERRORS or kind.endswith("_type") or kind.endswith("_parsing"):
+        return f"{msg} (got {shown(err.get('input'))})"
+    return msg
+
+
+def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Drop pydantic's internal steps (validator names, `[key]` for dict keys) from a location."""
+    return tuple(p for p in loc if not (isinstance(p, str) and (p.startswith("function-") or p == "[key]")))
+
+
+def problems_of(exc: ValidationError, root: type[BaseModel]) -> list[Problem]:
+    out = []
+    for err in exc.errors(include_url=False):
+        loc = _clean_loc(err["loc"])
+        out.append(Problem(_path_of(loc), _message(root, {**err, "loc": loc})))
+    return out
+
+
+def validate(data: dict[str, Any], dropped: set[str] = frozenset()) -> tuple[v1.Spec | None, list[Problem]]:
+    """The Spec, if the data passes the schema, and every schema problem not under an already `dropped` path."""
+    try:
+        return v1.Spec.model_validate(data), []
+    except ValidationError as e:
+        return None, [p for p in problems_of(e, v1.Spec) if not _under(p.path, dropped)]
+
+
+def _under(path: str, dropped: set[str]) -> bool:
+    return any(path == d or path.startswith(d + ".") or path.startswith(d + "[") for d in dropped)
+
+
+@dataclass
+class Salvage:
+    """The parts of a broken spec that passed the schema, and where each came from."""
+
+    spec: v1.Spec
+    services: list[int] = field(default_factory=list)          # salvaged position -> index in the file
+    slos: list[list[int]] = field(default_factory=list)        # per salvaged service: SLO indexes in the file
+    receivers: list[int] = field(default_factory=list)
+    routes: list[int] = field(default_factory=list)
+    dropped_names: set[str] = field(default_factory=set)       # names of services and receivers left out
+
+
+def _valid(model: type[BaseModel], value: Any) -> Any:
+    try:
+        return model.model_validate(value)
+    except ValidationError:
+        return None
+
+
+def _name(raw: Any) -> str | None:
+    return raw.get("name") if isinstance(raw, dict) and isinstance(raw.get("name"), str) else None
+
+
+def _stub(model: type[BaseModel], raw: Any, **fields: Any) -> Any:
+    """A broken service or receiver reduced to its name, so names stay declared: duplicates are still
+    found, and routes to it are not reported as unknown. Its other checks wait until it passes the schema."""
+    name = _name(raw)
+    return _valid(model, {"name": name, **fields}) if name is not None else None
+
+
+def salvage(data: dict[str, Any]) -> Salvage:
+    out = Salvage(spec=v1.Spec.model_construct())
+    services = []
+    raw_services = data.get("services")
+    for i, raw in enumerate(raw_services if isinstance(raw_services, list) else []):
+        raw_slos = raw.get("slos", []) if isinstance(raw, dict) else None
+        kept = [j for j, s in enumerate(raw_slos) if _valid(v1.SLO, s)] if isinstance(raw_slos, list) else []
+        service = _valid(v1.Service, {**raw, "slos": [raw_slos[j] for j in kept]}) if isinstance(raw, dict) else None
+        if service is None:
+            kept, service = [], _stub(v1.Service, raw)
+        if service is None:
+            out.dropped_names.add(_name(raw) or "")
+            continue
+        services.append(service)
+        out.services.append(i)
+        out.slos.append(kept)
+    alerting = data.get("alerting") if isinstance(data.get("alerting"), dict) else {}
+    receivers, routes = [], []
+    raw_receivers = alerting.get("receivers")
+    for i, raw in enumerate(raw_receivers if isinstance(raw_receivers, list) else []):
+        receiver = _valid(v1.Receiver, raw) or _stub(v1.Receiver, raw, webhook={"url": "http://stub"})
+        if receiver is None:
+            out.dropped_names.add(_name(raw) or "")
+        else:
+            receivers.append(receiver)
+            out.receivers.append(i)
+    raw_routes = alerting.get("routes")
+    for i, raw in enumerate(raw_routes if isinstance(raw_routes, list) else []):
+        route = _valid(v1.Route, raw)
+        if route is not None:
+            routes.append(route)
+            out.routes.append(i)
+    default = alerting.get("default_receiver")
+    project = data.get("project")
+    out.spec = v1.Spec.model_construct(
+        version="obs/v1",
+        project=project if isinstance(project, str) else "unnamed",
+        stack=_valid(v1.Stack, data.get("stack", {})) or v1.Stack(),
+        services=services,
+        alerting=v1.AlertRouting.model_construct(receivers=receivers, routes=routes,
+                                                 default_receiver=default if isinstance(default, str) else None),
+    )
+    return out

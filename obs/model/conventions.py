@@ -140,3 +140,35 @@ def state_data_dir(component: str) -> str:
 def secret_file(env: str) -> str:
     """Where `obs up` writes a secret given as `{env: NAME}`; generated configs reference this file."""
     return f"{SECRETS_DIR}/{env}"
+
+
+# Stack and pipeline-health rules (obs/generate/pipeline_rules.py; contract in docs/PIPELINE_RULES.md).
+LABEL_COMPONENT = "component"
+PIPELINE_GROUP_STACK = "obs-pipeline-stack"
+PIPELINE_GROUP_COLLECTOR = "obs-pipeline-collector"
+PIPELINE_GROUP_VERIFY = "obs-pipeline-verify"
+TARGET_DOWN_ALERT = "ObsTargetDown"
+COLLECTOR_REFUSING_ALERT = "ObsCollectorRefusingData"
+COLLECTOR_RECEIVER_FAILING_ALERT = "ObsCollectorReceiverFailing"
+COLLECTOR_EXPORT_FAILING_ALERT = "ObsCollectorExportFailing"
+COLLECTOR_DROPPING_ALERT = "ObsCollectorDroppingData"
+COLLECTOR_PROCESSOR_DROPPING_ALERT = "ObsCollectorProcessorDropping"
+COLLECTOR_QUEUE_FULL_ALERT = "ObsCollectorQueueNearlyFull"
+RULE_EVALUATION_FAILING_ALERT = "ObsRuleEvaluationFailing"
+ALERTS_NOT_REACHING_ALERTMANAGER_ALERT = "ObsAlertsNotReachingAlertmanager"
+NOTIFICATIONS_FAILING_ALERT = "ObsAlertNotificationsFailing"
+VERIFY_PROBE_FAILING_ALERT = "ObsVerifyProbeFailing"
+VERIFY_HOP_SLOW_ALERT = "ObsVerifyHopSlow"
+VERIFY_STALE_ALERT = "ObsVerifyResultsStale"
+
+# `obs verify --watch` exposes these with prometheus-client on port verify_metrics; Prometheus
+# scrapes them as job VERIFY_JOB. Gauges: success is 1 or 0 per probe kind (trace|metric|alert),
+# latency and floor are seconds per probe and hop, last run is a Unix timestamp in seconds.
+VERIFY_JOB = "obs-verify"
+VERIFY_PROBE_SUCCESS = "obs_verify_probe_success"
+VERIFY_HOP_LATENCY = "obs_verify_hop_latency_seconds"
+VERIFY_HOP_FLOOR = "obs_verify_hop_floor_seconds"
+VERIFY_LAST_RUN_TIMESTAMP = "obs_verify_last_run_timestamp_seconds"
+VERIFY_PROBE_KIND_LABEL = "probe"
+VERIFY_HOP_LABEL = "hop"
+VERIFY_PROBE_KINDS = ("trace", "metric", "alert")

@@ -1,9 +1,63 @@
-"""PLACEHOLDER: being written; replace this module entirely."""
+"""Grafana provisioning: Prometheus, Jaeger and Alertmanager datasources with stable UIDs, and a dashboards provider.
+
+Grafana runs only under compose (it is AGPL; obs never builds it), so URLs name
+the compose services. Grafana expands `$VAR` in provisioning files, hence `$$`
+wherever a query needs a literal `$` (Grafana's own `$__tags`).
+"""
 from __future__ import annotations
 
-from obs.generate.common import Inputs
+from obs.generate import network
+from obs.generate.common import Inputs, yaml
+from obs.model import conventions as c
 from obs.model.domain import Model
+
+DASHBOARDS_PATH = f"{c.COMPOSE_WORKDIR}/{c.DASHBOARDS_DIR}"
+TAGS = "$$__tags"   # Grafana's placeholder for the span's tags mapped below, `$` escaped
+SPAN_WINDOW = "5m"
+
+
+def _trace_to_metrics() -> dict:
+    calls, duration = c.SPANMETRICS_CALLS, c.SPANMETRICS_DURATION
+    error = f'{c.SPANMETRICS_STATUS_LABEL}="{c.SPANMETRICS_ERROR_STATUS}"'
+    return {
+        "datasourceUid": c.DATASOURCE_PROMETHEUS_UID,
+        "spanStartTimeShift": "-15m",
+        "spanEndTimeShift": "15m",
+        "tags": [{"key": "service.name", "value": c.SERVICE_NAME_LABEL}],
+        "queries": [
+            {"name": "Request rate", "query": f"sum(rate({calls}{{{TAGS}}}[{SPAN_WINDOW}]))"},
+            {"name": "Error rate", "query": f"sum(rate({calls}{{{TAGS}, {error}}}[{SPAN_WINDOW}]))"},
+            {"name": "p95 latency", "query": f"histogram_quantile(0.95, sum by (le) "
+                                             f"(rate({duration}_bucket{{{TAGS}}}[{SPAN_WINDOW}])))"},
+        ],
+    }
+
+
+def datasources(model: Model, net: network.Net) -> dict:
+    p = model.stack.ports
+    return {"apiVersion": 1, "datasources": [
+        {"name": "Prometheus", "uid": c.DATASOURCE_PROMETHEUS_UID, "type": "prometheus", "access": "proxy",
+         "url": f"http://{net.peer('prometheus', p['prometheus'])}", "isDefault": True, "editable": False,
+         "jsonData": {"httpMethod": "POST", "timeInterval": str(model.stack.timing.scrape_interval)}},
+        {"name": "Jaeger", "uid": c.DATASOURCE_JAEGER_UID, "type": "jaeger", "access": "proxy",
+         "url": f"http://{net.peer('jaeger', p['jaeger_query'])}", "editable": False,
+         "jsonData": {"tracesToMetrics": _trace_to_metrics()}},
+        {"name": "Alertmanager", "uid": c.DATASOURCE_ALERTMANAGER_UID, "type": "alertmanager", "access": "proxy",
+         "url": f"http://{net.peer('alertmanager', p['alertmanager'])}", "editable": False,
+         "jsonData": {"implementation": "prometheus", "handleGrafanaManagedAlerts": False}},
+    ]}
+
+
+def dashboard_providers(model: Model) -> dict:
+    return {"apiVersion": 1, "providers": [{
+        "name": "obs", "orgId": 1, "folder": c.dashboard_folder(model.project), "type": "file",
+        # Generated dashboards are edited in the spec, never in the UI.
+        "disableDeletion": True, "allowUiUpdates": False, "updateIntervalSeconds": 30,
+        "options": {"path": DASHBOARDS_PATH, "foldersFromFilesStructure": False},
+    }]}
 
 
 def generate(model: Model, inputs: Inputs) -> dict[str, str]:
-    return {}
+    net = network.compose(model)
+    return {c.GRAFANA_DATASOURCES: yaml(model, datasources(model, net)),
+            c.GRAFANA_DASHBOARD_PROVIDERS: yaml(model, dashboard_providers(model))}

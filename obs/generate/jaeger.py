@@ -1,9 +1,57 @@
-"""PLACEHOLDER: being written; replace this module entirely."""
+"""Jaeger v2 (v2.13, an OpenTelemetry Collector distribution): OTLP gRPC in, memory storage, query API.
+
+Jaeger receives only from our collector, on its own port (`jaeger_otlp_grpc`), never
+4317/4318, which are the collector's. It has no batch processor: the collector already
+batched, and a second batch would add its timeout to every trace's floor.
+"""
 from __future__ import annotations
 
-from obs.generate.common import Inputs
+from obs.generate import network
+from obs.generate.common import Inputs, yaml
+from obs.model import conventions as c
 from obs.model.domain import Model
+
+STORE = "obs_memory"
+MAX_TRACES = 100_000
+# The query service's gRPC API has no key in stack.ports yet; the upstream default otherwise.
+DEFAULT_QUERY_GRPC_PORT = 16685
+HEALTH_PATH = "/status"
+
+
+def query_grpc_port(model: Model) -> int:
+    return model.stack.ports.get("jaeger_query_grpc", DEFAULT_QUERY_GRPC_PORT)
+
+
+def config(model: Model, net: network.Net) -> dict:
+    p = model.stack.ports
+    return {
+        "extensions": {
+            "jaeger_storage": {"backends": {STORE: {"memory": {"max_traces": MAX_TRACES}}}},
+            "jaeger_query": {
+                "storage": {"traces": STORE},
+                # Off: it would trace itself through the OTel SDK's default exporter.
+                "enable_tracing": False,
+                "http": {"endpoint": net.bind(p["jaeger_query"])},
+                "grpc": {"endpoint": net.bind(query_grpc_port(model))},
+            },
+            # use_v2 without a `grpc:` key serves only HTTP, on our port.
+            "healthcheckv2": {"use_v2": True, "http": {"endpoint": net.bind(p["jaeger_health"]),
+                                                        "status": {"enabled": True, "path": HEALTH_PATH}}},
+        },
+        "receivers": {"otlp": {"protocols": {"grpc": {"endpoint": net.bind(p["jaeger_otlp_grpc"])}}}},
+        "exporters": {"jaeger_storage_exporter": {"trace_storage": STORE}},
+        "service": {
+            "extensions": ["jaeger_storage", "jaeger_query", "healthcheckv2"],
+            "pipelines": {"traces": {"receivers": ["otlp"], "processors": [], "exporters": ["jaeger_storage_exporter"]}},
+            "telemetry": {
+                "resource": {"service.name": "jaeger"},
+                "logs": {"level": "info"},
+                "metrics": {"level": "normal", "readers": [{"pull": {"exporter": {"prometheus": {
+                    "host": net.listen, "port": p["jaeger_metrics"]}}}}]},
+            },
+        },
+    }
 
 
 def generate(model: Model, inputs: Inputs) -> dict[str, str]:
-    return {}
+    return {c.JAEGER_CONFIG: yaml(model, config(model, network.native(model)))}

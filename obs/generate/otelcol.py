@@ -1,9 +1,141 @@
-"""PLACEHOLDER: being written; replace this module entirely."""
+"""The OpenTelemetry Collector config: OTLP in, traces to Jaeger, metrics to Prometheus, R.E.D. from spans.
+
+Component type names are those of collector v0.165 (`otlp_grpc`, `otlp_http`,
+`span_metrics`); the builder manifest is derived from this config, so the
+distribution holds exactly what the config uses. Every interval comes from
+`model.stack.timing` (field-facts, section 2).
+"""
 from __future__ import annotations
 
-from obs.generate.common import Inputs
-from obs.model.domain import Model
+from obs.generate import network
+from obs.generate.common import Inputs, yaml
+from obs.model import conventions as c
+from obs.model.domain import Model, Secret
+
+TO_JAEGER = "otlp_grpc/jaeger"
+TO_PROMETHEUS = "otlp_http/prometheus"
+PULL_EXPORTER = "prometheus"
+SPANMETRICS = "span_metrics"
+BEARER = "bearertokenauth"
+STORAGE = "file_storage"
+# Span attributes (semconv HTTP) kept as spanmetrics dimensions; http.response.status_code
+# becomes the HTTP_STATUS_LABEL label the availability SLI and dashboards group by.
+SPAN_DIMENSIONS = ("http.request.method", "http.response.status_code", "http.route")
+MEMORY_CHECK_INTERVAL = "1s"
+
+
+def secret_path(secret: Secret) -> str:
+    """Relative paths resolve against the component's working directory: the output directory."""
+    return secret.file if secret.file is not None else c.secret_file(secret.env or "")
+
+
+def queue_directory() -> str:
+    # Relative to the collector's working directory unless OBS_STATE_DIR says otherwise.
+    return "${env:" + c.STATE_DIR_ENV + ":-" + c.STATE_DIR + "}/otelcol"
+
+
+def span_buckets(model: Model) -> list[str]:
+    """OTel's HTTP boundaries plus every service's own, so any latency threshold is a boundary."""
+    bounds = set(c.OTEL_HTTP_BUCKETS)
+    for s in model.services:
+        bounds.update(s.latency_buckets)
+    return [_go_duration(b) for b in sorted(bounds)]
+
+
+def _go_duration(seconds: float) -> str:
+    micro = round(seconds * 1_000_000)
+    return f"{micro // 1000}ms" if micro % 1000 == 0 else f"{micro}us"
+
+
+def _receiver_protocol(model: Model, net: network.Net, port_key: str) -> dict:
+    st = model.stack
+    proto: dict = {"endpoint": network.host_port(net.otlp_listen, st.ports[port_key])}
+    if st.receivers_tls is not None:
+        tls = {"cert_file": st.receivers_tls.cert_file, "key_file": st.receivers_tls.key_file}
+        if st.receivers_tls.client_ca_file:
+            tls["client_ca_file"] = st.receivers_tls.client_ca_file
+        proto["tls"] = tls
+    if st.receivers_bearer is not None:
+        proto["auth"] = {"authenticator": BEARER}
+    return proto
+
+
+def _delivery(model: Model) -> dict:
+    """Retry and queue settings every pushing exporter shares."""
+    t = model.stack.timing
+    queue: dict = {"enabled": True, "queue_size": t.queue_size}
+    if model.stack.persistent_queue:
+        queue["storage"] = STORAGE
+    return {
+        "retry_on_failure": {"enabled": True, "initial_interval": str(t.retry_initial),
+                             "max_elapsed_time": str(t.retry_max_elapsed)},
+        "sending_queue": queue,
+    }
+
+
+def _exporters(model: Model, net: network.Net) -> dict:
+    p = model.stack.ports
+    exporters: dict = {
+        TO_JAEGER: {"endpoint": net.peer("jaeger", p["jaeger_otlp_grpc"]), "tls": {"insecure": True},
+                    **_delivery(model)},
+    }
+    if model.stack.metrics == "push":
+        # otlp_http appends /v1/metrics: Prometheus 3's receiver is /api/v1/otlp/v1/metrics.
+        exporters[TO_PROMETHEUS] = {"endpoint": f"http://{net.peer('prometheus', p['prometheus'])}/api/v1/otlp",
+                                    **_delivery(model)}
+    else:
+        # A pull exporter has nothing to retry or queue: Prometheus scrapes its latest values.
+        exporters[PULL_EXPORTER] = {"endpoint": net.bind(p["collector_prometheus"]),
+                                    "resource_to_telemetry_conversion": {"enabled": True}}
+    return exporters
+
+
+def _extensions(model: Model, net: network.Net) -> dict:
+    ext: dict = {"health_check": {"endpoint": net.bind(model.stack.ports["collector_health"])}}
+    if model.stack.persistent_queue:
+        ext[STORAGE] = {"directory": queue_directory(), "create_directory": True}
+    if model.stack.receivers_bearer is not None:
+        ext[BEARER] = {"filename": secret_path(model.stack.receivers_bearer)}
+    return ext
+
+
+def config(model: Model, net: network.Net) -> dict:
+    t = model.stack.timing
+    metrics_out = TO_PROMETHEUS if model.stack.metrics == "push" else PULL_EXPORTER
+    extensions = _extensions(model, net)
+    processors = ["memory_limiter", "batch"]
+    return {
+        "receivers": {"otlp": {"protocols": {"grpc": _receiver_protocol(model, net, "otlp_grpc"),
+                                             "http": _receiver_protocol(model, net, "otlp_http")}}},
+        "processors": {
+            "memory_limiter": {"check_interval": MEMORY_CHECK_INTERVAL, "limit_mib": t.memory_limit_mib,
+                               "spike_limit_mib": t.memory_limit_mib // 5},
+            "batch": {"timeout": str(t.batch_timeout)},
+        },
+        "connectors": {SPANMETRICS: {
+            "namespace": c.SPANMETRICS_NAMESPACE,
+            "aggregation_temporality": "AGGREGATION_TEMPORALITY_CUMULATIVE",
+            # Flushed as often as SDKs export metrics, so trace-only services show up as fast as the rest.
+            "metrics_flush_interval": str(t.sdk_metric_interval),
+            "histogram": {"unit": "s", "explicit": {"buckets": span_buckets(model)}},
+            "dimensions": [{"name": d} for d in SPAN_DIMENSIONS],
+        }},
+        "exporters": _exporters(model, net),
+        "extensions": extensions,
+        "service": {
+            "extensions": list(extensions),
+            "pipelines": {
+                "traces": {"receivers": ["otlp"], "processors": processors, "exporters": [TO_JAEGER, SPANMETRICS]},
+                "metrics": {"receivers": ["otlp", SPANMETRICS], "processors": processors, "exporters": [metrics_out]},
+            },
+            "telemetry": {
+                "logs": {"level": "info"},
+                "metrics": {"level": "normal", "readers": [{"pull": {"exporter": {"prometheus": {
+                    "host": net.listen, "port": model.stack.ports["collector_metrics"]}}}}]},
+            },
+        },
+    }
 
 
 def generate(model: Model, inputs: Inputs) -> dict[str, str]:
-    return {}
+    return {c.OTELCOL_CONFIG: yaml(model, config(model, network.native(model)))}

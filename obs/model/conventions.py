@@ -172,3 +172,34 @@ VERIFY_LAST_RUN_TIMESTAMP = "obs_verify_last_run_timestamp_seconds"
 VERIFY_PROBE_KIND_LABEL = "probe"
 VERIFY_HOP_LABEL = "hop"
 VERIFY_PROBE_KINDS = ("trace", "metric", "alert")
+
+
+# Pipeline configs (obs/generate/otelcol.py, prometheus.py, alertmanager.py, grafana_provisioning.py, compose.py).
+# Scrape job names of the stack itself; a service's scrape targets get job=<service name>.
+JOB_PROMETHEUS = "prometheus"
+JOB_OTELCOL = "otelcol"                      # the collector's own telemetry on collector_metrics
+JOB_OTELCOL_EXPORTER = "otelcol-exporter"    # metrics=pull: the collector's Prometheus exporter
+JOB_JAEGER = "jaeger"
+JOB_ALERTMANAGER = "alertmanager"
+# Alertmanager receiver that notifies nobody: the Watchdog alert lands here (visible in /api/v2/alerts).
+NULL_RECEIVER = "obs-null"
+# Path the verifier's webhook sink is posted to by the PROBE_RECEIVER.
+VERIFY_SINK_PATH = "/alerts"
+SPANMETRICS_NAMESPACE = "traces.span.metrics"
+# The collector's persistent queue lives in ${OBS_STATE_DIR}/otelcol (default STATE_DIR, relative to its cwd).
+STATE_DIR_ENV = "OBS_STATE_DIR"
+# Grafana datasources: stable UIDs so dashboards and links never break.
+DATASOURCE_PROMETHEUS_UID = "obs-prometheus"
+DATASOURCE_JAEGER_UID = "obs-jaeger"
+DATASOURCE_ALERTMANAGER_UID = "obs-alertmanager"
+GRAFANA_DATASOURCES = f"{GRAFANA_PROVISIONING}/datasources/obs.yaml"
+GRAFANA_DASHBOARD_PROVIDERS = f"{GRAFANA_PROVISIONING}/dashboards/obs.yaml"
+# Under compose every container works in COMPOSE_WORKDIR, a mirror of the output directory, so the
+# relative paths of the native stack (configs, .obs/secrets/...) mean the same file in both.
+COMPOSE_WORKDIR = "/obs"
+# Compose variants of the configs: listeners on 0.0.0.0 inside the container, peers by service name.
+COMPOSE_OTELCOL_CONFIG = "deploy/compose/otelcol.yaml"
+COMPOSE_JAEGER_CONFIG = "deploy/compose/jaeger.yaml"
+COMPOSE_PROMETHEUS_CONFIG = "deploy/compose/prometheus.yml"
+COMPOSE_ALERTMANAGER_CONFIG = "deploy/compose/alertmanager.yml"
+

@@ -109,12 +109,14 @@ class _Builder:
                 self.problem(f"{path}.telemetry", "the service sends no telemetry; set `otlp: true` or add `scrape:` targets")
             buckets = tuple(s.latency_buckets) if s.latency_buckets else c.OTEL_HTTP_BUCKETS
             if list(buckets) != sorted(set(buckets)):
-                self.problem(f"{path}.latency_buckets", "bucket boundaries must be strictly increasing")
+                self.problem(f"{path}.latency_buckets", "bucket boundaries must be strictly increasing; sort them and "
+                             f"drop duplicates (got {', '.join(f'{b:g}' for b in buckets)})")
             slos, names = [], set()
             for j, slo in enumerate(s.slos):
                 spath = f"{path}.slos[{j}]"
                 if slo.name in names:
-                    self.problem(f"{spath}.name", f"SLO {slo.name!r} is declared twice in service {s.name!r}")
+                    self.problem(f"{spath}.name", f"SLO {slo.name!r} is declared twice in service {s.name!r}; "
+                                 "SLO names must be unique within a service")
                 names.add(slo.name)
                 built = self._slo(s, slo, buckets, spath)
                 if built is not None:
@@ -195,30 +197,37 @@ class _Builder:
     def _tiers(self, slo: v1.SLO, period: Duration, objective: Decimal, path: str) -> tuple[Tier, ...]:
         a = slo.alerting
         if a.tiers is not None:
-            tiers = []
+            candidates = []
             for k, t in enumerate(a.tiers):
                 tp = f"{path}.tiers[{k}]"
                 tier = Tier(t.severity, Duration.parse(t.long), Duration.parse(t.short), _decimal(t.burn_rate),
                             Duration.parse(t.for_) if t.for_ else Duration(0))
                 if not tier.short < tier.long:
-                    self.problem(tp, f"the short window ({t.short}) must be shorter than the long one ({t.long})")
-                if tier.short < BASE_WINDOW or tier.short.ms % BASE_WINDOW.ms or tier.long.ms % BASE_WINDOW.ms:
-                    self.problem(tp, f"windows must be multiples of {BASE_WINDOW}, the base window obs records")
-                tiers.append(tier)
-            candidates = tuple(tiers)
+                    self.problem(f"{tp}.short", f"the short window ({t.short}) must be shorter than the long one "
+                                 f"({t.long})")
+                for which, window in (("short", tier.short), ("long", tier.long)):
+                    if window < BASE_WINDOW or window.ms % BASE_WINDOW.ms:
+                        self.problem(f"{tp}.{which}", f"must be a multiple of {BASE_WINDOW}, the base window obs "
+                                     f"records (got {window})")
+                candidates.append((tp, tier))
         else:
-            candidates = workbook_tiers(period)
-        chosen = tuple(t for t in candidates if (t.severity == "page" and a.page) or (t.severity == "ticket" and a.ticket))
+            # The defaults are not written anywhere; the objective is what makes them unreachable.
+            candidates = [(path.removesuffix(".alerting") + ".objective", t) for t in workbook_tiers(period)]
+        chosen = [(tp, t) for tp, t in candidates if (t.severity == "page" and a.page) or
+                  (t.severity == "ticket" and a.ticket)]
         budget = (Decimal(100) - objective) / Decimal(100)
-        for t in chosen:
+        for tp, t in chosen:
             if t.long > period:
-                self.problem(path, f"the {t.severity} tier's long window {t.long} is longer than the SLO window {period}")
+                where = f"{tp}.long" if a.tiers is not None else path.removesuffix(".alerting") + ".window"
+                self.problem(where, f"the {t.severity} tier's long window {t.long} is longer than the SLO window "
+                             f"{period}; shorten the tier or lengthen `window:`")
             if t.burn_rate * budget >= 1:
                 limit = (Decimal(1) / budget).quantize(Decimal("0.01"))
-                self.problem(path, f"the {t.severity} tier {t.long}/{t.burn_rate}x can never fire at objective "
-                             f"{_number(slo.objective)}%: it needs more than 100% errors; set `{t.severity}: false` "
-                             f"or give `tiers:` with burn_rate below {limit}")
-        return chosen
+                fix = (f"lower its burn_rate below {limit}" if a.tiers is not None else
+                       f"set `{t.severity}: false` or give `tiers:` with burn_rate below {limit}")
+                self.problem(tp, f"the {t.severity} tier {t.long}/{t.burn_rate}x can never fire at objective "
+                             f"{_number(slo.objective)}%: it needs more than 100% errors; {fix}")
+        return tuple(t for _, t in chosen)
 
     def _receivers(self) -> tuple[Receiver, ...]:
         out, seen = [], set()
@@ -228,7 +237,8 @@ class _Builder:
                              f"receiver {r.name!r} is declared twice; receiver names must be unique")
             seen.add(r.name)
             if r.name == c.PROBE_RECEIVER:
-                self.problem(f"alerting.receivers[{i}].name", f"{c.PROBE_RECEIVER!r} is reserved for obs verify")
+                self.problem(f"alerting.receivers[{i}].name", f"{c.PROBE_RECEIVER!r} is reserved for obs verify; "
+                             "choose another name")
             if r.pagerduty:
                 out.append(Receiver(r.name, "pagerduty", secret=_secret(r.pagerduty.routing_key)))
             elif r.slack:

@@ -5,7 +5,7 @@ import ipaddress
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, StrictInt, StrictStr
+from pydantic import AfterValidator, BeforeValidator, Field, StrictInt, StrictStr
 
 DURATION_RE = re.compile(r"^(?:\d+(?:ms|[smhdwy]))+$")
 _DURATION_PART = re.compile(r"(\d+)(ms|[smhdwy])")
@@ -21,6 +21,13 @@ def shown(value: Any) -> str:
     """A value as quoted in a message, cut short so a megabyte string cannot flood the terminal."""
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _duration_text(value: Any) -> Any:
+    """`window: 30` is a duration missing its unit, not a string missing its quotes."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueError(f"must be a duration with a unit, such as 30d or 500ms (got {shown(value)})")
+    return value
 
 
 def _duration(value: str) -> str:
@@ -75,7 +82,7 @@ def _port(value: int) -> int:
     return value
 
 
-Duration = Annotated[StrictStr, AfterValidator(_duration), Field(json_schema_extra={"pattern": DURATION_RE.pattern})]
+Duration = Annotated[StrictStr, BeforeValidator(_duration_text), AfterValidator(_duration), Field(json_schema_extra={"pattern": DURATION_RE.pattern})]
 Name = Annotated[StrictStr, AfterValidator(_name), Field(json_schema_extra={"pattern": NAME_RE.pattern})]
 LabelName = Annotated[StrictStr, AfterValidator(_label_name), Field(json_schema_extra={"pattern": LABEL_RE.pattern})]
 HostPort = Annotated[StrictStr, AfterValidator(_host_port)]

@@ -16,7 +16,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
+from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent, DocumentStartEvent
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 
@@ -46,8 +46,8 @@ class Document:
 
 
 class _TooBig(Exception):
-    def __init__(self, node: Node, message: str):
-        self.node, self.message = node, message
+    def __init__(self, node: Node, path: str, message: str):
+        self.node, self.path, self.message = node, path, message
 
 
 def _at(node: Node) -> tuple[int, int]:
@@ -71,10 +71,10 @@ class _Walker:
     def value(self, node: Node, path: str, depth: int) -> Any:
         self.nodes += 1
         if self.nodes > MAX_NODES:
-            raise _TooBig(node, f"the spec expands to more than {MAX_NODES} values (each use of an alias counts "
+            raise _TooBig(node, path, f"the spec expands to more than {MAX_NODES} values (each use of an alias counts "
                                 "again); remove the aliases that multiply it")
         if depth > MAX_DEPTH:
-            raise _TooBig(node, f"the spec nests deeper than {MAX_DEPTH} levels (or an alias refers to itself); "
+            raise _TooBig(node, path, f"the spec nests deeper than {MAX_DEPTH} levels (or an alias refers to itself); "
                                 "flatten it")
         tag = str(node.tag)
         if isinstance(node, MappingNode) and tag == MAP:
@@ -111,7 +111,7 @@ class _Walker:
     def _mapping(self, node: MappingNode, path: str, depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
         first_line: dict[str, int] = {}
-        for key_node, value_node, merged in self._entries(node, depth):
+        for key_node, value_node, merged in self._entries(node, path, depth):
             key = self._key(key_node, path)
             if key is None:
                 continue
@@ -127,7 +127,7 @@ class _Walker:
             out[key] = self.value(value_node, child, depth + 1)
         return out
 
-    def _entries(self, node: MappingNode, depth: int) -> list[tuple[Node, Node, bool]]:
+    def _entries(self, node: MappingNode, path: str, depth: int) -> list[tuple[Node, Node, bool]]:
         """Own entries first, then those from `<<` merges (YAML merge keys never override own keys)."""
         own = [(k, v, False) for k, v in node.value if str(k.tag) != MERGE]
         merged: list[tuple[Node, Node, bool]] = []
@@ -136,13 +136,13 @@ class _Walker:
             for src in sources:
                 self.nodes += 1
                 if depth > MAX_DEPTH or self.nodes > MAX_NODES:
-                    raise _TooBig(src, f"merge keys (`<<`) expand the spec beyond {MAX_NODES} values or "
+                    raise _TooBig(src, path, f"merge keys (`<<`) expand the spec beyond {MAX_NODES} values or "
                                        f"{MAX_DEPTH} levels; remove them")
                 if not (isinstance(src, MappingNode) and str(src.tag) == MAP):
                     self.problems.append(Problem("", "`<<` must merge a mapping or a list of mappings",
                                                  *_at(key_node)))
                     continue
-                merged.extend((k, v, True) for k, v, _ in self._entries(src, depth + 1))
+                merged.extend((k, v, True) for k, v, _ in self._entries(src, path, depth + 1))
         return own + merged
 
     def _key(self, node: Node, path: str) -> str | None:
@@ -179,6 +179,12 @@ def _too_deep_at(text: str) -> tuple[int, int]:
     return 1, 1
 
 
+def _second_document_at(text: str, node: Node) -> tuple[int, int]:
+    """The `---` that starts the second document; the composed node only knows where its content starts."""
+    starts = [e for e in YAML(typ="safe", pure=True).parse(io.StringIO(text)) if isinstance(e, DocumentStartEvent)]
+    return _at(starts[1]) if len(starts) > 1 else _at(node)
+
+
 def _fail(source: str, message: str, line: int | None = 1, column: int | None = 1, path: str = "") -> SpecError:
     return SpecError(source, [Problem(path, message, line, column)])
 
@@ -192,6 +198,8 @@ def _compose(text: str, source: str) -> list[Node]:
     except MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         what = (e.problem or e.context or "invalid YAML").strip()
+        if "'\\t'" in what:
+            what = "a tab character where YAML needs spaces; indent with spaces, not tabs"
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         raise _fail(source, f"invalid YAML: {what}", line, col) from None
     except ReaderError as e:
@@ -210,9 +218,8 @@ def read_yaml(text: str, source: str) -> Document:
         raise _fail(source, f"the spec is larger than {MAX_BYTES // 1024} KiB; split it or trim it")
     roots = _compose(text, source)
     if len(roots) > 1:
-        line, col = _at(roots[1])
-        raise _fail(source, "the spec must be a single YAML document; remove the `---` that starts another one",
-                    line, col)
+        raise _fail(source, "the spec must be a single YAML document; remove this `---` and what follows, or "
+                    "split it into several files", *_second_document_at(text, roots[1]))
     root = roots[0] if roots else None
     if root is None or (isinstance(root, ScalarNode) and str(root.tag) == NULL):
         raise _fail(source, "the spec is empty; run `obs init` for a starter")
@@ -221,7 +228,9 @@ def read_yaml(text: str, source: str) -> Document:
     try:
         data = walker.value(root, "", 0)
     except _TooBig as e:
-        raise _fail(source, e.message, *_at(e.node)) from None
+        # With aliases the node sits inside its anchor, far from the use; point at the top-level key instead.
+        top = e.path.split(".")[0].split("[")[0]
+        raise _fail(source, e.message, *walker.positions.get(top, _at(e.node)), path=top) from None
     if not isinstance(data, dict):
         raise SpecError(source, ordered(walker.problems, walker.positions) or [Problem(
             "", "the spec must be a mapping with `version:`, `project:` and `services:`", *_at(root))])

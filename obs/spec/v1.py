@@ -179,7 +179,7 @@ class SLO(Strict):
     objective: float = Field(description="Percent of good events, below 100.")
     window: Duration = "30d"
     sli: SLI
-    group_by: list[StrictStr] = Field(default_factory=list, description="Evaluate the SLO per value of these labels.")
+    group_by: list[LabelName] = Field(default_factory=list, description="Evaluate the SLO per value of these labels.")
     alerting: Alerting = Alerting()
 
 

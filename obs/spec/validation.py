@@ -15,8 +15,13 @@ from pydantic import BaseModel, ValidationError
 from obs.errors import Problem
 from obs.spec import v1
 
-_TYPE_ERRORS = {"string_type", "int_type", "float_type", "bool_type", "dict_type", "list_type", "model_type",
-                "model_attributes_type", "literal_error", "int_from_float", "finite_number", "none_required"}
+# pydantic's wording names Python types ("a valid dictionary or instance of Stack"); users wrote YAML.
+_EXPECTED = {
+    "string_type": "must be a string", "bool_type": "must be true or false", "int_type": "must be a whole number",
+    "int_from_float": "must be a whole number", "float_type": "must be a number", "dict_type": "must be a mapping",
+    "model_type": "must be a mapping", "model_attributes_type": "must be a mapping", "list_type": "must be a list",
+    "finite_number": "must be a finite number", "none_required": "must be empty",
+}
 _BOUND_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}
 
 
@@ -84,14 +89,18 @@ def _message(root: type[BaseModel], err: dict[str, Any]) -> str:
         return f"is required; add `{loc[-1]}:`"
     if kind == "too_short":
         return "must not be empty"
-    msg = err["msg"]
+    msg, got = err["msg"], err.get("input")
     if msg.startswith("Value error, "):
         return msg[len("Value error, "):]
     msg = msg[0].lower() + msg[1:]
-    if kind in _BOUND_ERRORS:
-        return f"must be {msg.removeprefix('input should be ')} (got {shown(err.get('input'))})"
-    if kind in _TYPE_ERRORS or kind.endswith("_type") or kind.endswith("_parsing"):
-        return f"{msg} (got {shown(err.get('input'))})"
+    if kind in _EXPECTED:
+        hint = "; remove the quotes" if isinstance(got, str) and kind in ("float_type", "int_type") else ""
+        hint = "; quote it" if kind == "string_type" and isinstance(got, (int, float)) else hint
+        return f"{_EXPECTED[kind]}{hint} (got {shown(got)})"
+    if kind in _BOUND_ERRORS or kind == "literal_error":
+        return f"must be {msg.removeprefix('input should be ')} (got {shown(got)})"
+    if kind.endswith("_type") or kind.endswith("_parsing"):
+        return f"{msg} (got {shown(got)})"
     return msg
 
 

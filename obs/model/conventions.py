@@ -203,3 +203,71 @@ COMPOSE_JAEGER_CONFIG = "deploy/compose/jaeger.yaml"
 COMPOSE_PROMETHEUS_CONFIG = "deploy/compose/prometheus.yml"
 COMPOSE_ALERTMANAGER_CONFIG = "deploy/compose/alertmanager.yml"
 
+
+# Dashboards (obs/generate/dashboards.py renders; obs/generate/dashboard_queries.py lists every query).
+# The Grafana dashboards provider files every generated dashboard into one folder per project.
+DASHBOARD_DATASOURCE_VARIABLE = "datasource"   # template variable holding the Prometheus datasource
+
+
+def dashboard_folder(project: str) -> str:
+    return project
+
+
+def overview_dashboard_uid(project: str) -> str:
+    return dashboard_uid(project, "overview")
+
+
+def pipeline_dashboard_uid(project: str) -> str:
+    return dashboard_uid(project, "pipeline")
+
+
+def service_dashboard_uid(project: str, service: str) -> str:
+    return dashboard_uid(project, "svc", service)
+
+
+def slo_dashboard_uid(project: str, service: str, slo: str) -> str:
+    return dashboard_uid(project, "slo", slo_id(service, slo))
+
+
+def dashboard_url_path(uid: str) -> str:
+    """Grafana serves a dashboard at /d/<uid>; the slug after it is optional."""
+    return f"/d/{uid}"
+
+
+# Metrics the dashboards read besides the SLO rules.
+HTTP_ACTIVE_REQUESTS = "http_server_active_requests"   # semconv http.server.active_requests; opt-in in several SDKs
+SPANMETRICS_STATUS_LABEL = "status_code"
+SPANMETRICS_ERROR_STATUS = "STATUS_CODE_ERROR"
+SPANMETRICS_SPAN_NAME_LABEL = "span_name"
+
+# Collector v0.165 internal telemetry as Prometheus stores it when scraping collector_metrics: the
+# collector's Prometheus reader drops `_total` and unit suffixes (read off a running v0.165 collector).
+OTELCOL_ITEMS = {"traces": "spans", "metrics": "metric_points", "logs": "log_records"}
+
+
+def otelcol_receiver_metric(outcome: str, items: str) -> str:
+    """outcome: accepted | refused | failed; items: spans | metric_points | log_records."""
+    return f"otelcol_receiver_{outcome}_{items}"
+
+
+def otelcol_exporter_metric(outcome: str, items: str) -> str:
+    """outcome: sent | send_failed | enqueue_failed. send_failed appears only after a first failure."""
+    return f"otelcol_exporter_{outcome}_{items}"
+
+
+OTELCOL_QUEUE_SIZE = "otelcol_exporter_queue_size"
+OTELCOL_QUEUE_CAPACITY = "otelcol_exporter_queue_capacity"
+OTELCOL_MEMORY_RSS = "otelcol_process_memory_rss"
+# Prometheus's and Alertmanager's own metrics (upstream names).
+PROMETHEUS_RULE_GROUP_DURATION = "prometheus_rule_group_last_duration_seconds"
+PROMETHEUS_RULE_EVALUATION_FAILURES = "prometheus_rule_evaluation_failures_total"
+PROMETHEUS_NOTIFICATIONS_DROPPED = "prometheus_notifications_dropped_total"
+PROMETHEUS_NOTIFICATIONS_ERRORS = "prometheus_notifications_errors_total"
+ALERTMANAGER_NOTIFICATIONS = "alertmanager_notifications_total"
+ALERTMANAGER_NOTIFICATIONS_FAILED = "alertmanager_notifications_failed_total"
+ALERTMANAGER_ALERTS = "alertmanager_alerts"
+
+# obs verify's probes (obs/verify/). The probe span and gauge are sent as this service.name; the
+# gauge's OTLP name is stored by Prometheus as PROBE_METRIC.
+VERIFY_SERVICE = "obs-verify"
+PROBE_OTLP_METRIC = "obs.verify.probe"

@@ -1,0 +1,169 @@
+"""Dashboards as plain data: what each panel shows and asks Prometheus, before any Grafana JSON exists.
+
+Kept free of grafanalib so the verifier can list and run every panel query without it;
+only obs/generate/dashboards.py turns these specs into Grafana JSON.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from obs.model import conventions as c
+from obs.model.domain import Model
+from obs.model.durations import Duration
+
+# Grafana widens $__rate_interval to four samples of the query's min step, so a rate always sees
+# enough points; the verifier, querying Prometheus directly, substitutes the same width.
+RATE_SAMPLES = 4
+GRAFANA_VARIABLES = re.compile(r"\$(__rate_interval|__interval|\{__rate_interval\}|\{__interval\})")
+
+
+@dataclass(frozen=True)
+class Query:
+    expr: str
+    legend: str = ""
+    instant: bool = False            # tables and stats that need only the latest value
+    why_empty: str = ""              # non-empty: this query may legitimately return nothing, and why
+
+
+@dataclass(frozen=True)
+class Panel:
+    kind: str                        # row | timeseries | stat | table | text | bargauge
+    title: str
+    description: str = ""
+    queries: tuple[Query, ...] = ()
+    unit: str = ""
+    # Threshold steps, ascending: (color, value); the first step's value is None (the base colour).
+    steps: tuple[tuple[str, float | None], ...] = ()
+    threshold_style: str = "off"     # timeseries: off | line | dashed | area | line+area
+    no_value: str = ""
+    why_empty: str = ""              # applies to every query of the panel
+    width: int = 8
+    height: int = 8
+    content: str = ""                # text panels: markdown
+    mappings: tuple[tuple[str, str, str], ...] = ()   # stat: (value, text, color)
+    minimum: int | None = None
+    maximum: int | None = None
+    # table: (title, unit, colour steps or ()) of each query's value column, in query order
+    columns: tuple[tuple[str, str, tuple[tuple[str, float | None], ...]], ...] = ()
+    hide_columns: tuple[str, ...] = ()                # table: label columns nobody needs to read
+    links: tuple[tuple[str, str], ...] = ()           # (title, url)
+    decimals: int | None = None
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    uid: str
+    title: str
+    kind: str                        # overview | service | slo | pipeline
+    description: str
+    panels: tuple[Panel, ...]
+    interval: Duration               # how often the data behind the panels changes; the queries' min step
+    tags: tuple[str, ...] = ()
+    links: tuple[tuple[str, str], ...] = ()           # (title, url) shown in the dashboard's header
+    time_from: str = "now-6h"
+
+
+@dataclass(frozen=True)
+class PanelQuery:
+    """One query of one panel, as the verifier needs it: what to run, and whether it may be empty."""
+
+    dashboard_uid: str
+    panel_title: str
+    ref_id: str
+    expr: str                        # as stored in the dashboard, Grafana variables included
+    may_be_empty: bool
+    why_empty: str
+    instant: bool
+    min_interval: str                # the query's min step, e.g. 1m
+    datasource_uid: str = c.DATASOURCE_PROMETHEUS_UID
+
+    @property
+    def rate_interval(self) -> str:
+        return str(Duration.parse(self.min_interval) * RATE_SAMPLES)
+
+    def promql(self) -> str:
+        """The expression Prometheus can run directly: Grafana's interval variables substituted."""
+        return substitute(self.expr, self.min_interval)
+
+
+def substitute(expr: str, min_interval: str) -> str:
+    rate = str(Duration.parse(min_interval) * RATE_SAMPLES)
+    return GRAFANA_VARIABLES.sub(lambda m: rate if "rate" in m.group(1) else min_interval, expr)
+
+
+def layout(panels: tuple[Panel, ...]) -> list[tuple[Panel, int, int]]:
+    """Places panels in Grafana's 24-column grid, in order, each as high up as it fits.
+
+    Left to right from a cursor; a panel that no longer fits on the line goes where the columns
+    are lowest, so small stats fill the space beside a tall panel. A row panel spans the width.
+    """
+    heights = [0] * 24
+    x, placed = 0, []
+    for p in panels:
+        if p.kind == "row":
+            y = max(heights)
+            placed.append((p, 0, y))
+            heights, x = [y + 1] * 24, 0
+            continue
+        w = min(p.width, 24)
+        if x + w > 24:
+            x = min(range(24 - w + 1), key=lambda i: (max(heights[i:i + w]), i))
+        y = max(heights[x:x + w])
+        placed.append((p, x, y))
+        heights[x:x + w] = [y + p.height] * w
+        x += w
+    return placed
+
+
+def ref_id(index: int) -> str:
+    return chr(ord("A") + index) if index < 26 else f"Q{index}"
+
+
+def why_empty(panel: Panel, query: Query) -> str:
+    return query.why_empty or panel.why_empty
+
+
+def description(panel: Panel) -> str:
+    """The panel's description, with every reason it may show no data spelled out for the reader."""
+    reasons = sorted({why_empty(panel, q) for q in panel.queries if why_empty(panel, q)})
+    text = panel.description
+    if reasons:
+        text = (text + "\n\n" if text else "") + "May show no data: " + " ".join(reasons)
+    return text
+
+
+# PromQL building blocks. Label values are quoted with JSON escaping, a subset PromQL accepts.
+def quote(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def sel(*pairs: tuple[str, str], regex: tuple[tuple[str, str], ...] = ()) -> str:
+    parts = [f"{k}={quote(v)}" for k, v in pairs] + [f"{k}=~{quote(v)}" for k, v in regex]
+    return "{" + ",".join(parts) + "}"
+
+
+def num(d: Decimal | float | int) -> str:
+    """Exact decimal text for PromQL: 0.001, 14.4 (never 1E-3 or float noise)."""
+    return format(Decimal(str(d)).normalize(), "f")
+
+
+def rate(metric: str, selector: str = "") -> str:
+    return f"rate({metric}{selector}[$__rate_interval])"
+
+
+def zero_when_absent(expr: str, base: str, by: str) -> str:
+    """`expr`, or 0 for every `by` group `base` has: counters that appear only after a first failure."""
+    return f"{expr} or on ({by}) (0 * {base})"
+
+
+def host_for_links(model: Model) -> str:
+    """Where a browser on this machine reaches the stack: loopback when listeners bind everywhere."""
+    return "127.0.0.1" if model.stack.bind in ("0.0.0.0", "::", "") else model.stack.bind
+
+
+def header_links(model: Model) -> tuple[tuple[str, str], ...]:
+    return (("Overview", c.dashboard_url_path(c.overview_dashboard_uid(model.project))),
+            ("Pipeline health", c.dashboard_url_path(c.pipeline_dashboard_uid(model.project))))

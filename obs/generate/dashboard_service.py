@@ -1,0 +1,185 @@
+"""The per-service dashboard: rate, errors and duration (R.E.D.), saturation where it exists, and its traces.
+
+HTTP services are read from the semconv histogram http.server.request.duration; every other
+service from the spanmetrics connector's output, which the collector derives from its traces.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from urllib.parse import quote as urlquote
+
+from obs.generate.common import header
+from obs.generate.dashboard_model import (Dashboard, Panel, Query, header_links, host_for_links, num, rate, sel)
+from obs.model import conventions as c
+from obs.model.domain import Model, Service
+from obs.model.durations import Duration
+
+QUANTILES = (("p50", "0.5"), ("p95", "0.95"), ("p99", "0.99"))
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a service's R.E.D. metrics come from."""
+
+    name: str                        # shown to the reader
+    count: str                       # counter of requests (or spans)
+    bucket: str                      # histogram buckets, in seconds
+    status_label: str
+    error_matcher: tuple[str, str]   # (label, regex) selecting failed requests
+    operation_label: str
+    unit_name: str                   # requests | spans
+
+
+def source(service: Service) -> Source:
+    if service.http:
+        return Source(f"the OTel semconv histogram {c.HTTP_DURATION}", c.HTTP_DURATION + "_count",
+                      c.HTTP_DURATION + "_bucket", c.HTTP_STATUS_LABEL, (c.HTTP_STATUS_LABEL, "5.."),
+                      c.HTTP_ROUTE_LABEL, "requests")
+    return Source(f"spanmetrics ({c.SPANMETRICS_CALLS}), derived by the collector from the service's spans",
+                  c.SPANMETRICS_CALLS, c.SPANMETRICS_DURATION + "_bucket", c.SPANMETRICS_STATUS_LABEL,
+                  (c.SPANMETRICS_STATUS_LABEL, c.SPANMETRICS_ERROR_STATUS), c.SPANMETRICS_SPAN_NAME_LABEL, "spans")
+
+
+def otlp_interval(model: Model) -> Duration:
+    """How often OTLP-borne series change: the SDK's export interval (spanmetrics flush at the same pace)."""
+    t = model.stack.timing
+    return max(t.sdk_metric_interval, t.scrape_interval)
+
+
+def scrape_only_reason(service: Service) -> str:
+    if service.otlp:
+        return ""
+    return (f"{service.name} is scraped, not sent over OTLP: its series carry the scrape job's labels, and "
+            f"{c.SERVICE_NAME_LABEL} only if its exporter sets it; spanmetrics need OTLP traces.")
+
+
+def request_rate(service: Service) -> str:
+    s = source(service)
+    return f"sum({rate(s.count, sel((c.SERVICE_NAME_LABEL, service.name)))})"
+
+
+def error_ratio(service: Service) -> str:
+    s = source(service)
+    svc = (c.SERVICE_NAME_LABEL, service.name)
+    failed = f"sum({rate(s.count, sel(svc, regex=(s.error_matcher,)))})"
+    # `or vector(0)`: no failure yet is a ratio of 0, not a gap; `> 0`: no traffic is a gap, not NaN.
+    return f"({failed} or vector(0)) / ({request_rate(service)} > 0)"
+
+
+def quantile(service: Service, q: str) -> str:
+    s = source(service)
+    return f"histogram_quantile({q}, sum by (le) ({rate(s.bucket, sel((c.SERVICE_NAME_LABEL, service.name)))}))"
+
+
+def jaeger_search_url(model: Model, service: Service) -> str:
+    port = model.stack.ports["jaeger_query"]
+    return f"http://{host_for_links(model)}:{port}/search?service={urlquote(service.name, safe='')}"
+
+
+def explore_url(service: Service) -> str:
+    """Grafana Explore on the Jaeger datasource, searching this service's traces."""
+    ds = {"type": "jaeger", "uid": c.DATASOURCE_JAEGER_UID}
+    panes = {"traces": {"datasource": c.DATASOURCE_JAEGER_UID,
+                        "queries": [{"refId": "A", "datasource": ds, "queryType": "search", "service": service.name}],
+                        "range": {"from": "now-1h", "to": "now"}}}
+    text = json.dumps(panes, separators=(",", ":"), sort_keys=True)
+    return f"/explore?schemaVersion=1&orgId=1&panes={urlquote(text, safe='')}"
+
+
+def latency_steps(service: Service) -> tuple[tuple[str, float | None], ...]:
+    """Each latency SLO's threshold, drawn on the latency panel."""
+    bounds = sorted({slo.sli.threshold.s for slo in service.slos if slo.sli.threshold is not None})
+    return (("green", None),) + tuple(("red", b) for b in bounds) if bounds else ()
+
+
+def error_steps(service: Service) -> tuple[tuple[str, float | None], ...]:
+    """The error budget of each availability SLO: above it, the service burns budget faster than allowed."""
+    budgets = sorted({float(slo.error_budget) for slo in service.slos if slo.sli.kind == "availability"})
+    return (("green", None),) + tuple(("red", b) for b in budgets) if budgets else ()
+
+
+def red_panels(service: Service) -> tuple[Panel, ...]:
+    s, why = source(service), scrape_only_reason(service)
+    svc = sel((c.SERVICE_NAME_LABEL, service.name))
+    per_second = "reqps" if service.http else "ops"
+    return (
+        Panel("row", "Rate, errors, duration"),
+        Panel("timeseries", f"Request rate ({s.unit_name}/s)", f"All {s.unit_name} of {service.name}, from {s.name}.",
+              (Query(request_rate(service), "all"),), unit=per_second, why_empty=why, width=8),
+        Panel("timeseries", "Error ratio",
+              f"Share of {s.unit_name} with {s.error_matcher[0]}=~\"{s.error_matcher[1]}\". 0 while nothing failed; "
+              "a gap means no traffic at all.",
+              (Query(error_ratio(service), "error ratio"),), unit="percentunit", minimum=0, why_empty=why, width=8,
+              steps=error_steps(service), threshold_style="dashed" if error_steps(service) else "off"),
+        Panel("timeseries", "Latency p50 / p95 / p99",
+              f"Quantiles estimated from the histogram buckets of {s.name}. "
+              "Dashed lines: the thresholds of this service's latency SLOs.",
+              tuple(Query(quantile(service, q), name) for name, q in QUANTILES), unit="s", minimum=0,
+              steps=latency_steps(service), threshold_style="dashed" if latency_steps(service) else "off",
+              why_empty=why, width=8),
+        Panel("timeseries", f"Rate by {s.status_label}", f"{s.unit_name.capitalize()} per second by status.",
+              (Query(f"sum by ({s.status_label}) ({rate(s.count, svc)})", f"{{{{{s.status_label}}}}}"),),
+              unit=per_second, why_empty=why, width=12),
+        Panel("timeseries", f"Rate by {s.operation_label}",
+              f"{s.unit_name.capitalize()} per second by {s.operation_label} (one unlabelled series when the "
+              "instrumentation does not set it).",
+              (Query(f"sum by ({s.operation_label}) ({rate(s.count, svc)})", f"{{{{{s.operation_label}}}}}"),),
+              unit=per_second, why_empty=why, width=12),
+    )
+
+
+def saturation_panels(service: Service) -> tuple[Panel, ...]:
+    if not service.http:
+        return ()   # obs knows no saturation signal of a non-HTTP service; the links panel says so
+    why = ("only instrumentations that emit the semconv metric http.server.active_requests fill this panel "
+           "(opt-in in several SDKs); the verifier's probe traffic does not send it.")
+    return (Panel("row", "Saturation"),
+            Panel("timeseries", "In-flight requests",
+                  f"Requests being served right now ({c.HTTP_ACTIVE_REQUESTS}), the service's own saturation signal.",
+                  (Query(f"sum({c.HTTP_ACTIVE_REQUESTS}{sel((c.SERVICE_NAME_LABEL, service.name))})", "in flight"),),
+                  unit="short", minimum=0, why_empty=why, no_value="not reported by this service", width=24,
+                  height=6),)
+
+
+def slo_panels(model: Model, service: Service) -> tuple[Panel, ...]:
+    if not service.slos:
+        return ()
+    panels = [Panel("row", "SLOs")]
+    for slo in service.slos:
+        selector = sel((c.LABEL_SERVICE, service.name), (c.LABEL_SLO, slo.name))
+        panels.append(Panel(
+            "stat", f"{slo.name}: error budget remaining",
+            f"Share of the {slo.period} error budget of SLO {slo.name} ({num(slo.objective)}%) still unspent. "
+            "Open the SLO's dashboard for burn rates and alerts.",
+            (Query(f"min({c.SLO_BUDGET_REMAINING}{selector})", instant=True),), unit="percentunit", decimals=1,
+            steps=(("red", None), ("orange", 0.0), ("green", 0.25)), width=6, height=5,
+            links=((f"SLO {slo.name}", c.dashboard_url_path(c.slo_dashboard_uid(model.project, service.name,
+                                                                                   slo.name))),)))
+    return tuple(panels)
+
+
+def links_panel(model: Model, service: Service) -> Panel:
+    lines = [f"**Traces of `{service.name}`**", "",
+             f"- [Search them in the Jaeger UI]({jaeger_search_url(model, service)})",
+             f"- [Explore them in Grafana]({explore_url(service)}) (Jaeger datasource `{c.DATASOURCE_JAEGER_UID}`)"]
+    if not service.http:
+        lines += ["", "No saturation panel: the service serves no HTTP, and obs knows no saturation metric for it."]
+    if service.description:
+        lines = [service.description, ""] + lines
+    return Panel("text", "Traces and notes", "Links to this service's traces.", content="\n".join(lines), width=24,
+                 height=5)
+
+
+def dashboard(model: Model, service: Service) -> Dashboard:
+    team = f" Team: {service.team}." if service.team else ""
+    links = header_links(model) + tuple(
+        (f"SLO {slo.name}", c.dashboard_url_path(c.slo_dashboard_uid(model.project, service.name, slo.name)))
+        for slo in service.slos) + (("Traces in Jaeger", jaeger_search_url(model, service)),)
+    return Dashboard(
+        uid=c.service_dashboard_uid(model.project, service.name), title=f"{model.project} / service / {service.name}",
+        kind="service",
+        description=f"{header(model)}. Rate, errors and duration of {service.name} from {source(service).name}.{team}",
+        panels=(links_panel(model, service),) + red_panels(service) + saturation_panels(service)
+        + slo_panels(model, service),
+        interval=otlp_interval(model), tags=("obs", model.project, "service"), links=links)

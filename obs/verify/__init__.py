@@ -1,0 +1,1 @@
+"""obs verify: probes that prove traces, metrics and alerts arrive, timed per hop and diagnosed when lost."""

@@ -1,0 +1,172 @@
+"""Small HTTP clients for the APIs verify reads (field-facts, section 3). Unreachable is an answer, not a crash."""
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+
+# A component that takes longer than this to answer one local API call is as good as down.
+TIMEOUT_S = 2.0
+
+
+class Unreachable(Exception):
+    def __init__(self, component: str, url: str, reason: str):
+        self.component, self.url, self.reason = component, url, reason
+        super().__init__(f"{component} is unreachable at {url}: {reason}")
+
+
+class ApiError(Exception):
+    """The component answered, but with an error (a bad query, a 5xx)."""
+
+
+def _reason(e: requests.RequestException) -> str:
+    text = str(e)
+    for marker in ("Connection refused", "timed out", "Name or service not known", "Connection reset"):
+        if marker in text:
+            return marker.lower()
+    return type(e).__name__
+
+
+class Http:
+    component = "component"
+
+    def __init__(self, base: str, timeout: float = TIMEOUT_S):
+        self.base = base.rstrip("/")
+        self.timeout = timeout
+        self.session = requests.Session()
+
+    def request(self, method: str, path: str, **kw: Any) -> requests.Response:
+        url = self.base + path
+        try:
+            return self.session.request(method, url, timeout=self.timeout, **kw)
+        except requests.RequestException as e:
+            raise Unreachable(self.component, url, _reason(e)) from None
+
+    def get_json(self, path: str, **params: Any) -> tuple[int, Any]:
+        r = self.request("GET", path, params=params or None)
+        try:
+            return r.status_code, r.json()
+        except ValueError:
+            return r.status_code, None
+
+    def reachable(self, path: str) -> bool:
+        try:
+            return self.request("GET", path).status_code < 500
+        except Unreachable:
+            return False
+
+
+class Jaeger(Http):
+    component = "Jaeger (trace backend)"
+
+    def has_trace(self, trace_id: str) -> bool:
+        status, doc = self.get_json(f"/api/v3/traces/{trace_id}")
+        if status == 200 and isinstance(doc, dict):
+            return bool((doc.get("result") or {}).get("resourceSpans"))
+        if status == 404:
+            return False
+        # Older query services speak only the v1 API.
+        status, doc = self.get_json(f"/api/traces/{trace_id}")
+        return status == 200 and bool((doc or {}).get("data"))
+
+    def services(self) -> list[str]:
+        status, doc = self.get_json("/api/v3/services")
+        if status == 200 and isinstance(doc, dict) and "services" in doc:
+            return list(doc.get("services") or [])
+        status, doc = self.get_json("/api/services")
+        if status != 200:
+            raise ApiError(f"Jaeger /api/services answered {status}")
+        return list((doc or {}).get("data") or [])
+
+
+class Prometheus(Http):
+    component = "Prometheus"
+
+    def _data(self, path: str, **params: Any) -> Any:
+        status, doc = self.get_json(path, **params)
+        if not isinstance(doc, dict) or doc.get("status") != "success":
+            err = (doc or {}).get("error") if isinstance(doc, dict) else None
+            raise ApiError(f"Prometheus {path} answered {status}: {err or 'no JSON body'}")
+        return doc["data"]
+
+    def query(self, promql: str) -> list[dict]:
+        return self._data("/api/v1/query", query=promql)["result"]
+
+    def targets(self) -> list[dict]:
+        return self._data("/api/v1/targets", state="active")["activeTargets"]
+
+    def rule_groups(self) -> list[dict]:
+        return self._data("/api/v1/rules")["groups"]
+
+    def alerts(self) -> list[dict]:
+        return self._data("/api/v1/alerts")["alerts"]
+
+    def alertmanagers(self) -> list[str]:
+        return [a["url"] for a in self._data("/api/v1/alertmanagers")["activeAlertmanagers"]]
+
+    def label_values(self, label: str) -> list[str]:
+        return self._data(f"/api/v1/label/{label}/values")
+
+    def ready(self) -> bool:
+        return self.reachable("/-/ready")
+
+    def otlp_receiver_enabled(self) -> bool | None:
+        """An empty OTLP request is valid: 2xx when the receiver is on, 404 when Prometheus runs without it."""
+        try:
+            r = self.request("POST", "/api/v1/otlp/v1/metrics", data=b"",
+                             headers={"Content-Type": "application/x-protobuf"})
+        except Unreachable:
+            return None
+        return r.status_code != 404
+
+    def self_metrics(self) -> dict[tuple[str, frozenset], float]:
+        return parse_metrics(self.request("GET", "/metrics").text)
+
+
+class Alertmanager(Http):
+    component = "Alertmanager"
+
+    def alerts(self, **matchers: str) -> list[dict]:
+        flt = [f'{k}="{v}"' for k, v in matchers.items()]
+        status, doc = self.get_json("/api/v2/alerts", filter=flt) if flt else self.get_json("/api/v2/alerts")
+        if status != 200 or not isinstance(doc, list):
+            raise ApiError(f"Alertmanager /api/v2/alerts answered {status}")
+        return doc
+
+    def ready(self) -> bool:
+        return self.reachable("/-/ready")
+
+    def self_metrics(self) -> dict[tuple[str, frozenset], float]:
+        return parse_metrics(self.request("GET", "/metrics").text)
+
+
+class Collector(Http):
+    component = "OpenTelemetry Collector"
+
+    def __init__(self, health: str, metrics_url: str, timeout: float = TIMEOUT_S):
+        super().__init__(health, timeout)
+        self.metrics_url = metrics_url
+
+    def healthy(self) -> bool:
+        try:
+            return self.request("GET", "/").status_code == 200
+        except Unreachable:
+            return False
+
+    def self_metrics(self) -> dict[tuple[str, frozenset], float]:
+        try:
+            r = self.session.get(self.metrics_url, timeout=self.timeout)
+        except requests.RequestException as e:
+            raise Unreachable(self.component, self.metrics_url, _reason(e)) from None
+        return parse_metrics(r.text)
+
+
+def parse_metrics(text: str) -> dict[tuple[str, frozenset], float]:
+    """Exposition text -> {(name, labels): value}. `_total` is dropped so both naming styles compare equal."""
+    out: dict[tuple[str, frozenset], float] = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            name = s.name[:-6] if s.name.endswith("_total") else s.name
+            out[(name, frozenset(s.labels.items()))] = s.value
+    return out

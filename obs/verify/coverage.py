@@ -1,0 +1,130 @@
+"""Coverage: every declared service has data, every rule group is healthy, every SLI query answers.
+
+Without --traffic each check looks once: data is there or it is not. After --traffic
+it polls until the synthetic data shows up or the budget runs out.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+from obs.generate.slo_sli import base_rules
+from obs.model import conventions as c
+from obs.model.windows import BASE_WINDOW
+from obs.verify import clients, poll
+from obs.verify.context import Context
+from obs.verify.result import Finding, ProbeResult
+
+Check = Callable[[Context], list[Finding]]
+TRAFFIC_FIX = "instrument it to send OTLP to the collector, or run `obs verify --traffic` to send synthetic data"
+# Series seen within this window count as current data.
+RECENT_S = 600
+
+
+def expected_groups(out: Path) -> list[str]:
+    """Rule group names in the generated rule files (not their tests)."""
+    names: list[str] = []
+    for path in sorted((out / c.ALERTS_DIR).glob("*.rules.yml")):
+        doc = YAML(typ="safe").load(path.read_text()) or {}
+        names += [g["name"] for g in doc.get("groups") or [] if isinstance(g, dict) and "name" in g]
+    return names
+
+
+def spans(ctx: Context) -> list[Finding]:
+    seen = set(ctx.jaeger().services())
+    return [Finding(f"service {s.name}", "fail", f"Jaeger has no spans from service.name={s.name}", TRAFFIC_FIX)
+            for s in ctx.model.services if s.otlp and s.name not in seen]
+
+
+def series(ctx: Context) -> list[Finding]:
+    prom = ctx.prometheus()
+    now = time.time()
+    status, doc = prom.get_json(f"/api/v1/label/{c.SERVICE_NAME_LABEL}/values", start=now - RECENT_S, end=now)
+    if status != 200 or not isinstance(doc, dict):
+        raise clients.ApiError(f"Prometheus label values answered {status}")
+    seen = set(doc.get("data") or [])
+    return [Finding(f"service {s.name}", "fail", f"Prometheus has no series with {c.SERVICE_NAME_LABEL}=\"{s.name}\" "
+                    f"in the last {RECENT_S // 60}m", TRAFFIC_FIX)
+            for s in ctx.model.services if s.otlp and s.name not in seen]
+
+
+def targets(ctx: Context) -> list[Finding]:
+    found = []
+    for t in ctx.prometheus().targets():
+        job = t.get("labels", {}).get("job", "")
+        # The watch exporter is up only while `obs verify --watch` runs.
+        if job == c.VERIFY_JOB and not ctx.watching:
+            continue
+        if t.get("health") == "down":
+            found.append(Finding(f"target {job}", "fail", f"Prometheus cannot scrape {t.get('scrapeUrl')}: "
+                                 f"{t.get('lastError') or 'down'}",
+                                 "start what should serve it (`obs up` for the stack's own jobs)"))
+    return found
+
+
+def rules(ctx: Context) -> list[Finding]:
+    loaded = {g["name"]: g for g in ctx.prometheus().rule_groups()}
+    found = [Finding(f"rule group {name}", "fail", "generated but not loaded by Prometheus",
+                     "run `obs up` (it restarts Prometheus when rule files change)")
+             for name in expected_groups(ctx.out) if name not in loaded]
+    for name, g in loaded.items():
+        for r in g.get("rules", []):
+            if r.get("health") == "err" or r.get("lastError"):
+                found.append(Finding(f"rule group {name}", "fail", f"{r.get('name')} fails to evaluate: "
+                                     f"{r.get('lastError')}", "run `obs test`; fix the spec's PromQL"))
+    return found
+
+
+def sli(ctx: Context) -> list[Finding]:
+    prom = ctx.prometheus()
+    found = []
+    for slo in ctx.model.slos:
+        sel = f'{{{c.LABEL_SERVICE}="{slo.service}",{c.LABEL_SLO}="{slo.name}"}}'
+        queries = [(record, expr) for record, expr in base_rules(slo)]
+        queries.append((c.slo_error_ratio(str(BASE_WINDOW)), c.slo_error_ratio(str(BASE_WINDOW)) + sel))
+        for record, expr in queries:
+            try:
+                rows = prom.query(expr)
+            except clients.ApiError as e:
+                found.append(Finding(f"SLO {c.slo_id(slo.service, slo.name)}", "fail", f"{record}: {e}",
+                                     "run `obs validate` and `obs test`"))
+                continue
+            if not rows:
+                found.append(Finding(f"SLO {c.slo_id(slo.service, slo.name)}", "fail",
+                                     f"{record} returns no data", f"{slo.service} must send the SLI's metrics; "
+                                     + TRAFFIC_FIX))
+    return found
+
+
+CHECKS: dict[str, Check] = {"spans": spans, "series": series, "targets": targets, "rules": rules, "sli": sli}
+TITLES = {"spans": "every service has spans in Jaeger", "series": "every service has series in Prometheus",
+          "targets": "every scrape target is up", "rules": "every rule group is loaded and evaluates",
+          "sli": "every SLI query returns data"}
+
+
+def run_check(ctx: Context, name: str, check: Check) -> ProbeResult:
+    started = time.monotonic()
+    ctx.progress(f"coverage:{name}", TITLES[name])
+    last: list[Finding] = []
+
+    def attempt() -> bool | None:
+        nonlocal last
+        try:
+            last = check(ctx)
+        except clients.Unreachable as e:
+            last = [Finding(e.component, "fail", str(e), "run `obs up`")]
+        except clients.ApiError as e:
+            last = [Finding("query", "fail", str(e), "see the component's log with `obs logs`")]
+        return True if not last else None
+
+    if ctx.traffic_sent:
+        poll.until(attempt, ctx.deadline, cap=0.25, stop=ctx.stop)
+    else:
+        attempt()
+    ok = not last
+    took = time.monotonic() - started
+    summary = TITLES[name] if ok else f"{len(last)} problem(s): {last[0].why}"
+    return ProbeResult(f"coverage:{name}", ok, summary, seconds=took, findings=last)

@@ -1,0 +1,72 @@
+"""Where verify reaches each component of the stack, from the model's bind address and ports."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from obs.errors import Problem, SpecError
+from obs.model.domain import Model, Secret
+from obs.model import conventions as c
+from obs.stack.components import host_port, reach, urls
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    otlp_http: str               # base URL of the collector's OTLP/HTTP receiver
+    otlp_headers: dict[str, str]
+    otlp_ca_file: str | None
+    collector_health: str
+    collector_metrics: str
+    jaeger: str
+    prometheus: str
+    alertmanager: str
+    sink_host: str
+    sink_port: int
+    verify_metrics_port: int
+    bind: str
+
+    @property
+    def sink_url(self) -> str:
+        return f"http://{host_port(self.sink_host, self.sink_port)}"
+
+
+def read_secret(secret: Secret, base: Path) -> str:
+    if secret.env is not None:
+        value = os.environ.get(secret.env)
+        if value is None:
+            # `obs up` writes env secrets to a file under the state dir; read it from there if the env is gone.
+            path = base / c.secret_file(secret.env)
+            if path.is_file():
+                return path.read_text().strip()
+            raise SpecError("obs.yaml", [Problem("stack.receivers.bearer_token",
+                                                 f"environment variable {secret.env} is not set")])
+        return value
+    path = Path(secret.file).expanduser()
+    if not path.is_absolute():
+        path = base / path
+    try:
+        return path.read_text().strip()
+    except OSError as e:
+        raise SpecError("obs.yaml", [Problem("stack.receivers.bearer_token", f"cannot read {path}: {e}")]) from None
+
+
+def endpoints(model: Model, base: Path = Path(".")) -> Endpoints:
+    """URLs as obs.stack.components gives them to `obs status`, plus what a probe needs to send OTLP."""
+    st = model.stack
+    u = urls(model)
+    headers = {}
+    if st.receivers_bearer is not None:
+        headers["Authorization"] = f"Bearer {read_secret(st.receivers_bearer, base)}"
+    ca = None
+    if st.receivers_tls is not None:
+        # The receiver's own certificate doubles as the CA that signed it when it is self-signed.
+        ca_path = Path(st.receivers_tls.cert_file).expanduser()
+        ca = str(ca_path if ca_path.is_absolute() else base / ca_path)
+    return Endpoints(
+        otlp_http=u["otlp_http"], otlp_headers=headers, otlp_ca_file=ca,
+        collector_health=u["collector_health"], collector_metrics=u["collector_metrics"],
+        jaeger=u["jaeger_query"], prometheus=u["prometheus"], alertmanager=u["alertmanager"],
+        sink_host=reach(st.bind), sink_port=st.ports["verify_sink"], verify_metrics_port=st.ports["verify_metrics"],
+        bind=st.bind,
+    )

@@ -1,0 +1,1 @@
+"""One module per probe; each returns a ProbeResult with its hops timed against their floors."""

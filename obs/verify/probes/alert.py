@@ -1,0 +1,175 @@
+"""Alert probe: a probe alert fires in Prometheus, reaches Alertmanager, and is delivered to obs's webhook sink.
+
+Contract (conventions): the gauge obs_verify_probe{probe_id} set to 1 makes the rule
+ObsVerifyProbe fire with obs_probe="true" and the probe_id; Alertmanager routes
+obs_probe="true" to the obs-verify webhook, grouped by probe_id with group_wait 0s
+in the fast profile. The traps of field-facts section 2 are avoided here:
+- resend delay: wait until Prometheus lists an active Alertmanager before pushing;
+- group_interval: every probe has its own probe_id, so its own group;
+- resolving inside group_wait: the gauge is re-sent until the sink has the alert.
+"""
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+
+from obs.model import conventions as c
+from obs.verify import clients, diagnose, poll
+from obs.verify.context import Context, down_reason
+from obs.verify.floors import HopFloor, floors
+from obs.verify.probes import metric
+from obs.verify.result import Finding, Hop, ProbeResult
+from obs.verify.sink import labels_match
+
+NAME = "alert"
+STAGES = ("prometheus", "rule", "alertmanager", "webhook")
+
+
+def _discovered(prom: clients.Prometheus) -> bool | None:
+    try:
+        return True if prom.alertmanagers() else None
+    except (clients.Unreachable, clients.ApiError):
+        return None
+
+
+class _Pusher(threading.Thread):
+    """Keeps the probe series fresh until told to stop; a gauge that goes quiet could resolve inside group_wait."""
+
+    def __init__(self, gauge: metric.Gauge, every: float):
+        super().__init__(name="obs-verify-alert-pusher", daemon=True)
+        self.gauge, self.every, self.halt = gauge, every, threading.Event()
+
+    def run(self) -> None:
+        while not self.halt.wait(self.every):
+            self.gauge.push(1)
+
+
+def _firing(prom: clients.Prometheus, probe_id: str) -> bool:
+    try:
+        return any(a.get("state") == "firing" and a["labels"].get(c.PROBE_ID_LABEL) == probe_id for a in prom.alerts())
+    except (clients.Unreachable, clients.ApiError):
+        return False
+
+
+def _in_alertmanager(am: clients.Alertmanager, probe_id: str) -> dict | None:
+    try:
+        found = am.alerts(**{c.PROBE_ID_LABEL: probe_id})
+    except (clients.Unreachable, clients.ApiError):
+        return None
+    return found[0] if found else None
+
+
+def run(ctx: Context) -> ProbeResult:
+    probe_id = uuid.uuid4().hex
+    prom, am = ctx.prometheus(), ctx.alertmanager()
+    started = time.monotonic()
+    discovered = _discovered(prom) is not None
+    hop_floors = floors(ctx.model, alertmanager_discovered=discovered).alert
+    by_id: dict[str, HopFloor] = {h.id: h for h in hop_floors}
+    hops: list[Hop] = []
+    if not discovered:
+        ctx.progress(NAME, "waiting for Prometheus to discover Alertmanager")
+        found = poll.until(lambda: _discovered(prom), ctx.deadline, cap=0.1, stop=ctx.stop)
+        h = by_id["discovery"]
+        hops.append(Hop(h.id, h.title, time.monotonic() - started if found else None, h.floor))
+    prom_before, am_before = _counters(prom, am)
+    seen: dict[str, float] = {}
+    last_am: dict | None = None
+    gauge = metric.Gauge(ctx, probe_id)
+    pusher = _Pusher(gauge, every=min(5.0, max(0.2, ctx.model.stack.timing.evaluation_interval.s / 2)))
+    ctx.progress(NAME, f"firing probe alert {c.PROBE_ID_LABEL}={probe_id}")
+    t_push = time.monotonic()
+    exported = gauge.push(1)
+    t0 = time.monotonic()
+    hops.append(Hop(by_id["export"].id, by_id["export"].title, t0 - t_push if exported else None, by_id["export"].floor))
+    match = labels_match(**{c.PROBE_ID_LABEL: probe_id})
+    if exported and ctx.sink is not None:
+        pusher.start()
+        delay, cap = 0.01, poll.cap_for(sum(h.floor for h in hop_floors))
+        while not ctx.deadline.passed and not ctx.stop.is_set():
+            if "prometheus" not in seen and metric.visible(prom, probe_id, above=0):
+                seen["prometheus"] = time.monotonic()
+            if "prometheus" in seen and "rule" not in seen and _firing(prom, probe_id):
+                seen["rule"] = time.monotonic()
+            if "rule" in seen and "alertmanager" not in seen:
+                last_am = _in_alertmanager(am, probe_id) or last_am
+                if last_am is not None:
+                    seen["alertmanager"] = time.monotonic()
+            delivery = ctx.sink.wait(match, timeout=min(delay, ctx.deadline.left), since=t_push)
+            if delivery is not None:
+                seen["webhook"] = delivery.at
+                break
+            delay = min(cap, delay * 1.5)
+        pusher.halt.set()
+        pusher.join()
+        gauge.push(0)   # resolve it: the probe alert should not linger in Alertmanager
+    gauge.close()
+    # A later stage seen first means the earlier one happened between two polls: it ends no later.
+    for i in range(len(STAGES) - 2, -1, -1):
+        if STAGES[i + 1] in seen:
+            seen[STAGES[i]] = min(seen.get(STAGES[i], seen[STAGES[i + 1]]), seen[STAGES[i + 1]])
+    prev = t0
+    for stage in STAGES:
+        h = by_id[stage]
+        at = seen.get(stage)
+        hops.append(Hop(h.id, h.title, None if at is None or prev is None else max(0.0, at - prev), h.floor))
+        prev = at
+    ok = "webhook" in seen
+    result = ProbeResult(NAME, ok, "", seconds=(seen.get("webhook") or time.monotonic()) - started,
+                         floor=sum(h.floor for h in hop_floors), hops=hops, probe_id=probe_id)
+    if ok:
+        result.summary = f"probe alert delivered to the webhook sink {result.seconds:.3f}s after the push"
+        return result
+    result.findings = _diagnose(ctx, gauge, exported, probe_id, seen, last_am, prom_before, am_before)
+    result.summary = f"the probe alert was not delivered: {result.findings[0].why}"
+    return result
+
+
+def _counters(prom: clients.Prometheus, am: clients.Alertmanager) -> tuple[dict, dict]:
+    out = []
+    for client in (prom, am):
+        try:
+            out.append(client.self_metrics())
+        except clients.Unreachable:
+            out.append({})
+    return out[0], out[1]
+
+
+def _name(metric: str) -> str:
+    """clients.parse_metrics drops `_total`."""
+    return metric.removesuffix("_total")
+
+
+def _sum(snapshot: dict, name: str, **labels: str) -> float:
+    return sum(v for (n, ls), v in snapshot.items()
+               if n == name and all(dict(ls).get(k, want) == want for k, want in labels.items()))
+
+
+def _diagnose(ctx: Context, gauge: metric.Gauge, exported: bool, probe_id: str, seen: dict[str, float],
+              last_am: dict | None, prom_before: dict, am_before: dict) -> list[Finding]:
+    if ctx.sink is None:
+        return [Finding(diagnose.SINK, "fail", "the webhook sink is not running", "see the error above")]
+    if "prometheus" not in seen:
+        return diagnose.metric(metric.evidence(ctx, gauge, exported))
+    prom, am = ctx.prometheus(), ctx.alertmanager()
+    ev = diagnose.AlertEvidence(probe_id, ctx.ep.alertmanager, ctx.ep.sink_url, ctx.model.stack.timing.group_wait.s,
+                                firing="rule" in seen, am_alert=last_am or _in_alertmanager(am, probe_id))
+    try:
+        ev.rule = next((r for g in prom.rule_groups() for r in g.get("rules", []) if r.get("name") == c.PROBE_ALERT),
+                       None)
+        ev.alertmanagers = prom.alertmanagers()
+    except (clients.Unreachable, clients.ApiError):
+        pass
+    ev.alertmanager_down = down_reason(am, "/-/ready")
+    prom_after, am_after = _counters(prom, am)
+    ev.prometheus_send_errors = (_sum(prom_after, _name(c.PROMETHEUS_NOTIFICATIONS_ERRORS))
+                                 - _sum(prom_before, _name(c.PROMETHEUS_NOTIFICATIONS_ERRORS)))
+    ev.prometheus_dropped = (_sum(prom_after, _name(c.PROMETHEUS_NOTIFICATIONS_DROPPED))
+                             - _sum(prom_before, _name(c.PROMETHEUS_NOTIFICATIONS_DROPPED)))
+    if am_after:
+        ev.webhook_failed = (_sum(am_after, _name(c.ALERTMANAGER_NOTIFICATIONS_FAILED), integration="webhook",
+                                  receiver=c.PROBE_RECEIVER)
+                             - _sum(am_before, _name(c.ALERTMANAGER_NOTIFICATIONS_FAILED), integration="webhook",
+                                    receiver=c.PROBE_RECEIVER))
+    return diagnose.alert(ev)

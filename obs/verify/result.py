@@ -1,0 +1,80 @@
+"""What a verify run produces: timed hops, findings that name where data stopped, and probe results."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Where data stopped (hop), how sure we are (status: fail | warn | info), why, and what to do about it."""
+
+    hop: str
+    status: str
+    why: str
+    fix: str = ""
+
+    def as_dict(self) -> dict:
+        return {"hop": self.hop, "status": self.status, "why": self.why, "fix": self.fix}
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One stretch of the pipeline: how long the data took, against the least time the config allows."""
+
+    id: str                         # stable, used as a metric label: export, jaeger, prometheus, rule, ...
+    title: str
+    seconds: float | None           # None: the data never got past this hop
+    floor: float
+
+    @property
+    def slow(self) -> bool:
+        # A hop more than 2x (+ 0.5 s of scheduling noise) over its floor points to a backlog or a retry.
+        return self.seconds is not None and self.seconds > 2 * self.floor + 0.5
+
+    def as_dict(self) -> dict:
+        return {"id": self.id, "title": self.title, "seconds": None if self.seconds is None else round(self.seconds, 4),
+                "floor_seconds": round(self.floor, 4)}
+
+
+@dataclass
+class ProbeResult:
+    """name is the check's id (trace, metric, alert, scrape, coverage:...); ok False fails the run."""
+
+    name: str
+    ok: bool
+    summary: str
+    seconds: float = 0.0
+    floor: float = 0.0
+    hops: list[Hop] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    probe_id: str | None = None
+    skipped: bool = False
+
+    def as_dict(self) -> dict:
+        return {
+            "name": self.name, "ok": self.ok, "skipped": self.skipped, "summary": self.summary,
+            "seconds": round(self.seconds, 4), "floor_seconds": round(self.floor, 4), "probe_id": self.probe_id,
+            "hops": [h.as_dict() for h in self.hops], "findings": [f.as_dict() for f in self.findings],
+        }
+
+
+@dataclass
+class Report:
+    project: str
+    profile: str
+    budget: float
+    floor: float
+    results: list[ProbeResult] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok or r.skipped for r in self.results)
+
+    def as_dict(self) -> dict:
+        return {
+            "project": self.project, "profile": self.profile, "ok": self.ok, "seconds": round(self.seconds, 4),
+            "floor_seconds": round(self.floor, 4), "budget_seconds": round(self.budget, 4),
+            "warnings": self.warnings, "results": [r.as_dict() for r in self.results],
+        }

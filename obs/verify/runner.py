@@ -1,0 +1,116 @@
+"""One verify run: reachability, optional traffic, the probes side by side, coverage, then one report."""
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from obs.errors import StackError
+from obs.model.domain import Model
+from obs.verify import clients, coverage, traffic
+from obs.verify.context import Context, Progress, down_reason
+from obs.verify.endpoints import endpoints
+from obs.verify.floors import default_budget, floors
+from obs.verify.poll import Deadline
+from obs.verify.probes import alert, metric, scrape, trace
+from obs.verify.result import Finding, ProbeResult, Report
+from obs.verify.sink import Sink
+
+PROBES = ("trace", "metric", "scrape", "alert")
+CHECKS = PROBES + ("coverage",)
+
+
+@dataclass(frozen=True)
+class Options:
+    only: tuple[str, ...] = CHECKS
+    traffic: bool = False
+    budget: float | None = None
+    watching: bool = False
+
+
+def reachability(ctx: Context) -> dict[str, str | None]:
+    """component -> None when it answers, else why not."""
+    return {
+        "collector": down_reason(ctx.collector(), "/"),
+        "Jaeger": down_reason(ctx.jaeger(), "/api/v3/services"),
+        "Prometheus": down_reason(ctx.prometheus(), "/-/ready"),
+        "Alertmanager": down_reason(ctx.alertmanager(), "/-/ready"),
+    }
+
+
+def _sink_failure(error: StackError) -> ProbeResult:
+    return ProbeResult("alert", False, str(error), findings=[Finding("webhook sink", "fail", str(error))])
+
+
+def run(model: Model, out: Path, options: Options = Options(), progress: Progress = lambda c, m: None,
+        sink: Sink | None = None) -> Report:
+    """Raises StackError (exit 3) when no component of the stack answers at all."""
+    started = time.monotonic()
+    budget = options.budget if options.budget is not None else default_budget(model, options.traffic)
+    fl = floors(model)
+    report = Report(model.project, model.stack.timing.name, budget, fl.verify(options.traffic))
+    worst = floors(model, alertmanager_discovered=False).verify(options.traffic)
+    if budget < report.floor:
+        report.warnings.append(f"the verify budget ({budget:g}s) is shorter than the floor the configuration sets "
+                               f"({report.floor:.2f}s): probes will time out on a healthy stack; raise "
+                               "stack.verify_budget or --budget")
+    elif budget < worst:
+        report.warnings.append(f"the verify budget ({budget:g}s) is shorter than the floor right after `obs up` "
+                               f"({worst:.2f}s, while Prometheus discovers Alertmanager)")
+    ctx = Context(model, out, endpoints(model, out), fl, Deadline.after(budget), progress=progress,
+                  watching=options.watching)
+    down = reachability(ctx)
+    if all(down.values()):
+        raise StackError("the stack is not running: nothing answers at " + ", ".join(
+            (ctx.ep.collector_health, ctx.ep.jaeger, ctx.ep.prometheus, ctx.ep.alertmanager))
+            + ". Start it with `obs up`.")
+    for name, why in down.items():
+        if why is not None:
+            progress("stack", f"{name} does not answer ({why})")
+    ctx.collector_before = ctx.collector_snapshot()
+    own_sink = None
+    sink_error = None
+    if "alert" in options.only:
+        if sink is None:
+            try:
+                sink = own_sink = Sink(ctx.ep.sink_host, ctx.ep.sink_port).start()
+            except StackError as e:
+                sink_error = e
+        ctx.sink = sink
+    sent = None
+    try:
+        if options.traffic:
+            sent = traffic.send(ctx)
+            ctx.traffic_sent = True
+            for service, why in sent.failed.items():
+                report.warnings.append(f"traffic for {service} was not accepted: {why}")
+        report.results = _run_all(ctx, options, sink_error)
+    finally:
+        ctx.stop.set()
+        if own_sink is not None:
+            own_sink.stop()
+        if sent is not None:
+            sent.stop()
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _run_all(ctx: Context, options: Options, sink_error: StackError | None) -> list[ProbeResult]:
+    jobs: dict[str, object] = {}
+    with ThreadPoolExecutor(max_workers=4 + len(coverage.CHECKS), thread_name_prefix="obs-verify") as pool:
+        for name, module in (("trace", trace), ("metric", metric), ("scrape", scrape), ("alert", alert)):
+            if name in options.only and not (name == "alert" and sink_error is not None):
+                jobs[name] = pool.submit(module.run, ctx)
+        if "coverage" in options.only:
+            for name, check in coverage.CHECKS.items():
+                jobs[f"coverage:{name}"] = pool.submit(coverage.run_check, ctx, name, check)
+        results: list[ProbeResult] = []
+        for name, future in jobs.items():
+            result = future.result()  # type: ignore[attr-defined]
+            if result is not None:
+                results.append(result)
+                ctx.progress(name, "done")
+    if sink_error is not None:
+        results.insert(min(3, len(results)), _sink_failure(sink_error))
+    return results

@@ -1,0 +1,173 @@
+"""--traffic: realistic OTLP traffic for every declared service, so a fresh stack can be verified fully.
+
+Per service: server spans, the semconv histogram http.server.request.duration with
+the service's own bucket boundaries (through an SDK View), and the counters its
+events SLIs select, read off the PromQL with promql_parser. Every sender has its
+own service.instance.id, so its cumulative series never collide with the real
+service's. Loopback scrape targets nobody serves get a synthetic /metrics page.
+Nothing sent here is an error, so no burn-rate alert can page on it.
+"""
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+
+import promql_parser
+from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation, View
+from opentelemetry.trace import SpanKind
+from prometheus_client import CollectorRegistry, Gauge, start_http_server
+
+from obs.model import conventions as c
+from obs.model.domain import Service
+from obs.model.windows import BASE_WINDOW
+from obs.stack.ports import is_free
+from obs.verify import otlp
+from obs.verify.context import Context
+
+HTTP_METRIC = "http.server.request.duration"
+ROUTES = ("/", "/api/items", "/api/search")
+REQUESTS = 20               # per service and round: above the SLOs' minimum-traffic guard of 5 per 5m
+LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+@dataclass(frozen=True)
+class Selector:
+    metric: str
+    labels: dict[str, str]
+
+
+def selectors(query: str) -> list[Selector]:
+    """Every vector selector in a PromQL query, with the literal labels it demands (service_name aside)."""
+    found: list[Selector] = []
+
+    def visit(node: object) -> None:
+        if isinstance(node, promql_parser.VectorSelector) and node.name:
+            labels = {}
+            for m in node.matchers.matchers:
+                if m.name == c.SERVICE_NAME_LABEL:
+                    continue
+                if m.op == promql_parser.MatchOp.Equal:
+                    labels[m.name] = m.value
+                elif m.op == promql_parser.MatchOp.Re:
+                    # The first alternative of a plain alternation satisfies the regex.
+                    first = m.value.split("|")[0]
+                    if first and not any(ch in first for ch in ".*+?[](){}\\^$"):
+                        labels[m.name] = first
+            found.append(Selector(node.name, labels))
+
+    promql_parser.walk(promql_parser.parse(query.replace("{{window}}", str(BASE_WINDOW))), visit)
+    return found
+
+
+def otlp_name(prom_name: str) -> tuple[str, str]:
+    """(instrument kind, OTLP name) that Prometheus stores under `prom_name` (UnderscoreEscapingWithSuffixes)."""
+    if prom_name.endswith("_total"):
+        return "counter", prom_name[: -len("_total")]
+    for suffix in ("_bucket", "_count", "_sum"):
+        if prom_name.endswith(suffix):
+            return "histogram", prom_name[: -len(suffix)]
+    return "gauge", prom_name
+
+
+@dataclass
+class Traffic:
+    services: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)         # service -> what the collector said
+    servers: list[object] = field(default_factory=list)           # synthetic scrape targets, to shut down
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.shutdown()  # type: ignore[attr-defined]
+            server.server_close()  # type: ignore[attr-defined]
+        self.servers.clear()
+
+
+def _spans(sender: otlp.Traces, service: Service, rng: random.Random) -> None:
+    tracer = sender.provider.get_tracer("obs.verify.traffic")
+    for i in range(REQUESTS):
+        route = ROUTES[i % len(ROUTES)]
+        attrs = {"http.request.method": "GET", "http.route": route, "http.response.status_code": 200,
+                 "url.path": route} if service.http else {"obs.synthetic": True}
+        with tracer.start_as_current_span(f"GET {route}" if service.http else f"{service.name} operation",
+                                          kind=SpanKind.SERVER, attributes=attrs):
+            with tracer.start_as_current_span("work", kind=SpanKind.INTERNAL):
+                pass
+
+
+def _record(meter_provider, service: Service, rng: random.Random) -> None:
+    meter = meter_provider.get_meter("obs.verify.traffic")
+    if service.http:
+        hist = meter.create_histogram(HTTP_METRIC, unit="s", description="Duration of HTTP server requests.")
+        fastest = service.latency_buckets[0]
+        for i in range(REQUESTS):
+            route = ROUTES[i % len(ROUTES)]
+            hist.record(fastest * rng.uniform(0.2, 0.9), {"http.request.method": "GET", "http.route": route,
+                                                         "http.response.status_code": 200})
+    instruments: dict[str, object] = {}
+    for slo in service.slos:
+        if slo.sli.kind != "events":
+            continue
+        for query, value in ((slo.sli.total_query, REQUESTS), (slo.sli.error_query, 0)):
+            for sel in selectors(query or ""):
+                kind, name = otlp_name(sel.metric)
+                key = f"{kind}:{name}"
+                if key not in instruments:
+                    instruments[key] = (meter.create_counter(name) if kind == "counter" else
+                                        meter.create_histogram(name) if kind == "histogram" else meter.create_gauge(name))
+                inst = instruments[key]
+                # Error selectors get a zero: the series exists, so the error rate reads 0, not "no data".
+                if kind == "counter":
+                    inst.add(value, sel.labels)  # type: ignore[attr-defined]
+                elif kind == "histogram":
+                    for _ in range(value):
+                        inst.record(0.01, sel.labels)  # type: ignore[attr-defined]
+                else:
+                    inst.set(value, sel.labels)  # type: ignore[attr-defined]
+
+
+def _synthetic_targets(ctx: Context, traffic: Traffic) -> None:
+    for service in ctx.model.services:
+        for st in service.scrape:
+            for address in st.targets:
+                host, _, port = address.rpartition(":")
+                if host not in LOOPBACK or not is_free(host.strip("[]"), int(port)):
+                    continue
+                registry = CollectorRegistry()
+                Gauge("obs_verify_synthetic_target", "A stand-in for a scrape target nothing serves yet.",
+                      ["service"], registry=registry).labels(service.name).set(1)
+                server, _thread = start_http_server(int(port), addr=host.strip("[]"), registry=registry)
+                traffic.servers.append(server)
+
+
+def send(ctx: Context) -> Traffic:
+    """Two rounds of data a few ms apart, so rate() over the base window has the two samples it needs."""
+    traffic = Traffic()
+    rng = random.Random(0)
+    _synthetic_targets(ctx, traffic)
+    for service in ctx.model.services:
+        if not service.otlp:
+            continue
+        ctx.progress("traffic", f"sending synthetic traffic as {service.name}")
+        res = otlp.resource(service.name, f"obs-traffic-{service.name}", **{"obs.synthetic": "true"})
+        views = [View(instrument_name=HTTP_METRIC,
+                      aggregation=ExplicitBucketHistogramAggregation(boundaries=service.latency_buckets))]
+        spans = otlp.traces(ctx.ep, res, ctx.export_timeout)
+        metrics = otlp.metrics(ctx.ep, res, ctx.export_timeout, views)
+        try:
+            _spans(spans, service, rng)
+            spans.provider.force_flush()
+            _record(metrics.provider, service, rng)
+            ok = metrics.push()
+            time.sleep(0.05)  # two samples need two distinct millisecond timestamps
+            _record(metrics.provider, service, rng)
+            ok = metrics.push() and ok and spans.ok
+        finally:
+            spans.close()
+            metrics.close()
+        if ok:
+            traffic.services.append(service.name)
+        else:
+            last = metrics.session.last or spans.session.last
+            traffic.failed[service.name] = last.describe() if last else "no answer"
+    return traffic

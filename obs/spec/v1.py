@@ -52,6 +52,7 @@ class Ports(Strict):
     collector_metrics: Port = 8888
     collector_prometheus: Port = 8889
     jaeger_query: Port = 16686
+    jaeger_query_grpc: Port = 16685
     jaeger_otlp_grpc: Port = 14317
     jaeger_health: Port = 14133
     jaeger_metrics: Port = 14269

@@ -101,7 +101,7 @@ COMPONENTS: dict[str, Component] = {
     comp.name: comp
     for comp in (
         Component("jaeger", "jaeger", c.JAEGER_CONFIG, ("deploy/jaeger/*",),
-                  ("jaeger_query", "jaeger_otlp_grpc", "jaeger_health", "jaeger_metrics"),
+                  ("jaeger_query", "jaeger_query_grpc", "jaeger_otlp_grpc", "jaeger_health", "jaeger_metrics"),
                   # The query API answering proves storage and query are both up.
                   "jaeger_query", "/api/services", _jaeger),
         Component("alertmanager", "alertmanager", c.ALERTMANAGER_CONFIG, ("deploy/alertmanager/*",),

@@ -271,8 +271,3 @@ ALERTMANAGER_ALERTS = "alertmanager_alerts"
 # gauge's OTLP name is stored by Prometheus as PROBE_METRIC.
 VERIFY_SERVICE = "obs-verify"
 PROBE_OTLP_METRIC = "obs.verify.probe"
-
-# obs verify's probes (obs/verify/). The probe span and gauge are sent as this service.name; the
-# gauge's OTLP name is stored by Prometheus as PROBE_METRIC.
-VERIFY_SERVICE = "obs-verify"
-PROBE_OTLP_METRIC = "obs.verify.probe"

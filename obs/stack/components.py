@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from obs.generate.prometheus import required_flags as prometheus_flags
 from obs.model import conventions as c
 from obs.model.domain import Model
 
@@ -80,10 +81,9 @@ def _prometheus(model: Model, out: Path) -> list[str]:
         "--config.file", str(out / c.PROMETHEUS_CONFIG),
         "--storage.tsdb.path", str(out / c.state_data_dir("prometheus")),
         "--web.listen-address", _listen(model, "prometheus"),
-        "--web.enable-otlp-receiver",
         "--web.enable-lifecycle",
-        # The default 1m resend delay is the floor of alert delivery (field facts, section 2).
-        "--rules.alert.resend-delay", str(model.stack.timing.resend_delay),
+        # OTLP receiver, resend delay (the floor of alert delivery): the same flags compose passes.
+        *prometheus_flags(model),
     ]
 
 

@@ -139,7 +139,9 @@ class Stack:
         log, offset = self.state.open_log(name, argv)
         started = time.monotonic()
         try:
-            proc = subprocess.Popen(argv, cwd=self.out, stdin=subprocess.DEVNULL, stdout=log,
+            # The collector's persistent queue lives under the state dir the config names by this variable.
+            env = {**os.environ, c.STATE_DIR_ENV: str(self.state.root)}
+            proc = subprocess.Popen(argv, cwd=self.out, env=env, stdin=subprocess.DEVNULL, stdout=log,
                                     stderr=subprocess.STDOUT, start_new_session=True)
         except OSError as e:
             raise StackError(f"cannot start {name} ({argv[0]}): {e}") from None

@@ -203,7 +203,8 @@ def test_the_route_tree_follows_the_spec_and_groups_by_service_and_slo(profile):
     assert route["group_by"] == ["alertname", c.LABEL_SERVICE, c.LABEL_SLO]
     assert (route["group_wait"], route["group_interval"], route["repeat_interval"]) == (
         str(t.group_wait), str(t.group_interval), str(t.repeat_interval))
-    spec_routes = [(r["receiver"], r["matchers"], r.get("group_wait")) for r in route["routes"][2:]]
+    assert route["routes"][2] == {"receiver": c.PROBE_RECEIVER, "matchers": ['severity="page"'], "continue": True}
+    spec_routes = [(r["receiver"], r["matchers"], r.get("group_wait")) for r in route["routes"][3:]]
     assert spec_routes == [("pagerduty", ['severity="page"'], None), ("mail", ['service="cache"'], "1m"),
                            ("slack", ['severity="ticket"'], None)]
     assert route["routes"][1] == {"receiver": c.NULL_RECEIVER, "matchers": [f'alertname="{c.WATCHDOG_ALERT}"'],

@@ -57,6 +57,10 @@ def _routes(model: Model) -> list[dict]:
          "repeat_interval": str(t.repeat_interval), "continue": False},
         # The always-firing Watchdog proves the alert path; it is read from /api/v2/alerts, never notified.
         {"receiver": c.NULL_RECEIVER, "matchers": [matcher("alertname", c.WATCHDOG_ALERT)], "continue": False},
+        # `obs drill` proves a page reaches a receiver obs controls: every page is copied to the verifier's
+        # sink and continues to the spec's routes. While no drill runs the copy fails, which the
+        # notification-failure alert ignores (it excludes this receiver).
+        {"receiver": c.PROBE_RECEIVER, "matchers": [matcher(c.LABEL_SEVERITY, "page")], "continue": True},
     ]
     for r in model.routes:
         route: dict = {"receiver": r.receiver, "matchers": [matcher(k, v) for k, v in r.matchers]}

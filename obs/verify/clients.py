@@ -93,6 +93,9 @@ class Prometheus(Http):
     def query(self, promql: str) -> list[dict]:
         return self._data("/api/v1/query", query=promql)["result"]
 
+    def query_range(self, promql: str, start: float, end: float, step: float) -> list[dict]:
+        return self._data("/api/v1/query_range", query=promql, start=start, end=end, step=step)["result"]
+
     def targets(self) -> list[dict]:
         return self._data("/api/v1/targets", state="active")["activeTargets"]
 

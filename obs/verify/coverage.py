@@ -11,8 +11,10 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
+from obs.generate.dashboard_queries import panel_queries
 from obs.generate.slo_sli import base_rules
 from obs.model import conventions as c
+from obs.model.durations import Duration
 from obs.model.windows import BASE_WINDOW
 from obs.verify import clients, poll
 from obs.verify.context import Context
@@ -22,6 +24,8 @@ Check = Callable[[Context], list[Finding]]
 TRAFFIC_FIX = "instrument it to send OTLP to the collector, or run `obs verify --traffic` to send synthetic data"
 # Series seen within this window count as current data.
 RECENT_S = 600
+# Coarsest step a dashboard range query is checked at: enough points to see data, few enough to stay cheap.
+DASHBOARD_STEP_S = 10.0
 
 
 def expected_groups(out: Path) -> list[str]:
@@ -99,10 +103,31 @@ def sli(ctx: Context) -> list[Finding]:
     return found
 
 
-CHECKS: dict[str, Check] = {"spans": spans, "series": series, "targets": targets, "rules": rules, "sli": sli}
+def dashboards(ctx: Context) -> list[Finding]:
+    """Every panel query runs, as Grafana would over the last minutes; those not allowed to be empty have data."""
+    prom = ctx.prometheus()
+    now = time.time()
+    found = []
+    for q in panel_queries(ctx.model):
+        where = f"dashboard {q.dashboard_uid}"
+        step = max(Duration.parse(q.min_interval).s, DASHBOARD_STEP_S)
+        try:
+            rows = prom.query(q.promql()) if q.instant else prom.query_range(q.promql(), now - RECENT_S, now, step)
+        except clients.ApiError as e:
+            found.append(Finding(where, "fail", f"panel \"{q.panel_title}\" ({q.ref_id}) fails: {e}",
+                                 "regenerate the dashboards with `obs generate`"))
+            continue
+        if not rows and not q.may_be_empty:
+            found.append(Finding(where, "fail", f"panel \"{q.panel_title}\" ({q.ref_id}) shows No Data",
+                                 TRAFFIC_FIX))
+    return found
+
+
+CHECKS: dict[str, Check] = {"spans": spans, "series": series, "targets": targets, "rules": rules, "sli": sli,
+                            "dashboards": dashboards}
 TITLES = {"spans": "every service has spans in Jaeger", "series": "every service has series in Prometheus",
           "targets": "every scrape target is up", "rules": "every rule group is loaded and evaluates",
-          "sli": "every SLI query returns data"}
+          "sli": "every SLI query returns data", "dashboards": "every dashboard panel query returns data"}
 
 
 def run_check(ctx: Context, name: str, check: Check) -> ProbeResult:

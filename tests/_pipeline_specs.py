@@ -1,6 +1,7 @@
 """Specs for the pipeline-config tests: one that exercises every receiver kind, scrape targets and custom tiers."""
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from ruamel.yaml import YAML
@@ -93,6 +94,17 @@ def spec_text(profile: str = "production", metrics: str = "push", bind: str = "1
 def model(profile: str = "production", metrics: str = "push", bind: str = "127.0.0.1", stack_extra: str = "") -> Model:
     spec, _ = parse_text(spec_text(profile, metrics, bind, stack_extra), "obs.yaml")
     return build(spec)
+
+
+@lru_cache(maxsize=32)
+def _rendered(profile: str, metrics: str, bind: str, stack_extra: str) -> tuple[tuple[str, str], ...]:
+    return tuple(render(model(profile, metrics, bind, stack_extra)).items())
+
+
+def rendered(profile: str = "production", metrics: str = "push", bind: str = "127.0.0.1",
+             stack_extra: str = "") -> dict[str, str]:
+    """Every artifact of the spec; cached (dashboards take a while), a fresh dict each call."""
+    return dict(_rendered(profile, metrics, bind, stack_extra))
 
 
 def load(text: str) -> dict:

@@ -1,9 +1,81 @@
-"""PLACEHOLDER: being written; replace this module entirely."""
+"""promtool unit tests for every SLO: alerts/tests/<service>.test.yml, run from inside alerts/tests/.
+
+For each SLO they prove, against the real rules: a full outage pages within the workbook
+detection time (plus slack) and resolves after recovery; an error rate just under budget
+fires nothing; zero traffic fires nothing and records no NaN or Inf; a slow burn tickets
+but never pages; a trickle below min_events fires nothing; missing data raises the
+no-data alert only after its `for:`. What could not be proven for an SLO is said in the
+file's header.
+"""
 from __future__ import annotations
 
-from obs.generate.common import Inputs
-from obs.model.domain import Model
+from obs.emit import yaml_dump
+from obs.generate import slo_checks as k
+from obs.generate.common import Inputs, header
+from obs.generate.slo_alerts import NO_DATA_FOR, no_data_alert
+from obs.generate.slo_rules import service_groups
+from obs.generate.slo_scenarios import HEALTHY_GROUP, Scenario, scenarios
+from obs.generate.slo_series import Segment, Unsynthesisable, series_for
+from obs.generate.slo_ideal import minutes
+from obs.model import conventions as c
+from obs.model.domain import SLO, Model, Service
+
+EVALUATION_INTERVAL = "1m"
+
+
+def _group(slo: SLO, s: Scenario) -> dict:
+    series = series_for(slo, s.segments, le_form=s.le_form)
+    checks = list(s.checks)
+    if s.healthy_group:
+        healthy = [Segment(x.minutes, x.per_minute, 0 * x.error_ratio) for x in s.segments]
+        series += series_for(slo, healthy, group=HEALTHY_GROUP)
+        end = sum(x.minutes for x in s.segments)
+        checks.append(k.never(k.alerts(slo, **{g: HEALTHY_GROUP for g in slo.group_by}), end))
+    group: dict = {"name": f"{slo.service} {slo.name}: {s.name}", "interval": EVALUATION_INTERVAL,
+                   "input_series": series}
+    if s.alert_checks:
+        group["alert_rule_test"] = s.alert_checks
+    if checks:
+        group["promql_expr_test"] = checks
+    return group
+
+
+def no_data_group(model: Model, service: Service) -> dict:
+    """No series at all: quiet while the `for:` runs (a fresh stack), then one ticket per SLO."""
+    after = minutes(NO_DATA_FOR) + 2
+    expected = [{"exp_labels": rule["labels"], "exp_annotations": rule["annotations"]}
+                for rule in (no_data_alert(model, slo) for slo in service.slos)]
+    return {"name": f"{service.name}: missing SLI data raises {c.SLO_NO_DATA_ALERT} only after "
+                    f"{NO_DATA_FOR}, once per SLO",
+            "interval": EVALUATION_INTERVAL, "input_series": [],
+            "alert_rule_test": [
+                {"eval_time": k.at(minutes(NO_DATA_FOR) - 2), "alertname": c.SLO_NO_DATA_ALERT, "exp_alerts": []},
+                {"eval_time": k.at(after), "alertname": c.SLO_NO_DATA_ALERT, "exp_alerts": expected}]}
+
+
+def service_tests(model: Model, service: Service) -> tuple[dict, list[str]]:
+    groups, notes = [no_data_group(model, service)], []
+    for slo in service.slos:
+        built, why = scenarios(model, slo)
+        notes += [f"{slo.name}: {w}" for w in why]
+        try:
+            groups += [_group(slo, s) for s in built]
+        except Unsynthesisable as e:
+            notes.append(f"{slo.name}: REDUCED to the no-data proof: obs cannot synthesise series for its "
+                         f"query ({e}); test that SLI with your own series")
+    rule_file = "../" + c.rules_file(service.name).split("/", 1)[1]
+    order = [g["name"] for g in service_groups(model, service.name)]
+    return {"rule_files": [rule_file], "evaluation_interval": EVALUATION_INTERVAL, "group_eval_order": order,
+            "tests": groups}, notes
 
 
 def generate(model: Model, inputs: Inputs) -> dict[str, str]:
-    return {}
+    out = {}
+    for service in model.services:
+        if not service.slos:
+            continue
+        doc, notes = service_tests(model, service)
+        lines = [header(model), f"Run: cd {c.ALERT_TESTS_DIR} && promtool test rules {service.name}.test.yml"]
+        lines += [f"Note: {n}" for n in notes]
+        out[c.rule_test_file(service.name)] = yaml_dump.dump(doc, header="\n".join(lines))
+    return out

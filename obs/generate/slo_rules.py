@@ -1,9 +1,91 @@
-"""PLACEHOLDER: being written; replace this module entirely."""
+"""SLO recording and alerting rules: one file per service, four groups per SLO.
+
+    <slo>-short   every evaluation_interval: the 5m rates (the only rules reading raw data)
+                  and the windows up to 1h, tiled from them
+    <slo>-long    every slo_long_interval: the longer windows and the budget period
+    <slo>-meta    every slo_long_interval: objective, budget, period, budget remaining, burn rate
+    <slo>-alerts  every evaluation_interval: one burn-rate alert per tier, one no-data alert
+
+Every window W records errors_W and events_W (per-second rates) and
+error_ratio_W = errors_W / (events_W > 0): absent, never NaN or Inf, without traffic.
+"""
 from __future__ import annotations
 
-from obs.generate.common import Inputs
-from obs.model.domain import Model
+from collections.abc import Callable
+
+from obs.generate.common import Inputs, yaml
+from obs.generate.slo_alerts import alert_rules
+from obs.generate.slo_sli import base_rules
+from obs.generate.slo_text import num, rule_labels, slo_selector
+from obs.generate.slo_windows import Piece, is_short, period_window, tiling
+from obs.model import conventions as c
+from obs.model.domain import SLO, Model
+from obs.model.durations import Duration
+from obs.model.windows import BASE_WINDOW
+
+KINDS = ("short", "long", "meta", "alerts")
+
+
+def tiled(name: Callable[[str], str], slo: SLO, pieces: list[Piece], window: Duration) -> str:
+    """The rate over `window` as the length-weighted sum of its pieces; a piece with no data yet counts
+    as nothing in errors and events alike, so the ratio is that of the data there is (as rate() does)."""
+    sel = slo_selector(slo)
+    unit = pieces[0].window.ms if len({p.window for p in pieces}) == 1 else BASE_WINDOW.ms
+    terms = []
+    for i, p in enumerate(pieces):
+        lookup = f"{name(str(p.window))}{sel}" + (f" offset {p.offset}" if p.offset.ms else "")
+        weight = p.window.ms // unit
+        terms.append(f'label_replace({lookup}, "{c.LABEL_PIECE}", "{i}", "", "")' + (f" * {weight}" if weight > 1 else ""))
+    body = "\n  or ".join(terms)
+    return f"sum without ({c.LABEL_PIECE}) (\n  {body}\n) / {window.ms // unit}"
+
+
+def ratio(slo: SLO, window: Duration) -> str:
+    sel = slo_selector(slo)
+    return f"{c.slo_errors(str(window))}{sel}\n/ ({c.slo_events(str(window))}{sel} > 0)"
+
+
+def _record(name: str, expr: str, slo: SLO) -> dict:
+    return {"record": name, "expr": expr, "labels": rule_labels(slo)}
+
+
+def window_rules(slo: SLO, window: Duration, pieces: list[Piece]) -> list[dict]:
+    w = str(window)
+    return [_record(c.slo_errors(w), tiled(c.slo_errors, slo, pieces, window), slo),
+            _record(c.slo_events(w), tiled(c.slo_events, slo, pieces, window), slo),
+            _record(c.slo_error_ratio(w), ratio(slo, window), slo)]
+
+
+def meta_rules(slo: SLO) -> list[dict]:
+    sel, budget = slo_selector(slo), num(slo.error_budget)
+    period = str(period_window(slo))
+    return [
+        _record(c.SLO_OBJECTIVE, f"vector({num(slo.target)})", slo),
+        _record(c.SLO_ERROR_BUDGET, f"vector({budget})", slo),
+        _record(c.SLO_PERIOD_SECONDS, f"vector({slo.period.ms // 1000})", slo),
+        _record(c.SLO_BUDGET_REMAINING, f"1 - {c.slo_error_ratio(period)}{sel} / {budget}", slo),
+        _record(c.SLO_BURN_RATE_CURRENT, f"{c.slo_error_ratio(str(BASE_WINDOW))}{sel} / {budget}", slo),
+    ]
+
+
+def slo_groups(model: Model, slo: SLO) -> list[dict]:
+    timing = model.stack.timing
+    short = [_record(name, expr, slo) for name, expr in base_rules(slo)]
+    short.append(_record(c.slo_error_ratio(str(BASE_WINDOW)), ratio(slo, BASE_WINDOW), slo))
+    long: list[dict] = []
+    for window, pieces in tiling(slo).items():
+        (short if is_short(window) else long).extend(window_rules(slo, window, pieces))
+    rules = {"short": short, "long": long, "meta": meta_rules(slo), "alerts": alert_rules(model, slo)}
+    interval = {"short": timing.evaluation_interval, "long": timing.slo_long_interval,
+                "meta": timing.slo_long_interval, "alerts": timing.evaluation_interval}
+    return [{"name": c.rule_group(slo.service, slo.name, kind), "interval": str(interval[kind]), "rules": rules[kind]}
+            for kind in KINDS if rules[kind]]
+
+
+def service_groups(model: Model, service: str) -> list[dict]:
+    return [g for slo in model.service(service).slos for g in slo_groups(model, slo)]
 
 
 def generate(model: Model, inputs: Inputs) -> dict[str, str]:
-    return {}
+    return {c.rules_file(s.name): yaml(model, {"groups": service_groups(model, s.name)})
+            for s in model.services if s.slos}

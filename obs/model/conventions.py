@@ -204,6 +204,13 @@ COMPOSE_PROMETHEUS_CONFIG = "deploy/compose/prometheus.yml"
 COMPOSE_ALERTMANAGER_CONFIG = "deploy/compose/alertmanager.yml"
 
 
+# SLO engine (obs/generate/slo_*.py; docs/SLO_ENGINE.md).
+ANNOTATION_RUNBOOK = "runbook_url"
+ANNOTATION_DASHBOARD = "dashboard_url"
+# Transient label that keeps the pieces of a tiled window apart until they are summed away.
+LABEL_PIECE = "obs_piece"
+
+
 # Dashboards (obs/generate/dashboards.py renders; obs/generate/dashboard_queries.py lists every query).
 # The Grafana dashboards provider files every generated dashboard into one folder per project.
 DASHBOARD_DATASOURCE_VARIABLE = "datasource"   # template variable holding the Prometheus datasource

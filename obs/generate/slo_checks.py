@@ -1,0 +1,61 @@
+"""The PromQL checks the generated promtool tests make, as promql_expr_test / alert_rule_test entries."""
+from __future__ import annotations
+
+from obs.generate.slo_alerts import burn_alert
+from obs.generate.slo_text import matchers, quote
+from obs.model import conventions as c
+from obs.model.domain import SLO, Model
+from obs.model.durations import Duration
+from obs.model.windows import Tier
+
+
+def at(minute: int) -> str:
+    return str(Duration(minute * 60_000))
+
+
+def alerts(slo: SLO, alertname: str | None = c.SLO_BURN_ALERT, firing: bool = False, **labels: str) -> str:
+    pairs = [("alertname", alertname)] if alertname else []
+    pairs += [(c.LABEL_SERVICE, slo.service), (c.LABEL_SLO, slo.name), *sorted(labels.items())]
+    if firing:
+        pairs.append(("alertstate", "firing"))
+    return "ALERTS" + matchers(pairs)
+
+
+def never(selector: str, minute: int) -> dict:
+    """Nothing matching `selector` was pending or firing at any evaluation up to `minute`."""
+    return {"expr": f"count_over_time({selector}[{at(minute)}])", "eval_time": at(minute), "exp_samples": []}
+
+
+def nothing(expr: str, minute: int) -> dict:
+    return {"expr": expr, "eval_time": at(minute), "exp_samples": []}
+
+
+def one(expr: str, minute: int) -> dict:
+    """`count(expr)` is exactly 1: the condition holds for the SLO's single test series."""
+    return {"expr": f"count({expr})", "eval_time": at(minute), "exp_samples": [{"labels": "{}", "value": 1}]}
+
+
+def tier_firing(slo: SLO, tier: Tier, minute: int) -> dict:
+    by = f"{c.LABEL_TIER}, {c.LABEL_SEVERITY}"
+    sel = alerts(slo, firing=True, **{c.LABEL_TIER: tier.name})
+    labels = "{" + f"{c.LABEL_TIER}={quote(tier.name)}, {c.LABEL_SEVERITY}={quote(tier.severity)}" + "}"
+    return {"expr": f"count by ({by}) ({sel})", "eval_time": at(minute), "exp_samples": [{"labels": labels, "value": 1}]}
+
+
+def not_finite(slo: SLO, minute: int) -> dict:
+    """Every recorded series of the SLO that is NaN or ±Inf. Names are copied to a label first:
+    set operators match on labels without the name, and the SLO's series share their labels."""
+    sel = "{" + f'__name__=~"obs:slo_.+",{c.LABEL_SERVICE}={quote(slo.service)},{c.LABEL_SLO}={quote(slo.name)}' + "}"
+    named = f'label_replace({sel}, "rule", "$1", "__name__", "(.+)")'
+    return nothing(f"{named}\nunless\n{named} > -Inf < Inf", minute)
+
+
+def ratios_absent(slo: SLO, minute: int) -> dict:
+    sel = "{" + f'__name__=~"obs:slo_error_ratio:.+",{c.LABEL_SERVICE}={quote(slo.service)},' \
+                f"{c.LABEL_SLO}={quote(slo.name)}" + "}"
+    return nothing(sel, minute)
+
+
+def expected_burn_alert(model: Model, slo: SLO, tier: Tier, groups: dict[str, str]) -> dict:
+    rule = burn_alert(model, slo, tier)
+    return {"exp_labels": {**groups, **rule["labels"]}, "exp_annotations": rule["annotations"]}

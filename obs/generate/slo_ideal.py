@@ -1,0 +1,66 @@
+"""The SLO alert conditions evaluated on exact per-minute counts: what the rules should do.
+
+The generated promtool tests take their expectations from here (when a tier should
+have fired) and promtool checks the real rules against them, plus a stated slack for
+sampling (1m samples, 5m rate extrapolation, 1m evaluation).
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from obs.generate.slo_alerts import threshold
+from obs.generate.slo_series import Segment
+from obs.generate.slo_sli import counts_traffic
+from obs.model.domain import SLO
+from obs.model.windows import BASE_WINDOW, Tier
+
+
+def minutes(d) -> int:
+    return d.ms // 60_000
+
+
+class Ideal:
+    """Counts per minute: minute k (1-based) holds the events between k-1 and k."""
+
+    def __init__(self, segments: list[Segment]):
+        self.events, self.errors = [Decimal(0)], [Decimal(0)]
+        for s in segments:
+            for _ in range(s.minutes):
+                self.events.append(self.events[-1] + s.per_minute)
+                self.errors.append(self.errors[-1] + s.per_minute * s.error_ratio)
+        self.end = len(self.events) - 1
+
+    def window(self, t: int, width: int) -> tuple[Decimal, Decimal]:
+        lo = max(0, t - width)
+        t = min(t, self.end)
+        return self.errors[t] - self.errors[lo], self.events[t] - self.events[lo]
+
+    def ratio(self, t: int, width: int) -> Decimal | None:
+        bad, total = self.window(t, width)
+        return bad / total if total > 0 else None
+
+    def firing(self, slo: SLO, tier: Tier, t: int) -> bool:
+        limit = threshold(slo, tier)
+        long, short = self.ratio(t, minutes(tier.long)), self.ratio(t, minutes(tier.short))
+        if long is None or short is None or long <= limit or short <= limit:
+            return False
+        if counts_traffic(slo) and slo.min_events > 0:
+            # Average events per base window over the whole long window, empty minutes included.
+            _, total = self.window(t, minutes(tier.long))
+            return total * minutes(BASE_WINDOW) / minutes(tier.long) >= slo.min_events
+        return True
+
+    def first_fire(self, slo: SLO, tier: Tier, start: int, end: int) -> int | None:
+        """First minute in [start, end] at which the tier has fired (its condition held for its `for`)."""
+        hold = minutes(tier.for_)
+        run = 0
+        for t in range(start, end + 1):
+            run = run + 1 if self.firing(slo, tier, t) else 0
+            if run > hold:
+                return t
+        return None
+
+
+def workbook_detection_minutes(slo: SLO, tier: Tier, error_ratio: Decimal = Decimal(1)) -> Decimal:
+    """SRE workbook: time to fire = (1 - SLO) / error ratio x long window x burn rate, in minutes."""
+    return slo.error_budget / error_ratio * minutes(tier.long) * tier.burn_rate

@@ -1,0 +1,192 @@
+"""Behavioural scenarios for one SLO, each a promtool test group: series in, alerts and series checked.
+
+Every scenario states its expectation in the SRE workbook's terms, computed exactly
+(obs/generate/slo_ideal.py); promtool then runs the real rules over the series.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from obs.generate import slo_checks as k
+from obs.generate.slo_alerts import threshold
+from obs.generate.slo_ideal import Ideal, minutes, workbook_detection_minutes
+from obs.generate.slo_series import GROUP_VALUE, Segment, Unsynthesisable, series_for
+from obs.generate.slo_sli import counts_traffic
+from obs.generate.slo_text import num, slo_selector
+from obs.generate.slo_windows import SHORT_GROUP_MAX, recorded_windows
+from obs.model import conventions as c
+from obs.model.domain import SLO, Model
+from obs.model.windows import BASE_WINDOW
+
+# Minutes the real rules may lag the exact model: one 1m sample plus one 1m evaluation (on the repo spec
+# they never lagged more than 1m).
+SLACK = 2
+STEADY_RUN = 65          # minutes: every window up to 1h holds data
+HEALTHY_GROUP = "obs-healthy"
+D = Decimal
+
+
+@dataclass
+class Scenario:
+    name: str
+    segments: list[Segment]
+    checks: list[dict] = field(default_factory=list)
+    alert_checks: list[dict] = field(default_factory=list)
+    healthy_group: bool = False
+    le_form: str | None = None
+
+
+def traffic(slo: SLO) -> Decimal:
+    """Events per minute: enough that partial long windows still pass the minimum-traffic guard, 4x over."""
+    longest = max((minutes(t.long) for t in slo.tiers), default=60)
+    need = slo.min_events * longest / (STEADY_RUN * minutes(BASE_WINDOW)) * 4
+    return max(D(600), D(math.ceil(need)))
+
+
+def _severity(slo: SLO) -> str:
+    return "page" if any(t.severity == "page" for t in slo.tiers) else "ticket"
+
+
+def outage(slo: SLO) -> Scenario:
+    sev = _severity(slo)
+    tiers = [t for t in slo.tiers if t.severity == sev]
+    rate = traffic(slo)
+    book = min(tiers, key=lambda t: workbook_detection_minutes(slo, t))
+    base = min(minutes(book.long) + minutes(BASE_WINDOW), 125)
+    probe = Ideal([Segment(base, rate, D(0)), Segment(minutes(max(t.long for t in tiers)) * 2, rate, D(1))])
+    fires = {t: probe.first_fire(slo, t, base, probe.end) for t in tiers}
+    first = min((t for t in tiers if fires[t] is not None), key=lambda t: fires[t])
+    checks_at = {first: fires[first] + SLACK}
+    book_at = base + math.ceil(workbook_detection_minutes(slo, book)) + minutes(book.for_) + SLACK
+    if base >= minutes(book.long):
+        checks_at[book] = max(checks_at.get(book, 0), book_at)
+    stop = max(checks_at.values())
+    firing = [t for t in tiers if fires[t] is not None and fires[t] <= stop - SLACK]
+    settle = max(minutes(t.short) for t in firing) + SLACK
+    history = "" if base >= minutes(book.long) else f" after only {base}m of healthy history"
+    s = Scenario(f"a full outage{history} {'pages' if sev == 'page' else 'tickets'} within the workbook detection "
+                 f"time ({num(workbook_detection_minutes(slo, book))}m on the {book.name} tier) plus {SLACK}m, "
+                 f"and resolves within the short window after recovery",
+                 [Segment(base, rate, D(0)), Segment(stop - base, rate, D(1)), Segment(settle, rate, D(0))],
+                 healthy_group=bool(slo.group_by))
+    s.checks.append(k.never(k.alerts(slo, **{c.LABEL_SEVERITY: sev}), base))
+    delay = fires[first] - base
+    if delay >= 2 * SLACK + 2:
+        s.checks.append(k.nothing(k.alerts(slo, **{c.LABEL_SEVERITY: sev}), base + delay // 2))
+    s.checks += [k.tier_firing(slo, t, at) for t, at in checks_at.items()]
+    for t in firing:
+        s.checks.append(k.nothing(k.alerts(slo, **{c.LABEL_TIER: t.name, c.LABEL_SEVERITY: t.severity}),
+                                  stop + minutes(t.short) + SLACK))
+    s.checks.append(k.nothing(k.alerts(slo, **{c.LABEL_SEVERITY: sev}), stop + settle))
+    if sev == "ticket":
+        s.checks.append(k.never(k.alerts(slo, **{c.LABEL_SEVERITY: "page"}), stop + settle))
+    return s
+
+
+def steady(slo: SLO, factor: Decimal, name: str, model: Model, le_form: str | None = None) -> Scenario:
+    """A constant error ratio from the start: every window reads the same ratio, so the firing set is exact."""
+    ratio = factor * slo.error_budget
+    run = STEADY_RUN + max((minutes(t.for_) for t in slo.tiers), default=0)
+    segs = [Segment(run, traffic(slo), ratio)]
+    ideal = Ideal(segs)
+    fired = [t for t in slo.tiers if ideal.first_fire(slo, t, 1, run) is not None]
+    s = Scenario(name, segs, le_form=le_form)
+    groups = {g: GROUP_VALUE for g in slo.group_by}
+    s.alert_checks.append({"eval_time": k.at(run), "alertname": c.SLO_BURN_ALERT,
+                           "exp_alerts": [k.expected_burn_alert(model, slo, t, groups) for t in fired]})
+    if not fired:
+        s.checks.append(k.never(k.alerts(slo), run))
+    lo, hi = ratio * D("0.9"), ratio * D("1.1")
+    s.checks.append(k.one(f"{c.slo_error_ratio(str(BASE_WINDOW))}{slo_selector(slo)} > {num(lo)} < {num(hi)}", run))
+    return s
+
+
+def just_under(slo: SLO, model: Model) -> Scenario:
+    lowest = min((t.burn_rate for t in slo.tiers), default=D(1))
+    factor = D("0.95") * min(D(1), lowest)
+    what = "budget" if lowest >= 1 else f"the lowest tier's burn rate ({num(lowest)}x, below 1x for this period)"
+    return steady(slo, factor, f"an error rate just under {what} ({num(factor)}x) pages and tickets nothing", model)
+
+
+def just_over(slo: SLO, model: Model) -> Scenario | None:
+    if not slo.tiers:
+        return None
+    lowest = min(t.burn_rate for t in slo.tiers)
+    factor = D("1.05") * lowest
+    if factor * slo.error_budget >= 1:
+        factor = (lowest + 1 / slo.error_budget) / 2
+    le = slo.sli.threshold_le
+    alt = le[:-2] if slo.sli.kind == "latency" and le and le.endswith(".0") else None
+    name = f"an error rate just over the lowest tier ({num(factor)}x) fires exactly the tiers below it"
+    return steady(slo, factor, name + (f", with the bucket written le=\"{alt}\"" if alt else ""), model, alt)
+
+
+def zero_traffic(slo: SLO) -> Scenario:
+    # A raw ratio is 0/0 without traffic, which obs drops: that is no data, so stay inside NO_DATA_FOR.
+    run = STEADY_RUN if counts_traffic(slo) else 9
+    s = Scenario("zero traffic raises no alert and records no NaN or Inf", [Segment(run, D(0), D(0))])
+    s.checks += [k.never(k.alerts(slo, alertname=None), run), k.not_finite(slo, run), k.ratios_absent(slo, run)]
+    if counts_traffic(slo):
+        s.checks.append(k.one(f"{c.slo_events(str(BASE_WINDOW))}{slo_selector(slo)} == 0", run))
+    return s
+
+
+def traffic_stops(slo: SLO) -> Scenario:
+    rate, mid = traffic(slo), max(w for w in recorded_windows(slo) if w <= SHORT_GROUP_MAX)
+    s = Scenario("traffic that stops raises no alert and leaves the long windows finite",
+                 [Segment(30, rate, D(0)), Segment(40, D(0), D(0))])
+    s.checks += [k.never(k.alerts(slo, alertname=None), 70), k.not_finite(slo, 70),
+                 k.nothing(f"{c.slo_error_ratio(str(BASE_WINDOW))}{slo_selector(slo)}", 70),
+                 k.one(f"{c.slo_error_ratio(str(mid))}{slo_selector(slo)} == 0", 70)]
+    return s
+
+
+def slow_burn(slo: SLO) -> Scenario | None:
+    pages = [t.burn_rate for t in slo.tiers if t.severity == "page"]
+    ceiling = min(pages, default=1 / slo.error_budget)
+    tickets = [t for t in slo.tiers if t.severity == "ticket" and t.burn_rate < ceiling]
+    if not tickets:
+        return None
+    top = max(t.burn_rate for t in tickets)
+    burn = min((top + ceiling) / 2 if pages else top * D("1.5"), (top + 1 / slo.error_budget) / 2)
+    rate, base = traffic(slo), 60
+    horizon = minutes(max(t.long for t in tickets)) + base
+    probe = Ideal([Segment(base, rate, D(0)), Segment(horizon, rate, burn * slo.error_budget)])
+    fires = {t: probe.first_fire(slo, t, base, probe.end) for t in tickets}
+    first = min((t for t in tickets if fires[t] is not None), key=lambda t: fires[t], default=None)
+    if first is None:
+        return None
+    end = fires[first] + SLACK
+    s = Scenario(f"a slow burn ({num(burn)}x) tickets but never pages",
+                 [Segment(base, rate, D(0)), Segment(end - base, rate, burn * slo.error_budget)])
+    s.checks += [k.tier_firing(slo, first, end), k.never(k.alerts(slo, **{c.LABEL_SEVERITY: "page"}), end)]
+    return s
+
+
+def trickle(slo: SLO) -> Scenario | None:
+    if not counts_traffic(slo) or slo.min_events <= 0 or not slo.tiers:
+        return None
+    rate = slo.min_events / minutes(BASE_WINDOW) * D("0.4")
+    worst = max(threshold(slo, t) for t in slo.tiers)
+    s = Scenario(f"a trickle below min_events ({num(slo.min_events)} per {BASE_WINDOW}), all failing, raises no "
+                 "burn alert", [Segment(STEADY_RUN, rate, D(1))])
+    s.checks += [k.never(k.alerts(slo), STEADY_RUN),
+                 k.one(f"{c.slo_error_ratio(str(BASE_WINDOW))}{slo_selector(slo)} > {num(worst)}", STEADY_RUN)]
+    return s
+
+
+def scenarios(model: Model, slo: SLO) -> tuple[list[Scenario], list[str]]:
+    """The SLO's scenarios, and notes on any proof left out and why."""
+    notes = []
+    built = [zero_traffic(slo), traffic_stops(slo) if counts_traffic(slo) else None, just_under(slo, model),
+             just_over(slo, model), outage(slo) if slo.tiers else None, slow_burn(slo), trickle(slo)]
+    if not counts_traffic(slo):
+        notes.append("raw SLI: without traffic its ratio is no data, so the zero-traffic proof stays under the "
+                     "no-data alert's `for:`, and there is no minimum-traffic guard to prove")
+    if not slo.tiers:
+        notes.append("no burn-rate tiers are enabled, so only the no-data and zero-traffic proofs apply")
+    elif slow_burn(slo) is None:
+        notes.append("no ticket tier fires below the lowest page burn rate, so there is no slow-burn proof")
+    return [s for s in built if s is not None], notes

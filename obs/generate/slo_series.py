@@ -1,0 +1,179 @@
+"""Synthetic input series for an SLO's promtool tests: traffic in, counters its SLI reads out.
+
+Availability and latency SLIs read series obs defines, so they are synthesised exactly.
+For events and raw SLIs, whose queries the user writes, the selectors in those queries
+are parsed and one failing and one passing series are built to match them; a query
+too complex for that raises Unsynthesisable with the reason, and its tests are reduced.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+import promql_parser
+
+from obs.generate.slo_sli import with_window
+from obs.generate.slo_text import matchers, num
+from obs.model import conventions as c
+from obs.model.domain import SLO
+
+GROUP_VALUE = "obs-test"
+# Candidate label values tried against a regex matcher, after the regex's own alternatives.
+_CANDIDATES = ("500", "503", "5xx", "failure", "error", "failed", "miss", "true", "false", "bad", "good", "ok",
+               "success", "hit", "200", "obs-test")
+_OTHER = ("obs-test-other", "200", "success", "ok", "hit", "good", "0")
+_PLAIN_NODES = {"AggregateExpr", "Call", "MatrixSelector", "VectorSelector", "ParenExpr"}
+_COUNTER_FUNCS = {"rate", "increase", "irate"}
+
+
+class Unsynthesisable(Exception):
+    """The SLI's query is beyond what obs can feed with synthetic series; the message says why."""
+
+
+@dataclass(frozen=True)
+class Segment:
+    minutes: int
+    per_minute: Decimal           # events per minute
+    error_ratio: Decimal          # share of them failing
+
+
+def counter(segments: list[Segment], share) -> str:
+    """promtool's expanding notation for a counter that grows by share(segment) each minute from 0."""
+    parts, value = ["0"], Decimal(0)
+    for s in segments:
+        step = share(s)
+        parts.append(f"{num(value + step)}+{num(step)}x{s.minutes - 1}")
+        value += step * s.minutes
+    return " ".join(parts)
+
+
+def _good(s: Segment) -> Decimal:
+    return s.per_minute * (1 - s.error_ratio)
+
+
+def _bad(s: Segment) -> Decimal:
+    return s.per_minute * s.error_ratio
+
+
+def _total(s: Segment) -> Decimal:
+    return s.per_minute
+
+
+def _series(name: str, labels: dict[str, str]) -> str:
+    return name + (matchers(sorted(labels.items())) if labels else "")
+
+
+def series_for(slo: SLO, segments: list[Segment], group: str = GROUP_VALUE, le_form: str | None = None) -> list[dict]:
+    """Input series feeding `segments` to the SLO's SLI, for one value of its group_by labels."""
+    groups = {g: group for g in slo.group_by}
+    kind = slo.sli.kind
+    if kind in ("availability", "latency"):
+        own = {c.SERVICE_NAME_LABEL: slo.service, **groups}
+        name = c.HTTP_DURATION
+        if kind == "availability":
+            pairs = [(_series(f"{name}_count", {**own, c.HTTP_STATUS_LABEL: "200"}), _good),
+                     (_series(f"{name}_count", {**own, c.HTTP_STATUS_LABEL: "500"}), _bad)]
+        else:
+            le = le_form or slo.sli.threshold_le
+            # +Inf holds every request: a matcher that caught it too would count slow requests as fast.
+            pairs = [(_series(f"{name}_count", own), _total), (_series(f"{name}_bucket", {**own, "le": le}), _good),
+                     (_series(f"{name}_bucket", {**own, "le": "+Inf"}), _total)]
+        return [{"series": s, "values": counter(segments, share)} for s, share in pairs]
+    bad_q, total_q = _queries(slo)
+    return [{"series": s, "values": counter(segments, share)} for s, share in _user_pairs(bad_q, total_q, groups)]
+
+
+def _queries(slo: SLO) -> tuple[str, str]:
+    if slo.sli.kind == "events":
+        return with_window(slo.sli.error_query or ""), with_window(slo.sli.total_query or "")
+    expr = promql_parser.parse(with_window(slo.sli.error_ratio_query or ""))
+    while type(expr).__name__ == "ParenExpr":
+        expr = expr.expr
+    if type(expr).__name__ != "BinaryExpr" or str(expr.op) != "/":
+        raise Unsynthesisable("the raw error-ratio query is not a division of an error count by a total count")
+    return str(expr.lhs), str(expr.rhs)
+
+
+def _selector(query: str, role: str):
+    nodes: list = []
+    promql_parser.walk(promql_parser.parse(query), pre_visit=lambda n: nodes.append(n))
+    kinds = {type(n).__name__ for n in nodes}
+    selectors = [n for n in nodes if type(n).__name__ == "VectorSelector"]
+    calls = [n.func.name for n in nodes if type(n).__name__ == "Call"]
+    if not kinds <= _PLAIN_NODES or len(selectors) != 1 or not set(calls) <= _COUNTER_FUNCS or len(calls) != 1:
+        raise Unsynthesisable(f"the {role} query is not a single rate()/increase() of one selector, optionally "
+                              f"aggregated: {query}")
+    aggs = [n.op for n in nodes if type(n).__name__ == "AggregateExpr"]
+    if any(str(a) != "sum" for a in aggs):
+        raise Unsynthesisable(f"the {role} query aggregates with something other than sum: {query}")
+    vs = selectors[0]
+    if vs.matchers.or_matchers:
+        raise Unsynthesisable(f"the {role} query uses `or` matchers: {query}")
+    ms = [(m.name, str(m.op).split(".")[-1], m.value) for m in vs.matchers.matchers]
+    if vs.name:
+        ms.append(("__name__", "Equal", vs.name))
+    return ms
+
+
+def _matches(labels: dict[str, str], ms) -> bool:
+    def one(name, op, value):
+        have = labels.get(name, "")
+        if op in ("Equal", "NotEqual"):
+            return (have == value) == (op == "Equal")
+        return (re.fullmatch(value, have) is not None) == (op == "Re")
+    return all(one(*m) for m in ms)
+
+
+def _concrete(ms, base: dict[str, str]) -> dict[str, str] | None:
+    """Labels satisfying every matcher, or None."""
+    labels = dict(base)
+    for name, op, value in ms:
+        if op == "Equal":
+            if labels.get(name, value) != value:
+                return None
+            labels[name] = value
+        elif op == "Re" and not _matches(labels, [(name, op, value)]):
+            alternatives = [a for a in value.split("|") if re.fullmatch(r"[\w.:/-]+", a)]
+            pick = next((v for v in (*alternatives, *_CANDIDATES) if re.fullmatch(value, v)), None)
+            if pick is None or name in base:
+                return None
+            labels[name] = pick
+    for name, op, value in ms:
+        if op in ("NotEqual", "NotRe") and not _matches(labels, [(name, op, value)]):
+            pick = next((v for v in _OTHER if _matches({**labels, name: v}, [(name, op, value)])), None)
+            if pick is None:
+                return None
+            labels[name] = pick
+    return labels if _matches(labels, ms) else None
+
+
+def _user_pairs(bad_q: str, total_q: str, groups: dict[str, str]):
+    bad_ms, total_ms = _selector(bad_q, "error"), _selector(total_q, "total")
+    shared = dict(groups)
+    if any(m[0] == "__name__" for m in bad_ms) and dict((m[0], m[2]) for m in bad_ms if m[0] == "__name__") == \
+            dict((m[0], m[2]) for m in total_ms if m[0] == "__name__"):
+        # One metric: the failing series must also be counted by the total query.
+        bad = _concrete(bad_ms + total_ms, shared)
+        good = _violating(bad_ms, total_ms, shared)
+        if bad is None or good is None:
+            raise Unsynthesisable("no label values satisfy both queries' selectors")
+        pairs = [(bad, _bad), (good, _good)]
+    else:
+        bad, total = _concrete(bad_ms, shared), _concrete(total_ms, shared)
+        if bad is None or total is None or _matches(total, bad_ms) or _matches(bad, total_ms):
+            raise Unsynthesisable("the error and total selectors cannot be told apart by synthetic labels")
+        pairs = [(bad, _bad), (total, _total)]
+    return [(_series(labels.pop("__name__"), labels), share) for labels, share in pairs]
+
+
+def _violating(bad_ms, total_ms, base: dict[str, str]) -> dict[str, str] | None:
+    """A series the total query counts and the error query does not."""
+    for name, op, value in bad_ms:
+        if name == "__name__" or any(m[0] == name for m in total_ms):
+            continue
+        for other in _OTHER:
+            labels = _concrete(total_ms, {**base, name: other})
+            if labels is not None and not _matches(labels, bad_ms):
+                return labels
+    return None

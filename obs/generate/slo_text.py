@@ -1,0 +1,47 @@
+"""Small text helpers the SLO generators share: exact numbers, selectors, aggregations."""
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from obs.model import conventions as c
+from obs.model.domain import SLO
+
+
+def num(d: Decimal | int) -> str:
+    """A Decimal as PromQL/YAML reads it, exactly: 0.0144, 14.4, 2592000 (never 1.44E-2 or float noise)."""
+    text = format(Decimal(d).normalize(), "f")
+    return text
+
+
+def percent(ratio: Decimal, places: str = "0.01") -> str:
+    """A ratio as a percentage rounded for people: 0.02 -> 2, 3/7 -> 42.86."""
+    return num((ratio * 100).quantize(Decimal(places)))
+
+
+def quote(value: str) -> str:
+    """A PromQL string literal (JSON escaping is a subset PromQL accepts)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def matchers(pairs: list[tuple[str, str]]) -> str:
+    return "{" + ",".join(f"{k}={quote(v)}" for k, v in pairs) + "}"
+
+
+def slo_selector(slo: SLO) -> str:
+    """Selects exactly one SLO's recorded series."""
+    return matchers([(c.LABEL_SERVICE, slo.service), (c.LABEL_SLO, slo.name)])
+
+
+def sum_by(slo: SLO, expr: str) -> str:
+    """Aggregate to the SLO's group_by labels, so per-group SLOs keep them and others drop the rest."""
+    by = f" by ({', '.join(slo.group_by)})" if slo.group_by else ""
+    return f"sum{by} ({expr})"
+
+
+def on_groups(slo: SLO) -> str:
+    return f"on({', '.join(slo.group_by)})"
+
+
+def rule_labels(slo: SLO) -> dict[str, str]:
+    return {c.LABEL_SERVICE: slo.service, c.LABEL_SLO: slo.name}

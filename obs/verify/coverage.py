@@ -83,23 +83,25 @@ def rules(ctx: Context) -> list[Finding]:
 
 
 def sli(ctx: Context) -> list[Finding]:
+    """The SLI queries the recording rules run, then the recorded 5m ratio: one finding per SLO."""
     prom = ctx.prometheus()
     found = []
     for slo in ctx.model.slos:
         sel = f'{{{c.LABEL_SERVICE}="{slo.service}",{c.LABEL_SLO}="{slo.name}"}}'
-        queries = [(record, expr) for record, expr in base_rules(slo)]
-        queries.append((c.slo_error_ratio(str(BASE_WINDOW)), c.slo_error_ratio(str(BASE_WINDOW)) + sel))
-        for record, expr in queries:
+        ratio = c.slo_error_ratio(str(BASE_WINDOW))
+        empty, broken = [], []
+        for record, expr in [*base_rules(slo), (ratio, ratio + sel)]:
             try:
-                rows = prom.query(expr)
+                if not prom.query(expr):
+                    empty.append(record)
             except clients.ApiError as e:
-                found.append(Finding(f"SLO {c.slo_id(slo.service, slo.name)}", "fail", f"{record}: {e}",
-                                     "run `obs validate` and `obs test`"))
-                continue
-            if not rows:
-                found.append(Finding(f"SLO {c.slo_id(slo.service, slo.name)}", "fail",
-                                     f"{record} returns no data", f"{slo.service} must send the SLI's metrics; "
-                                     + TRAFFIC_FIX))
+                broken.append(f"{record}: {e}")
+        where = f"SLO {c.slo_id(slo.service, slo.name)}"
+        if broken:
+            found.append(Finding(where, "fail", "; ".join(broken), "run `obs validate` and `obs test`"))
+        if empty:
+            found.append(Finding(where, "fail", f"no data from {', '.join(empty)}",
+                                 f"{slo.service} must send the SLI's metrics; " + TRAFFIC_FIX))
     return found
 
 
@@ -107,19 +109,23 @@ def dashboards(ctx: Context) -> list[Finding]:
     """Every panel query runs, as Grafana would over the last minutes; those not allowed to be empty have data."""
     prom = ctx.prometheus()
     now = time.time()
+    empty: dict[str, list[str]] = {}
     found = []
     for q in panel_queries(ctx.model):
-        where = f"dashboard {q.dashboard_uid}"
         step = max(Duration.parse(q.min_interval).s, DASHBOARD_STEP_S)
         try:
             rows = prom.query(q.promql()) if q.instant else prom.query_range(q.promql(), now - RECENT_S, now, step)
         except clients.ApiError as e:
-            found.append(Finding(where, "fail", f"panel \"{q.panel_title}\" ({q.ref_id}) fails: {e}",
-                                 "regenerate the dashboards with `obs generate`"))
+            found.append(Finding(f"dashboard {q.dashboard_uid}", "fail", f'panel "{q.panel_title}" ({q.ref_id}) '
+                                 f"fails: {e}", "regenerate the dashboards with `obs generate`"))
             continue
         if not rows and not q.may_be_empty:
-            found.append(Finding(where, "fail", f"panel \"{q.panel_title}\" ({q.ref_id}) shows No Data",
-                                 TRAFFIC_FIX))
+            titles = empty.setdefault(q.dashboard_uid, [])
+            if q.panel_title not in titles:
+                titles.append(q.panel_title)
+    for uid, titles in empty.items():
+        found.append(Finding(f"dashboard {uid}", "fail", f"{len(titles)} panel(s) show No Data: "
+                             + ", ".join(f'"{t}"' for t in titles), TRAFFIC_FIX))
     return found
 
 

@@ -121,8 +121,8 @@ def metric(ev: Evidence) -> list[Finding]:
     if ev.push and ev.otlp_receiver_enabled is False:
         why = ("Prometheus rejects OTLP: /api/v1/otlp/v1/metrics answers 404, so it runs without "
                "--web.enable-otlp-receiver") + (f"; {stuck}" if stuck else "")
-        return [Finding(PROMETHEUS, "fail", why, "start Prometheus with --web.enable-otlp-receiver: "
-                        "`obs down prometheus && obs up` starts it with the generated flags")]
+        return [Finding(PROMETHEUS, "fail", why, "restart Prometheus with --web.enable-otlp-receiver: `obs up` starts it "
+                        "so (stop a Prometheus obs did not start first)")]
     if ev.found_as:
         return [Finding(PROMETHEUS, "fail", f"the probe arrived as `{ev.found_as}`, not `{c.PROBE_METRIC}`: "
                         "Prometheus translates OTLP metric names differently from what the rules expect",

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import requests
+from google.protobuf.message import DecodeError
+from google.rpc import status_pb2
 from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.metrics import Counter, Histogram, MeterProvider, ObservableCounter, UpDownCounter
@@ -60,9 +62,20 @@ class RecordingSession(requests.Session):
                           type(e).__name__)
             self.last = Attempt(None, reason)
             raise
-        body = response.text.strip().replace("\n", " ")[:300] if response.status_code >= 300 else ""
-        self.last = Attempt(response.status_code, body)
+        self.last = Attempt(response.status_code, _body(response) if response.status_code >= 300 else "")
         return response
+
+
+def _body(response: requests.Response) -> str:
+    """An OTLP/HTTP error body is a protobuf google.rpc.Status; anything else is shown as text."""
+    if "protobuf" in response.headers.get("Content-Type", ""):
+        status = status_pb2.Status()
+        try:
+            status.ParseFromString(response.content)
+            return status.message[:300]
+        except DecodeError:
+            pass
+    return response.text.strip().replace("\n", " ")[:300]
 
 
 class _Remembering(SpanExporter):

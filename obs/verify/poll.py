@@ -53,3 +53,26 @@ def until(check: Callable[[], T | None], deadline: Deadline, *, first: float = 0
 def cap_for(floor: float) -> float:
     """Poll at about a tenth of the floor: fine enough to time a hop, coarse enough not to load the stack."""
     return min(1.0, max(0.02, floor / 10))
+
+
+class Outage:
+    """How long a component has refused connections in a row; a probe stops waiting for one that stays down.
+
+    A restarted component answers within a second or two, so a refusal that outlasts
+    twice the hop's floor plus GRACE_S is an outage, and the rest of the budget would be wasted.
+    """
+
+    GRACE_S = 2.0
+
+    def __init__(self, floor: float):
+        self.limit = 2 * floor + self.GRACE_S
+        self.since: float | None = None
+
+    def too_long(self) -> bool:
+        now = time.monotonic()
+        if self.since is None:
+            self.since = now
+        return now - self.since > self.limit
+
+    def clear(self) -> None:
+        self.since = None

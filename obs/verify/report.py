@@ -13,6 +13,10 @@ from rich.text import Text
 from obs.verify.result import ProbeResult, Report
 
 
+# Findings shown per check on a terminal; JSON and JUnit carry them all.
+MAX_FINDINGS = 4
+
+
 def _seconds(value: float | None) -> str:
     return "—" if value is None else f"{value:.3f}s"
 
@@ -69,7 +73,7 @@ def table(report: Report) -> Group:
                       Text(_seconds(h.floor), style="dim"), Text(h.title, style="dim"))
     parts: list[object] = [t]
     for r in report.results:
-        for f in r.findings:
+        for f in r.findings[:MAX_FINDINGS]:
             line = Text()
             line.append(f"✗ {r.name}: ", style="red bold" if f.status == "fail" else "yellow")
             line.append(f"{f.hop}: ", style="bold")
@@ -77,6 +81,9 @@ def table(report: Report) -> Group:
             parts.append(line)
             if f.fix:
                 parts.append(Text(f"    fix: {f.fix}", style="cyan"))
+        if len(r.findings) > MAX_FINDINGS:
+            parts.append(Text(f"  … and {len(r.findings) - MAX_FINDINGS} more for {r.name} (--format json lists "
+                              "them all)", style="dim"))
     for w in report.warnings:
         parts.append(Text(f"warning: {w}", style="yellow"))
     verdict = "all checks passed" if report.ok else f"{sum(not r.ok for r in report.results)} check(s) failed"

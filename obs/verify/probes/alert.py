@@ -169,7 +169,7 @@ def _diagnose(ctx: Context, gauge: metric.Gauge, exported: bool, probe_id: str, 
                              - _sum(prom_before, _name(c.PROMETHEUS_NOTIFICATIONS_DROPPED)))
     if am_after:
         ev.webhook_failed = (_sum(am_after, _name(c.ALERTMANAGER_NOTIFICATIONS_FAILED), integration="webhook",
-                                  receiver=c.PROBE_RECEIVER)
+                                  receiver_name=c.PROBE_RECEIVER)
                              - _sum(am_before, _name(c.ALERTMANAGER_NOTIFICATIONS_FAILED), integration="webhook",
-                                    receiver=c.PROBE_RECEIVER))
+                                    receiver_name=c.PROBE_RECEIVER))
     return diagnose.alert(ev)

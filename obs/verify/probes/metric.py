@@ -90,8 +90,23 @@ def run(ctx: Context) -> ProbeResult:
     if exported:
         ctx.progress(NAME, f"querying Prometheus for {selector(probe_id)}")
         prom = ctx.prometheus()
-        found_at = poll.until(lambda: time.monotonic() if visible(prom, probe_id) else None, ctx.deadline,
-                              cap=poll.cap_for(prom_floor.floor), stop=ctx.stop)
+        gone, waited = poll.Outage(prom_floor.floor), poll.Outage(prom_floor.floor)
+        push = ctx.model.stack.metrics == "push"
+
+        def found() -> float | bool | None:
+            try:
+                hit = bool(prom.query(selector(probe_id)))
+            except clients.Unreachable:
+                return False if gone.too_long() else None
+            except clients.ApiError:
+                return None
+            gone.clear()
+            if hit:
+                return time.monotonic()
+            # A Prometheus that 404s OTLP will never have the probe; say so now, not at the deadline.
+            return False if push and waited.too_long() and prom.otlp_receiver_enabled() is False else None
+
+        found_at = poll.until(found, ctx.deadline, cap=poll.cap_for(prom_floor.floor), stop=ctx.stop) or None
     hops.append(Hop(prom_floor.id, prom_floor.title, None if found_at is None else found_at - sent, prom_floor.floor))
     result = ProbeResult(NAME, found_at is not None, "", seconds=(found_at or time.monotonic()) - started,
                          floor=export_floor.floor + prom_floor.floor, hops=hops, probe_id=probe_id)

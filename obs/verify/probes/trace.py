@@ -37,13 +37,17 @@ def run(ctx: Context) -> ProbeResult:
         ctx.progress(NAME, f"looking for trace {trace_id} in Jaeger")
         jaeger = ctx.jaeger()
 
-        def found() -> float | None:
-            try:
-                return time.monotonic() if jaeger.has_trace(trace_id) else None
-            except Unreachable:
-                return None
+        gone = poll.Outage(jaeger_floor.floor)
 
-        found_at = poll.until(found, ctx.deadline, cap=poll.cap_for(jaeger_floor.floor), stop=ctx.stop)
+        def found() -> float | bool | None:
+            try:
+                hit = jaeger.has_trace(trace_id)
+            except Unreachable:
+                return False if gone.too_long() else None
+            gone.clear()
+            return time.monotonic() if hit else None
+
+        found_at = poll.until(found, ctx.deadline, cap=poll.cap_for(jaeger_floor.floor), stop=ctx.stop) or None
     hops.append(Hop(jaeger_floor.id, jaeger_floor.title, None if found_at is None else found_at - sent,
                     jaeger_floor.floor))
     result = ProbeResult(NAME, found_at is not None, "", seconds=(found_at or time.monotonic()) - started,

@@ -1,9 +1,168 @@
-"""PLACEHOLDER: being written; replace this module entirely."""
+"""OpenSLO v1 export: one `kind: SLO` document per SLO, in deploy/slo/<service>-<slo>.yaml.
+
+Indicators are ratio metrics in PromQL. Where obs knows the counters (availability and latency
+SLIs on the semconv HTTP histogram) the queries are plain counter sums with `counter: true`,
+valid PromQL any consumer can rate over its own windows. Events and raw SLIs are the user's
+windowed queries, with the window written `{{.window}}` as Sloth's OpenSLO reader expects, and
+`counter: false`. Each burn-rate tier becomes an inline AlertPolicy; OpenSLO has one lookback
+window per condition, so the short confirming window is named in the description only.
+`obs import openslo` reads these files back to an equivalent obs.yaml.
+"""
 from __future__ import annotations
 
-from obs.generate.common import Inputs
-from obs.model.domain import Model
+import hashlib
+import json
+from decimal import Decimal
+
+from obs.generate.common import Inputs, yaml
+from obs.model import conventions as c
+from obs.model.domain import SLO, Model, Receiver, Service
+from obs.model.durations import Duration
+from obs.model.windows import Tier
+
+API_VERSION = "openslo/v1"
+DATASOURCE_TYPE = "Prometheus"
+OPENSLO_WINDOW = "{{.window}}"
+MAX_NAME = 63
+MAX_DESCRIPTION = 1050
+_DAY, _HOUR, _MINUTE = Duration.parse("1d").ms, Duration.parse("1h").ms, Duration.parse("1m").ms
 
 
 def generate(model: Model, inputs: Inputs) -> dict[str, str]:
-    return {}
+    return {c.openslo_file(svc.name, slo.name): yaml(model, document(model, svc, slo))
+            for svc in model.services for slo in svc.slos}
+
+
+def dns_name(text: str) -> str:
+    """OpenSLO names are RFC 1123 labels (63 characters); longer ones keep a stable hash suffix."""
+    if len(text) <= MAX_NAME:
+        return text
+    digest = hashlib.sha256(text.encode()).hexdigest()[:8]
+    return f"{text[:MAX_NAME - 9].rstrip('-')}-{digest}"
+
+
+def shorthand(d: Duration) -> str:
+    """OpenSLO's duration shorthand is one number and one unit: 30d, 36h, 90m, 0m."""
+    if d.ms == 0:
+        return "0m"
+    for size, unit in ((_DAY, "d"), (_HOUR, "h")):
+        if d.ms % size == 0:
+            return f"{d.ms // size}{unit}"
+    return f"{-(-d.ms // _MINUTE)}m"
+
+
+def _number(d: Decimal) -> int | float:
+    n = d.normalize()
+    return int(n) if n == n.to_integral_value() else float(n)
+
+
+def _quote(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _sum(slo: SLO, expr: str) -> str:
+    by = f" by ({', '.join(slo.group_by)})" if slo.group_by else ""
+    return f"sum{by} ({expr})"
+
+
+def _http(slo: SLO, suffix: str, extra: str = "") -> str:
+    return f"{c.HTTP_DURATION}_{suffix}{{{c.SERVICE_NAME_LABEL}={_quote(slo.service)}{extra}}}"
+
+
+def _le(threshold_le: str) -> str:
+    """Prometheus 3 stores `le="1.0"`; other writers may say `1`, so whole numbers match both."""
+    if threshold_le.endswith(".0"):
+        whole = threshold_le[:-2]
+        return f',le=~"{whole}|{whole}\\\\.0"'
+    return f",le={_quote(threshold_le)}"
+
+
+def _source(query: str) -> dict[str, object]:
+    return {"metricSource": {"type": DATASOURCE_TYPE, "spec": {"query": query}}}
+
+
+def ratio_metric(slo: SLO) -> dict[str, object]:
+    sli = slo.sli
+    if sli.kind == "availability":
+        bad = _sum(slo, _http(slo, "count", f',{c.HTTP_STATUS_LABEL}=~"5.."'))
+        return {"counter": True, "bad": _source(bad), "total": _source(_sum(slo, _http(slo, "count")))}
+    if sli.kind == "latency":
+        assert sli.threshold_le is not None
+        good = _sum(slo, _http(slo, "bucket", _le(sli.threshold_le)))
+        return {"counter": True, "good": _source(good), "total": _source(_sum(slo, _http(slo, "count")))}
+    if sli.kind == "events":
+        assert sli.error_query and sli.total_query
+        return {"counter": False, "bad": _source(_window(sli.error_query)), "total": _source(_window(sli.total_query))}
+    assert sli.kind == "raw" and sli.error_ratio_query
+    return {"rawType": "failure", "raw": _source(_window(sli.error_ratio_query))}
+
+
+def _window(query: str) -> str:
+    return query.replace("{{window}}", OPENSLO_WINDOW)
+
+
+def receiver_for(model: Model, svc: Service, severity: str) -> Receiver | None:
+    """The receiver Alertmanager would pick for this service's alerts of this severity."""
+    facts = {c.LABEL_SEVERITY: severity, c.LABEL_SERVICE: svc.name, c.LABEL_TEAM: svc.team}
+    name = next((r.receiver for r in model.routes if all(facts.get(k) == v for k, v in r.matchers)),
+                model.default_receiver)
+    return next((r for r in model.receivers if r.name == name), None)
+
+
+def _policy(model: Model, svc: Service, slo: SLO, tier: Tier, receiver: Receiver) -> dict[str, object]:
+    name = dns_name(f"{c.slo_id(svc.name, slo.name)}-{tier.severity}-{shorthand(tier.long)}")
+    burn = _number(tier.burn_rate)
+    return {
+        "kind": "AlertPolicy",
+        "metadata": {"name": name, "displayName": f"{tier.severity}: {burn}x burn over {tier.long}"},
+        "spec": {
+            "description": f"Fires when the error budget burns at {burn}x or more over {tier.long}, confirmed over "
+                           f"{tier.short} (obs's multiwindow rule {c.SLO_BURN_ALERT}, {c.LABEL_TIER}={tier.name}).",
+            "alertWhenBreaching": True,
+            "alertWhenResolved": False,
+            "alertWhenNoData": True,
+            "conditions": [{
+                "kind": "AlertCondition",
+                "metadata": {"name": dns_name(f"{name}-burn")},
+                "spec": {"severity": tier.severity, "condition": {
+                    "kind": "burnrate", "op": "gte", "threshold": burn, "lookbackWindow": shorthand(tier.long),
+                    "alertAfter": shorthand(tier.for_)}},
+            }],
+            "notificationTargets": [{
+                "kind": "AlertNotificationTarget",
+                "metadata": {"name": receiver.name},
+                "spec": {"target": receiver.kind, "description": f"obs receiver {receiver.name}"},
+            }],
+        },
+    }
+
+
+def _labels(svc: Service, slo: SLO) -> dict[str, str]:
+    labels = {c.LABEL_SERVICE: svc.name, c.LABEL_SLO: slo.name}
+    if svc.team:
+        labels[c.LABEL_TEAM] = svc.team
+    labels.update((k, v) for k, v in slo.labels if not k.startswith("_"))
+    return labels
+
+
+def document(model: Model, svc: Service, slo: SLO) -> dict[str, object]:
+    name = dns_name(c.slo_id(svc.name, slo.name))
+    spec: dict[str, object] = {}
+    if slo.description:
+        spec["description"] = slo.description[:MAX_DESCRIPTION]
+    spec.update({
+        "service": svc.name,
+        "indicator": {"metadata": {"name": name}, "spec": {"ratioMetric": ratio_metric(slo)}},
+        "timeWindow": [{"duration": shorthand(slo.period), "isRolling": True}],
+        "budgetingMethod": "Occurrences",
+        "objectives": [{"displayName": f"{_number(slo.objective)}% good", "target": _number(slo.target)}],
+    })
+    policies = [(t, receiver_for(model, svc, t.severity)) for t in slo.tiers]
+    if policies and all(r is not None for _, r in policies):
+        spec["alertPolicies"] = [_policy(model, svc, slo, t, r) for t, r in policies if r is not None]
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "SLO",
+        "metadata": {"name": name, "displayName": f"{svc.name} {slo.name}", "labels": _labels(svc, slo)},
+        "spec": spec,
+    }

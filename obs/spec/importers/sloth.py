@@ -1,0 +1,201 @@
+"""Sloth `prometheus/v1` specs (and the same spec inside a `PrometheusServiceLevel` resource) to obs.yaml.
+
+Sloth keeps labels at three levels (service, SLO, alerting) and per-tier labels on page and ticket
+alerts; obs has one set of SLO alert labels and sets `severity` itself. So the three levels are
+merged, labels both tiers share carry over, and the rest is named in a note. The period is
+Sloth's default, 30d; Sloth's custom AlertWindows have no place in a prometheus/v1 file.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from obs.spec.importers.common import (Context, Doc, Imported, child, feasible_alerting, label_name, mapping,
+                                       obs_name, percent, service_entry, unique, window_query, yaml_number)
+
+VERSION = "prometheus/v1"
+K8S_API = "sloth.slok.dev/v1"
+K8S_KIND = "PrometheusServiceLevel"
+PERIOD = "30d"
+
+
+def _get(m: dict[str, Any], snake: str) -> Any:
+    """Plain specs spell keys error_query; the Kubernetes resource spells them errorQuery."""
+    if snake in m:
+        return m[snake]
+    head, *rest = snake.split("_")
+    return m.get(head + "".join(w.title() for w in rest))
+
+
+def _strings(ctx: Context, doc: Doc, path: str, value: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        ctx.problem(doc, path, "must be a mapping of strings")
+        return {}
+    return dict(value)
+
+
+def convert(docs: list[Doc], ctx: Context, project: str | None = None) -> Imported:
+    services: dict[str, dict[str, Any]] = {}
+    for doc in docs:
+        body, base = _body(doc, ctx)
+        if body is not None:
+            _service(doc, body, base, ctx, services)
+    spec = {"version": "obs/v1", "project": project or next(iter(services), "imported"),
+            "services": [service_entry(s) for s in services.values()]}
+    return ctx.finish(spec)
+
+
+def _body(doc: Doc, ctx: Context) -> tuple[dict[str, Any] | None, str]:
+    data = doc.data
+    if not isinstance(data, dict):
+        ctx.problem(doc, "", "a Sloth spec must be a mapping")
+        return None, ""
+    if data.get("version") == VERSION:
+        return data, ""
+    if data.get("apiVersion") == K8S_API and data.get("kind") == K8S_KIND:
+        return mapping(data.get("spec")), "spec"
+    if str(data.get("apiVersion", "")).startswith("openslo/"):
+        ctx.problem(doc, "apiVersion", "this is an OpenSLO document; use `obs import openslo`")
+    else:
+        ctx.problem(doc, "version" if "version" in data else "",
+                    f"not a Sloth spec: expected `version: {VERSION}` or `apiVersion: {K8S_API}` with "
+                    f"`kind: {K8S_KIND}`")
+    return None, ""
+
+
+def _service(doc: Doc, body: dict[str, Any], base: str, ctx: Context, services: dict[str, dict[str, Any]]) -> None:
+    raw = body.get("service")
+    if not isinstance(raw, str) or not raw.strip():
+        ctx.problem(doc, child(base, "service"), "is required: the name of the service the SLOs belong to")
+        return
+    name = obs_name(raw)
+    if name != raw:
+        ctx.note(f"service {raw!r} is named {name!r} (obs names are lowercase letters, digits and '-')")
+    index = list(services).index(name) if name in services else len(services)
+    svc = services.setdefault(name, {"name": name, "slos": []})
+    ctx.origin(f"services[{index}].name", doc, child(base, "service"))
+    if _get(body, "slo_plugins"):
+        ctx.note(f"service {name!r}: Sloth SLO plugins are not imported; obs's own rules replace them")
+    labels = _strings(ctx, doc, child(base, "labels"), body.get("labels"))
+    slos = body.get("slos")
+    if not isinstance(slos, list) or not slos:
+        ctx.problem(doc, child(base, "slos"), "must list at least one SLO")
+        return
+    taken = {s["name"] for s in svc["slos"]}
+    for i, slo in enumerate(slos):
+        path = child(child(base, "slos"), i)
+        out = _slo(doc, mapping(slo), path, name, labels, ctx, taken)
+        if out is not None:
+            ctx.origin(f"services[{index}].slos[{len(svc['slos'])}]", doc, path)
+            svc["slos"].append(out)
+
+
+def _slo(doc: Doc, slo: dict[str, Any], path: str, service: str, service_labels: dict[str, str], ctx: Context,
+         taken: set[str]) -> dict[str, Any] | None:
+    raw = slo.get("name")
+    if not isinstance(raw, str) or not obs_name(raw):
+        ctx.problem(doc, child(path, "name"), "is required: a name of letters, digits and '-'")
+        return None
+    name = unique(obs_name(raw), taken)
+    if name != raw:
+        ctx.note(f"SLO {raw!r} of service {service!r} is named {name!r} (obs names are lowercase letters, digits "
+                 "and '-', unique per service)")
+    what = f"{service}/{name}"
+    objective = percent(slo.get("objective"))
+    if objective is None or not 0 < objective < 100:
+        ctx.problem(doc, child(path, "objective"), "must be a number above 0 and below 100 (obs needs an error "
+                    "budget to alert on)")
+        return None
+    sli = _sli(doc, mapping(slo.get("sli")), child(path, "sli"), what, ctx)
+    if sli is None:
+        return None
+    out: dict[str, Any] = {"name": name}
+    if isinstance(slo.get("description"), str) and slo["description"].strip():
+        out["description"] = slo["description"].strip()
+    out.update({"objective": yaml_number(objective), "window": PERIOD, "sli": sli})
+    if _get(slo, "plugins"):
+        ctx.note(f"{what}: Sloth SLO plugins are not imported")
+    alerting = _alerting(doc, slo, path, what, service_labels, objective, ctx)
+    if alerting:
+        out["alerting"] = alerting
+    return out
+
+
+def _sli(doc: Doc, sli: dict[str, Any], path: str, what: str, ctx: Context) -> dict[str, Any] | None:
+    events, raw = mapping(sli.get("events")), mapping(sli.get("raw"))
+    if events:
+        err, tot = _get(events, "error_query"), _get(events, "total_query")
+        for key, q in (("error_query", err), ("total_query", tot)):
+            if not isinstance(q, str) or not q.strip():
+                ctx.problem(doc, child(child(path, "events"), key), "is required: a PromQL query using {{.window}}")
+        if isinstance(err, str) and isinstance(tot, str) and err.strip() and tot.strip():
+            return {"events": {"error_query": window_query(err.strip()), "total_query": window_query(tot.strip())}}
+        return None
+    if raw:
+        q = _get(raw, "error_ratio_query")
+        if isinstance(q, str) and q.strip():
+            return {"raw": {"error_ratio_query": window_query(q.strip())}}
+        ctx.problem(doc, child(child(path, "raw"), "error_ratio_query"), "is required: a PromQL error ratio using "
+                    "{{.window}}")
+        return None
+    if sli.get("plugin") is not None:
+        ctx.problem(doc, child(path, "plugin"), f"{what}: Sloth SLI plugins cannot be imported; write the plugin's "
+                    "queries as `events:` (error_query/total_query) first")
+        return None
+    ctx.problem(doc, path, "needs `events:` or `raw:`")
+    return None
+
+
+def _alerting(doc: Doc, slo: dict[str, Any], path: str, what: str, service_labels: dict[str, str],
+              objective: Any, ctx: Context) -> dict[str, Any]:
+    alerting = mapping(slo.get("alerting"))
+    apath = child(path, "alerting")
+    page, ticket = mapping(_get(alerting, "page_alert")), mapping(_get(alerting, "ticket_alert"))
+    page_on, ticket_on = page.get("disable") is not True, ticket.get("disable") is not True
+    labels = {**service_labels, **_strings(ctx, doc, child(path, "labels"), slo.get("labels")),
+              **_strings(ctx, doc, child(apath, "labels"), alerting.get("labels"))}
+    annotations = _strings(ctx, doc, child(apath, "annotations"), alerting.get("annotations"))
+    tiers = [(sev, _strings(ctx, doc, child(child(apath, key), "labels"), t.get("labels")),
+              _strings(ctx, doc, child(child(apath, key), "annotations"), t.get("annotations")))
+             for sev, key, t, on in (("page", "page_alert", page, page_on), ("ticket", "ticket_alert", ticket, ticket_on))
+             if on]
+    labels.update(_shared(what, "label", [t[1] for t in tiers], ctx))
+    annotations.update(_shared(what, "annotation", [t[2] for t in tiers], ctx))
+    if isinstance(alerting.get("name"), str):
+        ctx.note(f"{what}: Sloth alert name {alerting['name']!r} becomes obs's burn-rate alert, identified by the "
+                 "labels service and slo")
+    out = feasible_alerting(objective, page_on, ticket_on, what, ctx)
+    clean = _labels(labels, what, ctx)
+    if clean:
+        out["labels"] = clean
+    if "runbook_url" in annotations:
+        out["runbook_url"] = annotations.pop("runbook_url")
+    if annotations:
+        out["annotations"] = annotations
+    return out
+
+
+def _shared(what: str, kind: str, per_tier: list[dict[str, str]], ctx: Context) -> dict[str, str]:
+    """Keys every enabled tier sets alike carry over; the rest cannot be per-tier in obs."""
+    if not per_tier:
+        return {}
+    common = {k: v for k, v in per_tier[0].items() if all(t.get(k) == v for t in per_tier[1:])}
+    dropped = sorted({k for t in per_tier for k in t} - set(common))
+    if dropped:
+        ctx.note(f"{what}: per-tier {kind}s {', '.join(dropped)} differ between page and ticket alerts and are "
+                 "not imported; obs sets severity=page|ticket, so route on that")
+    return common
+
+
+def _labels(labels: dict[str, str], what: str, ctx: Context) -> dict[str, str]:
+    out = {}
+    for key, value in labels.items():
+        name = label_name(key)
+        if name in ctx.reserved_labels:
+            ctx.note(f"{what}: label {key}={value!r} is dropped; obs sets {name} itself")
+            continue
+        if name != key:
+            ctx.note(f"{what}: label {key!r} is renamed {name!r} (Prometheus label names)")
+        out[name] = value
+    return out

@@ -24,8 +24,8 @@ Check = Callable[[Context], list[Finding]]
 TRAFFIC_FIX = "instrument it to send OTLP to the collector, or run `obs verify --traffic` to send synthetic data"
 # Series seen within this window count as current data.
 RECENT_S = 600
-# Coarsest step a dashboard range query is checked at: enough points to see data, few enough to stay cheap.
-DASHBOARD_STEP_S = 10.0
+# Points per dashboard range query, at most (Prometheus refuses more than 11,000).
+MAX_POINTS = 1200
 
 
 def expected_groups(out: Path) -> list[str]:
@@ -112,7 +112,8 @@ def dashboards(ctx: Context) -> list[Finding]:
     empty: dict[str, list[str]] = {}
     found = []
     for q in panel_queries(ctx.model):
-        step = max(Duration.parse(q.min_interval).s, DASHBOARD_STEP_S)
+        # Grafana's own step: a short rate window only has its two samples at the steps right after them.
+        step = max(Duration.parse(q.min_interval).s, RECENT_S / MAX_POINTS)
         try:
             rows = prom.query(q.promql()) if q.instant else prom.query_range(q.promql(), now - RECENT_S, now, step)
         except clients.ApiError as e:
@@ -123,9 +124,11 @@ def dashboards(ctx: Context) -> list[Finding]:
             titles = empty.setdefault(q.dashboard_uid, [])
             if q.panel_title not in titles:
                 titles.append(q.panel_title)
+    stack_uid = c.pipeline_dashboard_uid(ctx.model.project)
     for uid, titles in empty.items():
+        fix = "the stack's own jobs must be up and scraped (see coverage:targets)" if uid == stack_uid else TRAFFIC_FIX
         found.append(Finding(f"dashboard {uid}", "fail", f"{len(titles)} panel(s) show No Data: "
-                             + ", ".join(f'"{t}"' for t in titles), TRAFFIC_FIX))
+                             + ", ".join(f'"{t}"' for t in titles), fix))
     return found
 
 

@@ -81,10 +81,8 @@ def run(model: Model, out: Path, options: Options = Options(), progress: Progres
     sent = None
     try:
         if options.traffic:
-            sent = traffic.send(ctx)
+            sent = traffic.start(ctx)
             ctx.traffic_sent = True
-            for service, why in sent.failed.items():
-                report.warnings.append(f"traffic for {service} was not accepted: {why}")
         report.results = _run_all(ctx, options, sink_error)
     finally:
         ctx.stop.set()
@@ -92,6 +90,8 @@ def run(model: Model, out: Path, options: Options = Options(), progress: Progres
             own_sink.stop()
         if sent is not None:
             sent.stop()
+    for service, why in (sent.failed.items() if sent is not None else ()):
+        report.warnings.append(f"traffic for {service} was not accepted: {why}")
     report.seconds = time.monotonic() - started
     return report
 

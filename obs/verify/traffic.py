@@ -10,7 +10,7 @@ Nothing sent here is an error, so no burn-rate alert can page on it.
 from __future__ import annotations
 
 import random
-import time
+import threading
 from dataclasses import dataclass, field
 
 import promql_parser
@@ -72,11 +72,15 @@ def otlp_name(prom_name: str) -> tuple[str, str]:
 
 @dataclass
 class Traffic:
-    services: list[str] = field(default_factory=list)
+    services: set[str] = field(default_factory=set)
     failed: dict[str, str] = field(default_factory=dict)         # service -> what the collector said
     servers: list[object] = field(default_factory=list)           # synthetic scrape targets, to shut down
+    thread: threading.Thread | None = None
 
     def stop(self) -> None:
+        """Call after setting ctx.stop: waits for the last round, then closes the synthetic targets."""
+        if self.thread is not None:
+            self.thread.join()
         for server in self.servers:
             server.shutdown()  # type: ignore[attr-defined]
             server.server_close()  # type: ignore[attr-defined]
@@ -140,34 +144,56 @@ def _synthetic_targets(ctx: Context, traffic: Traffic) -> None:
                 traffic.servers.append(server)
 
 
-def send(ctx: Context) -> Traffic:
-    """Two rounds of data a few ms apart, so rate() over the base window has the two samples it needs."""
-    traffic = Traffic()
-    rng = random.Random(0)
-    _synthetic_targets(ctx, traffic)
-    for service in ctx.model.services:
-        if not service.otlp:
-            continue
-        ctx.progress("traffic", f"sending synthetic traffic as {service.name}")
+class _Sender:
+    """One declared service's SDK providers, exporting a round of requests whenever asked."""
+
+    def __init__(self, ctx: Context, service: Service):
+        self.service = service
         res = otlp.resource(service.name, f"obs-traffic-{service.name}", **{"obs.synthetic": "true"})
         views = [View(instrument_name=HTTP_METRIC,
                       aggregation=ExplicitBucketHistogramAggregation(boundaries=service.latency_buckets))]
-        spans = otlp.traces(ctx.ep, res, ctx.export_timeout)
-        metrics = otlp.metrics(ctx.ep, res, ctx.export_timeout, views)
+        self.spans = otlp.traces(ctx.ep, res, ctx.export_timeout)
+        self.metrics = otlp.metrics(ctx.ep, res, ctx.export_timeout, views)
+        self.rng = random.Random(service.name)
+
+    def round(self) -> str | None:
+        """None when the collector accepted the round, else what it said."""
+        _spans(self.spans, self.service, self.rng)
+        self.spans.provider.force_flush()
+        _record(self.metrics.provider, self.service, self.rng)
+        if self.metrics.push() and self.spans.ok:
+            return None
+        last = self.metrics.session.last or self.spans.session.last
+        return last.describe() if last else "no answer"
+
+    def close(self) -> None:
+        self.spans.close()
+        self.metrics.close()
+
+
+def start(ctx: Context) -> Traffic:
+    """Every service sends a round now and then one per SDK export interval, as instrumented services do,
+    until ctx.stop: rate() needs two samples, and dashboards' short rate windows need fresh ones."""
+    traffic = Traffic()
+    _synthetic_targets(ctx, traffic)
+    senders = [_Sender(ctx, s) for s in ctx.model.services if s.otlp]
+    ctx.progress("traffic", f"sending synthetic traffic as {', '.join(s.service.name for s in senders)}")
+
+    def rounds() -> None:
         try:
-            _spans(spans, service, rng)
-            spans.provider.force_flush()
-            _record(metrics.provider, service, rng)
-            ok = metrics.push()
-            time.sleep(0.05)  # two samples need two distinct millisecond timestamps
-            _record(metrics.provider, service, rng)
-            ok = metrics.push() and ok and spans.ok
+            while True:
+                for sender in senders:
+                    why = sender.round()
+                    if why is None:
+                        traffic.services.add(sender.service.name)
+                    else:
+                        traffic.failed[sender.service.name] = why
+                if ctx.stop.wait(ctx.model.stack.timing.sdk_metric_interval.s):
+                    return
         finally:
-            spans.close()
-            metrics.close()
-        if ok:
-            traffic.services.append(service.name)
-        else:
-            last = metrics.session.last or spans.session.last
-            traffic.failed[service.name] = last.describe() if last else "no answer"
+            for sender in senders:
+                sender.close()
+
+    traffic.thread = threading.Thread(target=rounds, name="obs-verify-traffic", daemon=True)
+    traffic.thread.start()
     return traffic

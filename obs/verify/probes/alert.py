@@ -13,12 +13,14 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 from obs.model import conventions as c
 from obs.verify import clients, diagnose, poll
 from obs.verify.context import Context, down_reason
 from obs.verify.floors import HopFloor, floors
 from obs.verify.probes import metric
+from obs.verify.probes.scrape import parse_time
 from obs.verify.result import Finding, Hop, ProbeResult
 from obs.verify.sink import labels_match
 
@@ -45,11 +47,21 @@ class _Pusher(threading.Thread):
             self.gauge.push(1)
 
 
-def _firing(prom: clients.Prometheus, probe_id: str) -> bool:
+def _monotonic(rfc3339: str) -> float | None:
+    """A component's own timestamp on our monotonic clock: exact hop times, whatever the polling interval."""
+    wall = parse_time(rfc3339 or "")
+    return wall - (time.time() - time.monotonic()) if wall else None
+
+
+def _firing(prom: clients.Prometheus, probe_id: str) -> float | None:
+    """When the probe alert became active, by Prometheus's clock, once it fires."""
     try:
-        return any(a.get("state") == "firing" and a["labels"].get(c.PROBE_ID_LABEL) == probe_id for a in prom.alerts())
+        for a in prom.alerts():
+            if a.get("state") == "firing" and a["labels"].get(c.PROBE_ID_LABEL) == probe_id:
+                return _monotonic(a.get("activeAt", "")) or time.monotonic()
     except (clients.Unreachable, clients.ApiError):
-        return False
+        pass
+    return None
 
 
 def _in_alertmanager(am: clients.Alertmanager, probe_id: str) -> dict | None:
@@ -73,7 +85,10 @@ def run(ctx: Context) -> ProbeResult:
         found = poll.until(lambda: _discovered(prom), ctx.deadline, cap=0.1, stop=ctx.stop)
         h = by_id["discovery"]
         hops.append(Hop(h.id, h.title, time.monotonic() - started if found else None, h.floor))
-    prom_before, am_before = _counters(prom, am)
+    # Read in the background: Prometheus's own /metrics is large, and only a diagnosis needs it.
+    before = ThreadPoolExecutor(1, thread_name_prefix="obs-verify-counters")
+    counters = before.submit(_counters, ctx.prometheus(), ctx.alertmanager())
+    before.shutdown(wait=False)
     seen: dict[str, float] = {}
     last_am: dict | None = None
     gauge = metric.Gauge(ctx, probe_id)
@@ -90,22 +105,27 @@ def run(ctx: Context) -> ProbeResult:
         while not ctx.deadline.passed and not ctx.stop.is_set():
             if "prometheus" not in seen and metric.visible(prom, probe_id, above=0):
                 seen["prometheus"] = time.monotonic()
-            if "prometheus" in seen and "rule" not in seen and _firing(prom, probe_id):
-                seen["rule"] = time.monotonic()
-            if "rule" in seen and "alertmanager" not in seen:
-                last_am = _in_alertmanager(am, probe_id) or last_am
-                if last_am is not None:
-                    seen["alertmanager"] = time.monotonic()
+            if "prometheus" in seen and "rule" not in seen:
+                active = _firing(prom, probe_id)
+                if active is not None:
+                    seen["rule"] = active
+            if "rule" in seen and last_am is None:
+                last_am = _in_alertmanager(am, probe_id)
             delivery = ctx.sink.wait(match, timeout=min(delay, ctx.deadline.left), since=t_push)
             if delivery is not None:
                 seen["webhook"] = delivery.at
+                last_am = last_am or _in_alertmanager(am, probe_id)
                 break
             delay = min(cap, delay * 1.5)
+        if last_am is not None:
+            # When Alertmanager last took the alert in, by its clock (Prometheus re-sends it every resend delay).
+            seen["alertmanager"] = _monotonic(last_am.get("updatedAt", "")) or time.monotonic()
         pusher.halt.set()
         pusher.join()
         gauge.push(0)   # resolve it: the probe alert should not linger in Alertmanager
     gauge.close()
     # A later stage seen first means the earlier one happened between two polls: it ends no later.
+    # Timestamps from the components' clocks are kept within the order the pipeline imposes.
     for i in range(len(STAGES) - 2, -1, -1):
         if STAGES[i + 1] in seen:
             seen[STAGES[i]] = min(seen.get(STAGES[i], seen[STAGES[i + 1]]), seen[STAGES[i + 1]])
@@ -116,11 +136,13 @@ def run(ctx: Context) -> ProbeResult:
         hops.append(Hop(h.id, h.title, None if at is None or prev is None else max(0.0, at - prev), h.floor))
         prev = at
     ok = "webhook" in seen
-    result = ProbeResult(NAME, ok, "", seconds=(seen.get("webhook") or time.monotonic()) - started,
+    waited = hops[0].seconds or 0.0 if hops[0].id == "discovery" else 0.0
+    result = ProbeResult(NAME, ok, "", seconds=waited + (seen.get("webhook") or time.monotonic()) - t_push,
                          floor=sum(h.floor for h in hop_floors), hops=hops, probe_id=probe_id)
     if ok:
-        result.summary = f"probe alert delivered to the webhook sink {result.seconds:.3f}s after the push"
+        result.summary = f"probe alert {probe_id} delivered to the webhook sink {result.seconds:.3f}s after the push"
         return result
+    prom_before, am_before = counters.result()
     result.findings = _diagnose(ctx, gauge, exported, probe_id, seen, last_am, prom_before, am_before)
     result.summary = f"the probe alert was not delivered: {result.findings[0].why}"
     return result

@@ -40,6 +40,8 @@ class Target:
     ldflags: list[str] = field(default_factory=list)
     # `go install pkg@ver` works only for modules whose go.mod has no replace/exclude.
     go_install: bool = False
+    # Files upstream generates before `go build` and so missing from the proxy's zip.
+    placeholders: dict[str, str] = field(default_factory=dict)
 
     @property
     def entry(self) -> Path:
@@ -47,7 +49,8 @@ class Target:
 
     @property
     def recipe(self) -> str:
-        fields = [self.module, self.version, self.packages, self.tags, self.ldflags, self.go_install]
+        fields = [self.module, self.version, self.packages, self.tags, self.ldflags,
+                  self.go_install, self.placeholders]
         return json.dumps(fields, sort_keys=True)
 
 
@@ -84,6 +87,9 @@ TARGETS: dict[str, Target] = {
             {"alertmanager": ["--version"], "amtool": ["--version"]},
             tags="netgo",
             ldflags=[f"-X {_PROM_VERSION}.Version={versions.ALERTMANAGER.lstrip('v')}", f"-X {_PROM_VERSION}.BuildUser=obs"],
+            # ui/web.go embeds app/dist, which upstream's release build makes with npm;
+            # one file satisfies go:embed. The web UI then answers 404; the API is intact.
+            placeholders={"ui/app/dist/README.txt": "obs builds alertmanager without its web UI.\n"},
         ),
         Target(
             "sloth", "github.com/slok/sloth", versions.SLOTH,
@@ -140,9 +146,11 @@ def _build_target(t: Target, progress: Progress) -> None:
                    extra_env={"GOBIN": str(tmp)})
             return
         src = cache.src_root() / t.entry.name
-        directives = go.scratch_module(src, t.name, t.module, t.version, list(t.packages.values()))
+        directives = go.scratch_module(
+            src, t.name, t.module, t.version, list(t.packages.values()), t.placeholders
+        )
         if directives:
-            progress(f"{t.name}: copied upstream go.mod lines: {' '.join(directives)}")
+            progress(f"{t.name}: go.mod edits (upstream replace/exclude, local patches): {' '.join(directives)}")
         go.run(["build", *flags, "-o", f"{tmp}/", *t.packages.values()], src, f"go build {t.name} {t.version}")
 
     stamp = cache.install(t.entry, t.recipe, t.version_args, build)

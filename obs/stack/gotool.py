@@ -27,6 +27,8 @@ _NETWORK = re.compile(
 _MISSING = re.compile(
     r"unknown revision|invalid version|404 Not Found|410 Gone|no matching versions"
     r"|not found: |cannot find module|does not contain package"
+    # Some proxies refuse unknown versions with 403 rather than 404.
+    r"|403 Forbidden|version is not available"
 )
 _TOO_OLD = re.compile(r"requires go >= ?(\S+)")
 
@@ -146,7 +148,7 @@ class Go:
             )
         elif _MISSING.search(output):
             hint = (
-                "A module or version was not found on the module proxy. Check the pins "
+                "A module or version was not found on (or is not served by) the module proxy. Check the pins "
                 "in obs/versions.py (and the gomod lines of the collector manifest)."
             )
         else:
@@ -158,16 +160,16 @@ class Go:
 
     # -- scratch modules ---------------------------------------------------------------
 
-    def upstream_gomod(self, module: str, version: str, cwd: Path) -> Path:
-        """The upstream go.mod of module@version, as downloaded into the module cache."""
+    def module_info(self, module: str, version: str, cwd: Path) -> dict:
+        """`go mod download -json` for module@version: its GoMod file and source Dir."""
         out = self.output(
             ["mod", "download", "-json", f"{module}@{version}"], cwd=cwd,
             what=f"downloading {module}@{version}",
         )
         info = json.loads(out)
-        if info.get("Error") or not info.get("GoMod"):
+        if info.get("Error") or not info.get("GoMod") or not info.get("Dir"):
             raise StackError(self._explain(f"downloading {module}@{version}", info.get("Error", "")))
-        return Path(info["GoMod"])
+        return info
 
     def copied_directives(self, gomod: Path, cwd: Path) -> list[str]:
         """`go mod edit` flags that repeat upstream's replace and exclude lines.
@@ -189,16 +191,30 @@ class Go:
         return flags
 
     def scratch_module(
-        self, directory: Path, name: str, module: str, version: str, tools: list[str]
+        self, directory: Path, name: str, module: str, version: str, tools: list[str],
+        placeholders: dict[str, str] | None = None,
     ) -> list[str]:
-        """A module of our own whose tools are upstream's commands; returns copied directives."""
+        """A module of our own whose tools are upstream's commands; returns the go.mod edits made.
+
+        `placeholders` (path inside upstream's module -> text) are files that upstream
+        generates before building and so are absent from the proxy's zip (e.g. UI
+        assets for go:embed). They are added to a writable copy of the proxy's
+        source, which then replaces the module.
+        """
         directory.mkdir(parents=True, exist_ok=True)
         # Fresh go.mod each build so a changed pin never inherits stale requirements.
         (directory / "go.mod").write_text(
             f"module obs.local/stack/{name}\n\ngo {MIN_GO[0]}.{MIN_GO[1]}\n"
         )
-        gomod = self.upstream_gomod(module, version, directory)
-        directives = self.copied_directives(gomod, directory)
+        info = self.module_info(module, version, directory)
+        directives = self.copied_directives(Path(info["GoMod"]), directory)
+        if placeholders:
+            local = directory / "upstream"
+            _copy_writable(Path(info["Dir"]), local)
+            for rel, text in placeholders.items():
+                (local / rel).parent.mkdir(parents=True, exist_ok=True)
+                (local / rel).write_text(text)
+            directives.append(f"-replace={module}=./upstream")
         if directives:
             self.run(["mod", "edit", *directives], directory, f"copying {module} replace/exclude lines")
         self.run(
@@ -206,3 +222,19 @@ class Go:
             directory, f"go get -tool {module}@{version}",
         )
         return directives
+
+
+def _copy_writable(src: Path, dst: Path) -> None:
+    """Copy a module-cache tree (read-only by design) into a tree we may modify and delete."""
+    if dst.exists():
+        _make_writable(dst)  # an interrupted copy may have left read-only directories
+        shutil.rmtree(dst)
+    shutil.copytree(src, dst, copy_function=shutil.copyfile)
+    _make_writable(dst)
+
+
+def _make_writable(tree: Path) -> None:
+    os.chmod(tree, 0o755)
+    for root, dirs, _files in os.walk(tree):
+        for d in dirs:
+            os.chmod(os.path.join(root, d), 0o755)

@@ -103,7 +103,10 @@ def build_manifest(manifest: dict, src: Path) -> Path:
     dist.setdefault("version", versions.OTELCOL_CORE.lstrip("v"))
     m["dist"] = dist
     buf = io.StringIO()
-    YAML(typ="safe", pure=True).dump(m, buf)
+    out = YAML(typ="safe", pure=True)
+    out.default_flow_style = False
+    out.width = 4096  # keep each `gomod: <module> <version>` on one line for people reading it
+    out.dump(m, buf)
     path = src / "builder-config.yaml"
     path.write_text(buf.getvalue())
     return path
@@ -131,7 +134,9 @@ def ensure_otelcol(go_factory: Callable[[], Go], manifest_path: Path, progress: 
     key = manifest_key(manifest)
     entry = entry_for(manifest)
     recipe = f"otelcol {versions.OTELCOL_CORE} {key}"
-    if not cache.is_ready(entry, recipe, OTELCOL_CHECK):
+    if cache.is_ready(entry, recipe, OTELCOL_CHECK):
+        progress(f"otelcol {versions.OTELCOL_CORE} ({key}) is already built")
+    else:
         go = go_factory()
         builder = ensure_builder(go, progress)
         src = cache.src_root() / entry.name

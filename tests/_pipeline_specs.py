@@ -119,3 +119,26 @@ def write_tree(m: Model, out: Path) -> dict[str, str]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     return files
+
+
+def free_ports() -> dict[str, int]:
+    """A distinct free port for every stack port key, so tests never meet a running stack."""
+    import socket
+
+    from obs.spec.v1 import Ports
+
+    sockets, ports = [], {}
+    try:
+        for key in Ports.model_fields:
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            sockets.append(s)
+            ports[key] = s.getsockname()[1]
+    finally:
+        for s in sockets:
+            s.close()
+    return ports
+
+
+def ports_block(ports: dict[str, int]) -> str:
+    return "  ports:\n" + "\n".join(f"    {k}: {v}" for k, v in ports.items())

@@ -13,13 +13,7 @@ from obs.model.domain import Model
 
 STORE = "obs_memory"
 MAX_TRACES = 100_000
-# The query service's gRPC API has no key in stack.ports yet; the upstream default otherwise.
-DEFAULT_QUERY_GRPC_PORT = 16685
 HEALTH_PATH = "/status"
-
-
-def query_grpc_port(model: Model) -> int:
-    return model.stack.ports.get("jaeger_query_grpc", DEFAULT_QUERY_GRPC_PORT)
 
 
 def config(model: Model, net: network.Net) -> dict:
@@ -32,7 +26,8 @@ def config(model: Model, net: network.Net) -> dict:
                 # Off: it would trace itself through the OTel SDK's default exporter.
                 "enable_tracing": False,
                 "http": {"endpoint": net.bind(p["jaeger_query"])},
-                "grpc": {"endpoint": net.bind(query_grpc_port(model))},
+                # The query gRPC API cannot be turned off; nothing of ours uses it, but it must bind our address.
+                "grpc": {"endpoint": net.bind(p["jaeger_query_grpc"])},
             },
             # use_v2 without a `grpc:` key serves only HTTP, on our port.
             "healthcheckv2": {"use_v2": True, "http": {"endpoint": net.bind(p["jaeger_health"]),

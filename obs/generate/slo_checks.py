@@ -39,7 +39,8 @@ def tier_firing(slo: SLO, tier: Tier, minute: int) -> dict:
     by = f"{c.LABEL_TIER}, {c.LABEL_SEVERITY}"
     sel = alerts(slo, firing=True, **{c.LABEL_TIER: tier.name})
     labels = "{" + f"{c.LABEL_TIER}={quote(tier.name)}, {c.LABEL_SEVERITY}={quote(tier.severity)}" + "}"
-    return {"expr": f"count by ({by}) ({sel})", "eval_time": at(minute), "exp_samples": [{"labels": labels, "value": 1}]}
+    return {"expr": f"count by ({by}) ({sel})", "eval_time": at(minute),
+            "exp_samples": [{"labels": labels, "value": 1}]}
 
 
 def not_finite(slo: SLO, minute: int) -> dict:

@@ -35,7 +35,8 @@ def tiled(name: Callable[[str], str], slo: SLO, pieces: list[Piece], window: Dur
     for i, p in enumerate(pieces):
         lookup = f"{name(str(p.window))}{sel}" + (f" offset {p.offset}" if p.offset.ms else "")
         weight = p.window.ms // unit
-        terms.append(f'label_replace({lookup}, "{c.LABEL_PIECE}", "{i}", "", "")' + (f" * {weight}" if weight > 1 else ""))
+        term = f'label_replace({lookup}, "{c.LABEL_PIECE}", "{i}", "", "")'
+        terms.append(term + (f" * {weight}" if weight > 1 else ""))
     body = "\n  or ".join(terms)
     return f"sum without ({c.LABEL_PIECE}) (\n  {body}\n) / {window.ms // unit}"
 

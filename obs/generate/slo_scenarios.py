@@ -15,7 +15,7 @@ from obs.generate.slo_ideal import Ideal, minutes, workbook_detection_minutes
 from obs.generate.slo_series import GROUP_VALUE, Segment, Unsynthesisable, series_for
 from obs.generate.slo_sli import counts_traffic
 from obs.generate.slo_text import num, slo_selector
-from obs.generate.slo_windows import SHORT_GROUP_MAX, recorded_windows
+from obs.generate.slo_windows import recorded_windows
 from obs.model import conventions as c
 from obs.model.domain import SLO, Model
 from obs.model.windows import BASE_WINDOW
@@ -23,7 +23,7 @@ from obs.model.windows import BASE_WINDOW
 # Minutes the real rules may lag the exact model: one 1m sample plus one 1m evaluation (on the repo spec
 # they never lagged more than 1m).
 SLACK = 2
-STEADY_RUN = 65          # minutes: every window up to 1h holds data
+STEADY_RUN = 35          # minutes: past the 30m window; a steady ratio reads the same in every window
 HEALTHY_GROUP = "obs-healthy"
 D = Decimal
 
@@ -66,9 +66,10 @@ def outage(slo: SLO) -> Scenario:
     firing = [t for t in tiers if fires[t] is not None and fires[t] <= stop - SLACK]
     settle = max(minutes(t.short) for t in firing) + SLACK
     history = "" if base >= minutes(book.long) else f" after only {base}m of healthy history"
+    detection = num(workbook_detection_minutes(slo, book).quantize(D("0.1")))
     s = Scenario(f"a full outage{history} {'pages' if sev == 'page' else 'tickets'} within the workbook detection "
-                 f"time ({num(workbook_detection_minutes(slo, book))}m on the {book.name} tier) plus {SLACK}m, "
-                 f"and resolves within the short window after recovery",
+                 f"time ({detection}m on the {book.name} tier) plus {SLACK}m, and resolves within the short window "
+                 "after recovery",
                  [Segment(base, rate, D(0)), Segment(stop - base, rate, D(1)), Segment(settle, rate, D(0))],
                  healthy_group=bool(slo.group_by))
     s.checks.append(k.never(k.alerts(slo, **{c.LABEL_SEVERITY: sev}), base))
@@ -103,23 +104,28 @@ def steady(slo: SLO, factor: Decimal, name: str, model: Model, le_form: str | No
     return s
 
 
+def _rounded(x: Decimal) -> Decimal:
+    return x.quantize(D("0.0001"))
+
+
 def just_under(slo: SLO, model: Model) -> Scenario:
     lowest = min((t.burn_rate for t in slo.tiers), default=D(1))
-    factor = D("0.95") * min(D(1), lowest)
-    what = "budget" if lowest >= 1 else f"the lowest tier's burn rate ({num(lowest)}x, below 1x for this period)"
-    return steady(slo, factor, f"an error rate just under {what} ({num(factor)}x) pages and tickets nothing", model)
+    factor = _rounded(D("0.95") * min(D(1), lowest))
+    why = "" if lowest >= 1 else f" (its lowest tier burns at {num(lowest)}x, below 1x for a {slo.period} period)"
+    return steady(slo, factor, f"an error rate just under budget ({num(factor)}x){why} pages and tickets nothing",
+                  model)
 
 
 def just_over(slo: SLO, model: Model) -> Scenario | None:
     if not slo.tiers:
         return None
     lowest = min(t.burn_rate for t in slo.tiers)
-    factor = D("1.05") * lowest
+    factor = _rounded(D("1.05") * lowest)
     if factor * slo.error_budget >= 1:
-        factor = (lowest + 1 / slo.error_budget) / 2
+        factor = _rounded((lowest + 1 / slo.error_budget) / 2)
     le = slo.sli.threshold_le
     alt = le[:-2] if slo.sli.kind == "latency" and le and le.endswith(".0") else None
-    name = f"an error rate just over the lowest tier ({num(factor)}x) fires exactly the tiers below it"
+    name = f"an error rate just over the lowest tier ({num(factor)}x) fires exactly the tiers at or below it"
     return steady(slo, factor, name + (f", with the bucket written le=\"{alt}\"" if alt else ""), model, alt)
 
 
@@ -127,14 +133,17 @@ def zero_traffic(slo: SLO) -> Scenario:
     # A raw ratio is 0/0 without traffic, which obs drops: that is no data, so stay inside NO_DATA_FOR.
     run = STEADY_RUN if counts_traffic(slo) else 9
     s = Scenario("zero traffic raises no alert and records no NaN or Inf", [Segment(run, D(0), D(0))])
-    s.checks += [k.never(k.alerts(slo, alertname=None), run), k.not_finite(slo, run), k.ratios_absent(slo, run)]
+    # Raw: the no-data alert may be pending (there is no data), but nothing fires.
+    quiet = k.alerts(slo, alertname=None, firing=not counts_traffic(slo))
+    s.checks += [k.never(quiet, run), k.not_finite(slo, run), k.ratios_absent(slo, run)]
     if counts_traffic(slo):
         s.checks.append(k.one(f"{c.slo_events(str(BASE_WINDOW))}{slo_selector(slo)} == 0", run))
     return s
 
 
 def traffic_stops(slo: SLO) -> Scenario:
-    rate, mid = traffic(slo), max(w for w in recorded_windows(slo) if w <= SHORT_GROUP_MAX)
+    # The shortest recorded window longer than the 40 quiet minutes still holds the 30 busy ones.
+    rate, mid = traffic(slo), min(w for w in recorded_windows(slo) if w.ms > 40 * 60_000)
     s = Scenario("traffic that stops raises no alert and leaves the long windows finite",
                  [Segment(30, rate, D(0)), Segment(40, D(0), D(0))])
     s.checks += [k.never(k.alerts(slo, alertname=None), 70), k.not_finite(slo, 70),

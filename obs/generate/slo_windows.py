@@ -24,7 +24,7 @@ D = Duration.parse
 
 # Lookups per tiled window; a window needing more gets a stepping stone recorded below it.
 MAX_PIECES = 12
-# Stepping stones, tried largest first, when the SLO's own windows are too far apart.
+# Stepping stones, tried shortest first, when the SLO's own windows are too far apart.
 STONES = tuple(D(w) for w in ("30m", "1h", "2h", "6h", "1d", "3d", "7d", "28d"))
 # Windows up to this length are recorded at the evaluation interval; longer ones change so
 # slowly that the long interval loses nothing (model.stack.timing.slo_long_interval).
@@ -67,17 +67,17 @@ def recorded_windows(slo: SLO) -> tuple[Duration, ...]:
 
 def _record(window: Duration, recorded: list[Duration]) -> None:
     while len(tile(window, recorded)) > MAX_PIECES:
-        below = [s for s in STONES if s < window and s not in recorded and s.ms % BASE_WINDOW.ms == 0]
-        stone = below[-1] if below else _fallback_stone(window, recorded)
-        _record(stone, recorded)
+        # The next rung above what is recorded; it tiles from the rungs below it, so recursion is shallow.
+        rungs = [s for s in STONES if max(recorded) < s < window]
+        _record(rungs[0] if rungs else _fallback_stone(window, recorded), recorded)
     if window not in recorded:
         recorded.append(window)
 
 
 def _fallback_stone(window: Duration, recorded: list[Duration]) -> Duration:
-    """For very long periods (a year): a stone of about a twelfth of the window, on a recorded boundary."""
+    """Past the last rung (a year-long period): a stone of about a twelfth of the window, on a recorded boundary."""
     unit = max(recorded)
-    return Duration(max(unit.ms, window.ms // MAX_PIECES // unit.ms * unit.ms) + unit.ms)
+    return Duration(max(unit.ms * 2, window.ms // MAX_PIECES // unit.ms * unit.ms))
 
 
 def tiling(slo: SLO) -> dict[Duration, list[Piece]]:

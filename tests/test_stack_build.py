@@ -64,9 +64,9 @@ def test_ensure_is_idempotent(binaries):
     assert {n: cache.read_stamp(p.parent) for n, p in again.items()} == stamps
     assert not any(m.startswith("building") for m in messages), messages
     assert time.monotonic() - started < 30
-    assert build.binary_path("otelcol") == binaries["otelcol"] or (
-        build.binary_path("otelcol").resolve() == binaries["otelcol"].resolve()
-    )
+    # Without a manifest, otelcol means the last one ensured by anyone sharing this
+    # cache, which other processes may change at any moment; only check it is usable.
+    assert build.binary_path("otelcol").is_file()
 
 
 def test_promtool_checks_a_config(binaries, tmp_path):

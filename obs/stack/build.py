@@ -119,7 +119,8 @@ def binary_path(name: str, manifest: Path | None = None) -> Path:
     """Where the pinned version of `name` lives (or will live) in the cache.
 
     For otelcol, with a manifest: that manifest's build; without: the build of the
-    manifest most recently passed to ensure().
+    manifest most recently passed to ensure() by any process sharing this cache, so
+    pass the manifest whenever a specific component set matters.
     """
     if _target_of(name) == "otelcol":
         if manifest is not None:

@@ -100,8 +100,10 @@ def test_amtool_rejects_a_route_to_an_undeclared_receiver(trees, tmp_path):
     assert "nobody" in result.stdout + result.stderr
 
 
+# A page also goes to the verifier's sink (continue: true) so `obs drill` can prove delivery.
+PAGE = f"{c.PROBE_RECEIVER},pagerduty"
 ROUTES = [
-    ("repo", ["severity=page", "service=api-gateway", "slo=availability"], "pagerduty"),
+    ("repo", ["severity=page", "service=api-gateway", "slo=availability"], PAGE),
     ("repo", ["severity=ticket", "service=redis-cache", "slo=hit-rate"], "slack-prod-alerts"),
     ("repo", [f"alertname={c.PROBE_ALERT}", f"{c.PROBE_LABEL}=true", f"{c.PROBE_ID_LABEL}=p1", "severity=page"],
      c.PROBE_RECEIVER),
@@ -112,12 +114,12 @@ ROUTES = [
 ]
 
 
-@pytest.mark.parametrize("variant,labels,receiver", ROUTES)
-def test_amtool_routes_each_alert_to_the_receiver_the_spec_names(trees, variant, labels, receiver):
+@pytest.mark.parametrize("variant,labels,receivers", ROUTES)
+def test_amtool_routes_each_alert_to_the_receivers_the_spec_names(trees, variant, labels, receivers):
     result = run([tool("amtool"), "config", "routes", "test", f"--config.file={c.ALERTMANAGER_CONFIG}",
-                  f"--verify.receivers={receiver}", *labels], cwd=trees[variant])
+                  f"--verify.receivers={receivers}", *labels], cwd=trees[variant])
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.split() == [receiver]
+    assert result.stdout.split() == [receivers]
 
 
 def test_amtool_routes_test_fails_when_the_receiver_is_not_the_expected_one(trees):

@@ -105,7 +105,10 @@ def _slo(doc: Doc, ctx: Context, services: dict[str, dict[str, Any]], slis: dict
             alerting["labels"] = labels
         if alerting:
             out["alerting"] = alerting
-        ctx.origin(f"services[{index}].slos[{len(svc['slos'])}]", doc, opath)
+        where = f"services[{index}].slos[{len(svc['slos'])}]"
+        ctx.origin(where, doc, opath)
+        ctx.origin(f"{where}.objective", doc, opath)
+        ctx.origin(f"{where}.sli", doc, "spec.indicatorRef" if "indicatorRef" in spec else "spec.indicator")
         svc["slos"].append(out)
 
 

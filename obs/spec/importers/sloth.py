@@ -87,8 +87,22 @@ def _service(doc: Doc, body: dict[str, Any], base: str, ctx: Context, services: 
         path = child(child(base, "slos"), i)
         out = _slo(doc, mapping(slo), path, name, labels, ctx, taken)
         if out is not None:
-            ctx.origin(f"services[{index}].slos[{len(svc['slos'])}]", doc, path)
+            _origins(ctx, doc, f"services[{index}].slos[{len(svc['slos'])}]", path, out)
             svc["slos"].append(out)
+
+
+def _origins(ctx: Context, doc: Doc, obs_path: str, path: str, out: dict[str, Any]) -> None:
+    """Where each imported part came from, so a problem in the obs.yaml points into the Sloth file."""
+    ctx.origin(obs_path, doc, path)
+    for key in ("name", "objective", "sli"):
+        ctx.origin(f"{obs_path}.{key}", doc, child(path, key))
+    for kind, queries in out["sli"].items():
+        for key in queries:
+            source = child(child(child(path, "sli"), kind), key)
+            if source not in doc.positions:
+                head, *rest = key.split("_")
+                source = child(child(child(path, "sli"), kind), head + "".join(w.title() for w in rest))
+            ctx.origin(f"{obs_path}.sli.{kind}.{key}", doc, source)
 
 
 def _slo(doc: Doc, slo: dict[str, Any], path: str, service: str, service_labels: dict[str, str], ctx: Context,

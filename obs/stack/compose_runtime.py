@@ -90,7 +90,7 @@ class ComposeStack:
     def status(self) -> list[ComponentStatus]:
         out = []
         for name, url in self.health_urls().items():
-            ok = health.probe(url)
+            ok = health.answers(url)
             out.append(ComponentStatus(name, ok, None, public_url(self.model, name), url,
                                        "healthy" if ok else "stopped",
                                        "" if ok else f"{url} does not answer; see `docker compose logs {name}`"))

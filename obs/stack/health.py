@@ -18,6 +18,16 @@ def probe(url: str, timeout: float = 1.0) -> bool:
         return False
 
 
+def answers(url: str, attempts: int = 3) -> bool:
+    """A status verdict: a few tries, so one slow reply on a busy machine is not called unhealthy."""
+    for attempt in range(attempts):
+        if probe(url, timeout=2.0):
+            return True
+        if attempt + 1 < attempts:
+            time.sleep(0.2)
+    return False
+
+
 def wait(url: str, deadline: float, still_running: Callable[[], bool] = lambda: True) -> str:
     """Poll until healthy ("healthy"), the process dies ("exited"), or the deadline passes ("timeout").
 

@@ -149,8 +149,9 @@ class Stack:
             log.close()
         found = identity(proc.pid)
         if found is not None:
+            # argv, not what /proc shows: right after exec the kernel may not have set it up yet.
             self.state.write(name, ProcessRecord(
-                pid=proc.pid, started=found[0], cmdline=found[1], fingerprint=self._fingerprint(comp, argv),
+                pid=proc.pid, started=found[0], cmdline=argv, fingerprint=self._fingerprint(comp, argv),
                 log_offset=offset, started_at=time.strftime("%Y-%m-%dT%H:%M:%S%z")))
         progress(f"{name}: started (pid {proc.pid}), waiting for {comp.health_url(self.model)}")
         outcome = health.wait(comp.health_url(self.model), started + self.timeout, lambda: proc.poll() is None)
@@ -253,7 +254,7 @@ class Stack:
         comp = COMPONENTS[name]
         rec = self.state.running(name)
         url, health_url = public_url(self.model, name), comp.health_url(self.model)
-        answers = health.probe(health_url)
+        answers = health.answers(health_url)
         if rec and answers:
             return ComponentStatus(name, True, rec.pid, url, health_url, "healthy")
         if rec:

@@ -67,7 +67,8 @@ def _reap(pid: int) -> None:
 
 def is_running(rec: ProcessRecord) -> bool:
     found = identity(rec.pid)
-    return found is not None and found[0] == rec.started and found[1] == rec.cmdline
+    # Joined, because ps (the fallback where there is no /proc) loses argument boundaries.
+    return found is not None and found[0] == rec.started and " ".join(found[1]) == " ".join(rec.cmdline)
 
 
 class State:

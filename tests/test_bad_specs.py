@@ -99,7 +99,7 @@ CASES = [
     e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]
     f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]
     """), [
-        'obs.yaml:6:1: f: the spec expands to more than 200000 values (each use of an alias counts again); remove the aliases that multiply it',
+        'obs.yaml:5:1: e: the spec expands to more than 12720 values (each use of an alias counts again); remove the aliases that multiply it',
     ]),
     Bad('self_alias', y("""
     version: obs/v1
@@ -739,6 +739,11 @@ CASES = [
         'obs.yaml:10:20: services[0].slos[0].alerting.min_events: must be greater than or equal to 0 (got -1)',
         'obs.yaml:10:36: services[0].slos[0].alerting.runbook_url: must be a string; quote it (got 42)',
         'obs.yaml:10:67: services[0].slos[0].alerting.annotations.summary: must be a string (got a list)',
+    ]),
+    Bad('names_with_a_trailing_newline', 'version: obs/v1\nproject: "shop\\n"\nservices: [{name: "api\\n", slos: [{name: up, objective: 99, sli: {availability: {}}, group_by: ["le\\n"]}]}]\n', [
+        "obs.yaml:2:1: project: must be 1-63 lowercase letters, digits and '-', starting and ending with a letter or digit (got 'shop\\n')",
+        "obs.yaml:3:13: services[0].name: must be 1-63 lowercase letters, digits and '-', starting and ending with a letter or digit (got 'api\\n')",
+        "obs.yaml:3:97: services[0].slos[0].group_by[0]: 'le\\n' is not a valid Prometheus label name; use letters, digits and _, not starting with a digit",
     ]),
 ]
 

@@ -17,6 +17,14 @@ _RESERVED = re.compile(
     r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|null|Null|NULL|~)$")
 _NUMBERISH = re.compile(r"^[-+.]?(?:\d|\.inf|\.nan)", re.IGNORECASE)
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-/]*$")
+# Characters YAML readers refuse raw (outside YAML's printable set) or fold as line breaks inside
+# quotes (NEL, LS, PS); JSON leaves them raw, so they are escaped on top of JSON's escaping.
+_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff]")
+
+
+def quoted(text: str) -> str:
+    """A double-quoted YAML scalar: JSON's escapes are YAML's, plus \\uXXXX for what JSON leaves raw."""
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(text, ensure_ascii=False))
 
 
 def scalar(value: object) -> str:
@@ -33,19 +41,19 @@ def scalar(value: object) -> str:
             raise ValueError("NaN and infinities have no place in generated configs")
         return repr(value)
     if isinstance(value, str):
-        if _DURATION.match(value) or (
-                _PLAIN.match(value) and not _RESERVED.match(value) and not _NUMBERISH.match(value)):
+        if _DURATION.fullmatch(value) or (
+                _PLAIN.fullmatch(value) and not _RESERVED.fullmatch(value) and not _NUMBERISH.match(value)):
             return value
-        return json.dumps(value, ensure_ascii=False)
+        return quoted(value)
     raise TypeError(f"cannot dump {type(value).__name__} as YAML")
 
 
 def _key(key: object) -> str:
     if not isinstance(key, str):
         raise TypeError(f"YAML keys must be strings, got {key!r}")
-    if _KEY.match(key) and not _RESERVED.match(key):
+    if _KEY.fullmatch(key) and not _RESERVED.fullmatch(key):
         return key
-    return json.dumps(key, ensure_ascii=False)
+    return quoted(key)
 
 
 def _literal_ok(text: str) -> bool:
@@ -109,5 +117,8 @@ def dump(data: object, header: str | None = None) -> str:
     out: list[str] = []
     if header:
         out.extend("# " + line if line else "#" for line in header.split("\n"))
-    _emit(data, "", out)
+    if isinstance(data, (Mapping, Sequence)) and not isinstance(data, str) and not data:
+        out.append(_inline(data, ""))   # an empty document is `{}` or `[]`, not nothing (which reads as null)
+    else:
+        _emit(data, "", out)
     return "\n".join(out) + "\n"

@@ -141,7 +141,7 @@ class _Builder:
             ok = False
         sli = self._sli(svc, slo.sli, buckets, f"{path}.sli")
         for k, label in enumerate(slo.group_by):
-            if not v1.LABEL_RE.match(label):
+            if not v1.LABEL_RE.fullmatch(label):
                 self.problem(f"{path}.group_by[{k}]", f"{label!r} is not a valid Prometheus label name")
         tiers = self._tiers(slo, period, objective, f"{path}.alerting") if ok else ()
         if not ok or sli is None:

@@ -31,7 +31,7 @@ def _duration_text(value: Any) -> Any:
 
 
 def _duration(value: str) -> str:
-    if not DURATION_RE.match(value):
+    if not DURATION_RE.fullmatch(value):
         raise ValueError(f"must be a duration such as 500ms, 5m, 1h30m or 30d (got {shown(value)})")
     if len(value) > 40 or sum(int(n) * _UNIT_MS[u] for n, u in _DURATION_PART.findall(value)) > MAX_DURATION_MS:
         raise ValueError(f"must be at most 10y (got {shown(value)})")
@@ -39,7 +39,7 @@ def _duration(value: str) -> str:
 
 
 def _name(value: str) -> str:
-    if not NAME_RE.match(value):
+    if not NAME_RE.fullmatch(value):
         raise ValueError(
             "must be 1-63 lowercase letters, digits and '-', starting and ending with a letter or digit "
             f"(got {shown(value)})"
@@ -48,14 +48,14 @@ def _name(value: str) -> str:
 
 
 def _label_name(value: str) -> str:
-    if not LABEL_RE.match(value):
+    if not LABEL_RE.fullmatch(value):
         raise ValueError(f"{shown(value)} is not a valid Prometheus label name; use letters, digits and _, "
                          "not starting with a digit")
     return value
 
 
 def _host_port(value: str) -> str:
-    match = HOST_PORT_RE.match(value)
+    match = HOST_PORT_RE.fullmatch(value)
     if not match or not 1 <= int(match.group(1)) <= 65535:
         raise ValueError(f"must be host:port with a port from 1 to 65535, e.g. localhost:9100 (got {shown(value)})")
     return value
@@ -71,7 +71,7 @@ def _address(value: str) -> str:
 
 
 def _http_url(value: str) -> str:
-    if not re.match(r"^https?://[^\s/]+", value):
+    if not re.fullmatch(r"https?://[^\s/]+(?:/\S*)?", value):
         raise ValueError(f"must be an http:// or https:// URL (got {shown(value)})")
     return value
 

@@ -26,6 +26,9 @@ from obs.spec.validation import join, validate
 
 MAX_BYTES = 1 << 20
 MAX_NODES = 200_000
+# Values per character of spec text. An alias-free spec has fewer values than characters; templates
+# reused through aliases rarely reach 10. Far beyond that is an alias bomb, stopped long before MAX_NODES.
+MAX_EXPANSION = 10
 MAX_DEPTH = 64
 
 _T = "tag:yaml.org,2002:"
@@ -61,8 +64,10 @@ def _shown_tag(tag: str) -> str:
 class _Walker:
     """Turns composed nodes into dicts, lists and scalars, counting alias expansions as it goes."""
 
-    def __init__(self, yaml: YAML) -> None:
+    def __init__(self, yaml: YAML, text_length: int) -> None:
         self.constructor = yaml.constructor
+        self.limit = min(MAX_NODES, 10_000 + MAX_EXPANSION * text_length)
+        self.merged: dict[int, list[tuple[Node, Node, bool]]] = {}
         self.positions: Positions = {"": (1, 1)}
         self.problems: list[Problem] = []
         self.dropped: set[str] = set()
@@ -70,9 +75,9 @@ class _Walker:
 
     def value(self, node: Node, path: str, depth: int) -> Any:
         self.nodes += 1
-        if self.nodes > MAX_NODES:
-            raise _TooBig(node, path, f"the spec expands to more than {MAX_NODES} values (each use of an alias counts "
-                                "again); remove the aliases that multiply it")
+        if self.nodes > self.limit:
+            raise _TooBig(node, path, f"the spec expands to more than {self.limit} values (each use of an alias "
+                                "counts again); remove the aliases that multiply it")
         if depth > MAX_DEPTH:
             raise _TooBig(node, path, f"the spec nests deeper than {MAX_DEPTH} levels (or an alias refers to itself); "
                                 "flatten it")
@@ -128,21 +133,30 @@ class _Walker:
         return out
 
     def _entries(self, node: MappingNode, path: str, depth: int) -> list[tuple[Node, Node, bool]]:
-        """Own entries first, then those from `<<` merges (YAML merge keys never override own keys)."""
+        """Own entries first, then those from `<<` merges (YAML merge keys never override own keys).
+
+        Memoized per node and deduplicated by key, so anchors merged into anchors cost their size, not
+        their size raised to the number of levels."""
+        if id(node) in self.merged:
+            return self.merged[id(node)]
         own = [(k, v, False) for k, v in node.value if str(k.tag) != MERGE]
+        taken = {k.value for k, _, _ in own if isinstance(k, ScalarNode)}
         merged: list[tuple[Node, Node, bool]] = []
         for key_node, source in ((k, v) for k, v in node.value if str(k.tag) == MERGE):
-            sources = source.value if isinstance(source, SequenceNode) else [source]
-            for src in sources:
+            for src in source.value if isinstance(source, SequenceNode) else [source]:
                 self.nodes += 1
-                if depth > MAX_DEPTH or self.nodes > MAX_NODES:
-                    raise _TooBig(src, path, f"merge keys (`<<`) expand the spec beyond {MAX_NODES} values or "
-                                       f"{MAX_DEPTH} levels; remove them")
+                if depth > MAX_DEPTH or self.nodes > self.limit:
+                    raise _TooBig(src, path, f"merge keys (`<<`) expand the spec beyond {self.limit} values or "
+                                             f"{MAX_DEPTH} levels; remove them")
                 if not (isinstance(src, MappingNode) and str(src.tag) == MAP):
                     self.problems.append(Problem("", "`<<` must merge a mapping or a list of mappings",
                                                  *_at(key_node)))
                     continue
-                merged.extend((k, v, True) for k, v, _ in self._entries(src, path, depth + 1))
+                for k, v, _ in self._entries(src, path, depth + 1):
+                    if not (isinstance(k, ScalarNode) and k.value in taken):
+                        taken.add(k.value if isinstance(k, ScalarNode) else id(k))
+                        merged.append((k, v, True))
+        self.merged[id(node)] = own + merged
         return own + merged
 
     def _key(self, node: Node, path: str) -> str | None:
@@ -224,7 +238,7 @@ def read_yaml(text: str, source: str) -> Document:
     if root is None or (isinstance(root, ScalarNode) and str(root.tag) == NULL):
         raise _fail(source, "the spec is empty; run `obs init` for a starter")
     yaml = YAML(typ="safe", pure=True)
-    walker = _Walker(yaml)
+    walker = _Walker(yaml, len(text))
     try:
         data = walker.value(root, "", 0)
     except _TooBig as e:

@@ -33,7 +33,7 @@ class SecretRef(Strict):
     @field_validator("env")
     @classmethod
     def _env_name(cls, value: str | None) -> str | None:
-        if value is not None and not ENV_RE.match(value):
+        if value is not None and not ENV_RE.fullmatch(value):
             raise ValueError(f"must be an environment variable name: letters, digits and _, not starting with a "
                              f"digit (got {shown(value)})")
         return value

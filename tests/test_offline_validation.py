@@ -12,14 +12,24 @@ import pytest
 
 from _pipeline_specs import SECURE_RECEIVERS, load, model, ports_block, write_tree
 from obs.model import conventions as c
+from obs.model.build import build
 from obs.project import load_model
+from obs.spec.loader import parse_text
 from obs.stack.build import ensure
 
 REPO_SPEC = Path(__file__).resolve().parents[1] / "obs.yaml"
+MINIMAL = """
+version: obs/v1
+project: tiny
+services:
+  - name: web
+    http: true
+"""
 VARIANTS = {
     "repo": None,
     "fast-pull": ("fast", "pull", ""),
     "secure-receivers": ("production", "push", SECURE_RECEIVERS),
+    "no-receivers": MINIMAL,
 }
 
 
@@ -36,7 +46,13 @@ def trees(tmp_path_factory) -> dict[str, Path]:
     out = {}
     for name, args in VARIANTS.items():
         folder = tmp_path_factory.mktemp(name)
-        write_tree(load_model(REPO_SPEC) if args is None else model(args[0], args[1], stack_extra=args[2]), folder)
+        if args is None:
+            m = load_model(REPO_SPEC)
+        elif isinstance(args, str):
+            m = build(parse_text(args, "obs.yaml")[0])
+        else:
+            m = model(args[0], args[1], stack_extra=args[2])
+        write_tree(m, folder)
         out[name] = folder
     return out
 
@@ -111,6 +127,7 @@ ROUTES = [
     ("repo", ["alertname=Unrouted"], "slack-prod-alerts"),
     ("secure-receivers", ["severity=ticket", "service=cache", "slo=hit-rate"], "mail"),
     ("secure-receivers", ["alertname=Unrouted"], "hook"),
+    ("no-receivers", ["severity=ticket", "service=web"], c.NULL_RECEIVER),
 ]
 
 

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from obs.commands.common import emit_json
 from obs.model.domain import Model
 from obs.stack.components import urls
 from obs.stack.native import ComponentStatus

@@ -21,7 +21,15 @@ from obs.stack.build import ensure
 PROFILES = ("production", "fast")
 
 
-def model_for(profile: str) -> Model:
+WEBHOOK_RECEIVER = """
+alerting:
+  receivers:
+    - name: chat
+      webhook: {url: "http://127.0.0.1:9/hook"}
+"""
+
+
+def model_for(profile: str, extra: str = "") -> Model:
     spec, _ = parse_text(f"""
 version: obs/v1
 project: pipeline
@@ -33,7 +41,7 @@ services:
       - name: availability
         objective: 99.9
         sli: {{availability: {{}}}}
-""", "obs.yaml")
+{extra}""", "obs.yaml")
     return build(spec)
 
 
@@ -46,8 +54,8 @@ def promtool() -> Path:
     return ensure(["promtool"], progress=lambda _: None)["promtool"]
 
 
-def write(tmp_path: Path, profile: str) -> Path:
-    for rel, text in pipeline_rules.generate(model_for(profile), Inputs()).items():
+def write(tmp_path: Path, profile: str, extra: str = "") -> Path:
+    for rel, text in pipeline_rules.generate(model_for(profile, extra), Inputs()).items():
         path = tmp_path / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
@@ -89,6 +97,7 @@ MUTATIONS = [
     ("a probe alert that waits", "for: 0s", "for: 1m"),
     ("verify staleness never fires", "obs_verify_last_run_timestamp_seconds > ",
      "obs_verify_last_run_timestamp_seconds > 99999 + "),
+    ("the verify sink's webhook failures page", '{integration!=\\"webhook\\"}', ""),
     ("the probe failure alert fires on success", "obs_verify_probe_success == 0", "obs_verify_probe_success == 1"),
 ]
 
@@ -103,6 +112,19 @@ def test_a_deliberately_broken_rule_makes_the_generated_tests_fail(promtool, tmp
     done = run_tests(promtool, out)
     assert done.returncode != 0, f"{what}: the generated tests still pass\n{done.stdout}"
     assert "FAILED" in done.stdout + done.stderr
+
+
+def test_with_webhook_receivers_of_its_own_the_spec_gets_webhook_failures_watched_too(promtool, tmp_path):
+    out = write(tmp_path, "fast", WEBHOOK_RECEIVER)
+    text = (out / c.PIPELINE_RULES_FILE).read_text()
+    assert "increase(alertmanager_notifications_failed_total[1m])" in text
+    done = run_tests(promtool, out)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_without_them_the_verify_sinks_webhook_failures_are_ignored():
+    text = pipeline_rules.generate(model_for("fast"), Inputs())[c.PIPELINE_RULES_FILE]
+    assert 'alertmanager_notifications_failed_total{integration!=\\"webhook\\"}' in text
 
 
 def all_alerts(profile: str):

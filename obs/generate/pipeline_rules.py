@@ -22,7 +22,8 @@ _LABEL_REF = re.compile(r"\{\{ \$labels\.([A-Za-z_][A-Za-z0-9_]*) \}\}")
 
 
 def generate(model: Model, inputs: Inputs) -> dict[str, str]:
-    alerts = catalogue(model.stack.timing) + verify_alerts(model.stack.timing)
+    user_webhooks = any(r.kind == "webhook" for r in model.receivers)
+    alerts = catalogue(model.stack.timing, user_webhooks) + verify_alerts(model.stack.timing)
     return {
         c.PIPELINE_RULES_FILE: yaml(model, rules(alerts)),
         c.PIPELINE_RULE_TESTS_FILE: yaml(model, tests(alerts, model.stack.timing)),

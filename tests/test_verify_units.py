@@ -162,3 +162,26 @@ def test_the_junit_report_fails_exactly_the_failed_checks_and_names_the_hop():
     assert cases["trace"].find("failure") is None
     failure = cases["alert"].find("failure")
     assert failure.get("type") == "Alertmanager" and "run `obs up`" in failure.text
+
+
+def test_traffic_serves_a_synthetic_metrics_page_only_where_nothing_listens(tmp_path):
+    from obs.verify.context import Context
+    from obs.verify.endpoints import endpoints
+    free, taken = _free_port(), socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    spec = write_spec(tmp_path, free_ports(), free)
+    spec.write_text(spec.read_text().replace(f'["127.0.0.1:{free}"]',
+                                             f'["127.0.0.1:{free}", "127.0.0.1:{taken.getsockname()[1]}"]'))
+    m = load_model(spec)
+    ctx = Context(m, tmp_path, endpoints(m, tmp_path), fl.floors(m), poll.Deadline.after(5))
+    sent = traffic.Traffic()
+    try:
+        traffic._synthetic_targets(ctx, sent)
+        served = len(sent.servers)
+        page = requests.get(f"http://127.0.0.1:{free}/metrics", timeout=2).text
+    finally:
+        sent.stop()
+        taken.close()
+    assert served == 1
+    assert 'obs_verify_synthetic_target{service="legacy"} 1.0' in page

@@ -10,16 +10,11 @@ from rich.table import Table
 from obs.commands.common import emit_json, err_console, load, out_dir_for, spec_argument
 from obs.commands.verify import _duration
 from obs.errors import Exit, StackError
-from obs.verify import drill
-from obs.verify.context import Context
-from obs.verify.endpoints import endpoints
-from obs.verify.floors import floors
-from obs.verify.poll import Deadline
-from obs.verify.runner import reachability
-from obs.verify.sink import Sink
 
 
-def _show(r: drill.DrillResult) -> None:
+def _show(r) -> None:
+    from obs.verify import drill
+
     console = Console(highlight=False)
     t = Table(title=f"obs drill · {r.service} {r.slo} · {r.error_ratio:.0%} errors", title_justify="left",
               show_edge=False, header_style="bold")
@@ -72,6 +67,15 @@ spec or option; 3 the stack is not running.""")
 def command(spec: Path, out: Path | None, service: str | None, slo_name: str | None, error_ratio: float,
             budget: str | None, fmt: str) -> None:
     """Break a canary service of SPEC on purpose and time how long until someone is paged."""
+    # Imported here so other commands start without the OpenTelemetry SDK.
+    from obs.verify import drill
+    from obs.verify.context import Context
+    from obs.verify.endpoints import endpoints
+    from obs.verify.floors import floors
+    from obs.verify.poll import Deadline
+    from obs.verify.runner import reachability
+    from obs.verify.sink import Sink
+
     model = load(spec)
     target = out_dir_for(spec, out)
     svc, slo = drill.canary(model, service, slo_name, error_ratio)

@@ -8,11 +8,12 @@ import click
 from rich.console import Console
 
 from obs.commands.common import err_console, load, out_dir_for, spec_argument
-from obs.errors import Exit, SpecError, Problem
+from obs.errors import Exit, Problem, SpecError
 from obs.model.durations import Duration
-from obs.verify import report as show
-from obs.verify import runner, watch
-from obs.verify.result import Report
+from obs.verify import CHECKS
+
+# The verifier (OpenTelemetry SDK, prometheus-client) is imported when the command runs, so
+# every other `obs` command starts without it.
 
 
 def _duration(value: str | None, option: str) -> float | None:
@@ -24,7 +25,8 @@ def _duration(value: str | None, option: str) -> float | None:
         raise SpecError(option, [Problem("", f"not a duration: {value!r} (e.g. 10s, 1m, 500ms)")]) from None
 
 
-def _print(report: Report, fmt: str) -> None:
+def _print(report, fmt: str) -> None:
+    from obs.verify import report as show
     if fmt == "json":
         sys.stdout.write(show.to_json(report))
     elif fmt == "junit":
@@ -56,7 +58,7 @@ not running (nothing answers).""")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False),
               help="Output directory with the generated artifacts (default: the spec's).")
 @click.option("--traffic", is_flag=True, help="Send synthetic OTLP traffic for every declared service first.")
-@click.option("--only", "only", multiple=True, type=click.Choice(runner.CHECKS),
+@click.option("--only", "only", multiple=True, type=click.Choice(CHECKS),
               help="Run only these checks (repeatable). Default: all.")
 @click.option("--budget", metavar="DURATION",
               help="How long each probe may wait (default: stack.verify_budget, else twice the floor + 5s).")
@@ -68,13 +70,16 @@ not running (nothing answers).""")
 def command(spec: Path, out: Path | None, traffic: bool, only: tuple[str, ...], budget: str | None,
             watching: bool, interval: str | None, fmt: str) -> None:
     """Prove the stack of SPEC (default ./obs.yaml) carries traces, metrics and alerts end to end."""
+    from obs.verify import report as show
+    from obs.verify import runner
+
     model = load(spec)
     target = out_dir_for(spec, out)
     budget_s = _duration(budget, "--budget")
     if watching:
         _watch(model, target, _duration(interval, "--interval"), budget_s, fmt)
         return
-    options = runner.Options(only=only or runner.CHECKS, traffic=traffic, budget=budget_s)
+    options = runner.Options(only=only or CHECKS, traffic=traffic, budget=budget_s)
     with show.LiveProgress(err_console) as live:
         progress = live if fmt == "text" else (lambda check, message: None)
         report = runner.run(model, target, options, progress)
@@ -84,15 +89,18 @@ def command(spec: Path, out: Path | None, traffic: bool, only: tuple[str, ...], 
 
 
 def _watch(model, target: Path, interval: float | None, budget: float | None, fmt: str) -> None:
+    import json
+
+    from obs.verify import watch
     every = interval if interval is not None else watch.default_interval(model)
     err_console.print(f"watching every {every:g}s; metrics on "
                       f"{model.stack.bind}:{model.stack.ports['verify_metrics']}; Ctrl-C stops")
 
-    def on_round(report: Report | None, error: str | None) -> None:
+    def on_round(report, error: str | None) -> None:
         if error is not None:
             err_console.print(f"[red]round failed:[/red] {error}")
         elif fmt == "json":
-            sys.stdout.write(show.to_json(report).replace("\n", "") + "\n")   # one JSON document per line
+            sys.stdout.write(json.dumps(report.as_dict(), sort_keys=True) + "\n")   # one JSON document per line
             sys.stdout.flush()
         elif report is not None:
             state = "[green]pass[/green]" if report.ok else "[red]FAIL[/red]"

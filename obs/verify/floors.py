@@ -73,8 +73,11 @@ def floors(model: Model, alertmanager_discovered: bool = True) -> Floors:
         HopFloor("webhook", "Alertmanager group_wait → webhook sink", t.group_wait.s + HANDOFF_S),
     ]
     scrape = max([t.scrape_interval.s] + [st.interval.s for s in model.services for st in s.scrape if st.interval])
-    # Traffic needs two samples for rate() and a recording-rule evaluation; scraped targets two scrapes.
+    # Traffic needs two exports for rate(), then the SLO rules' chain: the 5m rates (evaluation interval),
+    # the long windows, then budget remaining read off them (slo_long_interval each); scraped targets two scrapes.
     traffic = Floors.total(metric) + t.sdk_metric_interval.s + t.evaluation_interval.s
+    if model.slos:
+        traffic += 2 * t.slo_long_interval.s
     if any(s.scrape for s in model.services):
         traffic = max(traffic, 2 * scrape)
     return Floors(trace=trace, metric=metric, alert=tuple(alert), scrape=scrape, traffic=traffic)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from obs.errors import StackError
 from obs.model.domain import Model
-from obs.verify import clients, coverage, traffic
+from obs.verify import CHECKS, coverage, traffic
 from obs.verify.context import Context, Progress, down_reason
 from obs.verify.endpoints import endpoints
 from obs.verify.floors import default_budget, floors
@@ -17,8 +17,6 @@ from obs.verify.probes import alert, metric, scrape, trace
 from obs.verify.result import Finding, ProbeResult, Report
 from obs.verify.sink import Sink
 
-PROBES = ("trace", "metric", "scrape", "alert")
-CHECKS = PROBES + ("coverage",)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import json
 import signal
 import subprocess
 import sys
+import threading
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -30,7 +31,8 @@ from obs.project import load_model
 from obs.stack import build
 from obs.stack.components import COMPONENTS, urls
 from obs.stack.native import Stack
-from obs.verify import diagnose
+from obs.verify import diagnose, poll
+from obs.verify.clients import Prometheus
 from tests._verify_spec import SECRET_ENV, free_ports, port_is_free, write_spec
 
 pytestmark = pytest.mark.live
@@ -190,3 +192,41 @@ def test_a_stack_that_is_not_running_exits_3(tmp_path, environment, capsys):
     generate(spec, None, check=False)
     assert main(["verify", str(spec)]) == 3
     assert "obs up" in capsys.readouterr().err
+
+
+def test_watch_exposes_probe_results_that_prometheus_scrapes_and_alerts_on_when_a_hop_breaks(stack, spec):
+    from obs.verify import watch
+
+    rounds: list = []
+    stop = threading.Event()
+    thread = threading.Thread(target=watch.watch, daemon=True, kwargs=dict(
+        model=stack.model, out=spec.parent, interval=0.5, progress=lambda check, message: None,
+        on_round=lambda report, error: rounds.append((report, error)), stop=stop))
+    thread.start()
+    prom = Prometheus(urls(stack.model)["prometheus"])
+
+    def success() -> dict[str, float]:
+        rows = prom.query(f'{c.VERIFY_PROBE_SUCCESS}{{job="{c.VERIFY_JOB}"}}')
+        return {r["metric"][c.VERIFY_PROBE_KIND_LABEL]: float(r["value"][1]) for r in rows}
+
+    def failing_alerts() -> set[str]:
+        return {a["labels"][c.VERIFY_PROBE_KIND_LABEL] for a in prom.alerts()
+                if a["labels"]["alertname"] == c.VERIFY_PROBE_FAILING_ALERT and a["state"] == "firing"}
+
+    try:
+        assert poll.until(lambda: True if success() == {"trace": 1, "metric": 1, "alert": 1} else None,
+                          poll.Deadline.after(60)), rounds[-1:]
+        page = requests.get(f"http://127.0.0.1:{stack.model.stack.ports['verify_metrics']}/metrics", timeout=5).text
+        for name in (c.VERIFY_HOP_LATENCY, c.VERIFY_HOP_FLOOR, c.VERIFY_LAST_RUN_TIMESTAMP):
+            assert name in page
+        assert 'hop="webhook",probe="alert"' in page
+
+        stack.stop("jaeger")
+        assert poll.until(lambda: True if "trace" in failing_alerts() else None, poll.Deadline.after(60))
+        assert success()["metric"] == 1 and "alert" not in failing_alerts()
+    finally:
+        stack.up(progress)
+    assert poll.until(lambda: True if success().get("trace") == 1 else None, poll.Deadline.after(90))
+    stop.set()
+    thread.join(60)
+    assert not thread.is_alive() and all(error is None for _, error in rounds)

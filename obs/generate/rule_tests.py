@@ -31,8 +31,10 @@ def _group(slo: SLO, s: Scenario) -> dict:
         series += series_for(slo, healthy, group=HEALTHY_GROUP)
         end = sum(x.minutes for x in s.segments)
         checks.append(k.never(k.alerts(slo, **{g: HEALTHY_GROUP for g in slo.group_by}), end))
-    group: dict = {"name": f"{slo.service} {slo.name}: {s.name}", "interval": EVALUATION_INTERVAL,
-                   "input_series": series}
+    name = f"{slo.service} {slo.name}: {s.name}"
+    # promtool names the test group only for failed alert tests; a PromQL comment names it for the rest.
+    checks = [{**check, "expr": f"# {name}\n{check['expr']}"} for check in checks]
+    group: dict = {"name": name, "interval": EVALUATION_INTERVAL, "input_series": series}
     if s.alert_checks:
         group["alert_rule_test"] = s.alert_checks
     if checks:

@@ -11,6 +11,7 @@ from obs.model.domain import SLO
 from obs.model.windows import BASE_WINDOW
 
 WINDOW = "{{window}}"
+FIVE_XX = f'{c.HTTP_STATUS_LABEL}=~"5.."'
 
 
 def le_matcher(threshold_le: str) -> str:
@@ -44,7 +45,7 @@ def base_rules(slo: SLO) -> list[tuple[str, str]]:
     kind = slo.sli.kind
     if kind == "availability":
         total = sum_by(slo, _rate(_http(slo, "count")))
-        bad = sum_by(slo, _rate(_http(slo, "count", f'{c.HTTP_STATUS_LABEL}=~"5.."')))
+        bad = sum_by(slo, _rate(_http(slo, "count", FIVE_XX)))
         return [(c.slo_events(str(BASE_WINDOW)), total), (c.slo_errors(str(BASE_WINDOW)), bad + zero_errors)]
     if kind == "latency":
         assert slo.sli.threshold_le is not None
@@ -64,6 +65,24 @@ def base_rules(slo: SLO) -> list[tuple[str, str]]:
     # is then the time average of the ratio. NaN (0/0) and out-of-range values are dropped.
     ratio = f"clamp_max(\n  ({with_window(slo.sli.error_ratio_query)}) >= 0,\n  1\n)"
     return [(c.slo_errors(str(BASE_WINDOW)), ratio), (c.slo_events(str(BASE_WINDOW)), f"{errors} * 0 + 1")]
+
+
+def raw_ratio(slo: SLO, window: str) -> str:
+    """The error ratio over `window` straight from raw data, as Sloth computes every window: for cross-checks."""
+    def over(query: str) -> str:
+        return query.replace(WINDOW, window)
+    kind = slo.sli.kind
+    if kind == "raw":
+        return f"({over(slo.sli.error_ratio_query or '')})"
+    if kind == "events":
+        return f"{sum_by(slo, over(slo.sli.error_query or ''))}\n/ {sum_by(slo, over(slo.sli.total_query or ''))}"
+    total = sum_by(slo, f"rate({_http(slo, 'count')}[{window}])")
+    if kind == "availability":
+        bad = sum_by(slo, f"rate({_http(slo, 'count', FIVE_XX)}[{window}])")
+        return f"{bad}\n/ {total}"
+    assert slo.sli.threshold_le is not None
+    fast = sum_by(slo, f"rate({_http(slo, 'bucket', le_matcher(slo.sli.threshold_le))}[{window}])")
+    return f"({total} - {fast})\n/ {total}"
 
 
 def counts_traffic(slo: SLO) -> bool:

@@ -65,8 +65,16 @@ def rate_window(t: Timing) -> Duration:
     return max(Duration.parse("1m"), t.scrape_interval * 4, t.sdk_metric_interval * 2)
 
 
-def selector(metric: str, extra: dict[str, str]) -> str:
+def sel(metric: str, extra: dict[str, str]) -> str:
     return metric + "{" + ",".join(f'{k}="{v}"' for k, v in extra.items()) + "}"
+
+
+def processor(name: str) -> dict[str, str]:
+    return {**COLLECTOR, "processor": name}
+
+
+def queue(exporter: str, data_type: str) -> dict[str, str]:
+    return {**COLLECTOR, "exporter": exporter, "data_type": data_type}
 
 
 def _per_signal(prefix: str, by: str, window: Duration) -> str:
@@ -85,11 +93,12 @@ def _counter_alert(t: Timing, name: str, family: str, good_family: str, by_label
         name, c.PIPELINE_GROUP_COLLECTOR, _per_signal(family, f"job, instance, {by_label}", rate_window(t)),
         t.alert_for, severity, "collector", summary, description, runbook,
         bad=Scenario(
-            ((selector(f"{family}_spans_total", bad_a), "0+5x{n}"), (selector(f"{family}_metric_points", bad_b), "0+2x{n}")),
+            ((sel(f"{family}_spans_total", bad_a), "0+5x{n}"),
+             (sel(f"{family}_metric_points", bad_b), "0+2x{n}")),
             fires=({**bad_a, "signal": "spans"}, {**bad_b, "signal": "metric_points"}), onset=t.scrape_interval),
-        healthy=Scenario(((selector(f"{family}_log_records_total", bad_a), "0x{n}"),
-                          (selector(f"{family}_spans", {**bad_b, "job": "otelcol-2"}), "7x{n}"),
-                          (selector(f"{good_family}_spans_total", bad_a), "0+100x{n}"))))
+        healthy=Scenario(((sel(f"{family}_log_records_total", bad_a), "0x{n}"),
+                          (sel(f"{family}_spans", {**bad_b, "job": "otelcol-2"}), "7x{n}"),
+                          (sel(f"{good_family}_spans_total", bad_a), "0+100x{n}"))))
 
 
 def catalogue(t: Timing, user_webhooks: bool = False) -> tuple[PipelineAlert, ...]:
@@ -104,8 +113,9 @@ def catalogue(t: Timing, user_webhooks: bool = False) -> tuple[PipelineAlert, ..
             "from them (SLOs, pipeline alerts) are blind.",
             "Run `obs status`; restart the component with `obs up`; check its log with `obs logs <component>` "
             "and that it listens on the port in obs.yaml (stack.ports).",
-            bad=Scenario(((selector("up", COLLECTOR), "0x{n}"),), fires=(COLLECTOR,)),
-            healthy=Scenario(((selector("up", PROMETHEUS), "1x{n}"), (selector("up", {"job": c.VERIFY_JOB, "instance": "127.0.0.1:9098"}), "0x{n}")))),
+            bad=Scenario(((sel("up", COLLECTOR), "0x{n}"),), fires=(COLLECTOR,)),
+            healthy=Scenario(((sel("up", PROMETHEUS), "1x{n}"),
+                              (sel("up", {"job": c.VERIFY_JOB, "instance": "127.0.0.1:9098"}), "0x{n}")))),
         _counter_alert(
             t, c.COLLECTOR_REFUSING_ALERT, "otelcol_receiver_refused", "otelcol_receiver_accepted",
             "receiver", "ticket",
@@ -148,17 +158,13 @@ def catalogue(t: Timing, user_webhooks: bool = False) -> tuple[PipelineAlert, ..
             "the difference is lost (or refused by the memory limiter).",
             "For memory_limiter, raise the memory limit or lower the load; otherwise read the collector log for "
             "the processor's errors.",
-            bad=Scenario(((selector("otelcol_processor_incoming_items_total", {**COLLECTOR, "processor": "memory_limiter"}),
-                           "0+10x{n}"),
-                          (selector("otelcol_processor_outgoing_items_total", {**COLLECTOR, "processor": "memory_limiter"}),
-                           "0+6x{n}")),
-                         fires=({**COLLECTOR, "processor": "memory_limiter"},), onset=s),
-            healthy=Scenario(((selector("otelcol_processor_incoming_items", {**COLLECTOR, "processor": "batch"}), "0+10x{n}"),
-                              (selector("otelcol_processor_outgoing_items", {**COLLECTOR, "processor": "batch"}), "0+10x{n}"),
-                              (selector("otelcol_processor_incoming_items", {**COLLECTOR, "processor": "filter/drop"}),
-                               "0+10x{n}"),
-                              (selector("otelcol_processor_outgoing_items", {**COLLECTOR, "processor": "filter/drop"}),
-                               "0+1x{n}")))),
+            bad=Scenario(((sel("otelcol_processor_incoming_items_total", processor("memory_limiter")), "0+10x{n}"),
+                          (sel("otelcol_processor_outgoing_items_total", processor("memory_limiter")), "0+6x{n}")),
+                         fires=(processor("memory_limiter"),), onset=s),
+            healthy=Scenario(((sel("otelcol_processor_incoming_items", processor("batch")), "0+10x{n}"),
+                              (sel("otelcol_processor_outgoing_items", processor("batch")), "0+10x{n}"),
+                              (sel("otelcol_processor_incoming_items", processor("filter/drop")), "0+10x{n}"),
+                              (sel("otelcol_processor_outgoing_items", processor("filter/drop")), "0+1x{n}")))),
         PipelineAlert(
             c.COLLECTOR_QUEUE_FULL_ALERT, c.PIPELINE_GROUP_COLLECTOR,
             f"otelcol_exporter_queue_size / (otelcol_exporter_queue_capacity > 0) > {QUEUE_FULL_RATIO}",
@@ -167,19 +173,13 @@ def catalogue(t: Timing, user_webhooks: bool = False) -> tuple[PipelineAlert, ..
             f"The {label('data_type')} sending queue of exporter {label('exporter')} on the collector {where} is "
             "nearly full; once full, new data is dropped.",
             "The backend is slow or down: check it with `obs status`; raise the queue size if bursts are expected.",
-            bad=Scenario(((selector("otelcol_exporter_queue_size", {**COLLECTOR, "exporter": "otlp", "data_type": "traces"}),
-                           "900x{n}"),
-                          (selector("otelcol_exporter_queue_capacity", {**COLLECTOR, "exporter": "otlp", "data_type": "traces"}),
-                           "1000x{n}")),
-                         fires=({**COLLECTOR, "exporter": "otlp", "data_type": "traces"},)),
-            healthy=Scenario(((selector("otelcol_exporter_queue_size", {**COLLECTOR, "exporter": "otlp", "data_type": "metrics"}),
-                               "100x{n}"),
-                              (selector("otelcol_exporter_queue_capacity",
-                                    {**COLLECTOR, "exporter": "otlp", "data_type": "metrics"}), "1000x{n}"),
-                              (selector("otelcol_exporter_queue_size", {**COLLECTOR, "exporter": "debug", "data_type": "logs"}),
-                               "0x{n}"),
-                              (selector("otelcol_exporter_queue_capacity",
-                                    {**COLLECTOR, "exporter": "debug", "data_type": "logs"}), "0x{n}")))),
+            bad=Scenario(((sel("otelcol_exporter_queue_size", queue("otlp", "traces")), "900x{n}"),
+                          (sel("otelcol_exporter_queue_capacity", queue("otlp", "traces")), "1000x{n}")),
+                         fires=(queue("otlp", "traces"),)),
+            healthy=Scenario(((sel("otelcol_exporter_queue_size", queue("otlp", "metrics")), "100x{n}"),
+                              (sel("otelcol_exporter_queue_capacity", queue("otlp", "metrics")), "1000x{n}"),
+                              (sel("otelcol_exporter_queue_size", queue("debug", "logs")), "0x{n}"),
+                              (sel("otelcol_exporter_queue_capacity", queue("debug", "logs")), "0x{n}")))),
         PipelineAlert(
             c.RULE_EVALUATION_FAILING_ALERT, c.PIPELINE_GROUP_STACK,
             f"sum by (job, instance, rule_group) (increase(prometheus_rule_evaluation_failures_total[{w}])) > 0",
@@ -189,9 +189,10 @@ def catalogue(t: Timing, user_webhooks: bool = False) -> tuple[PipelineAlert, ..
             "alerts they feed cannot fire.",
             "Open Prometheus's /api/v1/rules for the group's lastError; run `obs test` and `promtool check rules` on "
             "alerts/; regenerate with `obs generate`.",
-            bad=Scenario(((selector("prometheus_rule_evaluation_failures_total", {**PROMETHEUS, "rule_group": "a.yml;g"}),
-                           "0+1x{n}"),), fires=({**PROMETHEUS, "rule_group": "a.yml;g"},), onset=s),
-            healthy=Scenario(((selector("prometheus_rule_evaluation_failures_total",
+            bad=Scenario(((sel("prometheus_rule_evaluation_failures_total", {**PROMETHEUS, "rule_group": "a.yml;g"}),
+                           "0+1x{n}"),),
+                         fires=({**PROMETHEUS, "rule_group": "a.yml;g"},), onset=s),
+            healthy=Scenario(((sel("prometheus_rule_evaluation_failures_total",
                                     {**PROMETHEUS, "rule_group": "a.yml;ok"}), "3x{n}"),))),
         PipelineAlert(
             c.ALERTS_NOT_REACHING_ALERTMANAGER_ALERT, c.PIPELINE_GROUP_STACK,
@@ -202,11 +203,11 @@ def catalogue(t: Timing, user_webhooks: bool = False) -> tuple[PipelineAlert, ..
             f"Prometheus {label('instance')} has no Alertmanager or fails to send to it: no alert reaches a receiver. "
             "This alert is only visible in Prometheus itself; the Watchdog's silence is what pages.",
             "Check Alertmanager is up (`obs status`) and that prometheus.yml's alerting section points at its port.",
-            bad=Scenario(((selector("prometheus_notifications_alertmanagers_discovered", PROMETHEUS), "0x{n}"),),
+            bad=Scenario(((sel("prometheus_notifications_alertmanagers_discovered", PROMETHEUS), "0x{n}"),),
                          fires=(PROMETHEUS,)),
-            healthy=Scenario(((selector("prometheus_notifications_alertmanagers_discovered", {**PROMETHEUS, "job": "p2"}),
-                               "1x{n}"),
-                              (selector("prometheus_notifications_errors_total", PROMETHEUS), "2x{n}")))),
+            healthy=Scenario(((sel("prometheus_notifications_alertmanagers_discovered",
+                                   {**PROMETHEUS, "job": "p2"}), "1x{n}"),
+                              (sel("prometheus_notifications_errors_total", PROMETHEUS), "2x{n}")))),
         _notifications_alert(t, user_webhooks),
         PipelineAlert(
             c.WATCHDOG_ALERT, c.PIPELINE_GROUP_STACK, "vector(1)", None, "none", "obs",
@@ -225,7 +226,7 @@ def _notifications_alert(t: Timing, user_webhooks: bool) -> PipelineAlert:
     w, s = rate_window(t), t.scrape_interval
     failed = "alertmanager_notifications_failed_total"
     matcher = "" if user_webhooks else '{integration!="webhook"}'
-    probe_sink = ((selector(failed, {**ALERTMANAGER, "integration": "webhook", "reason": "other"}), "0+1x{n}"),)
+    probe_sink = ((sel(failed, {**ALERTMANAGER, "integration": "webhook", "reason": "other"}), "0+1x{n}"),)
     return PipelineAlert(
         c.NOTIFICATIONS_FAILING_ALERT, c.PIPELINE_GROUP_STACK,
         f"sum by (job, instance, integration) (increase({failed}{matcher}[{w}])) > 0",
@@ -235,7 +236,7 @@ def _notifications_alert(t: Timing, user_webhooks: bool) -> PipelineAlert:
         "alerts fire but nobody is told.",
         "Check the receiver's secret file and URL in obs.yaml (alerting.receivers) and the Alertmanager log "
         "(`obs logs alertmanager`) for the integration's error.",
-        bad=Scenario(((selector(failed, {**ALERTMANAGER, "integration": "slack", "reason": "other"}), "0+1x{n}"),),
+        bad=Scenario(((sel(failed, {**ALERTMANAGER, "integration": "slack", "reason": "other"}), "0+1x{n}"),),
                      fires=({**ALERTMANAGER, "integration": "slack"},), onset=s),
-        healthy=Scenario(((selector(failed, {**ALERTMANAGER, "integration": "pagerduty", "reason": "other"}), "4x{n}"),)
+        healthy=Scenario(((sel(failed, {**ALERTMANAGER, "integration": "pagerduty", "reason": "other"}), "4x{n}"),)
                          + (() if user_webhooks else probe_sink)))

@@ -131,7 +131,7 @@ def _empty(chunk: str) -> bool:
 
 
 def obs_name(raw: str) -> str:
-    """The nearest obs name (lowercase letters, digits and '-', at most 63): `Requests_Availability` -> `requests-availability`."""
+    """The nearest obs name (lowercase letters, digits, '-'; at most 63): `My_SLO` -> `my-slo`."""
     name = _NOT_NAME.sub("-", raw.strip().lower()).strip("-")
     return re.sub(r"-{2,}", "-", name)[:63].rstrip("-")
 

@@ -172,7 +172,8 @@ def _alerting(doc: Doc, slo: dict[str, Any], path: str, what: str, service_label
     annotations = _strings(ctx, doc, child(apath, "annotations"), alerting.get("annotations"))
     tiers = [(sev, _strings(ctx, doc, child(child(apath, key), "labels"), t.get("labels")),
               _strings(ctx, doc, child(child(apath, key), "annotations"), t.get("annotations")))
-             for sev, key, t, on in (("page", "page_alert", page, page_on), ("ticket", "ticket_alert", ticket, ticket_on))
+             for sev, key, t, on in (("page", "page_alert", page, page_on),
+                                     ("ticket", "ticket_alert", ticket, ticket_on))
              if on]
     labels.update(_shared(what, "label", [t[1] for t in tiers], ctx))
     annotations.update(_shared(what, "annotation", [t[2] for t in tiers], ctx))

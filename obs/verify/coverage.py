@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ruamel.yaml import YAML
@@ -26,6 +27,8 @@ TRAFFIC_FIX = "instrument it to send OTLP to the collector, or run `obs verify -
 RECENT_S = 600
 # Points per dashboard range query, at most (Prometheus refuses more than 11,000).
 MAX_POINTS = 1200
+# Panel queries in flight at once: a dashboard's worth, as Grafana itself sends them.
+PANEL_WORKERS = 8
 
 
 def expected_groups(out: Path) -> list[str]:
@@ -105,22 +108,29 @@ def sli(ctx: Context) -> list[Finding]:
     return found
 
 
+def _panel(ctx: Context, q, now: float) -> tuple[object, list[dict] | str]:
+    """One panel query as Grafana runs it: rows, or the error text."""
+    prom = clients.Prometheus(ctx.ep.prometheus)
+    # Grafana's own step: a short rate window only has its two samples at the steps right after them.
+    step = max(Duration.parse(q.min_interval).s, RECENT_S / MAX_POINTS)
+    try:
+        return q, prom.query(q.promql()) if q.instant else prom.query_range(q.promql(), now - RECENT_S, now, step)
+    except clients.ApiError as e:
+        return q, str(e)
+
+
 def dashboards(ctx: Context) -> list[Finding]:
-    """Every panel query runs, as Grafana would over the last minutes; those not allowed to be empty have data."""
-    prom = ctx.prometheus()
+    """Every panel query runs over the last minutes; those not allowed to be empty have data."""
     now = time.time()
+    with ThreadPoolExecutor(PANEL_WORKERS, thread_name_prefix="obs-verify-panels") as pool:
+        answers = list(pool.map(lambda q: _panel(ctx, q, now), panel_queries(ctx.model)))
     empty: dict[str, list[str]] = {}
     found = []
-    for q in panel_queries(ctx.model):
-        # Grafana's own step: a short rate window only has its two samples at the steps right after them.
-        step = max(Duration.parse(q.min_interval).s, RECENT_S / MAX_POINTS)
-        try:
-            rows = prom.query(q.promql()) if q.instant else prom.query_range(q.promql(), now - RECENT_S, now, step)
-        except clients.ApiError as e:
+    for q, rows in answers:
+        if isinstance(rows, str):
             found.append(Finding(f"dashboard {q.dashboard_uid}", "fail", f'panel "{q.panel_title}" ({q.ref_id}) '
-                                 f"fails: {e}", "regenerate the dashboards with `obs generate`"))
-            continue
-        if not rows and not q.may_be_empty:
+                                 f"fails: {rows}", "regenerate the dashboards with `obs generate`"))
+        elif not rows and not q.may_be_empty:
             titles = empty.setdefault(q.dashboard_uid, [])
             if q.panel_title not in titles:
                 titles.append(q.panel_title)

@@ -6,8 +6,6 @@ current panel types only (timeseries, stat, table, text; never the Angular `grap
 """
 from __future__ import annotations
 
-import json as stdjson
-
 from grafanalib import core as g
 from grafanalib._gen import DashboardEncoder
 
@@ -27,8 +25,19 @@ MIN_REFRESH = Duration.parse("5s")
 
 
 def _plain(obj: object) -> object:
-    """grafanalib objects to plain JSON data, so the one deterministic dumper writes every file."""
-    return stdjson.loads(stdjson.dumps(obj, cls=DashboardEncoder))
+    """grafanalib objects to plain JSON data, so the one deterministic dumper writes every file.
+
+    What grafanalib's DashboardEncoder does, without a dump-and-parse round trip (half the cost at scale).
+    """
+    while hasattr(obj, "to_json_data"):
+        obj = obj.to_json_data()
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if obj is None or isinstance(obj, (str, int, float, bool)):
+        return obj
+    return _plain(DashboardEncoder().default(obj))   # raises TypeError for what JSON cannot hold
 
 
 def _targets(panel: Panel, interval: Duration) -> list[g.Target]:

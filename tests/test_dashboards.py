@@ -293,6 +293,8 @@ def test_obs_generate_renders_user_dashboards_and_reports_broken_ones_with_exit_
     user.write_text(USER_DASHBOARD, encoding="utf-8")
     assert main(["generate", str(path)]) == 0
     assert json.loads((tmp_path / c.DASHBOARDS_DIR / "agents.json").read_text())["uid"] == "demo-agent-queue"
+    assert user.read_text(encoding="utf-8") == USER_DASHBOARD           # the user's source is theirs, untouched
+    assert main(["generate", str(path), "--check"]) == 0                 # and its JSON is not "extra"
     assert (tmp_path / c.dashboard_file(c.service_dashboard_uid("demo", "shop"))).is_file()
     user.write_text("from grafanalib.core import Dashboard\n\ndashboard = Dashboard(titel='x')\n", encoding="utf-8")
     capsys.readouterr()

@@ -32,6 +32,17 @@ class Context:
     watching: bool = False                    # `obs verify --watch`: its own scrape target is up
     _after: Snapshot | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _background: list[threading.Thread] = field(default_factory=list)
+
+    def meanwhile(self, work: Callable[[], None]) -> None:
+        """Clean-up a probe need not wait for (its report is ready); the run waits for it before it ends."""
+        thread = threading.Thread(target=work, name="obs-verify-cleanup", daemon=True)
+        thread.start()
+        self._background.append(thread)
+
+    def finish(self) -> None:
+        for thread in self._background:
+            thread.join()
 
     def collector(self) -> clients.Collector:
         return clients.Collector(self.ep.collector_health, self.ep.collector_metrics)

@@ -28,13 +28,12 @@ class Options:
 
 
 def reachability(ctx: Context) -> dict[str, str | None]:
-    """component -> None when it answers, else why not."""
-    return {
-        "collector": down_reason(ctx.collector(), "/"),
-        "Jaeger": down_reason(ctx.jaeger(), "/api/v3/services"),
-        "Prometheus": down_reason(ctx.prometheus(), "/-/ready"),
-        "Alertmanager": down_reason(ctx.alertmanager(), "/-/ready"),
-    }
+    """component -> None when it answers, else why not; asked side by side."""
+    asks = {"collector": (ctx.collector(), "/"), "Jaeger": (ctx.jaeger(), "/api/v3/services"),
+            "Prometheus": (ctx.prometheus(), "/-/ready"), "Alertmanager": (ctx.alertmanager(), "/-/ready")}
+    with ThreadPoolExecutor(len(asks), thread_name_prefix="obs-verify-reach") as pool:
+        answers = {name: pool.submit(down_reason, client, path) for name, (client, path) in asks.items()}
+    return {name: future.result() for name, future in answers.items()}
 
 
 def _sink_failure(error: StackError) -> ProbeResult:
@@ -82,6 +81,7 @@ def run(model: Model, out: Path, options: Options = Options(), progress: Progres
             sent = traffic.start(ctx)
             ctx.traffic_sent = True
         report.results = _run_all(ctx, options, sink_error)
+        ctx.finish()
     finally:
         ctx.stop.set()
         if own_sink is not None:
@@ -97,14 +97,16 @@ def run(model: Model, out: Path, options: Options = Options(), progress: Progres
 def _run_all(ctx: Context, options: Options, sink_error: StackError | None) -> list[ProbeResult]:
     jobs: dict[str, object] = {}
     with ThreadPoolExecutor(max_workers=4 + len(coverage.CHECKS), thread_name_prefix="obs-verify") as pool:
-        for name, module in (("trace", trace), ("metric", metric), ("scrape", scrape), ("alert", alert)):
+        # The alert probe is the slowest: it starts first. Results are still reported in pipeline order.
+        for name, module in (("alert", alert), ("trace", trace), ("metric", metric), ("scrape", scrape)):
             if name in options.only and not (name == "alert" and sink_error is not None):
                 jobs[name] = pool.submit(module.run, ctx)
         if "coverage" in options.only:
             for name, check in coverage.CHECKS.items():
                 jobs[f"coverage:{name}"] = pool.submit(coverage.run_check, ctx, name, check)
         results: list[ProbeResult] = []
-        for name, future in jobs.items():
+        order = ["trace", "metric", "scrape", "alert"] + [k for k in jobs if k.startswith("coverage:")]
+        for name, future in sorted(jobs.items(), key=lambda item: order.index(item[0])):
             result = future.result()  # type: ignore[attr-defined]
             if result is not None:
                 results.append(result)

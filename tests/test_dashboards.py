@@ -181,6 +181,19 @@ def test_exactly_the_panels_that_may_be_empty_are_marked_and_say_why(model, file
             assert not q.why_empty and "May show no data" not in (panel["description"] or "")
 
 
+def test_a_scraped_only_service_is_shown_with_every_panel_saying_why_it_may_be_empty(tmp_path):
+    m = load_model(spec(tmp_path, "  - name: legacy\n    http: true\n    telemetry:\n      otlp: false\n"
+                                  "      scrape: [{targets: ['127.0.0.1:9100']}]\n"))
+    uid = c.service_dashboard_uid("demo", "legacy")
+    queries = [q for q in panel_queries(m) if q.dashboard_uid == uid]
+    assert queries and all(q.may_be_empty for q in queries)
+    assert all("scraped, not sent over OTLP" in q.why_empty for q in queries if q.panel_title != "In-flight requests")
+    d = json.loads(dashboards.generate(m, Inputs())[c.dashboard_file(uid)])
+    for p in panels(d):
+        if p.get("targets"):
+            assert p["fieldConfig"]["defaults"]["noValue"] not in ("", "no data"), p["title"]
+
+
 def test_each_burn_rate_tier_draws_its_threshold(model, files):
     by_uid = {d["uid"]: d for d in parsed(files).values()}
     for slo in model.slos:

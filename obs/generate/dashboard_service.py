@@ -101,31 +101,33 @@ def error_steps(service: Service) -> tuple[tuple[str, float | None], ...]:
 
 def red_panels(service: Service) -> tuple[Panel, ...]:
     s, why = source(service), scrape_only_reason(service)
+    quiet = "no OTLP data: the service is scraped" if why else ""
     svc = sel((c.SERVICE_NAME_LABEL, service.name))
     per_second = "reqps" if service.http else "ops"
     return (
         Panel("row", "Rate, errors, duration"),
         Panel("timeseries", f"Request rate ({s.unit_name}/s)", f"All {s.unit_name} of {service.name}, from {s.name}.",
-              (Query(request_rate(service), "all"),), unit=per_second, why_empty=why, width=8),
+              (Query(request_rate(service), "all"),), unit=per_second, why_empty=why, no_value=quiet, width=8),
         Panel("timeseries", "Error ratio",
               f"Share of {s.unit_name} with {s.error_matcher[0]}=~\"{s.error_matcher[1]}\". 0 while nothing failed; "
               "a gap means no traffic at all.",
-              (Query(error_ratio(service), "error ratio"),), unit="percentunit", minimum=0, why_empty=why, width=8,
+              (Query(error_ratio(service), "error ratio"),), unit="percentunit", minimum=0, why_empty=why,
+              no_value=quiet, width=8,
               steps=error_steps(service), threshold_style="dashed" if error_steps(service) else "off"),
         Panel("timeseries", "Latency p50 / p95 / p99",
               f"Quantiles estimated from the histogram buckets of {s.name}. "
               "Dashed lines: the thresholds of this service's latency SLOs.",
               tuple(Query(quantile(service, q), name) for name, q in QUANTILES), unit="s", minimum=0,
               steps=latency_steps(service), threshold_style="dashed" if latency_steps(service) else "off",
-              why_empty=why, width=8),
+              why_empty=why, no_value=quiet, width=8),
         Panel("timeseries", f"Rate by {s.status_label}", f"{s.unit_name.capitalize()} per second by status.",
               (Query(f"sum by ({s.status_label}) ({rate(s.count, svc)})", f"{{{{{s.status_label}}}}}"),),
-              unit=per_second, why_empty=why, width=12),
+              unit=per_second, why_empty=why, no_value=quiet, width=12),
         Panel("timeseries", f"Rate by {s.operation_label}",
               f"{s.unit_name.capitalize()} per second by {s.operation_label} (one unlabelled series when the "
               "instrumentation does not set it).",
               (Query(f"sum by ({s.operation_label}) ({rate(s.count, svc)})", f"{{{{{s.operation_label}}}}}"),),
-              unit=per_second, why_empty=why, width=12),
+              unit=per_second, why_empty=why, no_value=quiet, width=12),
     )
 
 

@@ -315,3 +315,13 @@ def test_obs_generate_renders_user_dashboards_and_reports_broken_ones_with_exit_
     err = capsys.readouterr().err
     assert err.startswith("dashboards/agents.dashboard.py:3:") and "unexpected keyword argument 'titel'" in err
     assert "Traceback" not in err
+
+
+def test_grafanalib_is_imported_by_the_dashboards_module_only():
+    importers = sorted(str(p.relative_to(REPO)) for p in (REPO / "obs").rglob("*.py")
+                       if re.search(r"^\s*(from|import) grafanalib", p.read_text(encoding="utf-8"), re.M))
+    assert importers == ["obs/generate/dashboards.py"]
+    probe = ("import sys; from obs.generate.dashboard_queries import panel_queries; "
+             "print('grafanalib' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"   # the verifier lists every query without grafanalib

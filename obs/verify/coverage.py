@@ -74,9 +74,13 @@ def targets(ctx: Context) -> list[Finding]:
 
 def rules(ctx: Context) -> list[Finding]:
     loaded = {g["name"]: g for g in ctx.prometheus().rule_groups()}
+    expected = expected_groups(ctx.out)
+    if not expected:
+        return [Finding("rule files", "fail", f"no generated rule files under {ctx.out / c.ALERTS_DIR}",
+                        "run `obs generate`, or pass --out with the directory you generated into")]
     found = [Finding(f"rule group {name}", "fail", "generated but not loaded by Prometheus",
                      "run `obs up` (it restarts Prometheus when rule files change)")
-             for name in expected_groups(ctx.out) if name not in loaded]
+             for name in expected if name not in loaded]
     for name, g in loaded.items():
         for r in g.get("rules", []):
             if r.get("health") == "err" or r.get("lastError"):

@@ -20,6 +20,7 @@ JAEGER_INGEST_S = 0.2
 HANDOFF_S = 0.05
 # Prometheus's discovery manager publishes updates (the Alertmanager list among them) at most every 5 s.
 DISCOVERY_S = 5.0
+TRAFFIC_MAX_INTERVAL_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,12 @@ def metric_hops(t: Timing, metrics: str) -> tuple[HopFloor, ...]:
     return tuple(hops)
 
 
+def traffic_every(t: Timing) -> float:
+    """--traffic exports like an SDK, but no slower than every 5 s: the data's shape is what must be real,
+    and a production SDK's 60 s would only make verify wait."""
+    return min(t.sdk_metric_interval.s, TRAFFIC_MAX_INTERVAL_S)
+
+
 def floors(model: Model, alertmanager_discovered: bool = True) -> Floors:
     t = model.stack.timing
     trace = (HopFloor("export", "OTLP export accepted by the collector", HANDOFF_S),
@@ -75,7 +82,7 @@ def floors(model: Model, alertmanager_discovered: bool = True) -> Floors:
     scrape = max([t.scrape_interval.s] + [st.interval.s for s in model.services for st in s.scrape if st.interval])
     # Traffic needs two exports for rate(), then the SLO rules' chain: the 5m rates (evaluation interval),
     # the long windows, then budget remaining read off them (slo_long_interval each); scraped targets two scrapes.
-    traffic = Floors.total(metric) + t.sdk_metric_interval.s + t.evaluation_interval.s
+    traffic = Floors.total(metric) + traffic_every(t) + t.evaluation_interval.s
     if model.slos:
         traffic += 2 * t.slo_long_interval.s
     if any(s.scrape for s in model.services):

@@ -24,6 +24,7 @@ from obs.model.windows import BASE_WINDOW
 from obs.stack.ports import is_free
 from obs.verify import otlp
 from obs.verify.context import Context
+from obs.verify.floors import traffic_every
 
 HTTP_METRIC = "http.server.request.duration"
 ROUTES = ("/", "/api/items", "/api/search")
@@ -172,8 +173,8 @@ class _Sender:
 
 
 def start(ctx: Context) -> Traffic:
-    """Every service sends a round now and then one per SDK export interval, as instrumented services do,
-    until ctx.stop: rate() needs two samples, and dashboards' short rate windows need fresh ones."""
+    """Every service sends a round now and then one per SDK export interval (at most 5 s apart) until
+    ctx.stop: rate() needs two samples, and dashboards' short rate windows need fresh ones."""
     traffic = Traffic()
     _synthetic_targets(ctx, traffic)
     senders = [_Sender(ctx, s) for s in ctx.model.services if s.otlp]
@@ -188,7 +189,7 @@ def start(ctx: Context) -> Traffic:
                         traffic.services.add(sender.service.name)
                     else:
                         traffic.failed[sender.service.name] = why
-                if ctx.stop.wait(ctx.model.stack.timing.sdk_metric_interval.s):
+                if ctx.stop.wait(traffic_every(ctx.model.stack.timing)):
                     return
         finally:
             for sender in senders:

@@ -54,13 +54,10 @@ def _monotonic(rfc3339: str) -> float | None:
 
 
 def _firing(prom: clients.Prometheus, probe_id: str) -> float | None:
-    """When the probe alert became active, by Prometheus's clock, once it fires."""
-    try:
-        for a in prom.alerts():
-            if a.get("state") == "firing" and a["labels"].get(c.PROBE_ID_LABEL) == probe_id:
-                return _monotonic(a.get("activeAt", "")) or time.monotonic()
-    except (clients.Unreachable, clients.ApiError):
-        pass
+    """When the probe alert became active, by Prometheus's clock, once it fires. Raises Unreachable."""
+    for a in prom.alerts():
+        if a.get("state") == "firing" and a["labels"].get(c.PROBE_ID_LABEL) == probe_id:
+            return _monotonic(a.get("activeAt", "")) or time.monotonic()
     return None
 
 
@@ -102,15 +99,26 @@ def run(ctx: Context) -> ProbeResult:
     if exported and ctx.sink is not None:
         pusher.start()
         delay, cap = 0.01, poll.cap_for(sum(h.floor for h in hop_floors))
+        # A component that keeps refusing connections will not deliver within the budget: stop early.
+        gone = {"Prometheus": poll.Outage(by_id["rule"].floor), "Alertmanager": poll.Outage(by_id["webhook"].floor)}
         while not ctx.deadline.passed and not ctx.stop.is_set():
-            if "prometheus" not in seen and metric.visible(prom, probe_id, above=0):
-                seen["prometheus"] = time.monotonic()
-            if "prometheus" in seen and "rule" not in seen:
-                active = _firing(prom, probe_id)
-                if active is not None:
-                    seen["rule"] = active
-            if "rule" in seen and last_am is None:
-                last_am = _in_alertmanager(am, probe_id)
+            try:
+                if "prometheus" not in seen and metric.visible(prom, probe_id, above=0):
+                    seen["prometheus"] = time.monotonic()
+                if "prometheus" in seen and "rule" not in seen:
+                    active = _firing(prom, probe_id)
+                    if active is not None:
+                        seen["rule"] = active
+                gone["Prometheus"].clear()
+                if "rule" in seen and last_am is None:
+                    found = am.alerts(**{c.PROBE_ID_LABEL: probe_id})
+                    last_am = found[0] if found else None
+                    gone["Alertmanager"].clear()
+            except clients.Unreachable as e:
+                if gone.get(e.component, gone["Prometheus"]).too_long():
+                    break
+            except clients.ApiError:
+                pass
             delivery = ctx.sink.wait(match, timeout=min(delay, ctx.deadline.left), since=t_push)
             if delivery is not None:
                 seen["webhook"] = delivery.at

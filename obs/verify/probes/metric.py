@@ -21,11 +21,8 @@ def selector(probe_id: str) -> str:
 
 
 def visible(prom: clients.Prometheus, probe_id: str, above: float | None = None) -> bool:
-    try:
-        rows = prom.query(selector(probe_id) + (f" > {above:g}" if above is not None else ""))
-    except (clients.Unreachable, clients.ApiError):
-        return False
-    return bool(rows)
+    """Raises Unreachable or ApiError: the caller decides whether that means "not yet"."""
+    return bool(prom.query(selector(probe_id) + (f" > {above:g}" if above is not None else "")))
 
 
 class Gauge:

@@ -8,6 +8,7 @@ tags, anchors, aliases and alias bombs). OBS_FUZZ_EXAMPLES sets the total (CI: 1
 """
 from __future__ import annotations
 
+import copy
 import io
 import json
 import os
@@ -162,10 +163,13 @@ def _nested(depth: int) -> object:
     return value
 
 
+SPECS = specs()   # built once: strategies are costly to build and cheap to draw from
+
+
 @st.composite
 def mutated_specs(draw) -> object:
     """A spec with up to four random edits: a subtree replaced by junk, a key dropped or added, deep nesting."""
-    data = draw(specs())
+    data = copy.deepcopy(draw(SPECS))   # st.just() hands out the same object every time: never edit it
     for _ in range(draw(st.integers(0, 4))):
         paths = list(_paths(data))
         path = draw(st.sampled_from(paths))
@@ -219,7 +223,7 @@ CHARS = st.sampled_from(list(":-[]{}&*!|>#\"'\t\n ,?%@`\\") + ["\x00", "\x85", "
 @st.composite
 def raw_texts(draw) -> str:
     seed = st.sampled_from([REPO_SPEC, starter()])
-    text = draw(st.one_of(seed, *[st.builds(dumped, specs(), st.just("obs"))] * 3))
+    text = draw(st.one_of(seed, *[st.builds(dumped, SPECS, st.just("obs"))] * 3))
     for _ in range(draw(st.integers(1, 6))):
         n = len(text)
         i = draw(st.integers(0, n))

@@ -97,6 +97,8 @@ def recover(out: Path) -> bool:
         rolled = True
     for leftover in out.glob(STAGING_PREFIX + "*"):
         shutil.rmtree(leftover, ignore_errors=True)
+    for leftover in out.glob(JOURNAL + ".*.tmp"):   # a journal killed before its commit rename
+        leftover.unlink(missing_ok=True)
     return rolled
 
 

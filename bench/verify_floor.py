@@ -11,6 +11,7 @@ Also times one `--traffic` verify of a freshly started stack against its own flo
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -57,6 +58,8 @@ def main() -> int:
             cli = subprocess.run([sys.executable, "-m", "obs", "verify", str(spec), "--format", "json"],
                                  capture_output=True, text=True)
             cli_s = time.monotonic() - started
+        load = os.getloadavg()[0]
+        print(f"load average {load:.1f} on {os.cpu_count()} cores while measuring")
         print(f"median ratio {statistics.median(ratios):.2f}x (max {max(ratios):.2f}x; goal <= 1.5x); "
               f"`obs verify` end to end as a process: {cli_s:.2f}s (exit {cli.returncode})")
     return 0

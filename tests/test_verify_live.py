@@ -230,3 +230,21 @@ def test_watch_exposes_probe_results_that_prometheus_scrapes_and_alerts_on_when_
     stop.set()
     thread.join(60)
     assert not thread.is_alive() and all(error is None for _, error in rounds)
+
+
+def test_with_metrics_pulled_the_metric_probe_travels_the_collectors_exporter_and_a_scrape(tmp_path, environment,
+                                                                                          capsys):
+    ports = free_ports()
+    legacy = next(p for p in range(29000, 29500) if p not in ports.values() and port_is_free(p))
+    spec = write_spec(tmp_path, ports, legacy, metrics="pull")
+    generate(spec, None, check=False)
+    st = Stack(spec.parent, load_model(spec))
+    try:
+        st.up(progress)
+        code, doc = verify(spec, capsys, "--only", "trace", "--only", "metric", "--only", "alert")
+    finally:
+        st.down()
+    assert json.dumps(failing(doc)) == "{}" and code == 0
+    metric = next(r for r in doc["results"] if r["name"] == "metric")
+    scrape_interval = load_model(spec).stack.timing.scrape_interval.s
+    assert metric["hops"][1]["id"] == "prometheus" and metric["hops"][1]["floor_seconds"] > scrape_interval

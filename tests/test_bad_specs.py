@@ -745,6 +745,20 @@ CASES = [
         "obs.yaml:3:13: services[0].name: must be 1-63 lowercase letters, digits and '-', starting and ending with a letter or digit (got 'api\\n')",
         "obs.yaml:3:97: services[0].slos[0].group_by[0]: 'le\\n' is not a valid Prometheus label name; use letters, digits and _, not starting with a digit",
     ]),
+    Bad('standard_tags_with_values_they_cannot_hold', y("""
+    version: obs/v1
+    project: shop
+    services:
+      - name: api
+        http: !!bool maybe
+        slos:
+          - {name: up, objective: !!float "", sli: {availability: {}}}
+          - {name: lat, objective: !!int 99, window: !!str 30d, sli: {latency: {threshold: !!int 500}}}
+    """), [
+        "obs.yaml:5:5: services[0].http: 'maybe' is not a valid bool; fix the value or remove the !!bool tag",
+        "obs.yaml:7:20: services[0].slos[0].objective: '' is not a valid float; fix the value or remove the !!float tag",
+        'obs.yaml:8:77: services[0].slos[1].sli.latency.threshold: must be a duration with a unit, such as 30d or 500ms (got 500)',
+    ]),
 ]
 
 

@@ -212,7 +212,8 @@ def dumped(data: object, style: str) -> str:
 # ---- raw text mutations -----------------------------------------------------------------------
 
 SNIPPETS = ["!!python/object:os.system ", "!!python/object/apply:os.system [ls] ", "!custom ", "!!binary ",
-            "!!set ", "!!omap ", "!!str ", "!!int ", "&a ", "*a ", "*undefined ", "<<: *a\n", "<<: [*a, *a]\n",
+            "!!set ", "!!omap ", "!!str ", "!!int ", "!!float ", "!!bool ", "!!null ", "!!timestamp ", "!!int ''\n",
+            "&a ", "*a ", "*undefined ", "<<: *a\n", "<<: [*a, *a]\n",
             "---\n", "...\n", "%YAML 1.1\n", "%TAG ! tag:x,2000:\n", "? ", "|\n", ">-\n", "\t", "{", "}", "[", "]",
             ",", ": ", "- ", "'", '"', "#", "\n", "9" * 5000, "1e400", "-.inf", ".nan", "0x" + "f" * 80, "1_000",
             "2024-01-01", "~", "null", "yes", "&a [*a]", "\ufeff", "\x00", "\u2028", "\x85", "\ud800", "é" * 50,

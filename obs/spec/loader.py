@@ -104,9 +104,12 @@ class _Walker:
     def _number(self, node: ScalarNode, path: str) -> Any:
         try:
             return self.constructor.construct_object(node, deep=True)
-        except (ValueError, OverflowError, YAMLError):
+        except Exception as e:   # ruamel's constructors raise ValueError, KeyError, IndexError on odd input
             shown = node.value if len(node.value) <= 20 else node.value[:17] + "..."
-            return self._drop(path, f"the number {shown} is too large to read; write a smaller number")
+            if "Exceeds the limit" in str(e):
+                return self._drop(path, f"the number {shown} is too large to read; write a smaller number")
+            kind = _shown_tag(str(node.tag))
+            return self._drop(path, f"{shown!r} is not a valid {kind[2:]}; fix the value or remove the {kind} tag")
 
     def _drop(self, path: str, message: str) -> None:
         self.dropped.add(path)

@@ -839,3 +839,8 @@ def test_the_repo_spec_and_the_starter_validate(capsys):
     capsys.readouterr()
     from obs.project import load_text
     assert load_text(starter(), "obs.yaml").project
+
+
+def test_an_endless_device_given_as_the_spec_is_refused_after_a_mebibyte(capsys):
+    assert main(["validate", "/dev/zero"]) == 2
+    assert capsys.readouterr().err.splitlines() == ["/dev/zero:1:1: the spec is larger than 1024 KiB; split it or trim it"]

@@ -291,7 +291,8 @@ def parse_text(text: str, source: str) -> tuple[Spec, Positions]:
 def read_file(path: Path) -> str:
     source = str(path)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as f:
+            raw = f.read(MAX_BYTES + 1)   # bounded: a device such as /dev/zero never ends
     except FileNotFoundError:
         raise _fail(source, "no such file; run `obs init` to write a starter obs.yaml, or give the spec's path",
                     None, None) from None

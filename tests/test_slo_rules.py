@@ -46,20 +46,28 @@ def slo_rules_of(which: str, service: str, slo: str) -> dict[str, list[dict]]:
     return found
 
 
+def alerts_of(which: str, service: str, slo: str) -> list[dict]:
+    return [r for r in slo_rules_of(which, service, slo)["short"] if "alert" in r]
+
+
+def records_of(which: str, service: str, slo: str, kind: str) -> list[dict]:
+    return [r for r in slo_rules_of(which, service, slo)[kind] if "record" in r]
+
+
 def burn_alerts(which: str, service: str, slo: str) -> list[dict]:
-    return [r for r in slo_rules_of(which, service, slo)["alerts"] if r["alert"] == c.SLO_BURN_ALERT]
+    return [r for r in alerts_of(which, service, slo) if r["alert"] == c.SLO_BURN_ALERT]
 
 
-def test_each_service_with_slos_gets_one_rules_file_with_four_groups_per_slo_on_the_profile_intervals():
+def test_each_service_with_slos_gets_one_rules_file_with_two_groups_per_slo_on_the_profile_intervals():
     m = model("repo")
     found = groups("repo")
     assert set(found) == {c.rules_file(s.name) for s in m.services if s.slos}
     t = m.stack.timing
     for slo in m.slos:
         by_name = {g["name"]: g for g in found[c.rules_file(slo.service)]}
-        intervals = [by_name[c.rule_group(slo.service, slo.name, k)]["interval"] for k in slo_rules.KINDS]
-        assert intervals == [str(t.evaluation_interval), str(t.slo_long_interval), str(t.slo_long_interval),
-                             str(t.evaluation_interval)]
+        assert len(by_name) == 2 * len(m.service(slo.service).slos)
+        intervals = [by_name[c.rule_group(slo.service, slo.name, k)]["interval"] for k in ("short", "long")]
+        assert intervals == [str(t.evaluation_interval), str(t.slo_long_interval)]
 
 
 @pytest.mark.parametrize("which", SPECS)
@@ -75,7 +83,7 @@ def test_every_recording_rule_carries_the_service_and_slo_labels(which):
 @pytest.mark.parametrize("which", SPECS)
 def test_every_alert_carries_service_slo_severity_and_each_burn_alert_its_tier(which):
     for slo in model(which).slos:
-        alerts = slo_rules_of(which, slo.service, slo.name)["alerts"]
+        alerts = alerts_of(which, slo.service, slo.name)
         for a in alerts:
             assert a["labels"][c.LABEL_SERVICE] == slo.service and a["labels"][c.LABEL_SLO] == slo.name
             assert a["labels"][c.LABEL_SEVERITY] in ("page", "ticket")
@@ -148,12 +156,12 @@ def test_a_slo_with_paging_disabled_has_only_ticket_alerts():
     ("repo", "memory-search", "search-latency", 'le="0.2"'),
 ])
 def test_the_latency_bucket_matcher_accepts_both_forms_prometheus_may_store(which, service, slo, matcher):
-    errors = next(r for r in slo_rules_of(which, service, slo)["short"] if r["record"] == c.slo_errors("5m"))
+    errors = next(r for r in records_of(which, service, slo, "short") if r["record"] == c.slo_errors("5m"))
     assert matcher in errors["expr"]
 
 
 def test_group_by_labels_are_kept_in_every_aggregation_and_match():
-    short = slo_rules_of("fixture", "checkout", "availability-28d")["short"]
+    short = records_of("fixture", "checkout", "availability-28d", "short")
     base = [r["expr"] for r in short if r["record"] in (c.slo_events("5m"), c.slo_errors("5m"))]
     assert all("sum by (http_route)" in e for e in base)
     assert "or on(http_route) 0 *" in base[1]
@@ -172,7 +180,7 @@ def test_annotations_give_the_budget_consumed_the_runbook_and_the_dashboard():
 
 
 def test_the_spec_alerting_labels_and_annotations_reach_every_alert():
-    for a in slo_rules_of("fixture", "checkout", "availability-28d")["alerts"]:
+    for a in alerts_of("fixture", "checkout", "availability-28d"):
         assert a["labels"]["tier"] == "gold" and a["annotations"]["owner"] == "payments-oncall"
 
 
@@ -183,12 +191,12 @@ def test_a_tier_with_for_keeps_it():
 
 def test_every_slo_has_a_no_data_alert_that_waits_before_firing():
     for slo in model("repo").slos:
-        absent = [a for a in slo_rules_of("repo", slo.service, slo.name)["alerts"] if a["alert"] == c.SLO_NO_DATA_ALERT]
+        absent = [a for a in alerts_of("repo", slo.service, slo.name) if a["alert"] == c.SLO_NO_DATA_ALERT]
         assert len(absent) == 1 and absent[0]["expr"].startswith("absent(") and absent[0]["for"] == "10m"
 
 
 def test_metadata_rules_give_objective_budget_period_remaining_and_burn_rate():
-    meta = {r["record"]: r["expr"] for r in slo_rules_of("repo", "api-gateway", "availability")["meta"]}
+    meta = {r["record"]: r["expr"] for r in records_of("repo", "api-gateway", "availability", "long")}
     assert meta[c.SLO_OBJECTIVE] == "vector(0.999)"
     assert meta[c.SLO_ERROR_BUDGET] == "vector(0.001)"
     assert meta[c.SLO_PERIOD_SECONDS] == "vector(2592000)"
@@ -196,15 +204,17 @@ def test_metadata_rules_give_objective_budget_period_remaining_and_burn_rate():
     assert meta[c.SLO_BURN_RATE_CURRENT].startswith("obs:slo_error_ratio:rate5m{")
 
 
-def test_a_workbook_slo_costs_34_rules_of_which_2_read_raw_data():
-    """8 windows (5m 30m 1h 2h 6h 1d 3d 30d) x errors/events/ratio, 5 metadata rules, 4 tiers + no data."""
+def test_a_workbook_slo_costs_34_rules_in_two_groups():
+    """8 windows (5m 30m 1h 2h 6h 1d 3d 30d) x errors/events/ratio, 5 metadata rules, 4 tiers + no data;
+    only 2 of them read raw data (test_only_the_5m_rules_read_raw_data_and_every_range_is_5m)."""
     rules = slo_rules_of("repo", "api-gateway", "availability")
-    assert {k: len(v) for k, v in rules.items()} == {"short": 9, "long": 15, "meta": 5, "alerts": 5}
+    assert {k: len(v) for k, v in rules.items()} == {"short": 9 + 5, "long": 15 + 5}
 
 
 def test_windows_longer_than_an_hour_are_evaluated_on_the_long_interval():
-    rules = slo_rules_of("repo", "api-gateway", "availability")
-    windows = {kind: {re.search(r"rate(\w+)$", r["record"]).group(1) for r in rules[kind]} for kind in ("short", "long")}
+    windowed = re.compile(r"^obs:slo_\w+:rate(\w+)$")
+    windows = {kind: {m.group(1) for r in records_of("repo", "api-gateway", "availability", kind)
+                      if (m := windowed.search(r["record"]))} for kind in ("short", "long")}
     assert windows == {"short": {"5m", "30m", "1h"}, "long": {"2h", "6h", "1d", "3d", "30d"}}
 
 

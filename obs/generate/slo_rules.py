@@ -1,10 +1,11 @@
-"""SLO recording and alerting rules: one file per service, four groups per SLO.
+"""SLO recording and alerting rules: one file per service, two groups per SLO.
 
-    <slo>-short   every evaluation_interval: the 5m rates (the only rules reading raw data)
-                  and the windows up to 1h, tiled from them
-    <slo>-long    every slo_long_interval: the longer windows and the budget period
-    <slo>-meta    every slo_long_interval: objective, budget, period, budget remaining, burn rate
-    <slo>-alerts  every evaluation_interval: one burn-rate alert per tier, one no-data alert
+    <slo>-short   every evaluation_interval: the 5m rates (the only rules reading raw data), the
+                  windows up to 1h tiled from them, then one burn-rate alert per tier and a no-data
+                  alert. In one group, an alert reads the 5m and 1h values written moments before
+                  it, not those of the previous evaluation as a separate group would.
+    <slo>-long    every slo_long_interval: the longer windows and the budget period, then the
+                  metadata: objective, budget, period, budget remaining, current burn rate
 
 Every window W records errors_W and events_W (per-second rates) and
 error_ratio_W = errors_W / (events_W > 0): absent, never NaN or Inf, without traffic.
@@ -23,7 +24,7 @@ from obs.model.domain import SLO, Model
 from obs.model.durations import Duration
 from obs.model.windows import BASE_WINDOW
 
-KINDS = ("short", "long", "meta", "alerts")
+KINDS = ("short", "long")
 
 
 def tiled(name: Callable[[str], str], slo: SLO, pieces: list[Piece], window: Duration) -> str:
@@ -76,11 +77,10 @@ def slo_groups(model: Model, slo: SLO) -> list[dict]:
     long: list[dict] = []
     for window, pieces in tiling(slo).items():
         (short if is_short(window) else long).extend(window_rules(slo, window, pieces))
-    rules = {"short": short, "long": long, "meta": meta_rules(slo), "alerts": alert_rules(model, slo)}
-    interval = {"short": timing.evaluation_interval, "long": timing.slo_long_interval,
-                "meta": timing.slo_long_interval, "alerts": timing.evaluation_interval}
+    rules = {"short": short + alert_rules(model, slo), "long": long + meta_rules(slo)}
+    interval = {"short": timing.evaluation_interval, "long": timing.slo_long_interval}
     return [{"name": c.rule_group(slo.service, slo.name, kind), "interval": str(interval[kind]), "rules": rules[kind]}
-            for kind in KINDS if rules[kind]]
+            for kind in KINDS]
 
 
 def service_groups(model: Model, service: str) -> list[dict]:

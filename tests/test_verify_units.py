@@ -33,8 +33,8 @@ def model_for(tmp_path: Path, profile: str = "fast", metrics: str = "push"):
     ("fast", "push", 0.30, 0.10, 1.20),
     # pull waits a scrape interval (1s) for the collector's exporter to be scraped
     ("fast", "pull", 0.30, 1.10, 2.20),
-    # production: batch 200ms, eval 15s, group_wait 30s
-    ("production", "push", 0.45, 0.25, 45.35),
+    # production: batch 200ms, eval 15s; the probe route's own group_wait is 0s in every profile
+    ("production", "push", 0.45, 0.25, 15.35),
 ])
 def test_each_probe_floor_is_the_sum_of_the_waits_its_hops_are_configured_with(tmp_path, profile, metrics, trace,
                                                                                  metric, alert):

@@ -19,6 +19,14 @@ format_option = click.option("--format", "fmt", type=click.Choice(["text", "json
 err_console = Console(stderr=True, highlight=False)
 
 
+def out_console() -> Console:
+    """stdout console; when piped (CI logs, `make demo`), wide enough that tables do not wrap every cell."""
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=140)
+    return console
+
+
 def load(spec: Path) -> Model:
     return load_model(spec)
 

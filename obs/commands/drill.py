@@ -7,7 +7,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from obs.commands.common import emit_json, err_console, load, out_dir_for, spec_argument
+from obs.commands.common import out_console, emit_json, err_console, load, out_dir_for, spec_argument
 from obs.commands.verify import _duration
 from obs.errors import Exit, StackError
 
@@ -15,7 +15,7 @@ from obs.errors import Exit, StackError
 def _show(r) -> None:
     from obs.verify import drill
 
-    console = Console(highlight=False)
+    console = out_console()
     t = Table(title=f"obs drill · {r.service} {r.slo} · {r.error_ratio:.0%} errors", title_justify="left",
               show_edge=False, header_style="bold")
     for col in ("stage", "took", "floor", ""):

@@ -5,9 +5,8 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
 
-from obs.commands.common import err_console, load, out_dir_for, spec_argument
+from obs.commands.common import out_console, err_console, load, out_dir_for, spec_argument
 from obs.errors import Exit, Problem, SpecError
 from obs.model.durations import Duration
 from obs.verify import CHECKS
@@ -32,7 +31,7 @@ def _print(report, fmt: str) -> None:
     elif fmt == "junit":
         sys.stdout.write(show.to_junit(report))
     else:
-        Console(highlight=False).print(show.table(report))
+        out_console().print(show.table(report))
 
 
 @click.command("verify", epilog="""\b

@@ -15,10 +15,9 @@ from obs.generate.common import Inputs, yaml
 from obs.generate.otelcol import secret_path
 from obs.model import conventions as c
 from obs.model.domain import Model, Receiver
+from obs.model.timing import PROBE_GROUP_INTERVAL, PROBE_GROUP_WAIT
 
 GROUP_BY = ["alertname", c.LABEL_SERVICE, c.LABEL_SLO]
-PROBE_GROUP_WAIT = "0s"
-PROBE_GROUP_INTERVAL = "1s"
 
 
 def matcher(label: str, value: str, op: str = "=") -> str:
@@ -53,7 +52,7 @@ def _routes(model: Model) -> list[dict]:
     t = model.stack.timing
     routes: list[dict] = [
         {"receiver": c.PROBE_RECEIVER, "matchers": [matcher(c.PROBE_LABEL, "true")], "group_by": [c.PROBE_ID_LABEL],
-         "group_wait": PROBE_GROUP_WAIT, "group_interval": PROBE_GROUP_INTERVAL,
+         "group_wait": str(PROBE_GROUP_WAIT), "group_interval": str(PROBE_GROUP_INTERVAL),
          "repeat_interval": str(t.repeat_interval), "continue": False},
         # The always-firing Watchdog proves the alert path; it is read from /api/v2/alerts, never notified.
         {"receiver": c.NULL_RECEIVER, "matchers": [matcher("alertname", c.WATCHDOG_ALERT)], "continue": False},

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from obs.model.domain import SLO, Model
-from obs.model.timing import Timing
+from obs.model.timing import PROBE_GROUP_WAIT, Timing
 
 # Jaeger v2 with memory storage answers a trace by ID about 0.2 s after the collector's batch flushes.
 JAEGER_INGEST_S = 0.2
@@ -77,7 +77,7 @@ def floors(model: Model, alertmanager_discovered: bool = True) -> Floors:
         # The probe rule has no `for:`: it fires at the first evaluation that sees the sample.
         HopFloor("rule", "probe rule evaluated, alert firing", t.evaluation_interval.s),
         HopFloor("alertmanager", "Prometheus → Alertmanager", HANDOFF_S),
-        HopFloor("webhook", "Alertmanager group_wait → webhook sink", t.group_wait.s + HANDOFF_S),
+        HopFloor("webhook", "Alertmanager probe route → webhook sink", PROBE_GROUP_WAIT.s + HANDOFF_S),
     ]
     scrape = max([t.scrape_interval.s] + [st.interval.s for s in model.services for st in s.scrape if st.interval])
     # Traffic needs two exports for rate(), then the SLO rules' chain: the 5m rates (evaluation interval),

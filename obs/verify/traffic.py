@@ -100,7 +100,8 @@ def _spans(sender: otlp.Traces, service: Service, rng: random.Random) -> None:
                 pass
 
 
-def _record(meter_provider, service: Service, rng: random.Random) -> None:
+def _record(meter_provider, service: Service, rng: random.Random) -> bool:
+    """Records this round's metrics; False when the service has none to send (spanmetrics covers it)."""
     meter = meter_provider.get_meter("obs.verify.traffic")
     if service.http:
         hist = meter.create_histogram(HTTP_METRIC, unit="s", description="Duration of HTTP server requests.")
@@ -129,6 +130,7 @@ def _record(meter_provider, service: Service, rng: random.Random) -> None:
                         inst.record(0.01, sel.labels)  # type: ignore[attr-defined]
                 else:
                     inst.set(value, sel.labels)  # type: ignore[attr-defined]
+    return service.http or bool(instruments)
 
 
 def _synthetic_targets(ctx: Context, traffic: Traffic) -> None:
@@ -161,8 +163,8 @@ class _Sender:
         """None when the collector accepted the round, else what it said."""
         _spans(self.spans, self.service, self.rng)
         self.spans.provider.force_flush()
-        _record(self.metrics.provider, self.service, self.rng)
-        if self.metrics.push() and self.spans.ok:
+        has_metrics = _record(self.metrics.provider, self.service, self.rng)
+        if self.spans.ok and (not has_metrics or self.metrics.push()):
             return None
         last = self.metrics.session.last or self.spans.session.last
         return last.describe() if last else "no answer"

@@ -4,7 +4,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from obs.commands.common import out_console, emit_json, err_console, load, out_dir_for, spec_argument

@@ -106,7 +106,8 @@ def _message(root: type[BaseModel], err: dict[str, Any]) -> str:
 
 def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     """Drop pydantic's internal steps (validator names, `[key]` for dict keys) from a location."""
-    return tuple(p for p in loc if not (isinstance(p, str) and (p.startswith("function-") or p == "[key]")))
+    internal = ("function-after[", "function-before[", "function-wrap[", "function-plain[")
+    return tuple(p for p in loc if not (isinstance(p, str) and (p.startswith(internal) or p == "[key]")))
 
 
 def problems_of(exc: ValidationError, root: type[BaseModel]) -> list[Problem]:

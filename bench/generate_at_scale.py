@@ -20,10 +20,11 @@ import tempfile
 import time
 import tracemalloc
 from collections import Counter
+from importlib import import_module
 from pathlib import Path
 
 from obs.emit import writer
-from obs.generate import render
+from obs.generate import MODULES, render
 from obs.generate.common import Inputs
 from obs.project import load_model
 
@@ -67,6 +68,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--services", type=int, default=1000)
     parser.add_argument("--keep", type=Path, help="Generate here and keep the result.")
+    parser.add_argument("--by-generator", action="store_true", help="Also time each generator module on its own.")
     parser.add_argument("--trace-memory", action="store_true",
                         help="Also measure load+render again under tracemalloc (slow) for the peak of Python allocations.")
     args = parser.parse_args()
@@ -103,6 +105,12 @@ def main() -> None:
         print(f"peak memory    {rss:8.0f} MiB max RSS after load+render")
         print(f"floor json.dumps of the output  {t_json:6.2f} s   render is {t_render / t_json:.0f}x that")
         print(f"floor plain write of the files  {t_floor_write:6.2f} s   write is {t_write / t_floor_write:.1f}x that")
+        if args.by_generator:
+            for name in MODULES:
+                module = import_module(f"obs.generate.{name}")
+                part, took = timed(lambda: module.generate(model, Inputs()))
+                print(f"  {name:22s} {took:7.2f} s  {len(part):5d} files  "
+                      f"{sum(len(t.encode('utf-8')) for t in part.values()) / 2**20:7.1f} MiB")
         if args.trace_memory:
             del files, model
             gc.collect()

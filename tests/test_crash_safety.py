@@ -83,12 +83,13 @@ def start(spec_b: Path, out: Path) -> subprocess.Popen:
 
 
 def wait_for(appeared, proc: subprocess.Popen) -> None:
-    """Spin until appeared() (or the run ends). Spinning, not sleeping, so the short journal window
-    is not missed. waitid(WNOWAIT), not poll(): the child stays unreaped, so its pid cannot be reused
+    """Poll until appeared() (or the run ends), often enough not to miss the short journal window.
+    waitid(WNOWAIT), not poll(): the child stays unreaped, so its pid cannot be reused
     by another process before the kill."""
     while not appeared():
         if os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
             return
+        time.sleep(0.0002)   # yield the CPU to the child; the journal stays far longer than this
 
 
 def staging_began(out: Path):

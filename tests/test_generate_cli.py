@@ -161,3 +161,28 @@ def commands(group: click.Group, prefix: tuple[str, ...] = ()):
 def test_every_command_help_teaches_by_example(argv, capsys):
     assert main([*argv, "--help"]) == 0
     assert "Examples" in capsys.readouterr().out
+
+
+def test_two_concurrent_writers_to_one_tree_never_mix_or_lose_files(tmp_path):
+    import threading
+
+    from obs.emit import writer
+
+    a = {f"alerts/{i}.rules.yml": f"a{i}\n" for i in range(200)}
+    b = {f"alerts/{i}.rules.yml": f"b{i}\n" for i in range(150)}
+    errors: list[BaseException] = []
+
+    def write(files):
+        try:
+            writer.write(tmp_path, files)
+        except BaseException as e:  # a writer that lost its staging to the other's recovery
+            errors.append(e)
+
+    threads = [threading.Thread(target=write, args=(files,)) for files in (a, b, a, b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert writer.diff(tmp_path, a).clean or writer.diff(tmp_path, b).clean
+    assert not list(tmp_path.glob(writer.STAGING_PREFIX + "*"))

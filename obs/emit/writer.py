@@ -7,10 +7,13 @@ not rewritten, so their mtimes stay and config reloads are not triggered for not
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +21,7 @@ from obs.model import conventions as c
 
 JOURNAL = ".obs-journal.json"
 STAGING_PREFIX = ".obs-staging-"
+LOCK = ".obs-lock"
 
 
 @dataclass
@@ -110,9 +114,25 @@ def _prune_empty_dirs(out: Path, removed: list[str]) -> None:
             parent = parent.parent
 
 
+@contextmanager
+def _exclusive(out: Path) -> Iterator[None]:
+    """One writer per tree: a second generate's recovery would otherwise delete the first's staging."""
+    fd = os.open(out / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
 def write(out: Path, files: dict[str, str]) -> Drift:
     """Make `out` hold exactly `files` in obs's part of the tree. Returns what changed."""
     out.mkdir(parents=True, exist_ok=True)
+    with _exclusive(out):
+        return _write_locked(out, files)
+
+
+def _write_locked(out: Path, files: dict[str, str]) -> Drift:
     recover(out)
     drift = diff(out, files)
     if drift.clean:

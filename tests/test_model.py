@@ -45,6 +45,8 @@ def test_tiers_for_other_periods_consume_the_same_share_of_budget():
     for period in ("28d", "7d", "90d"):
         p = Duration.parse(period)
         for scaled, base in zip(workbook_tiers(p), WORKBOOK):
+            if scaled.burn_rate == 1 and base.burn_rate * p.ms / Duration.parse("30d").ms < 1:
+                continue  # clamped: see the next test
             share = scaled.burn_rate * scaled.long.ms / p.ms
             expected = base.burn_rate * base.long.ms / Duration.parse("30d").ms
             assert abs(share - expected) < Decimal("0.00001")
@@ -82,3 +84,8 @@ def test_the_repo_spec_describes_the_ai_tools_platform():
     assert {k: next(x.kind for x in model.receivers if x.name == v) for k, v in routes.items()} == {
         "page": "pagerduty", "ticket": "slack"}
     assert next(x for x in model.receivers if x.kind == "slack").channel == "#prod-alerts"
+
+
+def test_no_tier_burns_slower_than_1x_so_an_error_rate_under_budget_never_tickets():
+    for period in ("7d", "28d"):
+        assert min(t.burn_rate for t in workbook_tiers(Duration.parse(period))) == Decimal(1)

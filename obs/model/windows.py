@@ -38,11 +38,13 @@ BASE_WINDOW = D("5m")
 
 
 def workbook_tiers(period: Duration) -> tuple[Tier, ...]:
-    """The workbook tiers, rescaled so each consumes the same budget share over `period`."""
+    """The workbook tiers, rescaled so each consumes the same budget share over `period` (but never below 1x)."""
     if period == WORKBOOK_PERIOD:
         return WORKBOOK
     scale = Decimal(period.ms) / Decimal(WORKBOOK_PERIOD.ms)
+    # Never below 1x: a slower burn than that would ticket an error rate the budget can sustain.
     return tuple(
-        Tier(t.severity, t.long, t.short, (t.burn_rate * scale).quantize(Decimal("0.000001")).normalize(), t.for_)
+        Tier(t.severity, t.long, t.short,
+             max(Decimal(1), (t.burn_rate * scale).quantize(Decimal("0.000001")).normalize()), t.for_)
         for t in WORKBOOK
     )

@@ -45,6 +45,12 @@ def format_problem(source: str, p: Problem) -> str:
     return f"{where}: {p.path}: {p.message}" if p.path else f"{where}: {p.message}"
 
 
+class InputError(ObsError):
+    """Bad input that is not a spec problem: a file in the way, a wrong combination of options."""
+
+    exit_code = 2
+
+
 class StackError(ObsError):
     """The stack is unreachable, or cannot be built or started."""
 

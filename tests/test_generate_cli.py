@@ -113,7 +113,7 @@ def test_init_writes_a_spec_that_validates_and_refuses_to_overwrite_without_forc
     spec.write_text(spec.read_text() + "# mine now\n")
     mine = spec.read_text()
     capsys.readouterr()
-    assert main(["init"]) != 0
+    assert main(["init"]) == 2
     assert "--force" in capsys.readouterr().err
     assert spec.read_text() == mine
     assert main(["init", "--force"]) == 0

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from obs.errors import ObsError
+from obs.errors import InputError
 
 
 def starter() -> str:
@@ -24,7 +24,7 @@ Examples:
 def command(force: bool, path: Path) -> None:
     """Write a commented starter obs.yaml: an AI-tools platform with HTTP, events and latency SLOs."""
     if path.exists() and not force:
-        raise ObsError(f"{path} already exists; pass --force to overwrite it")
+        raise InputError(f"{path} already exists; pass --force to overwrite it")
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(starter(), encoding="utf-8")
     tmp.replace(path)

@@ -10,6 +10,7 @@ import json
 import math
 import re
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 
 _PLAIN = re.compile(r"^[A-Za-z_/$][A-Za-z0-9_./$@+:-]*(?<!:)$")
 _DURATION = re.compile(r"^(?:\d+(?:ms|[smhdw]))+$")
@@ -41,16 +42,27 @@ def scalar(value: object) -> str:
             raise ValueError("NaN and infinities have no place in generated configs")
         return repr(value)
     if isinstance(value, str):
-        if _DURATION.fullmatch(value) or (
-                _PLAIN.fullmatch(value) and not _RESERVED.fullmatch(value) and not _NUMBERISH.match(value)):
-            return value
-        return quoted(value)
+        return _text(value)
     raise TypeError(f"cannot dump {type(value).__name__} as YAML")
+
+
+@lru_cache(maxsize=1 << 16)
+def _text(value: str) -> str:
+    """A string scalar; cached because label names and values recur thousands of times at scale."""
+    if _DURATION.fullmatch(value) or (
+            _PLAIN.fullmatch(value) and not _RESERVED.fullmatch(value) and not _NUMBERISH.match(value)):
+        return value
+    return quoted(value)
 
 
 def _key(key: object) -> str:
     if not isinstance(key, str):
         raise TypeError(f"YAML keys must be strings, got {key!r}")
+    return _key_text(key)
+
+
+@lru_cache(maxsize=1 << 12)
+def _key_text(key: str) -> str:
     if _KEY.fullmatch(key) and not _RESERVED.fullmatch(key):
         return key
     return quoted(key)
@@ -70,31 +82,56 @@ def _literal(text: str, indent: str) -> str:
     return chomp + "".join("\n" + (indent + line if line else "") for line in body.split("\n"))
 
 
+_LEAF, _MAP, _SEQ = 0, 1, 2
+
+
+def _shape(value: object) -> int:
+    """Mapping, sequence or leaf; exact builtin types first, since the ABC checks dominated at scale."""
+    kind = type(value)
+    if kind is dict:
+        return _MAP
+    if kind is list or kind is tuple:
+        return _SEQ
+    if kind is str or kind is int or kind is bool or kind is float or value is None:
+        return _LEAF
+    if isinstance(value, Mapping):
+        return _MAP
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return _SEQ
+    return _LEAF
+
+
 def _emit(value: object, indent: str, out: list[str]) -> None:
     """Appends lines for a block value whose parent line is already written."""
-    if isinstance(value, Mapping):
+    shape = _shape(value)
+    if shape == _MAP:
         for k, v in value.items():
             _pair(_key(k), v, indent, out)
-    elif isinstance(value, Sequence) and not isinstance(value, str):
+    elif shape == _SEQ:
+        inner = indent + "  "
         for item in value:
-            if isinstance(item, Mapping) and item:
+            item_shape = _shape(item)
+            if item_shape == _MAP and item:
                 lines: list[str] = []
-                _emit(item, indent + "  ", lines)
-                out.append(indent + "- " + lines[0][len(indent) + 2:])
+                _emit(item, inner, lines)
+                out.append(indent + "- " + lines[0][len(inner):])
                 out.extend(lines[1:])
-            elif isinstance(item, Sequence) and not isinstance(item, str) and item:
+            elif item_shape == _SEQ and item:
                 out.append(indent + "-")
-                _emit(item, indent + "  ", out)
+                _emit(item, inner, out)
             else:
-                out.append(indent + "- " + _inline(item, indent + "  "))
+                out.append(indent + "- " + _inline(item, inner))
     else:
         raise TypeError("top-level YAML must be a mapping or a sequence")
 
 
 def _inline(value: object, indent: str) -> str:
-    if isinstance(value, Mapping):
+    if type(value) is str:
+        return _literal(value, indent) if _literal_ok(value) else _text(value)
+    shape = _shape(value)
+    if shape == _MAP:
         return "{}"
-    if isinstance(value, Sequence) and not isinstance(value, str):
+    if shape == _SEQ:
         return "[]"
     if isinstance(value, str) and _literal_ok(value):
         return _literal(value, indent)
@@ -102,10 +139,11 @@ def _inline(value: object, indent: str) -> str:
 
 
 def _pair(key: str, value: object, indent: str, out: list[str]) -> None:
-    if isinstance(value, Mapping) and value:
+    shape = _shape(value)
+    if shape == _MAP and value:
         out.append(f"{indent}{key}:")
         _emit(value, indent + "  ", out)
-    elif isinstance(value, Sequence) and not isinstance(value, str) and value:
+    elif shape == _SEQ and value:
         out.append(f"{indent}{key}:")
         _emit(value, indent, out)
     else:

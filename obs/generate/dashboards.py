@@ -29,6 +29,13 @@ def _plain(obj: object) -> object:
 
     What grafanalib's DashboardEncoder does, without a dump-and-parse round trip (half the cost at scale).
     """
+    kind = type(obj)
+    if kind is str or kind is int or kind is bool or kind is float or obj is None:
+        return obj   # most of the values: exact leaf types, which have no to_json_data
+    if kind is dict:
+        return {k: _plain(v) for k, v in obj.items()}
+    if kind is list:
+        return [_plain(v) for v in obj]
     while hasattr(obj, "to_json_data"):
         obj = obj.to_json_data()
     if isinstance(obj, dict):

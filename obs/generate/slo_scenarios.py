@@ -211,14 +211,15 @@ def windows_exact(slo: SLO) -> Scenario:
 def scenarios(model: Model, slo: SLO) -> tuple[list[Scenario], list[str]]:
     """The SLO's scenarios, and notes on any proof left out and why."""
     notes = []
+    burn = slow_burn(slo)
     built = [windows_exact(slo), zero_traffic(slo), traffic_stops(slo) if counts_traffic(slo) else None,
-             just_under(slo, model), just_over(slo, model), outage(slo) if slo.tiers else None, slow_burn(slo),
+             just_under(slo, model), just_over(slo, model), outage(slo) if slo.tiers else None, burn,
              trickle(slo)]
     if not counts_traffic(slo):
         notes.append("raw SLI: without traffic its ratio is no data, so the zero-traffic proof stays under the "
                      "no-data alert's `for:`, and there is no minimum-traffic guard to prove")
     if not slo.tiers:
         notes.append("no burn-rate tiers are enabled, so only the no-data and zero-traffic proofs apply")
-    elif slow_burn(slo) is None:
+    elif burn is None:
         notes.append("no ticket tier fires below the lowest page burn rate, so there is no slow-burn proof")
     return [s for s in built if s is not None], notes

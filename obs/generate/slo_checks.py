@@ -1,6 +1,8 @@
 """The PromQL checks the generated promtool tests make, as promql_expr_test / alert_rule_test entries."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from obs.generate.slo_alerts import burn_alert
 from obs.generate.slo_text import matchers, quote
 from obs.model import conventions as c
@@ -9,6 +11,7 @@ from obs.model.durations import Duration
 from obs.model.windows import Tier
 
 
+@lru_cache(maxsize=1 << 12)
 def at(minute: int) -> str:
     return str(Duration(minute * 60_000))
 

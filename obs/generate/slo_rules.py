@@ -13,6 +13,7 @@ error_ratio_W = errors_W / (events_W > 0): absent, never NaN or Inf, without tra
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 from obs.generate.common import Inputs, yaml
 from obs.generate.slo_alerts import alert_rules
@@ -25,6 +26,8 @@ from obs.model.durations import Duration
 from obs.model.windows import BASE_WINDOW
 
 KINDS = ("short", "long")
+# Duration -> its text; tiled() prints a handful of windows and offsets over and over.
+_text = lru_cache(maxsize=256)(str)
 
 
 def tiled(name: Callable[[str], str], slo: SLO, pieces: list[Piece], window: Duration) -> str:
@@ -34,7 +37,7 @@ def tiled(name: Callable[[str], str], slo: SLO, pieces: list[Piece], window: Dur
     unit = pieces[0].window.ms if len({p.window for p in pieces}) == 1 else BASE_WINDOW.ms
     terms = []
     for i, p in enumerate(pieces):
-        lookup = f"{name(str(p.window))}{sel}" + (f" offset {p.offset}" if p.offset.ms else "")
+        lookup = f"{name(_text(p.window))}{sel}" + (f" offset {_text(p.offset)}" if p.offset.ms else "")
         weight = p.window.ms // unit
         term = f'label_replace({lookup}, "{c.LABEL_PIECE}", "{i}", "", "")'
         terms.append(term + (f" * {weight}" if weight > 1 else ""))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from functools import lru_cache
 
 from obs.model import conventions as c
 from obs.model.domain import SLO
@@ -19,8 +20,9 @@ def percent(ratio: Decimal, places: str = "0.01") -> str:
     return num((ratio * 100).quantize(Decimal(places)))
 
 
+@lru_cache(maxsize=1 << 14)
 def quote(value: str) -> str:
-    """A PromQL string literal (JSON escaping is a subset PromQL accepts)."""
+    """A PromQL string literal (JSON escaping is a subset PromQL accepts). Cached: label values recur."""
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -30,7 +32,13 @@ def matchers(pairs: list[tuple[str, str]]) -> str:
 
 def slo_selector(slo: SLO) -> str:
     """Selects exactly one SLO's recorded series."""
-    return matchers([(c.LABEL_SERVICE, slo.service), (c.LABEL_SLO, slo.name)])
+    return _selector(slo.service, slo.name)
+
+
+@lru_cache(maxsize=1 << 10)
+def _selector(service: str, name: str) -> str:
+    # Every rule, check and panel of an SLO asks for it: dozens of times per SLO.
+    return matchers([(c.LABEL_SERVICE, service), (c.LABEL_SLO, name)])
 
 
 def sum_by(slo: SLO, expr: str) -> str:

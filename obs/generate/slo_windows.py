@@ -15,6 +15,7 @@ ratio of sums (weighted by traffic), never a mean of ratios.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from obs.model.domain import SLO
 from obs.model.durations import Duration
@@ -59,9 +60,17 @@ def tile(window: Duration, recorded: list[Duration]) -> list[Piece]:
 
 def recorded_windows(slo: SLO) -> tuple[Duration, ...]:
     """Every window the SLO records, ascending: its own windows plus any stepping stones they need."""
+    return _recorded_for(tuple(sorted(needed_windows(slo))))
+
+
+@lru_cache(maxsize=256)
+def _recorded_for(needed: tuple[Duration, ...]) -> tuple[Duration, ...]:
+    # Cached: it depends on the windows alone, which a thousand SLOs share, and rules, tests and
+    # dashboards each ask for it.
     recorded = [BASE_WINDOW]
-    for window in sorted(needed_windows(slo) - {BASE_WINDOW}):
-        _record(window, recorded)
+    for window in needed:
+        if window != BASE_WINDOW:
+            _record(window, recorded)
     return tuple(sorted(recorded))
 
 
@@ -82,8 +91,12 @@ def _fallback_stone(window: Duration, recorded: list[Duration]) -> Duration:
 
 def tiling(slo: SLO) -> dict[Duration, list[Piece]]:
     """Recorded window -> the pieces it is built from (the base window has none: it reads raw data)."""
-    windows = recorded_windows(slo)
-    return {w: tile(w, [x for x in windows if x < w]) for w in windows if w != BASE_WINDOW}
+    return {w: list(pieces) for w, pieces in _tiling_for(recorded_windows(slo))}
+
+
+@lru_cache(maxsize=256)
+def _tiling_for(windows: tuple[Duration, ...]) -> tuple[tuple[Duration, tuple[Piece, ...]], ...]:
+    return tuple((w, tuple(tile(w, [x for x in windows if x < w]))) for w in windows if w != BASE_WINDOW)
 
 
 def is_short(window: Duration) -> bool:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import promql_parser
 import pytest
-import yaml
+from ruamel.yaml import YAML
 
 from obs.generate import dashboards, grafana_provisioning, pipeline_rules, slo_rules
 from obs.generate.common import Inputs
@@ -212,7 +212,7 @@ def test_every_rule_and_alert_a_dashboard_reads_is_generated_by_the_rule_engine(
         for path, text in module.generate(model, Inputs()).items():
             if not path.endswith(".rules.yml"):
                 continue
-            for group in yaml.safe_load(text)["groups"]:
+            for group in YAML(typ="safe", pure=True).load(text)["groups"]:
                 for rule in group["rules"]:
                     labels = rule.get("labels", {})
                     key = (labels.get(c.LABEL_SERVICE), labels.get(c.LABEL_SLO))
@@ -232,7 +232,7 @@ def test_every_rule_and_alert_a_dashboard_reads_is_generated_by_the_rule_engine(
 
 
 def test_panels_query_the_provisioned_prometheus_datasource(model, files):
-    provisioned = json.dumps(yaml.safe_load(grafana_provisioning.generate(model, Inputs())[c.GRAFANA_DATASOURCES]))
+    provisioned = json.dumps(YAML(typ="safe", pure=True).load(grafana_provisioning.generate(model, Inputs())[c.GRAFANA_DATASOURCES]))
     assert c.DATASOURCE_PROMETHEUS_UID in provisioned
     for d in parsed(files).values():
         variable = d["templating"]["list"][0]

@@ -10,24 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from obs.generate.network import host_port, reach
 from obs.generate.prometheus import required_flags as prometheus_flags
 from obs.model import conventions as c
 from obs.model.domain import Model
 
 Argv = Callable[[Model, Path], list[str]]
-
-
-def reach(host: str) -> str:
-    """The address a client on this machine uses to reach a server bound to `host`."""
-    if host in ("", "0.0.0.0"):
-        return "127.0.0.1"
-    if host == "::":
-        return "::1"
-    return host
-
-
-def host_port(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def http_url(host: str, port: int, path: str = "", scheme: str = "http") -> str:

@@ -27,6 +27,7 @@ from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SpanExportResult
 
 import obs.verify.otlp  # noqa: F401 - keeps the SDK's export-failure log lines out of the output
+from obs.generate.jaeger import MAX_TRACES
 from obs.verify.clients import Collector, Jaeger, Prometheus, Unreachable
 
 PROBE_METRIC = "obs.outage.probe"        # a gauge whose value is the sample's sequence number
@@ -191,10 +192,14 @@ def _hex_id(raw: str) -> str:
         return raw
 
 
-def traces_in_jaeger(jaeger_url: str, service: str, since_wall: float, limit: int) -> set[str]:
-    """Trace ids of `service` that Jaeger holds, from one search over the whole run."""
+def traces_in_jaeger(jaeger_url: str, service: str, since_wall: float) -> set[str]:
+    """Trace ids of `service` that Jaeger holds, from one search over the whole run.
+
+    The limit is all Jaeger can hold: a smaller one returns the newest traces, so while the sender is
+    still going the oldest would drop out of the answer.
+    """
     fmt = "%Y-%m-%dT%H:%M:%SZ"
-    params = {"query.service_name": service, "query.num_traces": str(limit),
+    params = {"query.service_name": service, "query.num_traces": str(MAX_TRACES),
               "query.start_time_min": time.strftime(fmt, time.gmtime(since_wall - 60)),
               "query.start_time_max": time.strftime(fmt, time.gmtime(time.time() + 60))}
     status, doc = Jaeger(jaeger_url, timeout=30).get_json("/api/v3/traces", **params)
@@ -208,7 +213,7 @@ def traces_in_jaeger(jaeger_url: str, service: str, since_wall: float, limit: in
 def spans_found(jaeger_url: str, service: str, since_wall: float, wanted: set[str]) -> set[str]:
     """Exact: the search, then each trace id the search did not return, asked for by id."""
     try:
-        found = traces_in_jaeger(jaeger_url, service, since_wall, len(wanted) + 1000) & wanted
+        found = traces_in_jaeger(jaeger_url, service, since_wall) & wanted
         jaeger = Jaeger(jaeger_url)
         return found | {t for t in wanted - found if jaeger.has_trace(t)}
     except Unreachable:

@@ -30,6 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from ruamel.yaml import YAML  # noqa: E402
+
 from _outage import Sender, spans_found, traces_in_jaeger  # noqa: E402
 from _outage_drill import Plan, Result, run  # noqa: E402
 from _stack_spec import SECRET_ENV, free_ports, write_spec  # noqa: E402
@@ -67,7 +69,6 @@ def ooo_samples(model) -> dict[str, float]:
 
 def batch_in_exporters(out: Path, model) -> None:
     """The alternative pipeline: data is in the persistent queue before the receiver answers."""
-    from ruamel.yaml import YAML
     path = out / c.OTELCOL_CONFIG
     yaml = YAML()
     doc = yaml.load(path.read_text())
@@ -90,11 +91,7 @@ def crash_window(st: Stack, model) -> dict[float, tuple[int, int]]:
     by_delay: dict[float, set[str]] = {d: set() for d in CRASH_DELAYS_S}
     for _ in range(CRASH_TRIALS):
         for delay in CRASH_DELAYS_S:
-            sender._make()
-            for _ in range(50):               # a collector just restarted may refuse for a moment
-                if sender._flush():
-                    break
-                time.sleep(0.1)
+            sender.send_one()
             accepted = sender.accepted("spans") - set().union(*by_delay.values())
             by_delay[delay] |= accepted
             time.sleep(delay)

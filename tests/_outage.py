@@ -108,6 +108,7 @@ class Sender:
     def stop(self, drain_seconds: float = 30.0) -> None:
         """Stop making data, then keep sending what the collector has not taken yet for `drain_seconds`."""
         self._stop.set()
+        self._go.set()          # a paused sender must see the stop
         self._thread.join(self.max_seconds + drain_seconds + 10)
         deadline = time.monotonic() + drain_seconds
         while self._backlog and time.monotonic() < deadline and not self._flush():
@@ -121,6 +122,15 @@ class Sender:
 
     def resume(self) -> None:
         self._go.set()
+
+    def send_one(self, attempts: int = 50) -> bool:
+        """Without the thread: make one tick and send it, retrying a collector that refuses for a moment."""
+        self._make()
+        for _ in range(attempts):
+            if self._flush():
+                return True
+            time.sleep(0.1)
+        return False
 
     @property
     def backlog(self) -> int:

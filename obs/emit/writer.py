@@ -21,7 +21,6 @@ from obs.model import conventions as c
 
 JOURNAL = ".obs-journal.json"
 STAGING_PREFIX = ".obs-staging-"
-LOCK = ".obs-lock"
 
 
 @dataclass
@@ -116,8 +115,10 @@ def _prune_empty_dirs(out: Path, removed: list[str]) -> None:
 
 @contextmanager
 def _exclusive(out: Path) -> Iterator[None]:
-    """One writer per tree: a second generate's recovery would otherwise delete the first's staging."""
-    fd = os.open(out / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    """One writer per tree: a second generate's recovery would otherwise delete the first's staging.
+
+    The lock is taken on the directory itself, so it leaves no file in the user's tree."""
+    fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield

@@ -150,6 +150,17 @@ def label_name(raw: str) -> str:
     return "_" + name if name[:1].isdigit() else name
 
 
+def imported_label(key: str, value: str, what: str, ctx: Context) -> str | None:
+    """The obs name for an imported label, or None when obs sets that label itself; each change is noted."""
+    name = label_name(key)
+    if name in ctx.reserved_labels:
+        ctx.note(f"{what}: label {key}={value!r} is dropped; obs sets {name} itself")
+        return None
+    if name != key:
+        ctx.note(f"{what}: label {key!r} is renamed {name!r} (Prometheus label names)")
+    return name
+
+
 def window_query(query: str) -> str:
     """`{{.window}}` (Sloth, OpenSLO tools) and `{{ window }}` both become obs's `{{window}}`."""
     return WINDOW_TEMPLATE.sub(OBS_WINDOW, query)

@@ -11,7 +11,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from obs.spec.importers.common import (Context, Doc, Imported, child, feasible_alerting, has_window, label_name,
+from obs.spec.importers.common import (Context, Doc, Imported, child, feasible_alerting, has_window, imported_label, label_name,
                                        mapping, obs_name, percent, service_entry, unique, window_query, yaml_number)
 
 API = "openslo/v1"
@@ -247,10 +247,6 @@ def _labels(raw: Any, own: dict[str, str], svc: dict[str, Any], what: str, ctx: 
         if name == "team" and svc.get("team", text) == text:
             svc["team"] = text
             continue
-        if name in ctx.reserved_labels:
-            ctx.note(f"{what}: label {key}={text!r} is dropped; obs sets {name} itself")
-            continue
-        if name != key:
-            ctx.note(f"{what}: label {key!r} is renamed {name!r} (Prometheus label names)")
-        out[name] = text
+        if imported_label(str(key), text, what, ctx) is not None:
+            out[name] = text
     return out

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from obs.spec.importers.common import (Context, Doc, Imported, child, feasible_alerting, label_name, mapping,
+from obs.spec.importers.common import (Context, Doc, Imported, child, feasible_alerting, imported_label, mapping,
                                        obs_name, percent, service_entry, unique, window_query, yaml_number)
 
 VERSION = "prometheus/v1"
@@ -206,11 +206,7 @@ def _shared(what: str, kind: str, per_tier: list[dict[str, str]], ctx: Context) 
 def _labels(labels: dict[str, str], what: str, ctx: Context) -> dict[str, str]:
     out = {}
     for key, value in labels.items():
-        name = label_name(key)
-        if name in ctx.reserved_labels:
-            ctx.note(f"{what}: label {key}={value!r} is dropped; obs sets {name} itself")
-            continue
-        if name != key:
-            ctx.note(f"{what}: label {key!r} is renamed {name!r} (Prometheus label names)")
-        out[name] = value
+        name = imported_label(key, value, what, ctx)
+        if name is not None:
+            out[name] = value
     return out

@@ -11,8 +11,9 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from obs.spec.importers.common import (Context, Doc, Imported, child, feasible_alerting, has_window, imported_label, label_name,
-                                       mapping, obs_name, percent, service_entry, unique, window_query, yaml_number)
+from obs.spec.importers.common import (Context, Doc, Imported, child, feasible_alerting, has_window, imported_label,
+                                       label_name, mapping, obs_name, percent, service_entry, unique, window_query,
+                                       yaml_number)
 
 API = "openslo/v1"
 _SHORTHAND = re.compile(r"^(\d+)([mhdwMQY])$")

@@ -11,7 +11,7 @@ SPEC   ?= obs.yaml
 export GOPROXY ?= https://proxy.golang.org
 export GOTOOLCHAIN ?= local
 
-.PHONY: demo test install build generate check up verify status down clean
+.PHONY: demo test install build generate check up verify status down clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ demo: up verify status
 
 test: install
 	$(BIN)/python -m pytest -q
+
+# Debian's Chromium, for checks that render pages (needs root and Debian's package index).
+browser:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 
 clean: down
 	rm -rf $(VENV)

@@ -15,6 +15,7 @@ from obs.model import conventions as c
 from obs.model.build import build
 from obs.project import load_model
 from obs.spec.loader import parse_text
+from obs.stack import tools
 from obs.stack.build import ensure
 
 REPO_SPEC = Path(__file__).resolve().parents[1] / "obs.yaml"
@@ -33,8 +34,8 @@ VARIANTS = {
 }
 
 
-def tool(name: str) -> Path:
-    return ensure([name], progress=lambda _: None)[name]
+# Every program comes from the project's own environment: the venv, obs's binary cache, or the system.
+tool = tools.find
 
 
 def run(argv: list, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -162,14 +163,14 @@ def test_jaeger_validate_rejects_a_config_with_an_unknown_key(trees, tmp_path):
 
 def test_the_compose_file_follows_the_compose_specification(trees):
     for tree in trees.values():
-        result = run(["check-jsonschema", "--builtin-schema", "vendor.compose-spec", tree / c.COMPOSE_FILE])
+        result = run([tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec", tree / c.COMPOSE_FILE])
         assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_the_compose_schema_check_rejects_a_malformed_service(trees, tmp_path):
     text = (trees["repo"] / c.COMPOSE_FILE).read_text().replace("restart: unless-stopped", "restart: [sometimes]", 1)
     (tmp_path / "docker-compose.yml").write_text(text)
-    result = run(["check-jsonschema", "--builtin-schema", "vendor.compose-spec", tmp_path / "docker-compose.yml"])
+    result = run([tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec", tmp_path / "docker-compose.yml"])
     assert result.returncode != 0
 
 

@@ -18,7 +18,7 @@ import requests
 
 from obs import versions
 from obs.errors import StackError
-from obs.stack import build, cache, gotool, otelcol
+from obs.stack import build, cache, gotool, otelcol, tools
 
 FIXTURE = Path(__file__).parent / "fixtures" / "builder-config.yaml"
 
@@ -226,8 +226,8 @@ def test_unknown_name_is_rejected():
 
 def test_missing_go_says_how_to_fix(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
-    monkeypatch.setattr(gotool, "FALLBACK_GO", tmp_path / "go")
-    with pytest.raises(StackError, match="not on PATH"):
+    monkeypatch.setitem(tools.SYSTEM, "go", dataclasses.replace(tools.SYSTEM["go"], fallbacks=(str(tmp_path / "go"),)))
+    with pytest.raises(StackError, match="`go` is not on PATH.*Go >= 1.26"):
         gotool.Go(tmp_path / "log")
 
 

@@ -149,7 +149,7 @@ def test_grafana_gets_a_random_admin_password_kept_across_runs(tmp_path):
 
 @pytest.fixture
 def sleeper():
-    proc = subprocess.Popen(["sleep", "300"])
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
     yield proc
     proc.kill()
     proc.wait()

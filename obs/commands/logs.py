@@ -9,6 +9,7 @@ import click
 
 from obs.errors import Exit, StackError
 from obs.stack import runtime as rt
+from obs.stack import tools
 from obs.stack.compose_runtime import SERVICES
 from obs.stack.state import State
 
@@ -53,10 +54,9 @@ def command(component: str, out: Path, lines: int, follow_: bool) -> None:
     runtime = rt.recorded(out)
     if runtime == "compose":
         stack = rt.open_stack(runtime, out, None)
+        argv = stack.logs_argv(component, lines, follow_)
         try:
-            code = subprocess.call(stack.logs_argv(component, lines, follow_), cwd=out)
-        except FileNotFoundError:
-            raise StackError("`docker` is not on PATH; the compose stack's logs need it") from None
+            code = subprocess.call([str(tools.system_tool(argv[0])), *argv[1:]], cwd=out)
         except KeyboardInterrupt:
             code = 0
         if code:

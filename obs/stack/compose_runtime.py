@@ -14,7 +14,7 @@ from pathlib import Path
 from obs.errors import StackError
 from obs.model import conventions as c
 from obs.model.domain import Model
-from obs.stack import health, secrets
+from obs.stack import health, secrets, tools
 from obs.stack.components import COMPONENTS, ORDER, http_url, public_url
 from obs.stack.native import ComponentStatus, Progress, _quiet
 from obs.stack.state import State
@@ -27,8 +27,9 @@ ENGINE_PROBE_TIMEOUT_S = 15
 
 def engine_available(docker: str = "docker") -> bool:
     """True when a Docker engine answers (`docker info` exits 0)."""
-    exe = shutil.which(docker)
-    if exe is None:
+    try:
+        exe = tools.system_tool(docker)
+    except tools.ToolMissing:
         return False
     try:
         return subprocess.run([exe, "info"], capture_output=True, timeout=ENGINE_PROBE_TIMEOUT_S).returncode == 0
@@ -49,10 +50,8 @@ class ComposeStack:
         return [self.docker, "compose", "-f", str(self.out / c.COMPOSE_FILE), *args]
 
     def _run(self, *args: str, capture: bool = False) -> subprocess.CompletedProcess:
-        if shutil.which(self.docker) is None:
-            raise StackError(f"the compose runtime needs Docker, but `{self.docker}` is not on PATH. "
-                             "Install Docker, or run the stack as local processes with --runtime native.")
-        argv = self.argv(*args)
+        # Resolved first: a missing Docker is named with how to get it, before anything runs.
+        argv = [str(tools.system_tool(self.docker)), *self.argv(*args)[1:]]
         proc = subprocess.run(argv, cwd=self.out, capture_output=capture, text=True, stdin=subprocess.DEVNULL)
         if proc.returncode != 0:
             detail = f":\n{(proc.stderr or '').strip()}" if capture else ""

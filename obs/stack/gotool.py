@@ -14,11 +14,10 @@ import subprocess
 from pathlib import Path
 
 from obs.errors import StackError
+from obs.stack import tools
 
 MIN_GO = (1, 26)
 TAIL_LINES = 20
-# Where Go's official tarball installs; used when `go` is not on PATH.
-FALLBACK_GO = Path("/usr/local/go/bin/go")
 
 _NETWORK = re.compile(
     r"dial tcp|no such host|connection refused|i/o timeout|TLS handshake timeout"
@@ -34,16 +33,8 @@ _TOO_OLD = re.compile(r"requires go >= ?(\S+)")
 
 
 def find_go() -> Path:
-    found = shutil.which("go")
-    if found:
-        return Path(found)
-    if FALLBACK_GO.exists():
-        return FALLBACK_GO
-    raise StackError(
-        "`go` is not on PATH. Building the stack needs Go >= "
-        f"{MIN_GO[0]}.{MIN_GO[1]}: install it and add its bin directory to PATH "
-        "(e.g. export PATH=/usr/local/go/bin:$PATH)."
-    )
+    """PATH first, then where Go's official tarball installs; a ToolMissing says how to get it."""
+    return tools.system_tool("go")
 
 
 def tail(text: str, n: int = TAIL_LINES) -> str:

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from obs.model import conventions as c
+from obs.stack import tools
 
 LOG_ROTATE_BYTES = 20 * 1024 * 1024
 
@@ -49,10 +50,10 @@ def identity(pid: int) -> tuple[str, list[str]] | None:
 
 def _identity_from_ps(pid: int) -> tuple[str, list[str]] | None:
     """Where there is no /proc (macOS), ps gives the start time; argv is compared as one string."""
-    proc = subprocess.run(["ps", "-o", "lstart=,stat=", "-p", str(pid)], capture_output=True, text=True)
+    proc = subprocess.run([str(tools.system_tool("ps")), "-o", "lstart=,stat=", "-p", str(pid)], capture_output=True, text=True)
     if proc.returncode != 0 or not proc.stdout.strip() or proc.stdout.split()[-1].startswith("Z"):
         return None
-    cmd = subprocess.run(["ps", "-o", "command=", "-p", str(pid)], capture_output=True, text=True).stdout.strip()
+    cmd = subprocess.run([str(tools.system_tool("ps")), "-o", "command=", "-p", str(pid)], capture_output=True, text=True).stdout.strip()
     return " ".join(proc.stdout.split()[:-1]), cmd.split(" ")
 
 

@@ -24,6 +24,7 @@ from importlib import import_module
 from pathlib import Path
 
 from obs.emit import writer
+from obs.generate import LAYOUT
 from obs.generate import MODULES, render
 from obs.generate.common import Inputs
 from obs.project import load_model
@@ -81,9 +82,9 @@ def main() -> None:
         model, t_load = timed(lambda: load_model(spec_path))
         files, t_render = timed(lambda: render(model, Inputs()))
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024   # KiB on Linux
-        drift, t_write = timed(lambda: writer.write(out, files))
-        _, t_rewrite = timed(lambda: writer.write(out, files))
-        check, t_check = timed(lambda: writer.diff(out, files))
+        drift, t_write = timed(lambda: writer.write(out, files, LAYOUT))
+        _, t_rewrite = timed(lambda: writer.write(out, files, LAYOUT))
+        check, t_check = timed(lambda: writer.diff(out, files, LAYOUT))
         assert not check.changed and not check.missing and not check.extra
 
         size = sum(len(t.encode("utf-8")) for t in files.values())

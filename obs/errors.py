@@ -51,6 +51,12 @@ class InputError(ObsError):
     exit_code = 2
 
 
+class WriteFailed(ObsError):
+    """The filesystem refused a write part-way (full disk, a path that changed); the tree was restored."""
+
+    exit_code = 1
+
+
 class StackError(ObsError):
     """The stack is unreachable, or cannot be built or started."""
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from obs.emit import writer
-from obs.generate import render
+from obs.generate import LAYOUT, render
 from obs.project import load_model
 
 SERVICES = 8          # enough files that staging and moving take a while, few enough to keep the run short
@@ -72,7 +72,8 @@ def trees(tmp_path_factory):
     spec_b.write_text(spec(2, SERVICES + 2, lambda i: 99.5 if i % 2 else 99.9))   # 2 gone, 2 new, some changed
     old, new = render(load_model(spec_a)), render(load_model(spec_b))
     template = root / "old-tree"
-    writer.write(template, old)
+    writer.write(template, old, LAYOUT)
+    old, new = writer.tree(old), writer.tree(new)   # with the ownership record each tree carries
     as_bytes = lambda files: {rel: text.encode("utf-8") for rel, text in files.items()}  # noqa: E731
     return root, spec_b, template, as_bytes(old), as_bytes(new)
 
@@ -118,7 +119,7 @@ def kill_and_judge(out: Path, proc: subprocess.Popen, old: dict, new: dict) -> s
     else:
         assert before == new, "neither old nor new, and no committed journal:\n" + differences(before, new)
         outcome = "new"
-    writer.recover(out)
+    writer.recover(out, LAYOUT)
     after = snapshot(out)
     assert after == (new if committed else before), f"{outcome}, after recovery:\n" + differences(
         after, new if committed else before)

@@ -5,7 +5,7 @@ import pytest
 
 from obs.cli import main
 from obs.emit import writer
-from obs.generate import render
+from obs.generate import LAYOUT, render
 from obs.model import conventions as c
 from obs.project import load_model
 
@@ -37,7 +37,7 @@ def test_every_yaml_artifact_carries_the_do_not_edit_header():
 
 def test_a_hand_edit_to_a_committed_artifact_is_caught(tmp_path):
     files = render(load_model(REPO / "obs.yaml"))
-    writer.write(tmp_path, files)
+    writer.write(tmp_path, files, LAYOUT)
     target = tmp_path / c.PROMETHEUS_CONFIG
     target.write_text(target.read_text() + "# hand edit\n")
-    assert writer.diff(tmp_path, files).changed == [c.PROMETHEUS_CONFIG]
+    assert writer.diff(tmp_path, files, LAYOUT).changed == [c.PROMETHEUS_CONFIG]

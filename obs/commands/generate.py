@@ -1,61 +1,102 @@
-"""obs generate: write every artifact from the spec, atomically; --check only compares."""
+"""obs generate: write every artifact from the spec, atomically, touching only files obs wrote; --check only compares."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
 
 from obs.commands.common import emit_json, format_option, load, out_dir_for, spec_argument
-from obs.emit import writer
-from obs.errors import CheckFailed
-from obs.generate import render
+from obs.emit import safepath, writer
+from obs.errors import CheckFailed, InputError
+from obs.generate import LAYOUT, render
 from obs.generate.common import Inputs
 from obs.model import conventions as c
 
+MAX_USER_DASHBOARD_BYTES = 1 << 20
+
 
 def read_inputs(out: Path) -> Inputs:
+    """The user's `dashboards/*.dashboard.py`, read without following a link out of the tree."""
     folder = out / c.DASHBOARDS_DIR
-    sources = tuple(sorted((p.name, p.read_text(encoding="utf-8"))
-                           for p in folder.glob("*" + c.USER_DASHBOARD_SUFFIX))) if folder.is_dir() else ()
-    return Inputs(user_dashboards=sources)
+    if not out.is_dir() or safepath.obstacle(out, c.DASHBOARDS_DIR, leaf_may_be_dir=True) or not folder.is_dir():
+        return Inputs()
+    sources = []
+    for name in sorted(os.listdir(folder)):
+        rel = f"{c.DASHBOARDS_DIR}/{name}"
+        if not name.endswith(c.USER_DASHBOARD_SUFFIX) or not safepath.is_file(out, rel):
+            continue
+        data = safepath.read(out, rel) or b""
+        if len(data) > MAX_USER_DASHBOARD_BYTES:
+            raise InputError(f"{out / rel}: larger than 1 MiB; a dashboard definition should be far smaller")
+        sources.append((name, data.decode("utf-8", errors="replace")))
+    return Inputs(user_dashboards=tuple(sources))
 
 
-def generate(spec: Path, out: Path | None, check: bool) -> tuple[Path, writer.Drift]:
+def _protected(spec: Path, target: Path) -> frozenset[str]:
+    """The spec's path inside the output directory, if it is there: generate never writes or deletes it."""
+    rel = os.path.relpath(os.path.abspath(spec), os.path.abspath(target))
+    return frozenset() if rel.startswith("..") else frozenset({rel.replace(os.sep, "/")})
+
+
+def generate(spec: Path, out: Path | None, check: bool, adopt: tuple[Path, ...] = (),
+             force: bool = False) -> tuple[Path, writer.Drift]:
     model = load(spec)
     target = out_dir_for(spec, out)
     files = render(model, read_inputs(target))
+    options = writer.Options(adopt=writer.relative_to(target, adopt), force=force, protected=_protected(spec, target))
     if check:
-        return target, writer.diff(target, files)
-    return target, writer.write(target, files)
+        return target, writer.diff(target, files, LAYOUT, options)
+    return target, writer.write(target, files, LAYOUT, options)
 
 
-@click.command("generate", epilog="""\b
+@click.command("generate", epilog=f"""\b
 Examples:
   obs generate                      write artifacts beside ./obs.yaml
   obs generate --out build/         write them elsewhere
   obs generate --check              in CI: exit 1 if committed artifacts drifted
+  obs generate --adopt alerts/api.rules.yml   take over a file an older obs (or you) wrote
 
-Writes alerts/, alerts/tests/, dashboards/, deploy/ and docker-compose.yml.
-A kill at any moment leaves the tree wholly old or wholly new.""")
+\b
+Writes alerts/, alerts/tests/, dashboards/, deploy/ and docker-compose.yml, and records
+what it wrote, with a hash of each file, in {writer.RECORD} (commit it with the artifacts).
+obs overwrites or deletes only files that record names with the content they still have:
+  - a file in the way that obs did not write stops the run: move it, or --adopt it;
+  - a generated file you edited stops the run: put the change in the spec, or --force;
+  - a file obs no longer generates is deleted, unless you edited it (then it is left, and
+    becomes yours);
+  - your own files beside them, your *.dashboard.py files and the spec are never touched,
+    and no symbolic link is followed out of the output directory.
+Every obstacle is reported before anything is written; a kill or a failure at any moment
+leaves the tree wholly old or wholly new.""")
 @spec_argument
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Output directory (default: the spec's).")
-@click.option("--check", is_flag=True, help="Write nothing; list drifted, missing and extra files; exit 1 on any.")
+@click.option("--check", is_flag=True, help="Write nothing; list drifted, missing, extra and blocked files; exit 1 on any.")
+@click.option("--adopt", "adopt", multiple=True, type=click.Path(path_type=Path), metavar="PATH",
+              help="Overwrite this existing file although obs did not write it (repeatable).")
+@click.option("--force", is_flag=True,
+              help="Overwrite generated files even where they were edited since obs wrote them (the edits are lost).")
 @format_option
-def command(spec: Path, out: Path | None, check: bool, fmt: str) -> None:
+def command(spec: Path, out: Path | None, check: bool, adopt: tuple[Path, ...], force: bool, fmt: str) -> None:
     """Generate every artifact from SPEC (default ./obs.yaml)."""
-    target, drift = generate(spec, out, check)
+    target, drift = generate(spec, out, check, adopt, force)
     if fmt == "json":
         emit_json({"out": str(target), "check": check, "changed": drift.changed, "missing": drift.missing,
-                   "extra": drift.extra, "pending": drift.pending, "clean": drift.clean})
-    elif check:
-        for label, paths in (("drifted", drift.changed), ("missing", drift.missing), ("extra", drift.extra)):
-            for p in paths:
-                click.echo(f"{label}: {target / p}")
-        if drift.pending:
-            click.echo(f"pending: an interrupted generate in {target}; run `obs generate` to finish it")
+                   "extra": drift.extra, "kept": drift.kept, "blocked": drift.blocked, "pending": drift.pending,
+                   "clean": drift.clean})
     else:
-        n = len(drift.changed) + len(drift.missing) + len(drift.extra)
-        click.echo(f"{target}: {n} file(s) updated ({len(drift.missing)} new, {len(drift.changed)} changed, "
-                   f"{len(drift.extra)} removed)" if n else f"{target}: up to date")
+        for kept in drift.kept:
+            click.echo(f"left alone: {target / kept}", err=True)
+        if check:
+            for label, paths in (("drifted", drift.changed), ("missing", drift.missing), ("extra", drift.extra),
+                                 ("blocked", drift.blocked)):
+                for p in paths:
+                    click.echo(f"{label}: {target / p}")
+            if drift.pending:
+                click.echo(f"pending: an interrupted generate in {target}; run `obs generate` to finish it")
+        else:
+            n = len(drift.changed) + len(drift.missing) + len(drift.extra)
+            click.echo(f"{target}: {n} file(s) updated ({len(drift.missing)} new, {len(drift.changed)} changed, "
+                       f"{len(drift.extra)} removed)" if n else f"{target}: up to date")
     if check and not drift.clean:
         raise CheckFailed("generated artifacts are out of date; run `obs generate` and commit the result")

@@ -8,9 +8,9 @@ import click
 from obs.commands.common import emit_json, format_option, load, out_dir_for, spec_argument
 from obs.commands.generate import read_inputs
 from obs.errors import Exit, Problem, SpecError, format_problem
-from obs.generate import render
+from obs.emit import writer
+from obs.generate import LAYOUT, render
 from obs.lint import WARNING, Finding, run
-from obs.model import conventions as c
 from obs.spec.loader import load as load_spec
 from obs.spec.loader import locate
 
@@ -18,14 +18,10 @@ MAX_ARTIFACT_BYTES = 4 << 20
 
 
 def read_artifacts(folder: Path) -> dict[str, str]:
-    """The obs-owned files in `folder`, as `obs generate` would have written them."""
-    files: dict[str, str] = {}
-    for owned in c.OWNED:
-        root = folder / owned
-        paths = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else []
-        for p in paths:
-            if p.stat().st_size <= MAX_ARTIFACT_BYTES and p.suffix in (".yml", ".yaml", ".json"):
-                files[p.relative_to(folder).as_posix()] = p.read_text(encoding="utf-8", errors="replace")
+    """The files obs wrote in `folder` (its ownership record names them), as they are now."""
+    owned = writer.read_owned(folder, LAYOUT, MAX_ARTIFACT_BYTES)
+    files = {rel: data.decode("utf-8", errors="replace") for rel, data in owned.items()
+             if rel.endswith((".yml", ".yaml", ".json"))}
     if not files:
         raise SpecError(str(folder), [Problem("", "holds no generated artifacts; run `obs generate` first")])
     return files

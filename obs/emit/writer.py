@@ -1,116 +1,137 @@
-"""Writes a generated tree so that a kill at any moment leaves it wholly old or wholly new.
+"""Writes a generated tree all or nothing, touching only files obs itself wrote.
 
-New content is staged beside the tree, then a journal naming every move is committed
-with one atomic rename. Before the journal exists the old tree is untouched; after,
-any obs command rolls the moves forward before reading or writing. Unchanged files are
+Ownership: `.obs-owned.json` (obs.emit.ownership) names every file obs wrote, with its hash. A file
+obs would write that exists with other content is overwritten only if the record names it with the
+hash it still has (`force` overrides a user's edit; `adopt` takes over a file obs never wrote); a
+file obs no longer generates is deleted only if its hash still matches. Everything else in the
+output directory is the user's, whatever folder it sits in.
+
+All or nothing: every obstacle (a user's file, an edited one, a link, a directory where a file
+goes, an unwritable folder, a bad state file) is found before the first write and reported at
+once. Then new content is staged, the journal committed with one rename (obs.emit.journal), and
+the moves made; a failure part-way rolls every path back to its old bytes. Unchanged files are
 not rewritten, so their mtimes stay and config reloads are not triggered for nothing.
 """
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import shutil
-import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from obs.model import conventions as c
-
-JOURNAL = ".obs-journal.json"
-STAGING_PREFIX = ".obs-staging-"
+from obs.emit import journal as jr
+from obs.emit import ownership, safepath
+from obs.emit.journal import JOURNAL, STAGING_PREFIX  # noqa: F401 (re-exported for callers and tests)
+from obs.emit.ownership import RECORD, Layout
+from obs.errors import InputError, WriteFailed
 
 
 @dataclass
 class Drift:
     changed: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
-    extra: list[str] = field(default_factory=list)
-    pending: bool = False          # an interrupted write awaits roll-forward
+    extra: list[str] = field(default_factory=list)      # obs's own files it no longer generates: deleted
+    kept: list[str] = field(default_factory=list)       # ... but edited since, so left alone ("path: why")
+    blocked: list[str] = field(default_factory=list)    # obstacles that stop a write ("path: why")
+    pending: bool = False                               # an interrupted write awaits roll-forward
 
     @property
     def clean(self) -> bool:
-        return not (self.changed or self.missing or self.extra or self.pending)
+        return not (self.changed or self.missing or self.extra or self.blocked or self.pending)
 
 
-def owned_files(out: Path) -> set[str]:
-    """Files in obs's part of the tree; user dashboards written in Python are the user's."""
-    found: set[str] = set()
-    for top in c.OWNED:
-        base = out / top
-        if base.is_file():
-            found.add(top)
-        elif base.is_dir():
-            for p in base.rglob("*"):
-                if p.is_file() and not p.name.endswith(c.USER_DASHBOARD_SUFFIX) and "__pycache__" not in p.parts:
-                    found.add(p.relative_to(out).as_posix())
-    return found
+@dataclass(frozen=True)
+class Options:
+    adopt: frozenset[str] = frozenset()       # existing files obs may take over
+    force: bool = False                       # overwrite obs's files even where a user edited them
+    protected: frozenset[str] = frozenset()   # never written or deleted (the spec itself)
 
 
-def diff(out: Path, files: dict[str, str]) -> Drift:
-    drift = Drift(pending=(out / JOURNAL).exists())
-    for rel, content in sorted(files.items()):
-        target = out / rel
-        if not target.is_file():
+def tree(files: dict[str, str]) -> dict[str, str]:
+    """What the output directory holds of obs's after writing `files`: them and their record."""
+    return {**files, RECORD: ownership.render({k: v.encode("utf-8") for k, v in files.items()})}
+
+
+def _state_check(layout: Layout):
+    return lambda rel: None if rel == RECORD else layout.problem(rel)
+
+
+def _record(root: Path, shown: Path, layout: Layout) -> ownership.Record:
+    try:
+        return ownership.read(root, layout)
+    except ownership.BadRecord as e:
+        raise InputError("\n".join(f"{shown / RECORD}: {p}" for p in e.problems) + "\n" + (
+            f"{shown / RECORD} is not a record obs wrote, so obs will not act on it. Restore it from version "
+            "control, or delete it: obs then treats every existing file as not its own until you --adopt it.")) from None
+
+
+def _journal(root: Path, shown: Path, layout: Layout) -> jr.Journal | None:
+    try:
+        return jr.read(root, _state_check(layout))
+    except jr.BadJournal as e:
+        raise InputError("\n".join(f"{shown / JOURNAL}: {p}" for p in e.problems) + "\n" + (
+            f"{shown / JOURNAL} is not a journal obs wrote, so obs will not act on it. If you did not put it "
+            f"there, delete it (and any {STAGING_PREFIX}* folder beside it).")) from None
+
+
+@dataclass
+class _Plan:
+    drift: Drift
+    data: dict[str, bytes]          # every file to write, the record included
+    digests: dict[str, str]         # the recorded digest of each file about to be replaced or deleted
+
+
+def _plan(root: Path, shown: Path, files: dict[str, str], layout: Layout, opts: Options) -> _Plan:
+    record = _record(root, shown, layout)
+    data = {rel: text.encode("utf-8") for rel, text in files.items()}
+    data[RECORD] = ownership.render(data).encode("utf-8")
+    drift = Drift(pending=safepath.is_file(root, JOURNAL))
+    digests: dict[str, str] = {}
+    blocked: dict[str, None] = {}   # ordered and deduplicated: one link in the way blocks many files
+    for rel, new in sorted(data.items()):
+        why = safepath.obstacle(root, rel) or safepath.unwritable(root, rel)
+        if why is None and rel in opts.protected:
+            why = f"{rel}: is the spec obs reads, which generate never writes; move the spec or use another --out"
+        if why is not None:
+            blocked[why] = None
+            continue
+        current = safepath.read(root, rel)
+        if current is None:
             drift.missing.append(rel)
-        elif target.read_bytes() != content.encode("utf-8"):
+            continue
+        if current == new:
+            continue
+        digest = safepath.digest(current)
+        if rel == RECORD or record.files.get(rel) == digest or rel in opts.adopt or (opts.force and rel in record.files):
             drift.changed.append(rel)
-    drift.extra = sorted(owned_files(out) - set(files))
-    return drift
-
-
-def _fsync_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def recover(out: Path) -> bool:
-    """Finish an interrupted write, or drop an uncommitted one. Returns True if it rolled forward."""
-    journal = out / JOURNAL
-    rolled = False
-    if journal.exists():
-        plan = json.loads(journal.read_text())
-        staging = out / plan["staging"]
-        for rel in plan["files"]:
-            src = staging / rel
-            if src.exists():
-                (out / rel).parent.mkdir(parents=True, exist_ok=True)
-                os.replace(src, out / rel)
-        for rel in plan["delete"]:
-            (out / rel).unlink(missing_ok=True)
-        _prune_empty_dirs(out, plan["delete"])
-        shutil.rmtree(staging, ignore_errors=True)
-        journal.unlink()
-        _fsync_dir(out)
-        rolled = True
-    for leftover in out.glob(STAGING_PREFIX + "*"):
-        shutil.rmtree(leftover, ignore_errors=True)
-    for leftover in out.glob(JOURNAL + ".*.tmp"):   # a journal killed before its commit rename
-        leftover.unlink(missing_ok=True)
-    return rolled
-
-
-def _prune_empty_dirs(out: Path, removed: list[str]) -> None:
-    for rel in removed:
-        parent = (out / rel).parent
-        while parent != out and parent.is_dir() and not any(parent.iterdir()):
-            parent.rmdir()
-            parent = parent.parent
+            digests[rel] = digest
+        elif rel in record.files:
+            drift.changed.append(rel)   # drifted for --check; and generate will not overwrite it unasked
+            blocked[f"{rel}: refusing to overwrite: edited since obs wrote it; make the change in the spec (obs "
+                    "regenerates this file from it), or pass --force to overwrite the edit"] = None
+        else:
+            blocked[f"{rel}: refusing to overwrite: not written by obs; move it or pass --adopt {rel}"] = None
+    for rel in sorted(set(record.files) - set(data) - opts.protected):
+        why = safepath.obstacle(root, rel)
+        current = None if why else safepath.read(root, rel)
+        if why:
+            drift.kept.append(f"{rel}: no longer generated, but {why.split(': ', 1)[0]} is in the way; left alone")
+        elif current is None:
+            continue
+        elif safepath.digest(current) == record.files[rel] and layout.marked(current):
+            drift.extra.append(rel)
+            digests[rel] = record.files[rel]
+        else:
+            why = "edited since obs wrote it" if layout.marked(current) else "it does not carry obs's generated-file marker"
+            drift.kept.append(f"{rel}: no longer generated, but {why}; left in place, and no longer obs's: delete it "
+                              "yourself if it is not needed")
+    for rel in sorted(opts.adopt - set(data)):
+        blocked[f"{rel}: --adopt names a file obs does not generate; drop the option"] = None
+    drift.blocked = list(blocked)
+    return _Plan(drift, data, digests)
 
 
 @contextmanager
@@ -126,26 +147,101 @@ def _exclusive(out: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def write(out: Path, files: dict[str, str]) -> Drift:
-    """Make `out` hold exactly `files` in obs's part of the tree. Returns what changed."""
+def diff(out: Path, files: dict[str, str], layout: Layout, options: Options = Options()) -> Drift:
+    """What write() would do, without doing it: `obs generate --check`."""
+    if not out.is_dir():
+        return Drift(missing=sorted(tree(files)))
+    return _plan(out.resolve(), out, files, layout, options).drift
+
+
+def recover(out: Path, layout: Layout) -> bool:
+    """Finish an interrupted write (or its rollback). Returns True if a journal was carried out."""
+    root = out.resolve()
+    j = _journal(root, out, layout)
+    if j is not None:
+        jr.finish(root, j)
+    jr.sweep_leftovers(root)
+    return j is not None
+
+
+def write(out: Path, files: dict[str, str], layout: Layout, options: Options = Options()) -> Drift:
+    """Make `out` hold `files` in obs's part of the tree. Returns what changed; raises before changing anything."""
     out.mkdir(parents=True, exist_ok=True)
-    with _exclusive(out):
-        return _write_locked(out, files)
-
-
-def _write_locked(out: Path, files: dict[str, str]) -> Drift:
-    recover(out)
-    drift = diff(out, files)
-    if drift.clean:
+    root = out.resolve()
+    with _exclusive(root):
+        recover(out, layout)
+        plan = _plan(root, out, files, layout, options)
+        drift = plan.drift
+        if drift.blocked:
+            raise InputError("\n".join(f"{out / b}" for b in drift.blocked) + "\nnothing was written")
+        if drift.changed or drift.missing or drift.extra:
+            _commit(root, out, plan)
         return drift
-    staging_name = f"{STAGING_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    staging = out / staging_name
-    moves = drift.changed + drift.missing
-    for rel in moves:
-        _fsync_write(staging / rel, files[rel].encode("utf-8"))
-    tmp = out / f"{JOURNAL}.{uuid.uuid4().hex[:8]}.tmp"
-    _fsync_write(tmp, json.dumps({"staging": staging_name, "files": moves, "delete": drift.extra}).encode())
-    os.replace(tmp, out / JOURNAL)   # the commit point
-    _fsync_dir(out)
-    recover(out)
-    return drift
+
+
+def _stage(root: Path, plan: _Plan) -> jr.Journal:
+    d = plan.drift
+    staging = jr.new_staging_name()
+    (root / staging).mkdir(mode=0o700)
+    for rel in (*d.changed, *d.missing):
+        safepath.write_synced(root / staging / "new" / rel, plan.data[rel])
+    for rel in (*d.changed, *d.extra):   # backups, so a failure part-way can restore every byte
+        backup = root / staging / "old" / rel
+        backup.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(root / rel, backup, follow_symlinks=False)
+        except OSError:
+            shutil.copyfile(root / rel, backup, follow_symlinks=False)
+    moves = tuple(jr.Move(rel, safepath.digest(plan.data[rel]), plan.digests.get(rel)) for rel in (*d.changed, *d.missing))
+    deletes = tuple(jr.Move(rel, "", plan.digests[rel]) for rel in d.extra)
+    return jr.Journal("commit", staging, moves, deletes)
+
+
+def _commit(root: Path, shown: Path, plan: _Plan) -> None:
+    try:
+        journal = _stage(root, plan)
+    except OSError as e:
+        jr.sweep_leftovers(root)
+        raise WriteFailed(f"{_where(e, shown)}: {e.strerror or e}; nothing was changed") from None
+    jr.commit(root, journal)
+    try:
+        jr.finish(root, journal)
+    except OSError as e:
+        _roll_back(root, shown, journal, e)
+
+
+def _roll_back(root: Path, shown: Path, journal: jr.Journal, cause: OSError) -> None:
+    what = f"{_where(cause, shown)}: {cause.strerror or cause}"
+    try:
+        back = replace(journal, state="rollback")
+        jr.commit(root, back)
+        jr.finish(root, back)
+    except OSError as e:
+        raise WriteFailed(f"{what}; restoring the old files failed too ({_where(e, shown)}: {e.strerror or e}). "
+                          f"The restore is recorded in {shown / JOURNAL}: fix the cause and run any obs command "
+                          "to finish it") from None
+    raise WriteFailed(f"{what}; every file was put back as it was, nothing changed") from None
+
+
+def _where(e: OSError, shown: Path) -> str:
+    return str(e.filename) if e.filename else str(shown)
+
+
+def read_owned(out: Path, layout: Layout, max_bytes: int) -> dict[str, bytes]:
+    """The files the record in `out` names, as they are now (edits included), never through a link."""
+    root = out.resolve()
+    record = _record(root, out, layout)
+    return {rel: data for rel in sorted(record.files) if safepath.is_file(root, rel)
+            and (root / rel).stat().st_size <= max_bytes and (data := safepath.read(root, rel)) is not None}
+
+
+def relative_to(out: Path, paths: Iterable[Path]) -> frozenset[str]:
+    """User-given paths (relative to the current directory or to `out`) as paths inside `out`."""
+    base = os.path.abspath(out)
+    found = set()
+    for p in paths:
+        rel = os.path.relpath(os.path.abspath(p), base)
+        if rel.startswith(".."):
+            rel = Path(p).as_posix()
+        found.add(rel.replace(os.sep, "/"))
+    return frozenset(found)

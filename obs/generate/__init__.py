@@ -3,8 +3,14 @@ from __future__ import annotations
 
 from importlib import import_module
 
+from obs.emit.ownership import Layout
 from obs.generate.common import Inputs
+from obs.model import conventions as c
 from obs.model.domain import Model
+
+# Where generated files may live in an output directory; the writer owns only what it wrote there.
+LAYOUT = Layout(tops=c.OWNED, user_suffixes=(c.USER_DASHBOARD_SUFFIX,),
+                marker=c.HEADER.split("{")[0].encode())
 
 # Order is only for readability of --verbose output; paths never collide.
 MODULES = (

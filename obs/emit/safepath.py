@@ -1,0 +1,118 @@
+"""Paths inside an output directory, checked so that nothing obs reads, writes or deletes escapes it.
+
+Every relative path comes either from a generator or from a state file in the user's tree, and the
+latter is untrusted: a path is accepted only in normal form (no `..`, no `.`, not absolute). Every
+component below the output directory is checked with lstat, so a symbolic link anywhere on the way
+(a linked `dashboards/`, a linked file) is an obstacle that is reported, never followed.
+"""
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import stat
+from pathlib import Path, PurePosixPath
+
+MAX_PATH = 1024
+
+
+def rel_problem(rel: object) -> str | None:
+    """Why `rel` is not a plain relative path inside the output directory, or None when it is."""
+    if not isinstance(rel, str) or not rel:
+        return "must be a non-empty relative path"
+    if len(rel) > MAX_PATH or "\0" in rel or "\\" in rel or any(ord(ch) < 32 for ch in rel):
+        return "must be a short path without control characters or backslashes"
+    if rel.startswith("/"):
+        return "must be relative to the output directory, not absolute"
+    parts = rel.split("/")
+    if any(p in ("", ".", "..") for p in parts) or PurePosixPath(rel).as_posix() != rel:
+        return "must be in normal form, without `..`, `.` or empty components"
+    return None
+
+
+def obstacle(out: Path, rel: str, *, leaf_may_be_dir: bool = False) -> str | None:
+    """`path: why` obs may not read or replace the file `out/rel`, naming the path in the way; None if none is.
+
+    Missing components are fine (they will be created); links and non-directories on the way are not."""
+    parts = rel.split("/")
+    current = out
+    for i, part in enumerate(parts):
+        current = current / part
+        try:
+            st = os.lstat(current)
+        except FileNotFoundError:
+            return None
+        except NotADirectoryError:
+            return f"{'/'.join(parts[:i])}: is not a directory, but {rel} must go inside it"
+        shown = "/".join(parts[: i + 1])
+        if stat.S_ISLNK(st.st_mode):
+            return (f"{shown}: is a symbolic link (to {os.readlink(current)}); obs never follows links out of its "
+                    "output directory: replace the link with a real directory or file")
+        last = i == len(parts) - 1
+        if not last and not stat.S_ISDIR(st.st_mode):
+            return f"{shown}: is not a directory, but {rel} must go inside it; move {shown} away"
+        if last and stat.S_ISDIR(st.st_mode) and not leaf_may_be_dir:
+            return f"{rel}: is a directory where obs writes a file; move it away"
+        if last and not stat.S_ISDIR(st.st_mode) and not stat.S_ISREG(st.st_mode):
+            return f"{rel}: is not a regular file; move it away"
+    return None
+
+
+def unwritable(out: Path, rel: str) -> str | None:
+    """`folder: why` the directory that will hold `out/rel` cannot take a new entry, or None."""
+    folder = (out / rel).parent
+    while not folder.exists() and folder != out:
+        folder = folder.parent
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"{folder.relative_to(out).as_posix() or '.'}: is not writable, so {rel} cannot be written; fix its permissions"
+    return None
+
+
+def read(out: Path, rel: str) -> bytes | None:
+    """The bytes of `out/rel` without following any link, or None when it does not exist.
+
+    Raises OSError with errno ELOOP when a link is in the way: call obstacle() first to say why."""
+    problem = obstacle(out, rel)
+    if problem is not None:
+        raise OSError(errno.ELOOP, problem, str(out / rel))
+    try:
+        fd = os.open(out / rel, os.O_RDONLY | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        return None
+    try:
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            return f.read()
+    finally:
+        os.close(fd)
+
+
+def is_file(out: Path, rel: str) -> bool:
+    try:
+        return obstacle(out, rel) is None and stat.S_ISREG(os.lstat(out / rel).st_mode)
+    except FileNotFoundError:
+        return False
+
+
+def digest(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def write_synced(path: Path, data: bytes) -> None:
+    """Write a new file and fsync it; O_EXCL|O_NOFOLLOW, so a link or file planted at `path` is never followed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

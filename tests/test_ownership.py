@@ -277,3 +277,8 @@ def test_a_directory_that_appears_after_planning_rolls_the_write_back(repo, monk
     assert "is a directory where obs writes a file" in capsys.readouterr().err
     target.rmdir()
     assert snapshot(repo) == before
+
+
+def test_an_output_directory_that_cannot_exist_is_bad_input_not_a_crash(repo, capsys):
+    assert main(["generate", str(repo / "deploy" / "obs.yaml"), "--out", str(repo / "README.md" / "out")]) == 2
+    assert f"{repo / 'README.md' / 'out'}: cannot be the output directory: Not a directory" in capsys.readouterr().err

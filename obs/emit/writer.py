@@ -151,7 +151,8 @@ def diff(out: Path, files: dict[str, str], layout: Layout, options: Options = Op
     """What write() would do, without doing it: `obs generate --check`."""
     if not out.is_dir():
         return Drift(missing=sorted(tree(files)))
-    return _plan(out.resolve(), out, files, layout, options).drift
+    with _filesystem_errors(out, "nothing was changed"):
+        return _plan(out.resolve(), out, files, layout, options).drift
 
 
 def recover(out: Path, layout: Layout) -> bool:
@@ -166,9 +167,12 @@ def recover(out: Path, layout: Layout) -> bool:
 
 def write(out: Path, files: dict[str, str], layout: Layout, options: Options = Options()) -> Drift:
     """Make `out` hold `files` in obs's part of the tree. Returns what changed; raises before changing anything."""
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"{out}: cannot be the output directory: {e.strerror or e}") from None
     root = out.resolve()
-    with _exclusive(root):
+    with _filesystem_errors(out, "nothing was changed"), _exclusive(root):
         recover(out, layout)
         plan = _plan(root, out, files, layout, options)
         drift = plan.drift
@@ -177,6 +181,15 @@ def write(out: Path, files: dict[str, str], layout: Layout, options: Options = O
         if drift.changed or drift.missing or drift.extra:
             _commit(root, out, plan)
         return drift
+
+
+@contextmanager
+def _filesystem_errors(shown: Path, outcome: str) -> Iterator[None]:
+    """An OSError before the commit (a folder that cannot be read, locked or listed) names its path."""
+    try:
+        yield
+    except OSError as e:
+        raise WriteFailed(f"{_where(e, shown)}: {e.strerror or e}; {outcome}") from None
 
 
 def _stage(root: Path, plan: _Plan) -> jr.Journal:

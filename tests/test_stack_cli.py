@@ -186,6 +186,16 @@ def test_down_never_signals_a_process_whose_record_does_not_match(spec, sleeper)
     assert not state.pid_file("prometheus").exists()
 
 
+def test_down_never_signals_a_live_process_named_by_a_crafted_record_from_outside_obss_cache(spec, sleeper):
+    # Exact pid, start time and argv of a live process: only the binary's home says it is not obs's.
+    state = State(spec.parent)
+    state.prepare()
+    state.write("prometheus", record_of(sleeper))
+    assert state.read("prometheus") is None
+    assert Stack(spec.parent, None).down() == []
+    assert sleeper.poll() is None
+
+
 def test_a_taken_port_is_reported_with_the_process_holding_it():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -17,9 +17,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from obs.model import conventions as c
-from obs.stack import tools
+from obs.stack import cache, tools
 
 LOG_ROTATE_BYTES = 20 * 1024 * 1024
+MAX_RECORD_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,13 @@ def _reap(pid: int) -> None:
         pass
 
 
+def _plausible(rec: ProcessRecord) -> bool:
+    types = (isinstance(rec.pid, int) and not isinstance(rec.pid, bool) and rec.pid > 1 and
+             isinstance(rec.started, str) and isinstance(rec.fingerprint, str) and isinstance(rec.cmdline, list) and
+             bool(rec.cmdline) and all(isinstance(a, str) for a in rec.cmdline) and isinstance(rec.log_offset, int))
+    return types and Path(os.path.normpath(rec.cmdline[0])).is_relative_to(cache.bin_root())
+
+
 def is_running(rec: ProcessRecord) -> bool:
     found = identity(rec.pid)
     # Joined, because ps (the fallback where there is no /proc) loses argument boundaries.
@@ -106,10 +114,20 @@ class State:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
     def read(self, name: str) -> ProcessRecord | None:
+        """The pid record, or None when there is none or it is not one obs wrote.
+
+        The state directory sits in the user's tree, so a record is untrusted: it must have the
+        right types and name a binary from obs's own cache, or obs will never signal its pid."""
+        path = self.pid_file(name)
+        if path.is_symlink() or path.parent.is_symlink() or self.root.is_symlink():
+            return None
         try:
-            return ProcessRecord(**json.loads(self.pid_file(name).read_text()))
+            with open(path, "rb") as fh:
+                raw = json.loads(fh.read(MAX_RECORD_BYTES))
+            rec = ProcessRecord(**raw)
         except (OSError, ValueError, TypeError):
             return None
+        return rec if _plausible(rec) else None
 
     def write(self, name: str, rec: ProcessRecord) -> None:
         path = self.pid_file(name)

@@ -22,6 +22,7 @@ _SELECTOR = r"[A-Za-z_:][A-Za-z0-9_:]*\s*(?:\{[^{}]*\})?|\{[^{}]*\}"
 _AGG = r"sum"
 _GROUPING = r"(?:\s*(?:by|without)\s*\([^()]*\))?"
 _PLAIN = re.compile(rf"^\s*(?P<sel>{_SELECTOR})\s*$")
+_OUTER_SUM = re.compile(r"^\s*sum\s*(?:by\s*\((?P<labels>[^()]*)\))?\s*\(")
 _AGGREGATED = re.compile(rf"^\s*(?P<agg>{_AGG}{_GROUPING})\s*\(\s*(?P<sel>{_SELECTOR})\s*\)(?P<after>{_GROUPING})\s*$")
 
 
@@ -193,10 +194,44 @@ def _indicator(doc: Doc, owner: dict[str, Any], path: str, slis: dict[str, Doc],
         failure = ratio.get("rawType") != "success"
         return {"raw": {"error_ratio_query": q["raw"] if failure else f"1 - ({q['raw']})"}}
     if "total" in q and ("bad" in q) != ("good" in q):
-        bad = q["bad"] if "bad" in q else f"({q['total']})\n-\n({q['good']})"
+        if "good" in q and not _same_grouping(doc, q["good"], q["total"], child(rpath, "good"), ctx):
+            return None
+        bad = q["bad"] if "bad" in q else errors_from_good(q["good"], q["total"])
         return {"events": {"error_query": bad, "total_query": q["total"]}}
     ctx.problem(doc, rpath, "needs `total` with exactly one of `good` or `bad`, or `raw` with `rawType`")
     return None
+
+
+def errors_from_good(good: str, total: str) -> str:
+    """Bad events as total - good, with a missing good series counted as 0.
+
+    In a total outage often only the failing series exist: `total - good` then matches nothing, obs
+    reads "no errors" and the SLO shows 100% while nothing works. Filling the good side from
+    `0 * total` keeps the error ratio at 1 there; with no traffic both sides are 0 and obs's
+    `events > 0` guard leaves the ratio absent. The PromQL comment carries the reason into the
+    generated rule. clamp_min: good and total scraped a moment apart may overshoot by a sample.
+    """
+    return ("# OpenSLO good/total imported as errors = total - good; a missing good series counts as 0,\n"
+            "# so an outage with only failing series reads error ratio 1, and no traffic reads no ratio.\n"
+            f"clamp_min(\n  ({total})\n  - (({good}) or 0 * ({total})),\n  0\n)")
+
+
+def _grouping(query: str) -> frozenset[str] | None:
+    """The labels an outermost `sum` keeps (empty for a plain sum); None when the query is not one."""
+    m = _OUTER_SUM.match(query)
+    if m is None:
+        return None
+    return frozenset(x.strip() for x in (m.group("labels") or "").split(",") if x.strip())
+
+
+def _same_grouping(doc: Doc, good: str, total: str, path: str, ctx: Context) -> bool:
+    """total - good pairs series by their labels; summed by different labels, nothing pairs."""
+    g, t = _grouping(good), _grouping(total)
+    if g is None or t is None or g == t:
+        return True
+    ctx.problem(doc, path, f"good is summed by ({', '.join(sorted(g))}) but total by ({', '.join(sorted(t))}); "
+                "obs subtracts good from total series by series, so sum both by the same labels")
+    return False
 
 
 def _query(doc: Doc, ratio: dict[str, Any], rpath: str, key: str, counter: bool, sources: dict[str, Doc],

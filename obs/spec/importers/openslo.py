@@ -2,8 +2,8 @@
 
 A query either carries the window placeholder (`{{.window}}`, as Sloth and obs's own export write
 it) and is used as written, or, with `counter: true`, is a counter selector, optionally summed,
-that obs rates over each window itself. good/total becomes errors = total - good. Alert policies
-are replaced by obs's multiwindow burn-rate tiers; only which severities are on carries over.
+that obs rates over each window itself. good/total becomes errors = total - good, a missing good
+series counting as 0. Alert policies become obs tiers (openslo_alerts.py).
 """
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from obs.spec.importers import openslo_alerts as alerts
 from obs.spec.importers.common import (Context, Doc, Imported, child, feasible_alerting, has_window, imported_label,
                                        label_name, mapping, obs_name, percent, service_entry, unique, window_query,
                                        yaml_number)
 
 API = "openslo/v1"
+_ALERT_KINDS = ("AlertPolicy", "AlertCondition", "AlertNotificationTarget")
 _SHORTHAND = re.compile(r"^(\d+)([mhdwMQY])$")
 _DAYS = {"M": 30, "Q": 90, "Y": 365}
 _SELECTOR = r"[A-Za-z_:][A-Za-z0-9_:]*\s*(?:\{[^{}]*\})?|\{[^{}]*\}"
@@ -39,23 +41,26 @@ def convert(docs: list[Doc], ctx: Context, project: str | None = None) -> Import
                         + (f" (got {got!r}; only OpenSLO v1 is supported)" if got else ""))
     docs = [d for d in docs if isinstance(d.data, dict) and d.data.get("apiVersion") == API]
     slis, sources, described = _named(docs, "SLI"), _named(docs, "DataSource"), _named(docs, "Service")
+    library = alerts.Library({k: _named(docs, k) for k in _ALERT_KINDS})
     services: dict[str, dict[str, Any]] = {}
     slo_docs = [d for d in docs if d.data.get("kind") == "SLO"]
     if not slo_docs and not ctx.problems:
         ctx.problem(docs[0] if docs else Doc({}, {}, 1), "", "no `kind: SLO` document to import")
-    skipped = sorted({str(d.data.get("kind")) for d in docs} - {"SLO", "SLI", "Service", "DataSource"})
+    skipped = sorted({str(d.data.get("kind")) for d in docs} - {"SLO", "SLI", "Service", "DataSource", *_ALERT_KINDS})
     if skipped:
-        ctx.note(f"{', '.join(skipped)} documents are not imported; obs's burn-rate tiers and alerting routes "
-                 "replace them")
+        ctx.note(f"{', '.join(skipped)} documents are not imported: obs has no equivalent")
     for doc in slo_docs:
-        _slo(doc, ctx, services, slis, sources, described)
+        _slo(doc, ctx, services, slis, sources, described, library)
+    for kind in _ALERT_KINDS:
+        if library.unused(kind):
+            ctx.note(f"{kind} {', '.join(library.unused(kind))}: no SLO in this file uses it, so it is not imported")
     spec = {"version": "obs/v1", "project": project or next(iter(services), "imported"),
             "services": [service_entry(s) for s in services.values()]}
     return ctx.finish(spec)
 
 
 def _slo(doc: Doc, ctx: Context, services: dict[str, dict[str, Any]], slis: dict[str, Doc],
-         sources: dict[str, Doc], described: dict[str, Doc]) -> None:
+         sources: dict[str, Doc], described: dict[str, Doc], library: alerts.Library) -> None:
     meta, spec = mapping(doc.data.get("metadata")), mapping(doc.data.get("spec"))
     raw_name, raw_service = meta.get("name"), spec.get("service")
     if not isinstance(raw_name, str) or not obs_name(raw_name):
@@ -80,7 +85,9 @@ def _slo(doc: Doc, ctx: Context, services: dict[str, dict[str, Any]], slis: dict
     if not isinstance(objectives, list) or not objectives:
         ctx.problem(doc, "spec.objectives", "must list at least one objective with `target` or `targetPercent`")
         return
-    severities = _severities(spec, raw_name, ctx)
+    policies = alerts.tiers(doc, spec, raw_name, _ms(period), library, ctx)
+    if policies is None:
+        ctx.note(f"{raw_name}: no alertPolicies; obs's SRE-workbook burn-rate tiers apply")
     taken = {s["name"] for s in svc["slos"]}
     base = _own_name(meta, raw_service) or obs_name(raw_name)
     for i, objective in enumerate(objectives):
@@ -100,7 +107,11 @@ def _slo(doc: Doc, ctx: Context, services: dict[str, dict[str, Any]], slis: dict
         if isinstance(description, str) and description.strip():
             out["description"] = description.strip()
         out.update({"objective": yaml_number(target), "window": period, "sli": sli})
-        alerting = feasible_alerting(target, "page" in severities, "ticket" in severities, f"{service}/{name}", ctx)
+        if policies is None:
+            alerting = feasible_alerting(target, True, True, f"{service}/{name}", ctx)
+        else:
+            alerts.feasible(policies, target, ctx)
+            alerting = {"tiers": policies.tiers} if policies.tiers else {"page": False, "ticket": False}
         labels = _labels(meta.get("labels"), {"service": service, "slo": base}, svc,
                          f"{service}/{name}", ctx)
         if labels:
@@ -111,6 +122,8 @@ def _slo(doc: Doc, ctx: Context, services: dict[str, dict[str, Any]], slis: dict
         ctx.origin(where, doc, opath)
         ctx.origin(f"{where}.objective", doc, opath)
         ctx.origin(f"{where}.sli", doc, "spec.indicatorRef" if "indicatorRef" in spec else "spec.indicator")
+        for k, origin in enumerate(policies.origins if policies else []):
+            ctx.origin(f"{where}.alerting.tiers[{k}]", origin.doc, origin.path)
         svc["slos"].append(out)
 
 
@@ -122,6 +135,10 @@ def _own_name(meta: dict[str, Any], service: str) -> str | None:
     if isinstance(slo, str) and obs_name(slo) == slo and svc in (None, service):
         return slo
     return None
+
+
+def _ms(period: str) -> int:
+    return alerts.duration_ms(period) or 30 * 1440 * alerts.MINUTE_MS
 
 
 def _period(doc: Doc, spec: dict[str, Any], ctx: Context, what: str) -> str:
@@ -155,19 +172,6 @@ def _target(doc: Doc, objective: dict[str, Any], path: str, ctx: Context) -> Dec
         ctx.problem(doc, where, "must be a target in (0, 1) or a targetPercent in (0, 100): obs needs an error budget")
         return None
     return value
-
-
-def _severities(spec: dict[str, Any], what: str, ctx: Context) -> set[str]:
-    """Which tiers to keep: those the inline alert conditions name, when they all say page or ticket."""
-    found: set[str] = set()
-    for policy in spec.get("alertPolicies") or []:
-        for condition in mapping(mapping(policy).get("spec")).get("conditions") or []:
-            found.add(str(mapping(mapping(condition).get("spec")).get("severity")))
-    if found and found <= {"page", "ticket"}:
-        return found
-    if found:
-        ctx.note(f"{what}: alert policies become obs's page and ticket burn-rate tiers")
-    return {"page", "ticket"}
 
 
 def _indicator(doc: Doc, owner: dict[str, Any], path: str, slis: dict[str, Doc], sources: dict[str, Doc],

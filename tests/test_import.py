@@ -117,7 +117,9 @@ def test_labels_both_tiers_share_carry_over_and_differing_ones_are_named_in_a_no
     code, out, err = run(capsys, "import", "sloth", str(SLOTH / "getting-started.yml"))
     labels = load(out)["services"][0]["slos"][0]["alerting"]["labels"]
     assert labels == {"owner": "myteam", "repo": "myorg/myservice", "tier": "2", "category": "availability"}
-    assert "per-tier labels routing_key, severity, slack_channel differ" in out
+    assert "line 25: myservice/requests-availability: page alert label routing_key='myteam' is not imported" in out
+    assert "line 29: myservice/requests-availability: ticket alert label slack_channel=" in out
+    assert "line 24: myservice/requests-availability: the page alert's severity='pageteam' becomes obs's severity=page" in out
     assert "note(s) on the import" in err
 
 

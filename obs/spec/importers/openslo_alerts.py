@@ -189,7 +189,8 @@ def _condition(at: Where, what: str, period_ms: int, out: Policies, ctx: Context
     long_ms = duration_ms(cond.get("lookbackWindow"))
     if long_ms is None or long_ms % BASE_MS or long_ms < 2 * BASE_MS:
         ctx.problem(doc, child(cpath, "lookbackWindow"), "must be a duration of m, h, d or w that is a multiple of "
-                    "5m and at least 10m, e.g. 1h (obs records windows in 5m pieces and confirms each over a shorter one)")
+                    "5m and at least 10m, e.g. 1h (obs records windows in 5m pieces and confirms each over a "
+                    "shorter one)")
     elif long_ms > period_ms:
         ctx.problem(doc, child(cpath, "lookbackWindow"), f"is longer than the SLO's timeWindow "
                     f"({duration_text(period_ms)}); shorten it")

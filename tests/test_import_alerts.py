@@ -176,3 +176,10 @@ def test_the_imported_tiers_pass_obs_own_promtool_suite(capsys, tmp_path, promto
     path.write_text(yaml_dump.dump(spec))
     code, out, err = run(capsys, "test", str(path), "--out", str(tmp_path / "out"))
     assert code == 0, out + err
+
+
+def test_slo_annotations_obs_does_not_use_are_noted_at_their_line(capsys, tmp_path):
+    path = edited(tmp_path, lambda t: t.replace("  name: search-availability\n", "  name: search-availability\n"
+                                                "  annotations:\n    openslo.com/owner: search\n"))
+    _, out = imported(capsys, path)
+    assert "line 43: search-availability: metadata.annotations (implementation metadata" in out

@@ -79,6 +79,9 @@ def _slo(doc: Doc, ctx: Context, services: dict[str, dict[str, Any]], slis: dict
         svc.setdefault("description", svc_doc.data["spec"]["description"])
     ctx.origin(f"services[{index}].name", doc, "spec.service")
     period = _period(doc, spec, ctx, raw_name)
+    if mapping(meta.get("annotations")):
+        ctx.note_at(doc, "metadata.annotations", f"{raw_name}: metadata.annotations (implementation metadata for "
+                    "other tools) are not imported")
     if spec.get("budgetingMethod") not in (None, "Occurrences"):
         ctx.note(f"{raw_name}: budgetingMethod {spec['budgetingMethod']} becomes Occurrences (obs counts events)")
     objectives = spec.get("objectives")

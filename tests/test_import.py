@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -116,7 +117,9 @@ def test_labels_both_tiers_share_carry_over_and_differing_ones_are_named_in_a_no
     code, out, err = run(capsys, "import", "sloth", str(SLOTH / "getting-started.yml"))
     labels = load(out)["services"][0]["slos"][0]["alerting"]["labels"]
     assert labels == {"owner": "myteam", "repo": "myorg/myservice", "tier": "2", "category": "availability"}
-    assert "per-tier labels routing_key, severity, slack_channel differ" in out
+    assert "line 25: myservice/requests-availability: page alert label routing_key='myteam' is not imported" in out
+    assert "line 29: myservice/requests-availability: ticket alert label slack_channel=" in out
+    assert "line 24: myservice/requests-availability: the page alert's severity='pageteam' becomes obs's severity=page" in out
     assert "note(s) on the import" in err
 
 
@@ -228,7 +231,7 @@ def test_openslo_ratio_metrics_with_sli_and_service_documents_import(capsys):
     assert availability["alerting"]["labels"] == {"tier": "1", "owning_team": "payments"}
     assert latency["name"] == "payment-latency" and latency["objective"] == 99 and latency["window"] == "30d"
     assert latency["sli"]["events"]["error_query"].count("{{window}}") == 2
-    assert latency["alerting"] == {"page": False}
+    assert latency["alerting"] == {"tiers": [{"severity": "ticket", "long": "3d", "short": "6h", "burn_rate": 1}]}
 
 
 def test_a_success_ratio_becomes_an_error_ratio(capsys):
@@ -266,7 +269,9 @@ def test_obs_own_openslo_export_imports_back_to_the_same_slos(capsys, tmp_path):
         assert (svc["name"], slo["name"]) == (original.service, original.name)
         assert svc.get("team") == model.service(original.service).team
         assert (slo["objective"], slo["window"]) == (float(original.objective), str(original.period))
-        assert slo.get("alerting", {}).get("page", True) is any(t.severity == "page" for t in original.tiers)
+        tiers = [(t["severity"], t["long"], t["short"], Decimal(str(t["burn_rate"])), t.get("for", "0s"))
+                 for t in slo["alerting"]["tiers"]]
+        assert tiers == [(t.severity, str(t.long), str(t.short), t.burn_rate, str(t.for_)) for t in original.tiers]
         assert run(capsys, "validate", str(write(tmp_path, "back.yaml", yaml_dump.dump(back))))[0] == 0
 
 

@@ -82,7 +82,8 @@ Examples:
 Service and SLO names are kept (made lowercase-and-dashes where needed, with a note).
 events and raw SLIs carry over with {{.window}} written {{window}}; labels of the service,
 the SLO and its alerting carry over, as do alerting annotations. Sloth's page and ticket
-alerts become obs's workbook tiers; `disable: true` turns a tier off.""")
+alerts become obs's workbook tiers; `disable: true` turns a tier off. Every key is carried
+over, noted with its line, or refused: plugins and keys Sloth does not have are errors.""")
 @file_argument
 @project_option
 @format_option
@@ -96,9 +97,11 @@ Examples:
   obs import openslo slo.yaml > obs.yaml
   obs import openslo deploy/slo/api-availability.yaml   round-trips obs's own export
 
-Reads every `kind: SLO` in FILE (SLI, Service and DataSource documents beside them are used).
+Reads every `kind: SLO` in FILE (SLI, Service, DataSource and alert documents beside them are used).
 Ratio-metric indicators only: good/total, bad/total or raw. Queries need {{.window}}, or must
-be counter selectors with `counter: true`, which obs rates over its own windows.""")
+be counter selectors with `counter: true`, which obs rates over its own windows. good/total reads
+an error ratio of 1 when only failing series exist. Burn-rate alert conditions become obs tiers;
+anything obs cannot express is an error at its FILE:LINE:COL.""")
 @file_argument
 @project_option
 @format_option

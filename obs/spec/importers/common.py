@@ -57,6 +57,11 @@ class Context:
         if message not in self.notes:
             self.notes.append(message)
 
+    def note_at(self, doc: Doc, path: str, message: str) -> None:
+        """A note that says where in the input the thing it talks about is."""
+        located = locate(Problem(path, ""), doc.positions)
+        self.note(f"line {located.line or 1}: {message}")
+
     def origin(self, obs_path: str, doc: Doc, path: str) -> None:
         located = locate(Problem(path, ""), doc.positions)
         self.origins[obs_path] = (located.line or 1, located.column or 1)
@@ -150,14 +155,15 @@ def label_name(raw: str) -> str:
     return "_" + name if name[:1].isdigit() else name
 
 
-def imported_label(key: str, value: str, what: str, ctx: Context) -> str | None:
-    """The obs name for an imported label, or None when obs sets that label itself; each change is noted."""
+def imported_label(key: str, value: str, what: str, ctx: Context, where: str = "") -> str | None:
+    """The obs name for an imported label, or None when obs sets that label itself; each change is noted,
+    prefixed with `where` (e.g. "line 12: ") when the caller knows it."""
     name = label_name(key)
     if name in ctx.reserved_labels:
-        ctx.note(f"{what}: label {key}={value!r} is dropped; obs sets {name} itself")
+        ctx.note(f"{where}{what}: label {key}={value!r} is dropped; obs sets {name} itself")
         return None
     if name != key:
-        ctx.note(f"{what}: label {key!r} is renamed {name!r} (Prometheus label names)")
+        ctx.note(f"{where}{what}: label {key!r} is renamed {name!r} (Prometheus label names)")
     return name
 
 

@@ -2,8 +2,8 @@
 
 A query either carries the window placeholder (`{{.window}}`, as Sloth and obs's own export write
 it) and is used as written, or, with `counter: true`, is a counter selector, optionally summed,
-that obs rates over each window itself. good/total becomes errors = total - good. Alert policies
-are replaced by obs's multiwindow burn-rate tiers; only which severities are on carries over.
+that obs rates over each window itself. good/total becomes errors = total - good, a missing good
+series counting as 0. Alert policies become obs tiers (openslo_alerts.py).
 """
 from __future__ import annotations
 
@@ -11,17 +11,20 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from obs.spec.importers import openslo_alerts as alerts
 from obs.spec.importers.common import (Context, Doc, Imported, child, feasible_alerting, has_window, imported_label,
                                        label_name, mapping, obs_name, percent, service_entry, unique, window_query,
                                        yaml_number)
 
 API = "openslo/v1"
+_ALERT_KINDS = ("AlertPolicy", "AlertCondition", "AlertNotificationTarget")
 _SHORTHAND = re.compile(r"^(\d+)([mhdwMQY])$")
 _DAYS = {"M": 30, "Q": 90, "Y": 365}
 _SELECTOR = r"[A-Za-z_:][A-Za-z0-9_:]*\s*(?:\{[^{}]*\})?|\{[^{}]*\}"
 _AGG = r"sum"
 _GROUPING = r"(?:\s*(?:by|without)\s*\([^()]*\))?"
 _PLAIN = re.compile(rf"^\s*(?P<sel>{_SELECTOR})\s*$")
+_OUTER_SUM = re.compile(r"^\s*sum\s*(?:by\s*\((?P<labels>[^()]*)\))?\s*\(")
 _AGGREGATED = re.compile(rf"^\s*(?P<agg>{_AGG}{_GROUPING})\s*\(\s*(?P<sel>{_SELECTOR})\s*\)(?P<after>{_GROUPING})\s*$")
 
 
@@ -38,23 +41,26 @@ def convert(docs: list[Doc], ctx: Context, project: str | None = None) -> Import
                         + (f" (got {got!r}; only OpenSLO v1 is supported)" if got else ""))
     docs = [d for d in docs if isinstance(d.data, dict) and d.data.get("apiVersion") == API]
     slis, sources, described = _named(docs, "SLI"), _named(docs, "DataSource"), _named(docs, "Service")
+    library = alerts.Library({k: _named(docs, k) for k in _ALERT_KINDS})
     services: dict[str, dict[str, Any]] = {}
     slo_docs = [d for d in docs if d.data.get("kind") == "SLO"]
     if not slo_docs and not ctx.problems:
         ctx.problem(docs[0] if docs else Doc({}, {}, 1), "", "no `kind: SLO` document to import")
-    skipped = sorted({str(d.data.get("kind")) for d in docs} - {"SLO", "SLI", "Service", "DataSource"})
+    skipped = sorted({str(d.data.get("kind")) for d in docs} - {"SLO", "SLI", "Service", "DataSource", *_ALERT_KINDS})
     if skipped:
-        ctx.note(f"{', '.join(skipped)} documents are not imported; obs's burn-rate tiers and alerting routes "
-                 "replace them")
+        ctx.note(f"{', '.join(skipped)} documents are not imported: obs has no equivalent")
     for doc in slo_docs:
-        _slo(doc, ctx, services, slis, sources, described)
+        _slo(doc, ctx, services, slis, sources, described, library)
+    for kind in _ALERT_KINDS:
+        if library.unused(kind):
+            ctx.note(f"{kind} {', '.join(library.unused(kind))}: no SLO in this file uses it, so it is not imported")
     spec = {"version": "obs/v1", "project": project or next(iter(services), "imported"),
             "services": [service_entry(s) for s in services.values()]}
     return ctx.finish(spec)
 
 
 def _slo(doc: Doc, ctx: Context, services: dict[str, dict[str, Any]], slis: dict[str, Doc],
-         sources: dict[str, Doc], described: dict[str, Doc]) -> None:
+         sources: dict[str, Doc], described: dict[str, Doc], library: alerts.Library) -> None:
     meta, spec = mapping(doc.data.get("metadata")), mapping(doc.data.get("spec"))
     raw_name, raw_service = meta.get("name"), spec.get("service")
     if not isinstance(raw_name, str) or not obs_name(raw_name):
@@ -73,13 +79,18 @@ def _slo(doc: Doc, ctx: Context, services: dict[str, dict[str, Any]], slis: dict
         svc.setdefault("description", svc_doc.data["spec"]["description"])
     ctx.origin(f"services[{index}].name", doc, "spec.service")
     period = _period(doc, spec, ctx, raw_name)
+    if mapping(meta.get("annotations")):
+        ctx.note_at(doc, "metadata.annotations", f"{raw_name}: metadata.annotations (implementation metadata for "
+                    "other tools) are not imported")
     if spec.get("budgetingMethod") not in (None, "Occurrences"):
         ctx.note(f"{raw_name}: budgetingMethod {spec['budgetingMethod']} becomes Occurrences (obs counts events)")
     objectives = spec.get("objectives")
     if not isinstance(objectives, list) or not objectives:
         ctx.problem(doc, "spec.objectives", "must list at least one objective with `target` or `targetPercent`")
         return
-    severities = _severities(spec, raw_name, ctx)
+    policies = alerts.tiers(doc, spec, raw_name, _ms(period), library, ctx)
+    if policies is None:
+        ctx.note(f"{raw_name}: no alertPolicies; obs's SRE-workbook burn-rate tiers apply")
     taken = {s["name"] for s in svc["slos"]}
     base = _own_name(meta, raw_service) or obs_name(raw_name)
     for i, objective in enumerate(objectives):
@@ -99,7 +110,11 @@ def _slo(doc: Doc, ctx: Context, services: dict[str, dict[str, Any]], slis: dict
         if isinstance(description, str) and description.strip():
             out["description"] = description.strip()
         out.update({"objective": yaml_number(target), "window": period, "sli": sli})
-        alerting = feasible_alerting(target, "page" in severities, "ticket" in severities, f"{service}/{name}", ctx)
+        if policies is None:
+            alerting = feasible_alerting(target, True, True, f"{service}/{name}", ctx)
+        else:
+            alerts.feasible(policies, target, ctx)
+            alerting = {"tiers": policies.tiers} if policies.tiers else {"page": False, "ticket": False}
         labels = _labels(meta.get("labels"), {"service": service, "slo": base}, svc,
                          f"{service}/{name}", ctx)
         if labels:
@@ -110,6 +125,8 @@ def _slo(doc: Doc, ctx: Context, services: dict[str, dict[str, Any]], slis: dict
         ctx.origin(where, doc, opath)
         ctx.origin(f"{where}.objective", doc, opath)
         ctx.origin(f"{where}.sli", doc, "spec.indicatorRef" if "indicatorRef" in spec else "spec.indicator")
+        for k, origin in enumerate(policies.origins if policies else []):
+            ctx.origin(f"{where}.alerting.tiers[{k}]", origin.doc, origin.path)
         svc["slos"].append(out)
 
 
@@ -121,6 +138,10 @@ def _own_name(meta: dict[str, Any], service: str) -> str | None:
     if isinstance(slo, str) and obs_name(slo) == slo and svc in (None, service):
         return slo
     return None
+
+
+def _ms(period: str) -> int:
+    return alerts.duration_ms(period) or 30 * 1440 * alerts.MINUTE_MS
 
 
 def _period(doc: Doc, spec: dict[str, Any], ctx: Context, what: str) -> str:
@@ -156,19 +177,6 @@ def _target(doc: Doc, objective: dict[str, Any], path: str, ctx: Context) -> Dec
     return value
 
 
-def _severities(spec: dict[str, Any], what: str, ctx: Context) -> set[str]:
-    """Which tiers to keep: those the inline alert conditions name, when they all say page or ticket."""
-    found: set[str] = set()
-    for policy in spec.get("alertPolicies") or []:
-        for condition in mapping(mapping(policy).get("spec")).get("conditions") or []:
-            found.add(str(mapping(mapping(condition).get("spec")).get("severity")))
-    if found and found <= {"page", "ticket"}:
-        return found
-    if found:
-        ctx.note(f"{what}: alert policies become obs's page and ticket burn-rate tiers")
-    return {"page", "ticket"}
-
-
 def _indicator(doc: Doc, owner: dict[str, Any], path: str, slis: dict[str, Doc], sources: dict[str, Doc],
                ctx: Context) -> dict[str, Any] | None:
     ref = owner.get("indicatorRef")
@@ -193,10 +201,44 @@ def _indicator(doc: Doc, owner: dict[str, Any], path: str, slis: dict[str, Doc],
         failure = ratio.get("rawType") != "success"
         return {"raw": {"error_ratio_query": q["raw"] if failure else f"1 - ({q['raw']})"}}
     if "total" in q and ("bad" in q) != ("good" in q):
-        bad = q["bad"] if "bad" in q else f"({q['total']})\n-\n({q['good']})"
+        if "good" in q and not _same_grouping(doc, q["good"], q["total"], child(rpath, "good"), ctx):
+            return None
+        bad = q["bad"] if "bad" in q else errors_from_good(q["good"], q["total"])
         return {"events": {"error_query": bad, "total_query": q["total"]}}
     ctx.problem(doc, rpath, "needs `total` with exactly one of `good` or `bad`, or `raw` with `rawType`")
     return None
+
+
+def errors_from_good(good: str, total: str) -> str:
+    """Bad events as total - good, with a missing good series counted as 0.
+
+    In a total outage often only the failing series exist: `total - good` then matches nothing, obs
+    reads "no errors" and the SLO shows 100% while nothing works. Filling the good side from
+    `0 * total` keeps the error ratio at 1 there; with no traffic both sides are 0 and obs's
+    `events > 0` guard leaves the ratio absent. The PromQL comment carries the reason into the
+    generated rule. clamp_min: good and total scraped a moment apart may overshoot by a sample.
+    """
+    return ("# OpenSLO good/total imported as errors = total - good; a missing good series counts as 0,\n"
+            "# so an outage with only failing series reads error ratio 1, and no traffic reads no ratio.\n"
+            f"clamp_min(\n  ({total})\n  - (({good}) or 0 * ({total})),\n  0\n)")
+
+
+def _grouping(query: str) -> frozenset[str] | None:
+    """The labels an outermost `sum` keeps (empty for a plain sum); None when the query is not one."""
+    m = _OUTER_SUM.match(query)
+    if m is None:
+        return None
+    return frozenset(x.strip() for x in (m.group("labels") or "").split(",") if x.strip())
+
+
+def _same_grouping(doc: Doc, good: str, total: str, path: str, ctx: Context) -> bool:
+    """total - good pairs series by their labels; summed by different labels, nothing pairs."""
+    g, t = _grouping(good), _grouping(total)
+    if g is None or t is None or g == t:
+        return True
+    ctx.problem(doc, path, f"good is summed by ({', '.join(sorted(g))}) but total by ({', '.join(sorted(t))}); "
+                "obs subtracts good from total series by series, so sum both by the same labels")
+    return False
 
 
 def _query(doc: Doc, ratio: dict[str, Any], rpath: str, key: str, counter: bool, sources: dict[str, Doc],

@@ -4,13 +4,20 @@ Sloth keeps labels at three levels (service, SLO, alerting) and per-tier labels 
 alerts; obs has one set of SLO alert labels and sets `severity` itself. So the three levels are
 merged, labels both tiers share carry over, and the rest is named in a note. The period is
 Sloth's default, 30d; Sloth's custom AlertWindows have no place in a prometheus/v1 file.
+
+No key is dropped unseen: sloth_fields.py refuses keys Sloth does not have; every key Sloth has is
+either carried over, named in a note with its line, or (SLI and SLO plugins, which run code obs
+cannot) refused with its location.
 """
 from __future__ import annotations
 
 from typing import Any
 
+from obs.errors import Problem
+from obs.spec.importers import sloth_fields as fields
 from obs.spec.importers.common import (Context, Doc, Imported, child, feasible_alerting, imported_label, mapping,
                                        obs_name, percent, service_entry, unique, window_query, yaml_number)
+from obs.spec.loader import locate
 
 VERSION = "prometheus/v1"
 K8S_API = "sloth.slok.dev/v1"
@@ -26,13 +33,30 @@ def _get(m: dict[str, Any], snake: str) -> Any:
     return m.get(head + "".join(w.title() for w in rest))
 
 
-def _strings(ctx: Context, doc: Doc, path: str, value: Any) -> dict[str, str]:
+# A label or annotation: its value and the path it was read from (for a located note).
+Entries = dict[str, tuple[str, str]]
+
+
+def _strings(ctx: Context, doc: Doc, path: str, value: Any) -> Entries:
     if value is None:
         return {}
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
         ctx.problem(doc, path, "must be a mapping of strings")
         return {}
-    return dict(value)
+    return {str(k): (v, child(path, str(k))) for k, v in value.items()}
+
+
+def _plugins(doc: Doc, value: Any, path: str, what: str, ctx: Context) -> None:
+    """Sloth SLO plugins rewrite the generated rules with code obs cannot run: a chain is refused; an empty
+    one (only `overridePrevious`) changes nothing here and is noted."""
+    if value is None:
+        return
+    chain = mapping(value).get("chain")
+    if chain:
+        ctx.problem(doc, child(path, "chain"), f"{what}: Sloth SLO plugins cannot be imported (obs cannot run them); "
+                    "remove the chain, and express what the plugins did in obs.yaml after importing")
+    else:
+        ctx.note_at(doc, path, f"{what}: an empty Sloth plugin chain; nothing to import")
 
 
 def convert(docs: list[Doc], ctx: Context, project: str | None = None) -> Imported:
@@ -52,8 +76,16 @@ def _body(doc: Doc, ctx: Context) -> tuple[dict[str, Any] | None, str]:
         ctx.problem(doc, "", "a Sloth spec must be a mapping")
         return None, ""
     if data.get("version") == VERSION:
+        fields.check(doc, data, fields.SPEC, "", ctx)
         return data, ""
     if data.get("apiVersion") == K8S_API and data.get("kind") == K8S_KIND:
+        fields.check(doc, data, fields.K8S, "", ctx)
+        meta = mapping(data.get("metadata"))
+        if meta:
+            ctx.note_at(doc, "metadata", f"the {K8S_KIND} resource's metadata ({', '.join(map(str, meta))}) "
+                        "identifies the Kubernetes object and is not imported; obs writes its own rule files")
+        if "status" in data:
+            ctx.note_at(doc, "status", "the resource's status is written by Sloth's controller and not imported")
         return mapping(data.get("spec")), "spec"
     if str(data.get("apiVersion", "")).startswith("openslo/"):
         ctx.problem(doc, "apiVersion", "this is an OpenSLO document; use `obs import openslo`")
@@ -75,8 +107,8 @@ def _service(doc: Doc, body: dict[str, Any], base: str, ctx: Context, services: 
     index = list(services).index(name) if name in services else len(services)
     svc = services.setdefault(name, {"name": name, "slos": []})
     ctx.origin(f"services[{index}].name", doc, child(base, "service"))
-    if _get(body, "slo_plugins"):
-        ctx.note(f"service {name!r}: Sloth SLO plugins are not imported; obs's own rules replace them")
+    key = "slo_plugins" if not base else "sloPlugins"
+    _plugins(doc, body.get(key), child(base, key), f"service {name!r}", ctx)
     labels = _strings(ctx, doc, child(base, "labels"), body.get("labels"))
     slos = body.get("slos")
     if not isinstance(slos, list) or not slos:
@@ -105,7 +137,7 @@ def _origins(ctx: Context, doc: Doc, obs_path: str, path: str, out: dict[str, An
             ctx.origin(f"{obs_path}.sli.{kind}.{key}", doc, source)
 
 
-def _slo(doc: Doc, slo: dict[str, Any], path: str, service: str, service_labels: dict[str, str], ctx: Context,
+def _slo(doc: Doc, slo: dict[str, Any], path: str, service: str, service_labels: Entries, ctx: Context,
          taken: set[str]) -> dict[str, Any] | None:
     raw = slo.get("name")
     if not isinstance(raw, str) or not obs_name(raw):
@@ -125,11 +157,13 @@ def _slo(doc: Doc, slo: dict[str, Any], path: str, service: str, service_labels:
     if sli is None:
         return None
     out: dict[str, Any] = {"name": name}
-    if isinstance(slo.get("description"), str) and slo["description"].strip():
-        out["description"] = slo["description"].strip()
+    description = slo.get("description")
+    if description is not None and not isinstance(description, str):
+        ctx.problem(doc, child(path, "description"), "must be a string")
+    elif description and description.strip():
+        out["description"] = description.strip()
     out.update({"objective": yaml_number(objective), "window": PERIOD, "sli": sli})
-    if _get(slo, "plugins"):
-        ctx.note(f"{what}: Sloth SLO plugins are not imported")
+    _plugins(doc, slo.get("plugins"), child(path, "plugins"), what, ctx)
     alerting = _alerting(doc, slo, path, what, service_labels, objective, ctx)
     if alerting:
         out["alerting"] = alerting
@@ -161,52 +195,75 @@ def _sli(doc: Doc, sli: dict[str, Any], path: str, what: str, ctx: Context) -> d
     return None
 
 
-def _alerting(doc: Doc, slo: dict[str, Any], path: str, what: str, service_labels: dict[str, str],
+def _alerting(doc: Doc, slo: dict[str, Any], path: str, what: str, service_labels: Entries,
               objective: Any, ctx: Context) -> dict[str, Any]:
     alerting = mapping(slo.get("alerting"))
     apath = child(path, "alerting")
-    page, ticket = mapping(_get(alerting, "page_alert")), mapping(_get(alerting, "ticket_alert"))
-    page_on, ticket_on = page.get("disable") is not True, ticket.get("disable") is not True
+    tiers, enabled = [], {}
+    for sev, key in (("page", "page_alert"), ("ticket", "ticket_alert")):
+        key = key if key in alerting or fields.camel(key) not in alerting else fields.camel(key)
+        tier, tpath = mapping(alerting.get(key)), child(apath, key)
+        disable = tier.get("disable", False)
+        if not isinstance(disable, bool):
+            ctx.problem(doc, child(tpath, "disable"), "must be true or false")
+        enabled[sev] = disable is not True
+        labels = _strings(ctx, doc, child(tpath, "labels"), tier.get("labels"))
+        annotations = _strings(ctx, doc, child(tpath, "annotations"), tier.get("annotations"))
+        if enabled[sev]:
+            tiers.append((sev, labels, annotations))
+        elif labels or annotations:
+            ctx.note_at(doc, tpath, f"{what}: the disabled {sev} alert's labels and annotations go with it")
     labels = {**service_labels, **_strings(ctx, doc, child(path, "labels"), slo.get("labels")),
               **_strings(ctx, doc, child(apath, "labels"), alerting.get("labels"))}
     annotations = _strings(ctx, doc, child(apath, "annotations"), alerting.get("annotations"))
-    tiers = [(sev, _strings(ctx, doc, child(child(apath, key), "labels"), t.get("labels")),
-              _strings(ctx, doc, child(child(apath, key), "annotations"), t.get("annotations")))
-             for sev, key, t, on in (("page", "page_alert", page, page_on),
-                                     ("ticket", "ticket_alert", ticket, ticket_on))
-             if on]
-    labels.update(_shared(what, "label", [t[1] for t in tiers], ctx))
-    annotations.update(_shared(what, "annotation", [t[2] for t in tiers], ctx))
-    if isinstance(alerting.get("name"), str):
-        ctx.note(f"{what}: Sloth alert name {alerting['name']!r} becomes obs's burn-rate alert, identified by the "
-                 "labels service and slo")
-    out = feasible_alerting(objective, page_on, ticket_on, what, ctx)
-    clean = _labels(labels, what, ctx)
+    labels.update(_shared(doc, what, "label", [(t[0], t[1]) for t in tiers], ctx))
+    annotations.update(_shared(doc, what, "annotation", [(t[0], t[2]) for t in tiers], ctx))
+    name = alerting.get("name")
+    if name is not None and not isinstance(name, str):
+        ctx.problem(doc, child(apath, "name"), "must be a string")
+    elif name:
+        ctx.note_at(doc, child(apath, "name"), f"{what}: Sloth alert name {name!r} becomes obs's burn-rate alert "
+                    "SLOErrorBudgetBurn, identified by the labels service and slo")
+    out = feasible_alerting(objective, enabled["page"], enabled["ticket"], what, ctx)
+    clean = _labels(doc, labels, what, ctx)
     if clean:
         out["labels"] = clean
     if "runbook_url" in annotations:
-        out["runbook_url"] = annotations.pop("runbook_url")
+        out["runbook_url"] = annotations.pop("runbook_url")[0]
     if annotations:
-        out["annotations"] = annotations
+        out["annotations"] = {k: v for k, (v, _) in annotations.items()}
     return out
 
 
-def _shared(what: str, kind: str, per_tier: list[dict[str, str]], ctx: Context) -> dict[str, str]:
-    """Keys every enabled tier sets alike carry over; the rest cannot be per-tier in obs."""
+def _shared(doc: Doc, what: str, kind: str, per_tier: list[tuple[str, Entries]], ctx: Context) -> Entries:
+    """Keys every enabled tier sets alike carry over; the rest cannot be per-tier in obs, and each is noted
+    where it was written. A per-tier severity is what obs's own severity=page|ticket label stands for."""
     if not per_tier:
         return {}
-    common = {k: v for k, v in per_tier[0].items() if all(t.get(k) == v for t in per_tier[1:])}
-    dropped = sorted({k for t in per_tier for k in t} - set(common))
-    if dropped:
-        ctx.note(f"{what}: per-tier {kind}s {', '.join(dropped)} differ between page and ticket alerts and are "
-                 "not imported; obs sets severity=page|ticket, so route on that")
+    first = per_tier[0][1]
+    common = {k: v for k, v in first.items() if all(t.get(k, ("", ""))[0] == v[0] for _, t in per_tier[1:])}
+    for sev, tier in per_tier:
+        for key, (value, where) in tier.items():
+            if key in common:
+                continue
+            if kind == "label" and key == "severity":
+                ctx.note_at(doc, where, f"{what}: the {sev} alert's severity={value!r} becomes obs's severity={sev}")
+            else:
+                hint = f"; route on severity={sev} instead" if kind == "label" else ""
+                ctx.note_at(doc, where, f"{what}: {sev} alert {kind} {key}={value!r} is not imported: obs alert "
+                            f"{kind}s are per SLO, not per tier{hint}")
     return common
 
 
-def _labels(labels: dict[str, str], what: str, ctx: Context) -> dict[str, str]:
+def _labels(doc: Doc, labels: Entries, what: str, ctx: Context) -> dict[str, str]:
     out = {}
-    for key, value in labels.items():
-        name = imported_label(key, value, what, ctx)
+    for key, (value, where) in labels.items():
+        line = locate_line(doc, where)
+        name = imported_label(key, value, what, ctx, f"line {line}: ")
         if name is not None:
             out[name] = value
     return out
+
+
+def locate_line(doc: Doc, path: str) -> int:
+    return locate(Problem(path, ""), doc.positions).line or 1

@@ -17,6 +17,7 @@ raises RealServiceError naming what is missing and how to get it: tests using th
 """
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import os
@@ -50,6 +51,7 @@ STOP_GRACE_S = 15.0
 # The only OTEL_* variables a service sees are those its caller passes; these are its whole environment else.
 BASE_PATH = "/usr/bin:/bin"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+PR_SET_PDEATHSIG = 1
 
 
 class RealServiceError(RuntimeError):
@@ -219,11 +221,19 @@ def _tail(log: Path, lines: int = 20) -> str:
         return "(no log)"
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM it when the test process dies (killed, or a pipe closed under it),
+    so a service never outlives its test. The setting survives exec (opentelemetry-instrument execs python)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def _spawn(argv: list[str], env: dict[str, str], cwd: Path, port: int, log: Path) -> subprocess.Popen:
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("a") as out:
         proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+                                stdin=subprocess.DEVNULL, start_new_session=True,
+                                preexec_fn=_die_with_parent if sys.platform == "linux" else None)
     wait_listening(proc, port, log)
     return proc
 

@@ -150,7 +150,7 @@ def run(request, stack) -> Run:
     return Run(histogram, f"{tag}-node", f"{tag}-python", answers, started, ended, codes)
 
 
-def wait_for(what: str, read, want):
+def wait_for(read, want):
     """Poll `read()` until it equals `want` or the budget is spent; return the last value read."""
     deadline = time.monotonic() + ARRIVAL_BUDGET_S
     value = read()
@@ -267,7 +267,7 @@ def test_every_gateway_request_is_one_trace_holding_spans_of_both_services(run, 
 def test_prometheus_counts_every_request_each_service_served_in_the_stable_duration_histogram(run, prometheus,
                                                                                               service):
     instance = run.node_instance if service == "api-gateway" else run.python_instance
-    count = wait_for(service, lambda: served(prometheus, STABLE, instance), N)
+    count = wait_for(lambda: served(prometheus, STABLE, instance), N)
     assert count == N
     series = prometheus._data("/api/v1/series", **{"match[]": f'{{service_instance_id="{instance}"}}'})
     names = {s["__name__"] for s in series}
@@ -279,8 +279,8 @@ def test_prometheus_counts_every_request_each_service_served_in_the_stable_durat
 def test_the_error_ratio_in_prometheus_is_exactly_the_one_memory_search_was_configured_with(run, prometheus,
                                                                                             service):
     instance = run.node_instance if service == "api-gateway" else run.python_instance
-    wait_for(service, lambda: served(prometheus, STABLE, instance), N)
-    errors = wait_for(service, lambda: served(prometheus, STABLE, instance, ', http_response_status_code=~"5.."'),
+    wait_for(lambda: served(prometheus, STABLE, instance), N)
+    errors = wait_for(lambda: served(prometheus, STABLE, instance, ', http_response_status_code=~"5.."'),
                       ERRORS)
     total = served(prometheus, STABLE, instance)
     assert (errors, total) == (ERRORS, N)
@@ -300,7 +300,7 @@ LAYOUT = {
 @pytest.mark.parametrize("service", ["api-gateway", "memory-search"])
 def test_each_sdk_sends_the_histogram_layout_measured_for_the_aggregation_it_was_given(run, prometheus, service):
     instance = run.node_instance if service == "api-gateway" else run.python_instance
-    wait_for(service, lambda: served(prometheus, STABLE, instance), N)
+    wait_for(lambda: served(prometheus, STABLE, instance), N)
     assert layout(prometheus, STABLE, instance) == LAYOUT[(run.histogram, service)]
 
 
@@ -308,7 +308,7 @@ def test_each_sdk_sends_the_histogram_layout_measured_for_the_aggregation_it_was
 def test_exactly_the_slow_requests_are_above_the_latency_threshold(run, prometheus, service):
     instance = run.node_instance if service == "api-gateway" else run.python_instance
     sel = f'service_instance_id="{instance}"'
-    wait_for(service, lambda: served(prometheus, STABLE, instance), N)
+    wait_for(lambda: served(prometheus, STABLE, instance), N)
     if LAYOUT[(run.histogram, service)] == {"classic"}:
         # OTLP-ingested classic buckets keep the SDK's boundary as Go formats it: le="1", not "1.0".
         fast = scalar(prometheus, f'sum({STABLE}_bucket{{{sel}, le="{THRESHOLD:g}"}})')
@@ -341,7 +341,7 @@ def legacy(stack, prometheus) -> str:
 
 
 def test_without_the_opt_in_memory_search_sends_only_the_old_millisecond_histogram(legacy, prometheus):
-    count = wait_for("legacy", lambda: served(prometheus, OLD, legacy), N)
+    count = wait_for(lambda: served(prometheus, OLD, legacy), N)
     assert count == N
     series = prometheus._data("/api/v1/series", **{"match[]": f'{{service_instance_id="{legacy}"}}'})
     http = [s for s in series if s["__name__"].startswith("http_")]
@@ -355,7 +355,7 @@ def test_without_the_opt_in_memory_search_sends_only_the_old_millisecond_histogr
 def test_without_the_opt_in_the_error_and_slow_counts_read_from_the_old_labels_and_millisecond_buckets(
         legacy, prometheus):
     sel = f'service_instance_id="{legacy}"'
-    wait_for("legacy", lambda: served(prometheus, OLD, legacy), N)
+    wait_for(lambda: served(prometheus, OLD, legacy), N)
     assert served(prometheus, OLD, legacy, ', http_status_code=~"5.."') == ERRORS
     # The same threshold in milliseconds; the bucket boundary arrives as le="1000".
     assert scalar(prometheus, f'sum({OLD}_bucket{{{sel}, le="{THRESHOLD * 1000:g}"}})') == N - SLOW

@@ -217,7 +217,7 @@ CASES = [
       - name: api
         colour: blue
     """), [
-        'obs.yaml:5:5: services[0].colour: unknown key; known keys here: name, team, owner, description, http, latency_buckets, telemetry, slos',
+        'obs.yaml:5:5: services[0].colour: unknown key; known keys here: name, team, owner, description, http, histogram, latency_buckets, calls, telemetry, slos',
     ]),
     Bad('objective_100', y("""
     version: obs/v1
@@ -283,12 +283,38 @@ CASES = [
     services:
       - name: api
         http: true
+        histogram: classic
         slos:
           - name: fast
             objective: 99
             sli: {latency: {threshold: 300ms}}
     """), [
-        "obs.yaml:9:25: services[0].slos[0].sli.latency.threshold: 300ms is not a histogram bucket boundary, so the SLI cannot be computed exactly; use 250ms or add 0.3 to the service's latency_buckets (boundaries: 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10)",
+        "obs.yaml:10:25: services[0].slos[0].sli.latency.threshold: 300ms is not a histogram bucket boundary, so the SLI cannot be computed exactly; use 250ms, add 0.3 to the service's latency_buckets (boundaries: 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10), or send a native histogram (`histogram: native`, which `obs env` sets up), which reads any threshold",
+    ]),
+    Bad('calls_unknown_or_itself', y("""
+    version: obs/v1
+    project: shop
+    services:
+      - name: api
+        http: true
+        calls: [api, serach]
+      - name: search
+    """), [
+        "obs.yaml:6:13: services[0].calls[0]: a service cannot call itself; list the services 'api' calls",
+        "obs.yaml:6:18: services[0].calls[1]: no service named 'serach'; declared: api, search",
+    ]),
+    Bad('native_histogram_with_pull_or_buckets', y("""
+    version: obs/v1
+    project: shop
+    stack: {metrics: pull}
+    services:
+      - name: api
+        http: true
+        histogram: native
+        latency_buckets: [0.1, 0.3]
+    """), [
+        "obs.yaml:7:5: services[0].histogram: native histograms reach Prometheus only through OTLP push; set `stack.metrics: push`, or `histogram: classic` with a bucket at each latency threshold",
+        "obs.yaml:8:5: services[0].latency_buckets: buckets describe a classic histogram, but the service sends a native one (any threshold works); drop latency_buckets or set `histogram: classic`",
     ]),
     Bad('latency_threshold_not_a_custom_bucket', y("""
     version: obs/v1
@@ -302,7 +328,7 @@ CASES = [
             objective: 99
             sli: {latency: {threshold: 250ms}}
     """), [
-        "obs.yaml:10:25: services[0].slos[0].sli.latency.threshold: 250ms is not a histogram bucket boundary, so the SLI cannot be computed exactly; use 200ms or add 0.25 to the service's latency_buckets (boundaries: 0.1, 0.2, 0.4)",
+        "obs.yaml:10:25: services[0].slos[0].sli.latency.threshold: 250ms is not a histogram bucket boundary, so the SLI cannot be computed exactly; use 200ms, add 0.25 to the service's latency_buckets (boundaries: 0.1, 0.2, 0.4), or send a native histogram (`histogram: native`, which `obs env` sets up), which reads any threshold",
     ]),
     Bad('latency_sli_on_non_http_service', y("""
     version: obs/v1

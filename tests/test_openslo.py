@@ -95,8 +95,9 @@ def test_every_exported_query_is_valid_promql_once_a_window_is_put_in():
 
 
 @pytest.mark.parametrize("slo, kind, counter", [
-    ("api-gateway-availability", "bad", True),      # 5xx counter over the semconv histogram
-    ("api-gateway-latency", "good", True),          # the threshold bucket
+    ("api-gateway-availability", "bad", False),     # native: windowed queries reading either histogram form
+    ("api-gateway-latency", "good", False),
+    ("memory-search-search-latency", "good", True),  # classic: the counter of the threshold bucket
     ("agent-runner-execution-success", "bad", False),  # the user's windowed queries
 ])
 def test_each_sli_kind_exports_as_the_ratio_metric_that_fits_it(slo, kind, counter):
@@ -173,6 +174,7 @@ def test_export_is_deterministic_byte_for_byte():
 EXPR_SPEC = """services:
   - name: api
     http: true
+    histogram: classic
     slos:
       - {name: avail, objective: 99.9, sli: {availability: {}}}
       - {name: fast, objective: 99, sli: {latency: {threshold: 1s}}}

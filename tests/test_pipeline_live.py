@@ -16,7 +16,8 @@ import pytest
 import requests
 from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics import Histogram, MeterProvider
+from opentelemetry.sdk.metrics.view import ExponentialBucketHistogramAggregation
 from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
@@ -94,10 +95,14 @@ def query(ports: dict[str, int], promql: str) -> list[dict]:
     return r.json()["data"]["result"]
 
 
-def send_request_metric(ports: dict[str, int], service: str, status: int, seconds: float) -> None:
-    exporter = OTLPMetricExporter(endpoint=f"http://127.0.0.1:{ports['otlp_http']}/v1/metrics")
+def send_request_metric(ports: dict[str, int], service: str, status: int, seconds: float, native: bool = False) -> None:
+    """One request's duration, as explicit buckets or (native=True) as an exponential histogram."""
+    exporter = OTLPMetricExporter(endpoint=f"http://127.0.0.1:{ports['otlp_http']}/v1/metrics",
+                                  preferred_aggregation={Histogram: ExponentialBucketHistogramAggregation()}
+                                  if native else None)
     reader = PeriodicExportingMetricReader(exporter, export_interval_millis=60_000)
-    provider = MeterProvider(resource=Resource.create({"service.name": service}), metric_readers=[reader])
+    provider = MeterProvider(resource=Resource.create({"service.name": service, "service.instance.id":
+                                                       "native" if native else "classic"}), metric_readers=[reader])
     histogram = provider.get_meter("obs-test").create_histogram(
         "http.server.request.duration", unit="s", explicit_bucket_boundaries_advisory=list(c.OTEL_HTTP_BUCKETS))
     histogram.record(seconds, {"http.request.method": "GET", "http.route": "/items", "http.response.status_code": status})
@@ -130,7 +135,8 @@ def test_prometheus_scrapes_the_stack_on_the_generated_ports(stack, job):
 
 def test_semconv_http_metrics_land_under_the_names_the_slo_rules_query(stack):
     ports, out = stack
-    send_request_metric(ports, "api-gateway", 500, 0.3)
+    send_request_metric(ports, "api-gateway", 500, 0.3)                # the Node.js SDK's form
+    send_request_metric(ports, "api-gateway", 500, 0.3, native=True)   # the Python SDK's, configured by obs env
     groups = load((out / c.rules_file("api-gateway")).read_text())["groups"]
     exprs = "\n".join(r["expr"] for g in groups for r in g["rules"])
     selectors = set(re.findall(r"rate\(([a-z_:]+\{[^}]*\})\[5m\]\)", exprs))

@@ -27,10 +27,17 @@ services:
         sli: {availability: {}}
   - name: api
     http: true
+    histogram: classic
     slos:
       - name: latency
         objective: 99
         sli: {latency: {threshold: 1s}}
+  - name: edge
+    http: true
+    slos:
+      - name: latency
+        objective: 99
+        sli: {latency: {threshold: 300ms}}
 """
 
 
@@ -88,6 +95,11 @@ MUTATIONS = [
      '{service="web",slo="availability"} offset 30m) / 2', "equals the exact error ratio"),
     ("a latency bucket matcher that also counts +Inf", "api", 'le=~"1|1\\\\.0"', 'le=~".+"', "api latency"),
     ("a latency matcher that misses Prometheus 3's le=\"1.0\"", "api", 'le=~"1|1\\\\.0"', 'le="1"', "api latency"),
+    ("a classic latency SLI that counts instances lacking the threshold bucket as slow", "api",
+     " and ignoring(le) rate(", " or ignoring(le) rate(", "an instance whose histogram lacks the threshold bucket"),
+    ("a native latency SLI read at the wrong threshold", "edge", "histogram_fraction(0, 0.3,",
+     "histogram_fraction(0, 0.6,", "edge latency"),
+    ("a native latency SLI whose 0/0 fraction is not dropped", "edge", "[5m]))) >= 0\n", "[5m])))\n", "records no NaN"),
 ]
 
 

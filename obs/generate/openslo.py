@@ -15,6 +15,7 @@ import json
 from decimal import Decimal
 
 from obs.generate.common import Inputs, yaml
+from obs.generate.slo_sli import FIVE_XX, http_counts, http_fast, native
 from obs.model import conventions as c
 from obs.model.domain import SLO, Model, Receiver, Service
 from obs.model.durations import Duration
@@ -81,8 +82,18 @@ def _source(query: str) -> dict[str, object]:
     return {"metricSource": {"type": DATASOURCE_TYPE, "spec": {"query": query}}}
 
 
+def _native(slo: SLO) -> dict[str, object]:
+    """A native histogram has no counters to hand over: the windowed queries obs's own rules use."""
+    total = _source(http_counts(slo, window=OPENSLO_WINDOW))
+    if slo.sli.kind == "availability":
+        return {"counter": False, "bad": _source(http_counts(slo, FIVE_XX, window=OPENSLO_WINDOW)), "total": total}
+    return {"counter": False, "good": _source(http_fast(slo, OPENSLO_WINDOW)), "total": total}
+
+
 def ratio_metric(slo: SLO) -> dict[str, object]:
     sli = slo.sli
+    if sli.kind in ("availability", "latency") and native(slo):
+        return _native(slo)
     if sli.kind == "availability":
         bad = _sum(slo, _http(slo, "count", f',{c.HTTP_STATUS_LABEL}=~"5.."'))
         return {"counter": True, "bad": _source(bad), "total": _source(_sum(slo, _http(slo, "count")))}

@@ -24,7 +24,7 @@ EVALUATION_INTERVAL = "1m"
 
 
 def _group(slo: SLO, s: Scenario) -> dict:
-    series = series_for(slo, s.segments, le_form=s.le_form)
+    series = series_for(slo, s.segments, le_form=s.le_form) + s.extra_series
     checks = list(s.checks)
     if s.healthy_group:
         healthy = [Segment(x.minutes, x.per_minute, 0 * x.error_ratio) for x in s.segments]

@@ -12,12 +12,12 @@ from decimal import Decimal
 from obs.generate import slo_checks as k
 from obs.generate.slo_alerts import threshold
 from obs.generate.slo_ideal import Ideal, minutes, workbook_detection_minutes
-from obs.generate.slo_series import GROUP_VALUE, Segment, Unsynthesisable, series_for
+from obs.generate.slo_series import GROUP_VALUE, Segment, Unsynthesisable, classic_instance, series_for
 from obs.generate.slo_sli import counts_traffic
 from obs.generate.slo_text import num, slo_selector
 from obs.generate.slo_windows import recorded_windows
 from obs.model import conventions as c
-from obs.model.domain import SLO, Model
+from obs.model.domain import SLO, Histogram, Model
 from obs.model.windows import BASE_WINDOW
 
 # Minutes the real rules may lag the exact model: one 1m sample plus one 1m evaluation (on the repo spec
@@ -36,6 +36,7 @@ class Scenario:
     alert_checks: list[dict] = field(default_factory=list)
     healthy_group: bool = False
     le_form: str | None = None
+    extra_series: list[dict] = field(default_factory=list)
 
 
 def traffic(slo: SLO) -> Decimal:
@@ -129,6 +130,38 @@ def just_over(slo: SLO, model: Model) -> Scenario | None:
     return steady(slo, factor, name + (f", with the bucket written le=\"{alt}\"" if alt else ""), model, alt)
 
 
+def rollout(slo: SLO, model: Model) -> Scenario | None:
+    """Classic buckets: an instance without the threshold bucket must not make the SLI read its requests as slow."""
+    if slo.sli.kind != "latency" or slo.sli.histogram is not Histogram.CLASSIC:
+        return None
+    s = steady(slo, D("0.5"), "during a rollout, an instance whose histogram lacks the threshold bucket is left out "
+               "of the latency SLI, not read as slow: half the budget burns, nothing pages", model)
+    s.extra_series = classic_instance(slo, s.segments, with_threshold=False)
+    return s
+
+
+def mixed_fleet(slo: SLO, model: Model) -> Scenario | None:
+    """Native latency SLOs: a classic instance beside (Node.js keeps explicit buckets) is read at the threshold
+    bucket when it has one, and left out when it has not; either way no request is counted twice or as slow."""
+    if slo.sli.kind != "latency" or slo.sli.histogram is not Histogram.NATIVE or not slo.tiers:
+        return None
+    assert slo.sli.threshold is not None
+    has_bucket = slo.sli.threshold.s in c.OTEL_HTTP_BUCKETS
+    rate, run = traffic(slo), STEADY_RUN
+    native = [Segment(run, rate, slo.error_budget * D("0.5"))]
+    classic = [Segment(run, rate, D(0))]
+    expected = slo.error_budget * (D("0.25") if has_bucket else D("0.5"))
+    how = ("its requests are read at the threshold bucket" if has_bucket else
+           "it has no bucket at the threshold, so it is left out, not read as slow")
+    s = Scenario(f"a fleet where one instance sends classic buckets (the Node.js SDK) and one a native histogram: "
+                 f"{how}; nothing pages", native)
+    s.extra_series = classic_instance(slo, classic, with_threshold=has_bucket)
+    lo, hi = expected * D("0.9"), expected * D("1.1")
+    s.checks += [k.never(k.alerts(slo), run),
+                 k.one(f"{c.slo_error_ratio(str(BASE_WINDOW))}{slo_selector(slo)} > {num(lo)} < {num(hi)}", run)]
+    return s
+
+
 def zero_traffic(slo: SLO) -> Scenario:
     # A raw ratio is 0/0 without traffic, which obs drops: that is no data, so stay inside NO_DATA_FOR.
     run = STEADY_RUN if counts_traffic(slo) else 9
@@ -214,7 +247,7 @@ def scenarios(model: Model, slo: SLO) -> tuple[list[Scenario], list[str]]:
     burn = slow_burn(slo)
     built = [windows_exact(slo), zero_traffic(slo), traffic_stops(slo) if counts_traffic(slo) else None,
              just_under(slo, model), just_over(slo, model), outage(slo) if slo.tiers else None, burn,
-             trickle(slo)]
+             trickle(slo), rollout(slo, model), mixed_fleet(slo, model)]
     if not counts_traffic(slo):
         notes.append("raw SLI: without traffic its ratio is no data, so the zero-traffic proof stays under the "
                      "no-data alert's `for:`, and there is no minimum-traffic guard to prove")

@@ -7,6 +7,7 @@ too complex for that raises Unsynthesisable with the reason, and its tests are r
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,9 +17,10 @@ import promql_parser
 from obs.generate.slo_sli import with_window
 from obs.generate.slo_text import matchers, num
 from obs.model import conventions as c
-from obs.model.domain import SLO
+from obs.model.domain import SLO, Histogram
 
 GROUP_VALUE = "obs-test"
+FASTEST_BUCKET = -12          # schema 0: (2^-13, 2^-12] s
 # Candidate label values tried against a regex matcher, after the regex's own alternatives.
 _CANDIDATES = ("500", "503", "5xx", "failure", "error", "failed", "miss", "true", "false", "bad", "good", "ok",
                "success", "hit", "200", "obs-test")
@@ -48,6 +50,34 @@ def counter(segments: list[Segment], share) -> str:
     return " ".join(parts)
 
 
+def native_counter(segments: list[Segment], buckets: list[tuple[int, object]]) -> str:
+    """The same counter as a native histogram (schema 0: bucket i holds (2^(i-1), 2^i] seconds).
+
+    `buckets` pairs a bucket index with the share of each segment's events observed in it."""
+    ordered = sorted(buckets, key=lambda b: b[0])
+    low, high = ordered[0][0], ordered[-1][0]
+
+    def hist(shares: dict[int, Decimal]) -> str:
+        counts = [shares.get(i, Decimal(0)) for i in range(low, high + 1)]
+        total = sum(counts, Decimal(0))
+        body = " ".join(num(n) for n in counts)
+        return f"{{{{schema:0 count:{num(total)} sum:{num(total)} offset:{low} buckets:[{body}]}}}}"
+
+    parts, value = [hist({})], dict.fromkeys((i for i, _ in ordered), Decimal(0))
+    for seg in segments:
+        step = {i: share(seg) for i, share in ordered}
+        parts.append(f"{hist({i: value[i] + step[i] for i in value})}+{hist(step)}x{seg.minutes - 1}")
+        for i in value:
+            value[i] += step[i] * seg.minutes
+    return " ".join(parts)
+
+
+def threshold_buckets(threshold_s: float) -> tuple[int, int]:
+    """Schema-0 buckets wholly under and wholly over a threshold, so histogram_fraction splits them exactly."""
+    exponent = math.log2(threshold_s)
+    return math.floor(exponent), math.ceil(exponent) + 1
+
+
 def _good(s: Segment) -> Decimal:
     return s.per_minute * (1 - s.error_ratio)
 
@@ -68,6 +98,17 @@ def series_for(slo: SLO, segments: list[Segment], group: str = GROUP_VALUE, le_f
     """Input series feeding `segments` to the SLO's SLI, for one value of its group_by labels."""
     groups = {g: group for g in slo.group_by}
     kind = slo.sli.kind
+    if kind in ("availability", "latency") and slo.sli.histogram is Histogram.NATIVE:
+        own = {c.SERVICE_NAME_LABEL: slo.service, **groups}
+        if kind == "availability":
+            # Under 0.25 ms: faster than any latency threshold (whole milliseconds), so the same service's
+            # latency SLO reads these requests as fast and stays quiet in availability scenarios.
+            return [{"series": _series(c.HTTP_DURATION, {**own, c.HTTP_STATUS_LABEL: status}),
+                     "values": native_counter(segments, [(FASTEST_BUCKET, share)])}
+                    for status, share in (("200", _good), ("500", _bad))]
+        assert slo.sli.threshold is not None
+        fast, slow = threshold_buckets(slo.sli.threshold.s)
+        return [{"series": _series(c.HTTP_DURATION, own), "values": native_counter(segments, [(fast, _good), (slow, _bad)])}]
     if kind in ("availability", "latency"):
         own = {c.SERVICE_NAME_LABEL: slo.service, **groups}
         name = c.HTTP_DURATION
@@ -177,3 +218,15 @@ def _violating(bad_ms, total_ms, base: dict[str, str]) -> dict[str, str] | None:
             if labels is not None and not _matches(labels, bad_ms):
                 return labels
     return None
+
+
+def classic_instance(slo: SLO, segments: list[Segment], with_threshold: bool, group: str = GROUP_VALUE) -> list[dict]:
+    """A second instance sending classic buckets (a Node.js SDK, another layout mid-rollout), with or without a
+    bucket at the latency threshold."""
+    own = {c.SERVICE_NAME_LABEL: slo.service, "instance": "classic-instance", **{g: group for g in slo.group_by}}
+    pairs = [(_series(f"{c.HTTP_DURATION}_count", own), _total),
+             (_series(f"{c.HTTP_DURATION}_bucket", {**own, "le": "+Inf"}), _total)]
+    if with_threshold:
+        assert slo.sli.threshold_le is not None
+        pairs.append((_series(f"{c.HTTP_DURATION}_bucket", {**own, "le": slo.sli.threshold_le}), _good))
+    return [{"series": s, "values": counter(segments, share)} for s, share in pairs]

@@ -9,7 +9,7 @@ import promql_parser
 from obs import versions
 from obs.errors import Problem
 from obs.model import conventions as c
-from obs.model.domain import SLI, SLO, TLS, Model, Receiver, Route, ScrapeTarget, Secret, Service, Stack
+from obs.model.domain import SLI, SLO, TLS, Histogram, Model, Receiver, Route, ScrapeTarget, Secret, Service, Stack
 from obs.model.durations import Duration
 from obs.model.timing import PROFILES
 from obs.model.windows import BASE_WINDOW, Tier, workbook_tiers
@@ -98,8 +98,31 @@ class _Builder:
             else:
                 owner[port] = name
 
+    def _histogram(self, s: v1.Service, path: str) -> Histogram:
+        """Native unless the service says otherwise, declares classic buckets, or Prometheus pulls its metrics."""
+        pull = self.spec.stack.metrics == "pull"
+        if s.histogram is None:
+            return Histogram.CLASSIC if pull or s.latency_buckets else Histogram.NATIVE
+        kind = Histogram(s.histogram)
+        if kind is Histogram.NATIVE and pull:
+            self.problem(f"{path}.histogram", "native histograms reach Prometheus only through OTLP push; set "
+                         "`stack.metrics: push`, or `histogram: classic` with a bucket at each latency threshold")
+        if kind is Histogram.NATIVE and s.latency_buckets:
+            self.problem(f"{path}.latency_buckets", "buckets describe a classic histogram, but the service sends a "
+                         "native one (any threshold works); drop latency_buckets or set `histogram: classic`")
+        return kind
+
+    def _calls(self, s: v1.Service, path: str, names: set[str]) -> tuple[str, ...]:
+        for k, callee in enumerate(s.calls):
+            if callee == s.name:
+                self.problem(f"{path}.calls[{k}]", f"a service cannot call itself; list the services {s.name!r} calls")
+            elif callee not in names:
+                self.problem(f"{path}.calls[{k}]", f"no service named {callee!r}; declared: {', '.join(sorted(names))}")
+        return tuple(dict.fromkeys(s.calls))
+
     def _services(self) -> tuple[Service, ...]:
         out, seen = [], set()
+        service_names = {s.name for s in self.spec.services}
         for i, s in enumerate(self.spec.services):
             path = f"services[{i}]"
             if s.name in seen:
@@ -107,6 +130,7 @@ class _Builder:
             seen.add(s.name)
             if not s.telemetry.otlp and not s.telemetry.scrape:
                 self.problem(f"{path}.telemetry", "the service sends no telemetry; set `otlp: true` or add `scrape:` targets")
+            histogram = self._histogram(s, path)
             buckets = tuple(s.latency_buckets) if s.latency_buckets else c.OTEL_HTTP_BUCKETS
             if list(buckets) != sorted(set(buckets)):
                 self.problem(f"{path}.latency_buckets", "bucket boundaries must be strictly increasing; sort them and "
@@ -118,16 +142,17 @@ class _Builder:
                     self.problem(f"{spath}.name", f"SLO {slo.name!r} is declared twice in service {s.name!r}; "
                                  "SLO names must be unique within a service")
                 names.add(slo.name)
-                built = self._slo(s, slo, buckets, spath)
+                built = self._slo(s, slo, buckets, histogram, spath)
                 if built is not None:
                     slos.append(built)
             scrape = tuple(ScrapeTarget(tuple(t.targets), t.path, Duration.parse(t.interval) if t.interval else None)
                            for t in s.telemetry.scrape)
             out.append(Service(s.name, s.team, s.owner, s.description or "", s.telemetry.otlp, s.http, buckets,
-                               scrape, tuple(slos)))
+                               scrape, tuple(slos), histogram, self._calls(s, path, service_names)))
         return tuple(out)
 
-    def _slo(self, svc: v1.Service, slo: v1.SLO, buckets: tuple[float, ...], path: str) -> SLO | None:
+    def _slo(self, svc: v1.Service, slo: v1.SLO, buckets: tuple[float, ...], histogram: Histogram,
+             path: str) -> SLO | None:
         ok = True
         objective = _decimal(slo.objective)
         if not Decimal(0) < objective < Decimal(100):
@@ -139,7 +164,7 @@ class _Builder:
         if period < Duration.parse("1d"):
             self.problem(f"{path}.window", f"must be at least 1d so burn-rate windows fit inside it (got {slo.window})")
             ok = False
-        sli = self._sli(svc, slo.sli, buckets, f"{path}.sli")
+        sli = self._sli(svc, slo.sli, buckets, histogram, f"{path}.sli")
         for k, label in enumerate(slo.group_by):
             if not v1.LABEL_RE.fullmatch(label):
                 self.problem(f"{path}.group_by[{k}]", f"{label!r} is not a valid Prometheus label name")
@@ -155,7 +180,8 @@ class _Builder:
             runbook_url=a.runbook_url,
         )
 
-    def _sli(self, svc: v1.Service, sli: v1.SLI, buckets: tuple[float, ...], path: str) -> SLI | None:
+    def _sli(self, svc: v1.Service, sli: v1.SLI, buckets: tuple[float, ...], histogram: Histogram,
+             path: str) -> SLI | None:
         if sli.availability is not None or sli.latency is not None:
             kind = "availability" if sli.availability is not None else "latency"
             if not svc.http:
@@ -163,16 +189,19 @@ class _Builder:
                              "or use an `events:` SLI")
                 return None
             if sli.latency is None:
-                return SLI("availability")
+                return SLI("availability", histogram=histogram)
             threshold = Duration.parse(sli.latency.threshold)
+            if histogram is Histogram.NATIVE:   # classic instances in the fleet are read at this `le` too
+                return SLI("latency", threshold=threshold, threshold_le=le_label(threshold.s), histogram=histogram)
             if threshold.s not in buckets:
                 near = min(buckets, key=lambda b: abs(b - threshold.s))
                 self.problem(f"{path}.latency.threshold",
                              f"{sli.latency.threshold} is not a histogram bucket boundary, so the SLI cannot be computed "
-                             f"exactly; use {Duration.seconds(near)} or add {threshold.s:g} to the service's latency_buckets "
-                             f"(boundaries: {', '.join(f'{b:g}' for b in buckets)})")
+                             f"exactly; use {Duration.seconds(near)}, add {threshold.s:g} to the service's latency_buckets "
+                             f"(boundaries: {', '.join(f'{b:g}' for b in buckets)}), or send a native histogram "
+                             "(`histogram: native`, which `obs env` sets up), which reads any threshold")
                 return None
-            return SLI("latency", threshold=threshold, threshold_le=le_label(threshold.s))
+            return SLI("latency", threshold=threshold, threshold_le=le_label(threshold.s), histogram=histogram)
         if sli.events is not None:
             err = self._query(sli.events.error_query, f"{path}.events.error_query")
             tot = self._query(sli.events.total_query, f"{path}.events.total_query")

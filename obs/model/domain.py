@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import Enum
 
 from obs.model.durations import Duration
 from obs.model.timing import Timing
@@ -17,11 +18,19 @@ class Secret:
     env: str | None = None
 
 
+class Histogram(str, Enum):
+    """How a service's HTTP duration histogram reaches Prometheus."""
+
+    NATIVE = "native"      # OTLP exponential histograms, stored as Prometheus native histograms: any threshold
+    CLASSIC = "classic"    # explicit buckets (`_bucket{le=...}`): thresholds must be bucket boundaries
+
+
 @dataclass(frozen=True)
 class SLI:
     kind: str                                  # availability | latency | events | raw
     threshold: Duration | None = None          # latency
-    threshold_le: str | None = None            # the bucket's `le` as Prometheus 3 stores it
+    threshold_le: str | None = None            # the bucket's `le` as Prometheus 3 stores it (classic)
+    histogram: Histogram | None = None         # availability and latency: which form of the HTTP histogram
     error_query: str | None = None             # events; {{window}} placeholder
     total_query: str | None = None             # events
     error_ratio_query: str | None = None       # raw
@@ -70,6 +79,8 @@ class Service:
     latency_buckets: tuple[float, ...]
     scrape: tuple[ScrapeTarget, ...]
     slos: tuple[SLO, ...]
+    histogram: Histogram = Histogram.NATIVE
+    calls: tuple[str, ...] = ()                # services this one calls: edges of the service graph
 
 
 @dataclass(frozen=True)

@@ -191,9 +191,15 @@ class Service(Strict):
     owner: StrictStr | None = None
     description: StrictStr | None = None
     http: StrictBool = Field(False, description="Emits the semconv histogram http.server.request.duration.")
+    histogram: Literal["native", "classic"] | None = Field(
+        None, description="native: the SDK sends exponential histograms (set by `obs env`), read at any latency "
+        "threshold. classic: explicit buckets, thresholds must be boundaries. Default: native with metrics: push, "
+        "classic with metrics: pull or when latency_buckets are given.")
     latency_buckets: list[Annotated[float, Field(gt=0)]] | None = Field(
-        None, description="Histogram bucket boundaries in seconds, when not OTel's defaults."
+        None, description="Classic histogram bucket boundaries in seconds, when not OTel's defaults."
     )
+    calls: list[Name] = Field(default_factory=list, description="Services this one calls: edges the service graph "
+                              "and `obs verify` expect to carry traces.")
     telemetry: Telemetry = Telemetry()
     slos: list[SLO] = Field(default_factory=list)
 

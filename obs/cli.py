@@ -13,8 +13,8 @@ import click
 
 from obs.errors import ObsError
 
-COMMANDS = ("init", "validate", "schema", "generate", "test", "lint", "import_", "stack", "up", "down", "status",
-            "logs", "verify", "drill")
+COMMANDS = ("init", "validate", "schema", "generate", "test", "lint", "import_", "env", "stack", "up", "down",
+            "status", "logs", "verify", "drill")
 
 EPILOG = """\b
 Typical loop:
@@ -22,6 +22,7 @@ Typical loop:
   obs validate             check it; every problem is reported at once
   obs generate             write alerts/, dashboards/, deploy/, docker-compose.yml
   obs up && obs verify     run the stack locally and prove data and alerts arrive
+  obs env SERVICE          the OTEL_* settings that instrument a service for this stack
 
 Exit codes: 0 ok, 1 check failed, 2 bad input, 3 stack unreachable, 70 internal error.
 """

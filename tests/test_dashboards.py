@@ -75,8 +75,9 @@ def test_the_verifier_list_holds_exactly_the_queries_in_the_dashboards(model, fi
 
 def test_the_verifier_gets_prometheus_runnable_queries_with_grafanas_rate_interval(model):
     q = next(q for q in panel_queries(model) if "$__rate_interval" in q.expr)
-    assert q.min_interval == "1m" and q.rate_interval == "4m"
-    assert "[4m]" in q.promql() and "$" not in q.promql()
+    # The production export and scrape interval is 15 s: a rate window of four of them holds several samples.
+    assert q.min_interval == "15s" and q.rate_interval == "1m"
+    assert "[1m]" in q.promql() and "$" not in q.promql()
     assert substitute("rate(x[$__rate_interval]) + y[$__interval]", "15s") == "rate(x[1m]) + y[15s]"
 
 

@@ -91,8 +91,11 @@ def test_check_lists_a_deleted_file_as_missing_a_dropped_services_file_as_extra_
     code, out = check(project, capsys)
     assert code == 1
     assert out.splitlines() == [f"drifted: {project / '.obs-owned.json'}",
-                                f"drifted: {project / c.dashboard_file('ai-tools-overview')}", f"missing: {deleted}",
-                                f"extra: {project / c.dashboard_file('ai-tools-svc-postgres')}"]
+                                f"drifted: {project / c.dashboard_file('ai-tools-overview')}",
+                                f"drifted: {project / c.COMPOSE_FILE}", f"missing: {deleted}",
+                                f"extra: {project / c.dashboard_file('ai-tools-svc-postgres')}",
+                                f"extra: {project / c.instrumentation_file('postgres', 'compose')}",
+                                f"extra: {project / c.instrumentation_file('postgres')}"]
     assert not deleted.exists() and stray.exists()
 
 
@@ -116,7 +119,8 @@ def test_check_as_json_is_one_parseable_document_listing_each_kind_of_drift(proj
     assert code == 1
     assert json.loads(out) == {
         "out": str(project), "check": True, "changed": [".obs-owned.json", c.dashboard_file("ai-tools-overview"), c.COMPOSE_FILE],
-        "missing": [c.ALERTMANAGER_CONFIG], "extra": [c.dashboard_file("ai-tools-svc-postgres")], "kept": [],
+        "missing": [c.ALERTMANAGER_CONFIG], "extra": [c.dashboard_file("ai-tools-svc-postgres"), c.instrumentation_file("postgres", "compose"),
+                  c.instrumentation_file("postgres")], "kept": [],
         "blocked": [f"{c.COMPOSE_FILE}: refusing to overwrite: edited since obs wrote it; make the change in the spec "
                     "(obs regenerates this file from it), or pass --force to overwrite the edit"],
         "pending": False, "clean": False}

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from obs.model import conventions as c
 from obs.model.domain import Model
 from obs.stack.components import urls
 from obs.stack.native import ComponentStatus
@@ -45,3 +46,15 @@ def print_endpoints(model: Model) -> None:
     u = urls(model)
     click.echo(f"OTLP: gRPC {u['otlp_grpc']}, HTTP {u['otlp_http']}  |  Prometheus {u['prometheus']}  |  "
                f"Alertmanager {u['alertmanager']}  |  Jaeger {u['jaeger_query']}")
+    print_telemetry_hint(model)
+
+
+def print_telemetry_hint(model: Model) -> None:
+    """Where a service sends telemetry, and the one command that configures its SDK for it."""
+    sending = [s.name for s in model.services if s.otlp]
+    if not sending:
+        return
+    example = sending[0]
+    click.echo(f"Send telemetry: OTLP/HTTP to {urls(model)['otlp_http']} (gRPC {urls(model)['otlp_grpc']}). "
+               f"Instrument a service with its settings: env $(obs env {example}) <command>  "
+               f"(or {c.INSTRUMENTATION_DIR}/{example}.env)")

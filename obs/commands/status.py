@@ -36,5 +36,7 @@ def command(spec: Path, out: Path | None, fmt: str) -> None:
         summary = {0: "healthy", 1: "NOT healthy", 3: "not running"}[code]
         click.echo(f"stack {summary} ({runtime}, {target.resolve()}):")
         _stack.print_table(statuses)
+        if code != 3:
+            _stack.print_endpoints(model)
     if code:
         raise Exit(code)

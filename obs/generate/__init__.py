@@ -25,6 +25,7 @@ MODULES = (
     "grafana_provisioning",
     "dashboards",
     "openslo",
+    "instrumentation",
     "compose",
 )
 

@@ -148,8 +148,11 @@ def document(model: Model) -> dict:
     volumes = ["alertmanager-data", "prometheus-data", "grafana-data"]
     if model.stack.persistent_queue:
         volumes.append("otelcol-queue")
+    # Your own services join this project's network from docker-compose.override.yml, with
+    # `env_file: [<the file named here>]`: their OTEL_* settings, reaching the collector as `otelcol`.
+    instrumented = {s.name: {"env_file": [c.instrumentation_file(s.name, "compose")]} for s in model.services if s.otlp}
     return {"name": model.project, "services": svcs, "volumes": {v: {} for v in volumes},
-            "secrets": dict(sorted(secrets.top.items()))}
+            "secrets": dict(sorted(secrets.top.items())), "x-obs-instrumentation": instrumented}
 
 
 def generate(model: Model, inputs: Inputs) -> dict[str, str]:

@@ -71,6 +71,16 @@ PIPELINE_RULES_FILE = f"{ALERTS_DIR}/obs-pipeline.rules.yml"
 PIPELINE_RULE_TESTS_FILE = f"{ALERT_TESTS_DIR}/obs-pipeline.test.yml"
 
 
+INSTRUMENTATION_DIR = "deploy/instrumentation"
+COMPOSE_INSTRUMENTATION_DIR = "deploy/compose/instrumentation"
+
+
+def instrumentation_file(service: str, runtime: str = "native") -> str:
+    """The OTEL_* settings of one service; compose's reach the collector by its service name."""
+    folder = COMPOSE_INSTRUMENTATION_DIR if runtime == "compose" else INSTRUMENTATION_DIR
+    return f"{folder}/{service}.env"
+
+
 def dashboard_file(uid: str) -> str:
     return f"{DASHBOARDS_DIR}/{uid}.json"
 

@@ -34,7 +34,8 @@ class Timing:
 
 PRODUCTION = Timing(
     name="production",
-    sdk_span_delay=D("5s"), sdk_metric_interval=D("60s"),
+    # 15 s, not the SDKs' 60 s default: `obs env` sets it, so a 5m SLI window holds 20 exports, not 5.
+    sdk_span_delay=D("5s"), sdk_metric_interval=D("15s"),
     batch_timeout=D("200ms"), retry_initial=D("5s"), retry_max_elapsed=D("300s"), queue_size=1000,
     scrape_interval=D("15s"), evaluation_interval=D("15s"), slo_long_interval=D("1m"),
     resend_delay=D("1m"), group_wait=D("30s"), group_interval=D("5m"), repeat_interval=D("4h"),

@@ -23,7 +23,7 @@ from obs.project import load_model
 
 REPO = Path(__file__).resolve().parents[1]
 GOLDEN = REPO / "tests" / "golden" / "dashboards"
-CURRENT_PANEL_TYPES = {"row", "timeseries", "stat", "table", "text", "gauge", "bargauge"}
+CURRENT_PANEL_TYPES = {"row", "timeseries", "stat", "table", "text", "gauge", "bargauge", "nodeGraph"}
 MAY_BE_EMPTY = {"In-flight requests", "Probe success by kind", "Hop latency against its floor",
                 "Since the last verify run", "Burn-rate alerts pending or firing"}
 
@@ -47,10 +47,12 @@ def panels(dashboard):
 
 
 def targets(files):
+    """Every Prometheus target (a node graph panel asks the Jaeger datasource, with no PromQL)."""
     for path, d in parsed(files).items():
         for p in panels(d):
             for t in p.get("targets", []):
-                yield d["uid"], p, t
+                if "expr" in t:
+                    yield d["uid"], p, t
 
 
 def spec(tmp_path: Path, services: str, project: str = "demo") -> Path:
@@ -102,7 +104,7 @@ def test_http_services_read_the_semconv_histogram_and_others_spanmetrics(model, 
     by_uid = {d["uid"]: d for d in parsed(files).values()}
     for s in model.services:
         exprs = " ".join(t["expr"] for p in panels(by_uid[c.service_dashboard_uid(model.project, s.name)])
-                         for t in p.get("targets", []))
+                         for t in p.get("targets", []) if "expr" in t)
         wanted, unwanted = ((c.HTTP_DURATION, c.SPANMETRICS_CALLS) if s.http
                             else (c.SPANMETRICS_CALLS, c.HTTP_DURATION))
         assert wanted in exprs and unwanted not in exprs, s.name
@@ -241,7 +243,9 @@ def test_panels_query_the_provisioned_prometheus_datasource(model, files):
             (c.DASHBOARD_DATASOURCE_VARIABLE, "datasource", c.DATASOURCE_PROMETHEUS_UID)
         for p in panels(d):
             for t in p.get("targets", []):
-                assert t["datasource"] == {"type": "prometheus", "uid": "${datasource}"}
+                expected = ({"type": "jaeger", "uid": c.DATASOURCE_JAEGER_UID} if p["type"] == "nodeGraph" else
+                            {"type": "prometheus", "uid": "${datasource}"})
+                assert t["datasource"] == expected
 
 
 def test_grafanalib_is_imported_by_the_dashboards_module_only():

@@ -95,9 +95,9 @@ def test_every_exported_query_is_valid_promql_once_a_window_is_put_in():
 
 
 @pytest.mark.parametrize("slo, kind, counter", [
-    ("api-gateway-availability", "bad", False),     # native: windowed queries reading either histogram form
-    ("api-gateway-latency", "good", False),
-    ("memory-search-search-latency", "good", True),  # classic: the counter of the threshold bucket
+    ("api-gateway-availability", "bad", True),       # classic: the 5xx counter of the semconv histogram
+    ("api-gateway-latency", "good", True),           # classic: the counter of the threshold bucket
+    ("memory-search-search-latency", "good", False),  # native: windowed queries reading every histogram form
     ("agent-runner-execution-success", "bad", False),  # the user's windowed queries
 ])
 def test_each_sli_kind_exports_as_the_ratio_metric_that_fits_it(slo, kind, counter):

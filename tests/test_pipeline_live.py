@@ -95,6 +95,18 @@ def query(ports: dict[str, int], promql: str) -> list[dict]:
     return r.json()["data"]["result"]
 
 
+def send_old_request_metric(ports: dict[str, int], service: str, status: int, milliseconds: float) -> None:
+    """One request as the Python distro sends it without the stable opt-in: http.server.duration in ms."""
+    exporter = OTLPMetricExporter(endpoint=f"http://127.0.0.1:{ports['otlp_http']}/v1/metrics")
+    reader = PeriodicExportingMetricReader(exporter, export_interval_millis=60_000)
+    provider = MeterProvider(resource=Resource.create({"service.name": service, "service.instance.id": "old"}),
+                             metric_readers=[reader])
+    histogram = provider.get_meter("obs-test").create_histogram(
+        "http.server.duration", unit="ms", explicit_bucket_boundaries_advisory=[b * 1000 for b in c.OTEL_HTTP_BUCKETS])
+    histogram.record(milliseconds, {"http.method": "GET", "http.status_code": status})
+    provider.shutdown()
+
+
 def send_request_metric(ports: dict[str, int], service: str, status: int, seconds: float, native: bool = False) -> None:
     """One request's duration, as explicit buckets or (native=True) as an exponential histogram."""
     exporter = OTLPMetricExporter(endpoint=f"http://127.0.0.1:{ports['otlp_http']}/v1/metrics",
@@ -137,10 +149,12 @@ def test_semconv_http_metrics_land_under_the_names_the_slo_rules_query(stack):
     ports, out = stack
     send_request_metric(ports, "api-gateway", 500, 0.3)                # the Node.js SDK's form
     send_request_metric(ports, "api-gateway", 500, 0.3, native=True)   # the Python SDK's, configured by obs env
+    send_old_request_metric(ports, "api-gateway", 500, 300)             # the Python distro's default
     groups = load((out / c.rules_file("api-gateway")).read_text())["groups"]
     exprs = "\n".join(r["expr"] for g in groups for r in g["rules"])
     selectors = set(re.findall(r"rate\(([a-z_:]+\{[^}]*\})\[5m\]\)", exprs))
     assert any(f'{c.HTTP_STATUS_LABEL}=~"5.."' in s for s in selectors) and any('le="0.5"' in s for s in selectors)
+    assert any(f'{c.HTTP_OLD_STATUS_LABEL}=~"5.."' in s for s in selectors) and any("500" in s for s in selectors)
     for selector in sorted(selectors):
         wait_for(selector, lambda s=selector: query(ports, s), out / c.STATE_LOGS)
 

@@ -156,10 +156,11 @@ def test_every_for_duration_comes_from_the_timing_profile(profile):
 
 def test_windows_and_staleness_scale_with_the_profile():
     prod, fast = (model_for(p).stack.timing for p in PROFILES)
-    assert str(rate_window(prod)) == "2m" and str(rate_window(fast)) == "1m"
+    # Production: four 15 s scrapes (and four SDK exports) fill 1m; fast has the 1m floor.
+    assert str(rate_window(prod)) == "1m" and str(rate_window(fast)) == "1m"
     assert str(verify_stale_after(prod)) == "8m" and str(verify_stale_after(fast)) == "1m"
     text = pipeline_rules.generate(model_for("production"), Inputs())[c.PIPELINE_RULES_FILE]
-    assert "[2m]" in text and "> 480" in text
+    assert "[1m]" in text and "> 480" in text
 
 
 def test_the_probe_alert_matches_the_series_obs_verify_pushes_and_carries_the_probe_labels():

@@ -20,7 +20,6 @@ MODULES: dict[tuple[str, str], str] = {
     ("receivers", "otlp"): f"{CORE}/receiver/otlpreceiver {versions.OTELCOL_CORE}",
     ("processors", "batch"): f"{CORE}/processor/batchprocessor {versions.OTELCOL_CORE}",
     ("processors", "memory_limiter"): f"{CORE}/processor/memorylimiterprocessor {versions.OTELCOL_CORE}",
-    ("processors", "transform"): f"{CONTRIB}/processor/transformprocessor {versions.OTELCOL_CONTRIB}",
     ("exporters", "otlp_grpc"): f"{CORE}/exporter/otlpexporter {versions.OTELCOL_CORE}",
     ("exporters", "otlp_http"): f"{CORE}/exporter/otlphttpexporter {versions.OTELCOL_CORE}",
     ("exporters", "prometheus"): f"{CONTRIB}/exporter/prometheusexporter {versions.OTELCOL_CONTRIB}",

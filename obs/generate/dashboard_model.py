@@ -30,7 +30,7 @@ class Query:
 
 @dataclass(frozen=True)
 class Panel:
-    kind: str                        # row | timeseries | stat | table | text | bargauge
+    kind: str                        # row | timeseries | stat | table | text | bargauge | nodegraph
     title: str
     description: str = ""
     queries: tuple[Query, ...] = ()

@@ -29,13 +29,30 @@ class Source:
     error_matcher: tuple[str, str]   # (label, regex) selecting failed requests
     operation_label: str
     unit_name: str                   # requests | spans
+    native: str | None = None        # the same histogram stored natively (OTLP exponential), if it may be
+
+    def counts(self, service: str, failed: bool = False) -> str:
+        """Per-second counts of every form, series by series (an instance sends one form; see slo_sli)."""
+        svc = (c.SERVICE_NAME_LABEL, service)
+        selector = sel(svc, regex=(self.error_matcher,) if failed else ())
+        if self.native is None:
+            return rate(self.count, selector)
+        # The old semantic conventions (milliseconds; the status in http.status_code).
+        old_selector = sel(svc, regex=((c.HTTP_OLD_STATUS_LABEL, "5.."),) if failed else ())
+        old = rate(c.HTTP_OLD_DURATION + "_count", old_selector)
+        return f"(histogram_count({rate(self.native, selector)}) or {rate(self.count, selector)} or {old})"
+
+    @property
+    def status_labels(self) -> str:
+        """`by` labels of the status panel: old-convention series carry the status under its old name."""
+        return f"{self.status_label}, {c.HTTP_OLD_STATUS_LABEL}" if self.native else self.status_label
 
 
 def source(service: Service) -> Source:
     if service.http:
         return Source(f"the OTel semconv histogram {c.HTTP_DURATION}", c.HTTP_DURATION + "_count",
                       c.HTTP_DURATION + "_bucket", c.HTTP_STATUS_LABEL, (c.HTTP_STATUS_LABEL, "5.."),
-                      c.HTTP_ROUTE_LABEL, "requests")
+                      c.HTTP_ROUTE_LABEL, "requests", native=c.HTTP_DURATION)
     return Source(f"spanmetrics ({c.SPANMETRICS_CALLS}), derived by the collector from the service's spans",
                   c.SPANMETRICS_CALLS, c.SPANMETRICS_DURATION + "_bucket", c.SPANMETRICS_STATUS_LABEL,
                   (c.SPANMETRICS_STATUS_LABEL, c.SPANMETRICS_ERROR_STATUS), c.SPANMETRICS_SPAN_NAME_LABEL, "spans")
@@ -56,20 +73,26 @@ def scrape_only_reason(service: Service) -> str:
 
 def request_rate(service: Service) -> str:
     s = source(service)
-    return f"sum({rate(s.count, sel((c.SERVICE_NAME_LABEL, service.name)))})"
+    return f"sum({s.counts(service.name)})"
 
 
 def error_ratio(service: Service) -> str:
     s = source(service)
     svc = (c.SERVICE_NAME_LABEL, service.name)
-    failed = f"sum({rate(s.count, sel(svc, regex=(s.error_matcher,)))})"
+    failed = f"sum({s.counts(service.name, failed=True)})"
     # `or vector(0)`: no failure yet is a ratio of 0, not a gap; `> 0`: no traffic is a gap, not NaN.
     return f"({failed} or vector(0)) / ({request_rate(service)} > 0)"
 
 
 def quantile(service: Service, q: str) -> str:
     s = source(service)
-    return f"histogram_quantile({q}, sum by (le) ({rate(s.bucket, sel((c.SERVICE_NAME_LABEL, service.name)))}))"
+    svc = sel((c.SERVICE_NAME_LABEL, service.name))
+    classic = f"histogram_quantile({q}, sum by (le) ({rate(s.bucket, svc)}))"
+    if s.native is None:
+        return classic
+    old = f"histogram_quantile({q}, sum by (le) ({rate(c.HTTP_OLD_DURATION + '_bucket', svc)})) / 1000"
+    # A fleet sending several forms shows the first form's quantile: buckets of different forms cannot merge.
+    return f"histogram_quantile({q}, sum({rate(s.native, svc)}))\nor {classic}\nor {old}"
 
 
 def jaeger_search_url(model: Model, service: Service) -> str:
@@ -115,18 +138,19 @@ def red_panels(service: Service) -> tuple[Panel, ...]:
               no_value=quiet, width=8,
               steps=error_steps(service), threshold_style="dashed" if error_steps(service) else "off"),
         Panel("timeseries", "Latency p50 / p95 / p99",
-              f"Quantiles estimated from the histogram buckets of {s.name}. "
+              f"Quantiles estimated from the histogram of {s.name} (native or classic buckets). "
               "Dashed lines: the thresholds of this service's latency SLOs.",
               tuple(Query(quantile(service, q), name) for name, q in QUANTILES), unit="s", minimum=0,
               steps=latency_steps(service), threshold_style="dashed" if latency_steps(service) else "off",
               why_empty=why, no_value=quiet, width=8),
         Panel("timeseries", f"Rate by {s.status_label}", f"{s.unit_name.capitalize()} per second by status.",
-              (Query(f"sum by ({s.status_label}) ({rate(s.count, svc)})", f"{{{{{s.status_label}}}}}"),),
+              (Query(f"sum by ({s.status_labels}) ({s.counts(service.name)})",
+                     "".join(f"{{{{{label.strip()}}}}}" for label in s.status_labels.split(","))),),
               unit=per_second, why_empty=why, no_value=quiet, width=12),
         Panel("timeseries", f"Rate by {s.operation_label}",
               f"{s.unit_name.capitalize()} per second by {s.operation_label} (one unlabelled series when the "
               "instrumentation does not set it).",
-              (Query(f"sum by ({s.operation_label}) ({rate(s.count, svc)})", f"{{{{{s.operation_label}}}}}"),),
+              (Query(f"sum by ({s.operation_label}) ({s.counts(service.name)})", f"{{{{{s.operation_label}}}}}"),),
               unit=per_second, why_empty=why, no_value=quiet, width=12),
     )
 
@@ -161,6 +185,20 @@ def slo_panels(model: Model, service: Service) -> tuple[Panel, ...]:
     return tuple(panels)
 
 
+def graph_panels(model: Model, service: Service) -> tuple[Panel, ...]:
+    """Who calls whom, from the traces themselves: shown wherever the spec declares calls to or from the service."""
+    callers = sorted(s.name for s in model.services if service.name in s.calls)
+    if not service.calls and not callers:
+        return ()
+    declared = [f"{service.name} → {callee}" for callee in service.calls] + [f"{c_} → {service.name}" for c_ in callers]
+    return (Panel("row", "Calls"),
+            Panel("nodegraph", "Service graph (from traces)",
+                  f"Calls between services as Jaeger finds them in traces (parent and child spans of different "
+                  f"services). Declared in the spec: {', '.join(declared)}. `obs verify` fails when a declared call "
+                  "carries no trace, which usually means the caller does not propagate W3C tracecontext.",
+                  width=24, height=9),)
+
+
 def links_panel(model: Model, service: Service) -> Panel:
     lines = [f"**Traces of `{service.name}`**", "",
              f"- [Search them in the Jaeger UI]({jaeger_search_url(model, service)})",
@@ -183,5 +221,5 @@ def dashboard(model: Model, service: Service) -> Dashboard:
         kind="service",
         description=f"{header(model)}. Rate, errors and duration of {service.name} from {source(service).name}.{team}",
         panels=(links_panel(model, service),) + red_panels(service) + saturation_panels(service)
-        + slo_panels(model, service),
+        + graph_panels(model, service) + slo_panels(model, service),
         interval=otlp_interval(model), tags=("obs", model.project, "service"), links=links)

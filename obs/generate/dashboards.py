@@ -106,6 +106,13 @@ def _panel(panel: Panel, x: int, y: int, panel_id: int, interval: Duration) -> o
               "links": _links(panel)}
     if panel.kind == "text":
         return g.Text(content=panel.content, mode="markdown", **common)
+    if panel.kind == "nodegraph":
+        # grafanalib has no node graph panel: plain JSON, drawn by Grafana from the Jaeger datasource, which
+        # computes the dependency graph from stored traces (no metrics needed).
+        jaeger = {"type": "jaeger", "uid": c.DATASOURCE_JAEGER_UID}
+        return {"type": "nodeGraph", "title": panel.title, "description": description(panel), "id": panel_id,
+                "gridPos": _plain(pos), "datasource": jaeger, "links": _links(panel),
+                "targets": [{"refId": "A", "datasource": jaeger, "queryType": "dependencyGraph"}]}
     data = {"dataSource": DATASOURCE, "targets": _targets(panel, interval), "thresholds": _steps(panel),
             "interval": str(interval), "extraJson": _defaults(panel), **common}
     if panel.kind == "timeseries":

@@ -15,7 +15,7 @@ import json
 from decimal import Decimal
 
 from obs.generate.common import Inputs, yaml
-from obs.generate.slo_sli import FIVE_XX, http_counts, http_fast, native
+from obs.generate.slo_sli import http_counts, http_fast, native
 from obs.model import conventions as c
 from obs.model.domain import SLO, Model, Receiver, Service
 from obs.model.durations import Duration
@@ -86,7 +86,7 @@ def _native(slo: SLO) -> dict[str, object]:
     """A native histogram has no counters to hand over: the windowed queries obs's own rules use."""
     total = _source(http_counts(slo, window=OPENSLO_WINDOW))
     if slo.sli.kind == "availability":
-        return {"counter": False, "bad": _source(http_counts(slo, FIVE_XX, window=OPENSLO_WINDOW)), "total": total}
+        return {"counter": False, "bad": _source(http_counts(slo, failed=True, window=OPENSLO_WINDOW)), "total": total}
     return {"counter": False, "good": _source(http_fast(slo, OPENSLO_WINDOW)), "total": total}
 
 

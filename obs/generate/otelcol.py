@@ -22,35 +22,6 @@ STORAGE = "file_storage"
 # becomes the HTTP_STATUS_LABEL label the availability SLI and dashboards group by.
 SPAN_DIMENSIONS = ("http.request.method", "http.response.status_code", "http.route")
 MEMORY_CHECK_INTERVAL = "1s"
-SEMCONV = "transform/http_semconv"
-OLD_HTTP_DURATION = "http.server.duration"
-STABLE_HTTP_DURATION = "http.server.request.duration"
-# Old HTTP attribute -> its stable name (None: dropped; http.target is the raw path, unbounded cardinality).
-OLD_HTTP_ATTRIBUTES = {"http.status_code": "http.response.status_code", "http.method": "http.request.method",
-                       "http.scheme": "url.scheme", "http.flavor": "network.protocol.version", "http.target": None,
-                       "http.host": None, "http.server_name": None, "net.host.name": None, "net.host.port": None}
-
-
-def semconv_statements() -> list[dict]:
-    """Old HTTP semantic conventions (the Python distro's default: `http.server.duration` in ms, `http.status_code`)
-    become the stable form the SLIs and dashboards read, so such a service needs no code or setting changed.
-
-    Normalised in the collector, not read twice by every rule: one form downstream keeps each rule and panel
-    simple. Only explicit-bucket histograms in ms are converted (scale_metric cannot rescale exponential ones);
-    anything else keeps its old name and `obs verify` says so. A service sending both forms (`http/dup`)
-    would be counted twice: `obs env` opts in to the stable form only."""
-    old = f'metric.name == "{OLD_HTTP_DURATION}" and metric.type == METRIC_DATA_TYPE_HISTOGRAM'
-    point = f'metric.name == "{STABLE_HTTP_DURATION}"'
-    renames = [f'set(datapoint.attributes["{new}"], datapoint.attributes["{key}"]) where {point} and '
-               f'datapoint.attributes["{key}"] != nil' for key, new in OLD_HTTP_ATTRIBUTES.items() if new]
-    drops = [f'delete_key(datapoint.attributes, "{key}") where {point}' for key in OLD_HTTP_ATTRIBUTES]
-    return [
-        {"statements": [f'scale_metric(0.001, "s") where {old} and metric.unit == "ms"',
-                        f'set(metric.name, "{STABLE_HTTP_DURATION}") where {old} and metric.unit == "s"']},
-        {"statements": renames + drops},
-    ]
-
-
 def secret_path(secret: Secret) -> str:
     """Relative paths resolve against the component's working directory: the output directory."""
     return secret.file if secret.file is not None else c.secret_file(secret.env or "")
@@ -138,7 +109,6 @@ def config(model: Model, net: network.Net) -> dict:
             "memory_limiter": {"check_interval": MEMORY_CHECK_INTERVAL, "limit_mib": t.memory_limit_mib,
                                "spike_limit_mib": t.memory_limit_mib // 5},
             "batch": {"timeout": str(t.batch_timeout)},
-            SEMCONV: {"error_mode": "ignore", "metric_statements": semconv_statements()},
         },
         "connectors": {SPANMETRICS: {
             "namespace": c.SPANMETRICS_NAMESPACE,
@@ -154,8 +124,7 @@ def config(model: Model, net: network.Net) -> dict:
             "extensions": list(extensions),
             "pipelines": {
                 "traces": {"receivers": ["otlp"], "processors": processors, "exporters": [TO_JAEGER, SPANMETRICS]},
-                "metrics": {"receivers": ["otlp", SPANMETRICS], "processors": [processors[0], SEMCONV, *processors[1:]],
-                            "exporters": [metrics_out]},
+                "metrics": {"receivers": ["otlp", SPANMETRICS], "processors": processors, "exporters": [metrics_out]},
             },
             "telemetry": {
                 "logs": {"level": "info"},

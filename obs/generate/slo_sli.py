@@ -3,25 +3,46 @@
 Both rates are recorded per second, summed to the SLO's group_by labels. Everything
 longer is derived from these two series (obs/generate/slo_windows.py).
 
-HTTP SLIs read `http.server.request.duration` in both forms instrumentation sends, series by series,
-because one fleet sends both: the Python SDK honours the exponential-histogram setting `obs env` gives,
-and the Node.js SDK (sdk-node 0.223) ignores it and keeps explicit buckets.
-- native (an OTLP exponential histogram, stored by Prometheus as a native histogram): counts come from
-  histogram_count(), and the share under a latency threshold from histogram_fraction(), at any threshold;
-- classic (`_bucket{le=...}`, `_count`): only series that have a bucket at the threshold are judged, so
-  an instance with another bucket layout (say, mid-rollout) is left out of the latency SLI instead of
-  reading as all slow.
-An instance sends one form, so `native or classic` per series never counts a request twice.
+HTTP SLIs read the request-duration histogram in every form zero-code instrumentation sends, series by
+series, because one fleet sends several (measured in tests/realsvc/README.md):
+- native: `http.server.request.duration` as an OTLP exponential histogram, which Prometheus stores as a
+  native histogram (the Python SDK with `obs env`'s settings): counts from histogram_count(), the share under
+  a latency threshold from histogram_fraction(), at any threshold;
+- classic: the same metric with explicit buckets (`_bucket{le=...}`, `_count`; the Node.js SDK ignores the
+  exponential setting);
+- old: `http.server.duration` in milliseconds with `http.status_code` (the Python distro's default without
+  OTEL_SEMCONV_STABILITY_OPT_IN), read at the threshold in milliseconds.
+Classic and old series are judged for latency only where they have the threshold bucket, so an instance with
+another bucket layout (say, mid-rollout) is left out instead of reading as all slow. An instance sends one
+form, so `native or classic or old` per series never counts a request twice.
+Why not convert old to stable in the collector: its transform processor cannot be built at the pinned
+version (the module proxy refuses its dependencies), and one more `or` per rule costs little.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from obs.generate.slo_text import matchers, on_groups, slo_selector, sum_by
 from obs.model import conventions as c
+from obs.model.build import le_label
 from obs.model.domain import SLO, Histogram
 from obs.model.windows import BASE_WINDOW
 
 WINDOW = "{{window}}"
 FIVE_XX = f'{c.HTTP_STATUS_LABEL}=~"5.."'
+
+
+@dataclass(frozen=True)
+class Form:
+    """One way the HTTP duration histogram reaches Prometheus."""
+
+    name: str
+    status_label: str
+    per_second: int          # units per second of its bucket bounds: 1 (seconds) or 1000 (milliseconds)
+
+
+STABLE = Form(c.HTTP_DURATION, c.HTTP_STATUS_LABEL, 1)
+OLD = Form(c.HTTP_OLD_DURATION, c.HTTP_OLD_STATUS_LABEL, 1000)
 
 
 def le_matcher(threshold_le: str) -> str:
@@ -32,10 +53,13 @@ def le_matcher(threshold_le: str) -> str:
     return f'le="{threshold_le}"'
 
 
-def _http(slo: SLO, suffix: str, *extra: str) -> str:
+def _sel(slo: SLO, name: str, *extra: str) -> str:
     own = matchers([(c.SERVICE_NAME_LABEL, slo.service)])[:-1]
-    name = f"{c.HTTP_DURATION}_{suffix}" if suffix else c.HTTP_DURATION
     return f"{name}{own}{''.join(',' + e for e in extra)}}}"
+
+
+def _failed(form: Form) -> tuple[str, ...]:
+    return (f'{form.status_label}=~"5.."',)
 
 
 def native(slo: SLO) -> bool:
@@ -43,33 +67,39 @@ def native(slo: SLO) -> bool:
     return slo.sli.histogram is Histogram.NATIVE
 
 
-def http_counts(slo: SLO, *extra: str, window: str = str(BASE_WINDOW)) -> str:
-    """Requests per second, native or classic series alike, summed to the SLO's groups."""
-    return sum_by(slo, f"histogram_count(rate({_http(slo, '', *extra)}[{window}]))\n"
-                       f"or rate({_http(slo, 'count', *extra)}[{window}])")
+def _classic_count(slo: SLO, form: Form, window: str, failed: bool) -> str:
+    return f"rate({_sel(slo, form.name + '_count', *(_failed(form) if failed else ()))}[{window}])"
 
 
-def _bucket(slo: SLO, window: str) -> str:
-    assert slo.sli.threshold_le is not None
-    return f"rate({_http(slo, 'bucket', le_matcher(slo.sli.threshold_le))}[{window}])"
+def _threshold_bucket(slo: SLO, form: Form, window: str) -> str:
+    assert slo.sli.threshold is not None
+    le = le_label(slo.sli.threshold.s * form.per_second)
+    return f"rate({_sel(slo, form.name + '_bucket', le_matcher(le))}[{window}])"
+
+
+def http_counts(slo: SLO, failed: bool = False, window: str = str(BASE_WINDOW)) -> str:
+    """Requests (failed ones: 5xx) per second, of every form, summed to the SLO's groups."""
+    stable = f"rate({_sel(slo, STABLE.name, *(_failed(STABLE) if failed else ()))}[{window}])"
+    return sum_by(slo, f"histogram_count({stable})\nor {_classic_count(slo, STABLE, window, failed)}\n"
+                       f"or {_classic_count(slo, OLD, window, failed)}")
 
 
 def http_fast(slo: SLO, window: str = str(BASE_WINDOW)) -> str:
     """Requests per second at or under the latency threshold."""
     assert slo.sli.threshold is not None
-    rate = f"rate({_http(slo, '')}[{window}])"
+    rate = f"rate({_sel(slo, STABLE.name)}[{window}])"
     # histogram_fraction interpolates inside the one bucket that straddles the threshold; exponential buckets
     # are narrow (a few percent wide at the SDKs' default scale), so that is the error. An idle series has a
     # 0/0 fraction (NaN): `>= 0` drops it before the sum, where it would otherwise poison every other.
     good = f"(histogram_count({rate}) * histogram_fraction(0, {slo.sli.threshold.s:g}, {rate})) >= 0"
-    return sum_by(slo, f"{good}\nor {_bucket(slo, window)}")
+    return sum_by(slo, f"{good}\nor {_threshold_bucket(slo, STABLE, window)}\nor {_threshold_bucket(slo, OLD, window)}")
 
 
 def http_counted(slo: SLO, window: str = str(BASE_WINDOW)) -> str:
-    """Requests per second of the series the latency SLI can judge: classic series need the threshold bucket."""
-    count = f"rate({_http(slo, 'count')}[{window}])"
-    return sum_by(slo, f"histogram_count(rate({_http(slo, '')}[{window}]))\n"
-                       f"or ({count} and ignoring(le) {_bucket(slo, window)})")
+    """Requests per second of the series the latency SLI can judge: bucketed series need the threshold bucket."""
+    judged = [f"({_classic_count(slo, f, window, False)} and ignoring(le) {_threshold_bucket(slo, f, window)})"
+              for f in (STABLE, OLD)]
+    return sum_by(slo, f"histogram_count(rate({_sel(slo, STABLE.name)}[{window}]))\nor " + "\nor ".join(judged))
 
 
 def with_window(query: str) -> str:
@@ -86,7 +116,7 @@ def base_rules(slo: SLO) -> list[tuple[str, str]]:
     kind = slo.sli.kind
     if kind == "availability":
         total = http_counts(slo)
-        bad = http_counts(slo, FIVE_XX)
+        bad = http_counts(slo, failed=True)
         return [(c.slo_events(str(BASE_WINDOW)), total), (c.slo_errors(str(BASE_WINDOW)), bad + zero_errors)]
     if kind == "latency":
         # A series without the threshold bucket is not counted at all, so with traffic the fast rate is
@@ -115,7 +145,7 @@ def raw_ratio(slo: SLO, window: str) -> str:
     if kind == "events":
         return f"{sum_by(slo, over(slo.sli.error_query or ''))}\n/ {sum_by(slo, over(slo.sli.total_query or ''))}"
     if kind == "availability":
-        return f"{http_counts(slo, FIVE_XX, window=window)}\n/ {http_counts(slo, window=window)}"
+        return f"{http_counts(slo, failed=True, window=window)}\n/ {http_counts(slo, window=window)}"
     total = http_counted(slo, window)
     return f"({total} - ({http_fast(slo, window)}))\n/ {total}"
 

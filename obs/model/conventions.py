@@ -24,6 +24,10 @@ SERVICE_NAME_LABEL = "service_name"
 HTTP_DURATION = "http_server_request_duration_seconds"
 HTTP_STATUS_LABEL = "http_response_status_code"
 HTTP_ROUTE_LABEL = "http_route"
+# The old HTTP semantic conventions, still the default of the Python distro (0.66b1): http.server.duration in
+# milliseconds, with the status code in http.status_code. Read beside the stable form, never converted.
+HTTP_OLD_DURATION = "http_server_duration_milliseconds"
+HTTP_OLD_STATUS_LABEL = "http_status_code"
 # OTel semconv's advised boundaries for http.server.request.duration, in seconds.
 OTEL_HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
 

@@ -6,9 +6,12 @@ from collections.abc import Iterable, Mapping
 from obs.generate.network import is_loopback
 from obs.lint import NOTE, Finding
 from obs.model import conventions as c
-from obs.model.domain import Model
+from obs.model.domain import Histogram, Model
+from obs.model.durations import Duration
+from obs.model.windows import BASE_WINDOW
 from obs.verify.floors import floors
 
+MIN_SAMPLES_PER_WINDOW = 4
 STACK_JOBS = (c.JOB_PROMETHEUS, c.JOB_OTELCOL, c.JOB_OTELCOL_EXPORTER, c.JOB_JAEGER, c.JOB_ALERTMANAGER, c.VERIFY_JOB)
 
 
@@ -64,4 +67,38 @@ def job_names(model: Model, files: Mapping[str, str], environ: Mapping[str, str]
                 "job=service.name for OTLP data), so `up` and the pipeline alerts mix the two; rename the service"))
 
 
-CHECKS = (listeners_beyond_loopback, delta_temporality, verify_budget, job_names)
+def latency_threshold_without_bucket(model: Model, files: Mapping[str, str],
+                                     environ: Mapping[str, str]) -> Iterable[Finding]:
+    """A native service's threshold off the SDKs' default buckets is read only from native histograms."""
+    for i, s in enumerate(model.services):
+        if s.histogram is not Histogram.NATIVE:
+            continue
+        for j, slo in enumerate(s.slos):
+            t = slo.sli.threshold
+            if slo.sli.kind != "latency" or t is None or t.s in c.OTEL_HTTP_BUCKETS:
+                continue
+            near = min(c.OTEL_HTTP_BUCKETS, key=lambda b: abs(b - t.s))
+            yield Finding("latency-threshold-without-bucket", severity=NOTE,
+                          spec_path=f"services[{i}].slos[{j}].sli.latency.threshold", message=(
+                f"{t} is no boundary of the SDKs' default explicit buckets, so only instances sending native "
+                f"histograms count for this SLO. The Python SDK does with `obs env {s.name}`; the Node.js SDK "
+                "(sdk-node 0.223) ignores OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION, and its "
+                f"instances would be left out (`obs verify` says so). For a Node.js service use {Duration.seconds(near)}, "
+                "or `histogram: classic` with latency_buckets and a View that sets them in code"))
+
+
+def sparse_scrapes(model: Model, files: Mapping[str, str], environ: Mapping[str, str]) -> Iterable[Finding]:
+    """A scrape interval so long that the SLIs' base window holds too few samples to rate over."""
+    limit = BASE_WINDOW.ms // MIN_SAMPLES_PER_WINDOW
+    for i, s in enumerate(model.services):
+        for k, target in enumerate(s.scrape):
+            interval = target.interval or model.stack.timing.scrape_interval
+            if interval.ms > limit:
+                yield Finding("sparse-samples", spec_path=f"services[{i}].telemetry.scrape[{k}].interval", message=(
+                    f"scraped every {interval}, {s.name} leaves fewer than {MIN_SAMPLES_PER_WINDOW} samples in the "
+                    f"{BASE_WINDOW} window its SLIs and panels rate over, so they read gaps and jumps; scrape at "
+                    f"most every {Duration(limit)}"))
+
+
+CHECKS = (listeners_beyond_loopback, delta_temporality, verify_budget, job_names, latency_threshold_without_bucket,
+          sparse_scrapes)

@@ -124,8 +124,9 @@ def _prometheus_without_otlp(stack: Stack, spec: Path) -> subprocess.Popen:
 
 
 def _collector_memory_limit(spec: Path, mib: int) -> None:
-    """Regenerate, then squeeze the collector's memory_limiter so its heap is always over the limit."""
-    generate(spec, None, check=False)
+    """Regenerate (over the fault's own hand edit: force), then squeeze the collector's memory_limiter so its
+    heap is always over the limit."""
+    generate(spec, None, check=False, force=True)
     if mib:
         path = spec.parent / c.OTELCOL_CONFIG
         yaml = YAML()

@@ -14,12 +14,13 @@ import threading
 from dataclasses import dataclass, field
 
 import promql_parser
-from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation, View
+from opentelemetry.sdk.metrics.view import (ExplicitBucketHistogramAggregation, ExponentialBucketHistogramAggregation,
+                                            View)
 from opentelemetry.trace import SpanKind
 from prometheus_client import CollectorRegistry, Gauge, start_http_server
 
 from obs.model import conventions as c
-from obs.model.domain import Service
+from obs.model.domain import Histogram, Service
 from obs.model.windows import BASE_WINDOW
 from obs.stack.ports import is_free
 from obs.verify import otlp
@@ -153,8 +154,10 @@ class _Sender:
     def __init__(self, ctx: Context, service: Service):
         self.service = service
         res = otlp.resource(service.name, f"obs-traffic-{service.name}", **{"obs.synthetic": "true"})
-        views = [View(instrument_name=HTTP_METRIC,
-                      aggregation=ExplicitBucketHistogramAggregation(boundaries=service.latency_buckets))]
+        # As `obs env` sets the SDK up: exponential for native services (read at any threshold), else the buckets.
+        aggregation = (ExponentialBucketHistogramAggregation() if service.histogram is Histogram.NATIVE else
+                       ExplicitBucketHistogramAggregation(boundaries=service.latency_buckets))
+        views = [View(instrument_name=HTTP_METRIC, aggregation=aggregation)]
         self.spans = otlp.traces(ctx.ep, res, ctx.export_timeout)
         self.metrics = otlp.metrics(ctx.ep, res, ctx.export_timeout, views)
         self.rng = random.Random(service.name)

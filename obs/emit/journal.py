@@ -194,15 +194,16 @@ def finish(out: Path, j: Journal) -> None:
     safepath.fsync_dir(out)
     os.unlink(out / JOURNAL)
     shutil.rmtree(out / j.staging, ignore_errors=True)
-    prune_empty_dirs(out, [m.path for m in (*j.moves, *j.deletes)])
+    # Only a deletion can leave a directory empty (a rolled-back new file is one too).
+    prune_empty_dirs(out, [m.path for m in (*j.deletes, *(m for m in j.moves if m.old is None))])
     safepath.fsync_dir(out)
 
 
 def prune_empty_dirs(out: Path, touched: list[str]) -> None:
     """Remove directories emptied by obs's own deletions; never `out`, never through a link."""
-    for rel in touched:
-        parent = (out / rel).parent
-        while parent != out and _real_dir(parent) and not any(parent.iterdir()):
+    for folder in sorted({os.path.dirname(rel) for rel in touched if "/" in rel}, key=len, reverse=True):
+        parent = out / folder
+        while parent != out and _real_dir(parent) and not any(os.scandir(parent)):
             parent.rmdir()
             parent = parent.parent
 

@@ -35,9 +35,9 @@ def obstacle(out: Path, rel: str, *, leaf_may_be_dir: bool = False) -> str | Non
 
     Missing components are fine (they will be created); links and non-directories on the way are not."""
     parts = rel.split("/")
-    current = out
+    current = os.fspath(out)
     for i, part in enumerate(parts):
-        current = current / part
+        current = os.path.join(current, part)   # strings, not Path: this runs for every file of every write
         try:
             st = os.lstat(current)
         except FileNotFoundError:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from obs.generate.slo_alerts import burn_alert
+from obs.generate.slo_alerts import burn_alert, burn_labels, templated
 from obs.generate.slo_text import matchers, quote
 from obs.model import conventions as c
 from obs.model.domain import SLO, Model
@@ -62,4 +62,21 @@ def ratios_absent(slo: SLO, minute: int) -> dict:
 
 def expected_burn_alert(model: Model, slo: SLO, tier: Tier, groups: dict[str, str]) -> dict:
     rule = burn_alert(model, slo, tier)
-    return {"exp_labels": {**groups, **rule["labels"]}, "exp_annotations": rule["annotations"]}
+    return {"exp_labels": {**groups, **burn_labels(model, slo, tier)}, "exp_annotations": rule["annotations"]}
+
+
+def firing_exactly(alertname: str, expected: list[dict], minute: int, **match: str) -> dict:
+    """The alert_rule_test `expected` as a check of the ALERTS series: labels only, for alerts whose
+    annotations are templates that only Prometheus can expand."""
+    state = {"alertname": alertname, "alertstate": "firing"}
+    samples = [{"labels": "ALERTS" + matchers(sorted({**e["exp_labels"], **state}.items())), "value": 1}
+               for e in expected]
+    return {"expr": "ALERTS" + matchers([*state.items(), *sorted(match.items())]), "eval_time": at(minute),
+            "exp_samples": samples}
+
+
+def alert_test(alertname: str, slos: list[SLO], expected: list[dict], minute: int, **match: str) -> tuple[str, dict]:
+    """("alert_rule_test" or "promql_expr_test", the entry) proving exactly `expected` fires at `minute`."""
+    if any(templated(slo) for slo in slos):
+        return "promql_expr_test", firing_exactly(alertname, expected, minute, **match)
+    return "alert_rule_test", {"eval_time": at(minute), "alertname": alertname, "exp_alerts": expected}

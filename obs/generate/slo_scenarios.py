@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from obs.generate import slo_checks as k
-from obs.generate.slo_alerts import threshold
+from obs.generate.slo_alerts import templated, threshold
 from obs.generate.slo_ideal import Ideal, minutes, workbook_detection_minutes
 from obs.generate.slo_series import GROUP_VALUE, Segment, Unsynthesisable, series_for
 from obs.generate.slo_sli import counts_traffic
@@ -95,8 +95,9 @@ def steady(slo: SLO, factor: Decimal, name: str, model: Model, le_form: str | No
     fired = [t for t in slo.tiers if ideal.first_fire(slo, t, 1, run) is not None]
     s = Scenario(name, segs, le_form=le_form)
     groups = {g: GROUP_VALUE for g in slo.group_by}
-    s.alert_checks.append({"eval_time": k.at(run), "alertname": c.SLO_BURN_ALERT,
-                           "exp_alerts": [k.expected_burn_alert(model, slo, t, groups) for t in fired]})
+    kind, check = k.alert_test(c.SLO_BURN_ALERT, [slo], [k.expected_burn_alert(model, slo, t, groups) for t in fired],
+                               run, **{c.LABEL_SERVICE: slo.service, c.LABEL_SLO: slo.name})
+    (s.alert_checks if kind == "alert_rule_test" else s.checks).append(check)
     if not fired:
         s.checks.append(k.never(k.alerts(slo), run))
     lo, hi = ratio * D("0.9"), ratio * D("1.1")
@@ -215,6 +216,9 @@ def scenarios(model: Model, slo: SLO) -> tuple[list[Scenario], list[str]]:
     built = [windows_exact(slo), zero_traffic(slo), traffic_stops(slo) if counts_traffic(slo) else None,
              just_under(slo, model), just_over(slo, model), outage(slo) if slo.tiers else None, burn,
              trickle(slo)]
+    if templated(slo):
+        notes.append("its annotations are templates that only Prometheus expands, so the tests check which "
+                     "alerts fire and their labels, not their annotations")
     if not counts_traffic(slo):
         notes.append("raw SLI: without traffic its ratio is no data, so the zero-traffic proof stays under the "
                      "no-data alert's `for:`, and there is no minimum-traffic guard to prove")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from obs.emit import yaml_dump
 from obs.generate import slo_checks as k
 from obs.generate.common import Inputs, header
-from obs.generate.slo_alerts import NO_DATA_FOR, alert_labels, no_data_alert
+from obs.generate.slo_alerts import NO_DATA_FOR, alert_labels, no_data_alert, templated
 from obs.generate.slo_rules import service_groups
 from obs.generate.slo_scenarios import HEALTHY_GROUP, Scenario, scenarios
 from obs.generate.slo_series import Segment, Unsynthesisable, series_for
@@ -51,7 +51,7 @@ def no_data_group(model: Model, service: Service) -> dict:
                            f"{NO_DATA_FOR}, once per SLO",
                    "interval": EVALUATION_INTERVAL, "input_series": []}
     for minute, exp in ((minutes(NO_DATA_FOR) - 2, []), (after, expected)):
-        kind, check = k.alert_test(c.SLO_NO_DATA_ALERT, list(service.slos), exp, minute,
+        kind, check = k.alert_test(c.SLO_NO_DATA_ALERT, not any(map(templated, service.slos)), exp, minute,
                                    **{c.LABEL_SERVICE: service.name})
         group.setdefault(kind, []).append(check)
     return group

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from obs.generate.slo_alerts import burn_alert, burn_labels, templated
+from obs.generate.slo_alerts import burn_alert, burn_labels
 from obs.generate.slo_text import matchers, quote
 from obs.model import conventions as c
 from obs.model.domain import SLO, Model
@@ -75,8 +75,11 @@ def firing_exactly(alertname: str, expected: list[dict], minute: int, **match: s
             "exp_samples": samples}
 
 
-def alert_test(alertname: str, slos: list[SLO], expected: list[dict], minute: int, **match: str) -> tuple[str, dict]:
-    """("alert_rule_test" or "promql_expr_test", the entry) proving exactly `expected` fires at `minute`."""
-    if any(templated(slo) for slo in slos):
+def alert_test(alertname: str, exact: bool, expected: list[dict], minute: int, **match: str) -> tuple[str, dict]:
+    """("alert_rule_test" or "promql_expr_test", the entry) proving exactly `expected` fires at `minute`.
+
+    An alert_rule_test states every alert of that name in the file, annotations included: `exact` says
+    that is possible (no templated annotations, no other SLO reading the same series)."""
+    if not exact:
         return "promql_expr_test", firing_exactly(alertname, expected, minute, **match)
     return "alert_rule_test", {"eval_time": at(minute), "alertname": alertname, "exp_alerts": expected}

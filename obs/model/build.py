@@ -144,7 +144,7 @@ class _Builder:
         if period < Duration.parse("1d"):
             self.problem(f"{path}.window", f"must be at least 1d so burn-rate windows fit inside it (got {slo.window})")
             ok = False
-        sli = self._sli(svc, slo.sli, buckets, f"{path}.sli")
+        sli = self._sli(svc, slo.sli, buckets, f"{path}.sli", slo.group_by)
         ok = self.found(naming.slo_labels(svc, slo, path)) and ok
         tiers = self._tiers(slo, period, objective, f"{path}.alerting") if ok else ()
         if not ok or sli is None:
@@ -158,7 +158,8 @@ class _Builder:
             runbook_url=a.runbook_url,
         )
 
-    def _sli(self, svc: v1.Service, sli: v1.SLI, buckets: tuple[float, ...], path: str) -> SLI | None:
+    def _sli(self, svc: v1.Service, sli: v1.SLI, buckets: tuple[float, ...], path: str,
+             group_by: list[str]) -> SLI | None:
         if sli.availability is not None or sli.latency is not None:
             kind = "availability" if sli.availability is not None else "latency"
             if not svc.http:
@@ -177,14 +178,14 @@ class _Builder:
                 return None
             return SLI("latency", threshold=threshold, threshold_le=le_label(threshold.s))
         if sli.events is not None:
-            err = self._query(sli.events.error_query, f"{path}.events.error_query")
-            tot = self._query(sli.events.total_query, f"{path}.events.total_query")
+            err = self._query(sli.events.error_query, f"{path}.events.error_query", group_by)
+            tot = self._query(sli.events.total_query, f"{path}.events.total_query", group_by)
             return SLI("events", error_query=err, total_query=tot) if err and tot else None
         assert sli.raw is not None
-        q = self._query(sli.raw.error_ratio_query, f"{path}.raw.error_ratio_query")
+        q = self._query(sli.raw.error_ratio_query, f"{path}.raw.error_ratio_query", group_by)
         return SLI("raw", error_ratio_query=q) if q else None
 
-    def _query(self, query: str, path: str) -> str | None:
+    def _query(self, query: str, path: str, group_by: list[str]) -> str | None:
         # Comments go: obs embeds the query in larger expressions, where one would hide the rest of a line.
         query = queries.strip_comments(query)
         if not WINDOW_PLACEHOLDER.search(query):
@@ -203,6 +204,13 @@ class _Builder:
                    "matrix": "apply a function such as rate(...) to the range",
                    "string": "query a metric instead"}[kind]
             self.problem(path, f"must return an instant vector, but returns a {kind}; {fix}")
+            return None
+        dropped = [g for g in group_by if not queries.keeps(parsed, g)]
+        if dropped:
+            labels = ", ".join(group_by)
+            self.problem(path, f"aggregates away the group_by label{'s' if len(dropped) > 1 else ''} "
+                         f"{', '.join(dropped)}, so every group would read the same total; aggregate with "
+                         f"`sum by ({labels}) (...)`, or remove group_by")
             return None
         return normalized
 

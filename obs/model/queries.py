@@ -54,3 +54,41 @@ def value_type(expr) -> str:
 
 def parse(query: str):
     return promql_parser.parse(query)
+
+
+_KEEP_ALL = {"topk", "bottomk", "limitk", "limit_ratio"}
+
+
+def keeps(expr, label: str) -> bool:
+    """Whether the query's result can still carry `label` (a group_by label): an aggregation without it
+    in `by (...)`, or a constant, drops it. Approximate only where PromQL is: binary results take the
+    labels of their vector side (of the `many` side with group_left/right)."""
+    kind = type(expr).__name__
+    if kind in ("ParenExpr", "UnaryExpr", "StepInvariantExpr"):
+        return keeps(expr.expr, label)
+    if kind == "AggregateExpr":
+        if str(expr.op) in _KEEP_ALL:
+            return keeps(expr.expr, label)
+        m = expr.modifier
+        if m is None:
+            return False
+        listed = label in list(m.labels)
+        return listed if str(m.type).endswith("By") else not listed and keeps(expr.expr, label)
+    if kind == "BinaryExpr":
+        sides = [expr.lhs, expr.rhs]
+        vectors = [s for s in sides if value_type(s) != "scalar"]
+        if len(vectors) == 1:
+            return keeps(vectors[0], label)
+        card = str(expr.modifier.card) if expr.modifier is not None else ""
+        return keeps(expr.rhs if card.endswith("OneToMany") else expr.lhs, label)
+    if kind == "Call":
+        name = expr.func.name
+        if name in ("label_replace", "label_join"):
+            return True
+        args = [a for a in expr.args if value_type(a) in ("vector", "matrix")]
+        return bool(args) and name not in ("vector", "absent", "absent_over_time") and keeps(args[0], label)
+    if kind in ("VectorSelector", "MatrixSelector"):
+        return True
+    if kind == "SubqueryExpr":
+        return keeps(expr.expr, label)
+    return False

@@ -140,6 +140,19 @@ REJECTED = [
     ("a label reserved by Prometheus", ONE_SLO % "labels: {__name__: x}",
      "obs.yaml:10:29: services[0].slos[0].alerting.labels.__name__: '__name__' starts with '__', which Prometheus "
      "reserves for its own labels; use 'name'"),
+    ("an events query that sums away a group_by label", HEAD + y(r"""
+    services:
+      - name: jobs
+        slos:
+          - name: ok
+            objective: 99
+            group_by: [region]
+            sli:
+              events:
+                error_query: sum by (region) (rate(jobs_total{outcome="fail"}[{{window}}]))
+                total_query: sum(rate(jobs_total[{{window}}]))
+    """), "obs.yaml:12:13: services[0].slos[0].sli.events.total_query: aggregates away the group_by label region, so "
+          "every group would read the same total; aggregate with `sum by (region) (...)`, or remove group_by"),
     ("an empty secret file", HEAD + "services: [{name: api}]\nalerting:\n  receivers:\n    - name: pd\n"
      "      pagerduty: {routing_key: {file: ''}}\n",
      "obs.yaml:7:33: alerting.receivers[0].pagerduty.routing_key.file: must be a path to a file, e.g. "

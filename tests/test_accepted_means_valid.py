@@ -153,6 +153,11 @@ REJECTED = [
                 total_query: sum(rate(jobs_total[{{window}}]))
     """), "obs.yaml:12:13: services[0].slos[0].sli.events.total_query: aggregates away the group_by label region, so "
           "every group would read the same total; aggregate with `sum by (region) (...)`, or remove group_by"),
+    ("two tiers of one severity over the same long window",
+     ONE_SLO % "tiers: [{severity: ticket, long: 3d, short: 5m, burn_rate: 1}, "
+                "{severity: ticket, long: 3d, short: 1h, burn_rate: 2}]",
+     "obs.yaml:10:102: services[0].slos[0].alerting.tiers[1].long: tiers[0] is already a ticket tier over 3d; their "
+     "alerts would carry the same labels; merge them or change one's long window"),
     ("an empty secret file", HEAD + "services: [{name: api}]\nalerting:\n  receivers:\n    - name: pd\n"
      "      pagerduty: {routing_key: {file: ''}}\n",
      "obs.yaml:7:33: alerting.receivers[0].pagerduty.routing_key.file: must be a path to a file, e.g. "

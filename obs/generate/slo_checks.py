@@ -40,7 +40,8 @@ def one(expr: str, minute: int) -> dict:
 
 def tier_firing(slo: SLO, tier: Tier, minute: int) -> dict:
     by = f"{c.LABEL_TIER}, {c.LABEL_SEVERITY}"
-    sel = alerts(slo, firing=True, **{c.LABEL_TIER: tier.name})
+    # A page and a ticket tier may share a long window (so a burnrate_tier); severity tells them apart.
+    sel = alerts(slo, firing=True, **{c.LABEL_TIER: tier.name, c.LABEL_SEVERITY: tier.severity})
     labels = "{" + f"{c.LABEL_TIER}={quote(tier.name)}, {c.LABEL_SEVERITY}={quote(tier.severity)}" + "}"
     return {"expr": f"count by ({by}) ({sel})", "eval_time": at(minute),
             "exp_samples": [{"labels": labels, "value": 1}]}

@@ -229,6 +229,12 @@ class _Builder:
                     if window < BASE_WINDOW or window.ms % BASE_WINDOW.ms:
                         self.problem(f"{tp}.{which}", f"must be a multiple of {BASE_WINDOW}, the base window obs "
                                      f"records (got {window})")
+                same = next((k2 for k2, (_, o) in enumerate(candidates)
+                             if (o.severity, o.long) == (tier.severity, tier.long)), None)
+                if same is not None:
+                    # Alerts are told apart by severity and burnrate_tier (the long window): twins collide.
+                    self.problem(f"{tp}.long", f"tiers[{same}] is already a {t.severity} tier over {t.long}; their "
+                                 "alerts would carry the same labels; merge them or change one's long window")
                 candidates.append((tp, tier))
         else:
             # The defaults are not written anywhere; the objective is what makes them unreachable.

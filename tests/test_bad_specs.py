@@ -635,8 +635,8 @@ CASES = [
             alerting:
               labels: {tier-1: "yes", ok_label: x, 9lives: y}
     """), [
-        "obs.yaml:10:32: services[0].slos[0].group_by[1]: 'http.route' is not a valid Prometheus label name; use letters, digits and _, not starting with a digit",
-        "obs.yaml:12:20: services[0].slos[0].alerting.labels.tier-1: 'tier-1' is not a valid Prometheus label name; use letters, digits and _, not starting with a digit",
+        "obs.yaml:10:32: services[0].slos[0].group_by[1]: 'http.route' is not a valid Prometheus label name; use letters, digits and _, not starting with a digit, e.g. 'http_route'",
+        "obs.yaml:12:20: services[0].slos[0].alerting.labels.tier-1: 'tier-1' is not a valid Prometheus label name; use letters, digits and _, not starting with a digit, e.g. 'tier_1'",
         "obs.yaml:12:48: services[0].slos[0].alerting.labels.9lives: '9lives' is not a valid Prometheus label name; use letters, digits and _, not starting with a digit",
     ]),
     Bad('wrong_version', y("""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from obs.emit import yaml_dump
 from obs.generate import slo_checks as k
 from obs.generate.common import Inputs, header
-from obs.generate.slo_alerts import NO_DATA_FOR, no_data_alert
+from obs.generate.slo_alerts import NO_DATA_FOR, alert_labels, no_data_alert, templated
 from obs.generate.slo_rules import service_groups
 from obs.generate.slo_scenarios import HEALTHY_GROUP, Scenario, scenarios
 from obs.generate.slo_series import Segment, Unsynthesisable, series_for
@@ -45,14 +45,16 @@ def _group(slo: SLO, s: Scenario) -> dict:
 def no_data_group(model: Model, service: Service) -> dict:
     """No series at all: quiet while the `for:` runs (a fresh stack), then one ticket per SLO."""
     after = minutes(NO_DATA_FOR) + 2
-    expected = [{"exp_labels": rule["labels"], "exp_annotations": rule["annotations"]}
-                for rule in (no_data_alert(model, slo) for slo in service.slos)]
-    return {"name": f"{service.name}: missing SLI data raises {c.SLO_NO_DATA_ALERT} only after "
-                    f"{NO_DATA_FOR}, once per SLO",
-            "interval": EVALUATION_INTERVAL, "input_series": [],
-            "alert_rule_test": [
-                {"eval_time": k.at(minutes(NO_DATA_FOR) - 2), "alertname": c.SLO_NO_DATA_ALERT, "exp_alerts": []},
-                {"eval_time": k.at(after), "alertname": c.SLO_NO_DATA_ALERT, "exp_alerts": expected}]}
+    expected = [{"exp_labels": alert_labels(model, slo, "ticket"),
+                 "exp_annotations": no_data_alert(model, slo)["annotations"]} for slo in service.slos]
+    group: dict = {"name": f"{service.name}: missing SLI data raises {c.SLO_NO_DATA_ALERT} only after "
+                           f"{NO_DATA_FOR}, once per SLO",
+                   "interval": EVALUATION_INTERVAL, "input_series": []}
+    for minute, exp in ((minutes(NO_DATA_FOR) - 2, []), (after, expected)):
+        kind, check = k.alert_test(c.SLO_NO_DATA_ALERT, not any(map(templated, service.slos)), exp, minute,
+                                   **{c.LABEL_SERVICE: service.name})
+        group.setdefault(kind, []).append(check)
+    return group
 
 
 def service_tests(model: Model, service: Service) -> tuple[dict, list[str]]:

@@ -2,8 +2,10 @@
 
 Thresholds and the budget share each tier consumes are Decimal arithmetic on the
 spec's numbers, so `14.4 x 0.001` is printed as 0.0144, never 0.014400000000000001.
-Annotations are static text (no $value), so the generated promtool tests can state
-them exactly.
+obs's own annotations are static text (no $value), so the generated promtool tests can
+state them exactly; when the spec's annotations use templates, the tests check the
+alerts' labels only (obs/generate/slo_checks.py). Label values are the spec's text, kept
+literal: Prometheus would otherwise expand `{{` in a team name as a Go template.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from decimal import Decimal
 from obs.generate.slo_sli import counts_traffic
 from obs.generate.slo_text import num, percent, slo_selector
 from obs.model import conventions as c
+from obs.model import templates
 from obs.model.domain import SLO, Model
 from obs.model.durations import Duration
 from obs.model.windows import BASE_WINDOW, Tier
@@ -34,7 +37,18 @@ def dashboard_url(model: Model, slo: SLO) -> str:
     return f"/d/{c.dashboard_uid(model.project, 'slo', c.slo_id(slo.service, slo.name))}"
 
 
+def templated(slo: SLO) -> bool:
+    """The SLO's alert text is expanded by Prometheus, so tests cannot state it ahead of time."""
+    texts = [v for _, v in slo.annotations] + [slo.runbook_url or ""]
+    return any(templates.is_template(t) for t in texts)
+
+
+def _as_written(labels: dict[str, str]) -> dict[str, str]:
+    return {k: templates.literal(v) for k, v in labels.items()}
+
+
 def alert_labels(model: Model, slo: SLO, severity: str) -> dict[str, str]:
+    """The labels the alert carries once Prometheus has expanded them: what tests expect."""
     labels = dict(slo.labels)
     team = model.service(slo.service).team
     if team:
@@ -50,6 +64,10 @@ def _annotations(model: Model, slo: SLO, summary: str, description: str) -> dict
     out[c.ANNOTATION_DASHBOARD] = dashboard_url(model, slo)
     out.update(dict(slo.annotations))   # the spec's own annotations win
     return out
+
+
+def burn_labels(model: Model, slo: SLO, tier: Tier) -> dict[str, str]:
+    return {**alert_labels(model, slo, tier.severity), c.LABEL_TIER: tier.name}
 
 
 def burn_expr(slo: SLO, tier: Tier) -> str:
@@ -75,7 +93,7 @@ def burn_alert(model: Model, slo: SLO, tier: Tier) -> dict:
     rule: dict = {"alert": c.SLO_BURN_ALERT, "expr": burn_expr(slo, tier)}
     if tier.for_.ms:
         rule["for"] = str(tier.for_)
-    rule["labels"] = {**alert_labels(model, slo, tier.severity), c.LABEL_TIER: tier.name}
+    rule["labels"] = _as_written(burn_labels(model, slo, tier))
     rule["annotations"] = _annotations(model, slo, summary, description)
     return rule
 
@@ -91,7 +109,7 @@ def no_data_alert(model: Model, slo: SLO) -> dict:
         "alert": c.SLO_NO_DATA_ALERT,
         "expr": f"absent({c.slo_errors(str(BASE_WINDOW))}{slo_selector(slo)})",
         "for": str(NO_DATA_FOR),
-        "labels": alert_labels(model, slo, "ticket"),
+        "labels": _as_written(alert_labels(model, slo, "ticket")),
         "annotations": _annotations(model, slo, summary, description),
     }
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from obs.generate.slo_alerts import burn_alert
+from obs.generate.slo_alerts import burn_alert, burn_labels
 from obs.generate.slo_text import matchers, quote
 from obs.model import conventions as c
 from obs.model.domain import SLO, Model
@@ -40,7 +40,8 @@ def one(expr: str, minute: int) -> dict:
 
 def tier_firing(slo: SLO, tier: Tier, minute: int) -> dict:
     by = f"{c.LABEL_TIER}, {c.LABEL_SEVERITY}"
-    sel = alerts(slo, firing=True, **{c.LABEL_TIER: tier.name})
+    # A page and a ticket tier may share a long window (so a burnrate_tier); severity tells them apart.
+    sel = alerts(slo, firing=True, **{c.LABEL_TIER: tier.name, c.LABEL_SEVERITY: tier.severity})
     labels = "{" + f"{c.LABEL_TIER}={quote(tier.name)}, {c.LABEL_SEVERITY}={quote(tier.severity)}" + "}"
     return {"expr": f"count by ({by}) ({sel})", "eval_time": at(minute),
             "exp_samples": [{"labels": labels, "value": 1}]}
@@ -62,4 +63,24 @@ def ratios_absent(slo: SLO, minute: int) -> dict:
 
 def expected_burn_alert(model: Model, slo: SLO, tier: Tier, groups: dict[str, str]) -> dict:
     rule = burn_alert(model, slo, tier)
-    return {"exp_labels": {**groups, **rule["labels"]}, "exp_annotations": rule["annotations"]}
+    return {"exp_labels": {**groups, **burn_labels(model, slo, tier)}, "exp_annotations": rule["annotations"]}
+
+
+def firing_exactly(alertname: str, expected: list[dict], minute: int, **match: str) -> dict:
+    """The alert_rule_test `expected` as a check of the ALERTS series: labels only, for alerts whose
+    annotations are templates that only Prometheus can expand."""
+    state = {"alertname": alertname, "alertstate": "firing"}
+    samples = [{"labels": "ALERTS" + matchers(sorted({**e["exp_labels"], **state}.items())), "value": 1}
+               for e in expected]
+    return {"expr": "ALERTS" + matchers([*state.items(), *sorted(match.items())]), "eval_time": at(minute),
+            "exp_samples": samples}
+
+
+def alert_test(alertname: str, exact: bool, expected: list[dict], minute: int, **match: str) -> tuple[str, dict]:
+    """("alert_rule_test" or "promql_expr_test", the entry) proving exactly `expected` fires at `minute`.
+
+    An alert_rule_test states every alert of that name in the file, annotations included: `exact` says
+    that is possible (no templated annotations, no other SLO reading the same series)."""
+    if not exact:
+        return "promql_expr_test", firing_exactly(alertname, expected, minute, **match)
+    return "alert_rule_test", {"eval_time": at(minute), "alertname": alertname, "exp_alerts": expected}

@@ -54,12 +54,17 @@ class Ideal:
             return total * minutes(BASE_WINDOW) / minutes(tier.long) >= slo.min_events
         return True
 
-    def first_fire(self, slo: SLO, tier: Tier, start: int, end: int) -> int | None:
+    def first_fire(self, slo: SLO, tier: Tier, start: int, end: int, margin: Decimal = Decimal(0)) -> int | None:
         """First minute in [start, end] at which the tier has fired (its condition held for its `for`).
+
+        With a margin, the ratios must clear the threshold by that share of it (at most half the way to 1):
+        the real rules read 5m rates, which trail the exact counts by a few minutes, so where a ratio
+        crosses the threshold slowly (objective 50, a slow burn) only a margin says when they surely fired.
 
         firing() minute by minute, with what does not change between minutes worked out once (the
         tests' expectations come from here, a thousand SLOs at a time)."""
         hold, limit, long, short = minutes(tier.for_), threshold(slo, tier), minutes(tier.long), minutes(tier.short)
+        limit = min(limit * (1 + margin), (limit + 1) / 2) if margin else limit
         guarded = counts_traffic(slo) and slo.min_events > 0
         base, min_events = minutes(BASE_WINDOW), slo.min_events
         events, errors, last = self.events, self.errors, self.end

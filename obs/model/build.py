@@ -4,11 +4,11 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-import promql_parser
-
 from obs import versions
 from obs.errors import Problem
 from obs.model import conventions as c
+from obs.model import names as naming
+from obs.model import queries
 from obs.model.domain import SLI, SLO, TLS, Histogram, Model, Receiver, Route, ScrapeTarget, Secret, Service, Stack
 from obs.model.durations import Duration
 from obs.model.timing import PROFILES
@@ -53,6 +53,11 @@ class _Builder:
     def problem(self, path: str, message: str) -> None:
         self.problems.append(Problem(path, message))
 
+    def found(self, found: list[tuple[str, str]]) -> bool:
+        for path, message in found:
+            self.problem(path, message)
+        return not found
+
     def build(self, source: str) -> Model:
         spec = self.spec
         services = self._services()
@@ -64,6 +69,8 @@ class _Builder:
         if default is None and receivers:
             default = receivers[0].name
         self._distinct_ports()
+        self.found(naming.slo_ids(list(spec.services)))
+        self.found(naming.stack_versions(spec.stack.versions))
         if self.problems:
             raise ModelProblems(self.problems)
         return Model(project=spec.project, source=source, stack=self._stack(), services=services,
@@ -71,12 +78,9 @@ class _Builder:
 
     def _stack(self) -> Stack:
         st = self.spec.stack
-        pins = {
-            "otelcol": versions.IMAGES["otelcol"].tag, "jaeger": versions.JAEGER_RELEASE,
-            "prometheus": versions.PROMETHEUS_RELEASE, "alertmanager": versions.ALERTMANAGER.lstrip("v"),
-            "grafana": versions.GRAFANA_RELEASE,
-        }
-        pins.update({k: v for k, v in st.versions.model_dump().items() if v is not None})
+        pins = {**naming.PINNED, "grafana": versions.GRAFANA_RELEASE}
+        # Releases without their `v`; compose.image() puts it back where the image's tags have one.
+        pins.update({k: v.lstrip("v") for k, v in st.versions.model_dump().items() if v is not None})
         r = st.receivers
         return Stack(
             timing=PROFILES[st.profile], metrics=st.metrics, bind=st.bind, receivers_bind=r.bind,
@@ -128,6 +132,7 @@ class _Builder:
             if s.name in seen:
                 self.problem(f"{path}.name", f"service {s.name!r} is declared twice; service names must be unique")
             seen.add(s.name)
+            self.found(naming.service_name(s.name, f"{path}.name"))
             if not s.telemetry.otlp and not s.telemetry.scrape:
                 self.problem(f"{path}.telemetry", "the service sends no telemetry; set `otlp: true` or add `scrape:` targets")
             histogram = self._histogram(s, path)
@@ -164,10 +169,8 @@ class _Builder:
         if period < Duration.parse("1d"):
             self.problem(f"{path}.window", f"must be at least 1d so burn-rate windows fit inside it (got {slo.window})")
             ok = False
-        sli = self._sli(svc, slo.sli, buckets, histogram, f"{path}.sli")
-        for k, label in enumerate(slo.group_by):
-            if not v1.LABEL_RE.fullmatch(label):
-                self.problem(f"{path}.group_by[{k}]", f"{label!r} is not a valid Prometheus label name")
+        sli = self._sli(svc, slo.sli, buckets, histogram, f"{path}.sli", slo.group_by)
+        ok = self.found(naming.slo_labels(svc, slo, path)) and ok
         tiers = self._tiers(slo, period, objective, f"{path}.alerting") if ok else ()
         if not ok or sli is None:
             return None
@@ -180,8 +183,8 @@ class _Builder:
             runbook_url=a.runbook_url,
         )
 
-    def _sli(self, svc: v1.Service, sli: v1.SLI, buckets: tuple[float, ...], histogram: Histogram,
-             path: str) -> SLI | None:
+    def _sli(self, svc: v1.Service, sli: v1.SLI, buckets: tuple[float, ...], histogram: Histogram, path: str,
+             group_by: list[str]) -> SLI | None:
         if sli.availability is not None or sli.latency is not None:
             kind = "availability" if sli.availability is not None else "latency"
             if not svc.http:
@@ -203,23 +206,39 @@ class _Builder:
                 return None
             return SLI("latency", threshold=threshold, threshold_le=le_label(threshold.s), histogram=histogram)
         if sli.events is not None:
-            err = self._query(sli.events.error_query, f"{path}.events.error_query")
-            tot = self._query(sli.events.total_query, f"{path}.events.total_query")
+            err = self._query(sli.events.error_query, f"{path}.events.error_query", group_by)
+            tot = self._query(sli.events.total_query, f"{path}.events.total_query", group_by)
             return SLI("events", error_query=err, total_query=tot) if err and tot else None
         assert sli.raw is not None
-        q = self._query(sli.raw.error_ratio_query, f"{path}.raw.error_ratio_query")
+        q = self._query(sli.raw.error_ratio_query, f"{path}.raw.error_ratio_query", group_by)
         return SLI("raw", error_ratio_query=q) if q else None
 
-    def _query(self, query: str, path: str) -> str | None:
+    def _query(self, query: str, path: str, group_by: list[str]) -> str | None:
+        # Comments go: obs embeds the query in larger expressions, where one would hide the rest of a line.
+        query = queries.strip_comments(query)
         if not WINDOW_PLACEHOLDER.search(query):
             self.problem(path, "must contain the {{window}} placeholder inside a range, e.g. rate(x_total[{{window}}])")
             return None
         normalized = WINDOW_PLACEHOLDER.sub("{{window}}", query)
         try:
-            promql_parser.parse(normalized.replace("{{window}}", "5m"))
+            parsed = queries.parse(normalized.replace("{{window}}", "5m"))
         except Exception as e:  # the parser raises plain ValueError/RuntimeError with its message
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             self.problem(path, f"is not valid PromQL: {first}")
+            return None
+        kind = queries.value_type(parsed)
+        if kind != "vector":
+            fix = {"scalar": "wrap it in vector(...), or drop scalar(...)",
+                   "matrix": "apply a function such as rate(...) to the range",
+                   "string": "query a metric instead"}[kind]
+            self.problem(path, f"must return an instant vector, but returns a {kind}; {fix}")
+            return None
+        dropped = [g for g in group_by if not queries.keeps(parsed, g)]
+        if dropped:
+            labels = ", ".join(group_by)
+            self.problem(path, f"aggregates away the group_by label{'s' if len(dropped) > 1 else ''} "
+                         f"{', '.join(dropped)}, so every group would read the same total; aggregate with "
+                         f"`sum by ({labels}) (...)`, or remove group_by")
             return None
         return normalized
 
@@ -238,6 +257,12 @@ class _Builder:
                     if window < BASE_WINDOW or window.ms % BASE_WINDOW.ms:
                         self.problem(f"{tp}.{which}", f"must be a multiple of {BASE_WINDOW}, the base window obs "
                                      f"records (got {window})")
+                same = next((k2 for k2, (_, o) in enumerate(candidates)
+                             if (o.severity, o.long) == (tier.severity, tier.long)), None)
+                if same is not None:
+                    # Alerts are told apart by severity and burnrate_tier (the long window): twins collide.
+                    self.problem(f"{tp}.long", f"tiers[{same}] is already a {t.severity} tier over {t.long}; their "
+                                 "alerts would carry the same labels; merge them or change one's long window")
                 candidates.append((tp, tier))
         else:
             # The defaults are not written anywhere; the objective is what makes them unreachable.

@@ -292,3 +292,13 @@ ALERTMANAGER_ALERTS = "alertmanager_alerts"
 # gauge's OTLP name is stored by Prometheus as PROBE_METRIC.
 VERIFY_SERVICE = "obs-verify"
 PROBE_OTLP_METRIC = "obs.verify.probe"
+
+
+# Labels the rules, tests and routes set or read themselves: a spec may neither set them on an alert
+# (obs's value, or Prometheus's, would silently win) nor group an SLO by them (the rules would merge or
+# overwrite them). `le` is the histogram's bucket label, which the latency SLI sums away.
+ALERT_LABELS_OWNED = ("alertname", "alertstate", LABEL_SERVICE, LABEL_SLO, LABEL_SEVERITY, LABEL_TIER,
+                      LABEL_PROJECT, LABEL_PIECE, PROBE_LABEL, PROBE_ID_LABEL)
+GROUP_BY_RESERVED = (*ALERT_LABELS_OWNED, "le")
+# Service names whose generated files would be another artifact's.
+RESERVED_SERVICES = tuple(sorted({PIPELINE_RULES_FILE.removeprefix(ALERTS_DIR + "/").removesuffix(".rules.yml")}))

@@ -11,7 +11,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator, model_validator
 
 from obs.spec.fields import (ENV_RE, LABEL_RE, NAME_RE, Address, Duration, HostPort, HttpUrl,  # noqa: F401
-                             LabelName, Name, Port, shown)
+                             LabelName, Name, Port, PositiveDuration, PublicUrl, SecretPath, SmtpHost, Version,
+                             shown)
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
@@ -20,7 +21,7 @@ class Strict(BaseModel):
 class SecretRef(Strict):
     """A secret is read by the component at run time, from a file or the environment, never inlined."""
 
-    file: StrictStr | None = Field(None, description="Path to a file holding the secret.")
+    file: SecretPath | None = Field(None, description="Path to a file holding the secret.")
     env: StrictStr | None = Field(None, description="Environment variable holding the secret.")
 
     @model_validator(mode="before")
@@ -67,17 +68,17 @@ class Ports(Strict):
 class Versions(Strict):
     """Release versions; defaults come from obs's pinned version table."""
 
-    otelcol: StrictStr | None = None
-    jaeger: StrictStr | None = None
-    prometheus: StrictStr | None = None
-    alertmanager: StrictStr | None = None
-    grafana: StrictStr | None = None
+    otelcol: Version | None = None
+    jaeger: Version | None = None
+    prometheus: Version | None = None
+    alertmanager: Version | None = None
+    grafana: Version | None = None
 
 
 class TLS(Strict):
-    cert_file: StrictStr
-    key_file: StrictStr
-    client_ca_file: StrictStr | None = None
+    cert_file: SecretPath
+    key_file: SecretPath
+    client_ca_file: SecretPath | None = None
 
 
 class Receivers(Strict):
@@ -166,7 +167,7 @@ class Alerting(Strict):
     page: StrictBool = True
     ticket: StrictBool = True
     labels: dict[LabelName, StrictStr] = Field(default_factory=dict)
-    annotations: dict[StrictStr, StrictStr] = Field(default_factory=dict)
+    annotations: dict[LabelName, StrictStr] = Field(default_factory=dict)
     runbook_url: StrictStr | None = None
     min_events: Annotated[float, Field(ge=0)] | None = Field(
         None, description="Events per short window below which no burn-rate alert fires (default 1 per minute)."
@@ -215,7 +216,7 @@ class Slack(Strict):
 
 
 class Webhook(Strict):
-    url: HttpUrl | None = None
+    url: PublicUrl | None = None
     url_secret: SecretRef | None = None
 
     @model_validator(mode="after")
@@ -228,7 +229,7 @@ class Webhook(Strict):
 class Email(Strict):
     to: StrictStr
     sender: StrictStr = Field(alias="from")
-    smarthost: StrictStr
+    smarthost: SmtpHost = Field(description="SMTP server as host:port, e.g. smtp.example.com:587.")
     auth_username: StrictStr | None = None
     auth_password: SecretRef | None = None
 
@@ -259,7 +260,7 @@ class Route(Strict):
     match: Match = Match()
     receiver: StrictStr
     group_wait: Duration | None = None
-    repeat_interval: Duration | None = None
+    repeat_interval: PositiveDuration | None = None
 
 
 class AlertRouting(Strict):

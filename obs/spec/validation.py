@@ -160,6 +160,18 @@ def _stub(model: type[BaseModel], raw: Any, **fields: Any) -> Any:
     return _valid(model, {"name": name, **fields}) if name is not None else None
 
 
+def _stack(raw: Any) -> v1.Stack:
+    """The stack's settings that pass the schema on their own (each version too), so that a bad port
+    or version does not hide what the semantic checks would say about the others."""
+    stack = _valid(v1.Stack, raw)
+    if stack is not None or not isinstance(raw, dict):
+        return stack or v1.Stack()
+    kept = {k: v for k, v in raw.items() if _valid(v1.Stack, {k: v}) is not None}
+    if isinstance(raw.get("versions"), dict):
+        kept["versions"] = {k: v for k, v in raw["versions"].items() if _valid(v1.Versions, {k: v}) is not None}
+    return _valid(v1.Stack, kept) or v1.Stack()
+
+
 def salvage(data: dict[str, Any]) -> Salvage:
     out = Salvage(spec=v1.Spec.model_construct())
     services = []
@@ -197,7 +209,7 @@ def salvage(data: dict[str, Any]) -> Salvage:
     out.spec = v1.Spec.model_construct(
         version="obs/v1",
         project=project if isinstance(project, str) else "unnamed",
-        stack=_valid(v1.Stack, data.get("stack", {})) or v1.Stack(),
+        stack=_stack(data.get("stack", {})),
         services=services,
         alerting=v1.AlertRouting.model_construct(receivers=receivers, routes=routes,
                                                  default_receiver=default if isinstance(default, str) else None),

@@ -43,7 +43,8 @@ TIMING = MODEL.stack.timing
 EMPTY = "no data from obs:slo_events:rate5m"
 
 STABLE, OLD = c.HTTP_DURATION, "http_server_duration_milliseconds"
-CLASSIC = frozenset({f"{STABLE}_bucket", f"{STABLE}_count", f"{STABLE}_sum", "target_info", "v8js_gc_duration_seconds_bucket"})
+CLASSIC = frozenset({f"{STABLE}_bucket", f"{STABLE}_count", f"{STABLE}_sum", "target_info"})
+NODE = CLASSIC | {"v8js_gc_duration_seconds_bucket", "nodejs_eventloop_delay_max_seconds"}
 NODE_LE = frozenset({"0.005", "0.01", "0.025", "0.05", "0.075", "0.1", "0.25", "0.5", "0.75", "1", "2.5", "5", "7.5",
                      "10", "+Inf"})
 SPANMETRICS = frozenset({c.SPANMETRICS_CALLS, f"{c.SPANMETRICS_DURATION}_bucket", f"{c.SPANMETRICS_DURATION}_count",
@@ -82,6 +83,11 @@ CASES = [
      ["le 0.005, 0.01", "none at the latency threshold 300ms (le=\"0.3\")"],
      ["`histogram: native`", "base2_exponential_bucket_histogram", "Node.js ignores that variable",
       "View with the boundary 0.3", "latency_buckets", "(250ms)"]),
+    ("a Node.js service (its runtime metrics say so) is told only what works on Node.js: a View",
+     ("api-gateway", "latency"), facts("api-gateway", NODE, le=NODE_LE, **FRESH), sd.NO_THRESHOLD_BUCKET,
+     ["none at the latency threshold 300ms"],
+     ["runs on Node.js, which ignores the exponential-aggregation setting", "View with the boundary 0.3",
+      "(250ms)"]),
     ("a threshold bucket written as 1 matches a 1s threshold",
      ("memory-search", "latency"), facts("memory-search", CLASSIC, le=NODE_LE, **FRESH), sd.UNEXPLAINED,
      ["although memory-search sends"], ["obs test"]),

@@ -35,6 +35,7 @@ OLD_PREFIX = "http_server_duration_"                      # http.server.duration
 SPAN_METRICS = (c.SPANMETRICS_CALLS, c.SPANMETRICS_DURATION)
 NOT_THE_SERVICE = ("target_info",)                        # resource attributes: sent with any metric, says nothing
 SDK_DEFAULT_INTERVAL_MS = 60000
+NODE_PREFIXES = ("nodejs_", "v8js_")                      # runtime metrics only the Node.js SDK sends
 UNNAMED_PREFIX = "unknown_service"
 HTTP_KINDS = ("availability", "latency")
 
@@ -158,11 +159,16 @@ def classify(slo: SLO, facts: SeriesFacts, timing: Timing, empty: str) -> Diagno
         why = (f"{empty}: {svc} sends classic buckets of {STABLE} (le {shown}) but none at the latency threshold "
                f"{threshold} (le=\"{threshold.s:g}\"), so no request can be judged fast or slow")
         nearest = min(bounds, key=lambda b: abs(b - threshold.s)) if bounds else None
-        fix = (f"Python: set `histogram: native` for {svc} in obs.yaml and start it with "
-               f"OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION=base2_exponential_bucket_histogram "
-               f"({_env(svc)} sets it): native histograms read any threshold; Node.js ignores that variable: add a "
-               f"View with the boundary {threshold.s:g} to http.server.request.duration in code and list it in "
-               f"{svc}'s latency_buckets")
+        view = (f"add a View with the boundary {threshold.s:g} to http.server.request.duration in code and list it "
+                f"in {svc}'s latency_buckets")
+        if any(n.startswith(NODE_PREFIXES) for n in names):
+            # Its runtime metrics say Node.js, which keeps explicit buckets whatever the aggregation setting.
+            fix = f"{svc} runs on Node.js, which ignores the exponential-aggregation setting: {view}"
+        else:
+            fix = (f"Python: set `histogram: native` for {svc} in obs.yaml and start it with "
+                   f"OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION=base2_exponential_bucket_histogram "
+                   f"({_env(svc)} sets it): native histograms read any threshold; Node.js ignores that variable: "
+                   + view)
         if nearest is not None:
             fix += f", or use a threshold it has a bucket for ({nearest * 1000:g}ms)"
         return Diagnosis(NO_THRESHOLD_BUCKET, why, fix, facts)

@@ -45,8 +45,10 @@ Examples:
 Probes: a span found by trace ID in Jaeger; an OTLP gauge with a unique probe_id found in
 Prometheus; fresh scrapes of declared targets; a probe alert delivered by Alertmanager to
 a webhook sink obs runs on stack.ports.verify_sink. Coverage: every service has spans and
-series, every target is up, every rule group is loaded and healthy, every SLI query and every
-dashboard panel query returns data. Each hop is timed against the floor the generated config sets (batch timeout, scrape
+series, every declared call (`calls:`) is an edge of Jaeger's service graph and spans keep their
+parents, every target is up, every rule group is loaded and healthy, every SLI query and every
+dashboard panel query returns data (an empty SLI says what the service sends instead and what
+to change). Each hop is timed against the floor the generated config sets (batch timeout, scrape
 and evaluation intervals, group_wait). When a probe fails, the collector's own counters,
 Prometheus's targets and rules and Alertmanager's alerts and notification counters say
 where the data stopped, why, and what to fix.

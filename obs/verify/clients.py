@@ -79,6 +79,22 @@ class Jaeger(Http):
             raise ApiError(f"Jaeger /api/services answered {status}")
         return list((doc or {}).get("data") or [])
 
+    def dependencies(self, end_ms: int, lookback_ms: int) -> list[dict]:
+        """The service graph over (end - lookback, end]: [{"parent", "child", "callCount"}]; memory storage
+        computes it from the traces it holds, on request."""
+        status, doc = self.get_json("/api/dependencies", endTs=end_ms, lookback=lookback_ms)
+        if status != 200 or not isinstance(doc, dict):
+            raise ApiError(f"Jaeger /api/dependencies answered {status}")
+        return [d for d in doc.get("data") or [] if isinstance(d, dict)]
+
+    def search(self, service: str, start_us: int, end_us: int, limit: int) -> list[dict]:
+        """Whole traces (v1 JSON: spans with references, processes) holding a span of `service` that started
+        in [start, end]; the v1 search takes microseconds, not a lookback."""
+        status, doc = self.get_json("/api/traces", service=service, start=start_us, end=end_us, limit=limit)
+        if status != 200 or not isinstance(doc, dict):
+            raise ApiError(f"Jaeger /api/traces?service={service} answered {status}")
+        return [t for t in doc.get("data") or [] if isinstance(t, dict)]
+
 
 class Prometheus(Http):
     component = "Prometheus"
@@ -108,8 +124,13 @@ class Prometheus(Http):
     def alertmanagers(self) -> list[str]:
         return [a["url"] for a in self._data("/api/v1/alertmanagers")["activeAlertmanagers"]]
 
-    def label_values(self, label: str) -> list[str]:
-        return self._data(f"/api/v1/label/{label}/values")
+    def label_values(self, label: str, start: float | None = None, end: float | None = None) -> list[str]:
+        span = {} if start is None else {"start": start, "end": end}
+        return self._data(f"/api/v1/label/{label}/values", **span)
+
+    def series(self, match: str, start: float, end: float) -> list[dict]:
+        """Label sets (with __name__) of every series matching `match` with samples in [start, end]."""
+        return self._data("/api/v1/series", **{"match[]": match, "start": start, "end": end})
 
     def ready(self) -> bool:
         return self.reachable("/-/ready")

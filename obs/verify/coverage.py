@@ -17,7 +17,7 @@ from obs.generate.slo_sli import base_rules
 from obs.model import conventions as c
 from obs.model.durations import Duration
 from obs.model.windows import BASE_WINDOW
-from obs.verify import clients, poll
+from obs.verify import clients, poll, servicegraph, sli_diagnosis
 from obs.verify.context import Context
 from obs.verify.result import Finding, ProbeResult
 
@@ -106,9 +106,20 @@ def sli(ctx: Context) -> list[Finding]:
         where = f"SLO {c.slo_id(slo.service, slo.name)}"
         if broken:
             found.append(Finding(where, "fail", "; ".join(broken), "run `obs validate` and `obs test`"))
-        if empty:
-            found.append(Finding(where, "fail", f"no data from {', '.join(empty)}",
-                                 f"{slo.service} must send the SLI's metrics; " + TRAFFIC_FIX))
+        if not empty:
+            continue
+        what = f"no data from {', '.join(empty)}"
+        if empty == [ratio]:
+            found.append(Finding(where, "fail", f"{what}: the SLI's queries return data, but the recording rules "
+                                 "have not written the ratio", "the SLO's rule groups must be loaded and evaluating "
+                                 "(see coverage:rules); `obs logs prometheus`"))
+            continue
+        try:
+            d = sli_diagnosis.diagnose(prom, slo, ctx.model.stack.timing, what)
+        except clients.ApiError:
+            found.append(Finding(where, "fail", what, f"{slo.service} must send the SLI's metrics; " + TRAFFIC_FIX))
+            continue
+        found.append(Finding(where, "fail", d.why, d.fix, case=d.case))
     return found
 
 
@@ -150,11 +161,29 @@ def dashboards(ctx: Context) -> list[Finding]:
     return found
 
 
-CHECKS: dict[str, Check] = {"spans": spans, "series": series, "targets": targets, "rules": rules, "sli": sli,
+CHECKS: dict[str, Check] = {"spans": spans, "series": series, "edges": servicegraph.edges,
+                            "orphans": servicegraph.orphans, "targets": targets, "rules": rules, "sli": sli,
                             "dashboards": dashboards}
 TITLES = {"spans": "every service has spans in Jaeger", "series": "every service has series in Prometheus",
+          "edges": "every declared call carries traces", "orphans": "spans keep their parents",
           "targets": "every scrape target is up", "rules": "every rule group is loaded and evaluates",
           "sli": "every SLI query returns data", "dashboards": "every dashboard panel query returns data"}
+
+
+def failures(findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if f.status == "fail"]
+
+
+def summarize(title: str, findings: list[Finding]) -> str:
+    """The first failure; else the title with the first warning; else the title with what info there is."""
+    failed = failures(findings)
+    if failed:
+        return f"{len(failed)} problem(s): {failed[0].why}"
+    warned = [f for f in findings if f.status == "warn"]
+    if warned:
+        return f"{title}; {len(warned)} warning(s): {warned[0].why}"
+    info = [f.why for f in findings if f.status == "info"]
+    return f"{title}: {'; '.join(info)}" if info else title
 
 
 def run_check(ctx: Context, name: str, check: Check) -> ProbeResult:
@@ -170,13 +199,12 @@ def run_check(ctx: Context, name: str, check: Check) -> ProbeResult:
             last = [Finding(e.component, "fail", str(e), "run `obs up`")]
         except clients.ApiError as e:
             last = [Finding("query", "fail", str(e), "see the component's log with `obs logs`")]
-        return True if not last else None
+        return True if not failures(last) else None
 
     if ctx.traffic_sent:
         poll.until(attempt, ctx.deadline, cap=0.25, stop=ctx.stop)
     else:
         attempt()
-    ok = not last
+    ok = not failures(last)
     took = time.monotonic() - started
-    summary = TITLES[name] if ok else f"{len(last)} problem(s): {last[0].why}"
-    return ProbeResult(f"coverage:{name}", ok, summary, seconds=took, findings=last)
+    return ProbeResult(f"coverage:{name}", ok, summarize(TITLES[name], last), seconds=took, findings=last)

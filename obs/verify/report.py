@@ -58,6 +58,11 @@ def _mark(r: ProbeResult) -> Text:
     return Text("pass", style="green bold") if r.ok else Text("FAIL", style="red bold")
 
 
+def shown_findings(r: ProbeResult) -> list:
+    """What a terminal shows: failures, then warnings; info findings are in the summary, JSON and JUnit."""
+    return sorted((f for f in r.findings if f.status in ("fail", "warn")), key=lambda f: f.status != "fail")
+
+
 def table(report: Report) -> Group:
     t = Table(title=f"obs verify · {report.project} · {report.profile} profile", title_justify="left",
               show_edge=False, header_style="bold")
@@ -73,16 +78,18 @@ def table(report: Report) -> Group:
                       Text(_seconds(h.floor), style="dim"), Text(h.title, style="dim"))
     parts: list[object] = [t]
     for r in report.results:
-        for f in r.findings[:MAX_FINDINGS]:
+        shown = shown_findings(r)
+        for f in shown[:MAX_FINDINGS]:
             line = Text()
-            line.append(f"✗ {r.name}: ", style="red bold" if f.status == "fail" else "yellow")
+            line.append(f"{'✗' if f.status == 'fail' else '!'} {r.name}: ",
+                        style="red bold" if f.status == "fail" else "yellow")
             line.append(f"{f.hop}: ", style="bold")
             line.append(f.why)
             parts.append(line)
             if f.fix:
                 parts.append(Text(f"    fix: {f.fix}", style="cyan"))
-        if len(r.findings) > MAX_FINDINGS:
-            parts.append(Text(f"  … and {len(r.findings) - MAX_FINDINGS} more for {r.name} (--format json lists "
+        if len(shown) > MAX_FINDINGS:
+            parts.append(Text(f"  … and {len(shown) - MAX_FINDINGS} more for {r.name} (--format json lists "
                               "them all)", style="dim"))
     for w in report.warnings:
         parts.append(Text(f"warning: {w}", style="yellow"))
@@ -113,10 +120,13 @@ def to_junit(report: Report) -> str:
         if r.skipped:
             ET.SubElement(case, "skipped", message=r.summary)
         elif not r.ok:
-            first = r.findings[0] if r.findings else None
+            failed = [f for f in r.findings if f.status == "fail"]
+            first = failed[0] if failed else None
             failure = ET.SubElement(case, "failure", message=r.summary, type=first.hop if first else "failed")
-            failure.text = "\n".join(f"{f.hop}: {f.why}" + (f"\nfix: {f.fix}" if f.fix else "") for f in r.findings)
+            failure.text = "\n".join(f"{f.hop}: {f.why}" + (f"\nfix: {f.fix}" if f.fix else "") for f in failed)
         lines = [f"{h.id}: {_seconds(h.seconds)} (floor {_seconds(h.floor)}) {h.title}" for h in r.hops]
+        lines += [f"{f.status}: {f.hop}: {f.why}" + (f" (fix: {f.fix})" if f.fix else "")
+                  for f in r.findings if f.status != "fail"]
         if lines:
             ET.SubElement(case, "system-out").text = "\n".join(lines)
     if report.warnings:

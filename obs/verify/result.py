@@ -6,15 +6,22 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Finding:
-    """Where data stopped (hop), how sure we are (status: fail | warn | info), why, and what to do about it."""
+    """Where data stopped (hop), how sure we are (status: fail | warn | info), why, and what to do about it.
+
+    Only `fail` fails a check; `warn` is shown with the result, `info` only in JSON and JUnit. `case` names
+    which known situation a diagnosis recognised (e.g. "old semantic conventions"), when it did."""
 
     hop: str
     status: str
     why: str
     fix: str = ""
+    case: str = ""
 
     def as_dict(self) -> dict:
-        return {"hop": self.hop, "status": self.status, "why": self.why, "fix": self.fix}
+        out = {"hop": self.hop, "status": self.status, "why": self.why, "fix": self.fix}
+        if self.case:
+            out["case"] = self.case
+        return out
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import promql_parser
@@ -89,16 +90,33 @@ class Traffic:
         self.servers.clear()
 
 
-def _spans(sender: otlp.Traces, service: Service, rng: random.Random) -> None:
+def _server_attrs(service: Service, route: str) -> dict:
+    return {"http.request.method": "GET", "http.route": route, "http.response.status_code": 200,
+            "url.path": route} if service.http else {"obs.synthetic": True}
+
+
+def _spans(sender: otlp.Traces, service: Service, rng: random.Random,
+           callees: Sequence[tuple[Service, otlp.Traces]] = ()) -> None:
+    """A round of requests: a server span each, with an internal span under it; a service that `calls` others
+    makes a client span per callee, under which the callee (its own provider: its own service.name) serves
+    the request, so Jaeger's service graph has the declared edge and every child its parent."""
     tracer = sender.provider.get_tracer("obs.verify.traffic")
     for i in range(REQUESTS):
         route = ROUTES[i % len(ROUTES)]
-        attrs = {"http.request.method": "GET", "http.route": route, "http.response.status_code": 200,
-                 "url.path": route} if service.http else {"obs.synthetic": True}
         with tracer.start_as_current_span(f"GET {route}" if service.http else f"{service.name} operation",
-                                          kind=SpanKind.SERVER, attributes=attrs):
+                                          kind=SpanKind.SERVER, attributes=_server_attrs(service, route)):
             with tracer.start_as_current_span("work", kind=SpanKind.INTERNAL):
                 pass
+            for callee, callee_sender in callees:
+                with tracer.start_as_current_span("GET", kind=SpanKind.CLIENT,
+                                                  attributes={"http.request.method": "GET",
+                                                              "server.address": callee.name}):
+                    # The callee's span is a child of the client span, as W3C tracecontext would carry it.
+                    callee_tracer = callee_sender.provider.get_tracer("obs.verify.traffic")
+                    with callee_tracer.start_as_current_span(
+                            f"GET {route}" if callee.http else f"{callee.name} operation", kind=SpanKind.SERVER,
+                            attributes=_server_attrs(callee, route)):
+                        pass
 
 
 def _record(meter_provider, service: Service, rng: random.Random) -> bool:
@@ -162,9 +180,9 @@ class _Sender:
         self.metrics = otlp.metrics(ctx.ep, res, ctx.export_timeout, views)
         self.rng = random.Random(service.name)
 
-    def round(self) -> str | None:
+    def round(self, callees: Sequence[_Sender] = ()) -> str | None:
         """None when the collector accepted the round, else what it said."""
-        _spans(self.spans, self.service, self.rng)
+        _spans(self.spans, self.service, self.rng, [(x.service, x.spans) for x in callees])
         self.spans.provider.force_flush()
         has_metrics = _record(self.metrics.provider, self.service, self.rng)
         if self.spans.ok and (not has_metrics or self.metrics.push()):
@@ -183,13 +201,15 @@ def start(ctx: Context) -> Traffic:
     traffic = Traffic()
     _synthetic_targets(ctx, traffic)
     senders = [_Sender(ctx, s) for s in ctx.model.services if s.otlp]
+    by_name = {s.service.name: s for s in senders}
+    callees = {s.service.name: [by_name[n] for n in s.service.calls if n in by_name] for s in senders}
     ctx.progress("traffic", f"sending synthetic traffic as {', '.join(s.service.name for s in senders)}")
 
     def rounds() -> None:
         try:
             while True:
                 for sender in senders:
-                    why = sender.round()
+                    why = sender.round(callees[sender.service.name])
                     if why is None:
                         traffic.services.add(sender.service.name)
                     else:

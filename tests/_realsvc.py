@@ -249,12 +249,14 @@ def start_node(env: Mapping[str, str], port: int, downstream: str, log: Path) ->
 
 
 def start_python(env: Mapping[str, str], port: int, log: Path, *, error_every: int = 0, slow_every: int = 0,
-                 slow_seconds: float = 0.0) -> subprocess.Popen:
-    """memory-search on 127.0.0.1:port; GET /search fails every error_every-th and sleeps every slow_every-th."""
+                 slow_seconds: float = 0.0, medium_every: int = 0, medium_seconds: float = 0.0) -> subprocess.Popen:
+    """memory-search on 127.0.0.1:port; GET /search fails every error_every-th and sleeps every slow_every-th
+    (slow_seconds) and every other medium_every-th (medium_seconds)."""
     instrument = install_python()
     python = instrument.parent / "python"
     app = {"PORT": str(port), "ERROR_EVERY": str(error_every), "SLOW_EVERY": str(slow_every),
-           "SLOW_SECONDS": str(slow_seconds), "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+           "SLOW_SECONDS": str(slow_seconds), "MEDIUM_EVERY": str(medium_every),
+           "MEDIUM_SECONDS": str(medium_seconds), "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
     full = _service_env(env, f"{instrument.parent}:{BASE_PATH}", app)
     return _spawn([str(instrument), str(python), str(PYTHON_APP)], full, PYTHON_SRC, port, log)
 
@@ -318,33 +320,47 @@ def drive(url: str, n: int, rate: float, *, workers: int = 4, timeout: float = 3
     return counts
 
 
-def otel_env(service: str, stack, *, histogram: str = "explicit_bucket_histogram",
-             protocol: str = "http/protobuf", **overrides: str | None) -> dict[str, str]:
-    """The OTEL_* environment a service of `stack` (an obs.stack.native.Stack) starts with.
+# What the old-semconv run leaves out of `obs env`: the Python distro's defaults then apply (the old
+# `http.server.duration` in ms with `http.status_code`, and explicit buckets).
+OLD_SEMCONV_DROPS = ("OTEL_SEMCONV_STABILITY_OPT_IN", "OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION")
+AGGREGATION = "OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION"
+RESOURCE = "OTEL_RESOURCE_ATTRIBUTES"
 
-    The one place the tests spell it, until `obs env` prints it. `histogram` is
-    OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION (`explicit_bucket_histogram` or
-    `base2_exponential_bucket_histogram`); `protocol` picks the collector's OTLP port (`grpc` or
-    `http/protobuf`). `overrides` set more variables, or drop one with None.
+
+def obs_env(spec: Path, service: str) -> dict[str, str]:
+    """Exactly what `obs env SERVICE SPEC` prints, read from its JSON form (`python -m obs env ... --format json`).
+
+    The tests spell no OTEL_* variable themselves: a service starts with this, plus what `service_env` adds.
+    The interpreter is this process's own (the project's venv), like every other in-process use of obs.
     """
-    from obs.stack.components import urls
+    proc = subprocess.run([sys.executable, "-m", "obs", "env", service, str(spec), "--format", "json"],
+                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    if proc.returncode != 0:
+        raise RealServiceError(f"obs env {service} {spec} failed (exit {proc.returncode}): {proc.stderr.strip()}")
+    env = json.loads(proc.stdout)["env"]
+    stray = sorted(k for k in env if not k.startswith("OTEL_"))
+    if stray:
+        raise RealServiceError(f"obs env {service} printed more than OTEL_* variables: {stray}")
+    return env
 
-    endpoints = urls(stack.model)
-    env = {
-        "OTEL_SERVICE_NAME": service,
-        "OTEL_EXPORTER_OTLP_ENDPOINT": endpoints["otlp_grpc" if protocol == "grpc" else "otlp_http"],
-        "OTEL_EXPORTER_OTLP_PROTOCOL": protocol,
-        "OTEL_TRACES_EXPORTER": "otlp",
-        "OTEL_METRICS_EXPORTER": "otlp",
-        "OTEL_LOGS_EXPORTER": "none",
-        "OTEL_METRIC_EXPORT_INTERVAL": "1000",
-        "OTEL_BSP_SCHEDULE_DELAY": "100",
-        "OTEL_SEMCONV_STABILITY_OPT_IN": "http",
-        "OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION": histogram,
-    }
-    for key, value in overrides.items():
-        if value is None:
-            env.pop(key, None)
-        else:
-            env[key] = value
+
+def service_env(spec: Path, service: str, *, instance: str | None = None, drop: tuple[str, ...] = (),
+                **overrides: str) -> dict[str, str]:
+    """`obs env`'s settings for one instance of `service`.
+
+    `instance` is appended to OTEL_RESOURCE_ATTRIBUTES as `service.instance.id`, what a deployment gives each
+    replica (the generated Prometheus promotes it to `service_instance_id` and `instance`), so runs and replicas
+    are told apart. `drop` removes settings, so the SDK's own default applies (`OLD_SEMCONV_DROPS`: the
+    distro's defaults for semconv and histograms); `overrides` replace one (`AGGREGATION`: a replica with
+    another bucket layout). Both are for the tests that need exactly that and say why.
+    """
+    env = obs_env(spec, service)
+    unknown = sorted(k for k in (*drop, *overrides) if k not in env)
+    if unknown:
+        raise ValueError(f"obs env {service} prints no {unknown}: nothing to drop or override")
+    for key in drop:
+        del env[key]
+    env.update(overrides)
+    if instance is not None:
+        env[RESOURCE] = ",".join(filter(None, [env.get(RESOURCE, ""), f"service.instance.id={instance}"]))
     return env

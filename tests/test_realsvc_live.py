@@ -1,8 +1,9 @@
 """Real clients against the real native stack: what zero-code Node.js and Python instrumentation delivers.
 
 `api-gateway` (Node.js, plain node:http under `--require @opentelemetry/auto-instrumentations-node/register`)
-calls `memory-search` (Flask under `opentelemetry-instrument`), both configured by nothing but OTEL_* variables
-(`_realsvc.otel_env`, until `obs env` prints them). memory-search fails every ERROR_EVERY-th request and is slow
+calls `memory-search` (Flask under `opentelemetry-instrument`), both configured by nothing but what `obs env`
+prints (`_realsvc.service_env`; the explicit-bucket run overrides the aggregation to what `obs env` prints for a
+`histogram: classic` service). memory-search fails every ERROR_EVERY-th request and is slow
 on every SLOW_EVERY-th, so the error and slow counts are known exactly, and the test checks what arrives in
 Jaeger and Prometheus against them. Each run is told apart by its own `service.instance.id`, which the
 generated Prometheus config promotes to the `service_instance_id` label. Facts measured: tests/realsvc/README.md.
@@ -121,10 +122,6 @@ class Run:
     exit_codes: tuple[int, int]
 
 
-def resource(instance: str) -> str:
-    return f"service.instance.id={instance}"
-
-
 @pytest.fixture(scope="module", params=[EXPLICIT, EXPONENTIAL])
 def run(request, stack) -> Run:
     """One run of both services with the histogram aggregation of the param: N requests, then SIGTERM (flush)."""
@@ -132,15 +129,15 @@ def run(request, stack) -> Run:
     tag = f"{histogram.split('_')[0]}-{uuid.uuid4().hex[:8]}"
     node_port, python_port = two_free_ports(set(stack.model.stack.ports.values()))
     logs = stack.out / "realsvc-logs"
+    spec = stack.out / "obs.yaml"
     python = rs.start_python(
-        rs.otel_env("memory-search", stack, histogram=histogram,
-                    OTEL_RESOURCE_ATTRIBUTES=resource(f"{tag}-python")),
+        rs.service_env(spec, "memory-search", instance=f"{tag}-python", **{rs.AGGREGATION: histogram}),
         python_port, logs / f"memory-search-{tag}.log",
         error_every=ERROR_EVERY, slow_every=SLOW_EVERY, slow_seconds=SLOW_SECONDS)
     node = None
     try:
         node = rs.start_node(
-            rs.otel_env("api-gateway", stack, histogram=histogram, OTEL_RESOURCE_ATTRIBUTES=resource(f"{tag}-node")),
+            rs.service_env(spec, "api-gateway", instance=f"{tag}-node", **{rs.AGGREGATION: histogram}),
             node_port, f"http://127.0.0.1:{python_port}/search", logs / f"api-gateway-{tag}.log")
         started = time.time_ns() // 1000
         answers = rs.drive(f"http://127.0.0.1:{node_port}/work", N, RATE)
@@ -223,7 +220,7 @@ def test_drive_sends_exactly_n_requests_and_the_python_service_fails_exactly_eve
     finally:
         rs.stop(proc)
     assert answers == Counter({200: 15, 500: 5})
-    assert counts == {"requests": 20, "errors": 5, "slow": 0}
+    assert counts == {"requests": 20, "errors": 5, "slow": 0, "medium": 0}
 
 
 def test_drive_refuses_a_host_other_than_loopback():
@@ -272,7 +269,7 @@ def test_prometheus_counts_every_request_each_service_served_in_the_stable_durat
     series = prometheus._data("/api/v1/series", **{"match[]": f'{{service_instance_id="{instance}"}}'})
     names = {s["__name__"] for s in series}
     assert not any(n.startswith(OLD) for n in names), names
-    assert {s["service_name"] for s in series} == {service} and {s["job"] for s in series} == {service}
+    assert {s["service_name"] for s in series} == {service} and {s["job"] for s in series} == {f"realsvc-test/{service}"}
 
 
 @pytest.mark.parametrize("service", ["api-gateway", "memory-search"])
@@ -322,14 +319,11 @@ def test_exactly_the_slow_requests_are_above_the_latency_threshold(run, promethe
 
 @pytest.fixture(scope="module")
 def legacy(stack, prometheus) -> str:
-    """memory-search as the distro starts it by default (no opt-in, gRPC), pointed at the collector's gRPC port."""
+    """memory-search with `obs env` minus the semconv opt-in and the histogram aggregation: the distro's defaults
+    for those (the old `http.server.duration` in ms, `http.status_code`), which the collector normalises."""
     instance = f"legacy-{uuid.uuid4().hex[:8]}"
     port, _ = two_free_ports(set(stack.model.stack.ports.values()))
-    env = rs.otel_env("memory-search", stack, protocol="grpc", OTEL_EXPORTER_OTLP_PROTOCOL=None,
-                      OTEL_SEMCONV_STABILITY_OPT_IN=None,
-                      OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION=None,
-                      OTEL_RESOURCE_ATTRIBUTES=resource(instance))
-    assert env["OTEL_EXPORTER_OTLP_ENDPOINT"].endswith(f":{stack.model.stack.ports['otlp_grpc']}")
+    env = rs.service_env(stack.out / "obs.yaml", "memory-search", instance=instance, drop=rs.OLD_SEMCONV_DROPS)
     proc = rs.start_python(env, port, stack.out / "realsvc-logs" / f"memory-search-{instance}.log",
                            error_every=ERROR_EVERY, slow_every=SLOW_EVERY, slow_seconds=SLOW_SECONDS)
     try:
@@ -340,22 +334,22 @@ def legacy(stack, prometheus) -> str:
     return instance
 
 
-def test_without_the_opt_in_memory_search_sends_only_the_old_millisecond_histogram(legacy, prometheus):
-    count = wait_for(lambda: served(prometheus, OLD, legacy), N)
+def test_without_the_opt_in_the_old_millisecond_histogram_arrives_as_the_stable_one_in_seconds(legacy, prometheus):
+    count = wait_for(lambda: served(prometheus, STABLE, legacy), N)
     assert count == N
     series = prometheus._data("/api/v1/series", **{"match[]": f'{{service_instance_id="{legacy}"}}'})
     http = [s for s in series if s["__name__"].startswith("http_")]
-    assert {s["__name__"] for s in http} == {f"{OLD}_bucket", f"{OLD}_count", f"{OLD}_sum",
+    assert {s["__name__"] for s in http} == {f"{STABLE}_bucket", f"{STABLE}_count", f"{STABLE}_sum",
                                              "http_server_active_requests"}
-    labels = set().union(*(s.keys() for s in http if s["__name__"] == f"{OLD}_count"))
-    assert {"http_status_code", "http_target", "http_method"} <= labels
-    assert not labels & {"http_response_status_code", "http_route", "http_request_method"}
+    labels = set().union(*(s.keys() for s in http if s["__name__"] == f"{STABLE}_count"))
+    assert {"http_response_status_code", "http_request_method"} <= labels
+    assert not labels & {"http_status_code", "http_target", "http_method"}
 
 
-def test_without_the_opt_in_the_error_and_slow_counts_read_from_the_old_labels_and_millisecond_buckets(
+def test_without_the_opt_in_the_error_and_slow_counts_read_from_the_normalised_labels_and_buckets(
         legacy, prometheus):
     sel = f'service_instance_id="{legacy}"'
-    wait_for(lambda: served(prometheus, OLD, legacy), N)
-    assert served(prometheus, OLD, legacy, ', http_status_code=~"5.."') == ERRORS
-    # The same threshold in milliseconds; the bucket boundary arrives as le="1000".
-    assert scalar(prometheus, f'sum({OLD}_bucket{{{sel}, le="{THRESHOLD * 1000:g}"}})') == N - SLOW
+    wait_for(lambda: served(prometheus, STABLE, legacy), N)
+    assert served(prometheus, STABLE, legacy, ', http_response_status_code=~"5.."') == ERRORS
+    # The old le="1000" (ms) bucket, scaled to seconds by the collector.
+    assert scalar(prometheus, f'sum({STABLE}_bucket{{{sel}, le="{THRESHOLD:g}"}})') == N - SLOW

@@ -7,7 +7,8 @@
 // and configured only by OTEL_* variables; this file never touches the OpenTelemetry API.
 //
 // GET /work calls DOWNSTREAM_URL (GET, over node:http, so W3C tracecontext is injected by the
-// instrumentation) and answers with the downstream's status code. Anything else is a 404.
+// instrumentation), with /work's query string if it has one, and answers with the downstream's status
+// code. Anything else is a 404.
 'use strict';
 
 const http = require('node:http');
@@ -21,8 +22,9 @@ if (!Number.isInteger(port) || port <= 0 || !downstream) {
 // A kept-alive agent, so the downstream sees one connection per concurrent request, not one per request.
 const agent = new http.Agent({ keepAlive: true });
 
-function callDownstream(done) {
-  const req = http.get(downstream, { agent, timeout: 30000 }, (res) => {
+function callDownstream(query, done) {
+  const url = query ? `${downstream}${downstream.includes('?') ? '&' : '?'}${query}` : downstream;
+  const req = http.get(url, { agent, timeout: 30000 }, (res) => {
     res.resume();
     res.on('end', () => done(res.statusCode));
   });
@@ -31,8 +33,9 @@ function callDownstream(done) {
 }
 
 const server = http.createServer((req, res) => {
-  if (req.method === 'GET' && req.url.split('?')[0] === '/work') {
-    callDownstream((status) => {
+  const [path, query] = req.url.split('?', 2);
+  if (req.method === 'GET' && path === '/work') {
+    callDownstream(query, (status) => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ downstream: status }));
     });

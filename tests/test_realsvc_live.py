@@ -320,7 +320,7 @@ def test_exactly_the_slow_requests_are_above_the_latency_threshold(run, promethe
 @pytest.fixture(scope="module")
 def legacy(stack, prometheus) -> str:
     """memory-search with `obs env` minus the semconv opt-in and the histogram aggregation: the distro's defaults
-    for those (the old `http.server.duration` in ms, `http.status_code`), which the collector normalises."""
+    for those (the old `http.server.duration` in ms, `http.status_code`), which the SLIs read as it is."""
     instance = f"legacy-{uuid.uuid4().hex[:8]}"
     port, _ = two_free_ports(set(stack.model.stack.ports.values()))
     env = rs.service_env(stack.out / "obs.yaml", "memory-search", instance=instance, drop=rs.OLD_SEMCONV_DROPS)
@@ -334,22 +334,21 @@ def legacy(stack, prometheus) -> str:
     return instance
 
 
-def test_without_the_opt_in_the_old_millisecond_histogram_arrives_as_the_stable_one_in_seconds(legacy, prometheus):
-    count = wait_for(lambda: served(prometheus, STABLE, legacy), N)
+def test_without_the_opt_in_only_the_old_millisecond_histogram_arrives(legacy, prometheus):
+    count = wait_for(lambda: served(prometheus, OLD, legacy), N)
     assert count == N
     series = prometheus._data("/api/v1/series", **{"match[]": f'{{service_instance_id="{legacy}"}}'})
     http = [s for s in series if s["__name__"].startswith("http_")]
-    assert {s["__name__"] for s in http} == {f"{STABLE}_bucket", f"{STABLE}_count", f"{STABLE}_sum",
+    assert {s["__name__"] for s in http} == {f"{OLD}_bucket", f"{OLD}_count", f"{OLD}_sum",
                                              "http_server_active_requests"}
-    labels = set().union(*(s.keys() for s in http if s["__name__"] == f"{STABLE}_count"))
-    assert {"http_response_status_code", "http_request_method"} <= labels
-    assert not labels & {"http_status_code", "http_target", "http_method"}
+    labels = set().union(*(s.keys() for s in http if s["__name__"] == f"{OLD}_count"))
+    assert {"http_status_code", "http_method"} <= labels
 
 
-def test_without_the_opt_in_the_error_and_slow_counts_read_from_the_normalised_labels_and_buckets(
+def test_without_the_opt_in_the_error_and_slow_counts_read_from_the_old_labels_and_millisecond_buckets(
         legacy, prometheus):
     sel = f'service_instance_id="{legacy}"'
-    wait_for(lambda: served(prometheus, STABLE, legacy), N)
-    assert served(prometheus, STABLE, legacy, ', http_response_status_code=~"5.."') == ERRORS
-    # The old le="1000" (ms) bucket, scaled to seconds by the collector.
-    assert scalar(prometheus, f'sum({STABLE}_bucket{{{sel}, le="{THRESHOLD:g}"}})') == N - SLOW
+    wait_for(lambda: served(prometheus, OLD, legacy), N)
+    assert served(prometheus, OLD, legacy, ', http_status_code=~"5.."') == ERRORS
+    # The threshold in milliseconds: the SLIs read the old form at le="1000".
+    assert scalar(prometheus, f'sum({OLD}_bucket{{{sel}, le="{THRESHOLD * 1000:g}"}})') == N - SLOW

@@ -188,9 +188,9 @@ def fleet(tmp_path_factory, installed):
 # --- reading Prometheus ---------------------------------------------------------------------------------------
 
 def served(prometheus: Prometheus, sel: str) -> float:
-    """Requests counted by the stable duration histogram, native and classic series alike."""
+    """Requests counted by the duration histogram, native, classic and old-convention series alike."""
     total = 0.0
-    for q in (f"sum(histogram_count({STABLE}{{{sel}}}))", f"sum({STABLE}_count{{{sel}}})"):
+    for q in (f"sum(histogram_count({STABLE}{{{sel}}}))", f"sum({STABLE}_count{{{sel}}})", f"sum({OLD}_count{{{sel}}})"):
         result = prometheus.query(q)
         total += float(result[0]["value"][1]) if result else 0.0
     return total

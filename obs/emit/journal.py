@@ -76,21 +76,11 @@ def commit(out: Path, journal: Journal) -> None:
 
 
 def read(out: Path, check: Check) -> Journal | None:
-    why = safepath.obstacle(out, JOURNAL)
-    if why is not None:
-        raise BadJournal([why])
     try:
-        with open(out / JOURNAL, "rb") as f:
-            raw = f.read(MAX_BYTES + 1)
-    except FileNotFoundError:
-        return None
-    if len(raw) > MAX_BYTES:
-        raise BadJournal([f"is larger than {MAX_BYTES >> 20} MiB"])
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise BadJournal([f"is not valid JSON ({e})"]) from None
-    return _validated(out, data, check)
+        data = safepath.read_json(out, JOURNAL, MAX_BYTES)
+    except safepath.BadState as e:
+        raise BadJournal([e.problem]) from None
+    return None if data is safepath.MISSING else _validated(out, data, check)
 
 
 def _entries(data: dict, key: str, check: Check, problems: list[str], need_new: bool) -> tuple[Move, ...]:

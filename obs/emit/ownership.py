@@ -68,21 +68,11 @@ def render(files: dict[str, bytes]) -> str:
 
 def read(out: Path, layout: Layout) -> Record:
     """The record in `out`, empty when there is none; BadRecord lists every problem with it."""
-    why = safepath.obstacle(out, RECORD)
-    if why is not None:
-        raise BadRecord([why])
     try:
-        with open(out / RECORD, "rb") as f:   # obstacle() ruled out a link just above
-            raw = f.read(MAX_BYTES + 1)
-    except FileNotFoundError:
-        return Record({})
-    if len(raw) > MAX_BYTES:
-        raise BadRecord([f"is larger than {MAX_BYTES >> 20} MiB"])
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise BadRecord([f"is not valid JSON ({e})"]) from None
-    return Record(_validated(data, layout))
+        data = safepath.read_json(out, RECORD, MAX_BYTES)
+    except safepath.BadState as e:
+        raise BadRecord([e.problem]) from None
+    return Record({}) if data is safepath.MISSING else Record(_validated(data, layout))
 
 
 def _validated(data: object, layout: Layout) -> dict[str, str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import json
 import os
 import stat
 from pathlib import Path, PurePosixPath
@@ -84,6 +85,38 @@ def read(out: Path, rel: str) -> bytes | None:
             return f.read()
     finally:
         os.close(fd)
+
+
+class BadState(Exception):
+    """A state file in the user's tree that obs cannot read as its own; `problem` says why."""
+
+    def __init__(self, problem: str):
+        self.problem = problem
+        super().__init__(problem)
+
+
+MISSING = object()   # what read_json returns when there is no such file
+
+
+def read_json(out: Path, rel: str, max_bytes: int) -> object:
+    """A JSON state file of obs's (the ownership record, the journal), read as untrusted input: never through
+    a link, at most `max_bytes`. Returns MISSING when there is none; raises BadState saying what is wrong."""
+    why = obstacle(out, rel)
+    if why is not None:
+        raise BadState(why)
+    try:
+        fd = os.open(out / rel, os.O_RDONLY | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        return MISSING
+    with os.fdopen(fd, "rb") as f:
+        raw = f.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        raise BadState(f"is larger than {max_bytes >> 20} MiB")
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise BadState(f"is not valid JSON ({e})") from None
+
 
 
 def is_file(out: Path, rel: str) -> bool:

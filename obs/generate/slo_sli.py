@@ -29,7 +29,6 @@ from obs.model.domain import SLO, Histogram
 from obs.model.windows import BASE_WINDOW
 
 WINDOW = "{{window}}"
-FIVE_XX = f'{c.HTTP_STATUS_LABEL}=~"5.."'
 
 
 @dataclass(frozen=True)
@@ -73,7 +72,8 @@ def _classic_count(slo: SLO, form: Form, window: str, failed: bool) -> str:
 
 def _threshold_bucket(slo: SLO, form: Form, window: str) -> str:
     assert slo.sli.threshold is not None
-    le = le_label(slo.sli.threshold.s * form.per_second)
+    # From the exact milliseconds: 0.3 s * 1000 in floats could miss the "300" bucket by a rounding error.
+    le = le_label(slo.sli.threshold.ms * form.per_second / 1000)
     return f"rate({_sel(slo, form.name + '_bucket', le_matcher(le))}[{window}])"
 
 

@@ -189,7 +189,7 @@ def _filesystem_errors(shown: Path, outcome: str) -> Iterator[None]:
     try:
         yield
     except OSError as e:
-        raise WriteFailed(f"{_where(e, shown)}: {e.strerror or e}; {outcome}") from None
+        raise WriteFailed(f"{_cause(e, shown)}; {outcome}") from None
 
 
 def _stage(root: Path, plan: _Plan) -> jr.Journal:
@@ -215,7 +215,7 @@ def _commit(root: Path, shown: Path, plan: _Plan) -> None:
         journal = _stage(root, plan)
     except OSError as e:
         jr.sweep_leftovers(root)
-        raise WriteFailed(f"{_where(e, shown)}: {e.strerror or e}; nothing was changed") from None
+        raise WriteFailed(f"{_cause(e, shown)}; nothing was changed") from None
     jr.commit(root, journal)
     try:
         jr.finish(root, journal)
@@ -224,20 +224,21 @@ def _commit(root: Path, shown: Path, plan: _Plan) -> None:
 
 
 def _roll_back(root: Path, shown: Path, journal: jr.Journal, cause: OSError) -> None:
-    what = f"{_where(cause, shown)}: {cause.strerror or cause}"
+    what = _cause(cause, shown)
     try:
         back = replace(journal, state="rollback")
         jr.commit(root, back)
         jr.finish(root, back)
     except OSError as e:
-        raise WriteFailed(f"{what}; restoring the old files failed too ({_where(e, shown)}: {e.strerror or e}). "
+        raise WriteFailed(f"{what}; restoring the old files failed too ({_cause(e, shown)}). "
                           f"The restore is recorded in {shown / JOURNAL}: fix the cause and run any obs command "
                           "to finish it") from None
     raise WriteFailed(f"{what}; every file was put back as it was, nothing changed") from None
 
 
-def _where(e: OSError, shown: Path) -> str:
-    return str(e.filename) if e.filename else str(shown)
+def _cause(e: OSError, shown: Path) -> str:
+    """`path: what the system said`, the path the error names or else the output directory."""
+    return f"{e.filename or shown}: {e.strerror or e}"
 
 
 def read_owned(out: Path, layout: Layout, max_bytes: int) -> dict[str, bytes]:

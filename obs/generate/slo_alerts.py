@@ -73,8 +73,9 @@ def burn_labels(model: Model, slo: SLO, tier: Tier) -> dict[str, str]:
 def burn_expr(slo: SLO, tier: Tier) -> str:
     sel = slo_selector(slo)
     limit = num(threshold(slo, tier))
-    lines = [f"{c.slo_error_ratio(str(tier.long))}{sel} > {limit}",
-             f"and {c.slo_error_ratio(str(tier.short))}{sel} > {limit}"]
+    lines = [f"{c.slo_error_ratio(str(tier.long))}{sel} > {limit}"]
+    if tier.short != tier.long:     # the fast-page tier is a single window (obs/model/windows.py)
+        lines.append(f"and {c.slo_error_ratio(str(tier.short))}{sel} > {limit}")
     if counts_traffic(slo) and slo.min_events > 0:
         # Average traffic over the long window must reach min_events per base window.
         lines.append(f"and {c.slo_events(str(tier.long))}{sel} * {BASE_WINDOW.ms // 1000} >= {num(slo.min_events)}")
@@ -84,11 +85,14 @@ def burn_expr(slo: SLO, tier: Tier) -> str:
 def burn_alert(model: Model, slo: SLO, tier: Tier) -> dict:
     consumed = percent(budget_consumed(slo, tier))
     objective = f"{num(slo.objective)}% over {slo.period}"
+    windows = f"{tier.long}" if tier.short == tier.long else f"{tier.long} and {tier.short}"
     summary = (f"{slo.service} {slo.name}: error budget burning {num(tier.burn_rate)}x too fast "
-               f"over {tier.long} and {tier.short}")
+               f"over {windows}")
+    over = (f"over the last {tier.long}" if tier.short == tier.long
+            else f"over both the last {tier.long} and the last {tier.short}")
     description = (f"The {slo.name} SLO of {slo.service} ({objective}) has an error ratio above "
                    f"{num(threshold(slo, tier))} ({num(tier.burn_rate)}x its error budget of "
-                   f"{num(slo.error_budget)}) over both the last {tier.long} and the last {tier.short}. "
+                   f"{num(slo.error_budget)}) {over}. "
                    f"By the time this fires, {consumed}% of the {slo.period} error budget has been consumed.")
     rule: dict = {"alert": c.SLO_BURN_ALERT, "expr": burn_expr(slo, tier)}
     if tier.for_.ms:

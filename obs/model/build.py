@@ -12,7 +12,7 @@ from obs.model import queries
 from obs.model.domain import SLI, SLO, TLS, Histogram, Model, Receiver, Route, ScrapeTarget, Secret, Service, Stack
 from obs.model.durations import Duration
 from obs.model.timing import PROFILES
-from obs.model.windows import BASE_WINDOW, Tier, workbook_tiers
+from obs.model.windows import BASE_WINDOW, Tier, fast_tier, workbook_tiers
 from obs.spec import v1
 
 WINDOW_PLACEHOLDER = re.compile(r"\{\{\s*\.?window\s*\}\}")
@@ -68,13 +68,18 @@ class _Builder:
             self.problem("alerting.default_receiver", self._unknown_receiver(default, receivers))
         if default is None and receivers:
             default = receivers[0].name
+        fallback = spec.alerting.fallback_receiver
+        if fallback is not None and fallback not in {r.name for r in receivers}:
+            self.problem("alerting.fallback_receiver", self._unknown_receiver(fallback, receivers))
+        heartbeat = spec.alerting.heartbeat
         self._distinct_ports()
         self.found(naming.slo_ids(list(spec.services)))
         self.found(naming.stack_versions(spec.stack.versions))
         if self.problems:
             raise ModelProblems(self.problems)
         return Model(project=spec.project, source=source, stack=self._stack(), services=services,
-                     receivers=receivers, routes=routes, default_receiver=default)
+                     receivers=receivers, routes=routes, default_receiver=default,
+                     heartbeat=_secret(heartbeat.url) if heartbeat else None, fallback_receiver=fallback)
 
     def _stack(self) -> Stack:
         st = self.spec.stack
@@ -266,7 +271,10 @@ class _Builder:
                 candidates.append((tp, tier))
         else:
             # The defaults are not written anywhere; the objective is what makes them unreachable.
-            candidates = [(path.removesuffix(".alerting") + ".objective", t) for t in workbook_tiers(period)]
+            defaults = workbook_tiers(period)
+            extra = fast_tier(defaults, (Decimal(100) - objective) / Decimal(100))
+            candidates = [(path.removesuffix(".alerting") + ".objective", t)
+                          for t in ((extra,) if extra else ()) + defaults]
         chosen = [(tp, t) for tp, t in candidates if (t.severity == "page" and a.page) or
                   (t.severity == "ticket" and a.ticket)]
         budget = (Decimal(100) - objective) / Decimal(100)

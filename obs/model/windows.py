@@ -36,6 +36,26 @@ WORKBOOK = (
 # The short windows every SLO records; longer windows are derived from these.
 BASE_WINDOW = D("5m")
 
+# The platform's promise: an outage pages within minutes. At a full outage the workbook's fastest page
+# fires after burn x budget x 1h (52 s at 99.9%, but 43 min at 95%). Where that exceeds this cap, a
+# single-window tier over the base window is added, at the error ratio a full outage reaches in the cap:
+# FAST_PAGE_CAP / BASE_WINDOW = 40% of requests failing for two minutes.
+FAST_PAGE_CAP = D("2m")
+
+
+def full_outage_seconds(tier: Tier, budget: Decimal) -> Decimal:
+    """Seconds of a 100% outage (after steady traffic) until the tier's long-window ratio crosses its threshold."""
+    return tier.burn_rate * budget * Decimal(tier.long.ms) / 1000
+
+
+def fast_tier(tiers: tuple[Tier, ...], budget: Decimal) -> Tier | None:
+    """The extra page tier an SLO needs to page a full outage within FAST_PAGE_CAP, or None."""
+    pages = [t for t in tiers if t.severity == "page"]
+    if not pages or min(full_outage_seconds(t, budget) for t in pages) <= Decimal(FAST_PAGE_CAP.ms) / 1000:
+        return None
+    ratio = Decimal(FAST_PAGE_CAP.ms) / Decimal(BASE_WINDOW.ms)
+    return Tier("page", BASE_WINDOW, BASE_WINDOW, (ratio / budget).quantize(Decimal("0.000001")).normalize())
+
 
 def workbook_tiers(period: Duration) -> tuple[Tier, ...]:
     """The workbook tiers, rescaled so each consumes the same budget share over `period` (but never below 1x)."""

@@ -230,7 +230,9 @@ def _notifications_alert(t: Timing, user_webhooks: bool) -> PipelineAlert:
     return PipelineAlert(
         c.NOTIFICATIONS_FAILING_ALERT, c.PIPELINE_GROUP_STACK,
         f"sum by (job, instance, integration) (increase({failed}{matcher}[{w}])) > 0",
-        t.alert_for, "page", "alertmanager",
+        # No `for:`: one failed delivery is already a page nobody got. Alertmanager routes this alert
+        # away from the failing integration (obs/generate/alertmanager.py).
+        None, "page", "alertmanager",
         f"Alertmanager fails to deliver {label('integration')} notifications",
         f"Alertmanager {label('instance')} fails to send notifications through {label('integration')}: "
         "alerts fire but nobody is told.",

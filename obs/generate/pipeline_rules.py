@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from obs.generate.common import Inputs, yaml
+from obs.generate.incident_alerts import incident_alerts
 from obs.generate.pipeline_alerts import PipelineAlert, Scenario, catalogue
 from obs.generate.verify_alerts import verify_alerts
 from obs.model import conventions as c
@@ -17,13 +18,14 @@ from obs.model.domain import Model
 from obs.model.durations import Duration
 from obs.model.timing import Timing
 
-GROUPS = (c.PIPELINE_GROUP_STACK, c.PIPELINE_GROUP_COLLECTOR, c.PIPELINE_GROUP_VERIFY)
+GROUPS = (c.PIPELINE_GROUP_INCIDENTS, c.PIPELINE_GROUP_STACK, c.PIPELINE_GROUP_COLLECTOR, c.PIPELINE_GROUP_VERIFY)
 _LABEL_REF = re.compile(r"\{\{ \$labels\.([A-Za-z_][A-Za-z0-9_]*) \}\}")
 
 
 def generate(model: Model, inputs: Inputs) -> dict[str, str]:
     user_webhooks = any(r.kind == "webhook" for r in model.receivers)
-    alerts = catalogue(model.stack.timing, user_webhooks) + verify_alerts(model.stack.timing)
+    alerts = (incident_alerts(model) + catalogue(model.stack.timing, user_webhooks)
+              + verify_alerts(model.stack.timing))
     return {
         c.PIPELINE_RULES_FILE: yaml(model, rules(alerts)),
         c.PIPELINE_RULE_TESTS_FILE: yaml(model, tests(alerts, model.stack.timing)),

@@ -28,7 +28,11 @@ class Timing:
     group_wait: Duration
     group_interval: Duration
     repeat_interval: Duration
-    alert_for: Duration               # `for:` of pipeline-health alerts
+    alert_for: Duration               # `for:` of pipeline-health tickets
+    down_for: Duration                # `for:` of the page when a pipeline component stops answering scrapes
+    silence_memory: Duration          # a service seen within this long and silent since pages (crash)
+    heartbeat_interval: Duration      # how often Alertmanager sends the Watchdog to the dead man's switch
+    heartbeat_timeout: Duration       # the watcher pages when no heartbeat came for this long
     memory_limit_mib: int
 
 
@@ -38,8 +42,16 @@ PRODUCTION = Timing(
     sdk_span_delay=D("5s"), sdk_metric_interval=D("15s"),
     batch_timeout=D("200ms"), retry_initial=D("5s"), retry_max_elapsed=D("300s"), queue_size=1000,
     scrape_interval=D("15s"), evaluation_interval=D("15s"), slo_long_interval=D("1m"),
-    resend_delay=D("1m"), group_wait=D("30s"), group_interval=D("5m"), repeat_interval=D("4h"),
-    alert_for=D("5m"), memory_limit_mib=512,
+    # 15 s, not Prometheus's 1m: Alertmanager holds an alert for 4 resend delays after the last send, so
+    # a dead Prometheus's Watchdog resolves (and the dead man's switch pages) after 1 min instead of 4.
+    resend_delay=D("15s"), group_wait=D("30s"), group_interval=D("5m"), repeat_interval=D("4h"),
+    # One minute of failed scrapes (4) before a component-down page: a restart does not page.
+    alert_for=D("5m"), down_for=D("1m"),
+    # A crashed service pages for an hour, then only its SLOs' no-data tickets remain.
+    silence_memory=D("1h"),
+    # Two missed heartbeats page, at most ~2 min after the last one.
+    heartbeat_interval=D("1m"), heartbeat_timeout=D("2m"),
+    memory_limit_mib=512,
 )
 
 FAST = Timing(
@@ -48,7 +60,8 @@ FAST = Timing(
     batch_timeout=D("50ms"), retry_initial=D("1s"), retry_max_elapsed=D("120s"), queue_size=1000,
     scrape_interval=D("1s"), evaluation_interval=D("1s"), slo_long_interval=D("5s"),
     resend_delay=D("1s"), group_wait=D("0s"), group_interval=D("1s"), repeat_interval=D("1h"),
-    alert_for=D("0s"), memory_limit_mib=256,
+    alert_for=D("0s"), down_for=D("0s"), silence_memory=D("30s"), heartbeat_interval=D("1s"),
+    heartbeat_timeout=D("5s"), memory_limit_mib=256,
 )
 
 PROFILES = {t.name: t for t in (PRODUCTION, FAST)}

@@ -96,10 +96,12 @@ def _edit(path: str, old: str, new: str):
 
 
 ARTIFACT_CASES = [
-    ("probe-grouping", c.ALERTMANAGER_CONFIG, _edit(c.ALERTMANAGER_CONFIG, "    - probe_id\n", "    - alertname\n")),
+    ("probe-grouping", c.ALERTMANAGER_LOCAL_CONFIG,
+     _edit(c.ALERTMANAGER_LOCAL_CONFIG, "    - probe_id\n", "    - alertname\n")),
     ("probe-grouping", c.COMPOSE_ALERTMANAGER_CONFIG,
      _edit(c.COMPOSE_ALERTMANAGER_CONFIG, "group_wait: 0s", "group_wait: 30s")),
-    ("probe-routing", c.ALERTMANAGER_CONFIG, _edit(c.ALERTMANAGER_CONFIG, "receiver: obs-verify", "receiver: hook")),
+    ("probe-routing", c.ALERTMANAGER_LOCAL_CONFIG,
+     _edit(c.ALERTMANAGER_LOCAL_CONFIG, "receiver: obs-verify", "receiver: hook")),
     ("inline-secret", c.ALERTMANAGER_CONFIG,
      _edit(c.ALERTMANAGER_CONFIG, 'routing_key_file: ".obs/secrets/PAGERDUTY_ROUTING_KEY"', "routing_key: abc123abc")),
     ("inline-secret", c.ALERTMANAGER_CONFIG,

@@ -184,15 +184,43 @@ def test_rule_files_point_at_the_alerts_directory_relative_to_the_config():
     assert re.fullmatch(r"alerts/[a-z0-9-]+\.rules\.yml", c.rules_file("api-gateway"))
 
 
-def test_the_probe_route_comes_first_and_never_waits_for_a_group_interval():
-    route = doc(c.ALERTMANAGER_CONFIG)["route"]
+def test_the_local_overlay_routes_probes_first_and_never_waits_for_a_group_interval():
+    route = doc(c.ALERTMANAGER_LOCAL_CONFIG)["route"]
     probe = route["routes"][0]
     assert probe["receiver"] == c.PROBE_RECEIVER
     assert probe["matchers"] == [f'{c.PROBE_LABEL}="true"']
     # A unique probe id per group: a probe starts its own group and waits group_wait (0s), never group_interval.
     assert (probe["group_by"], probe["group_wait"], probe["continue"]) == ([c.PROBE_ID_LABEL], "0s", False)
-    receivers = {r["name"]: r for r in doc(c.ALERTMANAGER_CONFIG)["receivers"]}
+    receivers = {r["name"]: r for r in doc(c.ALERTMANAGER_LOCAL_CONFIG)["receivers"]}
     assert receivers[c.PROBE_RECEIVER]["webhook_configs"][0]["url"] == f"http://127.0.0.1:9097{c.VERIFY_SINK_PATH}"
+
+
+def test_production_routes_probes_to_nobody_and_has_no_local_url():
+    cfg = doc(c.ALERTMANAGER_CONFIG)
+    assert cfg["route"]["routes"][0] == {"receiver": c.NULL_RECEIVER, "matchers": [f'{c.PROBE_LABEL}="true"'],
+                                         "continue": False}
+    assert c.PROBE_RECEIVER not in {r["name"] for r in cfg["receivers"]}
+    text = files()[c.ALERTMANAGER_CONFIG]
+    # The spec's own webhook at 127.0.0.1:5001 is the only loopback URL: nothing of obs's.
+    assert re.findall(r"https?://127\.0\.0\.1:\d+", text) == ["http://127.0.0.1:5001"]
+
+
+def test_the_local_overlay_sends_every_vendor_integration_to_the_contract_receivers_without_reading_a_secret():
+    receivers = {r["name"]: r for r in doc(c.ALERTMANAGER_LOCAL_CONFIG)["receivers"]}
+    pd = receivers["pagerduty"]["pagerduty_configs"][0]
+    assert pd["url"] == "http://127.0.0.1:9096/pagerduty/pagerduty/v2/enqueue"
+    assert len(pd["routing_key"]) == 32 and "routing_key_file" not in pd
+    assert receivers["slack"]["slack_configs"][0]["api_url"] == "http://127.0.0.1:9096/slack/slack"
+    assert receivers["hook-secret"]["webhook_configs"][0]["url"] == "http://127.0.0.1:9096/webhook/hook-secret"
+    assert receivers[c.HEARTBEAT_RECEIVER]["webhook_configs"][0]["url"] == "http://127.0.0.1:9096/heartbeat"
+    assert "_file" not in files()[c.ALERTMANAGER_LOCAL_CONFIG].replace("auth_password_file", "")
+
+
+def test_pagerduty_gets_a_severity_its_api_accepts_and_the_alertname_as_class():
+    pd = {r["name"]: r for r in doc(c.ALERTMANAGER_CONFIG)["receivers"]}["pagerduty"]["pagerduty_configs"][0]
+    # Alertmanager's default would send the label (page/ticket), which PagerDuty answers with 400.
+    assert "critical" in pd["severity"] and "warning" in pd["severity"]
+    assert pd["class"] == "{{ .CommonLabels.alertname }}"
 
 
 @pytest.mark.parametrize("profile", PROFILE_NAMES)
@@ -203,25 +231,53 @@ def test_the_route_tree_follows_the_spec_and_groups_by_service_and_slo(profile):
     assert route["group_by"] == ["alertname", c.LABEL_SERVICE, c.LABEL_SLO]
     assert (route["group_wait"], route["group_interval"], route["repeat_interval"]) == (
         str(t.group_wait), str(t.group_interval), str(t.repeat_interval))
-    assert route["routes"][2] == {"receiver": c.PROBE_RECEIVER, "matchers": ['severity="page"'], "continue": True}
-    spec_routes = [(r["receiver"], r["matchers"], r.get("group_wait")) for r in route["routes"][3:]]
+    spec_routes = [(r["receiver"], r["matchers"], r.get("group_wait")) for r in route["routes"]
+                   if not any(m.startswith(("alertname=", c.PROBE_LABEL)) for m in r["matchers"])]
     assert spec_routes == [("pagerduty", ['severity="page"'], None), ("mail", ['service="cache"'], "1m"),
                            ("slack", ['severity="ticket"'], None)]
+    # No heartbeat URL in this spec: the Watchdog goes nowhere in production, but comes every heartbeat interval.
     assert route["routes"][1] == {"receiver": c.NULL_RECEIVER, "matchers": [f'alertname="{c.WATCHDOG_ALERT}"'],
-                                  "continue": False}
+                                  "group_wait": "0s", "group_interval": str(t.heartbeat_interval),
+                                  "repeat_interval": str(t.heartbeat_interval), "continue": False}
+
+
+def test_a_failing_integration_is_reported_through_a_receiver_of_another_kind():
+    routes = doc(c.ALERTMANAGER_CONFIG)["route"]["routes"]
+    failing = {r["matchers"][1]: r["receiver"] for r in routes
+               if r["matchers"][0] == f'alertname="{c.NOTIFICATIONS_FAILING_ALERT}"'}
+    assert failing['integration="pagerduty"'] != "pagerduty"
+    assert all(kind.split('"')[1] not in receiver for kind, receiver in failing.items())
+    # ...and before the spec's routes, which would send a page back to the failing integration.
+    first_spec = next(i for i, r in enumerate(routes) if r["matchers"] == ['severity="page"'])
+    assert all(i < first_spec for i, r in enumerate(routes) if r["matchers"][0].startswith('alertname="Obs'))
 
 
 def test_a_page_inhibits_the_ticket_and_each_tier_inhibits_every_slower_one():
     rules = doc(c.ALERTMANAGER_CONFIG)["inhibit_rules"]
     assert rules[0] == {"source_matchers": ['severity="page"'], "target_matchers": ['severity="ticket"'],
                         "equal": [c.LABEL_SERVICE, c.LABEL_SLO]}
-    tiers = [(r["source_matchers"][0], r["target_matchers"][0]) for r in rules[1:]]
-    # Workbook tiers 1h, 6h, 1d, 3d plus the cache SLO's own 2d tier, ordered by duration.
-    assert tiers == [(f'{c.LABEL_TIER}="1h"', f'{c.LABEL_TIER}=~"6h|1d|2d|3d"'),
+    tier_rules = [r for r in rules[1:] if r["source_matchers"][0].startswith(c.LABEL_TIER)]
+    tiers = [(r["source_matchers"][0], r["target_matchers"][0]) for r in tier_rules]
+    # The fast-page tier (5m, for SLOs whose 1h tier pages a full outage too slowly), the workbook tiers
+    # 1h, 6h, 1d, 3d, and the cache SLO's own 2d tier, ordered by duration.
+    assert tiers == [(f'{c.LABEL_TIER}="5m"', f'{c.LABEL_TIER}=~"1h|6h|1d|2d|3d"'),
+                     (f'{c.LABEL_TIER}="1h"', f'{c.LABEL_TIER}=~"6h|1d|2d|3d"'),
                      (f'{c.LABEL_TIER}="6h"', f'{c.LABEL_TIER}=~"1d|2d|3d"'),
                      (f'{c.LABEL_TIER}="1d"', f'{c.LABEL_TIER}=~"2d|3d"'),
                      (f'{c.LABEL_TIER}="2d"', f'{c.LABEL_TIER}=~"3d"')]
-    assert all(r["equal"] == [c.LABEL_SERVICE, c.LABEL_SLO, c.LABEL_SEVERITY] for r in rules[1:])
+    assert all(r["equal"] == [c.LABEL_SERVICE, c.LABEL_SLO, c.LABEL_SEVERITY] for r in tier_rules)
+
+
+def test_a_dead_collector_is_the_one_page_while_the_services_it_silenced_stay_quiet():
+    rules = doc(c.ALERTMANAGER_CONFIG)["inhibit_rules"]
+    collector = next(r for r in rules if f'job="otelcol"' in r["source_matchers"])
+    assert f'alertname="{c.COMPONENT_DOWN_ALERT}"' in collector["source_matchers"]
+    held = collector["target_matchers"][0]
+    for symptom in (c.SERVICE_SILENT_ALERT, c.SERVICE_TRAFFIC_STOPPED_ALERT, c.SLO_NO_DATA_ALERT):
+        assert symptom in held
+    assert c.COMPONENT_DOWN_ALERT not in held
+    silent = next(r for r in rules if r["source_matchers"] == [f'alertname="{c.SERVICE_SILENT_ALERT}"'])
+    assert silent["equal"] == [c.LABEL_SERVICE] and c.SERVICE_TRAFFIC_STOPPED_ALERT in silent["target_matchers"][0]
 
 
 def test_every_receiver_secret_is_a_file_reference():

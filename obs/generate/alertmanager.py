@@ -5,8 +5,10 @@ relative to its working directory (it only rebases http_config and templates on
 the config's directory), and every runtime starts it in the output directory, so
 `.obs/secrets/<ENV>` means the same file natively and under compose.
 
-The first route catches the verifier's probe alerts: grouped by their unique
-probe id so a probe never joins an existing group and waits `group_interval`.
+Two files: `alertmanager.yml` for production (vendors' real URLs, nothing local) and the local
+overlay `deploy/local/alertmanager.yml` that `obs up` runs: every notification goes to obs's contract
+receivers, and the verifier's probe alerts, grouped by their unique probe id so a probe never joins an
+existing group and waits `group_interval`, go to its webhook sink.
 """
 from __future__ import annotations
 
@@ -25,9 +27,19 @@ def matcher(label: str, value: str, op: str = "=") -> str:
     return f'{label}{op}"{escaped}"'
 
 
+# Alertmanager's PagerDuty integration sends the alert's `severity` label as payload.severity unless told
+# otherwise; PagerDuty accepts only critical/error/warning/info and answers 400 to obs's page/ticket.
+PAGERDUTY_SEVERITY = ('{{ if eq .CommonLabels.severity "page" }}critical{{ else if eq .CommonLabels.severity '
+                      '"ticket" }}warning{{ else }}error{{ end }}')
+
+
 def _receiver(r: Receiver) -> dict:
     if r.kind == "pagerduty":
-        return {"name": r.name, "pagerduty_configs": [{"routing_key_file": secret_path(r.secret), "send_resolved": True}]}
+        # class and group let a responder (and `obs drill`) tell pages apart without parsing text.
+        return {"name": r.name, "pagerduty_configs": [{
+            "routing_key_file": secret_path(r.secret), "send_resolved": True, "severity": PAGERDUTY_SEVERITY,
+            "class": "{{ .CommonLabels.alertname }}", "group": f"{{{{ .CommonLabels.{c.LABEL_SERVICE} }}}}",
+            "component": f"{{{{ .CommonLabels.{c.LABEL_COMPONENT} }}}}"}]}
     if r.kind == "slack":
         return {"name": r.name, "slack_configs": [{"api_url_file": secret_path(r.secret), "channel": r.channel,
                                                    "send_resolved": True}]}
@@ -48,19 +60,37 @@ def probe_url(model: Model, net: network.Net) -> str:
     return f"http://{network.host_port(net.outside, model.stack.ports['verify_sink'])}{c.VERIFY_SINK_PATH}"
 
 
+def receivers_url(model: Model, net: network.Net, path: str) -> str:
+    return f"http://{network.host_port(net.outside, model.stack.ports['local_receivers'])}{path}"
+
+
+def fallbacks(model: Model) -> dict[str, str]:
+    """Integration kind -> the receiver that hears about that integration failing: never one of the same kind,
+    or the failure alert would be lost the same way."""
+    out = {}
+    for kind in sorted({r.kind for r in model.receivers}):
+        chosen = next((r for r in model.receivers if r.name == model.fallback_receiver and r.kind != kind), None)
+        chosen = chosen or next((r for r in model.receivers if r.kind != kind), None)
+        if chosen is not None:
+            out[kind] = chosen.name
+    return out
+
+
 def _routes(model: Model) -> list[dict]:
     t = model.stack.timing
+    heartbeat = c.HEARTBEAT_RECEIVER if model.heartbeat is not None else c.NULL_RECEIVER
     routes: list[dict] = [
-        {"receiver": c.PROBE_RECEIVER, "matchers": [matcher(c.PROBE_LABEL, "true")], "group_by": [c.PROBE_ID_LABEL],
-         "group_wait": str(PROBE_GROUP_WAIT), "group_interval": str(PROBE_GROUP_INTERVAL),
-         "repeat_interval": str(t.repeat_interval), "continue": False},
-        # The always-firing Watchdog proves the alert path; it is read from /api/v2/alerts, never notified.
-        {"receiver": c.NULL_RECEIVER, "matchers": [matcher("alertname", c.WATCHDOG_ALERT)], "continue": False},
-        # `obs drill` proves a page reaches a receiver obs controls: every page is copied to the verifier's
-        # sink and continues to the spec's routes. While no drill runs the copy fails, which the
-        # notification-failure alert ignores (it excludes this receiver).
-        {"receiver": c.PROBE_RECEIVER, "matchers": [matcher(c.LABEL_SEVERITY, "page")], "continue": True},
+        # Probe alerts exist only while `obs verify` runs; where it cannot see them (production), nobody does.
+        {"receiver": c.NULL_RECEIVER, "matchers": [matcher(c.PROBE_LABEL, "true")], "continue": False},
+        # The always-firing Watchdog goes to the dead man's switch every heartbeat interval; its silence pages.
+        {"receiver": heartbeat, "matchers": [matcher("alertname", c.WATCHDOG_ALERT)], "group_wait": "0s",
+         "group_interval": str(t.heartbeat_interval), "repeat_interval": str(t.heartbeat_interval),
+         "continue": False},
     ]
+    # A failing integration's alert goes somewhere else, before the spec's routes could send it back there.
+    for kind, receiver in fallbacks(model).items():
+        routes.append({"receiver": receiver, "matchers": [matcher("alertname", c.NOTIFICATIONS_FAILING_ALERT),
+                                                          matcher("integration", kind)], "continue": False})
     for r in model.routes:
         route: dict = {"receiver": r.receiver, "matchers": [matcher(k, v) for k, v in r.matchers]}
         if r.group_wait is not None:
@@ -77,6 +107,10 @@ def tier_names(model: Model) -> list[str]:
     return [str(d) for d in sorted({tier.long for slo in model.slos for tier in slo.tiers})]
 
 
+def _names(*alerts: str) -> str:
+    return "|".join(alerts)
+
+
 def inhibit_rules(model: Model) -> list[dict]:
     rules = [{"source_matchers": [matcher(c.LABEL_SEVERITY, "page")],
               "target_matchers": [matcher(c.LABEL_SEVERITY, "ticket")],
@@ -87,13 +121,34 @@ def inhibit_rules(model: Model) -> list[dict]:
         rules.append({"source_matchers": [matcher(c.LABEL_TIER, fast)],
                       "target_matchers": [matcher(c.LABEL_TIER, slower, "=~")],
                       "equal": [c.LABEL_SERVICE, c.LABEL_SLO, c.LABEL_SEVERITY]})
+    # One page per incident: while a root cause pages, the symptoms it explains stay quiet.
+    down = [matcher("alertname", c.COMPONENT_DOWN_ALERT)]
+    rules += [
+        # A dead collector silences every service and starves every SLO of data.
+        {"source_matchers": down + [matcher("job", "otelcol")],
+         "target_matchers": [matcher("alertname", _names(
+             c.SERVICE_SILENT_ALERT, c.SERVICE_TRAFFIC_STOPPED_ALERT, c.SLO_NO_DATA_ALERT, c.SLO_BURN_ALERT,
+             c.COLLECTOR_EXPORT_FAILING_ALERT, c.COLLECTOR_DROPPING_ALERT, c.COLLECTOR_QUEUE_FULL_ALERT), "=~")]},
+        # A dead trace backend makes the collector's trace exporter fail and queue.
+        {"source_matchers": down + [matcher("job", "jaeger")],
+         "target_matchers": [matcher("alertname", _names(
+             c.COLLECTOR_EXPORT_FAILING_ALERT, c.COLLECTOR_DROPPING_ALERT, c.COLLECTOR_QUEUE_FULL_ALERT), "=~")]},
+        {"source_matchers": down, "target_matchers": [matcher("alertname", c.TARGET_DOWN_ALERT)], "equal": ["job"]},
+        # A silent service has no traffic and no SLI data: one page, not three.
+        {"source_matchers": [matcher("alertname", c.SERVICE_SILENT_ALERT)],
+         "target_matchers": [matcher("alertname", _names(c.SERVICE_TRAFFIC_STOPPED_ALERT, c.SLO_NO_DATA_ALERT), "=~")],
+         "equal": [c.LABEL_SERVICE]},
+    ]
     return rules
 
 
 def config(model: Model, net: network.Net) -> dict:
+    """What production runs: the spec's receivers at their vendors' URLs, nothing local."""
     t = model.stack.timing
-    receivers = [{"name": c.PROBE_RECEIVER, "webhook_configs": [{"url": probe_url(model, net), "send_resolved": True}]},
-                 {"name": c.NULL_RECEIVER}]
+    receivers: list[dict] = [{"name": c.NULL_RECEIVER}]
+    if model.heartbeat is not None:
+        receivers.append({"name": c.HEARTBEAT_RECEIVER, "webhook_configs": [
+            {"url_file": secret_path(model.heartbeat), "send_resolved": True}]})
     receivers += [_receiver(r) for r in model.receivers]
     return {
         "route": {
@@ -109,6 +164,61 @@ def config(model: Model, net: network.Net) -> dict:
     }
 
 
+def _local_receiver(model: Model, net: network.Net, rec: dict) -> dict:
+    """A receiver with every vendor URL pointed at obs's contract receivers, and no secret read."""
+    name = rec["name"]
+    out = {"name": name}
+    for key, cfgs in rec.items():
+        if key == "name":
+            continue
+        local = []
+        for cfg in cfgs:
+            cfg = dict(cfg)
+            if key == "pagerduty_configs":
+                # A stand-in key (see stand_ins()): the real one never goes to a local receiver.
+                cfg["routing_key_file"] = c.local_stand_in_file("pagerduty", name)
+                cfg["url"] = receivers_url(model, net, c.receivers_path("pagerduty", name))
+            elif key == "slack_configs":
+                cfg["api_url_file"] = c.local_stand_in_file("slack", name)
+            elif key == "webhook_configs":
+                cfg.pop("url", None)
+                cfg["url_file"] = c.local_stand_in_file("webhook", name)
+            local.append(cfg)
+        out[key] = local
+    return out
+
+
+def stand_ins(model: Model, net: network.Net) -> dict[str, str]:
+    """The files the local overlay reads instead of secrets (path -> content), written by `obs up`."""
+    out = {c.local_stand_in_file("webhook", c.HEARTBEAT_RECEIVER): receivers_url(model, net,
+                                                                                 c.RECEIVERS_HEARTBEAT_PATH)}
+    for r in model.receivers:
+        if r.kind == "pagerduty":
+            out[c.local_stand_in_file("pagerduty", r.name)] = c.local_routing_key(r.name)
+        elif r.kind in ("slack", "webhook"):
+            out[c.local_stand_in_file(r.kind, r.name)] = receivers_url(model, net, c.receivers_path(r.kind, r.name))
+    return out
+
+
+def local_config(model: Model, net: network.Net) -> dict:
+    """What `obs up` runs: the production routing, with every notification going to the local contract
+    receivers (`obs receivers`), a heartbeat to their watcher, and the verifier's probe route."""
+    doc = config(model, net)
+    receivers = [r for r in doc["receivers"] if r["name"] != c.HEARTBEAT_RECEIVER]
+    receivers.append({"name": c.HEARTBEAT_RECEIVER, "webhook_configs": [{"url": "", "send_resolved": True}]})
+    doc["receivers"] = [{"name": c.PROBE_RECEIVER, "webhook_configs": [
+        {"url": probe_url(model, net), "send_resolved": True}]}] + [_local_receiver(model, net, r) for r in receivers]
+    routes = doc["route"]["routes"]
+    routes[0] = {"receiver": c.PROBE_RECEIVER, "matchers": [matcher(c.PROBE_LABEL, "true")],
+                 "group_by": [c.PROBE_ID_LABEL], "group_wait": str(PROBE_GROUP_WAIT),
+                 "group_interval": str(PROBE_GROUP_INTERVAL), "repeat_interval": str(model.stack.timing.repeat_interval),
+                 "continue": False}
+    routes[1] = {**routes[1], "receiver": c.HEARTBEAT_RECEIVER}
+    return doc
+
+
 def generate(model: Model, inputs: Inputs) -> dict[str, str]:
-    return {c.ALERTMANAGER_CONFIG: yaml(model, config(model, network.native(model)))}
+    net = network.native(model)
+    return {c.ALERTMANAGER_CONFIG: yaml(model, config(model, net)),
+            c.ALERTMANAGER_LOCAL_CONFIG: yaml(model, local_config(model, net))}
 

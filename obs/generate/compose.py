@@ -162,5 +162,5 @@ def generate(model: Model, inputs: Inputs) -> dict[str, str]:
         c.COMPOSE_OTELCOL_CONFIG: yaml(model, otelcol.config(model, net)),
         c.COMPOSE_JAEGER_CONFIG: yaml(model, jaeger.config(model, net)),
         c.COMPOSE_PROMETHEUS_CONFIG: yaml(model, prometheus.config(model, net, c.COMPOSE_PROMETHEUS_CONFIG)),
-        c.COMPOSE_ALERTMANAGER_CONFIG: yaml(model, alertmanager.config(model, net)),
+        c.COMPOSE_ALERTMANAGER_CONFIG: yaml(model, alertmanager.local_config(model, net)),
     }

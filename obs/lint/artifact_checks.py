@@ -14,7 +14,9 @@ from obs.model import conventions as c
 from obs.model.domain import Model
 from obs.model.durations import Duration
 
-ALERTMANAGER_FILES = (c.ALERTMANAGER_CONFIG, c.COMPOSE_ALERTMANAGER_CONFIG)
+ALERTMANAGER_FILES = (c.ALERTMANAGER_CONFIG, c.COMPOSE_ALERTMANAGER_CONFIG, c.ALERTMANAGER_LOCAL_CONFIG)
+# Where `obs verify` runs its probes: production routes probe alerts to nobody instead.
+PROBE_FILES = (c.COMPOSE_ALERTMANAGER_CONFIG, c.ALERTMANAGER_LOCAL_CONFIG)
 COLLECTOR_FILES = (c.OTELCOL_CONFIG, c.COMPOSE_OTELCOL_CONFIG)
 NATIVE_LISTENER_FILES = (c.OTELCOL_CONFIG, c.JAEGER_CONFIG)
 # Keys whose value is a secret in Alertmanager, the collector, Prometheus and Grafana provisioning.
@@ -52,7 +54,7 @@ def _walk(node: object, path: str = "") -> Iterator[tuple[str, str, object]]:
 def probe_grouping(model: Model, files: Mapping[str, str], environ: Mapping[str, str]) -> Iterable[Finding]:
     probe = {"alertname": c.PROBE_ALERT, c.PROBE_LABEL: "true", c.PROBE_ID_LABEL: "lint-probe",
              c.LABEL_PROJECT: model.project}
-    for path in ALERTMANAGER_FILES:
+    for path in PROBE_FILES:
         doc = _load(files[path]) if path in files else None
         if not isinstance(doc, dict) or not isinstance(doc.get("route"), dict):
             continue
@@ -98,9 +100,8 @@ def inline_secrets(model: Model, files: Mapping[str, str], environ: Mapping[str,
 
 
 def _env_secrets(model: Model) -> list[str]:
-    found = [r.secret.env for r in model.receivers if r.secret is not None and r.secret.env]
-    bearer = model.stack.receivers_bearer
-    return sorted(set(found + ([bearer.env] if bearer is not None and bearer.env else [])))
+    from obs.stack.secrets import env_secrets
+    return sorted(env_secrets(model))
 
 
 def grafana_access(model: Model, files: Mapping[str, str], environ: Mapping[str, str]) -> Iterable[Finding]:

@@ -52,6 +52,9 @@ OTELCOL_MANIFEST = "deploy/otelcol/builder-config.yaml"
 JAEGER_CONFIG = "deploy/jaeger/config.yaml"
 PROMETHEUS_CONFIG = "deploy/prometheus/prometheus.yml"
 ALERTMANAGER_CONFIG = "deploy/alertmanager/alertmanager.yml"
+# What obs runs locally: the same routing, with every vendor integration pointed at obs's contract receivers
+# (`obs receivers`) and the verifier's probe route. Never deployed: production keeps the vendors' URLs.
+ALERTMANAGER_LOCAL_CONFIG = "deploy/local/alertmanager.yml"
 GRAFANA_PROVISIONING = "deploy/grafana/provisioning"
 SLO_DIR = "deploy/slo"
 COMPOSE_FILE = "docker-compose.yml"
@@ -174,6 +177,39 @@ NOTIFICATIONS_FAILING_ALERT = "ObsAlertNotificationsFailing"
 VERIFY_PROBE_FAILING_ALERT = "ObsVerifyProbeFailing"
 VERIFY_HOP_SLOW_ALERT = "ObsVerifyHopSlow"
 VERIFY_STALE_ALERT = "ObsVerifyResultsStale"
+# Incident alerts (obs/generate/incident_alerts.py; detection bounds in obs/model/detection.py).
+PIPELINE_GROUP_INCIDENTS = "obs-incidents"
+COMPONENT_DOWN_ALERT = "ObsPipelineComponentDown"
+SERVICE_SILENT_ALERT = "ObsServiceSilent"
+SERVICE_TRAFFIC_STOPPED_ALERT = "ObsServiceTrafficStopped"
+# Scrape jobs whose death stops telemetry for every service: down, they page.
+PIPELINE_COMPONENT_JOBS = ("otelcol", "jaeger")
+# Resource attribute obs's own senders carry (`obs.synthetic`), as a label; verify's traffic is "true".
+SYNTHETIC_LABEL = "obs_synthetic"
+# service.namespace of `obs drill`'s canaries: their job is `obs-drill/<service>`, apart from the real one.
+DRILL_NAMESPACE = "obs-drill"
+# Receiver of the always-firing Watchdog: the spec's heartbeat URL (a dead man's switch).
+HEARTBEAT_RECEIVER = "obs-heartbeat"
+# Paths on the contract receivers (`obs receivers`) the local Alertmanager overlay posts to.
+RECEIVERS_HEARTBEAT_PATH = "/heartbeat"
+
+
+def receivers_path(kind: str, receiver: str) -> str:
+    """Where the local overlay sends a spec receiver's notifications; the prefix names the receiver."""
+    return f"/{kind}/{receiver}/v2/enqueue" if kind == "pagerduty" else f"/{kind}/{receiver}"
+
+
+def local_stand_in_file(kind: str, receiver: str) -> str:
+    """Where `obs up` writes what the local overlay reads instead of a receiver's secret: a stand-in routing
+    key, or the contract receiver's URL. Files, so no artifact carries a key-shaped literal."""
+    return f"{SECRETS_DIR}/obs-local-{kind}-{receiver}"
+
+
+def local_routing_key(receiver: str) -> str:
+    """A stand-in PagerDuty routing key for the local stack (32 characters, as the API demands): the real
+    key never leaves for a local receiver."""
+    import hashlib
+    return hashlib.sha256(f"obs-local:{receiver}".encode()).hexdigest()[:32]
 
 # `obs verify --watch` exposes these with prometheus-client on port verify_metrics; Prometheus
 # scrapes them as job VERIFY_JOB. Gauges: success is 1 or 0 per probe kind (trace|metric|alert),

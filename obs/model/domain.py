@@ -134,6 +134,8 @@ class Model:
     receivers: tuple[Receiver, ...]
     routes: tuple[Route, ...]
     default_receiver: str | None
+    heartbeat: Secret | None = None            # dead man's switch URL the Watchdog is posted to
+    fallback_receiver: str | None = None       # spec's choice; see alert_routing.fallback()
 
     @property
     def slos(self) -> tuple[SLO, ...]:

@@ -61,6 +61,7 @@ class Ports(Strict):
     alertmanager: Port = 9093
     grafana: Port = 3000
     verify_sink: Port = 9097
+    local_receivers: Port = 9096    # `obs receivers`: PagerDuty/Slack contract receivers and the heartbeat watcher
     verify_metrics: Port = 9098
     # Distinctness is checked in obs.model.build, which can point at the port the user wrote.
 
@@ -263,8 +264,17 @@ class Route(Strict):
     repeat_interval: PositiveDuration | None = None
 
 
+class Heartbeat(Strict):
+    url: SecretRef = Field(description="Ping URL of a dead man's switch (e.g. Healthchecks.io, or `obs receivers` "
+                           "/heartbeat): Alertmanager posts the always-firing Watchdog there every heartbeat interval.")
+
+
 class AlertRouting(Strict):
     receivers: list[Receiver] = Field(default_factory=list)
+    heartbeat: Heartbeat | None = Field(None, description="Where the Watchdog goes, so a dead Prometheus or "
+                                        "Alertmanager pages through the switch (default: nowhere; lint warns).")
+    fallback_receiver: StrictStr | None = Field(
+        None, description="Where a failing notifier's alert goes (default: the first receiver of another kind).")
     routes: list[Route] = Field(default_factory=list)
     default_receiver: StrictStr | None = Field(None, description="Where unmatched alerts go (default: the first receiver).")
 

@@ -77,7 +77,8 @@ def _prometheus(model: Model, out: Path) -> list[str]:
 
 def _alertmanager(model: Model, out: Path) -> list[str]:
     return [
-        "--config.file", str(out / c.ALERTMANAGER_CONFIG),
+        # The local overlay: the production routing, every notification to the contract receivers.
+        "--config.file", str(out / c.ALERTMANAGER_LOCAL_CONFIG),
         "--storage.path", str(out / c.state_data_dir("alertmanager")),
         "--web.listen-address", _listen(model, "alertmanager"),
         # Empty: a single instance needs no gossip, and the default would bind 0.0.0.0:9094.
@@ -92,7 +93,7 @@ COMPONENTS: dict[str, Component] = {
                   ("jaeger_query", "jaeger_query_grpc", "jaeger_otlp_grpc", "jaeger_health", "jaeger_metrics"),
                   # The query API answering proves storage and query are both up.
                   "jaeger_query", "/api/services", _jaeger),
-        Component("alertmanager", "alertmanager", c.ALERTMANAGER_CONFIG, ("deploy/alertmanager/*",),
+        Component("alertmanager", "alertmanager", c.ALERTMANAGER_LOCAL_CONFIG, ("deploy/local/alertmanager.yml",),
                   ("alertmanager",), "alertmanager", "/-/ready", _alertmanager),
         Component("prometheus", "prometheus", c.PROMETHEUS_CONFIG,
                   ("deploy/prometheus/*", f"{c.ALERTS_DIR}/*.yml"),
@@ -105,6 +106,36 @@ COMPONENTS: dict[str, Component] = {
 # Start order: a backend is up before anything that sends to it, so no first alert
 # or batch is dropped and retried only after a resend delay.
 ORDER: tuple[str, ...] = tuple(COMPONENTS)
+
+# The native stack also runs obs's own contract receivers and heartbeat watcher (`obs receivers`), first,
+# so Alertmanager's first heartbeat and page land. Its "binary" is the Python running obs.
+PYTHON = "python"
+WATCHER_KEY_FILE = f"{c.SECRETS_DIR}/obs-local-routing-key"
+
+
+def paging_receiver(model: Model) -> str | None:
+    """The spec receiver a `severity=page` alert reaches: the watcher pages through it."""
+    for r in model.routes:
+        if all(k == c.LABEL_SEVERITY and v == "page" for k, v in r.matchers):
+            return r.receiver
+    return model.default_receiver
+
+
+def _receivers(model: Model, out: Path) -> list[str]:
+    st, t = model.stack, model.stack.timing
+    argv = ["-m", "obs", "receivers", "--bind", st.bind, "--port", str(st.ports["local_receivers"]),
+            "--heartbeat-timeout", str(t.heartbeat_timeout)]
+    pager = paging_receiver(model)
+    if pager is not None and any(r.name == pager and r.kind == "pagerduty" for r in model.receivers):
+        argv += ["--page-url", http_url(st.bind, st.ports["local_receivers"], c.receivers_path("pagerduty", pager)),
+                 "--page-routing-key-file", str(out / WATCHER_KEY_FILE)]
+    return argv
+
+
+RECEIVERS = Component("receivers", PYTHON, c.ALERTMANAGER_LOCAL_CONFIG, (), ("local_receivers",),
+                      "local_receivers", "/-/healthy", _receivers)
+NATIVE: dict[str, Component] = {"receivers": RECEIVERS, **COMPONENTS}
+NATIVE_ORDER: tuple[str, ...] = tuple(NATIVE)
 
 
 def urls(model: Model) -> dict[str, str]:
@@ -120,6 +151,7 @@ def urls(model: Model) -> dict[str, str]:
         "collector_health": http_url(st.bind, p["collector_health"], "/"),
         "collector_metrics": http_url(st.bind, p["collector_metrics"], "/metrics"),
         "grafana": http_url(st.bind, p["grafana"]),
+        "receivers": http_url(st.bind, p["local_receivers"]),
     }
 
 

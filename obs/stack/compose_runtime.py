@@ -69,6 +69,10 @@ class ComposeStack:
         for warning in secrets.materialise(self.model, self.out):
             progress(f"warning: {warning}")
         secrets.grafana_admin_password(self.out)
+        # The compose Alertmanager runs the local overlay too: it reads these instead of secrets.
+        from obs.generate import alertmanager, network
+        for path, value in alertmanager.stand_ins(self.model, network.compose(self.model)).items():
+            secrets.write_private(self.out / path, value)
         self.state.write_runtime("compose")
         progress(f"running {' '.join(self.argv('up', '-d'))}")
         self._run("up", "-d")

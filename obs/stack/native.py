@@ -16,16 +16,20 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from obs.errors import StackError
+from obs.generate import alertmanager, network
 from obs.model import conventions as c
 from obs.model.domain import Model
 from obs.stack import build, health, ports, secrets
-from obs.stack.components import COMPONENTS, ORDER, Component, public_url
+from obs.stack.components import NATIVE as COMPONENTS
+from obs.stack.components import NATIVE_ORDER as ORDER
+from obs.stack.components import PYTHON, WATCHER_KEY_FILE, Component, paging_receiver, public_url
 from obs.stack.state import ProcessRecord, State, identity
 
 Progress = Callable[[str], None]
@@ -69,8 +73,9 @@ class Stack:
 
     def binaries(self, progress: Progress = _quiet) -> dict[str, Path]:
         """Build whatever is missing (minutes when cold), then return name -> binary."""
-        names = [COMPONENTS[n].binary for n in ORDER]
-        return build.ensure(names, manifest=self.out / c.OTELCOL_MANIFEST, progress=progress)
+        names = [COMPONENTS[n].binary for n in ORDER if COMPONENTS[n].binary != PYTHON]
+        found = build.ensure(names, manifest=self.out / c.OTELCOL_MANIFEST, progress=progress)
+        return {**found, PYTHON: Path(sys.executable)}
 
     def _argv(self, comp: Component, binaries: dict[str, Path]) -> list[str]:
         return comp.argv(self.model, self.out, binaries[comp.binary])
@@ -98,6 +103,11 @@ class Stack:
             self.state.write_runtime("native")
             for warning in secrets.materialise(self.model, self.out):
                 progress(f"warning: {warning}")
+            for path, value in alertmanager.stand_ins(self.model, network.native(self.model)).items():
+                secrets.write_private(self.out / path, value)
+            # The watcher pages the local stand-in of the paging receiver, with that receiver's stand-in key.
+            secrets.write_private(self.out / WATCHER_KEY_FILE,
+                                  c.local_routing_key(paging_receiver(self.model) or "watcher"))
             plan = {name: self._argv(COMPONENTS[name], binaries) for name in ORDER}
             to_start = [name for name in ORDER if not self._keep(name, plan[name], progress)]
             self._check_ports(to_start)

@@ -21,13 +21,23 @@ def env_secrets(model: Model) -> dict[str, str]:
     for r in model.receivers:
         if r.secret is not None and r.secret.env:
             found.setdefault(r.secret.env, f"receiver {r.name!r}")
+    if model.heartbeat is not None and model.heartbeat.env:
+        found.setdefault(model.heartbeat.env, "the heartbeat (dead man's switch) URL")
     bearer = model.stack.receivers_bearer
     if bearer is not None and bearer.env:
         found.setdefault(bearer.env, "the collector's OTLP bearer token")
     return found
 
 
-def _write_private(path: Path, value: str) -> None:
+def local_needs(model: Model) -> set[str]:
+    """The env secrets the local stack itself reads: the local Alertmanager overlay sends PagerDuty, Slack
+    and webhook notifications to obs's contract receivers, so only SMTP passwords and the OTLP token remain."""
+    found = {r.secret.env for r in model.receivers if r.kind == "email" and r.secret is not None and r.secret.env}
+    bearer = model.stack.receivers_bearer
+    return found | ({bearer.env} if bearer is not None and bearer.env else set())
+
+
+def write_private(path: Path, value: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     os.chmod(path.parent, 0o700)
     tmp = path.with_name(f".{path.name}.tmp")
@@ -52,8 +62,8 @@ def materialise(model: Model, out: Path, environ: Mapping[str, str] = os.environ
         value = environ.get(env)
         if value:
             if not path.exists() or path.read_text() != value:
-                _write_private(path, value)
-        elif not path.exists():
+                write_private(path, value)
+        elif not path.exists() and env in local_needs(model):
             warnings.append(f"{env} is not set, so {user} has no secret and cannot authenticate; "
                             f"export {env} and run `obs up` again")
     return warnings
@@ -63,5 +73,5 @@ def grafana_admin_password(out: Path) -> Path:
     """The compose Grafana's admin password file, created on first use and then kept."""
     path = out / c.GRAFANA_ADMIN_PASSWORD_FILE
     if not path.exists():
-        _write_private(path, token.token_urlsafe(24))
+        write_private(path, token.token_urlsafe(24))
     return path

@@ -10,6 +10,7 @@ import fcntl
 import json
 import os
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -71,7 +72,13 @@ def _plausible(rec: ProcessRecord) -> bool:
     types = (isinstance(rec.pid, int) and not isinstance(rec.pid, bool) and rec.pid > 1 and
              isinstance(rec.started, str) and isinstance(rec.fingerprint, str) and isinstance(rec.cmdline, list) and
              bool(rec.cmdline) and all(isinstance(a, str) for a in rec.cmdline) and isinstance(rec.log_offset, int))
-    return types and Path(os.path.normpath(rec.cmdline[0])).is_relative_to(cache.bin_root())
+    if not types:
+        return False
+    # obs's own receivers run as `<this python> -m obs receivers ...`; every other component is a binary
+    # obs built into its cache.
+    if rec.cmdline[0] == sys.executable and rec.cmdline[1:4] == ["-m", "obs", "receivers"]:
+        return True
+    return Path(os.path.normpath(rec.cmdline[0])).is_relative_to(cache.bin_root())
 
 
 def is_running(rec: ProcessRecord) -> bool:

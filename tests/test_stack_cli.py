@@ -122,6 +122,7 @@ def test_urls_name_every_endpoint_the_verifier_needs(spec):
         "collector_health": f"http://127.0.0.1:{p['collector_health']}/",
         "collector_metrics": f"http://127.0.0.1:{p['collector_metrics']}/metrics",
         "grafana": f"http://127.0.0.1:{p['grafana']}",
+        "receivers": f"http://127.0.0.1:{p['local_receivers']}",
     }
 
 
@@ -226,7 +227,8 @@ def test_status_of_a_stack_never_started_exits_3_listing_every_component(spec, c
 
     doc = json.loads(capsys.readouterr().out)
     assert [(x["name"], x["state"]) for x in doc["components"]] == [
-        ("jaeger", "stopped"), ("alertmanager", "stopped"), ("prometheus", "stopped"), ("otelcol", "stopped")]
+        ("receivers", "stopped"), ("jaeger", "stopped"), ("alertmanager", "stopped"), ("prometheus", "stopped"),
+        ("otelcol", "stopped")]
     assert doc["runtime"] == "native" and doc["healthy"] is False
 
 

@@ -206,27 +206,3 @@ def test_watch_exports_success_latency_and_floor_and_drops_the_latency_of_a_hop_
     latencies = {dict(labels)["hop"] for (name, labels) in parse_metrics(second) if name == c.VERIFY_HOP_LATENCY}
     assert "webhook" not in latencies
     assert c.VERIFY_LAST_RUN_TIMESTAMP in second
-
-
-@pytest.mark.parametrize("service, slo, ratio, expected", [
-    (None, None, 1.0, ("checkout", "availability")),     # the first availability SLO that pages
-    ("worker", None, 1.0, ("worker", "jobs")),           # an events SLI can be drilled too
-    ("checkout", "latency", 1.0, ("checkout", "latency")),
-])
-def test_the_drill_canary_is_the_named_service_or_the_first_availability_slo_that_pages(tmp_path, service, slo,
-                                                                                         ratio, expected):
-    from obs.verify import drill
-    svc, chosen = drill.canary(model_for(tmp_path), service, slo, ratio)
-    assert (svc.name, chosen.name) == expected
-
-
-@pytest.mark.parametrize("service, ratio, says", [
-    ("legacy", 1.0, "no SLO that pages"),            # scrape-only, no SLO
-    ("nope", 1.0, "no SLO that pages"),
-    ("checkout", 0.001, "no page tier"),             # 1x the 0.1% budget never reaches 6x
-])
-def test_a_drill_that_cannot_page_is_refused_as_bad_input(tmp_path, service, ratio, says):
-    from obs.errors import SpecError
-    from obs.verify import drill
-    with pytest.raises(SpecError, match=says):
-        drill.canary(model_for(tmp_path), service, None, ratio)

@@ -1,97 +1,134 @@
-"""obs drill: a synthetic outage for a canary service, timed until its page reaches a receiver."""
+"""obs drill: break something for real on the running stack, and time the page at the receiver."""
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import click
 from rich.table import Table
 
-from obs.commands.common import out_console, emit_json, err_console, load, out_dir_for, spec_argument
-from obs.commands.verify import _duration
-from obs.errors import Exit, StackError
+from obs.commands.common import emit_json, err_console, load, out_console, out_dir_for, spec_argument
+from obs.errors import Exit, InputError, Problem, SpecError, StackError
+from obs.model.detection import Incident
+
+KINDS = [i.value for i in Incident]
 
 
-def _show(r) -> None:
-    from obs.verify import drill
-
+def _show(results, target_s: float) -> None:
     console = out_console()
-    t = Table(title=f"obs drill · {r.service} {r.slo} · {r.error_ratio:.0%} errors", title_justify="left",
-              show_edge=False, header_style="bold")
-    for col in ("stage", "took", "floor", ""):
-        t.add_column(col, justify="right" if col in ("took", "floor") else "left")
-    for h in r.hops:
-        t.add_row(h.id, "—" if h.seconds is None else f"{h.seconds:.2f}s", f"{h.floor:.2f}s", h.title)
+    t = Table(title="obs drill", title_justify="left", show_edge=False, header_style="bold")
+    for col in ("incident", "paged after", "bound", "pages", "receiver", "resolved after", ""):
+        t.add_column(col, justify="right" if col in ("paged after", "bound", "pages", "resolved after") else "left")
+    for r in results:
+        paged = "—" if r.paged_after_s is None else f"{r.paged_after_s:.1f}s"
+        resolved = "—" if r.resolved_after_s is None else f"{r.resolved_after_s:.1f}s"
+        mark = "[green]✓[/]" if r.ok else "[red]✗[/]"
+        t.add_row(r.incident.value, paged, f"{r.bound_s:.0f}s", str(r.pages), r.receiver or "—", resolved, mark)
     console.print(t)
-    f = r.floor
-    console.print(f"workbook time to fire ({f.tier} tier, {f.budget_share:.0%} of the budget spent): "
-                  f"{f.workbook_s:.1f}s, plus {f.slack_s:.1f}s the pipeline adds = {f.total_s:.1f}s")
-    if r.ok:
-        console.print(f"[green bold]page delivered in {r.seconds:.1f}s[/] ({r.tier or '?'} tier); target "
-                      f"{drill.TARGET_S:.0f}s: " + ("[green]met[/]" if r.within_target else "[red]missed[/]"))
-        if r.history_events < 1:
-            console.print("[dim]the canary had no traffic in the long window before the outage, so its error "
-                          "ratio read 100% at once; with steady traffic expect the workbook time[/dim]")
-    for finding in r.findings:
-        console.print(f"[red bold]✗ {finding.hop}:[/] {finding.why}\n    [cyan]fix: {finding.fix}[/]")
+    for r in results:
+        for note in r.notes:
+            console.print(f"[dim]{r.incident.value}: {note}[/dim]")
+        for f in r.findings:
+            colour = "red" if f.status == "fail" else "yellow"
+            console.print(f"[{colour} bold]✗ {r.incident.value} · {f.hop}:[/] {f.why}\n    [cyan]fix: {f.fix}[/]")
+    slowest = max((r.paged_after_s or 0 for r in results), default=0)
+    console.print(f"slowest page {slowest:.1f}s; the platform's target is {target_s:.0f}s with production timing")
+
+
+def _incidents(values: tuple[str, ...]) -> list[Incident]:
+    chosen: list[Incident] = []
+    for v in values or ("errors",):
+        for name in v.split(","):
+            name = name.strip()
+            picked = list(Incident) if name == "all" else [Incident(name)] if name in KINDS else None
+            if picked is None:
+                raise InputError(f"--incident {name!r}: choose from {', '.join(KINDS)} or all")
+            chosen += [i for i in picked if i not in chosen]
+    return chosen
 
 
 @click.command("drill", epilog="""\b
 Examples:
-  obs drill                         outage of the first service with an availability SLO
-  obs drill --service checkout      choose the canary
-  obs drill --error-ratio 0.1       a partial outage: 10% of requests fail
-  obs drill --format json           the figures for a benchmark or a report
+  obs drill                              an availability outage of the first SLO that pages
+  obs drill --incident crash             a service stops sending telemetry
+  obs drill --incident collector,alertmanager
+  obs drill --incident all --format json the whole matrix, for a benchmark or CI
 \b
-The outage is synthetic OTLP traffic sent as the canary service (requests failing its
-SLI), pushed at the SDK export interval until the page arrives at obs's webhook sink.
-Alertmanager copies every page to the obs-verify receiver, and on to the spec's real
-receiver: a drill on a production stack pages whoever is on call. The page resolves on
-its own about one short window (5m) after the drill ends.
-The time is compared with the SRE workbook's time to fire for the fastest page tier
-((1 - SLO) / error ratio x long window x burn rate) plus what the pipeline adds, and
-with the platform's target: paged in under 5 minutes with production timing.
+Incidents (each driven for real; `obs explain` prints the bound each is held to):
+  errors           a canary's requests fail its availability SLO
+  latency          a canary's requests are slower than its latency SLO's threshold
+  crash            a canary stops exporting anything
+  traffic          a canary keeps exporting but serves no requests
+  collector        the collector is SIGKILLed, then started again
+  trace-backend    Jaeger is SIGKILLed, then started again
+  metrics-backend  Prometheus is SIGKILLed: the dead man's switch must page
+  alertmanager     Alertmanager is SIGKILLed: the dead man's switch must page
+  notification     the paging integration rejects every event: the failure pages elsewhere
 \b
-Exit codes: 0 the page arrived within the target; 1 it did not (or too late); 2 bad
-spec or option; 3 the stack is not running.""")
+Canaries are OTLP senders in the `obs-drill` namespace (job obs-drill/<service>). Pages are read
+at obs's contract receivers, where the local stack's Alertmanager delivers through its real
+PagerDuty and Slack integrations. A drill restores what it broke after each incident, also on
+Ctrl-C, and silences its retired canaries' own silence.
+\b
+Exit codes: 0 every incident paged exactly once within its bound; 1 otherwise; 2 bad spec or
+option (or receivers that would page for real, without --yes-page-for-real); 3 the stack is not
+running.""")
 @spec_argument
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False),
               help="Output directory with the generated artifacts (default: the spec's).")
-@click.option("--service", help="Canary service (default: the first with an availability SLO that pages).")
-@click.option("--slo", "slo_name", help="The canary's SLO to break (default: its first that pages).")
-@click.option("--error-ratio", type=click.FloatRange(0, 1, min_open=True), default=1.0, show_default=True,
-              help="Share of the canary's requests that fail during the outage.")
-@click.option("--budget", metavar="DURATION", help="Give up after this long (default: 1.5x the floor + 30s).")
+@click.option("--incident", "incident", multiple=True, metavar="KIND",
+              help=f"What to break: {', '.join(KINDS)}, or all; repeat or separate with commas (default: errors).")
+@click.option("--yes-page-for-real", is_flag=True,
+              help="Run even though the stack's Alertmanager would page real people (not obs's local stack).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="json prints one machine-readable document on stdout.")
-def command(spec: Path, out: Path | None, service: str | None, slo_name: str | None, error_ratio: float,
-            budget: str | None, fmt: str) -> None:
-    """Break a canary service of SPEC on purpose and time how long until someone is paged."""
+              help="json prints {\"incidents\": [...]} on stdout.")
+def command(spec: Path, out: Path | None, incident: tuple[str, ...], yes_page_for_real: bool, fmt: str) -> None:
+    """Break SPEC's stack on purpose, one incident at a time, and time how long until someone is paged."""
     # Imported here so other commands start without the OpenTelemetry SDK.
-    from obs.verify import drill
+    from obs.model.detection import TARGET_S
+    from obs.stack.components import urls
+    from obs.stack.native import Stack
     from obs.verify.context import Context
     from obs.verify.endpoints import endpoints
     from obs.verify.floors import floors
+    from obs.verify.incidents import Runner
+    from obs.verify.pages import Receivers
     from obs.verify.poll import Deadline
-    from obs.verify.runner import reachability
-    from obs.verify.sink import Sink
 
     model = load(spec)
     target = out_dir_for(spec, out)
-    svc, slo = drill.canary(model, service, slo_name, error_ratio)
-    floor = drill.detection_floor(model, slo, error_ratio)
-    assert floor is not None
-    budget_s = _duration(budget, "--budget") or drill.default_budget(floor)
-    ctx = Context(model, target, endpoints(model, target), floors(model), Deadline.after(budget_s))
-    if all(reachability(ctx).values()):
-        raise StackError("the stack is not running; start it with `obs up`")
-    if fmt == "text":
-        ctx.progress = lambda check, message: err_console.print(f"[dim]…[/dim] {message}")
-    with Sink(ctx.ep.sink_host, ctx.ep.sink_port) as sink:
-        ctx.sink = sink
-        result = drill.run(ctx, svc, slo, error_ratio)
+    chosen = _incidents(incident)
+    stack = Stack(target, model)
+    if stack.state.runtime() is None:
+        raise StackError(f"no stack runs from {target}; start it with `obs up`")
+    if stack.state.runtime() != "native" and not yes_page_for_real:
+        # Not the stack `obs up` runs natively: its Alertmanager has no local overlay and pages for real.
+        who = ", ".join(f"{r.name} ({r.kind})" for r in model.receivers) or "the default receiver"
+        raise SpecError("--yes-page-for-real", [Problem("", (
+            f"{target} has no native stack started by obs, so a drill would page for real: {who}; start the "
+            "local stack with `obs up`, or pass --yes-page-for-real if paging them is the point"))])
+    down = [f"{s.name} ({s.state})" for s in stack.status() if s.state != "healthy"]
+    if down:
+        raise StackError(f"the native stack is not fully running ({', '.join(down)}); start it with `obs up`")
+    ctx = Context(model, target, endpoints(model, target), floors(model), Deadline.after(24 * 3600))
+    receivers = Receivers(urls(model)["receivers"])
+    progress = (lambda message: err_console.print(f"[dim]…[/dim] {message}")) if fmt == "text" else (lambda m: None)
+    runner = Runner(ctx, stack, receivers, ctx.alertmanager(), progress)
+    # SIGTERM ends the drill like Ctrl-C: every incident's finally restores what it broke.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    results = []
+    try:
+        for kind in chosen:
+            results.append(runner.run(kind))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if fmt == "json":
-        emit_json(result.as_dict())
+        emit_json({"incidents": [r.as_dict() for r in results], "target_s": TARGET_S})
     else:
-        _show(result)
-    if not result.within_target:
+        _show(results, TARGET_S)
+    if not all(r.ok for r in results):
         raise Exit(1)
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt

@@ -1,0 +1,91 @@
+"""What reached the receivers: the contract receivers' event log (`obs receivers`), read as notices.
+
+Alertmanager's real PagerDuty and Slack integrations post to the local contract receivers, which record
+every request with the status they answered. A notice is one accepted (or rejected) notification:
+which spec receiver, trigger or resolve, for which alert. obs's PagerDuty configs set `class` to the
+alertname, `group` to the service and `component` to the component label, so pages are told apart
+without parsing text; Slack messages carry the group labels in their title.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from obs.verify import clients
+
+WATCHER_CLASS = "dead man's switch"
+
+
+@dataclass(frozen=True)
+class Notice:
+    at: float                  # unix seconds, when the receiver got it
+    kind: str                  # pagerduty | slack | webhook
+    receiver: str
+    action: str                # trigger | resolve
+    alertname: str
+    key: str                   # pairs a trigger with its resolve
+    accepted: bool
+    service: str = ""
+    component: str = ""
+    text: str = ""
+
+    def about(self, alertname: str, service: str | None = None, component: str | None = None) -> bool:
+        if self.kind == "pagerduty":
+            return (self.alertname == alertname and (service is None or self.service == service)
+                    and (component is None or self.component == component))
+        # Slack and webhooks: the alert's name and labels appear in the message.
+        return alertname in self.text and (service is None or service in self.text) and \
+            (component is None or component in self.text)
+
+
+def notice(event: dict) -> Notice | None:
+    """A notice from one recorded request, or None for heartbeats and the receivers' own bookkeeping."""
+    kind, body, status = event.get("kind"), event.get("body"), event.get("status") or 0
+    if not isinstance(body, dict) or kind not in ("pagerduty", "slack", "webhook"):
+        return None
+    at, receiver = float(event.get("at") or 0), str(event.get("receiver") or "")
+    if kind == "pagerduty":
+        payload = body.get("payload") if isinstance(body.get("payload"), dict) else {}
+        action = "trigger" if body.get("event_action") == "trigger" else "resolve"
+        return Notice(at, kind, receiver, action, str(payload.get("class") or ""), str(body.get("dedup_key") or ""),
+                      200 <= status < 300, str(payload.get("group") or ""), str(payload.get("component") or ""),
+                      str(payload.get("summary") or ""))
+    text = json.dumps(body, sort_keys=True)
+    if kind == "slack":
+        title = next((str(a.get("title") or "") for a in body.get("attachments") or [] if isinstance(a, dict)),
+                     str(body.get("text") or ""))
+        action = "resolve" if title.startswith("[RESOLVED") else "trigger"
+        return Notice(at, kind, receiver, action, "", title.split("]", 1)[-1].strip(), status == 200, text=text)
+    action = "resolve" if body.get("status") == "resolved" else "trigger"
+    return Notice(at, kind, receiver, action, "", str(body.get("groupKey") or ""), 200 <= status < 300, text=text)
+
+
+class Receivers(clients.Http):
+    """The contract receivers' own API: the event log and fault injection."""
+
+    component = "receivers"
+
+    def __init__(self, base: str):
+        super().__init__(base)
+        self.next = 0
+
+    def events(self) -> list[dict]:
+        """Every event recorded since the last call."""
+        try:
+            status, doc = self.get_json("/_obs/events", since=self.next)
+        except clients.Unreachable:
+            return []
+        if status != 200 or not isinstance(doc, dict):
+            return []
+        self.next = int(doc.get("next") or self.next)
+        return [e for e in doc.get("events") or [] if isinstance(e, dict)]
+
+    def skip(self) -> None:
+        """Forget what is already there: only what arrives from now on counts."""
+        while self.events():
+            pass
+
+    def fault(self, kind: str, mode: str) -> None:
+        r = self.request("POST", "/_obs/faults", json={kind: mode})
+        if r.status_code != 200:
+            raise clients.ApiError(f"the receivers refused fault {kind}={mode}: HTTP {r.status_code}")

@@ -1,4 +1,4 @@
-"""The receiver server over real HTTP on an ephemeral port, and the watcher paging through it.
+"""The receiver server over real HTTP on an ephemeral port, the watcher paging through it, and `obs receivers`.
 
 The watcher's clock is a fake the tests move, and its timer is off unless a test is about
 the timer: a check runs when the test calls `check_watcher()`, so nothing sleeps.
@@ -6,13 +6,19 @@ the timer: a check runs when the test calls `check_watcher()`, so nothing sleeps
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 import requests
 
+from obs.cli import main
+from obs.receivers import pagerduty
 from obs.receivers.events import EventLog
 from obs.receivers.server import MAX_BODY, PAGERDUTY_FAULT, ReceiverServer
 
@@ -290,3 +296,82 @@ def test_the_timer_checks_the_watcher_without_being_asked(clock, key_file):
             assert batch, "the timer never checked the watcher"
             found += batch
         assert [e["status"] for e in found if e["kind"] == "watcher"] == [202]
+
+
+def test_a_port_in_use_is_a_clean_exit_3(capsys):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        assert main(["receivers", "--port", str(busy.getsockname()[1])]) == 3
+    err = capsys.readouterr().err
+    assert "cannot listen on 127.0.0.1:" in err and "--port" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv", [["--heartbeat-timeout", "0s"], ["--heartbeat-timeout", "soon"],
+                                  ["--page-url", "ftp://pd.example"], ["--page-url", "events.pagerduty.com"],
+                                  ["--page-url", "http://127.0.0.1:99999/v2/enqueue"],
+                                  ["--page-routing-key-file", "/nonexistent/pd.key"], ["--port", "70000"]])
+def test_bad_options_exit_2_before_listening(argv):
+    assert main(["receivers", "--port", "0", *argv]) == 2
+
+
+@pytest.mark.parametrize("kind, receiver, status, body, errors, shown", [
+    ("pagerduty", "p", 202, trigger(), [], "p                 202  trigger critical: checkout is failing"),
+    ("pagerduty", None, 400, None, ["Invalid JSON"], "-                 400  Invalid JSON"),
+    ("slack", "s", 200, {"attachments": [{"title": "[FIRING:1] SLOBurn", "text": "x"}]}, [],
+     "s                 200  [FIRING:1] SLOBurn"),
+    ("webhook", "w", 200, WATCHDOG, [], "w                 200  firing: 1 alert(s) Watchdog"),
+    ("heartbeat", None, 200, None, [], "-                 200  ping"),
+    ("watcher", "heartbeat", None, {"event_action": "resolve", "dedup_key": "d"}, ["would have paged"],
+     "heartbeat           -  would have paged"),
+])
+def test_a_text_line_shows_kind_receiver_status_and_the_errors_or_what_was_said(kind, receiver, status, body,
+                                                                                errors, shown):
+    from obs.commands.receivers import _line
+
+    line = _line(EventLog().record(kind, receiver, status, body, errors))
+    assert line.endswith(f"  {kind:<9}  {shown}")
+
+
+def test_the_help_teaches_the_paths_and_how_to_point_alertmanager_here(capsys):
+    assert main(["receivers", "--help"]) == 0
+    out = capsys.readouterr().out
+    for phrase in ("Examples:", "Exit codes:", "/pagerduty/NAME/v2/enqueue", "/slack/NAME", "/webhook/NAME",
+                   "/heartbeat", "/-/healthy", "/_obs/events?since=N", "/_obs/faults",
+                   "pagerduty_configs: [{url: http://127.0.0.1:9096/pagerduty/<name>/v2/enqueue",
+                   "slack_configs:     [{api_url: http://127.0.0.1:9096/slack/<name>", "staging stand-in"):
+        assert phrase in out, phrase
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_obs_receivers_serves_in_the_foreground_prints_each_event_and_stops_on_sigterm_with_exit_0():
+    port = free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "obs", "receivers", "--port", str(port), "--format", "json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        while True:
+            assert proc.poll() is None, proc.communicate()
+            try:
+                if HTTP.get(f"{base}/-/healthy", timeout=10).text == "ok":
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.05)   # not listening yet
+        assert HTTP.post(f"{base}/pagerduty/p/v2/enqueue", json=trigger(), timeout=10).status_code == 202
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert f"listening on {base}" in err and "Traceback" not in err
+    printed = [json.loads(line) for line in out.splitlines()]
+    assert [(e["kind"], e["receiver"], e["status"]) for e in printed] == [("pagerduty", "p", 202)]
+    assert KEY not in out + err and pagerduty.mask(KEY) in out

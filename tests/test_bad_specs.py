@@ -580,7 +580,7 @@ CASES = [
                 - {severity: page, long: 1h, short: 1m, burn_rate: 10}
                 - {severity: ticket, long: 14d, short: 1h, burn_rate: 1}
     """), [
-        'obs.yaml:13:42: services[0].slos[0].alerting.tiers[0].short: the short window (1h) must be shorter than the long one (5m)',
+        'obs.yaml:13:42: services[0].slos[0].alerting.tiers[0].short: the short window (1h) must not be longer than the long one (5m)',
         'obs.yaml:14:42: services[0].slos[0].alerting.tiers[1].short: must be a multiple of 5m, the base window obs records (got 1m)',
         "obs.yaml:15:34: services[0].slos[0].alerting.tiers[2].long: the ticket tier's long window 14d is longer than the SLO window 7d; shorten the tier or lengthen `window:`",
     ]),

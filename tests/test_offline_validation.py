@@ -117,19 +117,34 @@ def test_amtool_rejects_a_route_to_an_undeclared_receiver(trees, tmp_path):
     assert "nobody" in result.stdout + result.stderr
 
 
-# A page also goes to the verifier's sink (continue: true) so `obs drill` can prove delivery.
-PAGE = f"{c.PROBE_RECEIVER},pagerduty"
 ROUTES = [
-    ("repo", ["severity=page", "service=api-gateway", "slo=availability"], PAGE),
+    ("repo", ["severity=page", "service=api-gateway", "slo=availability"], "pagerduty"),
     ("repo", ["severity=ticket", "service=redis-cache", "slo=hit-rate"], "slack-prod-alerts"),
+    # Production routes probe alerts to nobody; the local overlay sends them to the verifier (below).
     ("repo", [f"alertname={c.PROBE_ALERT}", f"{c.PROBE_LABEL}=true", f"{c.PROBE_ID_LABEL}=p1", "severity=page"],
-     c.PROBE_RECEIVER),
+     c.NULL_RECEIVER),
     ("repo", [f"alertname={c.WATCHDOG_ALERT}", "severity=none"], c.NULL_RECEIVER),
+    # A failing PagerDuty is reported on Slack, and a failing Slack on PagerDuty, never to itself.
+    ("repo", [f"alertname={c.NOTIFICATIONS_FAILING_ALERT}", "integration=pagerduty", "severity=page"],
+     "slack-prod-alerts"),
+    ("repo", [f"alertname={c.NOTIFICATIONS_FAILING_ALERT}", "integration=slack", "severity=page"], "pagerduty"),
     ("repo", ["alertname=Unrouted"], "slack-prod-alerts"),
     ("secure-receivers", ["severity=ticket", "service=cache", "slo=hit-rate"], "mail"),
     ("secure-receivers", ["alertname=Unrouted"], "hook"),
     ("no-receivers", ["severity=ticket", "service=web"], c.NULL_RECEIVER),
 ]
+
+
+@pytest.mark.parametrize("labels, receivers", [
+    ([f"alertname={c.PROBE_ALERT}", f"{c.PROBE_LABEL}=true", f"{c.PROBE_ID_LABEL}=p1", "severity=page"],
+     c.PROBE_RECEIVER),
+    ([f"alertname={c.WATCHDOG_ALERT}", "severity=none"], c.HEARTBEAT_RECEIVER),
+    (["severity=page", "service=api-gateway", "slo=availability"], "pagerduty"),
+])
+def test_amtool_routes_the_local_overlay_like_production_plus_probes_and_heartbeats(trees, labels, receivers):
+    result = run([tool("amtool"), "config", "routes", "test", f"--config.file={c.ALERTMANAGER_LOCAL_CONFIG}",
+                  f"--verify.receivers={receivers}", *labels], cwd=trees["repo"])
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("variant,labels,receivers", ROUTES)

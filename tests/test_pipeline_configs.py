@@ -9,7 +9,7 @@ import re
 import pytest
 
 from _pipeline_specs import SECURE_RECEIVERS, load, model, rendered
-from obs.generate import builder_manifest, otelcol, prometheus, render
+from obs.generate import alertmanager, builder_manifest, network, otelcol, prometheus, render
 from obs.model import conventions as c
 from obs.model.timing import PROFILES
 
@@ -209,11 +209,15 @@ def test_the_local_overlay_sends_every_vendor_integration_to_the_contract_receiv
     receivers = {r["name"]: r for r in doc(c.ALERTMANAGER_LOCAL_CONFIG)["receivers"]}
     pd = receivers["pagerduty"]["pagerduty_configs"][0]
     assert pd["url"] == "http://127.0.0.1:9096/pagerduty/pagerduty/v2/enqueue"
-    assert len(pd["routing_key"]) == 32 and "routing_key_file" not in pd
-    assert receivers["slack"]["slack_configs"][0]["api_url"] == "http://127.0.0.1:9096/slack/slack"
-    assert receivers["hook-secret"]["webhook_configs"][0]["url"] == "http://127.0.0.1:9096/webhook/hook-secret"
-    assert receivers[c.HEARTBEAT_RECEIVER]["webhook_configs"][0]["url"] == "http://127.0.0.1:9096/heartbeat"
-    assert "_file" not in files()[c.ALERTMANAGER_LOCAL_CONFIG].replace("auth_password_file", "")
+    # A stand-in key `obs up` writes: the real key never reaches a local receiver.
+    assert pd["routing_key_file"] == c.local_stand_in_file("pagerduty", "pagerduty") and "routing_key" not in pd
+    assert receivers["slack"]["slack_configs"][0]["api_url_file"] == c.local_stand_in_file("slack", "slack")
+    assert receivers["hook-secret"]["webhook_configs"][0]["url_file"] == c.local_stand_in_file("webhook", "hook-secret")
+    m = model()
+    stand_ins = alertmanager.stand_ins(m, network.native(m))
+    assert stand_ins[c.local_stand_in_file("slack", "slack")] == "http://127.0.0.1:9096/slack/slack"
+    assert stand_ins[c.local_stand_in_file("webhook", c.HEARTBEAT_RECEIVER)] == "http://127.0.0.1:9096/heartbeat"
+    assert len(stand_ins[c.local_stand_in_file("pagerduty", "pagerduty")]) == 32
 
 
 def test_pagerduty_gets_a_severity_its_api_accepts_and_the_alertname_as_class():

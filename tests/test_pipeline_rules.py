@@ -10,6 +10,7 @@ from ruamel.yaml import YAML
 
 from obs.generate import pipeline_rules
 from obs.generate.common import Inputs
+from obs.generate.incident_alerts import incident_alerts
 from obs.generate.pipeline_alerts import catalogue, rate_window
 from obs.generate.verify_alerts import verify_alerts, verify_stale_after
 from obs.model import conventions as c
@@ -128,8 +129,9 @@ def test_without_them_the_verify_sinks_webhook_failures_are_ignored():
 
 
 def all_alerts(profile: str):
-    t = model_for(profile).stack.timing
-    return catalogue(t) + verify_alerts(t)
+    model = model_for(profile)
+    t = model.stack.timing
+    return incident_alerts(model) + catalogue(t) + verify_alerts(t)
 
 
 @pytest.mark.parametrize("profile", PROFILES)
@@ -151,6 +153,10 @@ def test_every_for_duration_comes_from_the_timing_profile(profile):
     durations = {r["alert"]: r.get("for") for g in rules["groups"] for r in g["rules"]}
     assert durations.pop(c.WATCHDOG_ALERT) is None
     assert durations.pop(c.PROBE_ALERT) == "0s"
+    # Pages whose wait is their own window or a single failed delivery: no `for:` on top.
+    for alert in (c.SERVICE_SILENT_ALERT, c.SERVICE_TRAFFIC_STOPPED_ALERT, c.NOTIFICATIONS_FAILING_ALERT):
+        assert durations.pop(alert) is None, alert
+    assert durations.pop(c.COMPONENT_DOWN_ALERT) == str(t.down_for)
     assert set(durations.values()) == {str(t.alert_for)}
 
 
@@ -158,9 +164,10 @@ def test_windows_and_staleness_scale_with_the_profile():
     prod, fast = (model_for(p).stack.timing for p in PROFILES)
     # Production: four 15 s scrapes (and four SDK exports) fill 1m; fast has the 1m floor.
     assert str(rate_window(prod)) == "1m" and str(rate_window(fast)) == "1m"
-    assert str(verify_stale_after(prod)) == "8m" and str(verify_stale_after(fast)) == "1m"
+    # Four alert-probe rounds: scrape, evaluation, resend delay (15 s) and group_wait, each 4 times.
+    assert str(verify_stale_after(prod)) == "5m" and str(verify_stale_after(fast)) == "1m"
     text = pipeline_rules.generate(model_for("production"), Inputs())[c.PIPELINE_RULES_FILE]
-    assert "[1m]" in text and "> 480" in text
+    assert "[1m]" in text and "> 300" in text
 
 
 def test_the_probe_alert_matches_the_series_obs_verify_pushes_and_carries_the_probe_labels():

@@ -135,10 +135,23 @@ def test_an_env_secret_becomes_a_file_only_its_owner_can_read(spec):
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
 
 
-def test_an_unset_env_secret_is_a_warning_naming_the_variable_and_writes_nothing(spec):
-    warnings = secrets.materialise(load_model(spec), spec.parent, {})
-    assert len(warnings) == 1 and SECRET_ENV in warnings[0] and "oncall" in warnings[0]
+def test_an_unset_env_secret_the_local_stack_needs_is_a_warning_naming_it_and_writes_nothing(spec):
+    # The local overlay sends PagerDuty pages to obs receivers with a stand-in key: its secret is not needed.
+    assert secrets.materialise(load_model(spec), spec.parent, {}) == []
     assert not (spec.parent / c.secret_file(SECRET_ENV)).exists()
+    mail = spec.parent / "mail" / "obs.yaml"
+    mail.parent.mkdir()
+    mail.write_text(spec.read_text().replace("""    - name: oncall
+      pagerduty:""", """    - name: mail
+      email:
+        to: ops@example.com
+        from: obs@example.com
+        smarthost: smtp.example.com:587
+        auth_password: {env: OBS_TEST_SMTP}
+    - name: oncall
+      pagerduty:"""))
+    warnings = secrets.materialise(load_model(mail), mail.parent, {})
+    assert len(warnings) == 1 and "OBS_TEST_SMTP" in warnings[0] and "'mail'" in warnings[0]
 
 
 def test_grafana_gets_a_random_admin_password_kept_across_runs(tmp_path):

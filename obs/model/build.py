@@ -255,9 +255,10 @@ class _Builder:
                 tp = f"{path}.tiers[{k}]"
                 tier = Tier(t.severity, Duration.parse(t.long), Duration.parse(t.short), _decimal(t.burn_rate),
                             Duration.parse(t.for_) if t.for_ else Duration(0))
-                if not tier.short < tier.long:
-                    self.problem(f"{tp}.short", f"the short window ({t.short}) must be shorter than the long one "
-                                 f"({t.long})")
+                # Equal windows make a single-window tier (what obs adds as its 5m fast-page tier).
+                if tier.short > tier.long:
+                    self.problem(f"{tp}.short", f"the short window ({t.short}) must not be longer than the long "
+                                 f"one ({t.long})")
                 for which, window in (("short", tier.short), ("long", tier.long)):
                     if window < BASE_WINDOW or window.ms % BASE_WINDOW.ms:
                         self.problem(f"{tp}.{which}", f"must be a multiple of {BASE_WINDOW}, the base window obs "

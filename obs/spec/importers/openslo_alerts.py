@@ -187,10 +187,10 @@ def _condition(at: Where, what: str, period_ms: int, out: Policies, ctx: Context
         ctx.problem(doc, child(cpath, "threshold"), "must be a burn rate above 0, e.g. 14.4 (budget spent 14.4 times "
                     "as fast as the SLO allows)")
     long_ms = duration_ms(cond.get("lookbackWindow"))
-    if long_ms is None or long_ms % BASE_MS or long_ms < 2 * BASE_MS:
+    if long_ms is None or long_ms % BASE_MS or long_ms < BASE_MS:
         ctx.problem(doc, child(cpath, "lookbackWindow"), "must be a duration of m, h, d or w that is a multiple of "
-                    "5m and at least 10m, e.g. 1h (obs records windows in 5m pieces and confirms each over a "
-                    "shorter one)")
+                    "5m, e.g. 1h (obs records windows in 5m pieces and confirms each over a shorter one; a 5m "
+                    "window is a single-window tier)")
     elif long_ms > period_ms:
         ctx.problem(doc, child(cpath, "lookbackWindow"), f"is longer than the SLO's timeWindow "
                     f"({duration_text(period_ms)}); shorten it")

@@ -19,7 +19,7 @@ from obs.model import conventions as c
 from obs.model.domain import Model, Receiver
 from obs.model.timing import PROBE_GROUP_INTERVAL, PROBE_GROUP_WAIT
 
-GROUP_BY = ["alertname", c.LABEL_SERVICE, c.LABEL_SLO]
+GROUP_BY = list(c.GROUP_BY)
 
 
 def matcher(label: str, value: str, op: str = "=") -> str:
@@ -134,10 +134,13 @@ def inhibit_rules(model: Model) -> list[dict]:
          "target_matchers": [matcher("alertname", _names(
              c.COLLECTOR_EXPORT_FAILING_ALERT, c.COLLECTOR_DROPPING_ALERT, c.COLLECTOR_QUEUE_FULL_ALERT), "=~")]},
         {"source_matchers": down, "target_matchers": [matcher("alertname", c.TARGET_DOWN_ALERT)], "equal": ["job"]},
-        # A silent service has no traffic and no SLI data: one page, not three.
+        # A silent deployment serves no traffic: one page, not two. Per job, so another deployment of the
+        # same service (or a drill's retired canary) holds nothing back.
         {"source_matchers": [matcher("alertname", c.SERVICE_SILENT_ALERT)],
-         "target_matchers": [matcher("alertname", _names(c.SERVICE_TRAFFIC_STOPPED_ALERT, c.SLO_NO_DATA_ALERT), "=~")],
-         "equal": [c.LABEL_SERVICE]},
+         "target_matchers": [matcher("alertname", c.SERVICE_TRAFFIC_STOPPED_ALERT)], "equal": ["job"]},
+        # ...and its SLOs lose their data (a ticket after 10 minutes).
+        {"source_matchers": [matcher("alertname", c.SERVICE_SILENT_ALERT)],
+         "target_matchers": [matcher("alertname", c.SLO_NO_DATA_ALERT)], "equal": [c.LABEL_SERVICE]},
     ]
     return rules
 

@@ -198,7 +198,8 @@ def catalogue(t: Timing, user_webhooks: bool = False) -> tuple[PipelineAlert, ..
             c.ALERTS_NOT_REACHING_ALERTMANAGER_ALERT, c.PIPELINE_GROUP_STACK,
             f"prometheus_notifications_alertmanagers_discovered < 1\nor\n"
             f"sum by (job, instance) (increase(prometheus_notifications_errors_total[{w}])) > 0",
-            f, "page", "prometheus",
+            # A ticket: while it holds, no page can leave anyway, and the dead man's switch is what pages.
+            f, "ticket", "prometheus",
             "Prometheus cannot send alerts to Alertmanager",
             f"Prometheus {label('instance')} has no Alertmanager or fails to send to it: no alert reaches a receiver. "
             "This alert is only visible in Prometheus itself; the Watchdog's silence is what pages.",

@@ -184,9 +184,12 @@ SERVICE_SILENT_ALERT = "ObsServiceSilent"
 SERVICE_TRAFFIC_STOPPED_ALERT = "ObsServiceTrafficStopped"
 # Scrape jobs whose death stops telemetry for every service: down, they page.
 PIPELINE_COMPONENT_JOBS = ("otelcol", "jaeger")
+# Alertmanager groups by these: one incident, one group (a dead collector and a dead Jaeger are two).
+GROUP_BY = ("alertname", LABEL_SERVICE, LABEL_SLO, LABEL_COMPONENT)
 # Resource attribute obs's own senders carry (`obs.synthetic`), as a label; verify's traffic is "true".
 SYNTHETIC_LABEL = "obs_synthetic"
-# service.namespace of `obs drill`'s canaries: their job is `obs-drill/<service>`, apart from the real one.
+# service.namespace prefix of `obs drill`'s canaries: a canary's job is `obs-drill-<id>/<service>`, apart from
+# the real deployment and from every other canary.
 DRILL_NAMESPACE = "obs-drill"
 # Receiver of the always-firing Watchdog: the spec's heartbeat URL (a dead man's switch).
 HEARTBEAT_RECEIVER = "obs-heartbeat"

@@ -17,8 +17,10 @@ from obs.model.windows import BASE_WINDOW, full_outage_seconds
 
 # The platform's promise: every incident paged in under 5 minutes with production timing.
 TARGET_S = 300.0
-# Alertmanager and the watcher hand over within this (loopback HTTP, a 1 s check loop).
+# Alertmanager hands over within this (loopback HTTP).
 HANDOFF_S = 1.0
+# `obs receivers` checks its heartbeat watcher this often (obs/receivers/server.py).
+WATCHER_CHECK_S = 1.0
 
 
 class Incident(str, Enum):
@@ -119,9 +121,10 @@ def bounds(model: Model) -> list[Bound]:
     out.append(Bound(Incident.METRICS_BACKEND, "dead man's switch (Watchdog resolved)", (
         Part(f"Alertmanager keeps the Watchdog for 4 resend delays ({t.resend_delay})", held),
         Part(f"next Watchdog heartbeat, now resolved ({t.heartbeat_interval})", t.heartbeat_interval.s),
-        Part("hand-over", HANDOFF_S))))
+        Part("watcher check", WATCHER_CHECK_S), Part("hand-over", HANDOFF_S))))
     out.append(Bound(Incident.ALERTMANAGER, "dead man's switch (heartbeats stopped)", (
-        Part(f"heartbeat timeout ({t.heartbeat_timeout})", t.heartbeat_timeout.s), Part("hand-over", HANDOFF_S))))
+        Part(f"heartbeat timeout ({t.heartbeat_timeout})", t.heartbeat_timeout.s),
+        Part("watcher check", WATCHER_CHECK_S), Part("hand-over", HANDOFF_S))))
     out.append(Bound(Incident.NOTIFICATION, f"{c.NOTIFICATIONS_FAILING_ALERT} (to the fallback receiver)", (
         Part(f"failure counted by two scrapes ({t.scrape_interval})", 2 * t.scrape_interval.s), evaluate,
         *_deliver(t)), starts="when the paging integration first rejects a page"))

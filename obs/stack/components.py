@@ -83,6 +83,8 @@ def _alertmanager(model: Model, out: Path) -> list[str]:
         "--web.listen-address", _listen(model, "alertmanager"),
         # Empty: a single instance needs no gossip, and the default would bind 0.0.0.0:9094.
         "--cluster.listen-address=",
+        # Silences and the notification log reach disk every minute, not every 15: a crash loses less.
+        "--data.maintenance-interval=1m",
     ]
 
 

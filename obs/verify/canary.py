@@ -1,8 +1,9 @@
 """A drill's canary: one instance of a spec service, sending real OTLP through the SDK like an instrumented one.
 
-It runs in the `obs-drill` namespace, so its job is `obs-drill/<service>`: the service's SLOs count its
-requests (they select by service_name), while the per-job incident pages (silent, no traffic) name the
-canary, never the real deployment, and a silence for the canary after a drill cannot hide a real page.
+It runs in a namespace of its own, `obs-drill-<id>`, so its job is `obs-drill-<id>/<service>`: the service's
+SLOs count its requests (they select by service_name), while the per-job incident pages (silent, no traffic)
+name this canary, never the real deployment or another drill's canary, and the silence a drill leaves for its
+retired canary cannot hide any other page.
 Data leaves only when `push()` is called, at the SDK export interval the drill keeps, as a real SDK would.
 """
 from __future__ import annotations
@@ -24,8 +25,8 @@ FAILING = "failing"           # 5xx for availability, slower than the threshold 
 class Canary:
     def __init__(self, ctx: Context, service: Service, slo: SLO | None = None):
         self.service, self.slo = service, slo
-        self.instance = f"obs-drill-{uuid.uuid4().hex[:8]}"
-        res = otlp.resource(service.name, self.instance, **{"service.namespace": c.DRILL_NAMESPACE,
+        self.instance = f"{c.DRILL_NAMESPACE}-{uuid.uuid4().hex[:8]}"
+        res = otlp.resource(service.name, self.instance, **{"service.namespace": self.instance,
                                                             "obs.synthetic": "drill"})
         aggregation = (ExponentialBucketHistogramAggregation() if service.histogram is Histogram.NATIVE else
                        ExplicitBucketHistogramAggregation(boundaries=service.latency_buckets))
@@ -39,7 +40,7 @@ class Canary:
 
     @property
     def job(self) -> str:
-        return f"{c.DRILL_NAMESPACE}/{self.service.name}"
+        return f"{self.instance}/{self.service.name}"
 
     def record(self, n: int, how: str = GOOD) -> None:
         """n requests, all good or all failing the SLO's SLI (good ones when there is no SLO)."""

@@ -67,7 +67,7 @@ class Expect:
     receiver: str | None = None        # default: wherever the first matching notice lands
 
     def matches(self, n: Notice) -> bool:
-        if self.receiver is not None and n.receiver != self.receiver:
+        if not n.page or (self.receiver is not None and n.receiver != self.receiver):
             return False
         if self.alertname == WATCHER_CLASS:
             return n.kind == "pagerduty" and n.alertname == WATCHER_CLASS
@@ -79,6 +79,7 @@ class Drill:
 
     incident: Incident
     expect: Expect
+    means: Expect | None = None        # the drill's own page, used to break something else: not counted
 
     def __init__(self, run: Runner):
         self.run, self.ctx, self.model = run, run.ctx, run.ctx.model
@@ -115,6 +116,7 @@ class CanaryDrill(Drill):
         super().__init__(run)
         self.canary = Canary(self.ctx, service, slo)
         self.due = _every(self.model.stack.timing.sdk_metric_interval.s)
+        self.retired = False
 
     def push(self) -> None:
         if self.due() and not self.canary.push():
@@ -122,6 +124,9 @@ class CanaryDrill(Drill):
 
     def retire(self) -> None:
         """The canary stops for good: its silence would page for the job, so it is silenced for as long."""
+        if self.retired:
+            return
+        self.retired = True
         t = self.model.stack.timing
         self.run.silence(self.canary.job, t.silence_memory.s + quiet_window(t).s + 60)
 
@@ -137,27 +142,71 @@ class SloDrill(CanaryDrill):
         super().__init__(run, service, slo)
         self.incident, self.slo = incident, slo
         self.expect = Expect(c.SLO_BURN_ALERT, service=service.name)
+        self.recovered = False
 
     def inject(self) -> None:
         self.due()
-        self.canary.record(OUTAGE_PER_PUSH, FAILING)
-        self.canary.push()
+        self.canary.record(1, GOOD)      # the good series exists from the start, so recovery counts at once
+        self.outage()
 
     def during(self) -> None:
         if self.due():
-            self.canary.record(OUTAGE_PER_PUSH, FAILING)
-            self.canary.push()
+            self.outage()
 
-    def restore(self) -> None:
-        # Recovery: enough good requests that every page tier's windows fall below their thresholds.
-        lowest = min(t.burn_rate * self.slo.error_budget for t in self.slo.tiers if t.severity == "page")
-        good = int(Decimal(self.canary.sent[FAILING]) / lowest * 2) + OUTAGE_PER_PUSH
-        self.retire()
-        self.canary.record(good, GOOD)
+    def outage(self) -> None:
+        """One export of failing requests: several times the good requests the whole service serves meanwhile,
+        so the SLI reads an outage however much good traffic other instances (or earlier drills) send."""
+        sel = f'{{{c.LABEL_SERVICE}="{self.slo.service}",{c.LABEL_SLO}="{self.slo.name}"}}'
+        rate = 0.0
+        try:
+            rows = self.ctx.prometheus().query(f"{c.slo_events('5m')}{sel} - {c.slo_errors('5m')}{sel}")
+            rate = max(0.0, sum(float(r["value"][1]) for r in rows))
+        except (clients.Unreachable, clients.ApiError, ValueError, KeyError):
+            pass
+        interval = self.model.stack.timing.sdk_metric_interval.s
+        self.canary.record(max(OUTAGE_PER_PUSH, math.ceil(4 * rate * interval)), FAILING)
         self.canary.push()
 
+    def restore(self) -> None:
+        self.retire()
+        self.healthy()
+
+    def healthy(self) -> None:
+        """Recovery: the service serves good requests again. The first export carries enough of them that
+        every page tier's long or short window falls below its threshold (whichever takes fewer); later ones
+        keep it healthy (rate() needs a second sample of the good series to count the first)."""
+        self.canary.record(OUTAGE_PER_PUSH + (0 if self.recovered else self.dilution()), GOOD)
+        self.recovered = True
+        self.canary.push()
+
+    def dilution(self) -> int:
+        """Good requests that bring the SLO's error ratio under every page tier's threshold, read from the
+        windows Prometheus recorded (earlier drills' errors included)."""
+        sel = f'{{{c.LABEL_SERVICE}="{self.slo.service}",{c.LABEL_SLO}="{self.slo.name}"}}'
+        needed = 0.0
+        for tier in (t for t in self.slo.tiers if t.severity == "page"):
+            limit = float(tier.burn_rate * self.slo.error_budget)
+            cheapest = math.inf
+            for window in {tier.long, tier.short}:
+                errors, events = (self._rate(f"{name}{sel}") for name in (c.slo_errors(str(window)),
+                                                                             c.slo_events(str(window))))
+                cheapest = min(cheapest, max(0.0, (errors / limit - events) * window.s))
+            needed = max(needed, 0.0 if cheapest == math.inf else cheapest)
+        # Fallback when Prometheus cannot say: this canary's own failures.
+        if needed == 0.0 and self.canary.sent[FAILING]:
+            lowest = min(float(t.burn_rate * self.slo.error_budget) for t in self.slo.tiers if t.severity == "page")
+            needed = self.canary.sent[FAILING] / lowest
+        return math.ceil(needed * 1.5)
+
+    def _rate(self, promql: str) -> float:
+        try:
+            return sum(float(r["value"][1]) for r in self.ctx.prometheus().query(promql))
+        except (clients.Unreachable, clients.ApiError, ValueError, KeyError):
+            return 0.0
+
     def after(self) -> None:
-        pass                    # recovered: no more requests; the windows keep the recovery
+        if self.due():
+            self.healthy()
 
 
 class CrashDrill(CanaryDrill):
@@ -226,36 +275,38 @@ class ComponentDrill(Drill):
         self.run.stack.start(self.component)
         self.killed = False
         self.run.progress(f"{self.component} started again")
+        if self.component == "alertmanager":
+            self.run.resilence()
 
     def finish(self) -> None:
         if self.killed:
             self.restore()
 
 
-class NotificationDrill(SloDrill):
-    """The paging integration rejects every event; an SLO outage makes Alertmanager try it."""
+class NotificationDrill(CrashDrill):
+    """The paging integration rejects every event; a canary's crash makes Alertmanager try it. A crash, not an
+    SLO outage: it leaves no errors in the SLOs' windows for later drills to dilute."""
 
     incident = Incident.NOTIFICATION
 
-    def __init__(self, run: Runner, service: Service, slo: SLO, kind: str, fallback: str):
-        super().__init__(run, Incident.NOTIFICATION, service, slo)
+    def __init__(self, run: Runner, service: Service, kind: str, fallback: str):
+        super().__init__(run, service)
         self.kind = kind
+        self.means = self.expect           # the crash's own page is what the failing integration rejects
         self.expect = Expect(c.NOTIFICATIONS_FAILING_ALERT, receiver=fallback)
         self.rejecting = False
 
     def inject(self) -> None:
         self.run.receivers.fault(self.kind, "reject")
         self.rejecting = True
-        super().inject()
 
     def restore(self) -> None:
         self.run.receivers.fault(self.kind, "accept")
         self.rejecting = False
-        super().restore()
 
     def finish(self) -> None:
         if self.rejecting:
-            self.run.receivers.fault(self.kind, "accept")
+            self.restore()
         super().finish()
 
     @property
@@ -285,7 +336,7 @@ class Runner:
     def __init__(self, ctx: Context, stack, receivers: Receivers, am: clients.Alertmanager,
                  progress: Callable[[str], None] = lambda message: None):
         self.ctx, self.stack, self.receivers, self.am, self.progress = ctx, stack, receivers, am, progress
-        self.silences: list[str] = []
+        self.silences: list[dict] = []       # re-posted after Alertmanager restarts: a SIGKILL loses them
 
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)
@@ -296,13 +347,26 @@ class Runner:
                              "isRegex": True, "isEqual": True},
                             {"name": "job", "value": job, "isRegex": False, "isEqual": True}],
                "startsAt": _iso(now), "endsAt": _iso(now + seconds), "createdBy": "obs drill",
-               "comment": "obs drill: the drill's canary is retired; its silence is not an incident"}
+               "comment": "obs drill: the drill's canary is retired; its silence is not an incident",
+               "_until": now + seconds}
+        self.silences.append(doc)
+        self._post_silence({k: v for k, v in doc.items() if not k.startswith("_")})
+
+    def _post_silence(self, doc: dict) -> None:
         try:
             r = self.am.request("POST", "/api/v2/silences", json=doc)
-            if r.status_code == 200:
-                self.silences.append(r.json().get("silenceID", ""))
-        except (clients.Unreachable, ValueError):
-            self.progress(f"could not silence the retired canary {job}; its silence may page")
+            ok = r.status_code == 200
+        except clients.Unreachable:
+            ok = False
+        if not ok:
+            self.progress(f"could not silence the retired canary {doc['matchers'][1]['value']}; its silence may page")
+
+    def resilence(self) -> None:
+        """Alertmanager snapshots silences every few minutes and on a clean stop; a SIGKILL loses the newer ones."""
+        now = time.time()
+        for doc in self.silences:
+            if doc["_until"] > now:
+                self._post_silence({k: v for k, v in doc.items() if not k.startswith("_")})
 
     # -- choosing ------------------------------------------------------------------
 
@@ -325,14 +389,13 @@ class Runner:
             from obs.generate.alertmanager import fallbacks
             from obs.stack.components import paging_receiver
             pager = next((r for r in m.receivers if r.name == paging_receiver(m)), None)
-            slo = first_slo(m, "availability") or first_slo(m, "latency") or first_slo(m, "events")
-            if pager is None or slo is None:
-                return "no receiver gets pages" if pager is None else "no SLO pages"
+            if pager is None or not services:
+                return "no receiver gets pages" if pager is None else "no service sends OTLP"
             fallback = fallbacks(m).get(pager.kind)
             if fallback is None or pager.kind not in ("pagerduty", "slack"):
                 return (f"no receiver of another kind than {pager.kind} to hear that {pager.name} fails; add one "
                         "(alerting.fallback_receiver)")
-            return NotificationDrill(self, m.service(slo.service), slo, pager.kind, fallback)
+            return NotificationDrill(self, services[0], pager.kind, fallback)
         component = {Incident.COLLECTOR: "otelcol", Incident.TRACE_BACKEND: "jaeger",
                      Incident.METRICS_BACKEND: "prometheus", Incident.ALERTMANAGER: "alertmanager"}[incident]
         expect = (Expect(c.COMPONENT_DOWN_ALERT, component=component)
@@ -359,7 +422,7 @@ class Runner:
         return result
 
     def _run(self, drill: Drill, result: IncidentResult) -> None:
-        if isinstance(drill, (CrashDrill, TrafficDrill)):
+        if isinstance(drill, (CrashDrill, TrafficDrill)):   # a notification drill is a crash too
             self.progress(f"{drill.incident.value}: warming up the canary {drill.canary.job}")
             drill.warm_up()
         if result.incident in (Incident.METRICS_BACKEND, Incident.ALERTMANAGER):
@@ -395,12 +458,11 @@ class Runner:
                                                "check the alert's condition cleared (`obs verify`)"))
             else:
                 result.resolved_after_s = done.at - t_restore
-            triggers = {(n.receiver, n.key) for n in seen if n.action == "trigger" and n.accepted
-                        and n.receiver == page.receiver}
-            result.pages = len(triggers)
+            pages = [n for n in seen if n.action == "trigger" and n.accepted and n.page
+                     and not (drill.means is not None and drill.means.matches(n))]
+            result.pages = len({(n.receiver, n.key) for n in pages})
             if result.pages > 1:
-                others = sorted({n.alertname or n.key for n in seen if n.action == "trigger" and n.accepted
-                                 and n.receiver == page.receiver and n.key != page.key})
+                others = sorted({n.alertname or n.key for n in pages if n.key != page.key})
                 result.findings.append(Finding("Alertmanager", "fail", f"{result.pages} pages for one incident; "
                                                f"also: {', '.join(others)}", "an inhibit rule should hold the "
                                                "symptoms back while the root cause pages"))

@@ -28,6 +28,7 @@ class Notice:
     service: str = ""
     component: str = ""
     text: str = ""
+    page: bool = True          # severity page (PagerDuty: critical), not a ticket
 
     def about(self, alertname: str, service: str | None = None, component: str | None = None) -> bool:
         if self.kind == "pagerduty":
@@ -49,15 +50,20 @@ def notice(event: dict) -> Notice | None:
         action = "trigger" if body.get("event_action") == "trigger" else "resolve"
         return Notice(at, kind, receiver, action, str(payload.get("class") or ""), str(body.get("dedup_key") or ""),
                       200 <= status < 300, str(payload.get("group") or ""), str(payload.get("component") or ""),
-                      str(payload.get("summary") or ""))
+                      str(payload.get("summary") or ""), page=payload.get("severity", "critical") == "critical")
     text = json.dumps(body, sort_keys=True)
     if kind == "slack":
         title = next((str(a.get("title") or "") for a in body.get("attachments") or [] if isinstance(a, dict)),
                      str(body.get("text") or ""))
         action = "resolve" if title.startswith("[RESOLVED") else "trigger"
-        return Notice(at, kind, receiver, action, "", title.split("]", 1)[-1].strip(), status == 200, text=text)
+        # Alertmanager's default title ends with the common labels' values in parentheses, severity among them.
+        common = title.rsplit("(", 1)[-1].rstrip(")").split() if title.endswith(")") else []
+        return Notice(at, kind, receiver, action, "", title.split("]", 1)[-1].strip(), status == 200, text=text,
+                      page="page" in common)
     action = "resolve" if body.get("status") == "resolved" else "trigger"
-    return Notice(at, kind, receiver, action, "", str(body.get("groupKey") or ""), 200 <= status < 300, text=text)
+    common = body.get("commonLabels") if isinstance(body.get("commonLabels"), dict) else {}
+    return Notice(at, kind, receiver, action, "", str(body.get("groupKey") or ""), 200 <= status < 300, text=text,
+                  page=common.get("severity") == "page")
 
 
 class Receivers(clients.Http):

@@ -78,6 +78,7 @@ alerting:
     - match: {{severity: ticket}}
       receiver: slack
   default_receiver: hook
+  heartbeat: {{url: {{env: HEARTBEAT_URL}}}}
 """
 
 SECURE_RECEIVERS = """  receivers:

@@ -76,6 +76,17 @@ def test_spec_pitfalls_are_reported_at_their_spec_path(replace, extra, expected)
     assert rules(run(m, render(m), environ={})) == expected
 
 
+def test_a_spec_that_cannot_page_for_every_incident_is_warned():
+    text = ("version: obs/v1\nproject: p\nservices:\n  - name: web\n    http: true\nalerting:\n  receivers:\n"
+            "    - {name: oncall, pagerduty: {routing_key: {env: PD_KEY}}}\n"
+            "  routes:\n    - {match: {severity: page}, receiver: oncall}\n")
+    m = build(parse_text(text, "obs.yaml")[0])
+    found = {(f.rule, f.severity) for f in run(m, render(m), environ={})}
+    # No heartbeat: a dead Prometheus pages nobody. PagerDuty only: nobody hears that PagerDuty rejects pages.
+    assert {("no-dead-mans-switch", WARNING), ("no-fallback-receiver", WARNING)} <= found
+    assert "slow-detection" not in {rule for rule, _ in found}
+
+
 def test_pull_mode_delta_is_a_note_that_never_fails_strict():
     (finding,) = run(model(metrics="pull"), rendered(metrics="pull"), environ={})
     assert finding.severity == NOTE

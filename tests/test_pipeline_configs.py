@@ -220,6 +220,16 @@ def test_the_local_overlay_sends_every_vendor_integration_to_the_contract_receiv
     assert len(stand_ins[c.local_stand_in_file("pagerduty", "pagerduty")]) == 32
 
 
+def test_the_heartbeat_url_is_read_from_its_secret_file_and_without_one_the_watchdog_goes_nowhere():
+    receivers = {r["name"]: r for r in doc(c.ALERTMANAGER_CONFIG)["receivers"]}
+    assert receivers[c.HEARTBEAT_RECEIVER]["webhook_configs"] == [{"url_file": c.secret_file("HEARTBEAT_URL"),
+                                                                    "send_resolved": True}]
+    import dataclasses
+    bare = render(dataclasses.replace(model(), heartbeat=None))
+    routes = load(bare[c.ALERTMANAGER_CONFIG])["route"]["routes"]
+    assert routes[1]["receiver"] == c.NULL_RECEIVER
+
+
 def test_pagerduty_gets_a_severity_its_api_accepts_and_the_alertname_as_class():
     pd = {r["name"]: r for r in doc(c.ALERTMANAGER_CONFIG)["receivers"]}["pagerduty"]["pagerduty_configs"][0]
     # Alertmanager's default would send the label (page/ticket), which PagerDuty answers with 400.
@@ -240,8 +250,8 @@ def test_the_route_tree_follows_the_spec_and_groups_by_service_and_slo(profile):
                    if not any(m.startswith(("alertname=", c.PROBE_LABEL)) for m in r["matchers"])]
     assert spec_routes == [("pagerduty", ['severity="page"'], None), ("mail", ['service="cache"'], "1m"),
                            ("slack", ['severity="ticket"'], None)]
-    # No heartbeat URL in this spec: the Watchdog goes nowhere in production, but comes every heartbeat interval.
-    assert route["routes"][1] == {"receiver": c.NULL_RECEIVER, "matchers": [f'alertname="{c.WATCHDOG_ALERT}"'],
+    # The Watchdog goes to the spec's dead man's switch every heartbeat interval.
+    assert route["routes"][1] == {"receiver": c.HEARTBEAT_RECEIVER, "matchers": [f'alertname="{c.WATCHDOG_ALERT}"'],
                                   "group_wait": "0s", "group_interval": str(t.heartbeat_interval),
                                   "repeat_interval": str(t.heartbeat_interval), "continue": False}
 

@@ -100,5 +100,29 @@ def sparse_scrapes(model: Model, files: Mapping[str, str], environ: Mapping[str,
                     f"most every {Duration(limit)}"))
 
 
+def incident_coverage(model: Model, files: Mapping[str, str], environ: Mapping[str, str]) -> Iterable[Finding]:
+    """Every kind of incident must be able to page someone, within the platform's 5 minutes."""
+    from obs.generate.alertmanager import fallbacks
+    from obs.model.detection import TARGET_S, bounds
+    from obs.stack.components import paging_receiver
+    if not model.receivers:
+        return
+    if model.heartbeat is None:
+        yield Finding("no-dead-mans-switch", spec_path="alerting", message=(
+            "no alerting.heartbeat: the always-firing Watchdog goes nowhere, so a dead Prometheus or Alertmanager "
+            "pages nobody; set heartbeat.url ({env: HEARTBEAT_URL}) to a dead man's switch (Healthchecks.io, or "
+            "`obs receivers --page-url ...` run somewhere else)"))
+    pager = next((r for r in model.receivers if r.name == paging_receiver(model)), None)
+    if pager is not None and pager.kind not in fallbacks(model):
+        yield Finding("no-fallback-receiver", spec_path="alerting.receivers", message=(
+            f"pages go to {pager.name} ({pager.kind}) and no receiver of another kind exists, so if {pager.kind} "
+            "rejects them (a revoked key, an outage) nobody hears of it; add one, e.g. a Slack channel"))
+    for b in bounds(model):
+        if b.seconds > TARGET_S:
+            yield Finding("slow-detection", spec_path="alerting", message=(
+                f"a {b.incident.value} incident pages after {b.seconds:.0f}s at worst through {b.rule}, over the "
+                f"{TARGET_S:.0f}s target; the slowest part is {b.slowest.what} (`obs explain -v`)"))
+
+
 CHECKS = (listeners_beyond_loopback, delta_temporality, verify_budget, job_names, latency_threshold_without_bucket,
-          sparse_scrapes)
+          incident_coverage, sparse_scrapes)

@@ -104,8 +104,8 @@ def bounds(model: Model) -> list[Bound]:
     quiet = quiet_window(t)
     evaluate = Part(f"alert rule evaluation ({t.evaluation_interval})", t.evaluation_interval.s)
     out: list[Bound] = []
-    for incident, kind in ((Incident.ERRORS, "availability"), (Incident.LATENCY, "latency")):
-        slo = first_slo(model, kind)
+    for incident, slo in ((Incident.ERRORS, first_slo(model, "availability") or first_slo(model, "events")),
+                          (Incident.LATENCY, first_slo(model, "latency"))):
         if slo is not None:
             out.append(slo_bound(model, slo, incident))
     out.append(Bound(Incident.CRASH, c.SERVICE_SILENT_ALERT, (

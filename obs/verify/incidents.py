@@ -376,7 +376,9 @@ class Runner:
         services = [s for s in m.services if s.otlp]
         http = [s for s in services if s.http] or services
         if incident in (Incident.ERRORS, Incident.LATENCY):
-            slo = first_slo(m, "availability" if incident is Incident.ERRORS else "latency")
+            # errors: an availability SLO, else an events SLO (its error selector counts failures).
+            slo = (first_slo(m, "availability") or first_slo(m, "events") if incident is Incident.ERRORS
+                   else first_slo(m, "latency"))
             if slo is None:
                 return f"no {'availability' if incident is Incident.ERRORS else 'latency'} SLO pages"
             return SloDrill(self, incident, m.service(slo.service), slo)
@@ -408,8 +410,8 @@ class Runner:
     def run(self, incident: Incident) -> IncidentResult:
         m = self.ctx.model
         b = bound(m, incident)
-        assert b is not None
-        result = IncidentResult(incident, b.seconds, b.rule, resolve_bound_s=resolve_bound(m, incident))
+        result = IncidentResult(incident, b.seconds if b else 0.0, b.rule if b else "none",
+                                resolve_bound_s=resolve_bound(m, incident))
         drill = self.drill(incident)
         if isinstance(drill, str):
             result.findings.append(Finding("spec", "fail", f"cannot drill {incident.value}: {drill}",

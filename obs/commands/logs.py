@@ -43,14 +43,14 @@ Examples:
 Native logs live in OUT/.obs/logs/COMPONENT.log; each `obs up` that starts a
 component appends a `--- obs up` line with the exact command it ran.
 Under compose this runs `docker compose logs`. Exit 3 when there is no log yet.""")
-@click.argument("component", type=click.Choice(SERVICES))
+@click.argument("component", type=click.Choice((*SERVICES, "receivers")))
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("."),
               show_default=True, help="Output directory the stack runs from.")
 @click.option("-n", "--lines", type=click.IntRange(min=0), default=50, show_default=True,
               help="How many of the last lines to print.")
 @click.option("-f", "--follow", "follow_", is_flag=True, help="Keep printing lines as they are written.")
 def command(component: str, out: Path, lines: int, follow_: bool) -> None:
-    """Print the log of COMPONENT (otelcol, jaeger, prometheus, alertmanager; grafana under compose)."""
+    """Print the log of COMPONENT (otelcol, jaeger, prometheus, alertmanager, receivers; grafana under compose)."""
     runtime = rt.recorded(out)
     if runtime == "compose":
         stack = rt.open_stack(runtime, out, None)

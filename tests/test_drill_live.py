@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 import requests
@@ -104,3 +105,22 @@ def test_the_production_alertmanager_config_pages_nobody_local(spec):
     text = (spec.parent / c.ALERTMANAGER_CONFIG).read_text()
     assert "/v2/enqueue" not in text and c.PROBE_RECEIVER not in text
     assert os.path.exists(spec.parent / c.ALERTMANAGER_LOCAL_CONFIG)
+
+
+def test_a_page_that_never_arrives_is_null_with_the_hop_that_held_it(matrix, stack, spec):
+    am = urls(stack.model)["alertmanager"]
+    now = time.time()
+    silence = requests.post(f"{am}/api/v2/silences", timeout=5, json={
+        "matchers": [{"name": "alertname", "value": c.COMPONENT_DOWN_ALERT, "isRegex": False, "isEqual": True}],
+        "startsAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 1)),
+        "endsAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + 600)),
+        "createdBy": "test", "comment": "a page held back on purpose"}).json()["silenceID"]
+    try:
+        proc = subprocess.run([sys.executable, "-m", "obs", "drill", str(spec), "--incident", "trace-backend",
+                               "--format", "json"], capture_output=True, text=True, cwd=spec.parent)
+    finally:
+        requests.delete(f"{am}/api/v2/silence/{silence}", timeout=5)
+    [r] = json.loads(proc.stdout)["incidents"]
+    assert proc.returncode == 1 and r["paged_after_s"] is None and r["pages"] == 0
+    assert [(f["hop"], "silenced" in f["why"]) for f in r["findings"]] == [("Alertmanager", True)], r
+    assert stack.pid("jaeger") is not None

@@ -443,8 +443,7 @@ class Runner:
             if first is not None:
                 result.notes.append(f"the paging integration first rejected a page {first.at - t0:.1f}s in")
         if page is None:
-            result.findings.append(Finding("receiver", "fail", f"no {drill.expect.alertname} page reached a receiver "
-                                           f"within {result.bound_s * 1.5 + 30:.0f}s", _fix(drill)))
+            result.findings.append(self.diagnose(drill, seen, result.bound_s * 1.5 + 30))
         else:
             result.paged_after_s = page.at - start
             result.receiver = page.receiver
@@ -468,6 +467,38 @@ class Runner:
                 result.findings.append(Finding("Alertmanager", "fail", f"{result.pages} pages for one incident; "
                                                f"also: {', '.join(others)}", "an inhibit rule should hold the "
                                                "symptoms back while the root cause pages"))
+
+    def diagnose(self, drill: Drill, seen: list[Notice], waited: float) -> Finding:
+        """Name the hop that lost the page: the rule never fired, Alertmanager held it back, or the receiver
+        refused it."""
+        name = drill.expect.alertname
+        late = f"no {name} page reached a receiver within {waited:.0f}s"
+        refused = [n for n in seen if not n.accepted and drill.expect.matches(Notice(**{**n.__dict__, "accepted": True}))]
+        if refused:
+            return Finding("receiver", "fail", f"{late}: {refused[0].receiver} ({refused[0].kind}) refused it",
+                           "the payload breaks the vendor's contract: `obs logs receivers` shows why")
+        if name == WATCHER_CLASS:
+            return Finding("heartbeat watcher", "fail", f"{late}: the dead man's switch did not page", _fix(drill))
+        try:
+            firing = [a for a in self.ctx.prometheus().alerts()
+                      if a.get("labels", {}).get("alertname") == name and a.get("state") == "firing"]
+            held = self.am.alerts(alertname=name)
+        except (clients.Unreachable, clients.ApiError):
+            return Finding("receiver", "fail", late, _fix(drill))
+        if not firing:
+            return Finding("Prometheus rules", "fail", f"{late}: {name} never fired in Prometheus",
+                           "`obs explain -v` shows what the rule waits for; `obs test` proves the rule")
+        if not held:
+            return Finding("Alertmanager", "fail", f"{late}: Prometheus fired it but Alertmanager never listed it",
+                           "run `obs verify --only alert` for the alert path's diagnosis")
+        state = held[0].get("status", {})
+        if state.get("silencedBy") or state.get("inhibitedBy"):
+            why = "silenced" if state.get("silencedBy") else "inhibited by another alert"
+            return Finding("Alertmanager", "fail", f"{late}: Alertmanager holds it, {why}",
+                           "`amtool silence query`, and the inhibit_rules in deploy/alertmanager/alertmanager.yml")
+        return Finding("Alertmanager", "fail", f"{late}: Alertmanager holds it for "
+                       f"{', '.join(r.get('name', '?') for r in held[0].get('receivers') or [])} but sent nothing",
+                       "`obs logs alertmanager` shows the integration's errors")
 
     def _wait(self, drill: Drill, seen: list[Notice], tick: Callable[[], None], want: Callable[[Notice], bool],
               timeout: float) -> Notice | None:

@@ -15,7 +15,8 @@ from obs.model.durations import Duration
 from obs.model.timing import FAST, PRODUCTION
 from obs.model.windows import WORKBOOK, fast_tier
 from obs.project import load_model
-from obs.verify.incidents import CrashDrill, IncidentResult, Runner, SloDrill, TrafficDrill
+from obs.verify.drills import CrashDrill, SloDrill, TrafficDrill
+from obs.verify.incidents import IncidentResult, Runner
 from obs.verify.pages import WATCHER_CLASS, notice
 from tests._verify_spec import free_ports, write_spec
 

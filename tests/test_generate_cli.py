@@ -90,7 +90,9 @@ def test_check_lists_a_deleted_file_as_missing_a_dropped_services_file_as_extra_
     spec.write_text(spec.read_text().replace(POSTGRES, ""))
     code, out = check(project, capsys)
     assert code == 1
+    # The incident rules name every declared service: dropping one changes them too.
     assert out.splitlines() == [f"drifted: {project / '.obs-owned.json'}",
+                                f"drifted: {project / c.PIPELINE_RULES_FILE}",
                                 f"drifted: {project / c.dashboard_file('ai-tools-overview')}",
                                 f"drifted: {project / c.COMPOSE_FILE}", f"missing: {deleted}",
                                 f"extra: {project / c.dashboard_file('ai-tools-svc-postgres')}",
@@ -118,7 +120,8 @@ def test_check_as_json_is_one_parseable_document_listing_each_kind_of_drift(proj
     code, out = check(project, capsys, "--format", "json")
     assert code == 1
     assert json.loads(out) == {
-        "out": str(project), "check": True, "changed": [".obs-owned.json", c.dashboard_file("ai-tools-overview"), c.COMPOSE_FILE],
+        "out": str(project), "check": True, "changed": [".obs-owned.json", c.PIPELINE_RULES_FILE, c.dashboard_file("ai-tools-overview"),
+                                                      c.COMPOSE_FILE],
         "missing": [c.ALERTMANAGER_CONFIG], "extra": [c.dashboard_file("ai-tools-svc-postgres"), c.instrumentation_file("postgres", "compose"),
                   c.instrumentation_file("postgres")], "kept": [],
         "blocked": [f"{c.COMPOSE_FILE}: refusing to overwrite: edited since obs wrote it; make the change in the spec "

@@ -123,7 +123,7 @@ ROUTES = [
     # Production routes probe alerts to nobody; the local overlay sends them to the verifier (below).
     ("repo", [f"alertname={c.PROBE_ALERT}", f"{c.PROBE_LABEL}=true", f"{c.PROBE_ID_LABEL}=p1", "severity=page"],
      c.NULL_RECEIVER),
-    ("repo", [f"alertname={c.WATCHDOG_ALERT}", "severity=none"], c.NULL_RECEIVER),
+    ("repo", [f"alertname={c.WATCHDOG_ALERT}", "severity=none"], c.HEARTBEAT_RECEIVER),   # the spec's dead man's switch
     # A failing PagerDuty is reported on Slack, and a failing Slack on PagerDuty, never to itself.
     ("repo", [f"alertname={c.NOTIFICATIONS_FAILING_ALERT}", "integration=pagerduty", "severity=page"],
      "slack-prod-alerts"),

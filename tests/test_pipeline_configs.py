@@ -242,8 +242,9 @@ def test_the_route_tree_follows_the_spec_and_groups_by_service_and_slo(profile):
     t = PROFILES[profile]
     route = doc(c.ALERTMANAGER_CONFIG, profile=profile)["route"]
     assert route["receiver"] == "hook"
-    # component too: a dead collector and a dead Jaeger are two incidents, two pages.
-    assert route["group_by"] == ["alertname", c.LABEL_SERVICE, c.LABEL_SLO, c.LABEL_COMPONENT]
+    # component and job too: a dead collector and a dead Jaeger are two incidents, and so are two silent
+    # deployments; joining a group that already notified would wait group_interval, not group_wait.
+    assert route["group_by"] == ["alertname", c.LABEL_SERVICE, c.LABEL_SLO, c.LABEL_COMPONENT, "job"]
     assert (route["group_wait"], route["group_interval"], route["repeat_interval"]) == (
         str(t.group_wait), str(t.group_interval), str(t.repeat_interval))
     spec_routes = [(r["receiver"], r["matchers"], r.get("group_wait")) for r in route["routes"]

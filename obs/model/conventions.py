@@ -184,8 +184,10 @@ SERVICE_SILENT_ALERT = "ObsServiceSilent"
 SERVICE_TRAFFIC_STOPPED_ALERT = "ObsServiceTrafficStopped"
 # Scrape jobs whose death stops telemetry for every service: down, they page.
 PIPELINE_COMPONENT_JOBS = ("otelcol", "jaeger")
-# Alertmanager groups by these: one incident, one group (a dead collector and a dead Jaeger are two).
-GROUP_BY = ("alertname", LABEL_SERVICE, LABEL_SLO, LABEL_COMPONENT)
+# Alertmanager groups by these: one incident, one group (a dead collector and a dead Jaeger are two; two
+# deployments of a service going silent are two). A new alert joining a group that already notified waits
+# group_interval (5m) instead of group_wait (30s): so a crash must not join another job's silent group.
+GROUP_BY = ("alertname", LABEL_SERVICE, LABEL_SLO, LABEL_COMPONENT, "job")
 # Resource attribute obs's own senders carry (`obs.synthetic`), as a label; verify's traffic is "true".
 SYNTHETIC_LABEL = "obs_synthetic"
 # service.namespace prefix of `obs drill`'s canaries: a canary's job is `obs-drill-<id>/<service>`, apart from

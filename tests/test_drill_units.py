@@ -129,7 +129,8 @@ def test_a_result_is_ok_only_with_exactly_one_page_within_its_bound():
     r = IncidentResult(Incident.CRASH, bound_s=100.0, rule="x", paged_after_s=40.0, pages=1)
     assert r.ok
     assert not IncidentResult(Incident.CRASH, 100.0, "x", paged_after_s=40.0, pages=2).ok
-    assert not IncidentResult(Incident.CRASH, 100.0, "x", paged_after_s=140.0, pages=1).ok
+    late = IncidentResult(Incident.CRASH, 100.0, "x", paged_after_s=140.0, pages=1)
+    assert late.paged_once and not late.within_bound and not late.ok
     assert not IncidentResult(Incident.CRASH, 100.0, "x").ok
     assert r.as_dict()["paged_after_s"] == 40.0 and r.as_dict()["resolved_after_s"] is None
 

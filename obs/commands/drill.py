@@ -22,7 +22,7 @@ def _show(results, target_s: float) -> None:
     for r in results:
         paged = "—" if r.paged_after_s is None else f"{r.paged_after_s:.1f}s"
         resolved = "—" if r.resolved_after_s is None else f"{r.resolved_after_s:.1f}s"
-        mark = "[green]✓[/]" if r.ok else "[red]✗[/]"
+        mark = "[green]✓[/]" if r.ok else "[yellow]late[/]" if r.paged_once else "[red]✗[/]"
         t.add_row(r.incident.value, paged, f"{r.bound_s:.0f}s", str(r.pages), r.receiver or "—", resolved, mark)
     console.print(t)
     for r in results:

@@ -39,16 +39,25 @@ class IncidentResult:
     notes: list[str] = field(default_factory=list)
 
     @property
-    def ok(self) -> bool:
-        return (self.paged_after_s is not None and self.paged_after_s <= self.bound_s and self.pages == 1
+    def paged_once(self) -> bool:
+        return (self.paged_after_s is not None and self.pages == 1
                 and not any(f.status == "fail" for f in self.findings))
+
+    @property
+    def within_bound(self) -> bool:
+        return self.paged_after_s is not None and self.paged_after_s <= self.bound_s
+
+    @property
+    def ok(self) -> bool:
+        return self.paged_once and self.within_bound
 
     def as_dict(self) -> dict:
         r = (lambda v: None if v is None else round(v, 1))
         return {"incident": self.incident.value, "paged_after_s": r(self.paged_after_s), "pages": self.pages,
                 "receiver": self.receiver, "resolved_after_s": r(self.resolved_after_s),
                 "bound_s": round(self.bound_s, 1), "resolve_bound_s": round(self.resolve_bound_s, 1),
-                "rule": self.rule, "ok": self.ok, "findings": [f.as_dict() for f in self.findings],
+                "rule": self.rule, "paged_once": self.paged_once, "within_bound": self.within_bound, "ok": self.ok,
+                "findings": [f.as_dict() for f in self.findings],
                 "notes": self.notes}
 
 

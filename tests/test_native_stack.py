@@ -23,7 +23,9 @@ from obs.errors import StackError
 from obs.model import conventions as c
 from obs.project import load_model
 from obs.stack import build, ports
-from obs.stack.components import COMPONENTS, ORDER, urls
+from obs.stack.components import NATIVE as COMPONENTS
+from obs.stack.components import NATIVE_ORDER as ORDER
+from obs.stack.components import PYTHON, urls
 from obs.stack.native import Stack
 from obs.stack.state import identity
 
@@ -70,7 +72,10 @@ def test_up_brings_all_four_real_components_healthy_on_the_spec_ports(stack):
     for name in ORDER:
         comp = COMPONENTS[name]
         started, cmdline = identity(stack.pid(name))
-        assert cmdline[0] == str(build.binary_path(comp.binary, manifest if name == "otelcol" else None))
+        if comp.binary == PYTHON:   # obs's own contract receivers: this Python running `-m obs receivers`
+            assert cmdline[:4] == [sys.executable, "-m", "obs", "receivers"]
+        else:
+            assert cmdline[0] == str(build.binary_path(comp.binary, manifest if name == "otelcol" else None))
         for host, port in comp.listens(stack.model):
             assert not ports.is_free(host, port), f"{name} does not listen on {host}:{port}"
             assert ports.owner(port)[0] == stack.pid(name)
@@ -87,14 +92,18 @@ def test_the_processes_are_the_pinned_releases(stack):
     assert requests.get(u["collector_health"], timeout=5).status_code == 200
 
 
-def test_an_env_secret_reaches_alertmanager_as_a_private_file_never_as_a_value(stack):
+def test_an_env_secret_becomes_a_private_file_and_the_local_alertmanager_reads_a_stand_in_instead(stack):
     secret = stack.out / c.secret_file(SECRET_ENV)
     assert secret.read_text() == SECRET_VALUE
     assert stat.S_IMODE(secret.stat().st_mode) == 0o600
     loaded = requests.get(f"{urls(stack.model)['alertmanager']}/api/v2/status", timeout=5).json()["config"]["original"]
     assert SECRET_VALUE not in loaded
     assert SECRET_VALUE not in (stack.out / c.ALERTMANAGER_CONFIG).read_text()
-    assert c.secret_file(SECRET_ENV) in loaded
+    # Production reads the real key's file; the local stack pages obs receivers with a stand-in key.
+    assert c.secret_file(SECRET_ENV) in (stack.out / c.ALERTMANAGER_CONFIG).read_text()
+    stand_in = c.local_stand_in_file("pagerduty", "oncall")
+    assert stand_in in loaded and c.secret_file(SECRET_ENV) not in loaded
+    assert stat.S_IMODE((stack.out / stand_in).stat().st_mode) == 0o600
 
 
 def test_status_reports_every_component_healthy_and_exits_0(stack, spec, capsys):

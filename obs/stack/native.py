@@ -56,6 +56,13 @@ class ComponentStatus:
     detail: str = ""
 
 
+def _alive(rec: ProcessRecord) -> bool:
+    """Our process, until it is gone: one that is exiting has an empty command line but the same start
+    time (a Python process takes a while to wind down its threads), and still holds its ports."""
+    found = identity(rec.pid)
+    return found is not None and found[0] == rec.started
+
+
 class Stack:
     def __init__(self, out_dir: Path, model: Model | None, timeout: float = HEALTH_TIMEOUT_S):
         self.out = Path(out_dir).resolve()
@@ -205,7 +212,7 @@ class Stack:
         if rec is None:
             raise StackError(f"{name} is not running")
         os.kill(rec.pid, sig)
-        self._wait_gone(name, STOP_GRACE_S)
+        self._wait_gone(rec, STOP_GRACE_S)
         return rec.pid
 
     def pid(self, name: str) -> int | None:
@@ -222,7 +229,7 @@ class Stack:
                 os.kill(rec.pid, sig)
             except ProcessLookupError:
                 break
-            if self._wait_gone(name, grace):
+            if self._wait_gone(rec, grace):
                 break
             progress(f"{name}: still running {grace:.0f}s after {sig.name}")
         if self.state.running(name) is not None:
@@ -231,9 +238,9 @@ class Stack:
         progress(f"{name}: stopped (pid {rec.pid})")
         return True
 
-    def _wait_gone(self, name: str, grace: float) -> bool:
+    def _wait_gone(self, rec: ProcessRecord, grace: float) -> bool:
         deadline = time.monotonic() + grace
-        while self.state.running(name) is not None:
+        while _alive(rec):
             if time.monotonic() >= deadline:
                 return False
             time.sleep(0.05)

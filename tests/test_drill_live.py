@@ -24,6 +24,7 @@ from obs.model.detection import Incident
 from obs.project import load_model
 from obs.stack.components import urls
 from obs.stack.native import Stack
+from obs.verify.clients import Alertmanager
 from tests._drill_spec import write_spec
 from tests._stack_spec import free_ports
 
@@ -84,8 +85,10 @@ def test_the_drill_leaves_every_component_running_and_no_fault_behind(matrix, st
 def test_a_drill_interrupted_mid_incident_starts_what_it_killed(matrix, stack, spec):
     # The page is held back, so the drill is surely still waiting for it when Ctrl-C comes.
     with silenced(stack, c.COMPONENT_DOWN_ALERT):
+        # As at a terminal: a test runner started in the background inherits SIGINT ignored, and so would obs.
         proc = subprocess.Popen([sys.executable, "-m", "obs", "drill", str(spec), "--incident", "collector"],
-                                stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, cwd=spec.parent)
+                                stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, cwd=spec.parent,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         assert proc.stderr is not None
         for line in proc.stderr:
             if "killed otelcol" in line:
@@ -125,14 +128,10 @@ def test_a_page_that_never_arrives_is_null_with_the_hop_that_held_it(matrix, sta
 
 @contextmanager
 def silenced(stack, alertname: str):
-    am = urls(stack.model)["alertmanager"]
+    am = Alertmanager(urls(stack.model)["alertmanager"])
     now = time.time()
-    silence = requests.post(f"{am}/api/v2/silences", timeout=5, json={
-        "matchers": [{"name": "alertname", "value": alertname, "isRegex": False, "isEqual": True}],
-        "startsAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 1)),
-        "endsAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + 600)),
-        "createdBy": "test", "comment": "a page held back on purpose"}).json()["silenceID"]
+    silence = am.silence({"alertname": alertname}, now - 1, now + 600, "a page held back on purpose", "test")
     try:
         yield
     finally:
-        requests.delete(f"{am}/api/v2/silence/{silence}", timeout=5)
+        am.expire(silence)

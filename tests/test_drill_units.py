@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import re
+import time
+from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,7 +17,7 @@ from obs.model.durations import Duration
 from obs.model.timing import FAST, PRODUCTION
 from obs.model.windows import WORKBOOK, fast_tier
 from obs.project import load_model
-from obs.verify.drills import CrashDrill, SloDrill, TrafficDrill
+from obs.verify.drills import CrashDrill, NotificationDrill, SloDrill, TrafficDrill
 from obs.verify.incidents import IncidentResult, Runner
 from obs.verify.pages import WATCHER_CLASS, notice
 from tests._verify_spec import free_ports, write_spec
@@ -135,10 +137,10 @@ def test_a_result_is_ok_only_with_exactly_one_page_within_its_bound():
     assert r.as_dict()["paged_after_s"] == 40.0 and r.as_dict()["resolved_after_s"] is None
 
 
-def pd(action: str, cls: str, status: int = 202, group: str = "checkout") -> dict:
+def pd(action: str, cls: str, status: int = 202, group: str = "checkout", summary: str = "s") -> dict:
     return {"seq": 1, "at": 100.0, "kind": "pagerduty", "receiver": "oncall", "status": status, "errors": [],
             "body": {"routing_key": "abcd…", "event_action": action, "dedup_key": "k1",
-                     "payload": {"summary": "s", "source": "am", "severity": "critical", "class": cls,
+                     "payload": {"summary": summary, "source": "am", "severity": "critical", "class": cls,
                                  "group": group, "component": "service"}}}
 
 
@@ -150,6 +152,14 @@ def test_a_pagerduty_event_is_read_by_its_class_group_and_dedup_key():
     assert notice(pd("trigger", c.SLO_BURN_ALERT, status=400)).accepted is False
 
 
+def test_a_burn_page_is_about_the_slo_among_its_group_labels_not_among_the_common_ones():
+    # The latency drill must not take a late availability page of the same service for its own.
+    n = notice(pd("trigger", c.SLO_BURN_ALERT, summary=f"[FIRING:1] {c.SLO_BURN_ALERT} checkout availability "
+                  "(1h drill-test latency page)"))
+    assert n is not None and n.about(c.SLO_BURN_ALERT, "checkout", slo="availability")
+    assert not n.about(c.SLO_BURN_ALERT, "checkout", slo="latency")
+
+
 def test_a_slack_message_is_a_trigger_or_a_resolve_by_its_title_and_heartbeats_are_not_notices():
     firing = {"at": 1.0, "kind": "slack", "receiver": "chat", "status": 200,
               "body": {"attachments": [{"title": f"[FIRING:1] {c.NOTIFICATIONS_FAILING_ALERT} pagerduty"}]}}
@@ -159,3 +169,43 @@ def test_a_slack_message_is_a_trigger_or_a_resolve_by_its_title_and_heartbeats_a
     resolved = notice(firing)
     assert resolved is not None and resolved.action == "resolve" and resolved.key == n.key
     assert notice({"kind": "heartbeat", "body": {"status": "firing"}}) is None
+
+
+class SilenceSnapshots:
+    """Alertmanager's silences API and its snapshot counter, scripted: one silence updated `age` seconds ago,
+    and a snapshot taken after `snapshot_after` reads of the counter."""
+
+    def __init__(self, age: float, snapshot_after: int):
+        self.age, self.snapshot_after, self.reads = age, snapshot_after, 0
+
+    def silences(self) -> list[dict]:
+        at = datetime.fromtimestamp(time.time() - self.age, timezone.utc).isoformat()
+        return [{"updatedAt": at, "status": {"state": "active"}}]
+
+    def self_metrics(self) -> dict:
+        self.reads += 1
+        return {("alertmanager_silences_maintenance", frozenset()): float(self.reads > self.snapshot_after)}
+
+
+@pytest.mark.parametrize("age, reads", [
+    (0.5, 4),       # newer than the last snapshot: the kill waits for the next one
+    (3600.0, 0),    # saved long ago: nothing to wait for
+])
+def test_an_alertmanager_drill_kills_only_once_the_newest_silence_is_saved(tmp_path, age, reads):
+    r = runner(tmp_path)
+    r.am = SilenceSnapshots(age, snapshot_after=3)     # type: ignore[assignment]
+    result = IncidentResult(Incident.ALERTMANAGER, 7.0, "x")
+    r._await_silences_saved(result)
+    assert (r.am.reads, result.notes) == (reads, [])
+
+
+def test_a_notification_drill_waits_for_the_crash_that_makes_the_integration_fail_too(tmp_path):
+    r = runner(tmp_path)
+    drills = [NotificationDrill(r, r.ctx.model.services[0], "pagerduty", "chat"),
+              SloDrill(r, Incident.ERRORS, r.ctx.model.services[0], r.ctx.model.slos[0])]
+    try:
+        assert [d.lead_s for d in drills] == [bound(r.ctx.model, Incident.CRASH).seconds, 0.0]
+        assert drills[0].lead_s > 0
+    finally:
+        for d in drills:
+            d.canary.close()

@@ -33,6 +33,7 @@ class Timing:
     silence_memory: Duration          # a service seen within this long and silent since pages (crash)
     heartbeat_interval: Duration      # how often Alertmanager sends the Watchdog to the dead man's switch
     heartbeat_timeout: Duration       # the watcher pages when no heartbeat came for this long
+    state_snapshot: Duration          # Alertmanager saves silences and its notification log this often
     memory_limit_mib: int
 
 
@@ -51,6 +52,8 @@ PRODUCTION = Timing(
     silence_memory=D("1h"),
     # Two missed heartbeats page, at most ~2 min after the last one.
     heartbeat_interval=D("1m"), heartbeat_timeout=D("2m"),
+    # Not Alertmanager's 15m: a crash forgets the silences and sent notifications of the last minute only.
+    state_snapshot=D("1m"),
     memory_limit_mib=512,
 )
 
@@ -61,7 +64,7 @@ FAST = Timing(
     scrape_interval=D("1s"), evaluation_interval=D("1s"), slo_long_interval=D("5s"),
     resend_delay=D("1s"), group_wait=D("0s"), group_interval=D("1s"), repeat_interval=D("1h"),
     alert_for=D("0s"), down_for=D("0s"), silence_memory=D("30s"), heartbeat_interval=D("1s"),
-    heartbeat_timeout=D("5s"), memory_limit_mib=256,
+    heartbeat_timeout=D("5s"), state_snapshot=D("5s"), memory_limit_mib=256,
 )
 
 PROFILES = {t.name: t for t in (PRODUCTION, FAST)}

@@ -83,8 +83,8 @@ def _alertmanager(model: Model, out: Path) -> list[str]:
         "--web.listen-address", _listen(model, "alertmanager"),
         # Empty: a single instance needs no gossip, and the default would bind 0.0.0.0:9094.
         "--cluster.listen-address=",
-        # Silences and the notification log reach disk every minute, not every 15: a crash loses less.
-        "--data.maintenance-interval=1m",
+        # Silences and the notification log reach disk this often (not every 15 min): a crash loses less.
+        f"--data.maintenance-interval={model.stack.timing.state_snapshot}",
     ]
 
 
@@ -115,19 +115,11 @@ PYTHON = "python"
 WATCHER_KEY_FILE = f"{c.SECRETS_DIR}/obs-local-routing-key"
 
 
-def paging_receiver(model: Model) -> str | None:
-    """The spec receiver a `severity=page` alert reaches: the watcher pages through it."""
-    for r in model.routes:
-        if all(k == c.LABEL_SEVERITY and v == "page" for k, v in r.matchers):
-            return r.receiver
-    return model.default_receiver
-
-
 def _receivers(model: Model, out: Path) -> list[str]:
     st, t = model.stack, model.stack.timing
     argv = ["-m", "obs", "receivers", "--bind", st.bind, "--port", str(st.ports["local_receivers"]),
             "--heartbeat-timeout", str(t.heartbeat_timeout)]
-    pager = paging_receiver(model)
+    pager = model.paging_receiver
     if pager is not None and any(r.name == pager and r.kind == "pagerduty" for r in model.receivers):
         argv += ["--page-url", http_url(st.bind, st.ports["local_receivers"], c.receivers_path("pagerduty", pager)),
                  "--page-routing-key-file", str(out / WATCHER_KEY_FILE)]

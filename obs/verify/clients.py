@@ -1,6 +1,7 @@
 """Small HTTP clients for the APIs verify reads (field-facts, section 3). Unreachable is an answer, not a crash."""
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import requests
@@ -161,8 +162,36 @@ class Alertmanager(Http):
     def ready(self) -> bool:
         return self.reachable("/-/ready")
 
+    def silence(self, matchers: dict[str, str], starts: float, ends: float, comment: str,
+                created_by: str = "obs") -> str:
+        """Silence alerts matching `matchers` (a value with `|` is a regex) from `starts` to `ends` (Unix
+        times); returns the silence's id."""
+        doc = {"matchers": [{"name": k, "value": v, "isRegex": "|" in v, "isEqual": True} for k, v in matchers.items()],
+               "startsAt": _iso(starts), "endsAt": _iso(ends), "createdBy": created_by, "comment": comment}
+        r = self.request("POST", "/api/v2/silences", json=doc)
+        try:
+            silence_id = r.json()["silenceID"] if r.status_code == 200 else None
+        except (ValueError, KeyError, TypeError):
+            silence_id = None
+        if silence_id is None:
+            raise ApiError(f"Alertmanager /api/v2/silences answered {r.status_code}: {r.text[:200]}")
+        return silence_id
+
+    def silences(self) -> list[dict]:
+        status, doc = self.get_json("/api/v2/silences")
+        if status != 200 or not isinstance(doc, list):
+            raise ApiError(f"Alertmanager /api/v2/silences answered {status}")
+        return doc
+
+    def expire(self, silence_id: str) -> None:
+        self.request("DELETE", f"/api/v2/silence/{silence_id}")
+
     def self_metrics(self) -> dict[tuple[str, frozenset], float]:
         return parse_metrics(self.request("GET", "/metrics").text)
+
+
+def _iso(t: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t % 1 * 1000):03d}Z"
 
 
 class Collector(Http):

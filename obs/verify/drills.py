@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from obs.model import conventions as c
-from obs.model.detection import Incident, quiet_window
+from obs.model.detection import Incident, bound, quiet_window
 from obs.model.domain import SLO, Service
 from obs.verify import clients
 from obs.verify.canary import FAILING, GOOD, Canary
@@ -32,6 +32,7 @@ class Expect:
     alertname: str
     service: str | None = None
     component: str | None = None
+    slo: str | None = None
     receiver: str | None = None        # default: wherever the first matching notice lands
 
     def matches(self, n: Notice) -> bool:
@@ -39,7 +40,7 @@ class Expect:
             return False
         if self.alertname == WATCHER_CLASS:
             return n.kind == "pagerduty" and n.alertname == WATCHER_CLASS
-        return n.about(self.alertname, self.service, self.component)
+        return n.about(self.alertname, self.service, self.component, self.slo)
 
 
 class Drill:
@@ -52,16 +53,26 @@ class Drill:
     def __init__(self, run: Runner):
         self.run, self.ctx, self.model = run, run.ctx, run.ctx.model
 
+    def warm_up(self) -> None: ...         # what must run normally before the incident can be noticed
     def inject(self) -> None: ...
     def during(self) -> None: ...          # called every poll while waiting for the page
     def restore(self) -> None: ...
     def after(self) -> None: ...           # called every poll while waiting for the resolve
     def finish(self) -> None: ...          # always called, also on Ctrl-C
 
+    def settled(self) -> bool:
+        """Nothing the incident set off still fires or is pending: polled after the resolve."""
+        return True
+
     @property
     def starts_on(self) -> Callable[[Notice], bool] | None:
         """A notice that marks the start, when the clock starts later than inject (notification)."""
         return None
+
+    @property
+    def lead_s(self) -> float:
+        """How long after inject the incident itself can begin: the wait for its page is this much longer."""
+        return 0.0
 
 
 def _every(interval: float) -> Callable[[], bool]:
@@ -86,6 +97,13 @@ class CanaryDrill(Drill):
         self.due = _every(self.model.stack.timing.sdk_metric_interval.s)
         self.retired = False
 
+    def exports(self, count: int, requests: int) -> None:
+        """A running service's exports before the incident: `count` of them, `requests` each, one interval apart."""
+        for _ in range(count):
+            self.canary.record(requests)
+            self.canary.push()
+            self.run.sleep(self.model.stack.timing.sdk_metric_interval.s)
+
     def push(self) -> None:
         if self.due() and not self.canary.push():
             self.run.progress(f"the collector did not accept the canary's export ({self.canary.describe_failure()})")
@@ -109,7 +127,7 @@ class SloDrill(CanaryDrill):
     def __init__(self, run: Runner, incident: Incident, service: Service, slo: SLO):
         super().__init__(run, service, slo)
         self.incident, self.slo = incident, slo
-        self.expect = Expect(c.SLO_BURN_ALERT, service=service.name)
+        self.expect = Expect(c.SLO_BURN_ALERT, service=service.name, slo=slo.name)
         self.recovered = False
 
     def inject(self) -> None:
@@ -160,10 +178,10 @@ class SloDrill(CanaryDrill):
                                                                              c.slo_events(str(window))))
                 cheapest = min(cheapest, max(0.0, (errors / limit - events) * window.s))
             needed = max(needed, 0.0 if cheapest == math.inf else cheapest)
-        # Fallback when Prometheus cannot say: this canary's own failures.
-        if needed == 0.0 and self.canary.sent[FAILING]:
-            lowest = min(float(t.burn_rate * self.slo.error_budget) for t in self.slo.tiers if t.severity == "page")
-            needed = self.canary.sent[FAILING] / lowest
+        # The recorded windows lag the canary's last failures by up to an evaluation of the slowest rule: its
+        # own failures, under the lowest threshold in any window that holds them (and so this recovery too).
+        lowest = min(float(t.burn_rate * self.slo.error_budget) for t in self.slo.tiers if t.severity == "page")
+        needed = max(needed, self.canary.sent[FAILING] / lowest)
         return math.ceil(needed * 1.5)
 
     def _rate(self, promql: str) -> float:
@@ -176,6 +194,15 @@ class SloDrill(CanaryDrill):
         if self.due():
             self.healthy()
 
+    def settled(self) -> bool:
+        """No page tier of the SLO fires or is pending: the recovery left nothing to page a minute later."""
+        sel = (f'ALERTS{{alertname="{c.SLO_BURN_ALERT}",{c.LABEL_SERVICE}="{self.slo.service}",'
+               f'{c.LABEL_SLO}="{self.slo.name}",{c.LABEL_SEVERITY}="page"}}')
+        try:
+            return not self.ctx.prometheus().query(sel)
+        except (clients.Unreachable, clients.ApiError):
+            return False
+
 
 class CrashDrill(CanaryDrill):
     incident = Incident.CRASH
@@ -185,10 +212,7 @@ class CrashDrill(CanaryDrill):
         self.expect = Expect(c.SERVICE_SILENT_ALERT, service=service.name)
 
     def warm_up(self) -> None:
-        for _ in range(2):      # two exports: the job is seen, as a running service is
-            self.canary.record(10)
-            self.canary.push()
-            self.run.sleep(self.model.stack.timing.sdk_metric_interval.s)
+        self.exports(2, 10)     # two exports: the job is seen, as a running service is
 
     def inject(self) -> None:
         pass                    # the crash: no export from now on
@@ -209,11 +233,7 @@ class TrafficDrill(CanaryDrill):
         from obs.generate.incident_alerts import MIN_EXPECTED_REQUESTS, TRAFFIC_BASELINE
         t = self.model.stack.timing
         needed = MIN_EXPECTED_REQUESTS * TRAFFIC_BASELINE.s / quiet_window(t).s * TRAFFIC_WARMUP_FACTOR
-        pushes = 3
-        for _ in range(pushes):
-            self.canary.record(int(needed / (pushes - 1)))
-            self.canary.push()
-            self.run.sleep(t.sdk_metric_interval.s)
+        self.exports(3, int(needed / 2))    # rate() counts the increase after the first export
 
     def inject(self) -> None:
         pass                    # still exporting, but no requests
@@ -280,3 +300,9 @@ class NotificationDrill(CrashDrill):
     @property
     def starts_on(self) -> Callable[[Notice], bool]:
         return lambda n: n.kind == self.kind and not n.accepted
+
+    @property
+    def lead_s(self) -> float:
+        """The integration fails only once the crash's page tries it: up to the crash's own bound."""
+        b = bound(self.model, Incident.CRASH)
+        return b.seconds if b else 0.0

@@ -9,6 +9,7 @@ accepted it. Each measured time is held against the worst case obs/model/detecti
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -83,37 +84,30 @@ class Runner:
     def __init__(self, ctx: Context, stack, receivers: Receivers, am: clients.Alertmanager,
                  progress: Callable[[str], None] = lambda message: None):
         self.ctx, self.stack, self.receivers, self.am, self.progress = ctx, stack, receivers, am, progress
-        self.silences: list[dict] = []       # re-posted after Alertmanager restarts: a SIGKILL loses them
+        self.silences: list[tuple[str, float]] = []   # (job, until): re-posted after Alertmanager restarts
 
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)
 
     def silence(self, job: str, seconds: float) -> None:
         now = time.time()
-        doc = {"matchers": [{"name": "alertname", "value": f"{c.SERVICE_SILENT_ALERT}|{c.SERVICE_TRAFFIC_STOPPED_ALERT}",
-                             "isRegex": True, "isEqual": True},
-                            {"name": "job", "value": job, "isRegex": False, "isEqual": True}],
-               "startsAt": _iso(now), "endsAt": _iso(now + seconds), "createdBy": "obs drill",
-               "comment": "obs drill: the drill's canary is retired; its silence is not an incident",
-               "_until": now + seconds}
-        self.silences.append(doc)
-        self._post_silence({k: v for k, v in doc.items() if not k.startswith("_")})
+        self.silences.append((job, now + seconds))
+        self._post_silence(job, now, now + seconds)
 
-    def _post_silence(self, doc: dict) -> None:
+    def _post_silence(self, job: str, starts: float, ends: float) -> None:
         try:
-            r = self.am.request("POST", "/api/v2/silences", json=doc)
-            ok = r.status_code == 200
-        except clients.Unreachable:
-            ok = False
-        if not ok:
-            self.progress(f"could not silence the retired canary {doc['matchers'][1]['value']}; its silence may page")
+            self.am.silence({"alertname": f"{c.SERVICE_SILENT_ALERT}|{c.SERVICE_TRAFFIC_STOPPED_ALERT}", "job": job},
+                            starts, ends, "obs drill: the drill's canary is retired; its silence is not an incident",
+                            created_by="obs drill")
+        except (clients.Unreachable, clients.ApiError):
+            self.progress(f"could not silence the retired canary {job}; its silence may page")
 
     def resilence(self) -> None:
         """Alertmanager snapshots silences every few minutes and on a clean stop; a SIGKILL loses the newer ones."""
         now = time.time()
-        for doc in self.silences:
-            if doc["_until"] > now:
-                self._post_silence({k: v for k, v in doc.items() if not k.startswith("_")})
+        for job, until in self.silences:
+            if until > now:
+                self._post_silence(job, now, until)
 
     # -- choosing ------------------------------------------------------------------
 
@@ -136,8 +130,7 @@ class Runner:
                 else "no HTTP service"
         if incident is Incident.NOTIFICATION:
             from obs.generate.alertmanager import fallbacks
-            from obs.stack.components import paging_receiver
-            pager = next((r for r in m.receivers if r.name == paging_receiver(m)), None)
+            pager = next((r for r in m.receivers if r.name == m.paging_receiver), None)
             if pager is None or not services:
                 return "no receiver gets pages" if pager is None else "no service sends OTLP"
             fallback = fallbacks(m).get(pager.kind)
@@ -173,16 +166,19 @@ class Runner:
     def _run(self, drill: Drill, result: IncidentResult) -> None:
         if isinstance(drill, (CrashDrill, TrafficDrill)):   # a notification drill is a crash too
             self.progress(f"{drill.incident.value}: warming up the canary {drill.canary.job}")
-            drill.warm_up()
+        drill.warm_up()
         if result.incident in (Incident.METRICS_BACKEND, Incident.ALERTMANAGER):
             self._await_heartbeat(result)
+        if result.incident is Incident.ALERTMANAGER:
+            self._await_silences_saved(result)
         self.receivers.skip()
         seen: list[Notice] = []
         t0 = time.time()
         self.progress(f"{drill.incident.value}: breaking it now; the page is due within {result.bound_s:.0f}s")
         drill.inject()
+        waited = (drill.lead_s + result.bound_s) * 1.5 + 30
         page = self._wait(drill, seen, drill.during, lambda n: n.action == "trigger" and n.accepted
-                          and drill.expect.matches(n), result.bound_s * 1.5 + 30)
+                          and drill.expect.matches(n), waited)
         start = t0
         if drill.starts_on is not None:
             first = next((n for n in seen if drill.starts_on(n)), None)
@@ -190,7 +186,7 @@ class Runner:
             if first is not None:
                 result.notes.append(f"the paging integration first rejected a page {first.at - t0:.1f}s in")
         if page is None:
-            result.findings.append(self.diagnose(drill, seen, result.bound_s * 1.5 + 30))
+            result.findings.append(self.diagnose(drill, seen, waited))
         else:
             result.paged_after_s = page.at - start
             result.receiver = page.receiver
@@ -206,6 +202,12 @@ class Runner:
                                                "check the alert's condition cleared (`obs verify`)"))
             else:
                 result.resolved_after_s = done.at - t_restore
+                # Pages the recovery sets off (another burn-rate tier crossing late) count against this incident.
+                if self._wait(drill, seen, drill.after, lambda n: False, result.resolve_bound_s * 1.5 + 30,
+                              until=drill.settled) is None and not drill.settled():
+                    result.findings.append(Finding("Prometheus rules", "warn", "alerts the incident set off still "
+                                                   "fire or are pending after its page resolved",
+                                                   "`obs status` and the Prometheus alerts page show which"))
             pages = [n for n in seen if n.action == "trigger" and n.accepted and n.page
                      and not (drill.means is not None and drill.means.matches(n))]
             result.pages = len({(n.receiver, n.key) for n in pages})
@@ -248,9 +250,10 @@ class Runner:
                        "`obs logs alertmanager` shows the integration's errors")
 
     def _wait(self, drill: Drill, seen: list[Notice], tick: Callable[[], None], want: Callable[[Notice], bool],
-              timeout: float) -> Notice | None:
+              timeout: float, until: Callable[[], bool] = lambda: False) -> Notice | None:
+        """Collect notices into `seen` until one is wanted (returned), `until()` holds, or the timeout."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not until():
             tick()
             for event in self.receivers.events():
                 n = notice(event)
@@ -261,6 +264,27 @@ class Runner:
                     return n
             time.sleep(POLL_S)
         return None
+
+    def _await_silences_saved(self, result: IncidentResult) -> None:
+        """A SIGKILLed Alertmanager starts again with the silences of its last snapshot, and Prometheus resends
+        its alerts before the drill can post them again: a silence newer than the snapshot would let a retired
+        canary page. Wait for the next snapshot (every `state_snapshot`) when one is that new."""
+        snapshot = self.ctx.model.stack.timing.state_snapshot.s
+        try:
+            newest = max((datetime.fromisoformat(s["updatedAt"]).timestamp() for s in self.am.silences()
+                          if s.get("status", {}).get("state") == "active"), default=0.0)
+            if newest < time.time() - snapshot - 1:
+                return
+            before = _count(self.am.self_metrics(), SNAPSHOTS)
+            self.progress(f"waiting up to {snapshot:.0f}s for Alertmanager to save its silences before the kill")
+            deadline = time.monotonic() + snapshot * 2 + 5
+            while time.monotonic() < deadline:
+                if _count(self.am.self_metrics(), SNAPSHOTS) > before:
+                    return
+                self.sleep(POLL_S)
+        except (clients.Unreachable, clients.ApiError, KeyError, ValueError):
+            pass
+        result.notes.append("Alertmanager may not have saved the newest silences: a retired canary may page")
 
     def _await_heartbeat(self, result: IncidentResult) -> None:
         """The watcher pages only once armed: wait for a heartbeat to reach it first."""
@@ -274,12 +298,16 @@ class Runner:
         result.notes.append("no heartbeat reached the watcher before the drill; it may not be armed")
 
 
+SNAPSHOTS = "alertmanager_silences_maintenance"     # parse_metrics drops `_total`
+
+
+def _count(metrics: dict[tuple[str, frozenset], float], name: str) -> float:
+    return sum(v for (n, _), v in metrics.items() if n == name)
+
+
 def _fix(drill: Drill) -> str:
     if isinstance(drill, ComponentDrill) and drill.expect.alertname == WATCHER_CLASS:
         return ("the dead man's switch pages: check Alertmanager routes the Watchdog to obs-heartbeat and "
                 "`obs logs receivers`")
     return "run `obs verify` for the hop that lost it; `obs explain` shows which rule should page"
 
-
-def _iso(t: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t % 1 * 1000):03d}Z"

@@ -30,13 +30,15 @@ class Notice:
     text: str = ""
     page: bool = True          # severity page (PagerDuty: critical), not a ticket
 
-    def about(self, alertname: str, service: str | None = None, component: str | None = None) -> bool:
+    def about(self, alertname: str, service: str | None = None, component: str | None = None,
+              slo: str | None = None) -> bool:
         if self.kind == "pagerduty":
+            # The summary starts with the group's label values (the SLO among them), then common labels in ().
+            grouped = self.text.split("(", 1)[0].split()
             return (self.alertname == alertname and (service is None or self.service == service)
-                    and (component is None or self.component == component))
+                    and (component is None or self.component == component) and (slo is None or slo in grouped))
         # Slack and webhooks: the alert's name and labels appear in the message.
-        return alertname in self.text and (service is None or service in self.text) and \
-            (component is None or component in self.text)
+        return alertname in self.text and all(v is None or v in self.text for v in (service, component, slo))
 
 
 def notice(event: dict) -> Notice | None:

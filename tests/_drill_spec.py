@@ -1,20 +1,12 @@
-"""A fast-profile spec for drills: an HTTP service with an availability and a latency SLO, PagerDuty for pages
-and Slack for tickets (so a failing PagerDuty can be reported somewhere else), on the given ports."""
+"""A spec for drills: an HTTP service with an availability and a latency SLO, PagerDuty for pages and Slack for
+tickets (so a failing PagerDuty can be reported somewhere else), on the given ports."""
 from __future__ import annotations
 
 from pathlib import Path
 
+from tests._stack_spec import write_spec as write_stack_spec
 
-def write_spec(directory: Path, ports: dict[str, int], profile: str = "fast") -> Path:
-    port_lines = "\n".join(f"    {k}: {v}" for k, v in ports.items())
-    spec = directory / "obs.yaml"
-    spec.write_text(f"""\
-version: obs/v1
-project: drill-test
-stack:
-  profile: {profile}
-  ports:
-{port_lines}
+BODY = """\
 services:
   - name: checkout
     http: true
@@ -22,7 +14,7 @@ services:
       - name: availability
         objective: 99.9
         sli:
-          availability: {{}}
+          availability: {}
       - name: latency
         objective: 95
         sli:
@@ -32,15 +24,18 @@ alerting:
   receivers:
     - name: oncall
       pagerduty:
-        routing_key: {{env: OBS_TEST_DRILL_KEY}}
+        routing_key: {env: OBS_TEST_DRILL_KEY}
     - name: chat
       slack:
-        api_url: {{env: OBS_TEST_DRILL_SLACK}}
+        api_url: {env: OBS_TEST_DRILL_SLACK}
         channel: "#ops"
   routes:
-    - match: {{severity: page}}
+    - match: {severity: page}
       receiver: oncall
-    - match: {{severity: ticket}}
+    - match: {severity: ticket}
       receiver: chat
-""")
-    return spec
+"""
+
+
+def write_spec(directory: Path, ports: dict[str, int], profile: str = "fast") -> Path:
+    return write_stack_spec(directory, ports, "drill-test", profile, BODY)

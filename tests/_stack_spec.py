@@ -35,17 +35,7 @@ def free_ports(taken: set[int] = frozenset()) -> dict[str, int]:
     return chosen
 
 
-def write_spec(directory: Path, ports: dict[str, int], project: str = "stack-test") -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    port_lines = "\n".join(f"    {k}: {v}" for k, v in ports.items())
-    spec = directory / "obs.yaml"
-    spec.write_text(f"""\
-version: obs/v1
-project: {project}
-stack:
-  profile: fast
-  ports:
-{port_lines}
+DEFAULT_BODY = f"""\
 services:
   - name: checkout
     http: true
@@ -59,5 +49,21 @@ alerting:
     - name: oncall
       pagerduty:
         routing_key: {{env: {SECRET_ENV}}}
-""")
+"""
+
+
+def write_spec(directory: Path, ports: dict[str, int], project: str = "stack-test", profile: str = "fast",
+               body: str = DEFAULT_BODY) -> Path:
+    """obs.yaml in `directory`: the stack section on `ports`, then `body` (services and alerting)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    port_lines = "\n".join(f"    {k}: {v}" for k, v in ports.items())
+    spec = directory / "obs.yaml"
+    spec.write_text(f"""\
+version: obs/v1
+project: {project}
+stack:
+  profile: {profile}
+  ports:
+{port_lines}
+""" + body)
     return spec

@@ -104,7 +104,6 @@ def incident_coverage(model: Model, files: Mapping[str, str], environ: Mapping[s
     """Every kind of incident must be able to page someone, within the platform's 5 minutes."""
     from obs.generate.alertmanager import fallbacks
     from obs.model.detection import TARGET_S, bounds
-    from obs.stack.components import paging_receiver
     if not model.receivers:
         return
     if model.heartbeat is None:
@@ -112,7 +111,7 @@ def incident_coverage(model: Model, files: Mapping[str, str], environ: Mapping[s
             "no alerting.heartbeat: the always-firing Watchdog goes nowhere, so a dead Prometheus or Alertmanager "
             "pages nobody; set heartbeat.url ({env: HEARTBEAT_URL}) to a dead man's switch (Healthchecks.io, or "
             "`obs receivers --page-url ...` run somewhere else)"))
-    pager = next((r for r in model.receivers if r.name == paging_receiver(model)), None)
+    pager = next((r for r in model.receivers if r.name == model.paging_receiver), None)
     if pager is not None and pager.kind not in fallbacks(model):
         yield Finding("no-fallback-receiver", spec_path="alerting.receivers", message=(
             f"pages go to {pager.name} ({pager.kind}) and no receiver of another kind exists, so if {pager.kind} "

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
 
+from obs.model.conventions import LABEL_SEVERITY
 from obs.model.durations import Duration
 from obs.model.timing import Timing
 from obs.model.windows import Tier
@@ -143,3 +144,11 @@ class Model:
 
     def service(self, name: str) -> Service:
         return next(s for s in self.services if s.name == name)
+
+    @property
+    def paging_receiver(self) -> str | None:
+        """The receiver a `severity=page` alert reaches: the dead man's switch pages through it too."""
+        for r in self.routes:
+            if all(k == LABEL_SEVERITY and v == "page" for k, v in r.matchers):
+                return r.receiver
+        return self.default_receiver

@@ -29,7 +29,7 @@ from obs.model.domain import Model
 from obs.stack import build, health, ports, secrets
 from obs.stack.components import NATIVE as COMPONENTS
 from obs.stack.components import NATIVE_ORDER as ORDER
-from obs.stack.components import PYTHON, WATCHER_KEY_FILE, Component, paging_receiver, public_url
+from obs.stack.components import PYTHON, WATCHER_KEY_FILE, Component, public_url
 from obs.stack.state import ProcessRecord, State, identity
 
 Progress = Callable[[str], None]
@@ -114,7 +114,7 @@ class Stack:
                 secrets.write_private(self.out / path, value)
             # The watcher pages the local stand-in of the paging receiver, with that receiver's stand-in key.
             secrets.write_private(self.out / WATCHER_KEY_FILE,
-                                  c.local_routing_key(paging_receiver(self.model) or "watcher"))
+                                  c.local_routing_key(self.model.paging_receiver or "watcher"))
             plan = {name: self._argv(COMPONENTS[name], binaries) for name in ORDER}
             to_start = [name for name in ORDER if not self._keep(name, plan[name], progress)]
             self._check_ports(to_start)

@@ -65,7 +65,7 @@ Incidents (each driven for real; `obs explain` prints the bound each is held to)
   alertmanager     Alertmanager is SIGKILLed: the dead man's switch must page
   notification     the paging integration rejects every event: the failure pages elsewhere
 \b
-Canaries are OTLP senders in the `obs-drill` namespace (job obs-drill/<service>). Pages are read
+Canaries are OTLP senders in a namespace of their own (job obs-drill-<id>/<service>). Pages are read
 at obs's contract receivers, where the local stack's Alertmanager delivers through its real
 PagerDuty and Slack integrations. A drill restores what it broke after each incident, also on
 Ctrl-C, and silences its retired canaries' own silence.

@@ -82,16 +82,22 @@ def assert_conformant(doc: dict) -> None:
 
 
 def test_every_exported_document_follows_the_openslo_v1_rules():
-    for doc in exported().values():
+    docs = exported()
+    assert docs, "nothing exported: nothing would be checked"
+    for doc in docs.values():
         assert_conformant(doc)
 
 
 def test_every_exported_query_is_valid_promql_once_a_window_is_put_in():
+    parsed = 0
     for doc in exported().values():
         ratio = doc["spec"]["indicator"]["spec"]["ratioMetric"]
         for key in ("good", "bad", "total", "raw"):
             if key in ratio:
                 promql_parser.parse(ratio[key]["metricSource"]["spec"]["query"].replace(openslo.OPENSLO_WINDOW, "5m"))
+                parsed += 1
+    # Each ratio carries a total and a good or bad query (or one raw one): at least one query per document.
+    assert parsed >= len(exported()) > 0
 
 
 @pytest.mark.parametrize("slo, kind, counter", [

@@ -110,13 +110,17 @@ def test_thresholds_are_burn_rate_times_budget_printed_exactly(service, slo, exp
 
 @pytest.mark.parametrize("which", SPECS)
 def test_no_expression_carries_float_noise(which):
-    for r in all_rules(which):
+    rules = all_rules(which)
+    assert rules, "no rules generated: nothing would be checked"
+    for r in rules:
         assert not re.search(r"\d\.\d*(0{6,}|9{6,})\d", r["expr"]), r["expr"]
 
 
 @pytest.mark.parametrize("which", SPECS)
 def test_every_expression_parses_as_promql(which):
-    for r in all_rules(which):
+    rules = all_rules(which)
+    assert rules, "no rules generated: nothing would be parsed"
+    for r in rules:
         promql_parser.parse(r["expr"])
 
 

@@ -3,7 +3,7 @@
 Component type names are those of collector v0.165 (`otlp_grpc`, `otlp_http`,
 `span_metrics`); the builder manifest is derived from this config, so the
 distribution holds exactly what the config uses. Every interval comes from
-`model.stack.timing` (field-facts, section 2).
+`model.stack.timing` (obs/model/timing.py).
 """
 from __future__ import annotations
 

@@ -135,21 +135,6 @@ def base_rules(slo: SLO) -> list[tuple[str, str]]:
     return [(c.slo_errors(str(BASE_WINDOW)), ratio), (c.slo_events(str(BASE_WINDOW)), f"{errors} * 0 + 1")]
 
 
-def raw_ratio(slo: SLO, window: str) -> str:
-    """The error ratio over `window` straight from raw data, as Sloth computes every window: for cross-checks."""
-    def over(query: str) -> str:
-        return query.replace(WINDOW, window)
-    kind = slo.sli.kind
-    if kind == "raw":
-        return f"({over(slo.sli.error_ratio_query or '')})"
-    if kind == "events":
-        return f"{sum_by(slo, over(slo.sli.error_query or ''))}\n/ {sum_by(slo, over(slo.sli.total_query or ''))}"
-    if kind == "availability":
-        return f"{http_counts(slo, failed=True, window=window)}\n/ {http_counts(slo, window=window)}"
-    total = http_counted(slo, window)
-    return f"({total} - ({http_fast(slo, window)}))\n/ {total}"
-
-
 def counts_traffic(slo: SLO) -> bool:
     """A raw ratio has no event count, so the minimum-traffic guard cannot apply to it."""
     return slo.sli.kind != "raw"

@@ -1,4 +1,4 @@
-"""`obs lint`: the pitfalls of field-facts checked against a spec and the artifacts generated from it.
+"""`obs lint`: known pitfalls of the pipeline's components checked against a spec and the artifacts generated from it.
 
 Spec checks point at the spec line (bind addresses, verify budget, job names);
 artifact checks read the generated (or committed) files the way the components

@@ -1,7 +1,10 @@
 """Timing profiles: every knob along the pipeline that bounds how fast data or an alert can arrive.
 
 Held as data so generators configure components from it and the verifier computes
-its floors from the same numbers (field-facts, section 2).
+its floors from the same numbers. The knobs are the components' own: the SDKs' OTEL_BSP_SCHEDULE_DELAY and
+OTEL_METRIC_EXPORT_INTERVAL (OpenTelemetry SDK environment variables), the collector's batch and
+exporterhelper settings, Prometheus's scrape/evaluation intervals and --rules.alert.resend-delay, and
+Alertmanager's route group_wait/group_interval (prometheus.io/docs/alerting/latest/configuration/).
 """
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Small HTTP clients for the APIs verify reads (field-facts, section 3). Unreachable is an answer, not a crash."""
+"""Small HTTP clients for the APIs verify reads: Prometheus's HTTP API, Alertmanager's v2 API, Jaeger's query API, the
+collector's health and internal telemetry. Unreachable is an answer, not a crash."""
 from __future__ import annotations
 
 import time

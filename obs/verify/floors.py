@@ -3,7 +3,7 @@
 A floor is what the configuration itself imposes when nothing is wrong and the
 phase is unlucky: a batch waits its full timeout, a sample waits a full scrape
 or evaluation interval. Anything much slower than its floor points at a backlog,
-a retry or a dropped notification (field-facts, section 2).
+a retry or a dropped notification (each knob is described in obs/model/timing.py).
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The collector's own counters, read before and after a probe: where along the collector the data went.
 
-Names as the collector exposes them on :8888 (field-facts, section 3), `_total` dropped:
+Names as the collector exposes them on :8888 (opentelemetry.io/docs/collector/internal-telemetry/), `_total` dropped:
 otelcol_receiver_{accepted,refused,failed}_<items>, otelcol_exporter_{sent,send_failed,
 enqueue_failed}_<items>, otelcol_exporter_queue_size{data_type}. Counters show up only
 once they are non-zero, so a missing series reads as 0.

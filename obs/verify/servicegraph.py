@@ -23,7 +23,7 @@ from obs.verify.result import Finding
 # The window the graph and the orphan count look back over, as coverage's other checks do.
 WINDOW_S = 600
 # Node.js's SDK (sdk-node 0.223) holds finished spans about 5 s before export, whatever the profile's batch delay
-# (field-facts, section 6): until then its children look orphaned.
+# (measured with tests/realsvc/): until then its children look orphaned.
 NODE_SPAN_HOLD_S = 5.0
 SETTLE_MARGIN_S = 1.0
 # Above this share of a service's spans without their parent, its traces are broken often enough to matter.

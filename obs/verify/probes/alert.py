@@ -3,7 +3,7 @@
 Contract (conventions): the gauge obs_verify_probe{probe_id} set to 1 makes the rule
 ObsVerifyProbe fire with obs_probe="true" and the probe_id; Alertmanager routes
 obs_probe="true" to the obs-verify webhook, grouped by probe_id with group_wait 0s
-in the fast profile. The traps of field-facts section 2 are avoided here:
+in the fast profile. Alertmanager's and Prometheus's timing traps are avoided here:
 - resend delay: wait until Prometheus lists an active Alertmanager before pushing;
 - group_interval: every probe has its own probe_id, so its own group;
 - resolving inside group_wait: the gauge is re-sent until the sink has the alert.

@@ -26,7 +26,7 @@ from obs.project import load_model
 from obs.stack.native import Stack
 from obs.verify.context import Context
 from obs.verify.endpoints import endpoints
-from obs.verify.floors import floors
+from obs.model.floors import floors
 from obs.verify.poll import Deadline
 from tests._drill_spec import write_spec
 from tests._stack_spec import free_ports

@@ -22,7 +22,7 @@ from _stack import live_services, log, stack
 from obs.verify import runner
 from obs.verify.context import Context
 from obs.verify.endpoints import endpoints
-from obs.verify.floors import floors
+from obs.model.floors import floors
 from obs.verify.poll import Deadline
 
 

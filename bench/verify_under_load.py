@@ -7,7 +7,7 @@ Starts the real native stack (fast profile, the verify test spec), lets the spec
 as instrumented services do, and times full verify runs (every probe and coverage check) first with
 no other load, then for at least `--loaded-seconds` while tests/_load.py, a separate process using the
 OTel SDK, pushes the given spans and metric points per second through the collector. Prints each run's
-duration over the computed floor (obs.verify.floors), and the load the collector actually accepted
+duration over the computed floor (obs.model.floors), and the load the collector actually accepted
 while the loaded runs went on.
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ from obs.verify import runner
 from obs.verify.clients import Collector, Unreachable
 from obs.verify.context import Context
 from obs.verify.endpoints import endpoints
-from obs.verify.floors import floors
+from obs.model.floors import floors
 from obs.verify.poll import Deadline
 
 LOAD = Path(__file__).resolve().parent.parent / "tests" / "_load.py"

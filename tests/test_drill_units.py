@@ -96,7 +96,7 @@ def test_tiers_a_spec_gives_are_kept_as_written(tmp_path):
 def runner(tmp_path) -> Runner:
     from obs.verify.context import Context
     from obs.verify.endpoints import endpoints
-    from obs.verify.floors import floors
+    from obs.model.floors import floors
     from obs.verify.poll import Deadline
     model = load_model(write_spec(tmp_path, free_ports(), 29999))
     ctx = Context(model, tmp_path, endpoints(model, tmp_path), floors(model), Deadline.after(1))

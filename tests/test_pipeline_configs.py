@@ -9,7 +9,8 @@ import re
 import pytest
 
 from _pipeline_specs import SECURE_RECEIVERS, load, model, rendered
-from obs.generate import alertmanager, builder_manifest, network, otelcol, prometheus, render
+from obs.generate import alertmanager, builder_manifest, otelcol, prometheus, render
+from obs.model import network
 from obs.model import conventions as c
 from obs.model.timing import PROFILES
 

@@ -90,7 +90,7 @@ def command(spec: Path, out: Path | None, incident: tuple[str, ...], yes_page_fo
     from obs.stack.native import Stack
     from obs.verify.context import Context
     from obs.verify.endpoints import endpoints
-    from obs.verify.floors import floors
+    from obs.model.floors import floors
     from obs.verify.incidents import Runner
     from obs.verify.pages import Receivers
     from obs.verify.poll import Deadline

@@ -12,7 +12,7 @@ existing group and waits `group_interval`, go to its webhook sink.
 """
 from __future__ import annotations
 
-from obs.generate import network
+from obs.model import network
 from obs.generate.common import Inputs, yaml
 from obs.generate.otelcol import secret_path
 from obs.model import conventions as c

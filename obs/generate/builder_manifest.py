@@ -7,7 +7,8 @@ compiled in (a smaller binary and attack surface). Versions come from obs/versio
 from __future__ import annotations
 
 from obs import versions
-from obs.generate import network, otelcol
+from obs.generate import otelcol
+from obs.model import network
 from obs.generate.common import Inputs, yaml
 from obs.model import conventions as c
 from obs.model.domain import Model

@@ -19,7 +19,8 @@ from __future__ import annotations
 import posixpath
 
 from obs import versions
-from obs.generate import alertmanager, jaeger, network, otelcol, prometheus
+from obs.generate import alertmanager, jaeger, otelcol, prometheus
+from obs.model import network
 from obs.generate.common import Inputs, yaml
 from obs.model import conventions as c
 from obs.model.domain import Model, Secret

@@ -6,7 +6,7 @@ wherever a query needs a literal `$` (Grafana's own `$__tags`).
 """
 from __future__ import annotations
 
-from obs.generate import network
+from obs.model import network
 from obs.generate.common import Inputs, yaml
 from obs.model import conventions as c
 from obs.model.domain import Model

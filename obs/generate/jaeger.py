@@ -6,7 +6,7 @@ batched, and a second batch would add its timeout to every trace's floor.
 """
 from __future__ import annotations
 
-from obs.generate import network
+from obs.model import network
 from obs.generate.common import Inputs, yaml
 from obs.model import conventions as c
 from obs.model.domain import Model

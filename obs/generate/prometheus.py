@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import posixpath
 
-from obs.generate import network
+from obs.model import network
 from obs.generate.common import Inputs, yaml
 from obs.model import conventions as c
 from obs.model.domain import Model

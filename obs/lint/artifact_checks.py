@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from obs.generate.network import is_loopback
+from obs.model.network import is_loopback
 from obs.lint import Finding
 from obs.lint.routing import routes_for
 from obs.model import conventions as c

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from obs.generate.network import is_loopback
+from obs.model.network import is_loopback
 from obs.lint import NOTE, Finding
 from obs.model import conventions as c
 from obs.model.domain import Histogram, Model
 from obs.model.durations import Duration
 from obs.model.windows import BASE_WINDOW
-from obs.verify.floors import floors
+from obs.model.floors import floors
 
 MIN_SAMPLES_PER_WINDOW = 4
 STACK_JOBS = (c.JOB_PROMETHEUS, c.JOB_OTELCOL, c.JOB_OTELCOL_EXPORTER, c.JOB_JAEGER, c.JOB_ALERTMANAGER, c.VERIFY_JOB)

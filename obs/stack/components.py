@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from obs.generate.network import host_port, reach
+from obs.model.network import host_port, reach
 from obs.generate.prometheus import required_flags as prometheus_flags
 from obs.model import conventions as c
 from obs.model.domain import Model

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from obs.errors import StackError
-from obs.generate import alertmanager, network
+from obs.generate import alertmanager
+from obs.model import network
 from obs.model import conventions as c
 from obs.model.domain import Model
 from obs.stack import build, health, ports, secrets

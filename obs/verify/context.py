@@ -9,7 +9,7 @@ from pathlib import Path
 from obs.model.domain import Model
 from obs.verify import clients
 from obs.verify.endpoints import Endpoints
-from obs.verify.floors import Floors
+from obs.model.floors import Floors
 from obs.verify.poll import Deadline
 from obs.verify.selfmetrics import Snapshot
 from obs.verify.sink import Sink

@@ -11,7 +11,7 @@ from obs.model.domain import Model
 from obs.verify import CHECKS, coverage, traffic
 from obs.verify.context import Context, Progress, down_reason
 from obs.verify.endpoints import endpoints
-from obs.verify.floors import default_budget, floors
+from obs.model.floors import default_budget, floors
 from obs.verify.poll import Deadline
 from obs.verify.probes import alert, metric, scrape, trace
 from obs.verify.result import Finding, ProbeResult, Report

@@ -26,7 +26,7 @@ from obs.model.windows import BASE_WINDOW
 from obs.stack.ports import is_free
 from obs.verify import otlp
 from obs.verify.context import Context
-from obs.verify.floors import traffic_every
+from obs.model.floors import traffic_every
 
 HTTP_METRIC = "http.server.request.duration"
 ROUTES = ("/", "/api/items", "/api/search")

@@ -21,7 +21,7 @@ from obs.model import conventions as c
 from obs.model.domain import Model
 from obs.verify import runner
 from obs.verify.context import Progress
-from obs.verify.floors import floors
+from obs.model.floors import floors
 from obs.verify.endpoints import endpoints
 from obs.verify.result import Report
 from obs.verify.sink import Sink

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from obs.model import conventions as c
 from obs.verify import clients, diagnose, poll
 from obs.verify.context import Context, down_reason
-from obs.verify.floors import HopFloor, floors
+from obs.model.floors import HopFloor, floors
 from obs.verify.probes import metric
 from obs.verify.probes.scrape import parse_time
 from obs.verify.result import Finding, Hop, ProbeResult

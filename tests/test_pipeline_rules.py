@@ -11,7 +11,7 @@ from ruamel.yaml import YAML
 from obs.generate import pipeline_rules
 from obs.generate.common import Inputs
 from obs.generate.incident_alerts import incident_alerts
-from obs.generate.pipeline_alerts import catalogue, rate_window
+from obs.generate.pipeline_alerts import catalogue
 from obs.generate.verify_alerts import verify_alerts, verify_stale_after
 from obs.model import conventions as c
 from obs.model.build import build
@@ -163,7 +163,7 @@ def test_every_for_duration_comes_from_the_timing_profile(profile):
 def test_windows_and_staleness_scale_with_the_profile():
     prod, fast = (model_for(p).stack.timing for p in PROFILES)
     # Production: four 15 s scrapes (and four SDK exports) fill 1m; fast has the 1m floor.
-    assert str(rate_window(prod)) == "1m" and str(rate_window(fast)) == "1m"
+    assert str(prod.rate_window) == "1m" and str(fast.rate_window) == "1m"
     # Four alert-probe rounds: scrape, evaluation, resend delay (15 s) and group_wait, each 4 times.
     assert str(verify_stale_after(prod)) == "5m" and str(verify_stale_after(fast)) == "1m"
     text = pipeline_rules.generate(model_for("production"), Inputs())[c.PIPELINE_RULES_FILE]

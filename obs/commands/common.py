@@ -8,7 +8,9 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from obs.errors import Problem, SpecError
 from obs.model.domain import Model
+from obs.model.durations import Duration
 from obs.project import load_model
 
 spec_argument = click.argument("spec", type=click.Path(path_type=Path), default="obs.yaml",
@@ -42,3 +44,13 @@ def emit_json(doc: object) -> None:
 
 def progress(message: str) -> None:
     err_console.print(f"[dim]…[/dim] {message}")
+
+
+def seconds_option(value: str | None, option: str) -> float | None:
+    """An option given as a duration (10s, 1m, 500ms), in seconds; a bad one is bad input naming the option."""
+    if value is None:
+        return None
+    try:
+        return Duration.parse(value).s
+    except ValueError:
+        raise SpecError(option, [Problem("", f"not a duration: {value!r} (e.g. 10s, 1m, 500ms)")]) from None

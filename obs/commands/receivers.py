@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import click
 
-from obs.commands.verify import _duration
+from obs.commands.common import seconds_option
 from obs.errors import InputError
 
 
@@ -87,7 +87,7 @@ def command(bind: str, port: int, heartbeat_timeout: str, page_url: str | None,
     """Run local stand-ins for PagerDuty, Slack and webhooks, with a heartbeat watcher, until stopped."""
     from obs.receivers.server import ReceiverServer
 
-    timeout = _duration(heartbeat_timeout, "--heartbeat-timeout")
+    timeout = seconds_option(heartbeat_timeout, "--heartbeat-timeout")
     if not timeout or timeout <= 0:
         raise InputError(f"--heartbeat-timeout: must be longer than zero, not {heartbeat_timeout!r}")
     if page_url is not None:

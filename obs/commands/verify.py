@@ -6,22 +6,12 @@ from pathlib import Path
 
 import click
 
-from obs.commands.common import out_console, err_console, load, out_dir_for, spec_argument
-from obs.errors import Exit, Problem, SpecError
-from obs.model.durations import Duration
+from obs.commands.common import err_console, load, out_console, out_dir_for, seconds_option, spec_argument
+from obs.errors import Exit
 from obs.verify import CHECKS
 
 # The verifier (OpenTelemetry SDK, prometheus-client) is imported when the command runs, so
 # every other `obs` command starts without it.
-
-
-def _duration(value: str | None, option: str) -> float | None:
-    if value is None:
-        return None
-    try:
-        return Duration.parse(value).s
-    except ValueError:
-        raise SpecError(option, [Problem("", f"not a duration: {value!r} (e.g. 10s, 1m, 500ms)")]) from None
 
 
 def _print(report, fmt: str) -> None:
@@ -76,9 +66,9 @@ def command(spec: Path, out: Path | None, traffic: bool, only: tuple[str, ...], 
 
     model = load(spec)
     target = out_dir_for(spec, out)
-    budget_s = _duration(budget, "--budget")
+    budget_s = seconds_option(budget, "--budget")
     if watching:
-        _watch(model, target, _duration(interval, "--interval"), budget_s, fmt)
+        _watch(model, target, seconds_option(interval, "--interval"), budget_s, fmt)
         return
     options = runner.Options(only=only or CHECKS, traffic=traffic, budget=budget_s)
     with show.LiveProgress(err_console) as live:

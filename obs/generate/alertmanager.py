@@ -64,18 +64,6 @@ def receivers_url(model: Model, net: network.Net, path: str) -> str:
     return f"http://{network.host_port(net.outside, model.stack.ports['local_receivers'])}{path}"
 
 
-def fallbacks(model: Model) -> dict[str, str]:
-    """Integration kind -> the receiver that hears about that integration failing: never one of the same kind,
-    or the failure alert would be lost the same way."""
-    out = {}
-    for kind in sorted({r.kind for r in model.receivers}):
-        chosen = next((r for r in model.receivers if r.name == model.fallback_receiver and r.kind != kind), None)
-        chosen = chosen or next((r for r in model.receivers if r.kind != kind), None)
-        if chosen is not None:
-            out[kind] = chosen.name
-    return out
-
-
 def _routes(model: Model) -> list[dict]:
     t = model.stack.timing
     heartbeat = c.HEARTBEAT_RECEIVER if model.heartbeat is not None else c.NULL_RECEIVER
@@ -88,7 +76,7 @@ def _routes(model: Model) -> list[dict]:
          "continue": False},
     ]
     # A failing integration's alert goes somewhere else, before the spec's routes could send it back there.
-    for kind, receiver in fallbacks(model).items():
+    for kind, receiver in model.fallback_receivers().items():
         routes.append({"receiver": receiver, "matchers": [matcher("alertname", c.NOTIFICATIONS_FAILING_ALERT),
                                                           matcher("integration", kind)], "continue": False})
     for r in model.routes:

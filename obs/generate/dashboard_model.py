@@ -14,9 +14,6 @@ from obs.model import conventions as c
 from obs.model.domain import Model
 from obs.model.durations import Duration
 
-# Grafana widens $__rate_interval to four samples of the query's min step, so a rate always sees
-# enough points; the verifier, querying Prometheus directly, substitutes the same width.
-RATE_SAMPLES = 4
 GRAFANA_VARIABLES = re.compile(r"\$(__rate_interval|__interval|\{__rate_interval\}|\{__interval\})")
 
 
@@ -82,7 +79,7 @@ class PanelQuery:
 
     @property
     def rate_interval(self) -> str:
-        return str(Duration.parse(self.min_interval) * RATE_SAMPLES)
+        return str(Duration.parse(self.min_interval) * c.RATE_SAMPLES)
 
     def promql(self) -> str:
         """The expression Prometheus can run directly: Grafana's interval variables substituted."""
@@ -90,7 +87,7 @@ class PanelQuery:
 
 
 def substitute(expr: str, min_interval: str) -> str:
-    rate = str(Duration.parse(min_interval) * RATE_SAMPLES)
+    rate = str(Duration.parse(min_interval) * c.RATE_SAMPLES)
     return GRAFANA_VARIABLES.sub(lambda m: rate if "rate" in m.group(1) else min_interval, expr)
 
 

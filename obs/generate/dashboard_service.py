@@ -78,7 +78,6 @@ def request_rate(service: Service) -> str:
 
 def error_ratio(service: Service) -> str:
     s = source(service)
-    svc = (c.SERVICE_NAME_LABEL, service.name)
     failed = f"sum({s.counts(service.name, failed=True)})"
     # `or vector(0)`: no failure yet is a ratio of 0, not a gap; `> 0`: no traffic is a gap, not NaN.
     return f"({failed} or vector(0)) / ({request_rate(service)} > 0)"
@@ -125,7 +124,6 @@ def error_steps(service: Service) -> tuple[tuple[str, float | None], ...]:
 def red_panels(service: Service) -> tuple[Panel, ...]:
     s, why = source(service), scrape_only_reason(service)
     quiet = "no OTLP data: the service is scraped" if why else ""
-    svc = sel((c.SERVICE_NAME_LABEL, service.name))
     per_second = "reqps" if service.http else "ops"
     return (
         Panel("row", "Rate, errors, duration"),

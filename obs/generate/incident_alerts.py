@@ -14,13 +14,10 @@ from obs.generate.pipeline_alerts import PipelineAlert, Scenario, label, sel
 from obs.generate.slo_sli import OLD, STABLE
 from obs.model import conventions as c
 from obs.model import detection
+from obs.model.detection import MIN_EXPECTED_REQUESTS, TRAFFIC_BASELINE
 from obs.model.domain import Model
 from obs.model.durations import Duration
 
-# A service's traffic stopping pages only when the last hour's rate promised at least this many requests
-# in the quiet window: at 20 expected, a Poisson lull of zero has a chance of e^-20.
-MIN_EXPECTED_REQUESTS = 20
-TRAFFIC_BASELINE = Duration.parse("1h")
 
 
 def job_regex(services: list[str]) -> str:

@@ -60,11 +60,6 @@ class PipelineAlert:
         return {c.LABEL_SEVERITY: self.severity, c.LABEL_COMPONENT: self.component, **self.extra_labels}
 
 
-def rate_window(t: Timing) -> Duration:
-    """At least four scrapes and two SDK pushes, so a rate always has two samples to work with."""
-    return max(Duration.parse("1m"), t.scrape_interval * 4, t.sdk_metric_interval * 2)
-
-
 def sel(metric: str, extra: dict[str, str]) -> str:
     return metric + "{" + ",".join(f'{k}="{v}"' for k, v in extra.items()) + "}"
 
@@ -90,7 +85,7 @@ def _counter_alert(t: Timing, name: str, family: str, good_family: str, by_label
     bad_a = {**COLLECTOR, by_label: "otlp"}
     bad_b = {**COLLECTOR, by_label: "otlp/backup"}
     return PipelineAlert(
-        name, c.PIPELINE_GROUP_COLLECTOR, _per_signal(family, f"job, instance, {by_label}", rate_window(t)),
+        name, c.PIPELINE_GROUP_COLLECTOR, _per_signal(family, f"job, instance, {by_label}", t.rate_window),
         t.alert_for, severity, "collector", summary, description, runbook,
         bad=Scenario(
             ((sel(f"{family}_spans_total", bad_a), "0+5x{n}"),
@@ -103,7 +98,7 @@ def _counter_alert(t: Timing, name: str, family: str, good_family: str, by_label
 
 def catalogue(t: Timing, user_webhooks: bool = False) -> tuple[PipelineAlert, ...]:
     """user_webhooks: the spec declares webhook receivers of its own (see _notifications_alert)."""
-    w, f, s = rate_window(t), t.alert_for, t.scrape_interval
+    w, f, s = t.rate_window, t.alert_for, t.scrape_interval
     where = f"{label('instance')} (job {label('job')})"
     return (
         PipelineAlert(
@@ -224,7 +219,7 @@ def _notifications_alert(t: Timing, user_webhooks: bool) -> PipelineAlert:
     """Alertmanager 0.35 labels notification failures by integration only, not by receiver, and every
     page is also copied to the verifier's webhook sink, which fails while no drill runs. So webhook
     failures are watched only when the spec has webhook receivers of its own."""
-    w, s = rate_window(t), t.scrape_interval
+    w, s = t.rate_window, t.scrape_interval
     failed = "alertmanager_notifications_failed_total"
     matcher = "" if user_webhooks else '{integration!="webhook"}'
     probe_sink = ((sel(failed, {**ALERTMANAGER, "integration": "webhook", "reason": "other"}), "0+1x{n}"),)

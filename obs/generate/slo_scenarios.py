@@ -12,7 +12,7 @@ from decimal import Decimal
 from obs.generate import slo_checks as k
 from obs.generate.slo_alerts import templated, threshold
 from obs.generate.slo_ideal import Ideal, minutes, workbook_detection_minutes
-from obs.generate.slo_series import GROUP_VALUE, Segment, Unsynthesisable, classic_instance, series_for
+from obs.generate.slo_series import GROUP_VALUE, Segment, classic_instance
 from obs.generate.slo_sli import counts_traffic
 from obs.generate.slo_text import num, slo_selector
 from obs.generate.slo_windows import recorded_windows

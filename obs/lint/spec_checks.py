@@ -102,7 +102,6 @@ def sparse_scrapes(model: Model, files: Mapping[str, str], environ: Mapping[str,
 
 def incident_coverage(model: Model, files: Mapping[str, str], environ: Mapping[str, str]) -> Iterable[Finding]:
     """Every kind of incident must be able to page someone, within the platform's 5 minutes."""
-    from obs.generate.alertmanager import fallbacks
     from obs.model.detection import TARGET_S, bounds
     if not model.receivers:
         return
@@ -112,7 +111,7 @@ def incident_coverage(model: Model, files: Mapping[str, str], environ: Mapping[s
             "pages nobody; set heartbeat.url ({env: HEARTBEAT_URL}) to a dead man's switch (Healthchecks.io, or "
             "`obs receivers --page-url ...` run somewhere else)"))
     pager = next((r for r in model.receivers if r.name == model.paging_receiver), None)
-    if pager is not None and pager.kind not in fallbacks(model):
+    if pager is not None and pager.kind not in model.fallback_receivers():
         yield Finding("no-fallback-receiver", spec_path="alerting.receivers", message=(
             f"pages go to {pager.name} ({pager.kind}) and no receiver of another kind exists, so if {pager.kind} "
             "rejects them (a revoked key, an outage) nobody hears of it; add one, e.g. a Slack channel"))

@@ -343,3 +343,7 @@ ALERT_LABELS_OWNED = ("alertname", "alertstate", LABEL_SERVICE, LABEL_SLO, LABEL
 GROUP_BY_RESERVED = (*ALERT_LABELS_OWNED, "le")
 # Service names whose generated files would be another artifact's.
 RESERVED_SERVICES = tuple(sorted({PIPELINE_RULES_FILE.removeprefix(ALERTS_DIR + "/").removesuffix(".rules.yml")}))
+
+# Grafana widens $__rate_interval to four samples of the query's min step, so a rate always sees
+# enough points; the verifier, querying Prometheus directly, substitutes the same width.
+RATE_SAMPLES = 4

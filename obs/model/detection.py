@@ -15,6 +15,11 @@ from obs.model.durations import Duration
 from obs.model.timing import Timing
 from obs.model.windows import BASE_WINDOW, full_outage_seconds
 
+# A service's traffic stopping pages only when the last hour's rate promised at least this many requests
+# in the quiet window: at 20 expected, a Poisson lull of zero has a chance of e^-20.
+MIN_EXPECTED_REQUESTS = 20
+TRAFFIC_BASELINE = Duration.parse("1h")
+
 # The platform's promise: every incident paged in under 5 minutes with production timing.
 TARGET_S = 300.0
 # Alertmanager hands over within this (loopback HTTP).

@@ -145,6 +145,17 @@ class Model:
     def service(self, name: str) -> Service:
         return next(s for s in self.services if s.name == name)
 
+    def fallback_receivers(self) -> dict[str, str]:
+        """Integration kind -> the receiver that hears about that integration failing: never one of the same
+        kind, or the failure alert would be lost the same way. The spec's `alerting.fallback_receiver` first."""
+        out = {}
+        for kind in sorted({r.kind for r in self.receivers}):
+            chosen = next((r for r in self.receivers if r.name == self.fallback_receiver and r.kind != kind), None)
+            chosen = chosen or next((r for r in self.receivers if r.kind != kind), None)
+            if chosen is not None:
+                out[kind] = chosen.name
+        return out
+
     @property
     def paging_receiver(self) -> str | None:
         """The receiver a `severity=page` alert reaches: the dead man's switch pages through it too."""

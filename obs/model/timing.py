@@ -39,6 +39,12 @@ class Timing:
     state_snapshot: Duration          # Alertmanager saves silences and its notification log this often
     memory_limit_mib: int
 
+    @property
+    def rate_window(self) -> Duration:
+        """The window of the pipeline alerts' rates: at least four scrapes and two SDK pushes, so a rate always
+        has two samples to work with."""
+        return max(Duration.parse("1m"), self.scrape_interval * 4, self.sdk_metric_interval * 2)
+
 
 PRODUCTION = Timing(
     name="production",

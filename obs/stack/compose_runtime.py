@@ -16,7 +16,7 @@ from obs.model import conventions as c
 from obs.model.domain import Model
 from obs.stack import health, secrets, tools
 from obs.stack.components import COMPONENTS, ORDER, http_url, public_url
-from obs.stack.native import ComponentStatus, Progress, _quiet
+from obs.stack.native import ComponentStatus, Progress, quiet
 from obs.stack.state import State
 
 SERVICES = (*ORDER, "grafana")
@@ -63,7 +63,7 @@ class ComposeStack:
         urls["grafana"] = http_url(self.model.stack.bind, self.model.stack.ports["grafana"], "/api/health")
         return urls
 
-    def up(self, progress: Progress = _quiet) -> list[ComponentStatus]:
+    def up(self, progress: Progress = quiet) -> list[ComponentStatus]:
         if not (self.out / c.COMPOSE_FILE).is_file():
             raise StackError(f"{self.out / c.COMPOSE_FILE} does not exist; run `obs generate` first")
         for warning in secrets.materialise(self.model, self.out):
@@ -85,7 +85,7 @@ class ComposeStack:
             progress(f"{name}: healthy")
         return self.status()
 
-    def down(self, purge: bool = False, progress: Progress = _quiet) -> list[str]:
+    def down(self, purge: bool = False, progress: Progress = quiet) -> list[str]:
         self._run("down", *(["--volumes"] if purge else []))
         if purge:
             shutil.rmtree(self.state.root, ignore_errors=True)

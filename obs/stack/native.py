@@ -42,7 +42,8 @@ SETTLE_S = 10.0
 STOP_GRACE_S = 10.0
 
 
-def _quiet(_: str) -> None:
+def quiet(_: str) -> None:
+    """A Progress that says nothing."""
     pass
 
 
@@ -79,7 +80,7 @@ class Stack:
 
     # -- what to run --------------------------------------------------------------
 
-    def binaries(self, progress: Progress = _quiet) -> dict[str, Path]:
+    def binaries(self, progress: Progress = quiet) -> dict[str, Path]:
         """Build whatever is missing (minutes when cold), then return name -> binary."""
         names = [COMPONENTS[n].binary for n in ORDER if COMPONENTS[n].binary != PYTHON]
         found = build.ensure(names, manifest=self.out / c.OTELCOL_MANIFEST, progress=progress)
@@ -104,7 +105,7 @@ class Stack:
 
     # -- up -----------------------------------------------------------------------
 
-    def up(self, progress: Progress = _quiet) -> list[ComponentStatus]:
+    def up(self, progress: Progress = quiet) -> list[ComponentStatus]:
         self._check_generated()
         binaries = self.binaries(progress)
         with self.state.locked():
@@ -188,7 +189,7 @@ class Stack:
 
     # -- single components, also for fault injection ------------------------------
 
-    def start(self, name: str, progress: Progress = _quiet) -> None:
+    def start(self, name: str, progress: Progress = quiet) -> None:
         """Start one component if it is not already running (no-op when it is)."""
         self._known(name)
         self._check_generated()
@@ -200,7 +201,7 @@ class Stack:
             self._check_ports([name])
             self._start(name, argv, progress)
 
-    def stop(self, name: str, progress: Progress = _quiet) -> bool:
+    def stop(self, name: str, progress: Progress = quiet) -> bool:
         """SIGTERM, then SIGKILL after a grace period. True if something was running."""
         self._known(name)
         with self.state.locked():
@@ -254,7 +255,7 @@ class Stack:
 
     # -- down and status ----------------------------------------------------------
 
-    def down(self, purge: bool = False, progress: Progress = _quiet) -> list[str]:
+    def down(self, purge: bool = False, progress: Progress = quiet) -> list[str]:
         """Stop every component obs started, last started first; return the names stopped."""
         stopped = []
         with self.state.locked():

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from obs.model import conventions as c
-from obs.model.detection import Incident, bound, quiet_window
+from obs.model.detection import MIN_EXPECTED_REQUESTS, TRAFFIC_BASELINE, Incident, bound, quiet_window
 from obs.model.domain import SLO, Service
 from obs.verify import clients
 from obs.verify.canary import FAILING, GOOD, Canary
@@ -230,7 +230,6 @@ class TrafficDrill(CanaryDrill):
         self.expect = Expect(c.SERVICE_TRAFFIC_STOPPED_ALERT, service=service.name)
 
     def warm_up(self) -> None:
-        from obs.generate.incident_alerts import MIN_EXPECTED_REQUESTS, TRAFFIC_BASELINE
         t = self.model.stack.timing
         needed = MIN_EXPECTED_REQUESTS * TRAFFIC_BASELINE.s / quiet_window(t).s * TRAFFIC_WARMUP_FACTOR
         self.exports(3, int(needed / 2))    # rate() counts the increase after the first export

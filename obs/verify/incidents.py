@@ -65,14 +65,13 @@ class IncidentResult:
 def resolve_bound(model: Model, incident: Incident) -> float:
     """From the restore to the resolved notification: the condition clears within a scrape, an export and
     the SLO rules' evaluations; Alertmanager sends resolved notices at its next group_interval."""
-    from obs.generate.pipeline_alerts import rate_window
     t = model.stack.timing
     clears = t.sdk_metric_interval.s + t.scrape_interval.s + t.slo_long_interval.s + 2 * t.evaluation_interval.s
     if incident in (Incident.METRICS_BACKEND, Incident.ALERTMANAGER):
         # The next heartbeat: Prometheus (re)sends the Watchdog within a resend delay, sent on at once.
         return 30.0 + t.resend_delay.s + t.heartbeat_interval.s + HANDOFF_S
     if incident is Incident.NOTIFICATION:
-        clears += rate_window(t).s      # the failure counter's increase must leave its window
+        clears += t.rate_window.s      # the failure counter's increase must leave its window
     if incident in (Incident.COLLECTOR, Incident.TRACE_BACKEND):
         clears += 30.0                  # the component's own start-up
     return clears + t.group_interval.s + HANDOFF_S
@@ -129,11 +128,10 @@ class Runner:
             return TrafficDrill(self, [s for s in services if s.http][0]) if any(s.http for s in services) \
                 else "no HTTP service"
         if incident is Incident.NOTIFICATION:
-            from obs.generate.alertmanager import fallbacks
             pager = next((r for r in m.receivers if r.name == m.paging_receiver), None)
             if pager is None or not services:
                 return "no receiver gets pages" if pager is None else "no service sends OTLP"
-            fallback = fallbacks(m).get(pager.kind)
+            fallback = m.fallback_receivers().get(pager.kind)
             if fallback is None or pager.kind not in ("pagerduty", "slack"):
                 return (f"no receiver of another kind than {pager.kind} to hear that {pager.name} fails; add one "
                         "(alerting.fallback_receiver)")

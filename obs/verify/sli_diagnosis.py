@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 
 import promql_parser
 
-from obs.generate.dashboard_model import RATE_SAMPLES
 from obs.model import conventions as c
 from obs.model.domain import SLO
 from obs.model.timing import Timing
@@ -102,7 +101,7 @@ def _interval(facts: SeriesFacts, timing: Timing, empty: str) -> Diagnosis | Non
     every = f", one every {facts.gap_s:.0f}s" if facts.gap_s is not None else ""
     why = (f"{empty}: {facts.service}'s {facts.metric} has {facts.samples} sample(s) in the last {BASE_WINDOW}{every}; "
            f"rate() over the SLI's {BASE_WINDOW} window needs two, and the {timing.name} profile expects one every "
-           f"{expected:g}s (its dashboards rate over {expected * RATE_SAMPLES:g}s)")
+           f"{expected:g}s (its dashboards rate over {expected * c.RATE_SAMPLES:g}s)")
     fix = (f"set OTEL_METRIC_EXPORT_INTERVAL={timing.sdk_metric_interval.ms} in {facts.service}'s environment "
            f"({_env(facts.service)} prints it; the SDKs default to {SDK_DEFAULT_INTERVAL_MS})")
     if facts.samples == 1 and facts.gap_s is None:

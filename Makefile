@@ -11,7 +11,7 @@ SPEC   ?= obs.yaml
 export GOPROXY ?= https://proxy.golang.org
 export GOTOOLCHAIN ?= local
 
-.PHONY: demo test install build generate check up verify status down clean browser
+.PHONY: demo test lint install build generate check up verify status down clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,7 +47,12 @@ down: install
 
 demo: up verify status
 
-test: install
+# The house rules first (seconds): style and bugs (ruff), the layering (import-linter, contracts in pyproject.toml).
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+test: lint
 	$(BIN)/python -m pytest -q
 
 # Debian's Chromium, for checks that render pages (needs root and Debian's package index).

@@ -22,11 +22,11 @@ from pathlib import Path
 from _stack import live_services, log
 
 from obs.commands.generate import generate
+from obs.model.floors import floors
 from obs.project import load_model
 from obs.stack.native import Stack
 from obs.verify.context import Context
 from obs.verify.endpoints import endpoints
-from obs.model.floors import floors
 from obs.verify.poll import Deadline
 from tests._drill_spec import write_spec
 from tests._stack_spec import free_ports

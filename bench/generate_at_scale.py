@@ -24,8 +24,7 @@ from importlib import import_module
 from pathlib import Path
 
 from obs.emit import writer
-from obs.generate import LAYOUT
-from obs.generate import MODULES, render
+from obs.generate import LAYOUT, MODULES, render
 from obs.generate.common import Inputs
 from obs.project import load_model
 
@@ -71,7 +70,8 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="Generate here and keep the result.")
     parser.add_argument("--by-generator", action="store_true", help="Also time each generator module on its own.")
     parser.add_argument("--trace-memory", action="store_true",
-                        help="Also measure load+render again under tracemalloc (slow) for the peak of Python allocations.")
+                        help="Also measure load+render again under tracemalloc (slow) for the peak of Python "
+                        "allocations.")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="obs-scale-"))
@@ -109,7 +109,7 @@ def main() -> None:
         if args.by_generator:
             for name in MODULES:
                 module = import_module(f"obs.generate.{name}")
-                part, took = timed(lambda: module.generate(model, Inputs()))
+                part, took = timed(lambda module=module: module.generate(model, Inputs()))
                 print(f"  {name:22s} {took:7.2f} s  {len(part):5d} files  "
                       f"{sum(len(t.encode('utf-8')) for t in part.values()) / 2**20:7.1f} MiB")
         if args.trace_memory:

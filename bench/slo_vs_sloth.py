@@ -181,7 +181,7 @@ def summarise(services, ratios, switch_at, fired, costs, samples) -> dict:
     result = {"slos": len(services), "backfilled_samples": samples, "obs": cost("obs-slo-"),
               "sloth": cost("sloth-slo-"), "detection": {}}
     for name, ratio in SCENARIOS:
-        members = [s for s, r in zip(services, ratios) if r == ratio]
+        members = [s for s, r in zip(services, ratios, strict=True) if r == ratio]
         row = {}
         for rule_set in ("obs 1h tier", "obs any page", "sloth page"):
             times = [fired[(rule_set, s)] - switch_at for s in members if (rule_set, s) in fired]

@@ -19,10 +19,10 @@ import time
 
 from _stack import live_services, log, stack
 
+from obs.model.floors import floors
 from obs.verify import runner
 from obs.verify.context import Context
 from obs.verify.endpoints import endpoints
-from obs.model.floors import floors
 from obs.verify.poll import Deadline
 
 

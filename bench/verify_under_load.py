@@ -23,12 +23,12 @@ from pathlib import Path
 
 from _stack import live_services, log, stack
 
+from obs.model.floors import floors
 from obs.stack.components import urls
 from obs.verify import runner
 from obs.verify.clients import Collector, Unreachable
 from obs.verify.context import Context
 from obs.verify.endpoints import endpoints
-from obs.model.floors import floors
 from obs.verify.poll import Deadline
 
 LOAD = Path(__file__).resolve().parent.parent / "tests" / "_load.py"

@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from textwrap import dedent
 
+import _real_tools as tools
 import pytest
 
-import _real_tools as tools
 from obs.cli import main
 from obs.project import load_text
 

@@ -20,11 +20,11 @@ import json
 import os
 from pathlib import Path
 
-from ruamel.yaml import YAML
+import _real_tools as tools
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from ruamel.yaml import YAML
 
-import _real_tools as tools
 from obs.errors import SpecError
 from obs.generate import render
 from obs.model import conventions as c

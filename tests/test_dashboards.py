@@ -48,7 +48,7 @@ def panels(dashboard):
 
 def targets(files):
     """Every Prometheus target (a node graph panel asks the Jaeger datasource, with no PromQL)."""
-    for path, d in parsed(files).items():
+    for d in parsed(files).values():
         for p in panels(d):
             for t in p.get("targets", []):
                 if "expr" in t:

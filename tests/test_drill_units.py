@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -94,9 +94,9 @@ def test_tiers_a_spec_gives_are_kept_as_written(tmp_path):
 
 
 def runner(tmp_path) -> Runner:
+    from obs.model.floors import floors
     from obs.verify.context import Context
     from obs.verify.endpoints import endpoints
-    from obs.model.floors import floors
     from obs.verify.poll import Deadline
     model = load_model(write_spec(tmp_path, free_ports(), 29999))
     ctx = Context(model, tmp_path, endpoints(model, tmp_path), floors(model), Deadline.after(1))
@@ -179,7 +179,7 @@ class SilenceSnapshots:
         self.age, self.snapshot_after, self.reads = age, snapshot_after, 0
 
     def silences(self) -> list[dict]:
-        at = datetime.fromtimestamp(time.time() - self.age, timezone.utc).isoformat()
+        at = datetime.fromtimestamp(time.time() - self.age, UTC).isoformat()
         return [{"updatedAt": at, "status": {"state": "active"}}]
 
     def self_metrics(self) -> dict:

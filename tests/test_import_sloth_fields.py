@@ -9,9 +9,9 @@ import pytest
 from ruamel.yaml import YAML
 
 from obs.cli import main
+from obs.errors import Problem
 from obs.spec.importers.common import Context, obs_name, parse_documents, window_query
 from obs.spec.loader import locate
-from obs.errors import Problem
 
 REPO = Path(__file__).resolve().parents[1]
 SLOTH = REPO / "tests" / "fixtures" / "sloth"

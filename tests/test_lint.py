@@ -5,8 +5,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from _pipeline_specs import SECURE_RECEIVERS, model, rendered, spec_text
+
 from obs.cli import main
 from obs.generate import render
 from obs.lint import NOTE, WARNING, run

@@ -44,7 +44,7 @@ def test_the_workbook_tiers_are_the_defaults_for_a_30_day_period():
 def test_tiers_for_other_periods_consume_the_same_share_of_budget():
     for period in ("28d", "7d", "90d"):
         p = Duration.parse(period)
-        for scaled, base in zip(workbook_tiers(p), WORKBOOK):
+        for scaled, base in zip(workbook_tiers(p), WORKBOOK, strict=True):
             if scaled.burn_rate == 1 and base.burn_rate * p.ms / Duration.parse("30d").ms < 1:
                 continue  # clamped: see the next test
             share = scaled.burn_rate * scaled.long.ms / p.ms

@@ -9,8 +9,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from _pipeline_specs import SECURE_RECEIVERS, load, model, write_tree
+
 from obs.model import conventions as c
 from obs.model.build import build
 from obs.project import load_model

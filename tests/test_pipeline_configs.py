@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from _pipeline_specs import SECURE_RECEIVERS, load, model, rendered
+
 from obs.generate import alertmanager, builder_manifest, otelcol, prometheus, render
-from obs.model import network
 from obs.model import conventions as c
+from obs.model import network
 from obs.model.timing import PROFILES
 
 PROFILE_NAMES = tuple(PROFILES)
@@ -287,7 +287,7 @@ def test_a_page_inhibits_the_ticket_and_each_tier_inhibits_every_slower_one():
 
 def test_a_dead_collector_is_the_one_page_while_the_services_it_silenced_stay_quiet():
     rules = doc(c.ALERTMANAGER_CONFIG)["inhibit_rules"]
-    collector = next(r for r in rules if f'job="otelcol"' in r["source_matchers"])
+    collector = next(r for r in rules if 'job="otelcol"' in r["source_matchers"])
     assert f'alertname="{c.COMPONENT_DOWN_ALERT}"' in collector["source_matchers"]
     held = collector["target_matchers"][0]
     for symptom in (c.SERVICE_SILENT_ALERT, c.SERVICE_TRAFFIC_STOPPED_ALERT, c.SLO_NO_DATA_ALERT):

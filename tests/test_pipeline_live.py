@@ -14,17 +14,17 @@ from pathlib import Path
 
 import pytest
 import requests
+from _pipeline_specs import free_ports, load, model, ports_block, write_tree
 from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.metrics import Histogram, MeterProvider
-from opentelemetry.sdk.metrics.view import ExponentialBucketHistogramAggregation
 from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+from opentelemetry.sdk.metrics.view import ExponentialBucketHistogramAggregation
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import SpanKind
 
-from _pipeline_specs import free_ports, load, model, ports_block, write_tree
 from obs.generate import jaeger, prometheus
 from obs.model import conventions as c
 from obs.stack.build import ensure

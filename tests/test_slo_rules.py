@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import promql_parser
@@ -21,12 +21,12 @@ SPECS = {"repo": REPO / "obs.yaml", "fixture": REPO / "tests/fixtures/slo/obs.ya
 D = Duration.parse
 
 
-@lru_cache(maxsize=None)
+@cache
 def model(which: str):
     return load_model(SPECS[which])
 
 
-@lru_cache(maxsize=None)
+@cache
 def groups(which: str) -> dict[str, list[dict]]:
     files = slo_rules.generate(model(which), Inputs())
     return {path: YAML(typ="safe").load(text)["groups"] for path, text in files.items()}

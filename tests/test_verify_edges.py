@@ -10,9 +10,9 @@ import pytest
 from obs.model import conventions as c
 from obs.project import load_text
 from obs.verify import servicegraph as sg
+from obs.verify.coverage import summarize
 from obs.verify.report import shown_findings, table, to_junit
 from obs.verify.result import Finding, ProbeResult, Report
-from obs.verify.coverage import summarize
 
 SPEC = """\
 version: obs/v1

@@ -13,8 +13,8 @@ import requests
 
 from obs.errors import StackError
 from obs.model import conventions as c
-from obs.project import load_model
 from obs.model import floors as fl
+from obs.project import load_model
 from obs.verify import poll, report, traffic
 from obs.verify.result import Finding, Hop, ProbeResult, Report
 from obs.verify.sink import Sink, labels_match

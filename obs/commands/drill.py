@@ -86,11 +86,11 @@ def command(spec: Path, out: Path | None, incident: tuple[str, ...], yes_page_fo
     """Break SPEC's stack on purpose, one incident at a time, and time how long until someone is paged."""
     # Imported here so other commands start without the OpenTelemetry SDK.
     from obs.model.detection import TARGET_S
+    from obs.model.floors import floors
     from obs.stack.components import urls
     from obs.stack.native import Stack
     from obs.verify.context import Context
     from obs.verify.endpoints import endpoints
-    from obs.model.floors import floors
     from obs.verify.incidents import Runner
     from obs.verify.pages import Receivers
     from obs.verify.poll import Deadline

@@ -1,4 +1,5 @@
-"""obs generate: write every artifact from the spec, atomically, touching only files obs wrote; --check only compares."""
+"""obs generate: write every artifact from the spec, atomically, touching only files obs wrote; --check only
+compares."""
 from __future__ import annotations
 
 import os
@@ -71,7 +72,8 @@ Every obstacle is reported before anything is written; a kill or a failure at an
 leaves the tree wholly old or wholly new.""")
 @spec_argument
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Output directory (default: the spec's).")
-@click.option("--check", is_flag=True, help="Write nothing; list drifted, missing, extra and blocked files; exit 1 on any.")
+@click.option("--check", is_flag=True,
+              help="Write nothing; list drifted, missing, extra and blocked files; exit 1 on any.")
 @click.option("--adopt", "adopt", multiple=True, type=click.Path(path_type=Path), metavar="PATH",
               help="Overwrite this existing file although obs did not write it (repeatable).")
 @click.option("--force", is_flag=True,

@@ -7,8 +7,8 @@ import click
 
 from obs.commands.common import emit_json, format_option, load, out_dir_for, spec_argument
 from obs.commands.generate import read_inputs
-from obs.errors import Exit, Problem, SpecError, format_problem
 from obs.emit import writer
+from obs.errors import Exit, Problem, SpecError, format_problem
 from obs.generate import LAYOUT, render
 from obs.lint import WARNING, Finding, run
 from obs.spec.loader import load as load_spec

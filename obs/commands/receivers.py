@@ -1,4 +1,5 @@
-"""obs receivers: local PagerDuty, Slack and webhook stand-ins that answer as the vendors do, and a dead man's switch."""
+"""obs receivers: local PagerDuty, Slack and webhook stand-ins that answer as the vendors do, and a dead man's
+switch."""
 from __future__ import annotations
 
 import json
@@ -112,7 +113,7 @@ def _print(events: list[dict], fmt: str) -> None:
 def _check_url(url: str) -> None:
     parts = urlsplit(url)
     try:
-        parts.port  # raises on a port that is not a number in range
+        _ = parts.port  # raises on a port that is not a number in range
     except ValueError:
         raise InputError("--page-url: the port is not a number from 0 to 65535") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:

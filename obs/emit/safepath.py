@@ -65,7 +65,8 @@ def unwritable(out: Path, rel: str) -> str | None:
     while not folder.exists() and folder != out:
         folder = folder.parent
     if not os.access(folder, os.W_OK | os.X_OK):
-        return f"{folder.relative_to(out).as_posix() or '.'}: is not writable, so {rel} cannot be written; fix its permissions"
+        return (f"{folder.relative_to(out).as_posix() or '.'}: is not writable, so {rel} cannot be written; "
+                "fix its permissions")
     return None
 
 

@@ -65,7 +65,8 @@ def _record(root: Path, shown: Path, layout: Layout) -> ownership.Record:
     except ownership.BadRecord as e:
         raise InputError("\n".join(f"{shown / RECORD}: {p}" for p in e.problems) + "\n" + (
             f"{shown / RECORD} is not a record obs wrote, so obs will not act on it. Restore it from version "
-            "control, or delete it: obs then treats every existing file as not its own until you --adopt it.")) from None
+            "control, or delete it: obs then treats every existing file as not its own until you --adopt it.")
+        ) from None
 
 
 def _journal(root: Path, shown: Path, layout: Layout) -> jr.Journal | None:
@@ -105,7 +106,8 @@ def _plan(root: Path, shown: Path, files: dict[str, str], layout: Layout, opts: 
         if current == new:
             continue
         digest = safepath.digest(current)
-        if rel == RECORD or record.files.get(rel) == digest or rel in opts.adopt or (opts.force and rel in record.files):
+        ours = record.files.get(rel) == digest or (opts.force and rel in record.files)
+        if rel == RECORD or ours or rel in opts.adopt:
             drift.changed.append(rel)
             digests[rel] = digest
         elif rel in record.files:
@@ -125,7 +127,8 @@ def _plan(root: Path, shown: Path, files: dict[str, str], layout: Layout, opts: 
             drift.extra.append(rel)
             digests[rel] = record.files[rel]
         else:
-            why = "edited since obs wrote it" if layout.marked(current) else "it does not carry obs's generated-file marker"
+            why = ("edited since obs wrote it" if layout.marked(current)
+                   else "it does not carry obs's generated-file marker")
             drift.kept.append(f"{rel}: no longer generated, but {why}; left in place, and no longer obs's: delete it "
                               "yourself if it is not needed")
     for rel in sorted(opts.adopt - set(data)):
@@ -205,7 +208,8 @@ def _stage(root: Path, plan: _Plan) -> jr.Journal:
             os.link(root / rel, backup, follow_symlinks=False)
         except OSError:
             shutil.copyfile(root / rel, backup, follow_symlinks=False)
-    moves = tuple(jr.Move(rel, safepath.digest(plan.data[rel]), plan.digests.get(rel)) for rel in (*d.changed, *d.missing))
+    moves = tuple(jr.Move(rel, safepath.digest(plan.data[rel]), plan.digests.get(rel))
+                  for rel in (*d.changed, *d.missing))
     deletes = tuple(jr.Move(rel, "", plan.digests[rel]) for rel in d.extra)
     return jr.Journal("commit", staging, moves, deletes)
 

@@ -12,10 +12,10 @@ existing group and waits `group_interval`, go to its webhook sink.
 """
 from __future__ import annotations
 
-from obs.model import network
 from obs.generate.common import Inputs, yaml
 from obs.generate.otelcol import secret_path
 from obs.model import conventions as c
+from obs.model import network
 from obs.model.domain import Model, Receiver
 from obs.model.timing import PROBE_GROUP_INTERVAL, PROBE_GROUP_WAIT
 
@@ -202,7 +202,8 @@ def local_config(model: Model, net: network.Net) -> dict:
     routes = doc["route"]["routes"]
     routes[0] = {"receiver": c.PROBE_RECEIVER, "matchers": [matcher(c.PROBE_LABEL, "true")],
                  "group_by": [c.PROBE_ID_LABEL], "group_wait": str(PROBE_GROUP_WAIT),
-                 "group_interval": str(PROBE_GROUP_INTERVAL), "repeat_interval": str(model.stack.timing.repeat_interval),
+                 "group_interval": str(PROBE_GROUP_INTERVAL),
+                 "repeat_interval": str(model.stack.timing.repeat_interval),
                  "continue": False}
     routes[1] = {**routes[1], "receiver": c.HEARTBEAT_RECEIVER}
     return doc

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from obs import versions
 from obs.generate import otelcol
-from obs.model import network
 from obs.generate.common import Inputs, yaml
 from obs.model import conventions as c
+from obs.model import network
 from obs.model.domain import Model
 
 CORE = "go.opentelemetry.io/collector"

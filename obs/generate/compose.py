@@ -20,9 +20,9 @@ import posixpath
 
 from obs import versions
 from obs.generate import alertmanager, jaeger, otelcol, prometheus
-from obs.model import network
 from obs.generate.common import Inputs, yaml
 from obs.model import conventions as c
+from obs.model import network
 from obs.model.domain import Model, Secret
 
 W = c.COMPOSE_WORKDIR
@@ -93,7 +93,8 @@ def services(model: Model, secrets: _Secrets) -> dict:
     jg["healthcheck"] = _healthcheck(p["jaeger_health"], jaeger.HEALTH_PATH)
 
     am = _base(model, "alertmanager", [f"--config.file={c.COMPOSE_ALERTMANAGER_CONFIG}", "--storage.path=/alertmanager",
-                                       f"--web.listen-address={listen}:{p['alertmanager']}", "--cluster.listen-address="])
+                                       f"--web.listen-address={listen}:{p['alertmanager']}",
+                                       "--cluster.listen-address="])
     am["volumes"].append("alertmanager-data:/alertmanager")
     am["ports"] = [_publish(st.bind, p["alertmanager"])]
     am["extra_hosts"] = [HOST_GATEWAY]   # the verifier's webhook sink runs on the host
@@ -120,7 +121,8 @@ def services(model: Model, secrets: _Secrets) -> dict:
         oc["user"] = "0:0"
         oc["volumes"].append(f"otelcol-queue:{W}/{c.state_data_dir('otelcol')}")
     if st.receivers_tls is not None:
-        for path in filter(None, (st.receivers_tls.cert_file, st.receivers_tls.key_file, st.receivers_tls.client_ca_file)):
+        tls = st.receivers_tls
+        for path in filter(None, (tls.cert_file, tls.key_file, tls.client_ca_file)):
             secrets.mount(oc, path)
     secrets.attach(oc, st.receivers_bearer)
     oc["depends_on"] = _healthy("jaeger", "prometheus")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from urllib.parse import quote as urlquote
 
 from obs.generate.common import header
-from obs.generate.dashboard_model import (Dashboard, Panel, Query, header_links, host_for_links, num, rate, sel)
+from obs.generate.dashboard_model import Dashboard, Panel, Query, header_links, host_for_links, num, rate, sel
 from obs.model import conventions as c
 from obs.model.domain import Model, Service
 from obs.model.durations import Duration

@@ -6,9 +6,9 @@ wherever a query needs a literal `$` (Grafana's own `$__tags`).
 """
 from __future__ import annotations
 
-from obs.model import network
 from obs.generate.common import Inputs, yaml
 from obs.model import conventions as c
+from obs.model import network
 from obs.model.domain import Model
 
 DASHBOARDS_PATH = f"{c.COMPOSE_WORKDIR}/{c.DASHBOARDS_DIR}"

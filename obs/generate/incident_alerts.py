@@ -19,7 +19,6 @@ from obs.model.domain import Model
 from obs.model.durations import Duration
 
 
-
 def job_regex(services: list[str]) -> str:
     """Matches `name` and `namespace/name` for the given services; group 2 is the service."""
     return "(.+/)?(" + "|".join(re.escape(s).replace("\\-", "-") for s in services) + ")"

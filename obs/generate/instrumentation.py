@@ -20,9 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from obs.model import network
 from obs.generate.common import Inputs, header
 from obs.model import conventions as c
+from obs.model import network
 from obs.model.domain import Histogram, Model, Service
 
 LOCAL_ENVIRONMENT = "local"

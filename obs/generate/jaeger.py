@@ -6,9 +6,9 @@ batched, and a second batch would add its timeout to every trace's floor.
 """
 from __future__ import annotations
 
-from obs.model import network
 from obs.generate.common import Inputs, yaml
 from obs.model import conventions as c
+from obs.model import network
 from obs.model.domain import Model
 
 STORE = "obs_memory"
@@ -37,7 +37,8 @@ def config(model: Model, net: network.Net) -> dict:
         "exporters": {"jaeger_storage_exporter": {"trace_storage": STORE}},
         "service": {
             "extensions": ["jaeger_storage", "jaeger_query", "healthcheckv2"],
-            "pipelines": {"traces": {"receivers": ["otlp"], "processors": [], "exporters": ["jaeger_storage_exporter"]}},
+            "pipelines": {"traces": {"receivers": ["otlp"], "processors": [],
+                                     "exporters": ["jaeger_storage_exporter"]}},
             "telemetry": {
                 "resource": {"service.name": "jaeger"},
                 "logs": {"level": "info"},

@@ -7,9 +7,9 @@ distribution holds exactly what the config uses. Every interval comes from
 """
 from __future__ import annotations
 
-from obs.model import network
 from obs.generate.common import Inputs, yaml
 from obs.model import conventions as c
+from obs.model import network
 from obs.model.domain import Model, Secret
 
 TO_JAEGER = "otlp_grpc/jaeger"

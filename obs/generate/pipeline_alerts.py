@@ -28,7 +28,7 @@ ALERTMANAGER = {"job": "alertmanager", "instance": "127.0.0.1:9093"}
 
 def label(name: str) -> str:
     """A Prometheus template reference to one of the alert's labels."""
-    return "{{ $labels.%s }}" % name
+    return "{{ $labels." + name + " }}"
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import posixpath
 
-from obs.model import network
 from obs.generate.common import Inputs, yaml
 from obs.model import conventions as c
+from obs.model import network
 from obs.model.domain import Model
 from obs.model.durations import Duration
 

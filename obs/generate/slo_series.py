@@ -108,7 +108,8 @@ def series_for(slo: SLO, segments: list[Segment], group: str = GROUP_VALUE, le_f
                     for status, share in (("200", _good), ("500", _bad))]
         assert slo.sli.threshold is not None
         fast, slow = threshold_buckets(slo.sli.threshold.s)
-        return [{"series": _series(c.HTTP_DURATION, own), "values": native_counter(segments, [(fast, _good), (slow, _bad)])}]
+        return [{"series": _series(c.HTTP_DURATION, own),
+                 "values": native_counter(segments, [(fast, _good), (slow, _bad)])}]
     if kind in ("availability", "latency"):
         own = {c.SERVICE_NAME_LABEL: slo.service, **groups}
         name = c.HTTP_DURATION
@@ -210,7 +211,7 @@ def _user_pairs(bad_q: str, total_q: str, groups: dict[str, str]):
 
 def _violating(bad_ms, total_ms, base: dict[str, str]) -> dict[str, str] | None:
     """A series the total query counts and the error query does not."""
-    for name, op, value in bad_ms:
+    for name, _op, _value in bad_ms:
         if name == "__name__" or any(m[0] == name for m in total_ms):
             continue
         for other in _OTHER:

@@ -4,15 +4,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
-
-from obs.model.network import is_loopback
+from obs.emit import yaml_read
 from obs.lint import Finding
 from obs.lint.routing import routes_for
 from obs.model import conventions as c
 from obs.model.domain import Model
 from obs.model.durations import Duration
+from obs.model.network import is_loopback
 
 ALERTMANAGER_FILES = (c.ALERTMANAGER_CONFIG, c.COMPOSE_ALERTMANAGER_CONFIG, c.ALERTMANAGER_LOCAL_CONFIG)
 # Where `obs verify` runs its probes: production routes probe alerts to nobody instead.
@@ -34,8 +32,8 @@ MIN_SECRET_LENGTH = 6   # shorter env values would match by accident
 
 def _load(text: str) -> object:
     try:
-        return YAML(typ="safe", pure=True).load(text)
-    except YAMLError:
+        return yaml_read.load(text)
+    except yaml_read.ArtifactError:
         return None
 
 

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from obs.model.network import is_loopback
 from obs.lint import NOTE, Finding
 from obs.model import conventions as c
 from obs.model.domain import Histogram, Model
 from obs.model.durations import Duration
-from obs.model.windows import BASE_WINDOW
 from obs.model.floors import floors
+from obs.model.network import is_loopback
+from obs.model.windows import BASE_WINDOW
 
 MIN_SAMPLES_PER_WINDOW = 4
 STACK_JOBS = (c.JOB_PROMETHEUS, c.JOB_OTELCOL, c.JOB_OTELCOL_EXPORTER, c.JOB_JAEGER, c.JOB_ALERTMANAGER, c.VERIFY_JOB)
@@ -83,7 +83,8 @@ def latency_threshold_without_bucket(model: Model, files: Mapping[str, str],
                 f"{t} is no boundary of the SDKs' default explicit buckets, so only instances sending native "
                 f"histograms count for this SLO. The Python SDK does with `obs env {s.name}`; the Node.js SDK "
                 "(sdk-node 0.223) ignores OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION, and its "
-                f"instances would be left out (`obs verify` says so). For a Node.js service use {Duration.seconds(near)}, "
+                "instances would be left out (`obs verify` says so). "
+                f"For a Node.js service use {Duration.seconds(near)}, "
                 "or `histogram: classic` with latency_buckets and a View that sets them in code"))
 
 

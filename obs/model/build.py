@@ -139,7 +139,8 @@ class _Builder:
             seen.add(s.name)
             self.found(naming.service_name(s.name, f"{path}.name"))
             if not s.telemetry.otlp and not s.telemetry.scrape:
-                self.problem(f"{path}.telemetry", "the service sends no telemetry; set `otlp: true` or add `scrape:` targets")
+                self.problem(f"{path}.telemetry",
+                             "the service sends no telemetry; set `otlp: true` or add `scrape:` targets")
             histogram = self._histogram(s, path)
             buckets = tuple(s.latency_buckets) if s.latency_buckets else c.OTEL_HTTP_BUCKETS
             if list(buckets) != sorted(set(buckets)):
@@ -204,8 +205,9 @@ class _Builder:
             if threshold.s not in buckets:
                 near = min(buckets, key=lambda b: abs(b - threshold.s))
                 self.problem(f"{path}.latency.threshold",
-                             f"{sli.latency.threshold} is not a histogram bucket boundary, so the SLI cannot be computed "
-                             f"exactly; use {Duration.seconds(near)}, add {threshold.s:g} to the service's latency_buckets "
+                             f"{sli.latency.threshold} is not a histogram bucket boundary, so the SLI cannot be "
+                             f"computed exactly; use {Duration.seconds(near)}, add {threshold.s:g} to the service's "
+                             "latency_buckets "
                              f"(boundaries: {', '.join(f'{b:g}' for b in buckets)}), or send a native histogram "
                              "(`histogram: native`, which `obs env` sets up), which reads any threshold")
                 return None

@@ -72,7 +72,8 @@ def floors(model: Model, alertmanager_discovered: bool = True) -> Floors:
     alert = list(metric)
     if not alertmanager_discovered:
         # verify waits for discovery instead of pushing into the resend-delay trap; whichever is sooner bounds it.
-        alert.insert(0, HopFloor("discovery", "Alertmanager discovered by Prometheus", min(DISCOVERY_S, t.resend_delay.s)))
+        alert.insert(0, HopFloor("discovery", "Alertmanager discovered by Prometheus",
+                                 min(DISCOVERY_S, t.resend_delay.s)))
     alert += [
         # The probe rule has no `for:`: it fires at the first evaluation that sees the sample.
         HopFloor("rule", "probe rule evaluated, alert firing", t.evaluation_interval.s),

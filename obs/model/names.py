@@ -42,7 +42,7 @@ def slo_labels(svc: v1.Service, slo: v1.SLO, path: str) -> Found:
         if label in c.GROUP_BY_RESERVED:
             found.append((f"{path}.group_by[{k}]", f"{label!r} is a label obs's rules set or sum away themselves; "
                           "group by a label of your own data instead"))
-    for label, value in a.labels.items():
+    for label in a.labels:
         where = f"{path}.alerting.labels.{label}"
         if label in c.ALERT_LABELS_OWNED:
             found.append((where, f"{label!r} is set by obs or Prometheus on every alert; use another label name"))

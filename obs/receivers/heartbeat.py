@@ -16,7 +16,7 @@ import threading
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from obs.receivers import pagerduty
@@ -99,7 +99,7 @@ class Watcher:
 
 
 def _utc(t: float) -> str:
-    return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass
@@ -132,7 +132,7 @@ class Pager:
             payload = {"summary": action.summary, "source": self.source, "severity": "critical",
                        "component": "alerting pipeline", "group": "obs", "class": "dead man's switch"}
             if action.since is not None:
-                payload["timestamp"] = datetime.fromtimestamp(action.since, timezone.utc).isoformat()
+                payload["timestamp"] = datetime.fromtimestamp(action.since, UTC).isoformat()
             doc["payload"] = payload
         return doc
 

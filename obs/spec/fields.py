@@ -135,7 +135,8 @@ def _port(value: int) -> int:
     return value
 
 
-Duration = Annotated[StrictStr, BeforeValidator(_duration_text), AfterValidator(_duration), Field(json_schema_extra={"pattern": DURATION_RE.pattern})]
+Duration = Annotated[StrictStr, BeforeValidator(_duration_text), AfterValidator(_duration),
+                     Field(json_schema_extra={"pattern": DURATION_RE.pattern})]
 Name = Annotated[StrictStr, AfterValidator(_name), Field(json_schema_extra={"pattern": NAME_RE.pattern})]
 LabelName = Annotated[StrictStr, AfterValidator(_label_name), Field(json_schema_extra={"pattern": LABEL_RE.pattern})]
 PositiveDuration = Annotated[Duration, AfterValidator(_positive)]

@@ -10,9 +10,25 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator, model_validator
 
-from obs.spec.fields import (ENV_RE, LABEL_RE, NAME_RE, Address, Duration, HostPort, HttpUrl,  # noqa: F401
-                             LabelName, Name, Port, PositiveDuration, PublicUrl, SecretPath, SmtpHost, Version,
-                             shown)
+from obs.spec.fields import (  # noqa: F401
+    ENV_RE,
+    LABEL_RE,
+    NAME_RE,
+    Address,
+    Duration,
+    HostPort,
+    HttpUrl,
+    LabelName,
+    Name,
+    Port,
+    PositiveDuration,
+    PublicUrl,
+    SecretPath,
+    SmtpHost,
+    Version,
+    shown,
+)
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
@@ -276,7 +292,8 @@ class AlertRouting(Strict):
     fallback_receiver: StrictStr | None = Field(
         None, description="Where a failing notifier's alert goes (default: the first receiver of another kind).")
     routes: list[Route] = Field(default_factory=list)
-    default_receiver: StrictStr | None = Field(None, description="Where unmatched alerts go (default: the first receiver).")
+    default_receiver: StrictStr | None = Field(
+        None, description="Where unmatched alerts go (default: the first receiver).")
 
 
 class Spec(Strict):

@@ -86,7 +86,8 @@ TARGETS: dict[str, Target] = {
             },
             {"alertmanager": ["--version"], "amtool": ["--version"]},
             tags="netgo",
-            ldflags=[f"-X {_PROM_VERSION}.Version={versions.ALERTMANAGER.lstrip('v')}", f"-X {_PROM_VERSION}.BuildUser=obs"],
+            ldflags=[f"-X {_PROM_VERSION}.Version={versions.ALERTMANAGER.lstrip('v')}",
+                     f"-X {_PROM_VERSION}.BuildUser=obs"],
             # ui/web.go embeds app/dist, which upstream's release build makes with npm;
             # one file satisfies go:embed. The web UI then answers 404; the API is intact.
             placeholders={"ui/app/dist/README.txt": "obs builds alertmanager without its web UI.\n"},

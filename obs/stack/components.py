@@ -10,10 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from obs.model.network import host_port, reach
 from obs.generate.prometheus import required_flags as prometheus_flags
 from obs.model import conventions as c
 from obs.model.domain import Model
+from obs.model.network import host_port, reach
 
 Argv = Callable[[Model, Path], list[str]]
 

@@ -24,8 +24,8 @@ from pathlib import Path
 
 from obs.errors import StackError
 from obs.generate import alertmanager
-from obs.model import network
 from obs.model import conventions as c
+from obs.model import network
 from obs.model.domain import Model
 from obs.stack import build, health, ports, secrets
 from obs.stack.components import NATIVE as COMPONENTS

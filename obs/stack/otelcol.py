@@ -7,16 +7,13 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import io
 import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
-
 from obs import versions
+from obs.emit import yaml_dump, yaml_read
 from obs.errors import StackError
 from obs.stack import cache
 from obs.stack.gotool import Go
@@ -31,13 +28,13 @@ DEFAULT_MANIFEST = Path("deploy/otelcol/builder-config.yaml")
 
 def load_manifest(path: Path) -> dict:
     try:
-        data = YAML(typ="safe").load(Path(path).read_text())
+        data = yaml_read.load(Path(path).read_text())
     except FileNotFoundError:
         raise StackError(
             f"collector builder manifest {path} does not exist. Generate it first "
             "(obs generate writes deploy/otelcol/builder-config.yaml) or pass --manifest PATH."
         ) from None
-    except (OSError, YAMLError) as exc:
+    except (OSError, yaml_read.ArtifactError) as exc:
         raise StackError(f"cannot read collector builder manifest {path}: {exc}") from None
     if not isinstance(data, dict):
         raise StackError(f"collector builder manifest {path} is not a YAML mapping")
@@ -102,13 +99,8 @@ def build_manifest(manifest: dict, src: Path) -> Path:
     dist.setdefault("description", "OpenTelemetry Collector built by obs")
     dist.setdefault("version", versions.OTELCOL_CORE.lstrip("v"))
     m["dist"] = dist
-    buf = io.StringIO()
-    out = YAML(typ="safe", pure=True)
-    out.default_flow_style = False
-    out.width = 4096  # keep each `gomod: <module> <version>` on one line for people reading it
-    out.dump(m, buf)
     path = src / "builder-config.yaml"
-    path.write_text(buf.getvalue())
+    path.write_text(yaml_dump.dump(m))
     return path
 
 

@@ -52,10 +52,11 @@ def identity(pid: int) -> tuple[str, list[str]] | None:
 
 def _identity_from_ps(pid: int) -> tuple[str, list[str]] | None:
     """Where there is no /proc (macOS), ps gives the start time; argv is compared as one string."""
-    proc = subprocess.run([str(tools.system_tool("ps")), "-o", "lstart=,stat=", "-p", str(pid)], capture_output=True, text=True)
+    ps = str(tools.system_tool("ps"))
+    proc = subprocess.run([ps, "-o", "lstart=,stat=", "-p", str(pid)], capture_output=True, text=True)
     if proc.returncode != 0 or not proc.stdout.strip() or proc.stdout.split()[-1].startswith("Z"):
         return None
-    cmd = subprocess.run([str(tools.system_tool("ps")), "-o", "command=", "-p", str(pid)], capture_output=True, text=True).stdout.strip()
+    cmd = subprocess.run([ps, "-o", "command=", "-p", str(pid)], capture_output=True, text=True).stdout.strip()
     return " ".join(proc.stdout.split()[:-1]), cmd.split(" ")
 
 

@@ -82,7 +82,7 @@ def system_tool(name: str) -> Path:
 
 
 def built_tool(name: str) -> Path:
-    from obs.stack.build import ensure   # imported late: building pulls in the Go toolchain wrapper
+    from obs.stack.build import ensure  # imported late: building pulls in the Go toolchain wrapper
 
     return ensure([name], progress=lambda _: None)[name]
 

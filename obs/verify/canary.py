@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import uuid
 
-from opentelemetry.sdk.metrics.view import (ExplicitBucketHistogramAggregation,
-                                            ExponentialBucketHistogramAggregation, View)
+from opentelemetry.sdk.metrics.view import (
+    ExplicitBucketHistogramAggregation,
+    ExponentialBucketHistogramAggregation,
+    View,
+)
 
 from obs.model import conventions as c
 from obs.model.domain import SLO, Histogram, Service

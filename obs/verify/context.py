@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from obs.model.domain import Model
+from obs.model.floors import Floors
 from obs.verify import clients
 from obs.verify.endpoints import Endpoints
-from obs.model.floors import Floors
 from obs.verify.poll import Deadline
 from obs.verify.selfmetrics import Snapshot
 from obs.verify.sink import Sink

@@ -10,8 +10,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ruamel.yaml import YAML
-
+from obs.emit import yaml_read
 from obs.generate.dashboard_queries import panel_queries
 from obs.generate.slo_sli import base_rules
 from obs.model import conventions as c
@@ -35,7 +34,7 @@ def expected_groups(out: Path) -> list[str]:
     """Rule group names in the generated rule files (not their tests)."""
     names: list[str] = []
     for path in sorted((out / c.ALERTS_DIR).glob("*.rules.yml")):
-        doc = YAML(typ="safe").load(path.read_text()) or {}
+        doc = yaml_read.load(path.read_text()) or {}
         names += [g["name"] for g in doc.get("groups") or [] if isinstance(g, dict) and "name" in g]
     return names
 

@@ -121,8 +121,8 @@ def metric(ev: Evidence) -> list[Finding]:
     if ev.push and ev.otlp_receiver_enabled is False:
         why = ("Prometheus rejects OTLP: /api/v1/otlp/v1/metrics answers 404, so it runs without "
                "--web.enable-otlp-receiver") + (f"; {stuck}" if stuck else "")
-        return [Finding(PROMETHEUS, "fail", why, "restart Prometheus with --web.enable-otlp-receiver: `obs up` starts it "
-                        "so (stop a Prometheus obs did not start first)")]
+        return [Finding(PROMETHEUS, "fail", why, "restart Prometheus with --web.enable-otlp-receiver: `obs up` "
+                        "starts it so (stop a Prometheus obs did not start first)")]
     if ev.found_as:
         return [Finding(PROMETHEUS, "fail", f"the probe arrived as `{ev.found_as}`, not `{c.PROBE_METRIC}`: "
                         "Prometheus translates OTLP metric names differently from what the rules expect",
@@ -185,8 +185,9 @@ def alert(ev: AlertEvidence) -> list[Finding]:
         return [Finding(ALERTMANAGER, "fail", why, "see `obs logs prometheus` for notifier errors")]
     receivers = [r.get("name", r) if isinstance(r, dict) else r for r in ev.am_alert.get("receivers") or []]
     if c.PROBE_RECEIVER not in receivers:
-        return [Finding(ALERTMANAGER, "fail", f"Alertmanager routes the probe alert to {', '.join(receivers) or 'nobody'}"
-                        f", not to {c.PROBE_RECEIVER}", f"the first route must send {c.PROBE_LABEL}=\"true\" to "
+        routed = ", ".join(receivers) or "nobody"
+        return [Finding(ALERTMANAGER, "fail", f"Alertmanager routes the probe alert to {routed}, not to "
+                        f"{c.PROBE_RECEIVER}", f"the first route must send {c.PROBE_LABEL}=\"true\" to "
                         f"{c.PROBE_RECEIVER}; run `obs generate` and restart Alertmanager")]
     state = (ev.am_alert.get("status") or {}).get("state")
     if state == "suppressed":
@@ -195,7 +196,8 @@ def alert(ev: AlertEvidence) -> list[Finding]:
     if ev.webhook_failed:
         return [Finding(SINK, "fail", f"Alertmanager failed {ev.webhook_failed:g} webhook notification(s) to "
                         f"{c.PROBE_RECEIVER}; it cannot reach {ev.sink_url}{c.VERIFY_SINK_PATH}",
-                        f"the {c.PROBE_RECEIVER} receiver's url must use stack.ports.verify_sink; `obs logs alertmanager`")]
+                        f"the {c.PROBE_RECEIVER} receiver's url must use stack.ports.verify_sink; "
+                        "`obs logs alertmanager`")]
     return [Finding(ALERTMANAGER, "fail", f"Alertmanager holds the probe alert for {c.PROBE_RECEIVER} but sent "
                     f"nothing within the budget (group_wait {ev.group_wait_s:g}s); an alert joining an existing "
                     "group waits a whole group_interval", f"the probe route must group by {c.PROBE_ID_LABEL}; "

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from obs.errors import Problem, SpecError
-from obs.model.domain import Model, Secret
 from obs.model import conventions as c
+from obs.model.domain import Model, Secret
 from obs.stack.components import host_port, reach, urls
 
 

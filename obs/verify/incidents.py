@@ -9,17 +9,16 @@ accepted it. Each measured time is held against the worst case obs/model/detecti
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from obs.model import conventions as c
 from obs.model.detection import HANDOFF_S, Incident, bound, first_slo
 from obs.model.domain import Model
 from obs.verify import clients
 from obs.verify.context import Context
-from obs.verify.drills import (ComponentDrill, CrashDrill, Drill, Expect, NotificationDrill, SloDrill,
-                               TrafficDrill)
+from obs.verify.drills import ComponentDrill, CrashDrill, Drill, Expect, NotificationDrill, SloDrill, TrafficDrill
 from obs.verify.pages import WATCHER_CLASS, Notice, Receivers, notice
 from obs.verify.result import Finding
 
@@ -53,7 +52,8 @@ class IncidentResult:
         return self.paged_once and self.within_bound
 
     def as_dict(self) -> dict:
-        r = (lambda v: None if v is None else round(v, 1))
+        def r(v: float | None) -> float | None:
+            return None if v is None else round(v, 1)
         return {"incident": self.incident.value, "paged_after_s": r(self.paged_after_s), "pages": self.pages,
                 "receiver": self.receiver, "resolved_after_s": r(self.resolved_after_s),
                 "bound_s": round(self.bound_s, 1), "resolve_bound_s": round(self.resolve_bound_s, 1),
@@ -220,7 +220,8 @@ class Runner:
         refused it."""
         name = drill.expect.alertname
         late = f"no {name} page reached a receiver within {waited:.0f}s"
-        refused = [n for n in seen if not n.accepted and drill.expect.matches(Notice(**{**n.__dict__, "accepted": True}))]
+        refused = [n for n in seen
+                   if not n.accepted and drill.expect.matches(Notice(**{**n.__dict__, "accepted": True}))]
         if refused:
             return Finding("receiver", "fail", f"{late}: {refused[0].receiver} ({refused[0].kind}) refused it",
                            "the payload breaks the vendor's contract: `obs logs receivers` shows why")

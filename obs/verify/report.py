@@ -12,7 +12,6 @@ from rich.text import Text
 
 from obs.verify.result import ProbeResult, Report
 
-
 # Findings shown per check on a terminal; JSON and JUnit carry them all.
 MAX_FINDINGS = 4
 

@@ -8,15 +8,14 @@ from pathlib import Path
 
 from obs.errors import StackError
 from obs.model.domain import Model
+from obs.model.floors import default_budget, floors
 from obs.verify import CHECKS, coverage, traffic
 from obs.verify.context import Context, Progress, down_reason
 from obs.verify.endpoints import endpoints
-from obs.model.floors import default_budget, floors
 from obs.verify.poll import Deadline
 from obs.verify.probes import alert, metric, scrape, trace
 from obs.verify.result import Finding, ProbeResult, Report
 from obs.verify.sink import Sink
-
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from obs.model import conventions as c
 from obs.model.domain import Model
-from obs.verify.context import Context
 from obs.model.floors import JAEGER_INGEST_S
+from obs.verify.context import Context
 from obs.verify.result import Finding
 
 # The window the graph and the orphan count look back over, as coverage's other checks do.

@@ -153,7 +153,7 @@ def classify(slo: SLO, facts: SeriesFacts, timing: Timing, empty: str) -> Diagno
     threshold = slo.sli.threshold
     if slo.sli.kind == "latency" and threshold is not None and not native and f"{STABLE}_bucket" in stable \
             and not has_threshold_bucket(facts.le, threshold.s):
-        bounds = sorted((v for v in map(_le_float, facts.le) if v is not None and v != float("inf")))
+        bounds = sorted(v for v in map(_le_float, facts.le) if v is not None and v != float("inf"))
         shown = ", ".join(f"{b:g}" for b in bounds)
         why = (f"{empty}: {svc} sends classic buckets of {STABLE} (le {shown}) but none at the latency threshold "
                f"{threshold} (le=\"{threshold.s:g}\"), so no request can be judged fast or slow")
@@ -208,7 +208,7 @@ def _spacing(prom: clients.Prometheus, selector: str) -> tuple[int | None, float
             best = sorted(stamps)
     if not rows:
         return None, None
-    gaps = [b - a for a, b in zip(best, best[1:])]
+    gaps = [b - a for a, b in zip(best, best[1:], strict=False)]
     return len(best), (statistics.median(gaps) if gaps else None)
 
 

@@ -15,18 +15,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import promql_parser
-from opentelemetry.sdk.metrics.view import (ExplicitBucketHistogramAggregation, ExponentialBucketHistogramAggregation,
-                                            View)
+from opentelemetry.sdk.metrics.view import (
+    ExplicitBucketHistogramAggregation,
+    ExponentialBucketHistogramAggregation,
+    View,
+)
 from opentelemetry.trace import SpanKind
 from prometheus_client import CollectorRegistry, Gauge, start_http_server
 
 from obs.model import conventions as c
 from obs.model.domain import Histogram, Service
+from obs.model.floors import traffic_every
 from obs.model.windows import BASE_WINDOW
 from obs.stack.ports import is_free
 from obs.verify import otlp
 from obs.verify.context import Context
-from obs.model.floors import traffic_every
 
 HTTP_METRIC = "http.server.request.duration"
 ROUTES = ("/", "/api/items", "/api/search")
@@ -139,7 +142,8 @@ def _record(meter_provider, service: Service, rng: random.Random) -> bool:
                 key = f"{kind}:{name}"
                 if key not in instruments:
                     instruments[key] = (meter.create_counter(name) if kind == "counter" else
-                                        meter.create_histogram(name) if kind == "histogram" else meter.create_gauge(name))
+                                        meter.create_histogram(name) if kind == "histogram"
+                                        else meter.create_gauge(name))
                 inst = instruments[key]
                 # Error selectors get a zero: the series exists, so the error rate reads 0, not "no data".
                 if kind == "counter":

@@ -19,9 +19,9 @@ from prometheus_client import CollectorRegistry, Gauge, start_http_server
 from obs.errors import StackError
 from obs.model import conventions as c
 from obs.model.domain import Model
+from obs.model.floors import floors
 from obs.verify import runner
 from obs.verify.context import Progress
-from obs.model.floors import floors
 from obs.verify.endpoints import endpoints
 from obs.verify.result import Report
 from obs.verify.sink import Sink

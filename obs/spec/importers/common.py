@@ -111,7 +111,7 @@ def parse_documents(text: str, source: str) -> list[Doc]:
     lines = text.splitlines(keepends=True)
     starts = _document_starts(text)
     docs, problems = [], []
-    for number, (first, end) in enumerate(zip(starts, starts[1:] + [len(lines)]), start=1):
+    for number, (first, end) in enumerate(zip(starts, starts[1:] + [len(lines)], strict=True), start=1):
         chunk = "\n" * first + "".join(lines[first:end])
         if _empty(chunk):
             continue

@@ -12,9 +12,23 @@ from decimal import Decimal
 from typing import Any
 
 from obs.spec.importers import openslo_alerts as alerts
-from obs.spec.importers.common import (Context, Doc, Imported, child, feasible_alerting, has_window, imported_label,
-                                       label_name, mapping, obs_name, percent, service_entry, unique, window_query,
-                                       yaml_number)
+from obs.spec.importers.common import (
+    Context,
+    Doc,
+    Imported,
+    child,
+    feasible_alerting,
+    has_window,
+    imported_label,
+    label_name,
+    mapping,
+    obs_name,
+    percent,
+    service_entry,
+    unique,
+    window_query,
+    yaml_number,
+)
 
 API = "openslo/v1"
 _ALERT_KINDS = ("AlertPolicy", "AlertCondition", "AlertNotificationTarget")

@@ -116,7 +116,7 @@ def tiers(doc: Doc, spec: dict[str, Any], what: str, period_ms: int, named: Libr
 def feasible(doc_tiers: Policies, objective: Decimal, ctx: Context) -> None:
     """A tier needing more than 100% errors can never fire; say so at its threshold, per objective."""
     budget = (Decimal(100) - objective) / Decimal(100)
-    for tier, where in zip(doc_tiers.tiers, doc_tiers.thresholds):
+    for tier, where in zip(doc_tiers.tiers, doc_tiers.thresholds, strict=True):
         if Decimal(str(tier["burn_rate"])) * budget >= 1:
             limit = (Decimal(1) / budget).quantize(Decimal("0.01"))
             ctx.problem(where.doc, where.path, f"a burn rate of {tier['burn_rate']} can never be reached at objective "

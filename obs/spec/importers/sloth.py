@@ -15,8 +15,21 @@ from typing import Any
 
 from obs.errors import Problem
 from obs.spec.importers import sloth_fields as fields
-from obs.spec.importers.common import (Context, Doc, Imported, child, feasible_alerting, imported_label, mapping,
-                                       obs_name, percent, service_entry, unique, window_query, yaml_number)
+from obs.spec.importers.common import (
+    Context,
+    Doc,
+    Imported,
+    child,
+    feasible_alerting,
+    imported_label,
+    mapping,
+    obs_name,
+    percent,
+    service_entry,
+    unique,
+    window_query,
+    yaml_number,
+)
 from obs.spec.loader import locate
 
 VERSION = "prometheus/v1"

@@ -16,9 +16,9 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 from obs.model import conventions as c
+from obs.model.floors import HopFloor, floors
 from obs.verify import clients, diagnose, poll
 from obs.verify.context import Context, down_reason
-from obs.model.floors import HopFloor, floors
 from obs.verify.probes import metric
 from obs.verify.probes.scrape import parse_time
 from obs.verify.result import Finding, Hop, ProbeResult
@@ -94,7 +94,8 @@ def run(ctx: Context) -> ProbeResult:
     t_push = time.monotonic()
     exported = gauge.push(1)
     t0 = time.monotonic()
-    hops.append(Hop(by_id["export"].id, by_id["export"].title, t0 - t_push if exported else None, by_id["export"].floor))
+    export = by_id["export"]
+    hops.append(Hop(export.id, export.title, t0 - t_push if exported else None, export.floor))
     match = labels_match(**{c.PROBE_ID_LABEL: probe_id})
     if exported and ctx.sink is not None:
         pusher.start()

@@ -10,6 +10,7 @@ from rich.table import Table
 from obs.commands.common import emit_json, err_console, load, out_console, out_dir_for, spec_argument
 from obs.errors import Exit, InputError, Problem, SpecError, StackError
 from obs.model.detection import Incident
+from obs.verify.result import Status
 
 KINDS = [i.value for i in Incident]
 
@@ -29,7 +30,7 @@ def _show(results, target_s: float) -> None:
         for note in r.notes:
             console.print(f"[dim]{r.incident.value}: {note}[/dim]")
         for f in r.findings:
-            colour = "red" if f.status == "fail" else "yellow"
+            colour = "red" if f.status == Status.FAIL else "yellow"
             console.print(f"[{colour} bold]✗ {r.incident.value} · {f.hop}:[/] {f.why}\n    [cyan]fix: {f.fix}[/]")
     slowest = max((r.paged_after_s or 0 for r in results), default=0)
     console.print(f"slowest page {slowest:.1f}s; the platform's target is {target_s:.0f}s with production timing")

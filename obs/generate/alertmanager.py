@@ -17,6 +17,7 @@ from obs.generate.otelcol import secret_path
 from obs.model import conventions as c
 from obs.model import network
 from obs.model.domain import Model, Receiver
+from obs.model.kinds import ReceiverKind
 from obs.model.timing import PROBE_GROUP_INTERVAL, PROBE_GROUP_WAIT
 
 GROUP_BY = list(c.GROUP_BY)
@@ -34,19 +35,19 @@ PAGERDUTY_SEVERITY = ('{{ if eq .CommonLabels.severity "page" }}critical{{ else 
 
 
 def _receiver(r: Receiver) -> dict:
-    if r.kind == "pagerduty":
+    if r.kind == ReceiverKind.PAGERDUTY:
         # class and group let a responder (and `obs drill`) tell pages apart without parsing text.
         return {"name": r.name, "pagerduty_configs": [{
             "routing_key_file": secret_path(r.secret), "send_resolved": True, "severity": PAGERDUTY_SEVERITY,
             "class": "{{ .CommonLabels.alertname }}", "group": f"{{{{ .CommonLabels.{c.LABEL_SERVICE} }}}}",
             "component": f"{{{{ .CommonLabels.{c.LABEL_COMPONENT} }}}}"}]}
-    if r.kind == "slack":
+    if r.kind == ReceiverKind.SLACK:
         return {"name": r.name, "slack_configs": [{"api_url_file": secret_path(r.secret), "channel": r.channel,
                                                    "send_resolved": True}]}
-    if r.kind == "webhook":
+    if r.kind == ReceiverKind.WEBHOOK:
         target = {"url_file": secret_path(r.secret)} if r.secret is not None else {"url": r.url}
         return {"name": r.name, "webhook_configs": [{**target, "send_resolved": True}]}
-    if r.kind == "email":
+    if r.kind == ReceiverKind.EMAIL:
         cfg: dict = {"to": r.email_to, "from": r.email_from, "smarthost": r.smarthost, "send_resolved": True}
         if r.auth_username:
             cfg["auth_username"] = r.auth_username
@@ -168,7 +169,7 @@ def _local_receiver(model: Model, net: network.Net, rec: dict) -> dict:
             if key == "pagerduty_configs":
                 # A stand-in key (see stand_ins()): the real one never goes to a local receiver.
                 cfg["routing_key_file"] = c.local_stand_in_file("pagerduty", name)
-                cfg["url"] = receivers_url(model, net, c.receivers_path("pagerduty", name))
+                cfg["url"] = receivers_url(model, net, c.receivers_path(ReceiverKind.PAGERDUTY, name))
             elif key == "slack_configs":
                 cfg["api_url_file"] = c.local_stand_in_file("slack", name)
             elif key == "webhook_configs":
@@ -184,9 +185,9 @@ def stand_ins(model: Model, net: network.Net) -> dict[str, str]:
     out = {c.local_stand_in_file("webhook", c.HEARTBEAT_RECEIVER): receivers_url(model, net,
                                                                                  c.RECEIVERS_HEARTBEAT_PATH)}
     for r in model.receivers:
-        if r.kind == "pagerduty":
+        if r.kind == ReceiverKind.PAGERDUTY:
             out[c.local_stand_in_file("pagerduty", r.name)] = c.local_routing_key(r.name)
-        elif r.kind in ("slack", "webhook"):
+        elif r.kind in (ReceiverKind.SLACK, ReceiverKind.WEBHOOK):
             out[c.local_stand_in_file(r.kind, r.name)] = receivers_url(model, net, c.receivers_path(r.kind, r.name))
     return out
 

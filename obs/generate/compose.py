@@ -24,6 +24,7 @@ from obs.generate.common import Inputs, yaml
 from obs.model import conventions as c
 from obs.model import network
 from obs.model.domain import Model, Secret
+from obs.model.kinds import MetricsPath
 
 W = c.COMPOSE_WORKDIR
 DEPLOY_MOUNT = f"./deploy:{W}/deploy:ro"
@@ -115,7 +116,7 @@ def services(model: Model, secrets: _Secrets) -> dict:
     oc = _base(model, "otelcol", [f"--config={c.COMPOSE_OTELCOL_CONFIG}"])
     oc["ports"] = [_publish(st.receivers_bind, p[k]) for k in ("otlp_grpc", "otlp_http")]
     oc["ports"] += [_publish(st.bind, p[k]) for k in ("collector_health", "collector_metrics")]
-    if st.metrics == "pull":
+    if st.metrics == MetricsPath.PULL:
         oc["ports"].append(_publish(st.bind, p["collector_prometheus"]))
     if st.persistent_queue:
         oc["user"] = "0:0"

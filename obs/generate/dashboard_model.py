@@ -9,6 +9,7 @@ import json
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 
 from obs.model import conventions as c
 from obs.model.domain import Model
@@ -25,9 +26,19 @@ class Query:
     why_empty: str = ""              # non-empty: this query may legitimately return nothing, and why
 
 
+class PanelKind(StrEnum):
+    ROW = "row"
+    TIMESERIES = "timeseries"
+    STAT = "stat"
+    TABLE = "table"
+    TEXT = "text"
+    BARGAUGE = "bargauge"
+    NODEGRAPH = "nodegraph"
+
+
 @dataclass(frozen=True)
 class Panel:
-    kind: str                        # row | timeseries | stat | table | text | bargauge | nodegraph
+    kind: PanelKind
     title: str
     description: str = ""
     queries: tuple[Query, ...] = ()
@@ -48,6 +59,9 @@ class Panel:
     hide_columns: tuple[str, ...] = ()                # table: label columns nobody needs to read
     links: tuple[tuple[str, str], ...] = ()           # (title, url)
     decimals: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", PanelKind(self.kind))
 
 
 @dataclass(frozen=True)
@@ -100,7 +114,7 @@ def layout(panels: tuple[Panel, ...]) -> list[tuple[Panel, int, int]]:
     heights = [0] * 24
     x, placed = 0, []
     for p in panels:
-        if p.kind == "row":
+        if p.kind == PanelKind.ROW:
             y = max(heights)
             placed.append((p, 0, y))
             heights, x = [y + 1] * 24, 0

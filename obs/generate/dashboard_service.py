@@ -14,6 +14,7 @@ from obs.generate.dashboard_model import Dashboard, Panel, Query, header_links, 
 from obs.model import conventions as c
 from obs.model.domain import Model, Service
 from obs.model.durations import Duration
+from obs.model.kinds import SliKind
 
 QUANTILES = (("p50", "0.5"), ("p95", "0.95"), ("p99", "0.99"))
 
@@ -117,7 +118,7 @@ def latency_steps(service: Service) -> tuple[tuple[str, float | None], ...]:
 
 def error_steps(service: Service) -> tuple[tuple[str, float | None], ...]:
     """The error budget of each availability SLO: above it, the service burns budget faster than allowed."""
-    budgets = sorted({float(slo.error_budget) for slo in service.slos if slo.sli.kind == "availability"})
+    budgets = sorted({float(slo.error_budget) for slo in service.slos if slo.sli.kind == SliKind.AVAILABILITY})
     return (("green", None),) + tuple(("red", b) for b in budgets) if budgets else ()
 
 

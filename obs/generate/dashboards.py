@@ -12,7 +12,7 @@ from grafanalib._gen import DashboardEncoder
 from obs.errors import Problem
 from obs.generate import user_dashboards
 from obs.generate.common import Inputs, json
-from obs.generate.dashboard_model import Dashboard, Panel, description, layout, ref_id
+from obs.generate.dashboard_model import Dashboard, Panel, PanelKind, description, layout, ref_id
 from obs.generate.dashboard_queries import dashboard_specs
 from obs.model import conventions as c
 from obs.model.domain import Model
@@ -49,7 +49,7 @@ def _plain(obj: object) -> object:
 
 def _targets(panel: Panel, interval: Duration) -> list[g.Target]:
     return [g.Target(expr=q.expr, legendFormat=q.legend, refId=ref_id(i), instant=q.instant,
-                     format="table" if panel.kind == "table" else "time_series", interval=str(interval),
+                     format="table" if panel.kind == PanelKind.TABLE else "time_series", interval=str(interval),
                      intervalFactor=1, datasource=DATASOURCE)
             for i, q in enumerate(panel.queries)]
 
@@ -98,15 +98,15 @@ def _table_extras(panel: Panel) -> tuple[list[dict], list[dict]]:
 
 
 def _panel(panel: Panel, x: int, y: int, panel_id: int, interval: Duration) -> object:
-    pos = g.GridPos(h=1 if panel.kind == "row" else panel.height, w=24 if panel.kind == "row" else panel.width,
-                    x=x, y=y)
-    if panel.kind == "row":
+    row = panel.kind == PanelKind.ROW
+    pos = g.GridPos(h=1 if row else panel.height, w=24 if row else panel.width, x=x, y=y)
+    if panel.kind == PanelKind.ROW:
         return g.RowPanel(title=panel.title, gridPos=pos, id=panel_id)
     common = {"title": panel.title, "description": description(panel) or None, "gridPos": pos, "id": panel_id,
               "links": _links(panel)}
-    if panel.kind == "text":
+    if panel.kind == PanelKind.TEXT:
         return g.Text(content=panel.content, mode="markdown", **common)
-    if panel.kind == "nodegraph":
+    if panel.kind == PanelKind.NODEGRAPH:
         # grafanalib has no node graph panel: plain JSON, drawn by Grafana from the Jaeger datasource, which
         # computes the dependency graph from stored traces (no metrics needed).
         jaeger = {"type": "jaeger", "uid": c.DATASOURCE_JAEGER_UID}
@@ -115,16 +115,16 @@ def _panel(panel: Panel, x: int, y: int, panel_id: int, interval: Duration) -> o
                 "targets": [{"refId": "A", "datasource": jaeger, "queryType": "dependencyGraph"}]}
     data = {"dataSource": DATASOURCE, "targets": _targets(panel, interval), "thresholds": _steps(panel),
             "interval": str(interval), "extraJson": _defaults(panel), **common}
-    if panel.kind == "timeseries":
+    if panel.kind == PanelKind.TIMESERIES:
         return g.TimeSeries(unit=panel.unit, thresholdsStyleMode=panel.threshold_style, valueMin=panel.minimum,
                             valueMax=panel.maximum, valueDecimals=panel.decimals, tooltipMode="multi",
                             mappings=_mappings(panel), **data)
-    if panel.kind == "stat":
+    if panel.kind == PanelKind.STAT:
         instant = all(q.instant for q in panel.queries)
         return g.Stat(format=panel.unit or "none", decimals=panel.decimals, noValue=panel.no_value or "no data",
                       mappings=_mappings(panel), reduceCalc="lastNotNull", graphMode="none" if instant else "area",
                       textMode="value_and_name" if any(q.legend for q in panel.queries) else "auto", **data)
-    if panel.kind == "table":
+    if panel.kind == PanelKind.TABLE:
         transformations, overrides = _table_extras(panel)
         return g.Table(unit=panel.unit, transformations=transformations, overrides=overrides, **data)
     raise ValueError(f"unknown panel kind {panel.kind!r}")

@@ -19,6 +19,7 @@ from obs.generate.slo_sli import http_counts, http_fast, native
 from obs.model import conventions as c
 from obs.model.domain import SLO, Model, Receiver, Service
 from obs.model.durations import Duration
+from obs.model.kinds import SliKind
 from obs.model.windows import Tier
 
 API_VERSION = "openslo/v1"
@@ -85,26 +86,26 @@ def _source(query: str) -> dict[str, object]:
 def _native(slo: SLO) -> dict[str, object]:
     """A native histogram has no counters to hand over: the windowed queries obs's own rules use."""
     total = _source(http_counts(slo, window=OPENSLO_WINDOW))
-    if slo.sli.kind == "availability":
+    if slo.sli.kind == SliKind.AVAILABILITY:
         return {"counter": False, "bad": _source(http_counts(slo, failed=True, window=OPENSLO_WINDOW)), "total": total}
     return {"counter": False, "good": _source(http_fast(slo, OPENSLO_WINDOW)), "total": total}
 
 
 def ratio_metric(slo: SLO) -> dict[str, object]:
     sli = slo.sli
-    if sli.kind in ("availability", "latency") and native(slo):
+    if sli.kind in (SliKind.AVAILABILITY, SliKind.LATENCY) and native(slo):
         return _native(slo)
-    if sli.kind == "availability":
+    if sli.kind == SliKind.AVAILABILITY:
         bad = _sum(slo, _http(slo, "count", f',{c.HTTP_STATUS_LABEL}=~"5.."'))
         return {"counter": True, "bad": _source(bad), "total": _source(_sum(slo, _http(slo, "count")))}
-    if sli.kind == "latency":
+    if sli.kind == SliKind.LATENCY:
         assert sli.threshold_le is not None
         good = _sum(slo, _http(slo, "bucket", _le(sli.threshold_le)))
         return {"counter": True, "good": _source(good), "total": _source(_sum(slo, _http(slo, "count")))}
-    if sli.kind == "events":
+    if sli.kind == SliKind.EVENTS:
         assert sli.error_query and sli.total_query
         return {"counter": False, "bad": _source(_window(sli.error_query)), "total": _source(_window(sli.total_query))}
-    assert sli.kind == "raw" and sli.error_ratio_query
+    assert sli.kind == SliKind.RAW and sli.error_ratio_query
     return {"rawType": "failure", "raw": _source(_window(sli.error_ratio_query))}
 
 

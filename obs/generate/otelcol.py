@@ -11,6 +11,7 @@ from obs.generate.common import Inputs, yaml
 from obs.model import conventions as c
 from obs.model import network
 from obs.model.domain import Model, Secret
+from obs.model.kinds import MetricsPath
 
 TO_JAEGER = "otlp_grpc/jaeger"
 TO_PROMETHEUS = "otlp_http/prometheus"
@@ -77,7 +78,7 @@ def _exporters(model: Model, net: network.Net) -> dict:
         TO_JAEGER: {"endpoint": net.peer("jaeger", p["jaeger_otlp_grpc"]), "tls": {"insecure": True},
                     **_delivery(model)},
     }
-    if model.stack.metrics == "push":
+    if model.stack.metrics == MetricsPath.PUSH:
         # otlp_http appends /v1/metrics: Prometheus 3's receiver is /api/v1/otlp/v1/metrics.
         exporters[TO_PROMETHEUS] = {"endpoint": f"http://{net.peer('prometheus', p['prometheus'])}/api/v1/otlp",
                                     **_delivery(model)}
@@ -99,7 +100,7 @@ def _extensions(model: Model, net: network.Net) -> dict:
 
 def config(model: Model, net: network.Net) -> dict:
     t = model.stack.timing
-    metrics_out = TO_PROMETHEUS if model.stack.metrics == "push" else PULL_EXPORTER
+    metrics_out = TO_PROMETHEUS if model.stack.metrics == MetricsPath.PUSH else PULL_EXPORTER
     extensions = _extensions(model, net)
     processors = ["memory_limiter", "batch"]
     return {

@@ -16,6 +16,7 @@ from obs.generate.verify_alerts import verify_alerts
 from obs.model import conventions as c
 from obs.model.domain import Model
 from obs.model.durations import Duration
+from obs.model.kinds import ReceiverKind
 from obs.model.timing import Timing
 
 GROUPS = (c.PIPELINE_GROUP_INCIDENTS, c.PIPELINE_GROUP_STACK, c.PIPELINE_GROUP_COLLECTOR, c.PIPELINE_GROUP_VERIFY)
@@ -23,7 +24,7 @@ _LABEL_REF = re.compile(r"\{\{ \$labels\.([A-Za-z_][A-Za-z0-9_]*) \}\}")
 
 
 def generate(model: Model, inputs: Inputs) -> dict[str, str]:
-    user_webhooks = any(r.kind == "webhook" for r in model.receivers)
+    user_webhooks = any(r.kind == ReceiverKind.WEBHOOK for r in model.receivers)
     alerts = (incident_alerts(model) + catalogue(model.stack.timing, user_webhooks)
               + verify_alerts(model.stack.timing))
     return {

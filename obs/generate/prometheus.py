@@ -14,6 +14,7 @@ from obs.model import conventions as c
 from obs.model import network
 from obs.model.domain import Model
 from obs.model.durations import Duration
+from obs.model.kinds import MetricsPath
 
 TRANSLATION = "UnderscoreEscapingWithSuffixes"
 # Resource attributes that become labels on every OTLP-ingested series. service.name and
@@ -28,7 +29,7 @@ MAX_SCRAPE_TIMEOUT = Duration.parse("10s")
 def required_flags(model: Model) -> list[str]:
     """Flags the generated config relies on; the native runner and compose both pass them."""
     flags = ["--web.enable-otlp-receiver", f"--rules.alert.resend-delay={model.stack.timing.resend_delay}"]
-    if model.stack.metrics == "push":
+    if model.stack.metrics == MetricsPath.PUSH:
         # SDKs that export delta temporality (e.g. .NET's, or OTEL_..._TEMPORALITY_PREFERENCE=delta)
         # would otherwise be rejected by the OTLP receiver.
         flags.append("--enable-feature=otlp-deltatocumulative")
@@ -77,7 +78,7 @@ def config(model: Model, net: network.Net, config_path: str = c.PROMETHEUS_CONFI
         _job(c.JOB_JAEGER, [net.peer("jaeger", p["jaeger_metrics"])]),
         _job(c.JOB_ALERTMANAGER, [net.peer("alertmanager", p["alertmanager"])]),
     ]
-    if model.stack.metrics == "pull":
+    if model.stack.metrics == MetricsPath.PULL:
         # honor_labels keeps the job/instance the exporter derives from each service's resource.
         stack_jobs.append(_job(c.JOB_OTELCOL_EXPORTER, [net.peer("otelcol", p["collector_prometheus"])],
                                honor_labels=True))

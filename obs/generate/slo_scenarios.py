@@ -18,6 +18,7 @@ from obs.generate.slo_text import num, slo_selector
 from obs.generate.slo_windows import recorded_windows
 from obs.model import conventions as c
 from obs.model.domain import SLO, Histogram, Model
+from obs.model.kinds import Severity, SliKind
 from obs.model.windows import BASE_WINDOW
 
 # Minutes the real rules may lag the exact model: one 1m sample plus one 1m evaluation (on the repo spec
@@ -49,7 +50,7 @@ def traffic(slo: SLO) -> Decimal:
 
 
 def _severity(slo: SLO) -> str:
-    return "page" if any(t.severity == "page" for t in slo.tiers) else "ticket"
+    return "page" if any(t.severity == Severity.PAGE for t in slo.tiers) else "ticket"
 
 
 def outage(slo: SLO) -> Scenario:
@@ -132,14 +133,14 @@ def just_over(slo: SLO, model: Model) -> Scenario | None:
     if factor * slo.error_budget >= 1:
         factor = _rounded((lowest + 1 / slo.error_budget) / 2)
     le = slo.sli.threshold_le
-    alt = le[:-2] if slo.sli.kind == "latency" and le and le.endswith(".0") else None
+    alt = le[:-2] if slo.sli.kind == SliKind.LATENCY and le and le.endswith(".0") else None
     name = f"an error rate just over the lowest tier ({num(factor)}x) fires exactly the tiers at or below it"
     return steady(slo, factor, name + (f", with the bucket written le=\"{alt}\"" if alt else ""), model, alt)
 
 
 def rollout(slo: SLO, model: Model) -> Scenario | None:
     """Classic buckets: an instance without the threshold bucket must not make the SLI read its requests as slow."""
-    if slo.sli.kind != "latency" or slo.sli.histogram is not Histogram.CLASSIC:
+    if slo.sli.kind != SliKind.LATENCY or slo.sli.histogram is not Histogram.CLASSIC:
         return None
     s = steady(slo, D("0.5"), "during a rollout, an instance whose histogram lacks the threshold bucket is left out "
                "of the latency SLI, not read as slow: half the budget burns, nothing pages", model)
@@ -150,7 +151,7 @@ def rollout(slo: SLO, model: Model) -> Scenario | None:
 def mixed_fleet(slo: SLO, model: Model) -> Scenario | None:
     """Native latency SLOs: a classic instance beside (Node.js keeps explicit buckets) is read at the threshold
     bucket when it has one, and left out when it has not; either way no request is counted twice or as slow."""
-    if slo.sli.kind != "latency" or slo.sli.histogram is not Histogram.NATIVE or not slo.tiers:
+    if slo.sli.kind != SliKind.LATENCY or slo.sli.histogram is not Histogram.NATIVE or not slo.tiers:
         return None
     assert slo.sli.threshold is not None
     has_bucket = slo.sli.threshold.s in c.OTEL_HTTP_BUCKETS
@@ -193,9 +194,9 @@ def traffic_stops(slo: SLO) -> Scenario:
 
 
 def slow_burn(slo: SLO) -> Scenario | None:
-    pages = [t.burn_rate for t in slo.tiers if t.severity == "page"]
+    pages = [t.burn_rate for t in slo.tiers if t.severity == Severity.PAGE]
     ceiling = min(pages, default=1 / slo.error_budget)
-    tickets = [t for t in slo.tiers if t.severity == "ticket" and t.burn_rate < ceiling]
+    tickets = [t for t in slo.tiers if t.severity == Severity.TICKET and t.burn_rate < ceiling]
     if not tickets:
         return None
     top = max(t.burn_rate for t in tickets)

@@ -18,6 +18,7 @@ from obs.generate.slo_sli import with_window
 from obs.generate.slo_text import matchers, num
 from obs.model import conventions as c
 from obs.model.domain import SLO, Histogram
+from obs.model.kinds import SliKind
 
 GROUP_VALUE = "obs-test"
 FASTEST_BUCKET = -12          # schema 0: (2^-13, 2^-12] s
@@ -98,9 +99,9 @@ def series_for(slo: SLO, segments: list[Segment], group: str = GROUP_VALUE, le_f
     """Input series feeding `segments` to the SLO's SLI, for one value of its group_by labels."""
     groups = {g: group for g in slo.group_by}
     kind = slo.sli.kind
-    if kind in ("availability", "latency") and slo.sli.histogram is Histogram.NATIVE:
+    if kind in (SliKind.AVAILABILITY, SliKind.LATENCY) and slo.sli.histogram is Histogram.NATIVE:
         own = {c.SERVICE_NAME_LABEL: slo.service, **groups}
-        if kind == "availability":
+        if kind == SliKind.AVAILABILITY:
             # Under 0.25 ms: faster than any latency threshold (whole milliseconds), so the same service's
             # latency SLO reads these requests as fast and stays quiet in availability scenarios.
             return [{"series": _series(c.HTTP_DURATION, {**own, c.HTTP_STATUS_LABEL: status}),
@@ -110,10 +111,10 @@ def series_for(slo: SLO, segments: list[Segment], group: str = GROUP_VALUE, le_f
         fast, slow = threshold_buckets(slo.sli.threshold.s)
         return [{"series": _series(c.HTTP_DURATION, own),
                  "values": native_counter(segments, [(fast, _good), (slow, _bad)])}]
-    if kind in ("availability", "latency"):
+    if kind in (SliKind.AVAILABILITY, SliKind.LATENCY):
         own = {c.SERVICE_NAME_LABEL: slo.service, **groups}
         name = c.HTTP_DURATION
-        if kind == "availability":
+        if kind == SliKind.AVAILABILITY:
             pairs = [(_series(f"{name}_count", {**own, c.HTTP_STATUS_LABEL: "200"}), _good),
                      (_series(f"{name}_count", {**own, c.HTTP_STATUS_LABEL: "500"}), _bad)]
         else:
@@ -127,7 +128,7 @@ def series_for(slo: SLO, segments: list[Segment], group: str = GROUP_VALUE, le_f
 
 
 def _queries(slo: SLO) -> tuple[str, str]:
-    if slo.sli.kind == "events":
+    if slo.sli.kind == SliKind.EVENTS:
         return with_window(slo.sli.error_query or ""), with_window(slo.sli.total_query or "")
     expr = promql_parser.parse(with_window(slo.sli.error_ratio_query or ""))
     while type(expr).__name__ == "ParenExpr":

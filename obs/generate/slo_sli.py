@@ -26,6 +26,7 @@ from obs.generate.slo_text import matchers, on_groups, slo_selector, sum_by
 from obs.model import conventions as c
 from obs.model.build import le_label
 from obs.model.domain import SLO, Histogram
+from obs.model.kinds import SliKind
 from obs.model.windows import BASE_WINDOW
 
 WINDOW = "{{window}}"
@@ -114,21 +115,21 @@ def base_rules(slo: SLO) -> list[tuple[str, str]]:
     # With traffic but no failing series at all, the error rate is 0, not absent.
     zero_errors = f"\nor {on_groups(slo)} 0 * {events}"
     kind = slo.sli.kind
-    if kind == "availability":
+    if kind == SliKind.AVAILABILITY:
         total = http_counts(slo)
         bad = http_counts(slo, failed=True)
         return [(c.slo_events(str(BASE_WINDOW)), total), (c.slo_errors(str(BASE_WINDOW)), bad + zero_errors)]
-    if kind == "latency":
+    if kind == SliKind.LATENCY:
         # A series without the threshold bucket is not counted at all, so with traffic the fast rate is
         # always there to subtract; the zero fallback covers an idle native series (its fraction dropped).
         slow = f"clamp_min(\n  {events}\n  - {on_groups(slo)} ({http_fast(slo)}),\n  0\n){zero_errors}"
         return [(c.slo_events(str(BASE_WINDOW)), http_counted(slo)), (c.slo_errors(str(BASE_WINDOW)), slow)]
-    if kind == "events":
+    if kind == SliKind.EVENTS:
         assert slo.sli.error_query and slo.sli.total_query
         total = sum_by(slo, with_window(slo.sli.total_query))
         bad = sum_by(slo, with_window(slo.sli.error_query))
         return [(c.slo_events(str(BASE_WINDOW)), total), (c.slo_errors(str(BASE_WINDOW)), bad + zero_errors)]
-    assert kind == "raw" and slo.sli.error_ratio_query
+    assert kind == SliKind.RAW and slo.sli.error_ratio_query
     # A raw ratio carries no traffic, so it is recorded with a unit weight: every derived window
     # is then the time average of the ratio. NaN (0/0) and out-of-range values are dropped.
     ratio = f"clamp_max(\n  ({with_window(slo.sli.error_ratio_query)}) >= 0,\n  1\n)"
@@ -137,4 +138,4 @@ def base_rules(slo: SLO) -> list[tuple[str, str]]:
 
 def counts_traffic(slo: SLO) -> bool:
     """A raw ratio has no event count, so the minimum-traffic guard cannot apply to it."""
-    return slo.sli.kind != "raw"
+    return slo.sli.kind != SliKind.RAW

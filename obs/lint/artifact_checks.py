@@ -10,6 +10,7 @@ from obs.lint.routing import routes_for
 from obs.model import conventions as c
 from obs.model.domain import Model
 from obs.model.durations import Duration
+from obs.model.kinds import MetricsPath
 from obs.model.network import is_loopback
 
 ALERTMANAGER_FILES = (c.ALERTMANAGER_CONFIG, c.COMPOSE_ALERTMANAGER_CONFIG, c.ALERTMANAGER_LOCAL_CONFIG)
@@ -158,7 +159,7 @@ def delta_conversion(model: Model, files: Mapping[str, str], environ: Mapping[st
     doc = _load(files.get(c.COMPOSE_FILE, ""))
     prom = ((doc.get("services") or {}).get("prometheus") or {}) if isinstance(doc, dict) else {}
     command = " ".join(map(str, prom.get("command") or []))
-    if model.stack.metrics == "push" and prom and "otlp-deltatocumulative" not in command:
+    if model.stack.metrics == MetricsPath.PUSH and prom and "otlp-deltatocumulative" not in command:
         yield Finding("delta-temporality", file=c.COMPOSE_FILE, where="services.prometheus.command", message=(
             "Prometheus receives OTLP without --enable-feature=otlp-deltatocumulative, so delta metrics "
             "from SDKs are rejected"))

@@ -8,6 +8,7 @@ from obs.model import conventions as c
 from obs.model.domain import Histogram, Model
 from obs.model.durations import Duration
 from obs.model.floors import floors
+from obs.model.kinds import MetricsPath, SliKind
 from obs.model.network import is_loopback
 from obs.model.windows import BASE_WINDOW
 
@@ -33,7 +34,7 @@ def listeners_beyond_loopback(model: Model, files: Mapping[str, str], environ: M
 
 def delta_temporality(model: Model, files: Mapping[str, str], environ: Mapping[str, str]) -> Iterable[Finding]:
     """Prometheus stores cumulative series; delta points need a converter on the way in."""
-    if model.stack.metrics == "pull":
+    if model.stack.metrics == MetricsPath.PULL:
         yield Finding("delta-temporality", severity=NOTE, spec_path="stack.metrics", message=(
             "metrics: pull re-accumulates delta metrics in the collector's Prometheus exporter, which drops "
             "non-monotonic delta sums and delta points that do not line up (two SDK instances writing one series); "
@@ -50,7 +51,7 @@ def verify_budget(model: Model, files: Mapping[str, str], environ: Mapping[str, 
     if budget.s < floor:
         t = model.stack.timing
         knobs = [f"batch {t.batch_timeout}"]
-        if model.stack.metrics == "pull":
+        if model.stack.metrics == MetricsPath.PULL:
             knobs.append(f"scrape {t.scrape_interval}")
         knobs += [f"evaluation {t.evaluation_interval}", f"group_wait {t.group_wait}",
                   f"Alertmanager discovery or resend delay (up to {t.resend_delay})"]
@@ -75,7 +76,7 @@ def latency_threshold_without_bucket(model: Model, files: Mapping[str, str],
             continue
         for j, slo in enumerate(s.slos):
             t = slo.sli.threshold
-            if slo.sli.kind != "latency" or t is None or t.s in c.OTEL_HTTP_BUCKETS:
+            if slo.sli.kind != SliKind.LATENCY or t is None or t.s in c.OTEL_HTTP_BUCKETS:
                 continue
             near = min(c.OTEL_HTTP_BUCKETS, key=lambda b: abs(b - t.s))
             yield Finding("latency-threshold-without-bucket", severity=NOTE,

@@ -11,6 +11,7 @@ from obs.model import names as naming
 from obs.model import queries
 from obs.model.domain import SLI, SLO, TLS, Histogram, Model, Receiver, Route, ScrapeTarget, Secret, Service, Stack
 from obs.model.durations import Duration
+from obs.model.kinds import MetricsPath, Severity
 from obs.model.timing import PROFILES
 from obs.model.windows import BASE_WINDOW, Tier, fast_tier, workbook_tiers
 from obs.spec import v1
@@ -109,7 +110,7 @@ class _Builder:
 
     def _histogram(self, s: v1.Service, path: str) -> Histogram:
         """Native unless the service says otherwise, declares classic buckets, or Prometheus pulls its metrics."""
-        pull = self.spec.stack.metrics == "pull"
+        pull = self.spec.stack.metrics == MetricsPath.PULL
         if s.histogram is None:
             return Histogram.CLASSIC if pull or s.latency_buckets else Histogram.NATIVE
         kind = Histogram(s.histogram)
@@ -278,8 +279,8 @@ class _Builder:
             extra = fast_tier(defaults, (Decimal(100) - objective) / Decimal(100))
             candidates = [(path.removesuffix(".alerting") + ".objective", t)
                           for t in ((extra,) if extra else ()) + defaults]
-        chosen = [(tp, t) for tp, t in candidates if (t.severity == "page" and a.page) or
-                  (t.severity == "ticket" and a.ticket)]
+        chosen = [(tp, t) for tp, t in candidates if (t.severity == Severity.PAGE and a.page) or
+                  (t.severity == Severity.TICKET and a.ticket)]
         budget = (Decimal(100) - objective) / Decimal(100)
         for tp, t in chosen:
             if t.long > period:

@@ -12,6 +12,7 @@ from enum import Enum
 
 from obs.model.domain import SLO, Model
 from obs.model.durations import Duration
+from obs.model.kinds import Severity, SliKind
 from obs.model.timing import Timing
 from obs.model.windows import BASE_WINDOW, full_outage_seconds
 
@@ -82,7 +83,7 @@ def _deliver(t: Timing) -> list[Part]:
 def slo_bound(model: Model, slo: SLO, incident: Incident) -> Bound:
     """A full outage after steady traffic, through the SLO's fastest page tier."""
     t = model.stack.timing
-    pages = [tier for tier in slo.tiers if tier.severity == "page"]
+    pages = [tier for tier in slo.tiers if tier.severity == Severity.PAGE]
     tier = min(pages, key=lambda x: full_outage_seconds(x, slo.error_budget))
     burn = float(full_outage_seconds(tier, slo.error_budget))
     parts = [Part(f"SDK export interval ({t.sdk_metric_interval})", t.sdk_metric_interval.s),
@@ -98,8 +99,9 @@ def slo_bound(model: Model, slo: SLO, incident: Incident) -> Bound:
     return Bound(incident, f"SLOErrorBudgetBurn {slo.service}/{slo.name} tier {tier.name}", tuple(parts + _deliver(t)))
 
 
-def first_slo(model: Model, kind: str) -> SLO | None:
-    return next((s for s in model.slos if s.sli.kind == kind and any(x.severity == "page" for x in s.tiers)), None)
+def first_slo(model: Model, kind: SliKind) -> SLO | None:
+    return next((s for s in model.slos
+                 if s.sli.kind == kind and any(x.severity == Severity.PAGE for x in s.tiers)), None)
 
 
 def bounds(model: Model) -> list[Bound]:
@@ -109,8 +111,8 @@ def bounds(model: Model) -> list[Bound]:
     quiet = quiet_window(t)
     evaluate = Part(f"alert rule evaluation ({t.evaluation_interval})", t.evaluation_interval.s)
     out: list[Bound] = []
-    for incident, slo in ((Incident.ERRORS, first_slo(model, "availability") or first_slo(model, "events")),
-                          (Incident.LATENCY, first_slo(model, "latency"))):
+    for incident, slo in ((Incident.ERRORS, first_slo(model, SliKind.AVAILABILITY) or first_slo(model, SliKind.EVENTS)),
+                          (Incident.LATENCY, first_slo(model, SliKind.LATENCY))):
         if slo is not None:
             out.append(slo_bound(model, slo, incident))
     out.append(Bound(Incident.CRASH, c.SERVICE_SILENT_ALERT, (

@@ -7,6 +7,7 @@ from enum import Enum
 
 from obs.model.conventions import LABEL_SEVERITY
 from obs.model.durations import Duration
+from obs.model.kinds import MetricsPath, ReceiverKind, Severity, SliKind
 from obs.model.timing import Timing
 from obs.model.windows import Tier
 
@@ -28,13 +29,16 @@ class Histogram(str, Enum):
 
 @dataclass(frozen=True)
 class SLI:
-    kind: str                                  # availability | latency | events | raw
+    kind: SliKind
     threshold: Duration | None = None          # latency
     threshold_le: str | None = None            # the bucket's `le` as Prometheus 3 stores it (classic)
     histogram: Histogram | None = None         # availability and latency: which form of the HTTP histogram
     error_query: str | None = None             # events; {{window}} placeholder
     total_query: str | None = None             # events
     error_ratio_query: str | None = None       # raw
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", SliKind(self.kind))
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,7 @@ class Service:
 @dataclass(frozen=True)
 class Receiver:
     name: str
-    kind: str                                  # pagerduty | slack | webhook | email
+    kind: ReceiverKind
     secret: Secret | None = None               # routing key, api url, webhook url or smtp password
     url: str | None = None                     # webhook url when not secret
     channel: str | None = None                 # slack
@@ -95,6 +99,9 @@ class Receiver:
     email_from: str | None = None
     smarthost: str | None = None
     auth_username: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", ReceiverKind(self.kind))
 
 
 @dataclass(frozen=True)
@@ -115,7 +122,7 @@ class TLS:
 @dataclass(frozen=True)
 class Stack:
     timing: Timing
-    metrics: str                               # push | pull
+    metrics: MetricsPath
     bind: str
     receivers_bind: str
     receivers_tls: TLS | None
@@ -124,6 +131,9 @@ class Stack:
     ports: dict[str, int] = field(hash=False)
     versions: dict[str, str] = field(hash=False)
     verify_budget: Duration | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "metrics", MetricsPath(self.metrics))
 
 
 @dataclass(frozen=True)
@@ -160,6 +170,6 @@ class Model:
     def paging_receiver(self) -> str | None:
         """The receiver a `severity=page` alert reaches: the dead man's switch pages through it too."""
         for r in self.routes:
-            if all(k == LABEL_SEVERITY and v == "page" for k, v in r.matchers):
+            if all(k == LABEL_SEVERITY and v == Severity.PAGE for k, v in r.matchers):
                 return r.receiver
         return self.default_receiver

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from obs.model.domain import SLO, Model
+from obs.model.kinds import MetricsPath, Severity
 from obs.model.timing import PROBE_GROUP_WAIT, Timing
 
 # Jaeger v2 with memory storage answers a trace by ID about 0.2 s after the collector's batch flushes.
@@ -48,10 +49,10 @@ class Floors:
         return max(probes, self.traffic) if traffic else probes
 
 
-def metric_hops(t: Timing, metrics: str) -> tuple[HopFloor, ...]:
+def metric_hops(t: Timing, metrics: MetricsPath) -> tuple[HopFloor, ...]:
     hops = [HopFloor("export", "OTLP export accepted by the collector", HANDOFF_S),
             HopFloor("prometheus", "collector batch → Prometheus, queryable", t.batch_timeout.s)]
-    if metrics == "pull":
+    if metrics == MetricsPath.PULL:
         # The collector's Prometheus exporter holds the point until Prometheus next scrapes it.
         hops[1] = HopFloor("prometheus", "collector batch → exporter → Prometheus scrape",
                            t.batch_timeout.s + t.scrape_interval.s)
@@ -122,7 +123,7 @@ def detection_floor(model: Model, slo: SLO, error_ratio: float = 1.0) -> Detecti
     ratio = Decimal(repr(error_ratio))
     best = None
     for tier in slo.tiers:
-        if tier.severity != "page" or tier.burn_rate * slo.error_budget > ratio:
+        if tier.severity != Severity.PAGE or tier.burn_rate * slo.error_budget > ratio:
             continue
         workbook = float(slo.error_budget / ratio * Decimal(tier.long.ms) / 1000 * tier.burn_rate)
         if best is None or workbook < best.workbook_s:

@@ -5,17 +5,21 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from obs.model.durations import Duration
+from obs.model.kinds import Severity
 
 D = Duration.parse
 
 
 @dataclass(frozen=True)
 class Tier:
-    severity: str          # page | ticket
+    severity: Severity
     long: Duration
     short: Duration
     burn_rate: Decimal
     for_: Duration = Duration(0)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "severity", Severity(self.severity))
 
     @property
     def name(self) -> str:
@@ -27,10 +31,10 @@ class Tier:
 # period so that each tier still consumes the same share of budget (2%, 5%, 10%, 10%).
 WORKBOOK_PERIOD = D("30d")
 WORKBOOK = (
-    Tier("page", D("1h"), D("5m"), Decimal("14.4")),
-    Tier("page", D("6h"), D("30m"), Decimal("6")),
-    Tier("ticket", D("1d"), D("2h"), Decimal("3")),
-    Tier("ticket", D("3d"), D("6h"), Decimal("1")),
+    Tier(Severity.PAGE, D("1h"), D("5m"), Decimal("14.4")),
+    Tier(Severity.PAGE, D("6h"), D("30m"), Decimal("6")),
+    Tier(Severity.TICKET, D("1d"), D("2h"), Decimal("3")),
+    Tier(Severity.TICKET, D("3d"), D("6h"), Decimal("1")),
 )
 
 # The short windows every SLO records; longer windows are derived from these.
@@ -50,11 +54,11 @@ def full_outage_seconds(tier: Tier, budget: Decimal) -> Decimal:
 
 def fast_tier(tiers: tuple[Tier, ...], budget: Decimal) -> Tier | None:
     """The extra page tier an SLO needs to page a full outage within FAST_PAGE_CAP, or None."""
-    pages = [t for t in tiers if t.severity == "page"]
+    pages = [t for t in tiers if t.severity == Severity.PAGE]
     if not pages or min(full_outage_seconds(t, budget) for t in pages) <= Decimal(FAST_PAGE_CAP.ms) / 1000:
         return None
     ratio = Decimal(FAST_PAGE_CAP.ms) / Decimal(BASE_WINDOW.ms)
-    return Tier("page", BASE_WINDOW, BASE_WINDOW, (ratio / budget).quantize(Decimal("0.000001")).normalize())
+    return Tier(Severity.PAGE, BASE_WINDOW, BASE_WINDOW, (ratio / budget).quantize(Decimal("0.000001")).normalize())
 
 
 def workbook_tiers(period: Duration) -> tuple[Tier, ...]:

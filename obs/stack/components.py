@@ -13,6 +13,7 @@ from pathlib import Path
 from obs.generate.prometheus import required_flags as prometheus_flags
 from obs.model import conventions as c
 from obs.model.domain import Model
+from obs.model.kinds import MetricsPath, ReceiverKind
 from obs.model.network import host_port, reach
 
 Argv = Callable[[Model, Path], list[str]]
@@ -42,7 +43,7 @@ class Component:
     def listens(self, model: Model) -> list[tuple[str, int]]:
         """(host, port) pairs this component binds, to find conflicts before starting it."""
         ports = list(self.ports)
-        if self.name == "otelcol" and model.stack.metrics == "pull":
+        if self.name == "otelcol" and model.stack.metrics == MetricsPath.PULL:
             ports.append("collector_prometheus")
         return [(_bind_of(model, key), model.stack.ports[key]) for key in ports]
 
@@ -120,8 +121,9 @@ def _receivers(model: Model, out: Path) -> list[str]:
     argv = ["-m", "obs", "receivers", "--bind", st.bind, "--port", str(st.ports["local_receivers"]),
             "--heartbeat-timeout", str(t.heartbeat_timeout)]
     pager = model.paging_receiver
-    if pager is not None and any(r.name == pager and r.kind == "pagerduty" for r in model.receivers):
-        argv += ["--page-url", http_url(st.bind, st.ports["local_receivers"], c.receivers_path("pagerduty", pager)),
+    if pager is not None and any(r.name == pager and r.kind == ReceiverKind.PAGERDUTY for r in model.receivers):
+        path = c.receivers_path(ReceiverKind.PAGERDUTY, pager)
+        argv += ["--page-url", http_url(st.bind, st.ports["local_receivers"], path),
                  "--page-routing-key-file", str(out / WATCHER_KEY_FILE)]
     return argv
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from obs.model import conventions as c
 from obs.model.domain import Model
+from obs.model.kinds import ReceiverKind
 
 
 def env_secrets(model: Model) -> dict[str, str]:
@@ -32,7 +33,8 @@ def env_secrets(model: Model) -> dict[str, str]:
 def local_needs(model: Model) -> set[str]:
     """The env secrets the local stack itself reads: the local Alertmanager overlay sends PagerDuty, Slack
     and webhook notifications to obs's contract receivers, so only SMTP passwords and the OTLP token remain."""
-    found = {r.secret.env for r in model.receivers if r.kind == "email" and r.secret is not None and r.secret.env}
+    found = {r.secret.env for r in model.receivers
+             if r.kind == ReceiverKind.EMAIL and r.secret is not None and r.secret.env}
     bearer = model.stack.receivers_bearer
     return found | ({bearer.env} if bearer is not None and bearer.env else set())
 

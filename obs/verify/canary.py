@@ -18,6 +18,7 @@ from opentelemetry.sdk.metrics.view import (
 
 from obs.model import conventions as c
 from obs.model.domain import SLO, Histogram, Service
+from obs.model.kinds import SliKind
 from obs.verify import otlp, traffic
 from obs.verify.context import Context
 
@@ -50,15 +51,15 @@ class Canary:
         if n <= 0:
             return
         self.sent[how] += n
-        kind = self.slo.sli.kind if self.slo else "availability"
-        if kind == "events" and self.slo is not None:
+        kind = self.slo.sli.kind if self.slo else SliKind.AVAILABILITY
+        if kind == SliKind.EVENTS and self.slo is not None:
             self._events(n if how == FAILING else 0, n)
             return
         fast = self.service.latency_buckets[0] / 2
         threshold = self.slo.sli.threshold.s if self.slo and self.slo.sli.threshold else 0.0
-        slow = how == FAILING and kind == "latency"
+        slow = how == FAILING and kind == SliKind.LATENCY
         attrs = {"http.request.method": "GET", "http.route": "/drill",
-                 "http.response.status_code": 500 if how == FAILING and kind == "availability" else 200}
+                 "http.response.status_code": 500 if how == FAILING and kind == SliKind.AVAILABILITY else 200}
         for _ in range(n):
             self.hist.record(threshold * 2 if slow else fast, attrs)
 

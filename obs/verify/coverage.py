@@ -18,7 +18,7 @@ from obs.model.durations import Duration
 from obs.model.windows import BASE_WINDOW
 from obs.verify import clients, poll, servicegraph, sli_diagnosis
 from obs.verify.context import Context
-from obs.verify.result import Finding, ProbeResult
+from obs.verify.result import Finding, ProbeResult, Status
 
 Check = Callable[[Context], list[Finding]]
 TRAFFIC_FIX = "instrument it to send OTLP to the collector, or run `obs verify --traffic` to send synthetic data"
@@ -170,7 +170,7 @@ TITLES = {"spans": "every service has spans in Jaeger", "series": "every service
 
 
 def failures(findings: list[Finding]) -> list[Finding]:
-    return [f for f in findings if f.status == "fail"]
+    return [f for f in findings if f.status == Status.FAIL]
 
 
 def summarize(title: str, findings: list[Finding]) -> str:
@@ -178,10 +178,10 @@ def summarize(title: str, findings: list[Finding]) -> str:
     failed = failures(findings)
     if failed:
         return f"{len(failed)} problem(s): {failed[0].why}"
-    warned = [f for f in findings if f.status == "warn"]
+    warned = [f for f in findings if f.status == Status.WARN]
     if warned:
         return f"{title}; {len(warned)} warning(s): {warned[0].why}"
-    info = [f.why for f in findings if f.status == "info"]
+    info = [f.why for f in findings if f.status == Status.INFO]
     return f"{title}: {'; '.join(info)}" if info else title
 
 

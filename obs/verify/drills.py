@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from obs.model import conventions as c
 from obs.model.detection import MIN_EXPECTED_REQUESTS, TRAFFIC_BASELINE, Incident, bound, quiet_window
 from obs.model.domain import SLO, Service
+from obs.model.kinds import ReceiverKind, Severity
 from obs.verify import clients
 from obs.verify.canary import FAILING, GOOD, Canary
 from obs.verify.pages import WATCHER_CLASS, Notice
@@ -39,7 +40,7 @@ class Expect:
         if not n.page or (self.receiver is not None and n.receiver != self.receiver):
             return False
         if self.alertname == WATCHER_CLASS:
-            return n.kind == "pagerduty" and n.alertname == WATCHER_CLASS
+            return n.kind == ReceiverKind.PAGERDUTY and n.alertname == WATCHER_CLASS
         return n.about(self.alertname, self.service, self.component, self.slo)
 
 
@@ -170,7 +171,7 @@ class SloDrill(CanaryDrill):
         windows Prometheus recorded (earlier drills' errors included)."""
         sel = f'{{{c.LABEL_SERVICE}="{self.slo.service}",{c.LABEL_SLO}="{self.slo.name}"}}'
         needed = 0.0
-        for tier in (t for t in self.slo.tiers if t.severity == "page"):
+        for tier in (t for t in self.slo.tiers if t.severity == Severity.PAGE):
             limit = float(tier.burn_rate * self.slo.error_budget)
             cheapest = math.inf
             for window in {tier.long, tier.short}:
@@ -180,7 +181,7 @@ class SloDrill(CanaryDrill):
             needed = max(needed, 0.0 if cheapest == math.inf else cheapest)
         # The recorded windows lag the canary's last failures by up to an evaluation of the slowest rule: its
         # own failures, under the lowest threshold in any window that holds them (and so this recovery too).
-        lowest = min(float(t.burn_rate * self.slo.error_budget) for t in self.slo.tiers if t.severity == "page")
+        lowest = min(float(t.burn_rate * self.slo.error_budget) for t in self.slo.tiers if t.severity == Severity.PAGE)
         needed = max(needed, self.canary.sent[FAILING] / lowest)
         return math.ceil(needed * 1.5)
 

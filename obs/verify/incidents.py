@@ -16,11 +16,12 @@ from datetime import datetime
 from obs.model import conventions as c
 from obs.model.detection import HANDOFF_S, Incident, bound, first_slo
 from obs.model.domain import Model
+from obs.model.kinds import ReceiverKind, SliKind
 from obs.verify import clients
 from obs.verify.context import Context
 from obs.verify.drills import ComponentDrill, CrashDrill, Drill, Expect, NotificationDrill, SloDrill, TrafficDrill
 from obs.verify.pages import WATCHER_CLASS, Notice, Receivers, notice
-from obs.verify.result import Finding
+from obs.verify.result import Finding, Status
 
 POLL_S = 0.25
 
@@ -41,7 +42,7 @@ class IncidentResult:
     @property
     def paged_once(self) -> bool:
         return (self.paged_after_s is not None and self.pages == 1
-                and not any(f.status == "fail" for f in self.findings))
+                and not any(f.status == Status.FAIL for f in self.findings))
 
     @property
     def within_bound(self) -> bool:
@@ -117,8 +118,8 @@ class Runner:
         http = [s for s in services if s.http] or services
         if incident in (Incident.ERRORS, Incident.LATENCY):
             # errors: an availability SLO, else an events SLO (its error selector counts failures).
-            slo = (first_slo(m, "availability") or first_slo(m, "events") if incident is Incident.ERRORS
-                   else first_slo(m, "latency"))
+            slo = (first_slo(m, SliKind.AVAILABILITY) or first_slo(m, SliKind.EVENTS) if incident is Incident.ERRORS
+                   else first_slo(m, SliKind.LATENCY))
             if slo is None:
                 return f"no {'availability' if incident is Incident.ERRORS else 'latency'} SLO pages"
             return SloDrill(self, incident, m.service(slo.service), slo)
@@ -132,7 +133,7 @@ class Runner:
             if pager is None or not services:
                 return "no receiver gets pages" if pager is None else "no service sends OTLP"
             fallback = m.fallback_receivers().get(pager.kind)
-            if fallback is None or pager.kind not in ("pagerduty", "slack"):
+            if fallback is None or pager.kind not in (ReceiverKind.PAGERDUTY, ReceiverKind.SLACK):
                 return (f"no receiver of another kind than {pager.kind} to hear that {pager.name} fails; add one "
                         "(alerting.fallback_receiver)")
             return NotificationDrill(self, services[0], pager.kind, fallback)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from obs.model.kinds import ReceiverKind
 from obs.verify import clients
 
 WATCHER_CLASS = "dead man's switch"
@@ -32,7 +33,7 @@ class Notice:
 
     def about(self, alertname: str, service: str | None = None, component: str | None = None,
               slo: str | None = None) -> bool:
-        if self.kind == "pagerduty":
+        if self.kind == ReceiverKind.PAGERDUTY:
             # The summary starts with the group's label values (the SLO among them), then common labels in ().
             grouped = self.text.split("(", 1)[0].split()
             return (self.alertname == alertname and (service is None or self.service == service)
@@ -44,17 +45,17 @@ class Notice:
 def notice(event: dict) -> Notice | None:
     """A notice from one recorded request, or None for heartbeats and the receivers' own bookkeeping."""
     kind, body, status = event.get("kind"), event.get("body"), event.get("status") or 0
-    if not isinstance(body, dict) or kind not in ("pagerduty", "slack", "webhook"):
+    if not isinstance(body, dict) or kind not in (ReceiverKind.PAGERDUTY, ReceiverKind.SLACK, ReceiverKind.WEBHOOK):
         return None
     at, receiver = float(event.get("at") or 0), str(event.get("receiver") or "")
-    if kind == "pagerduty":
+    if kind == ReceiverKind.PAGERDUTY:
         payload = body.get("payload") if isinstance(body.get("payload"), dict) else {}
         action = "trigger" if body.get("event_action") == "trigger" else "resolve"
         return Notice(at, kind, receiver, action, str(payload.get("class") or ""), str(body.get("dedup_key") or ""),
                       200 <= status < 300, str(payload.get("group") or ""), str(payload.get("component") or ""),
                       str(payload.get("summary") or ""), page=payload.get("severity", "critical") == "critical")
     text = json.dumps(body, sort_keys=True)
-    if kind == "slack":
+    if kind == ReceiverKind.SLACK:
         title = next((str(a.get("title") or "") for a in body.get("attachments") or [] if isinstance(a, dict)),
                      str(body.get("text") or ""))
         action = "resolve" if title.startswith("[RESOLVED") else "trigger"

@@ -10,7 +10,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from obs.verify.result import ProbeResult, Report
+from obs.verify.result import ProbeResult, Report, Status
 
 # Findings shown per check on a terminal; JSON and JUnit carry them all.
 MAX_FINDINGS = 4
@@ -59,7 +59,8 @@ def _mark(r: ProbeResult) -> Text:
 
 def shown_findings(r: ProbeResult) -> list:
     """What a terminal shows: failures, then warnings; info findings are in the summary, JSON and JUnit."""
-    return sorted((f for f in r.findings if f.status in ("fail", "warn")), key=lambda f: f.status != "fail")
+    return sorted((f for f in r.findings if f.status in (Status.FAIL, Status.WARN)),
+                  key=lambda f: f.status != Status.FAIL)
 
 
 def table(report: Report) -> Group:
@@ -81,7 +82,7 @@ def table(report: Report) -> Group:
         for f in shown[:MAX_FINDINGS]:
             line = Text()
             line.append(f"{'✗' if f.status == 'fail' else '!'} {r.name}: ",
-                        style="red bold" if f.status == "fail" else "yellow")
+                        style="red bold" if f.status == Status.FAIL else "yellow")
             line.append(f"{f.hop}: ", style="bold")
             line.append(f.why)
             parts.append(line)
@@ -119,13 +120,13 @@ def to_junit(report: Report) -> str:
         if r.skipped:
             ET.SubElement(case, "skipped", message=r.summary)
         elif not r.ok:
-            failed = [f for f in r.findings if f.status == "fail"]
+            failed = [f for f in r.findings if f.status == Status.FAIL]
             first = failed[0] if failed else None
             failure = ET.SubElement(case, "failure", message=r.summary, type=first.hop if first else "failed")
             failure.text = "\n".join(f"{f.hop}: {f.why}" + (f"\nfix: {f.fix}" if f.fix else "") for f in failed)
         lines = [f"{h.id}: {_seconds(h.seconds)} (floor {_seconds(h.floor)}) {h.title}" for h in r.hops]
         lines += [f"{f.status}: {f.hop}: {f.why}" + (f" (fix: {f.fix})" if f.fix else "")
-                  for f in r.findings if f.status != "fail"]
+                  for f in r.findings if f.status != Status.FAIL]
         if lines:
             ET.SubElement(case, "system-out").text = "\n".join(lines)
     if report.warnings:

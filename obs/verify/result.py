@@ -2,6 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    FAIL = "fail"       # fails the check
+    WARN = "warn"       # shown with the result
+    INFO = "info"       # only in JSON and JUnit
 
 
 @dataclass(frozen=True)
@@ -12,10 +19,13 @@ class Finding:
     which known situation a diagnosis recognised (e.g. "old semantic conventions"), when it did."""
 
     hop: str
-    status: str
+    status: Status
     why: str
     fix: str = ""
     case: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", Status(self.status))
 
     def as_dict(self) -> dict:
         out = {"hop": self.hop, "status": self.status, "why": self.why, "fix": self.fix}

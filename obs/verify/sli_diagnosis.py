@@ -23,6 +23,7 @@ import promql_parser
 
 from obs.model import conventions as c
 from obs.model.domain import SLO
+from obs.model.kinds import SliKind
 from obs.model.timing import Timing
 from obs.model.windows import BASE_WINDOW
 from obs.verify import clients
@@ -151,7 +152,7 @@ def classify(slo: SLO, facts: SeriesFacts, timing: Timing, empty: str) -> Diagno
                          "http.server.request.duration), or give this SLO an events SLI over what it sends", facts)
     native = STABLE in stable
     threshold = slo.sli.threshold
-    if slo.sli.kind == "latency" and threshold is not None and not native and f"{STABLE}_bucket" in stable \
+    if slo.sli.kind == SliKind.LATENCY and threshold is not None and not native and f"{STABLE}_bucket" in stable \
             and not has_threshold_bucket(facts.le, threshold.s):
         bounds = sorted(v for v in map(_le_float, facts.le) if v is not None and v != float("inf"))
         shown = ", ".join(f"{b:g}" for b in bounds)

@@ -26,6 +26,7 @@ from prometheus_client import CollectorRegistry, Gauge, start_http_server
 from obs.model import conventions as c
 from obs.model.domain import Histogram, Service
 from obs.model.floors import traffic_every
+from obs.model.kinds import SliKind
 from obs.model.windows import BASE_WINDOW
 from obs.stack.ports import is_free
 from obs.verify import otlp
@@ -134,7 +135,7 @@ def _record(meter_provider, service: Service, rng: random.Random) -> bool:
                                                          "http.response.status_code": 200})
     instruments: dict[str, object] = {}
     for slo in service.slos:
-        if slo.sli.kind != "events":
+        if slo.sli.kind != SliKind.EVENTS:
             continue
         for query, value in ((slo.sli.total_query, REQUESTS), (slo.sli.error_query, 0)):
             for sel in selectors(query or ""):

@@ -8,6 +8,7 @@ import time
 import uuid
 
 from obs.model import conventions as c
+from obs.model.kinds import MetricsPath
 from obs.verify import clients, diagnose, otlp, poll
 from obs.verify.context import Context, down_reason
 from obs.verify.result import Hop, ProbeResult
@@ -44,7 +45,7 @@ class Gauge:
 
 def evidence(ctx: Context, gauge: Gauge, exported: bool) -> diagnose.Evidence:
     prom = ctx.prometheus()
-    push = ctx.model.stack.metrics == "push"
+    push = ctx.model.stack.metrics == MetricsPath.PUSH
     ev = diagnose.Evidence(
         "metrics", ctx.ep.otlp_http, ctx.ep.prometheus, exported=exported, attempt=gauge.sender.session.last,
         collector_healthy=ctx.collector().healthy(), backend_down=down_reason(prom, "/-/ready"),
@@ -88,7 +89,7 @@ def run(ctx: Context) -> ProbeResult:
         ctx.progress(NAME, f"querying Prometheus for {selector(probe_id)}")
         prom = ctx.prometheus()
         gone, waited = poll.Outage(prom_floor.floor), poll.Outage(prom_floor.floor)
-        push = ctx.model.stack.metrics == "push"
+        push = ctx.model.stack.metrics == MetricsPath.PUSH
 
         def found() -> float | bool | None:
             try:

@@ -1,0 +1,29 @@
+"""The kinds the domain tells apart, as enums. Each is a `StrEnum`: it compares equal to, prints as and
+serialises as its value, so generated files read the same, and code says `SliKind.LATENCY`, not "latency"."""
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class SliKind(StrEnum):
+    AVAILABILITY = "availability"   # the share of requests that did not fail (HTTP 5xx)
+    LATENCY = "latency"             # the share of requests faster than a threshold
+    EVENTS = "events"               # the user's own error and total queries
+    RAW = "raw"                     # the user's own error-ratio query
+
+
+class Severity(StrEnum):
+    PAGE = "page"                   # wakes someone: PagerDuty critical
+    TICKET = "ticket"               # for working hours: PagerDuty warning, a chat message
+
+
+class ReceiverKind(StrEnum):
+    PAGERDUTY = "pagerduty"
+    SLACK = "slack"
+    WEBHOOK = "webhook"
+    EMAIL = "email"
+
+
+class MetricsPath(StrEnum):
+    PUSH = "push"                   # the collector writes to Prometheus's OTLP receiver
+    PULL = "pull"                   # Prometheus scrapes the collector's exporter

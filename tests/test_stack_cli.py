@@ -21,7 +21,7 @@ from obs.commands._stack import exit_code
 from obs.errors import StackError
 from obs.model import conventions as c
 from obs.project import load_model
-from obs.stack import ports, runtime, secrets
+from obs.stack import build, ports, runtime, secrets
 from obs.stack.components import COMPONENTS, reach, urls
 from obs.stack.compose_runtime import ComposeStack
 from obs.stack.native import ComponentStatus, Stack
@@ -57,6 +57,22 @@ def test_every_stack_command_teaches_by_example_in_its_help(argv, capsys):
     assert main([*argv, "--help"]) == 0
     out = capsys.readouterr().out
     assert "Examples:" in out and f"obs {argv[0]}" in out
+
+
+@pytest.mark.parametrize("argv, wanted", [
+    ([], ["otelcol", "jaeger", "prometheus", "alertmanager"]),   # what the stack runs: a cold demo skips Sloth
+    (["--all"], ["otelcol", "jaeger", "prometheus", "alertmanager", "sloth"]),
+])
+def test_obs_stack_build_builds_what_the_stack_runs_and_sloth_only_when_asked(spec, monkeypatch, argv, wanted):
+    asked: list[list[str]] = []
+
+    def ensure(names, manifest=None, progress=None):
+        asked.append(list(names))
+        return {n: spec.parent / n for n in names}
+    monkeypatch.setattr(build, "ensure", ensure)
+    monkeypatch.setattr(build, "build_seconds", lambda name, manifest=None: None)
+    assert main(["stack", "build", str(spec), *argv]) == 0
+    assert asked == [wanted]
 
 
 def test_compose_runs_docker_compose_on_the_generated_file(tmp_path):

@@ -42,6 +42,8 @@ class Target:
     go_install: bool = False
     # Files upstream generates before `go build` and so missing from the proxy's zip.
     placeholders: dict[str, str] = field(default_factory=dict)
+    # A cold build's duration on 2 cores (measured, BENCHMARKS.md), for the progress line.
+    cold_seconds: int = 0
 
     @property
     def entry(self) -> Path:
@@ -65,6 +67,7 @@ TARGETS: dict[str, Target] = {
             {"jaeger": ["version"]},
             # The module tag is v1.x; the v2 release number is what users recognise.
             ldflags=[f"-X github.com/jaegertracing/jaeger/internal/version.latestVersion=v{versions.JAEGER_RELEASE}"],
+            cold_seconds=657,
         ),
         Target(
             "prometheus", "github.com/prometheus/prometheus", versions.PROMETHEUS_MODULE,
@@ -77,6 +80,7 @@ TARGETS: dict[str, Target] = {
             # dependency graph); no builtinassets tag, so no UI, but the API works.
             tags="netgo,remove_all_sd",
             ldflags=[f"-X {_PROM_VERSION}.Version={versions.PROMETHEUS_RELEASE}", f"-X {_PROM_VERSION}.BuildUser=obs"],
+            cold_seconds=336,
         ),
         Target(
             "alertmanager", "github.com/prometheus/alertmanager", versions.ALERTMANAGER,
@@ -91,6 +95,7 @@ TARGETS: dict[str, Target] = {
             # ui/web.go embeds app/dist, which upstream's release build makes with npm;
             # one file satisfies go:embed. The web UI then answers 404; the API is intact.
             placeholders={"ui/app/dist/README.txt": "obs builds alertmanager without its web UI.\n"},
+            cold_seconds=88,
         ),
         Target(
             "sloth", "github.com/slok/sloth", versions.SLOTH,
@@ -98,11 +103,15 @@ TARGETS: dict[str, Target] = {
             {"sloth": ["version"]},
             ldflags=[f"-X github.com/slok/sloth/internal/info.Version={versions.SLOTH}"],
             go_install=True,
+            cold_seconds=158,
         ),
     )
 }
 
 ALL = ["otelcol", *TARGETS]
+# What the stack runs (promtool and amtool come with Prometheus and Alertmanager); Sloth only serves the
+# benchmark against it and `obs import`'s cross-checks, and is built when those ask for it.
+STACK = ["otelcol", "jaeger", "prometheus", "alertmanager"]
 # Binaries that come out of another target's build.
 _OWNER = {b: t.name for t in TARGETS.values() for b in t.packages}
 
@@ -141,7 +150,9 @@ def _build_target(t: Target, progress: Progress) -> None:
         flags += ["-tags", t.tags]
 
     def build(tmp: Path) -> None:
-        progress(f"building {t.name} {t.version} (cold builds take a few minutes; log: {go.log})...")
+        usual = (f"a cold build takes about {_minutes(t.cold_seconds)} on 2 cores" if t.cold_seconds
+                 else "cold builds take minutes")
+        progress(f"building {t.name} {t.version} ({usual}; log: {go.log})...")
         if t.go_install:
             pkgs = [f"{p}@{t.version}" for p in t.packages.values()]
             go.run(["install", *flags, *pkgs], cache.cache_root(), f"go install {' '.join(pkgs)}",
@@ -158,6 +169,10 @@ def _build_target(t: Target, progress: Progress) -> None:
     stamp = cache.install(t.entry, t.recipe, t.version_args, build)
     if stamp:
         progress(f"{t.name} {t.version} built in {stamp['build_seconds']}s")
+
+
+def _minutes(seconds: int) -> str:
+    return f"{seconds} s" if seconds < 90 else f"{round(seconds / 60)} min"
 
 
 def ensure(

@@ -109,7 +109,7 @@ def ensure_builder(go: Go, progress: Callable[[str], None]) -> Path:
     ver = versions.OTELCOL_BUILDER
 
     def build(tmp: Path) -> None:
-        progress(f"installing the collector builder {ver}...")
+        progress(f"installing the collector builder {ver} (about 40 s cold)...")
         go.run(
             ["install", f"{BUILDER_MODULE}@{ver}"], cache.cache_root(),
             f"go install {BUILDER_MODULE}@{ver}", extra_env={"GOBIN": str(tmp)},
@@ -138,7 +138,7 @@ def ensure_otelcol(go_factory: Callable[[], Go], manifest_path: Path, progress: 
             config = build_manifest(manifest, src)
             progress(
                 f"building otelcol {versions.OTELCOL_CORE} for manifest {manifest_path} "
-                f"(key {key}; cold builds take several minutes)..."
+                f"(key {key}; a cold build takes about 3 min on 2 cores)..."
             )
             go.run(["--config", str(config)], src, f"collector builder ({manifest_path})", exe=builder)
             shutil.move(str(src / "dist" / "otelcol"), tmp / "otelcol")

@@ -55,6 +55,9 @@ def main() -> int:
                 proc = subprocess.run([sys.executable, "-m", "obs", "drill", str(spec), "--incident", args.incident,
                                        "--format", "json"], capture_output=True, text=True)
                 took = time.monotonic() - started
+            if proc.returncode not in (0, 1):     # no matrix: say why, from the drill's own words
+                sys.stderr.write(proc.stderr)
+                return proc.returncode
             doc = json.loads(proc.stdout)
         finally:
             st.down()

@@ -22,3 +22,38 @@ def tool() -> Callable[[str], Path]:
         except StackError as e:   # missing, or a pinned build that failed: both say what to do
             pytest.fail(str(e), pytrace=False)
     return find
+
+
+# -- markers -------------------------------------------------------------------------------------------------
+# `stack`: the test needs a binary obs builds from the Go module proxy (promtool, otelcol, ...); `live` (it
+# starts a real stack) implies it. `pytest -m "not stack"` is the quick loop: it builds nothing. The guard
+# below keeps the marker honest: in a test without it, asking obs.stack.build for a Go binary fails the test.
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("live") is not None and item.get_closest_marker("stack") is None:
+            item.add_marker(pytest.mark.stack)
+
+
+_UNGUARDED = {}
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("stack") is not None:
+        return
+    from obs.stack import build
+    real = build._target_of
+
+    def guarded(name: str) -> str:
+        pytest.fail(f"{item.nodeid} asks for the Go binary {name!r}: mark the test (or its module) "
+                    "`pytest.mark.stack`, so the quick loop (`-m 'not stack'`) leaves it out", pytrace=False)
+        return real(name)
+    _UNGUARDED[item.nodeid] = real
+    build._target_of = guarded
+
+
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    real = _UNGUARDED.pop(item.nodeid, None)
+    if real is not None:
+        from obs.stack import build
+        build._target_of = real

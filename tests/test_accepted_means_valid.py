@@ -264,6 +264,7 @@ def accepted_trees(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.mark.parametrize("name", list(ACCEPTED))
+@pytest.mark.stack
 def test_each_accepted_edge_case_generates_artifacts_and_suites_the_real_tools_accept(name, accepted_trees):
     tree = accepted_trees[name]
     assert list((tree / "alerts" / "tests").glob("*.test.yml"))
@@ -290,6 +291,7 @@ BREAKAGES = [
 
 
 @pytest.mark.parametrize("what,rel,old,new,count", BREAKAGES, ids=[b[0] for b in BREAKAGES])
+@pytest.mark.stack
 def test_the_tool_runner_reports_a_broken_artifact(what, rel, old, new, count, accepted_trees, tmp_path):
     import shutil
     tree = shutil.copytree(accepted_trees["receivers and routes at their edges, versions pinned with a v"],

@@ -21,6 +21,7 @@ import os
 from pathlib import Path
 
 import _real_tools as tools
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
@@ -176,6 +177,7 @@ def test_the_property_fails_on_an_unlocated_problem_and_on_a_shared_rule_group()
 @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True, print_blob=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture])
 @given(spec=specs())
+@pytest.mark.stack
 def test_every_drawn_spec_is_rejected_with_locations_or_accepted_by_the_real_tools(spec, tmp_path_factory):
     text = json.dumps(spec, ensure_ascii=False, indent=1)
     accepted_or_rejected_with_locations(text, tmp_path_factory.mktemp("drawn"))

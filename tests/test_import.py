@@ -56,11 +56,13 @@ def promtool() -> Path:
 
 
 @pytest.mark.parametrize("example", SLOTH_EXAMPLES)
+@pytest.mark.stack
 def test_the_real_sloth_accepts_each_example_so_the_fixtures_are_genuine_sloth_input(sloth, example):
     done = subprocess.run([str(sloth), "validate", "--no-log", "-i", str(SLOTH / example)], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+@pytest.mark.stack
 def test_the_real_sloth_rejects_a_broken_spec_so_its_acceptance_means_something(sloth, tmp_path):
     broken = write(tmp_path, "broken.yml", (SLOTH / "getting-started.yml").read_text().replace("objective: 99.9", "objective: 120"))
     done = subprocess.run([str(sloth), "validate", "--no-log", "-i", str(broken)], capture_output=True, text=True)
@@ -68,6 +70,7 @@ def test_the_real_sloth_rejects_a_broken_spec_so_its_acceptance_means_something(
 
 
 @pytest.mark.parametrize("example", SLOTH_EXAMPLES)
+@pytest.mark.stack
 def test_each_imported_sloth_example_validates_and_generates_rules_promtool_accepts(capsys, tmp_path, promtool, example):
     code, out, err = run(capsys, "import", "sloth", str(SLOTH / example))
     assert code == 0, err
@@ -197,6 +200,7 @@ EQUIVALENCE = [
 
 
 @pytest.mark.parametrize("example, index, series", EQUIVALENCE, ids=[e[0] for e in EQUIVALENCE])
+@pytest.mark.stack
 def test_imported_slis_compute_the_same_error_ratio_as_sloths_own_rules(capsys, tmp_path, sloth, promtool, example,
                                                                        index, series):
     rules = tmp_path / "sloth.rules.yml"

@@ -147,6 +147,7 @@ def _alerts_at(minute: int) -> dict:
     ("2m", [(1, "pending"), (2, "pending"), (3, "firing"), (10, "firing")]),
     ("0m", [(1, "firing"), (10, "firing")]),
 ])
+@pytest.mark.stack
 def test_the_imported_tiers_fire_in_the_real_promtool_with_alert_after_as_for(capsys, tmp_path, promtool, after,
                                                                               states):
     spec, _ = imported(capsys, edited(tmp_path, lambda t: t.replace("alertAfter: 2m", f"alertAfter: {after}")))
@@ -170,6 +171,7 @@ def test_the_imported_tiers_fire_in_the_real_promtool_with_alert_after_as_for(ca
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+@pytest.mark.stack
 def test_the_imported_tiers_pass_obs_own_promtool_suite(capsys, tmp_path, promtool):
     spec, _ = imported(capsys, ALERTS)
     path = tmp_path / "obs.yaml"

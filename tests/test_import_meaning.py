@@ -80,6 +80,7 @@ def run_suite(promtool: Path, rules: Path, slo: str) -> subprocess.CompletedProc
 
 
 @pytest.mark.parametrize("slo", ["checkout-counted", "checkout-windowed"])
+@pytest.mark.stack
 def test_a_good_total_slo_records_error_ratio_1_in_a_total_outage_and_none_without_traffic(capsys, tmp_path,
                                                                                            promtool, slo):
     rules = generate(capsys, tmp_path, imported(capsys, GOOD_TOTAL))
@@ -87,6 +88,7 @@ def test_a_good_total_slo_records_error_ratio_1_in_a_total_outage_and_none_witho
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+@pytest.mark.stack
 def test_the_naive_total_minus_good_reads_0_in_an_outage_so_the_suite_can_fail(capsys, tmp_path, promtool):
     spec = imported(capsys, GOOD_TOTAL)
     slo = spec["services"][0]["slos"][1]

@@ -64,11 +64,13 @@ def otelcol_for(tree: Path) -> Path:
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
 @pytest.mark.parametrize("config", [c.OTELCOL_CONFIG, c.COMPOSE_OTELCOL_CONFIG])
+@pytest.mark.stack
 def test_the_collector_built_from_the_generated_manifest_accepts_the_generated_config(trees, variant, config):
     result = run([otelcol_for(trees[variant]), "validate", f"--config={config}"], cwd=trees[variant])
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.stack
 def test_a_collector_built_for_push_mode_rejects_the_pull_mode_config(trees):
     # The manifest lists only what its config uses: the push distribution has no prometheus exporter.
     pull_config = trees["fast-pull"] / c.OTELCOL_CONFIG
@@ -79,6 +81,7 @@ def test_a_collector_built_for_push_mode_rejects_the_pull_mode_config(trees):
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
 @pytest.mark.parametrize("config", [c.PROMETHEUS_CONFIG, c.COMPOSE_PROMETHEUS_CONFIG])
+@pytest.mark.stack
 def test_promtool_accepts_the_prometheus_config_and_finds_every_rule_file(trees, variant, config):
     result = run([tool("promtool"), "check", "config", config], cwd=trees[variant])
     assert result.returncode == 0, result.stdout + result.stderr
@@ -87,6 +90,7 @@ def test_promtool_accepts_the_prometheus_config_and_finds_every_rule_file(trees,
     assert f"SUCCESS: {expected} rule files found" in result.stdout
 
 
+@pytest.mark.stack
 def test_promtool_rejects_a_prometheus_config_whose_scrape_timeout_exceeds_its_interval(trees, tmp_path):
     text = (trees["repo"] / c.PROMETHEUS_CONFIG).read_text().replace("scrape_timeout: 10s", "scrape_timeout: 1m")
     (tmp_path / "prometheus.yml").write_text(text)
@@ -94,6 +98,7 @@ def test_promtool_rejects_a_prometheus_config_whose_scrape_timeout_exceeds_its_i
     assert result.returncode != 0
 
 
+@pytest.mark.stack
 def test_promtool_accepts_every_generated_rule_file(trees):
     files = sorted((trees["repo"] / c.ALERTS_DIR).glob("*.rules.yml"))
     result = run([tool("promtool"), "check", "rules", *files])
@@ -103,12 +108,14 @@ def test_promtool_accepts_every_generated_rule_file(trees):
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
 @pytest.mark.parametrize("config", [c.ALERTMANAGER_CONFIG, c.COMPOSE_ALERTMANAGER_CONFIG])
+@pytest.mark.stack
 def test_amtool_accepts_the_alertmanager_config(trees, variant, config):
     result = run([tool("amtool"), "check-config", config], cwd=trees[variant])
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SUCCESS" in result.stdout
 
 
+@pytest.mark.stack
 def test_amtool_rejects_a_route_to_an_undeclared_receiver(trees, tmp_path):
     text = (trees["repo"] / c.ALERTMANAGER_CONFIG).read_text().replace("receiver: pagerduty", "receiver: nobody")
     (tmp_path / "alertmanager.yml").write_text(text)
@@ -141,6 +148,7 @@ ROUTES = [
     ([f"alertname={c.WATCHDOG_ALERT}", "severity=none"], c.HEARTBEAT_RECEIVER),
     (["severity=page", "service=api-gateway", "slo=availability"], "pagerduty"),
 ])
+@pytest.mark.stack
 def test_amtool_routes_the_local_overlay_like_production_plus_probes_and_heartbeats(trees, labels, receivers):
     result = run([tool("amtool"), "config", "routes", "test", f"--config.file={c.ALERTMANAGER_LOCAL_CONFIG}",
                   f"--verify.receivers={receivers}", *labels], cwd=trees["repo"])
@@ -148,6 +156,7 @@ def test_amtool_routes_the_local_overlay_like_production_plus_probes_and_heartbe
 
 
 @pytest.mark.parametrize("variant,labels,receivers", ROUTES)
+@pytest.mark.stack
 def test_amtool_routes_each_alert_to_the_receivers_the_spec_names(trees, variant, labels, receivers):
     result = run([tool("amtool"), "config", "routes", "test", f"--config.file={c.ALERTMANAGER_CONFIG}",
                   f"--verify.receivers={receivers}", *labels], cwd=trees[variant])
@@ -155,6 +164,7 @@ def test_amtool_routes_each_alert_to_the_receivers_the_spec_names(trees, variant
     assert result.stdout.split() == [receivers]
 
 
+@pytest.mark.stack
 def test_amtool_routes_test_fails_when_the_receiver_is_not_the_expected_one(trees):
     result = run([tool("amtool"), "config", "routes", "test", f"--config.file={c.ALERTMANAGER_CONFIG}",
                   "--verify.receivers=slack-prod-alerts", "severity=page", "service=api-gateway"], cwd=trees["repo"])
@@ -163,11 +173,13 @@ def test_amtool_routes_test_fails_when_the_receiver_is_not_the_expected_one(tree
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
 @pytest.mark.parametrize("config", [c.JAEGER_CONFIG, c.COMPOSE_JAEGER_CONFIG])
+@pytest.mark.stack
 def test_jaeger_accepts_the_generated_config(trees, variant, config):
     result = run([tool("jaeger"), "validate", f"--config={config}"], cwd=trees[variant])
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.stack
 def test_jaeger_validate_rejects_a_config_with_an_unknown_key(trees, tmp_path):
     text = (trees["repo"] / c.JAEGER_CONFIG).read_text().replace("max_traces:", "max_tracez:")
     (tmp_path / "jaeger.yaml").write_text(text)

@@ -196,6 +196,7 @@ SERIES = [
 ]
 
 
+@pytest.mark.stack
 def test_exported_counter_queries_select_the_right_series_in_a_real_promtool(tmp_path):
     promtool = ensure(["promtool"], progress=lambda _: None)["promtool"]
     docs = exported(spec_model(EXPR_SPEC))

@@ -29,6 +29,8 @@ from obs.generate import jaeger, prometheus
 from obs.model import conventions as c
 from obs.stack.build import ensure
 
+pytestmark = pytest.mark.live   # it starts the real collector, Jaeger and Prometheus
+
 # A guard against a hung test, not a latency claim: the fast profile delivers in about a second.
 GIVE_UP_S = 90
 

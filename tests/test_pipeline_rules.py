@@ -70,6 +70,7 @@ def run_tests(promtool: Path, out: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.stack
 def test_promtool_check_rules_accepts_the_generated_pipeline_rules(promtool, tmp_path, profile):
     out = write(tmp_path, profile)
     done = subprocess.run([str(promtool), "check", "rules", str(out / c.PIPELINE_RULES_FILE)],
@@ -79,6 +80,7 @@ def test_promtool_check_rules_accepts_the_generated_pipeline_rules(promtool, tmp
 
 
 @pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.stack
 def test_the_generated_promtool_tests_pass_when_run_from_inside_alerts_tests(promtool, tmp_path, profile):
     done = run_tests(promtool, write(tmp_path, profile))
     assert done.returncode == 0, done.stdout + done.stderr
@@ -104,6 +106,7 @@ MUTATIONS = [
 
 
 @pytest.mark.parametrize("what, old, new", MUTATIONS, ids=[m[0] for m in MUTATIONS])
+@pytest.mark.stack
 def test_a_deliberately_broken_rule_makes_the_generated_tests_fail(promtool, tmp_path, what, old, new):
     out = write(tmp_path, "production")
     rules = out / c.PIPELINE_RULES_FILE
@@ -115,6 +118,7 @@ def test_a_deliberately_broken_rule_makes_the_generated_tests_fail(promtool, tmp
     assert "FAILED" in done.stdout + done.stderr
 
 
+@pytest.mark.stack
 def test_with_webhook_receivers_of_its_own_the_spec_gets_webhook_failures_watched_too(promtool, tmp_path):
     out = write(tmp_path, "fast", WEBHOOK_RECEIVER)
     text = (out / c.PIPELINE_RULES_FILE).read_text()

@@ -32,7 +32,7 @@ def _group(slo: SLO, s: Scenario) -> dict[str, Any]:
         healthy = [Segment(x.minutes, x.per_minute, 0 * x.error_ratio) for x in s.segments]
         series += series_for(slo, healthy, group=HEALTHY_GROUP)
         end = sum(x.minutes for x in s.segments)
-        checks.append(k.never(k.alerts(slo, **{g: HEALTHY_GROUP for g in slo.group_by}), end))
+        checks.append(k.never(k.alerts(slo, labels={g: HEALTHY_GROUP for g in slo.group_by}), end))
     name = f"{slo.service} {slo.name}: {s.name}"
     # promtool names the test group only for failed alert tests; a PromQL comment names it for the rest.
     checks = [{**check, "expr": f"# {name}\n{check['expr']}"} for check in checks]

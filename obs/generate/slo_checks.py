@@ -1,6 +1,7 @@
 """The PromQL checks the generated promtool tests make, as promql_expr_test / alert_rule_test entries."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -17,9 +18,11 @@ def at(minute: int) -> str:
     return str(Duration(minute * 60_000))
 
 
-def alerts(slo: SLO, alertname: str | None = c.SLO_BURN_ALERT, firing: bool = False, **labels: str) -> str:
+def alerts(slo: SLO, alertname: str | None = c.SLO_BURN_ALERT, firing: bool = False,
+           labels: Mapping[str, str] | None = None) -> str:
+    """The SLO's ALERTS series. `labels` is a mapping, not keywords: a group_by label may be named `firing`."""
     pairs = [("alertname", alertname)] if alertname else []
-    pairs += [(c.LABEL_SERVICE, slo.service), (c.LABEL_SLO, slo.name), *sorted(labels.items())]
+    pairs += [(c.LABEL_SERVICE, slo.service), (c.LABEL_SLO, slo.name), *sorted((labels or {}).items())]
     if firing:
         pairs.append(("alertstate", "firing"))
     return "ALERTS" + matchers(pairs)
@@ -42,7 +45,7 @@ def one(expr: str, minute: int) -> dict[str, Any]:
 def tier_firing(slo: SLO, tier: Tier, minute: int) -> dict[str, Any]:
     by = f"{c.LABEL_TIER}, {c.LABEL_SEVERITY}"
     # A page and a ticket tier may share a long window (so a burnrate_tier); severity tells them apart.
-    sel = alerts(slo, firing=True, **{c.LABEL_TIER: tier.name, c.LABEL_SEVERITY: tier.severity})
+    sel = alerts(slo, firing=True, labels={c.LABEL_TIER: tier.name, c.LABEL_SEVERITY: tier.severity})
     labels = "{" + f"{c.LABEL_TIER}={quote(tier.name)}, {c.LABEL_SEVERITY}={quote(tier.severity)}" + "}"
     return {"expr": f"count by ({by}) ({sel})", "eval_time": at(minute),
             "exp_samples": [{"labels": labels, "value": 1}]}

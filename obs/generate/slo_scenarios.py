@@ -79,17 +79,17 @@ def outage(slo: SLO) -> Scenario:
                  "after recovery",
                  [Segment(base, rate, D(0)), Segment(stop - base, rate, D(1)), Segment(settle, rate, D(0))],
                  healthy_group=bool(slo.group_by))
-    s.checks.append(k.never(k.alerts(slo, **{c.LABEL_SEVERITY: sev}), base))
+    s.checks.append(k.never(k.alerts(slo, labels={c.LABEL_SEVERITY: sev}), base))
     delay = min(f for f in fires.values() if f is not None) - base
     if delay >= 2 * SLACK + 2:
-        s.checks.append(k.nothing(k.alerts(slo, **{c.LABEL_SEVERITY: sev}), base + delay // 2))
+        s.checks.append(k.nothing(k.alerts(slo, labels={c.LABEL_SEVERITY: sev}), base + delay // 2))
     s.checks += [k.tier_firing(slo, t, at) for t, at in checks_at.items()]
     for t in firing:
-        s.checks.append(k.nothing(k.alerts(slo, **{c.LABEL_TIER: t.name, c.LABEL_SEVERITY: t.severity}),
+        s.checks.append(k.nothing(k.alerts(slo, labels={c.LABEL_TIER: t.name, c.LABEL_SEVERITY: t.severity}),
                                   stop + minutes(t.short) + SLACK))
-    s.checks.append(k.nothing(k.alerts(slo, **{c.LABEL_SEVERITY: sev}), stop + settle))
+    s.checks.append(k.nothing(k.alerts(slo, labels={c.LABEL_SEVERITY: sev}), stop + settle))
     if sev == "ticket":
-        s.checks.append(k.never(k.alerts(slo, **{c.LABEL_SEVERITY: "page"}), stop + settle))
+        s.checks.append(k.never(k.alerts(slo, labels={c.LABEL_SEVERITY: "page"}), stop + settle))
     return s
 
 
@@ -214,7 +214,7 @@ def slow_burn(slo: SLO) -> Scenario | None:
     end = fired[first] + SLACK
     s = Scenario(f"a slow burn ({num(burn)}x) tickets but never pages",
                  [Segment(base, rate, D(0)), Segment(end - base, rate, burn * slo.error_budget)])
-    s.checks += [k.tier_firing(slo, first, end), k.never(k.alerts(slo, **{c.LABEL_SEVERITY: "page"}), end)]
+    s.checks += [k.tier_firing(slo, first, end), k.never(k.alerts(slo, labels={c.LABEL_SEVERITY: "page"}), end)]
     return s
 
 

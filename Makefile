@@ -47,10 +47,12 @@ down: install
 
 demo: up verify status
 
-# The house rules first (seconds): style and bugs (ruff), the layering (import-linter, contracts in pyproject.toml).
+# The house rules first (seconds): style and bugs (ruff), the layering (import-linter, contracts in pyproject.toml),
+# types (mypy, configured in pyproject.toml).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 test: lint
 	$(BIN)/python -m pytest -q

@@ -70,6 +70,14 @@ def test_a_suite_too_hard_to_synthesise_says_why_in_its_header():
     assert any("combined: REDUCED to the no-data proof" in line and "shard_errors_total" in line for line in header)
 
 
+def test_a_group_by_label_named_like_a_parameter_is_still_matched(tmp_path):
+    # The healthy group's check selects the group by its label, whatever the label is called.
+    spec = tmp_path / "obs.yaml"
+    spec.write_text(SMALL.replace("        objective: 99.9\n", "        objective: 99.9\n        group_by: [firing]\n", 1))
+    suite = rule_tests.generate(load_model(spec), Inputs())[c.rule_test_file("web")]
+    assert f'ALERTS{{alertname="{c.SLO_BURN_ALERT}",service="web",slo="availability",firing="obs-healthy"}}' in suite
+
+
 @pytest.mark.live
 @pytest.mark.parametrize("which", SPECS)
 def test_promtool_checks_the_rules_and_passes_every_generated_suite(which, promtool, tmp_path):

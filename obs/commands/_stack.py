@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -27,7 +28,7 @@ def exit_code(statuses: list[ComponentStatus]) -> int:
     return 1
 
 
-def document(runtime: str, out: Path, model: Model, statuses: list[ComponentStatus], **extra: object) -> dict:
+def document(runtime: str, out: Path, model: Model, statuses: list[ComponentStatus], **extra: object) -> dict[str, Any]:
     return {"runtime": runtime, "out": str(out), "healthy": all(s.healthy for s in statuses),
             "components": [asdict(s) for s in statuses], "urls": urls(model), **extra}
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import signal
 from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 from rich.table import Table
@@ -12,10 +14,13 @@ from obs.errors import Exit, InputError, Problem, SpecError, StackError
 from obs.model.detection import Incident
 from obs.verify.result import Status
 
+if TYPE_CHECKING:
+    from obs.verify.incidents import IncidentResult
+
 KINDS = [i.value for i in Incident]
 
 
-def _show(results, target_s: float) -> None:
+def _show(results: list[IncidentResult], target_s: float) -> None:
     console = out_console()
     t = Table(title="obs drill", title_justify="left", show_edge=False, header_style="bold")
     for col in ("incident", "paged after", "bound", "pages", "receiver", "resolved after", ""):
@@ -131,5 +136,5 @@ def command(spec: Path, out: Path | None, incident: tuple[str, ...], yes_page_fo
         raise Exit(1)
 
 
-def _interrupt(signum, frame) -> None:
+def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt

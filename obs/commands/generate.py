@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from obs.commands.common import emit_json, format_option, load, out_dir_for, spec_argument
-from obs.emit import safepath, writer
+from obs.emit import ownership, safepath, writer
 from obs.errors import CheckFailed, InputError
 from obs.generate import LAYOUT, render
 from obs.generate.common import Inputs
@@ -60,7 +60,7 @@ Examples:
 
 \b
 Writes alerts/, alerts/tests/, dashboards/, deploy/ and docker-compose.yml, and records
-what it wrote, with a hash of each file, in {writer.RECORD} (commit it with the artifacts).
+what it wrote, with a hash of each file, in {ownership.RECORD} (commit it with the artifacts).
 obs overwrites or deletes only files that record names with the content they still have:
   - a file in the way that obs did not write stops the run: move it, or --adopt it;
   - a generated file you edited stops the run: put the change in the spec, or --force;

@@ -10,7 +10,7 @@ import click
 from obs.errors import Exit, StackError
 from obs.stack import runtime as rt
 from obs.stack import tools
-from obs.stack.compose_runtime import SERVICES
+from obs.stack.compose_runtime import SERVICES, ComposeStack
 from obs.stack.state import State
 
 
@@ -53,8 +53,7 @@ def command(component: str, out: Path, lines: int, follow_: bool) -> None:
     """Print the log of COMPONENT (otelcol, jaeger, prometheus, alertmanager, receivers; grafana under compose)."""
     runtime = rt.recorded(out)
     if runtime == "compose":
-        stack = rt.open_stack(runtime, out, None)
-        argv = stack.logs_argv(component, lines, follow_)
+        argv = ComposeStack(out, None).logs_argv(component, lines, follow_)
         try:
             code = subprocess.call([str(tools.system_tool(argv[0])), *argv[1:]], cwd=out)
         except KeyboardInterrupt:

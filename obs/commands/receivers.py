@@ -9,12 +9,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import click
 
 from obs.commands.common import seconds_option
 from obs.errors import InputError
+
+if TYPE_CHECKING:
+    from obs.receivers.server import ReceiverServer
 
 
 @click.command("receivers", epilog="""\b
@@ -105,7 +109,7 @@ def command(bind: str, port: int, heartbeat_timeout: str, page_url: str | None,
         _print(server.events.since(seq)[0], fmt)  # what arrived while the signal was handled
 
 
-def _print(events: list[dict], fmt: str) -> None:
+def _print(events: list[dict[str, Any]], fmt: str) -> None:
     for event in events:
         click.echo(json.dumps(event, sort_keys=True, ensure_ascii=False) if fmt == "json" else _line(event))
 
@@ -134,7 +138,8 @@ def _stopped_by_signals(stop: threading.Event) -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def _announce(server, timeout: float, pages: bool, own_page_url: bool) -> None:
+def _announce(server: ReceiverServer, timeout: float, pages: bool, own_page_url: bool) -> None:
+    assert server.pager is not None, "not started"
     base = server.url
     shown = server.pager.url if own_page_url else _origin(server.pager.url)
     watcher = (f"pages {shown} after {timeout:g}s without one" if pages
@@ -156,7 +161,7 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{host}{port}/…"
 
 
-def _line(event: dict) -> str:
+def _line(event: dict[str, Any]) -> str:
     from obs.receivers.events import summary
 
     at = datetime.fromtimestamp(event["at"]).strftime("%Y-%m-%d %H:%M:%S")

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
 from obs.spec.v1 import Spec
 
 
-def schema() -> dict:
+def schema() -> dict[str, Any]:
     doc = Spec.model_json_schema(by_alias=True)
     doc["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     doc["title"] = "obs.yaml (obs/v1)"

@@ -5,6 +5,7 @@ import os
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -49,7 +50,7 @@ def _promtool(promtool: Path, args: list[str], cwd: Path) -> tuple[bool, float, 
     return done.returncode == 0, round(time.monotonic() - started, 2), (done.stdout + done.stderr).strip()
 
 
-def run_promtool(target: Path, files: list[str], promtool: Path, report=lambda msg: None,
+def run_promtool(target: Path, files: list[str], promtool: Path, report: Callable[[str], None] = lambda msg: None,
                  workers: int | None = None) -> list[Result]:
     """`check rules` on every rules file, then `test rules` on every suite from inside alerts/tests/.
 
@@ -71,7 +72,7 @@ def run_promtool(target: Path, files: list[str], promtool: Path, report=lambda m
     return results
 
 
-def test(spec: Path, out: Path | None, report=progress) -> tuple[Path, Path, list[Result]]:
+def test(spec: Path, out: Path | None, report: Callable[[str], None] = progress) -> tuple[Path, Path, list[Result]]:
     model = load(spec)
     files = rule_files(render(model, read_inputs(out_dir_for(spec, out))))
     promtool = build.ensure(["promtool"], progress=report)["promtool"]

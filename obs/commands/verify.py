@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -10,11 +11,15 @@ from obs.commands.common import err_console, load, out_console, out_dir_for, sec
 from obs.errors import Exit
 from obs.verify import CHECKS
 
+if TYPE_CHECKING:
+    from obs.model.domain import Model
+    from obs.verify.result import Report
+
 # The verifier (OpenTelemetry SDK, prometheus-client) is imported when the command runs, so
 # every other `obs` command starts without it.
 
 
-def _print(report, fmt: str) -> None:
+def _print(report: Report, fmt: str) -> None:
     from obs.verify import report as show
     if fmt == "json":
         sys.stdout.write(show.to_json(report))
@@ -79,7 +84,7 @@ def command(spec: Path, out: Path | None, traffic: bool, only: tuple[str, ...], 
         raise Exit(1)
 
 
-def _watch(model, target: Path, interval: float | None, budget: float | None, fmt: str) -> None:
+def _watch(model: Model, target: Path, interval: float | None, budget: float | None, fmt: str) -> None:
     import json
 
     from obs.verify import watch
@@ -87,10 +92,11 @@ def _watch(model, target: Path, interval: float | None, budget: float | None, fm
     err_console.print(f"watching every {every:g}s; metrics on "
                       f"{model.stack.bind}:{model.stack.ports['verify_metrics']}; Ctrl-C stops")
 
-    def on_round(report, error: str | None) -> None:
+    def on_round(report: Report | None, error: str | None) -> None:
         if error is not None:
             err_console.print(f"[red]round failed:[/red] {error}")
         elif fmt == "json":
+            assert report is not None   # a round that raised no error has its report
             sys.stdout.write(json.dumps(report.as_dict(), sort_keys=True) + "\n")   # one JSON document per line
             sys.stdout.flush()
         elif report is not None:

@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from obs.emit import safepath
 
@@ -83,7 +84,7 @@ def read(out: Path, check: Check) -> Journal | None:
     return None if data is safepath.MISSING else _validated(out, data, check)
 
 
-def _entries(data: dict, key: str, check: Check, problems: list[str], need_new: bool) -> tuple[Move, ...]:
+def _entries(data: dict[str, Any], key: str, check: Check, problems: list[str], need_new: bool) -> tuple[Move, ...]:
     items = data.get(key)
     if not isinstance(items, list):
         problems.append(f"{key} must be a list")

@@ -56,9 +56,9 @@ def _scalar(value: object) -> str | None:
 
 def _leaf(value: object) -> str | None:
     """The text of an exact-type leaf, the common case done inline; None for anything else."""
-    kind = type(value)
-    if kind is str:
+    if type(value) is str:
         return encode_basestring(value)
+    kind = type(value)
     if kind is int:
         return int.__repr__(value)
     if value is None:
@@ -67,15 +67,14 @@ def _leaf(value: object) -> str | None:
         return "true"
     if value is False:
         return "false"
-    if kind is float:
+    if type(value) is float:
         return _float(value)
     return None
 
 
 def _emit(value: object, newline: str, out: list[str]) -> None:
     """Appends `value`; `newline` is the line break plus the indent of the line it starts on."""
-    kind = type(value)
-    if kind is dict or (kind is not list and kind is not tuple and isinstance(value, dict)):
+    if isinstance(value, dict):
         if not value:
             out.append("{}")
             return
@@ -91,7 +90,7 @@ def _emit(value: object, newline: str, out: list[str]) -> None:
                 out.append(head + text)
             sep = "," + inner
         out.append(newline + "}")
-    elif kind is list or kind is tuple or isinstance(value, (list, tuple)):
+    elif isinstance(value, (list, tuple)):
         if not value:
             out.append("[]")
             return
@@ -107,7 +106,9 @@ def _emit(value: object, newline: str, out: list[str]) -> None:
             sep = "," + inner
         out.append(newline + "]")
     else:
-        out.append(_leaf(value) or _scalar(value))
+        text = _leaf(value) or _scalar(value)
+        assert text is not None   # _scalar gives None only for the containers handled above
+        out.append(text)
 
 
 def dump(data: object) -> str:

@@ -55,7 +55,7 @@ def tree(files: dict[str, str]) -> dict[str, str]:
     return {**files, RECORD: ownership.render({k: v.encode("utf-8") for k, v in files.items()})}
 
 
-def _state_check(layout: Layout):
+def _state_check(layout: Layout) -> jr.Check:
     return lambda rel: None if rel == RECORD else layout.problem(rel)
 
 

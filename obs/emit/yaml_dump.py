@@ -11,6 +11,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
+from typing import cast
 
 _PLAIN = re.compile(r"^[A-Za-z_/$][A-Za-z0-9_./$@+:-]*(?<!:)$")
 _DURATION = re.compile(r"^(?:\d+(?:ms|[smhdw]))+$")
@@ -104,12 +105,13 @@ def _shape(value: object) -> int:
 def _emit(value: object, indent: str, out: list[str]) -> None:
     """Appends lines for a block value whose parent line is already written."""
     shape = _shape(value)
+    # _shape has told mappings and sequences apart by exact type first; the casts keep that fast path.
     if shape == _MAP:
-        for k, v in value.items():
+        for k, v in cast("Mapping[object, object]", value).items():
             _pair(_key(k), v, indent, out)
     elif shape == _SEQ:
         inner = indent + "  "
-        for item in value:
+        for item in cast("Sequence[object]", value):
             item_shape = _shape(item)
             if item_shape == _MAP and item:
                 lines: list[str] = []

@@ -12,6 +12,8 @@ existing group and waits `group_interval`, go to its webhook sink.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from obs.generate.common import Inputs, yaml
 from obs.generate.otelcol import secret_path
 from obs.model import conventions as c
@@ -34,21 +36,23 @@ PAGERDUTY_SEVERITY = ('{{ if eq .CommonLabels.severity "page" }}critical{{ else 
                       '"ticket" }}warning{{ else }}error{{ end }}')
 
 
-def _receiver(r: Receiver) -> dict:
+def _receiver(r: Receiver) -> dict[str, Any]:
     if r.kind == ReceiverKind.PAGERDUTY:
+        assert r.secret is not None   # the spec requires a routing key
         # class and group let a responder (and `obs drill`) tell pages apart without parsing text.
         return {"name": r.name, "pagerduty_configs": [{
             "routing_key_file": secret_path(r.secret), "send_resolved": True, "severity": PAGERDUTY_SEVERITY,
             "class": "{{ .CommonLabels.alertname }}", "group": f"{{{{ .CommonLabels.{c.LABEL_SERVICE} }}}}",
             "component": f"{{{{ .CommonLabels.{c.LABEL_COMPONENT} }}}}"}]}
     if r.kind == ReceiverKind.SLACK:
+        assert r.secret is not None   # the spec requires an api_url
         return {"name": r.name, "slack_configs": [{"api_url_file": secret_path(r.secret), "channel": r.channel,
                                                    "send_resolved": True}]}
     if r.kind == ReceiverKind.WEBHOOK:
         target = {"url_file": secret_path(r.secret)} if r.secret is not None else {"url": r.url}
         return {"name": r.name, "webhook_configs": [{**target, "send_resolved": True}]}
     if r.kind == ReceiverKind.EMAIL:
-        cfg: dict = {"to": r.email_to, "from": r.email_from, "smarthost": r.smarthost, "send_resolved": True}
+        cfg: dict[str, Any] = {"to": r.email_to, "from": r.email_from, "smarthost": r.smarthost, "send_resolved": True}
         if r.auth_username:
             cfg["auth_username"] = r.auth_username
         if r.secret is not None:
@@ -65,10 +69,10 @@ def receivers_url(model: Model, net: network.Net, path: str) -> str:
     return f"http://{network.host_port(net.outside, model.stack.ports['local_receivers'])}{path}"
 
 
-def _routes(model: Model) -> list[dict]:
+def _routes(model: Model) -> list[dict[str, Any]]:
     t = model.stack.timing
     heartbeat = c.HEARTBEAT_RECEIVER if model.heartbeat is not None else c.NULL_RECEIVER
-    routes: list[dict] = [
+    routes: list[dict[str, Any]] = [
         # Probe alerts exist only while `obs verify` runs; where it cannot see them (production), nobody does.
         {"receiver": c.NULL_RECEIVER, "matchers": [matcher(c.PROBE_LABEL, "true")], "continue": False},
         # The always-firing Watchdog goes to the dead man's switch every heartbeat interval; its silence pages.
@@ -81,7 +85,7 @@ def _routes(model: Model) -> list[dict]:
         routes.append({"receiver": receiver, "matchers": [matcher("alertname", c.NOTIFICATIONS_FAILING_ALERT),
                                                           matcher("integration", kind)], "continue": False})
     for r in model.routes:
-        route: dict = {"receiver": r.receiver, "matchers": [matcher(k, v) for k, v in r.matchers]}
+        route: dict[str, Any] = {"receiver": r.receiver, "matchers": [matcher(k, v) for k, v in r.matchers]}
         if r.group_wait is not None:
             route["group_wait"] = str(r.group_wait)
         if r.repeat_interval is not None:
@@ -100,7 +104,7 @@ def _names(*alerts: str) -> str:
     return "|".join(alerts)
 
 
-def inhibit_rules(model: Model) -> list[dict]:
+def inhibit_rules(model: Model) -> list[dict[str, Any]]:
     rules = [{"source_matchers": [matcher(c.LABEL_SEVERITY, "page")],
               "target_matchers": [matcher(c.LABEL_SEVERITY, "ticket")],
               "equal": [c.LABEL_SERVICE, c.LABEL_SLO]}]
@@ -134,10 +138,10 @@ def inhibit_rules(model: Model) -> list[dict]:
     return rules
 
 
-def config(model: Model, net: network.Net) -> dict:
+def config(model: Model, net: network.Net) -> dict[str, Any]:
     """What production runs: the spec's receivers at their vendors' URLs, nothing local."""
     t = model.stack.timing
-    receivers: list[dict] = [{"name": c.NULL_RECEIVER}]
+    receivers: list[dict[str, Any]] = [{"name": c.NULL_RECEIVER}]
     if model.heartbeat is not None:
         receivers.append({"name": c.HEARTBEAT_RECEIVER, "webhook_configs": [
             {"url_file": secret_path(model.heartbeat), "send_resolved": True}]})
@@ -156,7 +160,7 @@ def config(model: Model, net: network.Net) -> dict:
     }
 
 
-def _local_receiver(model: Model, net: network.Net, rec: dict) -> dict:
+def _local_receiver(model: Model, net: network.Net, rec: dict[str, Any]) -> dict[str, Any]:
     """A receiver with every vendor URL pointed at obs's contract receivers, and no secret read."""
     name = rec["name"]
     out = {"name": name}
@@ -192,7 +196,7 @@ def stand_ins(model: Model, net: network.Net) -> dict[str, str]:
     return out
 
 
-def local_config(model: Model, net: network.Net) -> dict:
+def local_config(model: Model, net: network.Net) -> dict[str, Any]:
     """What `obs up` runs: the production routing, with every notification going to the local contract
     receivers (`obs receivers`), a heartbeat to their watcher, and the verifier's probe route."""
     doc = config(model, net)

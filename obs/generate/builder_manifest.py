@@ -6,6 +6,8 @@ compiled in (a smaller binary and attack surface). Versions come from obs/versio
 """
 from __future__ import annotations
 
+from typing import Any
+
 from obs import versions
 from obs.generate import otelcol
 from obs.generate.common import Inputs, yaml
@@ -35,13 +37,13 @@ PROVIDERS = ("envprovider", "fileprovider", "yamlprovider")
 SECTIONS = ("receivers", "processors", "exporters", "connectors", "extensions")
 
 
-def used_components(config: dict) -> dict[str, list[str]]:
+def used_components(config: dict[str, Any]) -> dict[str, list[str]]:
     """Section -> sorted component types (the part of an ID before `/`) the config declares."""
     return {section: sorted({name.split("/")[0] for name in config.get(section, {})}) for section in SECTIONS}
 
 
-def manifest(model: Model, config: dict) -> dict:
-    out: dict = {"dist": {
+def manifest(model: Model, config: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"dist": {
         "name": "otelcol",
         "description": f"OpenTelemetry Collector for {model.project}, built by obs",
         "version": versions.OTELCOL_CORE.lstrip("v"),

@@ -17,6 +17,7 @@ as root, because its image user cannot write to a fresh named volume.
 from __future__ import annotations
 
 import posixpath
+from typing import Any
 
 from obs import versions
 from obs.generate import alertmanager, jaeger, otelcol, prometheus
@@ -48,11 +49,11 @@ def _publish(host: str, port: int, container_port: int | None = None) -> str:
     return f"{host}:{port}:{container_port or port}"
 
 
-def _healthcheck(port: int, path: str) -> dict:
+def _healthcheck(port: int, path: str) -> dict[str, Any]:
     return {"test": ["CMD", "wget", "-q", "--spider", f"http://127.0.0.1:{port}{path}"], **HEALTH}
 
 
-def _healthy(*names: str) -> dict:
+def _healthy(*names: str) -> dict[str, dict[str, str]]:
     return {n: {"condition": "service_healthy"} for n in names}
 
 
@@ -60,9 +61,9 @@ class _Secrets:
     """Collects compose secrets (env secrets) and read-only mounts (file secrets) per service."""
 
     def __init__(self) -> None:
-        self.top: dict[str, dict] = {}
+        self.top: dict[str, dict[str, Any]] = {}
 
-    def attach(self, service: dict, secret: Secret | None) -> None:
+    def attach(self, service: dict[str, Any], secret: Secret | None) -> None:
         if secret is None:
             return
         if secret.env is not None:
@@ -73,19 +74,19 @@ class _Secrets:
             self.mount(service, secret.file or "")
 
     @staticmethod
-    def mount(service: dict, path: str) -> None:
+    def mount(service: dict[str, Any], path: str) -> None:
         if posixpath.isabs(path):
             service["volumes"].append(f"{path}:{path}:ro")
         else:
             service["volumes"].append(f"./{posixpath.normpath(path)}:{W}/{posixpath.normpath(path)}:ro")
 
 
-def _base(model: Model, name: str, command: list[str]) -> dict:
+def _base(model: Model, name: str, command: list[str]) -> dict[str, Any]:
     return {"image": image(model, name), "restart": "unless-stopped", "working_dir": W, "command": command,
             "volumes": [DEPLOY_MOUNT]}
 
 
-def services(model: Model, secrets: _Secrets) -> dict:
+def services(model: Model, secrets: _Secrets) -> dict[str, Any]:
     st, p = model.stack, model.stack.ports
     listen = "0.0.0.0"
 
@@ -146,7 +147,7 @@ def services(model: Model, secrets: _Secrets) -> dict:
     return {"jaeger": jg, "alertmanager": am, "prometheus": pr, "otelcol": oc, "grafana": gf}
 
 
-def document(model: Model) -> dict:
+def document(model: Model) -> dict[str, Any]:
     secrets = _Secrets()
     svcs = services(model, secrets)
     volumes = ["alertmanager-data", "prometheus-data", "grafana-data"]

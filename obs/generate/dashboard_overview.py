@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from obs.generate import dashboard_service as svc
 from obs.generate.common import header
-from obs.generate.dashboard_model import Dashboard, Panel, Query, header_links, num, sel
+from obs.generate.dashboard_model import Dashboard, Panel, PanelKind, Query, header_links, num, sel
 from obs.model import conventions as c
 from obs.model.domain import Model, Service
 
@@ -35,7 +35,7 @@ def status_table(model: Model) -> Panel:
         Query(f"{firing} or on ({BY}) (0 * {objective})", instant=True),
     )
     return Panel(
-        "table", "SLO status",
+        PanelKind.TABLE, "SLO status",
         "One row per SLO: objective, SLI and error budget remaining over the SLO's period, and firing "
         f"{c.SLO_BURN_ALERT} alerts.",
         queries, columns=(("Objective", "percentunit", ()), ("SLI (period)", "percentunit", ()),
@@ -46,7 +46,7 @@ def status_table(model: Model) -> Panel:
 
 def traffic_stat(model: Model, service: Service) -> Panel:
     unit = "reqps" if service.http else "ops"
-    return Panel("stat", service.name, f"Request rate of {service.name} from {svc.source(service).name}.",
+    return Panel(PanelKind.STAT, service.name, f"Request rate of {service.name} from {svc.source(service).name}.",
                  (Query(svc.request_rate(service), "rate"),), unit=unit, decimals=2,
                  why_empty=svc.scrape_only_reason(service), no_value="no traffic", width=4, height=4,
                  links=((f"Service {service.name}",
@@ -56,14 +56,14 @@ def traffic_stat(model: Model, service: Service) -> Panel:
 def dashboard(model: Model) -> Dashboard:
     burn = f"count(ALERTS{sel(('alertname', c.SLO_BURN_ALERT), ('alertstate', 'firing'))}) or vector(0)"
     panels = (
-        Panel("text", "Services", f"Every service of {model.source}.", content=services_text(model), width=16,
+        Panel(PanelKind.TEXT, "Services", f"Every service of {model.source}.", content=services_text(model), width=16,
               height=9),
-        Panel("stat", "Burn-rate alerts firing", "Firing burn-rate alerts across every SLO (0: none).",
+        Panel(PanelKind.STAT, "Burn-rate alerts firing", "Firing burn-rate alerts across every SLO (0: none).",
               (Query(burn, instant=True),), mappings=(("0", "none", "green"),),
               steps=(("green", None), ("red", 1.0)), width=8, height=9),
-        status_table(model) if model.slos else Panel("text", "SLO status", content="No SLO in the spec.", width=24,
-                                                        height=3),
-        Panel("row", "Traffic per service"),
+        status_table(model) if model.slos else Panel(PanelKind.TEXT, "SLO status", content="No SLO in the spec.",
+                                                     width=24, height=3),
+        Panel(PanelKind.ROW, "Traffic per service"),
     ) + tuple(traffic_stat(model, s) for s in model.services)
     return Dashboard(
         uid=c.overview_dashboard_uid(model.project), title=f"{model.project} / overview", kind="overview",

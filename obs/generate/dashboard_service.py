@@ -10,7 +10,17 @@ from dataclasses import dataclass
 from urllib.parse import quote as urlquote
 
 from obs.generate.common import header
-from obs.generate.dashboard_model import Dashboard, Panel, Query, header_links, host_for_links, num, rate, sel
+from obs.generate.dashboard_model import (
+    Dashboard,
+    Panel,
+    PanelKind,
+    Query,
+    header_links,
+    host_for_links,
+    num,
+    rate,
+    sel,
+)
 from obs.model import conventions as c
 from obs.model.domain import Model, Service
 from obs.model.durations import Duration
@@ -127,26 +137,27 @@ def red_panels(service: Service) -> tuple[Panel, ...]:
     quiet = "no OTLP data: the service is scraped" if why else ""
     per_second = "reqps" if service.http else "ops"
     return (
-        Panel("row", "Rate, errors, duration"),
-        Panel("timeseries", f"Request rate ({s.unit_name}/s)", f"All {s.unit_name} of {service.name}, from {s.name}.",
+        Panel(PanelKind.ROW, "Rate, errors, duration"),
+        Panel(PanelKind.TIMESERIES, f"Request rate ({s.unit_name}/s)",
+              f"All {s.unit_name} of {service.name}, from {s.name}.",
               (Query(request_rate(service), "all"),), unit=per_second, why_empty=why, no_value=quiet, width=8),
-        Panel("timeseries", "Error ratio",
+        Panel(PanelKind.TIMESERIES, "Error ratio",
               f"Share of {s.unit_name} with {s.error_matcher[0]}=~\"{s.error_matcher[1]}\". 0 while nothing failed; "
               "a gap means no traffic at all.",
               (Query(error_ratio(service), "error ratio"),), unit="percentunit", minimum=0, why_empty=why,
               no_value=quiet, width=8,
               steps=error_steps(service), threshold_style="dashed" if error_steps(service) else "off"),
-        Panel("timeseries", "Latency p50 / p95 / p99",
+        Panel(PanelKind.TIMESERIES, "Latency p50 / p95 / p99",
               f"Quantiles estimated from the histogram of {s.name} (native or classic buckets). "
               "Dashed lines: the thresholds of this service's latency SLOs.",
               tuple(Query(quantile(service, q), name) for name, q in QUANTILES), unit="s", minimum=0,
               steps=latency_steps(service), threshold_style="dashed" if latency_steps(service) else "off",
               why_empty=why, no_value=quiet, width=8),
-        Panel("timeseries", f"Rate by {s.status_label}", f"{s.unit_name.capitalize()} per second by status.",
+        Panel(PanelKind.TIMESERIES, f"Rate by {s.status_label}", f"{s.unit_name.capitalize()} per second by status.",
               (Query(f"sum by ({s.status_labels}) ({s.counts(service.name)})",
                      "".join(f"{{{{{label.strip()}}}}}" for label in s.status_labels.split(","))),),
               unit=per_second, why_empty=why, no_value=quiet, width=12),
-        Panel("timeseries", f"Rate by {s.operation_label}",
+        Panel(PanelKind.TIMESERIES, f"Rate by {s.operation_label}",
               f"{s.unit_name.capitalize()} per second by {s.operation_label} (one unlabelled series when the "
               "instrumentation does not set it).",
               (Query(f"sum by ({s.operation_label}) ({s.counts(service.name)})", f"{{{{{s.operation_label}}}}}"),),
@@ -159,8 +170,8 @@ def saturation_panels(service: Service) -> tuple[Panel, ...]:
         return ()   # obs knows no saturation signal of a non-HTTP service; the links panel says so
     why = ("only instrumentations that emit the semconv metric http.server.active_requests fill this panel "
            "(opt-in in several SDKs); the verifier's probe traffic does not send it.")
-    return (Panel("row", "Saturation"),
-            Panel("timeseries", "In-flight requests",
+    return (Panel(PanelKind.ROW, "Saturation"),
+            Panel(PanelKind.TIMESERIES, "In-flight requests",
                   f"Requests being served right now ({c.HTTP_ACTIVE_REQUESTS}), the service's own saturation signal.",
                   (Query(f"sum({c.HTTP_ACTIVE_REQUESTS}{sel((c.SERVICE_NAME_LABEL, service.name))})", "in flight"),),
                   unit="short", minimum=0, why_empty=why, no_value="not reported by this service", width=24,
@@ -170,11 +181,11 @@ def saturation_panels(service: Service) -> tuple[Panel, ...]:
 def slo_panels(model: Model, service: Service) -> tuple[Panel, ...]:
     if not service.slos:
         return ()
-    panels = [Panel("row", "SLOs")]
+    panels = [Panel(PanelKind.ROW, "SLOs")]
     for slo in service.slos:
         selector = sel((c.LABEL_SERVICE, service.name), (c.LABEL_SLO, slo.name))
         panels.append(Panel(
-            "stat", f"{slo.name}: error budget remaining",
+            PanelKind.STAT, f"{slo.name}: error budget remaining",
             f"Share of the {slo.period} error budget of SLO {slo.name} ({num(slo.objective)}%) still unspent. "
             "Open the SLO's dashboard for burn rates and alerts.",
             (Query(f"min({c.SLO_BUDGET_REMAINING}{selector})", instant=True),), unit="percentunit", decimals=1,
@@ -190,8 +201,8 @@ def graph_panels(model: Model, service: Service) -> tuple[Panel, ...]:
     if not service.calls and not callers:
         return ()
     declared = [f"{service.name} → {callee}" for callee in service.calls] + [f"{c_} → {service.name}" for c_ in callers]
-    return (Panel("row", "Calls"),
-            Panel("nodegraph", "Service graph (from traces)",
+    return (Panel(PanelKind.ROW, "Calls"),
+            Panel(PanelKind.NODEGRAPH, "Service graph (from traces)",
                   f"Calls between services as Jaeger finds them in traces (parent and child spans of different "
                   f"services). Declared in the spec: {', '.join(declared)}. `obs verify` fails when a declared call "
                   "carries no trace, which usually means the caller does not propagate W3C tracecontext.",
@@ -206,8 +217,8 @@ def links_panel(model: Model, service: Service) -> Panel:
         lines += ["", "No saturation panel: the service serves no HTTP, and obs knows no saturation metric for it."]
     if service.description:
         lines = [service.description, ""] + lines
-    return Panel("text", "Traces and notes", "Links to this service's traces.", content="\n".join(lines), width=24,
-                 height=5)
+    return Panel(PanelKind.TEXT, "Traces and notes", "Links to this service's traces.", content="\n".join(lines),
+                 width=24, height=5)
 
 
 def dashboard(model: Model, service: Service) -> Dashboard:

@@ -7,7 +7,7 @@ dashboard and the alerts cannot disagree about what the SLI is.
 from __future__ import annotations
 
 from obs.generate.common import header
-from obs.generate.dashboard_model import Dashboard, Panel, Query, header_links, num, sel
+from obs.generate.dashboard_model import Dashboard, Panel, PanelKind, Query, header_links, num, sel
 from obs.model import conventions as c
 from obs.model.domain import SLO, Model
 from obs.model.windows import BASE_WINDOW
@@ -68,28 +68,31 @@ def summary_text(slo: SLO) -> str:
 def status_panels(slo: SLO) -> tuple[Panel, ...]:
     s = selector(slo)
     return (
-        Panel("text", "About this SLO", content=summary_text(slo), width=8, height=8),
-        Panel("stat", f"SLI over the {slo.period}",
+        Panel(PanelKind.TEXT, "About this SLO", content=summary_text(slo), width=8, height=8),
+        Panel(PanelKind.STAT, f"SLI over the {slo.period}",
               "Derived from the budget remaining: 1 − (1 − remaining) × error budget. Red below the objective.",
               (Query(period_sli(slo), instant=True),), unit="percentunit", decimals=3,
               steps=(("red", None), ("green", float(slo.target))), width=4, height=4),
-        Panel("stat", f"Error budget remaining ({slo.period})", "Share of the period's error budget still unspent.",
+        Panel(PanelKind.STAT, f"Error budget remaining ({slo.period})",
+              "Share of the period's error budget still unspent.",
               (Query(f"min({c.SLO_BUDGET_REMAINING}{s})", instant=True),), unit="percentunit", decimals=1,
               steps=BUDGET_STEPS, width=4, height=4),
-        Panel("stat", "Objective", "The objective as the rules hold it; proves they are loaded.",
+        Panel(PanelKind.STAT, "Objective", "The objective as the rules hold it; proves they are loaded.",
               (Query(f"max({c.SLO_OBJECTIVE}{s})", instant=True),), unit="percentunit", decimals=3, width=4,
               height=4),
-        Panel("stat", "Burn rate now", f"{c.SLO_BURN_RATE_CURRENT}: how many times faster than allowed the budget "
+        Panel(PanelKind.STAT, "Burn rate now",
+              f"{c.SLO_BURN_RATE_CURRENT}: how many times faster than allowed the budget "
               "burns right now; 1× spends exactly the budget over the period.",
               (Query(f"max({c.SLO_BURN_RATE_CURRENT}{s})", instant=True),), unit=BURN_UNIT, decimals=2,
               steps=(("green", None), ("orange", 1.0)), width=4, height=4),
-        Panel("stat", "Burn-rate alerts firing", f"Firing {c.SLO_BURN_ALERT} alerts of this SLO (0: none).",
+        Panel(PanelKind.STAT, "Burn-rate alerts firing", f"Firing {c.SLO_BURN_ALERT} alerts of this SLO (0: none).",
               (Query(firing_count(slo, c.SLO_BURN_ALERT), instant=True),), mappings=(("0", "none", "green"),),
               steps=(("green", None), ("red", 1.0)), width=5, height=4),
-        Panel("stat", "SLI data absent", f"Firing {c.SLO_NO_DATA_ALERT} alerts: the SLI's source series are missing.",
+        Panel(PanelKind.STAT, "SLI data absent",
+              f"Firing {c.SLO_NO_DATA_ALERT} alerts: the SLI's source series are missing.",
               (Query(firing_count(slo, c.SLO_NO_DATA_ALERT), instant=True),),
               mappings=(("0", "data present", "green"),), steps=(("green", None), ("red", 1.0)), width=5, height=4),
-        Panel("stat", f"Events in the last {BASE_WINDOW}",
+        Panel(PanelKind.STAT, f"Events in the last {BASE_WINDOW}",
               f"Burn-rate alerts stay silent below {num(slo.min_events)} events per {BASE_WINDOW} (orange).",
               (Query(f"sum({c.slo_events(str(BASE_WINDOW))}{s}) * {BASE_WINDOW.ms // 1000}", instant=True),),
               unit="short", decimals=0, steps=(("orange", None), ("green", float(slo.min_events))), width=6,
@@ -100,18 +103,18 @@ def status_panels(slo: SLO) -> tuple[Panel, ...]:
 def trend_panels(slo: SLO) -> tuple[Panel, ...]:
     s, w = selector(slo), str(BASE_WINDOW)
     return (
-        Panel("row", "SLI against the objective"),
-        Panel("timeseries", f"SLI over {w} against the objective",
+        Panel(PanelKind.ROW, "SLI against the objective"),
+        Panel(PanelKind.TIMESERIES, f"SLI over {w} against the objective",
               f"Good share of events over the last {w}, from the recorded {c.slo_errors(w)} and {c.slo_events(w)}; "
               "the dashed line is the objective. A gap means no traffic.",
               (Query(base_sli(slo), f"SLI ({w})"), Query(f"max({c.SLO_OBJECTIVE}{s})", "objective")),
               unit="percentunit", steps=(("red", None), ("green", float(slo.target))), threshold_style="dashed",
               width=12),
-        Panel("timeseries", f"Error budget remaining over the {slo.period}",
+        Panel(PanelKind.TIMESERIES, f"Error budget remaining over the {slo.period}",
               "Below 0 the period's budget is spent.",
               (Query(f"{c.SLO_BUDGET_REMAINING}{s}", group_legend(slo, "remaining")),), unit="percentunit",
               steps=BUDGET_STEPS, threshold_style="line", width=12),
-        Panel("timeseries", f"Events and errors per second ({w})", "The traffic the SLI is computed from.",
+        Panel(PanelKind.TIMESERIES, f"Events and errors per second ({w})", "The traffic the SLI is computed from.",
               (Query(f"sum({c.slo_events(w)}{s})", "events/s"), Query(f"sum({c.slo_errors(w)}{s})", "errors/s")),
               unit="ops", minimum=0, width=24, height=6),
     )
@@ -120,11 +123,11 @@ def trend_panels(slo: SLO) -> tuple[Panel, ...]:
 def tier_panels(slo: SLO) -> tuple[Panel, ...]:
     if not slo.tiers:
         return ()
-    panels = [Panel("row", "Burn rate per tier")]
+    panels = [Panel(PanelKind.ROW, "Burn rate per tier")]
     for t in slo.tiers:
         long, short = str(t.long), str(t.short)
         panels.append(Panel(
-            "timeseries", f"{t.severity} tier {long} / {short}: alerts above {num(t.burn_rate)}×",
+            PanelKind.TIMESERIES, f"{t.severity} tier {long} / {short}: alerts above {num(t.burn_rate)}×",
             f"Burn rate over the long ({long}) and short ({short}) windows. The {t.severity} alert fires when both "
             f"are above the line ({num(t.burn_rate)}×) and at least {num(slo.min_events)} events arrived per "
             f"{BASE_WINDOW}.",
@@ -137,8 +140,8 @@ def tier_panels(slo: SLO) -> tuple[Panel, ...]:
 
 def alert_panels(slo: SLO) -> tuple[Panel, ...]:
     return (
-        Panel("row", "Alert state"),
-        Panel("table", "Burn-rate alerts pending or firing",
+        Panel(PanelKind.ROW, "Alert state"),
+        Panel(PanelKind.TABLE, "Burn-rate alerts pending or firing",
               f"Every {c.SLO_BURN_ALERT} alert of this SLO Prometheus holds now, with its severity and tier.",
               (Query(alerts(slo, c.SLO_BURN_ALERT, firing_only=False), instant=True),), why_empty=NO_ALERT,
               no_value="No burn-rate alert pending or firing", hide_columns=("Time", "Value", "__name__"),

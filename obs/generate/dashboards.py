@@ -6,6 +6,8 @@ current panel types only (timeseries, stat, table, text; never the Angular `grap
 """
 from __future__ import annotations
 
+from typing import Any
+
 from grafanalib import core as g
 from grafanalib._gen import DashboardEncoder
 
@@ -32,9 +34,9 @@ def _plain(obj: object) -> object:
     kind = type(obj)
     if kind is str or kind is int or kind is bool or kind is float or obj is None:
         return obj   # most of the values: exact leaf types, which have no to_json_data
-    if kind is dict:
+    if type(obj) is dict:
         return {k: _plain(v) for k, v in obj.items()}
-    if kind is list:
+    if type(obj) is list:
         return [_plain(v) for v in obj]
     while hasattr(obj, "to_json_data"):
         obj = obj.to_json_data()
@@ -54,12 +56,12 @@ def _targets(panel: Panel, interval: Duration) -> list[g.Target]:
             for i, q in enumerate(panel.queries)]
 
 
-def _steps(panel: Panel) -> list[dict]:
+def _steps(panel: Panel) -> list[dict[str, Any]]:
     steps = panel.steps or (("green", None),)
     return [{"color": color, "value": value} for color, value in steps]
 
 
-def _mappings(panel: Panel) -> list[dict]:
+def _mappings(panel: Panel) -> list[dict[str, Any]]:
     if not panel.mappings:
         return []
     options = {value: {"text": text, "color": color, "index": i} for i, (value, text, color) in
@@ -67,19 +69,19 @@ def _mappings(panel: Panel) -> list[dict]:
     return [{"type": "value", "options": options}]
 
 
-def _links(panel: Panel) -> list[dict]:
+def _links(panel: Panel) -> list[dict[str, Any]]:
     return [{"title": title, "url": url, "targetBlank": url.startswith("http")} for title, url in panel.links]
 
 
-def _defaults(panel: Panel) -> dict:
+def _defaults(panel: Panel) -> dict[str, Any]:
     """Field settings grafanalib does not expose for every panel type, merged in as extra JSON."""
-    defaults: dict = {"thresholds": {"mode": "absolute", "steps": _steps(panel)}}
+    defaults: dict[str, Any] = {"thresholds": {"mode": "absolute", "steps": _steps(panel)}}
     if panel.no_value:
         defaults["noValue"] = panel.no_value
     return {"fieldConfig": {"defaults": defaults}}
 
 
-def _table_extras(panel: Panel) -> tuple[list[dict], list[dict]]:
+def _table_extras(panel: Panel) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     rename = {f"Value #{ref_id(i)}": title for i, (title, _, _) in enumerate(panel.columns)}
     if len(panel.queries) == 1 and panel.columns:
         rename = {"Value": panel.columns[0][0]}
@@ -88,7 +90,7 @@ def _table_extras(panel: Panel) -> tuple[list[dict], list[dict]]:
         "excludeByName": {name: True for name in panel.hide_columns}, "renameByName": rename, "indexByName": {}}})
     overrides = []
     for title, unit, steps in panel.columns:
-        properties: list[dict] = [{"id": "unit", "value": unit}]
+        properties: list[dict[str, Any]] = [{"id": "unit", "value": unit}]
         if steps:
             properties += [{"id": "thresholds", "value": {"mode": "absolute", "steps": [
                 {"color": color, "value": value} for color, value in steps]}},

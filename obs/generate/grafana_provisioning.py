@@ -6,6 +6,8 @@ wherever a query needs a literal `$` (Grafana's own `$__tags`).
 """
 from __future__ import annotations
 
+from typing import Any
+
 from obs.generate.common import Inputs, yaml
 from obs.model import conventions as c
 from obs.model import network
@@ -16,7 +18,7 @@ TAGS = "$$__tags"   # Grafana's placeholder for the span's tags mapped below, `$
 SPAN_WINDOW = "5m"
 
 
-def _trace_to_metrics() -> dict:
+def _trace_to_metrics() -> dict[str, Any]:
     calls, duration = c.SPANMETRICS_CALLS, c.SPANMETRICS_DURATION
     error = f'{c.SPANMETRICS_STATUS_LABEL}="{c.SPANMETRICS_ERROR_STATUS}"'
     return {
@@ -33,7 +35,7 @@ def _trace_to_metrics() -> dict:
     }
 
 
-def datasources(model: Model, net: network.Net) -> dict:
+def datasources(model: Model, net: network.Net) -> dict[str, Any]:
     p = model.stack.ports
     return {"apiVersion": 1, "datasources": [
         {"name": "Prometheus", "uid": c.DATASOURCE_PROMETHEUS_UID, "type": "prometheus", "access": "proxy",
@@ -48,7 +50,7 @@ def datasources(model: Model, net: network.Net) -> dict:
     ]}
 
 
-def dashboard_providers(model: Model) -> dict:
+def dashboard_providers(model: Model) -> dict[str, Any]:
     return {"apiVersion": 1, "providers": [{
         "name": "obs", "orgId": 1, "folder": c.dashboard_folder(model.project), "type": "file",
         # Generated dashboards are edited in the spec, never in the UI.

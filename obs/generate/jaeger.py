@@ -6,6 +6,8 @@ batched, and a second batch would add its timeout to every trace's floor.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from obs.generate.common import Inputs, yaml
 from obs.model import conventions as c
 from obs.model import network
@@ -16,7 +18,7 @@ MAX_TRACES = 100_000
 HEALTH_PATH = "/status"
 
 
-def config(model: Model, net: network.Net) -> dict:
+def config(model: Model, net: network.Net) -> dict[str, Any]:
     p = model.stack.ports
     return {
         "extensions": {

@@ -7,6 +7,8 @@ distribution holds exactly what the config uses. Every interval comes from
 """
 from __future__ import annotations
 
+from typing import Any
+
 from obs.generate.common import Inputs, yaml
 from obs.model import conventions as c
 from obs.model import network
@@ -46,9 +48,9 @@ def _go_duration(seconds: float) -> str:
     return f"{micro // 1000}ms" if micro % 1000 == 0 else f"{micro}us"
 
 
-def _receiver_protocol(model: Model, net: network.Net, port_key: str) -> dict:
+def _receiver_protocol(model: Model, net: network.Net, port_key: str) -> dict[str, Any]:
     st = model.stack
-    proto: dict = {"endpoint": network.host_port(net.otlp_listen, st.ports[port_key])}
+    proto: dict[str, Any] = {"endpoint": network.host_port(net.otlp_listen, st.ports[port_key])}
     if st.receivers_tls is not None:
         tls = {"cert_file": st.receivers_tls.cert_file, "key_file": st.receivers_tls.key_file}
         if st.receivers_tls.client_ca_file:
@@ -59,10 +61,10 @@ def _receiver_protocol(model: Model, net: network.Net, port_key: str) -> dict:
     return proto
 
 
-def _delivery(model: Model) -> dict:
+def _delivery(model: Model) -> dict[str, Any]:
     """Retry and queue settings every pushing exporter shares."""
     t = model.stack.timing
-    queue: dict = {"enabled": True, "queue_size": t.queue_size}
+    queue: dict[str, Any] = {"enabled": True, "queue_size": t.queue_size}
     if model.stack.persistent_queue:
         queue["storage"] = STORAGE
     return {
@@ -72,9 +74,9 @@ def _delivery(model: Model) -> dict:
     }
 
 
-def _exporters(model: Model, net: network.Net) -> dict:
+def _exporters(model: Model, net: network.Net) -> dict[str, Any]:
     p = model.stack.ports
-    exporters: dict = {
+    exporters: dict[str, Any] = {
         TO_JAEGER: {"endpoint": net.peer("jaeger", p["jaeger_otlp_grpc"]), "tls": {"insecure": True},
                     **_delivery(model)},
     }
@@ -89,8 +91,8 @@ def _exporters(model: Model, net: network.Net) -> dict:
     return exporters
 
 
-def _extensions(model: Model, net: network.Net) -> dict:
-    ext: dict = {"health_check": {"endpoint": net.bind(model.stack.ports["collector_health"])}}
+def _extensions(model: Model, net: network.Net) -> dict[str, Any]:
+    ext: dict[str, Any] = {"health_check": {"endpoint": net.bind(model.stack.ports["collector_health"])}}
     if model.stack.persistent_queue:
         ext[STORAGE] = {"directory": queue_directory(), "create_directory": True}
     if model.stack.receivers_bearer is not None:
@@ -98,7 +100,7 @@ def _extensions(model: Model, net: network.Net) -> dict:
     return ext
 
 
-def config(model: Model, net: network.Net) -> dict:
+def config(model: Model, net: network.Net) -> dict[str, Any]:
     t = model.stack.timing
     metrics_out = TO_PROMETHEUS if model.stack.metrics == MetricsPath.PUSH else PULL_EXPORTER
     extensions = _extensions(model, net)

@@ -8,6 +8,7 @@ is promoted to `service_name`, the label every SLI and dashboard selects on.
 from __future__ import annotations
 
 import posixpath
+from typing import Any
 
 from obs.generate.common import Inputs, yaml
 from obs.model import conventions as c
@@ -45,11 +46,11 @@ def _timeout(interval: Duration) -> str:
     return str(min(interval, MAX_SCRAPE_TIMEOUT))
 
 
-def _job(name: str, targets: list[str], **extra: object) -> dict:
+def _job(name: str, targets: list[str], **extra: object) -> dict[str, Any]:
     return {"job_name": name, **extra, "static_configs": [{"targets": targets}]}
 
 
-def _service_jobs(model: Model, net: network.Net, taken: set[str]) -> list[dict]:
+def _service_jobs(model: Model, net: network.Net, taken: set[str]) -> list[dict[str, Any]]:
     jobs = []
     for s in model.services:
         for i, st in enumerate(s.scrape):
@@ -57,7 +58,7 @@ def _service_jobs(model: Model, net: network.Net, taken: set[str]) -> list[dict]
             while name in taken:
                 name = f"service-{name}"
             taken.add(name)
-            job: dict = {"job_name": name}
+            job: dict[str, Any] = {"job_name": name}
             if st.interval is not None:
                 job["scrape_interval"] = str(st.interval)
                 job["scrape_timeout"] = _timeout(st.interval)
@@ -70,7 +71,7 @@ def _service_jobs(model: Model, net: network.Net, taken: set[str]) -> list[dict]
     return jobs
 
 
-def config(model: Model, net: network.Net, config_path: str = c.PROMETHEUS_CONFIG) -> dict:
+def config(model: Model, net: network.Net, config_path: str = c.PROMETHEUS_CONFIG) -> dict[str, Any]:
     t, p = model.stack.timing, model.stack.ports
     stack_jobs = [
         _job(c.JOB_PROMETHEUS, [net.peer("prometheus", p["prometheus"])]),

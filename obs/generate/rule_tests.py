@@ -9,6 +9,8 @@ file's header.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from obs.emit import yaml_dump
 from obs.generate import slo_checks as k
 from obs.generate.common import Inputs, header
@@ -23,18 +25,18 @@ from obs.model.domain import SLO, Model, Service
 EVALUATION_INTERVAL = "1m"
 
 
-def _group(slo: SLO, s: Scenario) -> dict:
+def _group(slo: SLO, s: Scenario) -> dict[str, Any]:
     series = series_for(slo, s.segments, le_form=s.le_form) + s.extra_series
     checks = list(s.checks)
     if s.healthy_group:
         healthy = [Segment(x.minutes, x.per_minute, 0 * x.error_ratio) for x in s.segments]
         series += series_for(slo, healthy, group=HEALTHY_GROUP)
         end = sum(x.minutes for x in s.segments)
-        checks.append(k.never(k.alerts(slo, **{g: HEALTHY_GROUP for g in slo.group_by}), end))
+        checks.append(k.never(k.alerts(slo, labels={g: HEALTHY_GROUP for g in slo.group_by}), end))
     name = f"{slo.service} {slo.name}: {s.name}"
     # promtool names the test group only for failed alert tests; a PromQL comment names it for the rest.
     checks = [{**check, "expr": f"# {name}\n{check['expr']}"} for check in checks]
-    group: dict = {"name": name, "interval": EVALUATION_INTERVAL, "input_series": series}
+    group: dict[str, Any] = {"name": name, "interval": EVALUATION_INTERVAL, "input_series": series}
     if s.alert_checks:
         group["alert_rule_test"] = s.alert_checks
     if checks:
@@ -42,14 +44,14 @@ def _group(slo: SLO, s: Scenario) -> dict:
     return group
 
 
-def no_data_group(model: Model, service: Service) -> dict:
+def no_data_group(model: Model, service: Service) -> dict[str, Any]:
     """No series at all: quiet while the `for:` runs (a fresh stack), then one ticket per SLO."""
     after = minutes(NO_DATA_FOR) + 2
     expected = [{"exp_labels": alert_labels(model, slo, "ticket"),
                  "exp_annotations": no_data_alert(model, slo)["annotations"]} for slo in service.slos]
-    group: dict = {"name": f"{service.name}: missing SLI data raises {c.SLO_NO_DATA_ALERT} only after "
-                           f"{NO_DATA_FOR}, once per SLO",
-                   "interval": EVALUATION_INTERVAL, "input_series": []}
+    group: dict[str, Any] = {"name": f"{service.name}: missing SLI data raises {c.SLO_NO_DATA_ALERT} only after "
+                                     f"{NO_DATA_FOR}, once per SLO",
+                             "interval": EVALUATION_INTERVAL, "input_series": []}
     for minute, exp in ((minutes(NO_DATA_FOR) - 2, []), (after, expected)):
         kind, check = k.alert_test(c.SLO_NO_DATA_ALERT, not any(map(templated, service.slos)), exp, minute,
                                    **{c.LABEL_SERVICE: service.name})
@@ -57,7 +59,7 @@ def no_data_group(model: Model, service: Service) -> dict:
     return group
 
 
-def service_tests(model: Model, service: Service) -> tuple[dict, list[str]]:
+def service_tests(model: Model, service: Service) -> tuple[dict[str, Any], list[str]]:
     groups, notes = [no_data_group(model, service)], []
     for slo in service.slos:
         built, why = scenarios(model, slo)

@@ -10,6 +10,7 @@ literal: Prometheus would otherwise expand `{{` in a team name as a Go template.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from obs.generate.slo_sli import counts_traffic
 from obs.generate.slo_text import num, percent, slo_selector
@@ -82,7 +83,7 @@ def burn_expr(slo: SLO, tier: Tier) -> str:
     return "\n".join(lines)
 
 
-def burn_alert(model: Model, slo: SLO, tier: Tier) -> dict:
+def burn_alert(model: Model, slo: SLO, tier: Tier) -> dict[str, Any]:
     consumed = percent(budget_consumed(slo, tier))
     objective = f"{num(slo.objective)}% over {slo.period}"
     windows = f"{tier.long}" if tier.short == tier.long else f"{tier.long} and {tier.short}"
@@ -94,7 +95,7 @@ def burn_alert(model: Model, slo: SLO, tier: Tier) -> dict:
                    f"{num(threshold(slo, tier))} ({num(tier.burn_rate)}x its error budget of "
                    f"{num(slo.error_budget)}) {over}. "
                    f"By the time this fires, {consumed}% of the {slo.period} error budget has been consumed.")
-    rule: dict = {"alert": c.SLO_BURN_ALERT, "expr": burn_expr(slo, tier)}
+    rule: dict[str, Any] = {"alert": c.SLO_BURN_ALERT, "expr": burn_expr(slo, tier)}
     if tier.for_.ms:
         rule["for"] = str(tier.for_)
     rule["labels"] = _as_written(burn_labels(model, slo, tier))
@@ -102,7 +103,7 @@ def burn_alert(model: Model, slo: SLO, tier: Tier) -> dict:
     return rule
 
 
-def no_data_alert(model: Model, slo: SLO) -> dict:
+def no_data_alert(model: Model, slo: SLO) -> dict[str, Any]:
     what = {"latency": f"the request-duration count or its bucket le={slo.sli.threshold_le}",
             "availability": "the request-duration count", "events": "the total or error query",
             "raw": "the error-ratio query"}[slo.sli.kind]
@@ -118,5 +119,5 @@ def no_data_alert(model: Model, slo: SLO) -> dict:
     }
 
 
-def alert_rules(model: Model, slo: SLO) -> list[dict]:
+def alert_rules(model: Model, slo: SLO) -> list[dict[str, Any]]:
     return [*(burn_alert(model, slo, t) for t in slo.tiers), no_data_alert(model, slo)]

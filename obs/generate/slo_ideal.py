@@ -13,10 +13,11 @@ from obs.generate.slo_alerts import threshold
 from obs.generate.slo_series import Segment
 from obs.generate.slo_sli import counts_traffic
 from obs.model.domain import SLO
+from obs.model.durations import Duration
 from obs.model.windows import BASE_WINDOW, Tier
 
 
-def minutes(d) -> int:
+def minutes(d: Duration) -> int:
     return d.ms // 60_000
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
 from obs.generate.common import Inputs, yaml
 from obs.generate.slo_alerts import alert_rules
@@ -50,18 +51,18 @@ def ratio(slo: SLO, window: Duration) -> str:
     return f"{c.slo_errors(str(window))}{sel}\n/ ({c.slo_events(str(window))}{sel} > 0)"
 
 
-def _record(name: str, expr: str, slo: SLO) -> dict:
+def _record(name: str, expr: str, slo: SLO) -> dict[str, Any]:
     return {"record": name, "expr": expr, "labels": rule_labels(slo)}
 
 
-def window_rules(slo: SLO, window: Duration, pieces: list[Piece]) -> list[dict]:
+def window_rules(slo: SLO, window: Duration, pieces: list[Piece]) -> list[dict[str, Any]]:
     w = str(window)
     return [_record(c.slo_errors(w), tiled(c.slo_errors, slo, pieces, window), slo),
             _record(c.slo_events(w), tiled(c.slo_events, slo, pieces, window), slo),
             _record(c.slo_error_ratio(w), ratio(slo, window), slo)]
 
 
-def meta_rules(slo: SLO) -> list[dict]:
+def meta_rules(slo: SLO) -> list[dict[str, Any]]:
     sel, budget = slo_selector(slo), num(slo.error_budget)
     period = str(period_window(slo))
     return [
@@ -73,11 +74,11 @@ def meta_rules(slo: SLO) -> list[dict]:
     ]
 
 
-def slo_groups(model: Model, slo: SLO) -> list[dict]:
+def slo_groups(model: Model, slo: SLO) -> list[dict[str, Any]]:
     timing = model.stack.timing
     short = [_record(name, expr, slo) for name, expr in base_rules(slo)]
     short.append(_record(c.slo_error_ratio(str(BASE_WINDOW)), ratio(slo, BASE_WINDOW), slo))
-    long: list[dict] = []
+    long: list[dict[str, Any]] = []
     for window, pieces in tiling(slo).items():
         (short if is_short(window) else long).extend(window_rules(slo, window, pieces))
     rules = {"short": short + alert_rules(model, slo), "long": long + meta_rules(slo)}
@@ -86,7 +87,7 @@ def slo_groups(model: Model, slo: SLO) -> list[dict]:
             for kind in KINDS]
 
 
-def service_groups(model: Model, service: str) -> list[dict]:
+def service_groups(model: Model, service: str) -> list[dict[str, Any]]:
     return [g for slo in model.service(service).slos for g in slo_groups(model, slo)]
 
 

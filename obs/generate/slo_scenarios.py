@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from obs.generate import slo_checks as k
 from obs.generate.slo_alerts import templated, threshold
@@ -35,11 +36,11 @@ D = Decimal
 class Scenario:
     name: str
     segments: list[Segment]
-    checks: list[dict] = field(default_factory=list)
-    alert_checks: list[dict] = field(default_factory=list)
+    checks: list[dict[str, Any]] = field(default_factory=list)
+    alert_checks: list[dict[str, Any]] = field(default_factory=list)
     healthy_group: bool = False
     le_form: str | None = None
-    extra_series: list[dict] = field(default_factory=list)
+    extra_series: list[dict[str, Any]] = field(default_factory=list)
 
 
 def traffic(slo: SLO) -> Decimal:
@@ -62,13 +63,14 @@ def outage(slo: SLO) -> Scenario:
     probe = Ideal([Segment(base, rate, D(0)), Segment(minutes(max(t.long for t in tiers)) * 2, rate, D(1))])
     fires = {t: probe.first_fire(slo, t, base, probe.end) for t in tiers}
     sure = {t: probe.first_fire(slo, t, base, probe.end, MARGIN) for t in tiers}
-    first = min((t for t in tiers if sure[t] is not None), key=lambda t: sure[t])
-    checks_at = {first: sure[first] + SLACK}
+    surely_fired = {t: at for t, at in sure.items() if at is not None}
+    first = min(surely_fired, key=surely_fired.__getitem__)
+    checks_at = {first: surely_fired[first] + SLACK}
     book_at = base + math.ceil(workbook_detection_minutes(slo, book)) + minutes(book.for_) + SLACK
     if base >= minutes(book.long):
         checks_at[book] = max(checks_at.get(book, 0), book_at)
     stop = max(checks_at.values())
-    firing = [t for t in tiers if fires[t] is not None and fires[t] <= stop - SLACK]
+    firing = [t for t in tiers if (fired_at := fires[t]) is not None and fired_at <= stop - SLACK]
     settle = max(minutes(t.short) for t in firing) + SLACK
     history = "" if base >= minutes(book.long) else f" after only {base}m of healthy history"
     detection = num(workbook_detection_minutes(slo, book).quantize(D("0.1")))
@@ -77,17 +79,17 @@ def outage(slo: SLO) -> Scenario:
                  "after recovery",
                  [Segment(base, rate, D(0)), Segment(stop - base, rate, D(1)), Segment(settle, rate, D(0))],
                  healthy_group=bool(slo.group_by))
-    s.checks.append(k.never(k.alerts(slo, **{c.LABEL_SEVERITY: sev}), base))
+    s.checks.append(k.never(k.alerts(slo, labels={c.LABEL_SEVERITY: sev}), base))
     delay = min(f for f in fires.values() if f is not None) - base
     if delay >= 2 * SLACK + 2:
-        s.checks.append(k.nothing(k.alerts(slo, **{c.LABEL_SEVERITY: sev}), base + delay // 2))
+        s.checks.append(k.nothing(k.alerts(slo, labels={c.LABEL_SEVERITY: sev}), base + delay // 2))
     s.checks += [k.tier_firing(slo, t, at) for t, at in checks_at.items()]
     for t in firing:
-        s.checks.append(k.nothing(k.alerts(slo, **{c.LABEL_TIER: t.name, c.LABEL_SEVERITY: t.severity}),
+        s.checks.append(k.nothing(k.alerts(slo, labels={c.LABEL_TIER: t.name, c.LABEL_SEVERITY: t.severity}),
                                   stop + minutes(t.short) + SLACK))
-    s.checks.append(k.nothing(k.alerts(slo, **{c.LABEL_SEVERITY: sev}), stop + settle))
+    s.checks.append(k.nothing(k.alerts(slo, labels={c.LABEL_SEVERITY: sev}), stop + settle))
     if sev == "ticket":
-        s.checks.append(k.never(k.alerts(slo, **{c.LABEL_SEVERITY: "page"}), stop + settle))
+        s.checks.append(k.never(k.alerts(slo, labels={c.LABEL_SEVERITY: "page"}), stop + settle))
     return s
 
 
@@ -205,13 +207,14 @@ def slow_burn(slo: SLO) -> Scenario | None:
     horizon = minutes(max(t.long for t in tickets)) + base
     probe = Ideal([Segment(base, rate, D(0)), Segment(horizon, rate, burn * slo.error_budget)])
     fires = {t: probe.first_fire(slo, t, base, probe.end, MARGIN) for t in tickets}
-    first = min((t for t in tickets if fires[t] is not None), key=lambda t: fires[t], default=None)
+    fired = {t: at for t, at in fires.items() if at is not None}
+    first = min(fired, key=fired.__getitem__, default=None)
     if first is None:
         return None
-    end = fires[first] + SLACK
+    end = fired[first] + SLACK
     s = Scenario(f"a slow burn ({num(burn)}x) tickets but never pages",
                  [Segment(base, rate, D(0)), Segment(end - base, rate, burn * slo.error_budget)])
-    s.checks += [k.tier_firing(slo, first, end), k.never(k.alerts(slo, **{c.LABEL_SEVERITY: "page"}), end)]
+    s.checks += [k.tier_firing(slo, first, end), k.never(k.alerts(slo, labels={c.LABEL_SEVERITY: "page"}), end)]
     return s
 
 
@@ -244,6 +247,7 @@ def windows_exact(slo: SLO) -> Scenario:
     s = Scenario("every recorded window equals the exact error ratio of the counts inside it", segs)
     for w in recorded_windows(slo):
         exact = ideal.ratio(end, minutes(w))
+        assert exact is not None   # traffic runs from the first minute, so every window holds some
         ours = f"sum({c.slo_error_ratio(str(w))}{slo_selector(slo)})"
         s.checks.append(k.one(f"abs({ours} - {num(exact)}) <= {num(exact * EXACT + D('1e-12'))}", end))
     return s

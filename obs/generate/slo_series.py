@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import promql_parser
+from promql_parser import AggregateExpr, BinaryExpr, Call, Expr, ParenExpr, VectorSelector
 
 from obs.generate.slo_sli import with_window
 from obs.generate.slo_text import matchers, num
@@ -41,7 +44,11 @@ class Segment:
     error_ratio: Decimal          # share of them failing
 
 
-def counter(segments: list[Segment], share) -> str:
+Share = Callable[[Segment], Decimal]          # the events of a segment a series counts, per minute
+Selector = list[tuple[str, str, str]]         # (label name, match operator, value) of one vector selector
+
+
+def counter(segments: list[Segment], share: Share) -> str:
     """promtool's expanding notation for a counter that grows by share(segment) each minute from 0."""
     parts, value = ["0"], Decimal(0)
     for s in segments:
@@ -51,7 +58,7 @@ def counter(segments: list[Segment], share) -> str:
     return " ".join(parts)
 
 
-def native_counter(segments: list[Segment], buckets: list[tuple[int, object]]) -> str:
+def native_counter(segments: list[Segment], buckets: list[tuple[int, Share]]) -> str:
     """The same counter as a native histogram (schema 0: bucket i holds (2^(i-1), 2^i] seconds).
 
     `buckets` pairs a bucket index with the share of each segment's events observed in it."""
@@ -95,7 +102,8 @@ def _series(name: str, labels: dict[str, str]) -> str:
     return name + (matchers(sorted(labels.items())) if labels else "")
 
 
-def series_for(slo: SLO, segments: list[Segment], group: str = GROUP_VALUE, le_form: str | None = None) -> list[dict]:
+def series_for(slo: SLO, segments: list[Segment], group: str = GROUP_VALUE,
+               le_form: str | None = None) -> list[dict[str, Any]]:
     """Input series feeding `segments` to the SLO's SLI, for one value of its group_by labels."""
     groups = {g: group for g in slo.group_by}
     kind = slo.sli.kind
@@ -119,6 +127,7 @@ def series_for(slo: SLO, segments: list[Segment], group: str = GROUP_VALUE, le_f
                      (_series(f"{name}_count", {**own, c.HTTP_STATUS_LABEL: "500"}), _bad)]
         else:
             le = le_form or slo.sli.threshold_le
+            assert le is not None   # the model gives every classic latency SLI its bucket
             # +Inf holds every request: a matcher that caught it too would count slow requests as fast.
             pairs = [(_series(f"{name}_count", own), _total), (_series(f"{name}_bucket", {**own, "le": le}), _good),
                      (_series(f"{name}_bucket", {**own, "le": "+Inf"}), _total)]
@@ -131,23 +140,23 @@ def _queries(slo: SLO) -> tuple[str, str]:
     if slo.sli.kind == SliKind.EVENTS:
         return with_window(slo.sli.error_query or ""), with_window(slo.sli.total_query or "")
     expr = promql_parser.parse(with_window(slo.sli.error_ratio_query or ""))
-    while type(expr).__name__ == "ParenExpr":
+    while isinstance(expr, ParenExpr):
         expr = expr.expr
-    if type(expr).__name__ != "BinaryExpr" or str(expr.op) != "/":
+    if not isinstance(expr, BinaryExpr) or str(expr.op) != "/":
         raise Unsynthesisable("the raw error-ratio query is not a division of an error count by a total count")
     return str(expr.lhs), str(expr.rhs)
 
 
-def _selector(query: str, role: str):
-    nodes: list = []
+def _selector(query: str, role: str) -> Selector:
+    nodes: list[Expr] = []
     promql_parser.walk(promql_parser.parse(query), pre_visit=lambda n: nodes.append(n))
     kinds = {type(n).__name__ for n in nodes}
-    selectors = [n for n in nodes if type(n).__name__ == "VectorSelector"]
-    calls = [n.func.name for n in nodes if type(n).__name__ == "Call"]
+    selectors = [n for n in nodes if isinstance(n, VectorSelector)]
+    calls = [n.func.name for n in nodes if isinstance(n, Call)]
     if not kinds <= _PLAIN_NODES or len(selectors) != 1 or not set(calls) <= _COUNTER_FUNCS or len(calls) != 1:
         raise Unsynthesisable(f"the {role} query is not a single rate()/increase() of one selector, optionally "
                               f"aggregated: {query}")
-    aggs = [n.op for n in nodes if type(n).__name__ == "AggregateExpr"]
+    aggs = [n.op for n in nodes if isinstance(n, AggregateExpr)]
     if any(str(a) != "sum" for a in aggs):
         raise Unsynthesisable(f"the {role} query aggregates with something other than sum: {query}")
     vs = selectors[0]
@@ -159,8 +168,8 @@ def _selector(query: str, role: str):
     return ms
 
 
-def _matches(labels: dict[str, str], ms) -> bool:
-    def one(name, op, value):
+def _matches(labels: dict[str, str], ms: Selector) -> bool:
+    def one(name: str, op: str, value: str) -> bool:
         have = labels.get(name, "")
         if op in ("Equal", "NotEqual"):
             return (have == value) == (op == "Equal")
@@ -168,7 +177,7 @@ def _matches(labels: dict[str, str], ms) -> bool:
     return all(one(*m) for m in ms)
 
 
-def _concrete(ms, base: dict[str, str]) -> dict[str, str] | None:
+def _concrete(ms: Selector, base: dict[str, str]) -> dict[str, str] | None:
     """Labels satisfying every matcher, or None."""
     labels = dict(base)
     for name, op, value in ms:
@@ -191,7 +200,7 @@ def _concrete(ms, base: dict[str, str]) -> dict[str, str] | None:
     return labels if _matches(labels, ms) else None
 
 
-def _user_pairs(bad_q: str, total_q: str, groups: dict[str, str]):
+def _user_pairs(bad_q: str, total_q: str, groups: dict[str, str]) -> list[tuple[str, Share]]:
     bad_ms, total_ms = _selector(bad_q, "error"), _selector(total_q, "total")
     shared = dict(groups)
     if any(m[0] == "__name__" for m in bad_ms) and dict((m[0], m[2]) for m in bad_ms if m[0] == "__name__") == \
@@ -210,7 +219,7 @@ def _user_pairs(bad_q: str, total_q: str, groups: dict[str, str]):
     return [(_series(labels.pop("__name__"), labels), share) for labels, share in pairs]
 
 
-def _violating(bad_ms, total_ms, base: dict[str, str]) -> dict[str, str] | None:
+def _violating(bad_ms: Selector, total_ms: Selector, base: dict[str, str]) -> dict[str, str] | None:
     """A series the total query counts and the error query does not."""
     for name, _op, _value in bad_ms:
         if name == "__name__" or any(m[0] == name for m in total_ms):
@@ -222,7 +231,8 @@ def _violating(bad_ms, total_ms, base: dict[str, str]) -> dict[str, str] | None:
     return None
 
 
-def classic_instance(slo: SLO, segments: list[Segment], with_threshold: bool, group: str = GROUP_VALUE) -> list[dict]:
+def classic_instance(slo: SLO, segments: list[Segment], with_threshold: bool,
+                     group: str = GROUP_VALUE) -> list[dict[str, Any]]:
     """A second instance sending classic buckets (a Node.js SDK, another layout mid-rollout), with or without a
     bucket at the latency threshold."""
     own = {c.SERVICE_NAME_LABEL: slo.service, "instance": "classic-instance", **{g: group for g in slo.group_by}}

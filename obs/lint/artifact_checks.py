@@ -83,9 +83,9 @@ def inline_secrets(model: Model, files: Mapping[str, str], environ: Mapping[str,
                 line = text.count("\n", 0, match.start()) + 1
                 yield Finding("inline-secret", file=path, line=line, message=(
                     f"looks like {name}; reference secrets by file (`{{file: ...}}` or `{{env: ...}}` in the spec)"))
-        for env, value in values.items():
-            if len(value) >= MIN_SECRET_LENGTH and value in text:
-                yield Finding("inline-secret", file=path, line=text.count("\n", 0, text.index(value)) + 1,
+        for env, secret in values.items():
+            if len(secret) >= MIN_SECRET_LENGTH and secret in text:
+                yield Finding("inline-secret", file=path, line=text.count("\n", 0, text.index(secret)) + 1,
                               message=f"holds the value of ${env}: the secret was inlined instead of read from a file")
         if not path.endswith((".yml", ".yaml")):
             continue

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 _MATCHER = re.compile(r'^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*(?:"((?:[^"\\]|\\.)*)"|(.*?))\s*$')
 INHERITED = ("receiver", "group_by", "group_wait", "group_interval", "repeat_interval")
@@ -17,7 +18,7 @@ DEFAULTS = {"group_by": [], "group_wait": "30s", "group_interval": "5m", "repeat
 @dataclass(frozen=True)
 class Match:
     where: str                      # e.g. route.routes[0]
-    settings: dict                  # receiver, group_by, group_wait, ... after inheritance
+    settings: dict[str, Any]        # receiver, group_by, group_wait, ... after inheritance
 
 
 def _unquote(text: str) -> str:
@@ -36,20 +37,21 @@ def matcher_ok(matcher: str, labels: dict[str, str]) -> bool:
     return (re.fullmatch(value, have) is not None) == (op == "=~")
 
 
-def route_ok(route: dict, labels: dict[str, str]) -> bool:
+def route_ok(route: dict[str, Any], labels: dict[str, str]) -> bool:
     matchers = list(route.get("matchers") or [])
     matchers += [f'{k}="{v}"' for k, v in (route.get("match") or {}).items()]
     ok = all(matcher_ok(m, labels) for m in matchers)
     return ok and all(re.fullmatch(v, labels.get(k, "")) for k, v in (route.get("match_re") or {}).items())
 
 
-def routes_for(root: dict, labels: dict[str, str]) -> list[Match]:
+def routes_for(root: dict[str, Any], labels: dict[str, str]) -> list[Match]:
     """Every route that takes the alert (several only with `continue: true`)."""
     base = {**DEFAULTS, **{k: root[k] for k in INHERITED if k in root}}
     return _walk(root, labels, base, "route", is_root=True)
 
 
-def _walk(route: dict, labels: dict[str, str], inherited: dict, where: str, is_root: bool = False) -> list[Match]:
+def _walk(route: dict[str, Any], labels: dict[str, str], inherited: dict[str, Any], where: str,
+          is_root: bool = False) -> list[Match]:
     if not is_root and not route_ok(route, labels):
         return []
     settings = {**inherited, **{k: route[k] for k in INHERITED if k in route}}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
 from obs import versions
@@ -11,7 +12,7 @@ from obs.model import names as naming
 from obs.model import queries
 from obs.model.domain import SLI, SLO, TLS, Histogram, Model, Receiver, Route, ScrapeTarget, Secret, Service, Stack
 from obs.model.durations import Duration
-from obs.model.kinds import MetricsPath, Severity
+from obs.model.kinds import MetricsPath, ReceiverKind, Severity, SliKind
 from obs.model.timing import PROFILES
 from obs.model.windows import BASE_WINDOW, Tier, fast_tier, workbook_tiers
 from obs.spec import v1
@@ -89,7 +90,7 @@ class _Builder:
         pins.update({k: v.lstrip("v") for k, v in st.versions.model_dump().items() if v is not None})
         r = st.receivers
         return Stack(
-            timing=PROFILES[st.profile], metrics=st.metrics, bind=st.bind, receivers_bind=r.bind,
+            timing=PROFILES[st.profile], metrics=MetricsPath(st.metrics), bind=st.bind, receivers_bind=r.bind,
             receivers_tls=TLS(r.tls.cert_file, r.tls.key_file, r.tls.client_ca_file) if r.tls else None,
             receivers_bearer=_secret(r.bearer_token), ports=st.ports.model_dump(), versions=pins,
             persistent_queue=st.persistent_queue if st.persistent_queue is not None else st.profile == "production",
@@ -110,7 +111,7 @@ class _Builder:
 
     def _histogram(self, s: v1.Service, path: str) -> Histogram:
         """Native unless the service says otherwise, declares classic buckets, or Prometheus pulls its metrics."""
-        pull = self.spec.stack.metrics == MetricsPath.PULL
+        pull = MetricsPath(self.spec.stack.metrics) is MetricsPath.PULL
         if s.histogram is None:
             return Histogram.CLASSIC if pull or s.latency_buckets else Histogram.NATIVE
         kind = Histogram(s.histogram)
@@ -199,10 +200,11 @@ class _Builder:
                              "or use an `events:` SLI")
                 return None
             if sli.latency is None:
-                return SLI("availability", histogram=histogram)
+                return SLI(SliKind.AVAILABILITY, histogram=histogram)
             threshold = Duration.parse(sli.latency.threshold)
             if histogram is Histogram.NATIVE:   # classic instances in the fleet are read at this `le` too
-                return SLI("latency", threshold=threshold, threshold_le=le_label(threshold.s), histogram=histogram)
+                return SLI(SliKind.LATENCY, threshold=threshold, threshold_le=le_label(threshold.s),
+                           histogram=histogram)
             if threshold.s not in buckets:
                 near = min(buckets, key=lambda b: abs(b - threshold.s))
                 self.problem(f"{path}.latency.threshold",
@@ -212,14 +214,14 @@ class _Builder:
                              f"(boundaries: {', '.join(f'{b:g}' for b in buckets)}), or send a native histogram "
                              "(`histogram: native`, which `obs env` sets up), which reads any threshold")
                 return None
-            return SLI("latency", threshold=threshold, threshold_le=le_label(threshold.s), histogram=histogram)
+            return SLI(SliKind.LATENCY, threshold=threshold, threshold_le=le_label(threshold.s), histogram=histogram)
         if sli.events is not None:
             err = self._query(sli.events.error_query, f"{path}.events.error_query", group_by)
             tot = self._query(sli.events.total_query, f"{path}.events.total_query", group_by)
-            return SLI("events", error_query=err, total_query=tot) if err and tot else None
+            return SLI(SliKind.EVENTS, error_query=err, total_query=tot) if err and tot else None
         assert sli.raw is not None
         q = self._query(sli.raw.error_ratio_query, f"{path}.raw.error_ratio_query", group_by)
-        return SLI("raw", error_ratio_query=q) if q else None
+        return SLI(SliKind.RAW, error_ratio_query=q) if q else None
 
     def _query(self, query: str, path: str, group_by: list[str]) -> str | None:
         # Comments go: obs embeds the query in larger expressions, where one would hide the rest of a line.
@@ -253,11 +255,11 @@ class _Builder:
     def _tiers(self, slo: v1.SLO, period: Duration, objective: Decimal, path: str) -> tuple[Tier, ...]:
         a = slo.alerting
         if a.tiers is not None:
-            candidates = []
+            candidates: list[tuple[str, Tier]] = []
             for k, t in enumerate(a.tiers):
                 tp = f"{path}.tiers[{k}]"
-                tier = Tier(t.severity, Duration.parse(t.long), Duration.parse(t.short), _decimal(t.burn_rate),
-                            Duration.parse(t.for_) if t.for_ else Duration(0))
+                tier = Tier(Severity(t.severity), Duration.parse(t.long), Duration.parse(t.short),
+                            _decimal(t.burn_rate), Duration.parse(t.for_) if t.for_ else Duration(0))
                 # Equal windows make a single-window tier (what obs adds as its 5m fast-page tier).
                 if tier.short > tier.long:
                     self.problem(f"{tp}.short", f"the short window ({t.short}) must not be longer than the long "
@@ -282,18 +284,18 @@ class _Builder:
         chosen = [(tp, t) for tp, t in candidates if (t.severity == Severity.PAGE and a.page) or
                   (t.severity == Severity.TICKET and a.ticket)]
         budget = (Decimal(100) - objective) / Decimal(100)
-        for tp, t in chosen:
-            if t.long > period:
+        for tp, tier in chosen:
+            if tier.long > period:
                 where = f"{tp}.long" if a.tiers is not None else path.removesuffix(".alerting") + ".window"
-                self.problem(where, f"the {t.severity} tier's long window {t.long} is longer than the SLO window "
-                             f"{period}; shorten the tier or lengthen `window:`")
-            if t.burn_rate * budget >= 1:
+                self.problem(where, f"the {tier.severity} tier's long window {tier.long} is longer than the SLO "
+                             f"window {period}; shorten the tier or lengthen `window:`")
+            if tier.burn_rate * budget >= 1:
                 limit = (Decimal(1) / budget).quantize(Decimal("0.01"))
                 fix = (f"lower its burn_rate below {limit}" if a.tiers is not None else
-                       f"set `{t.severity}: false` or give `tiers:` with burn_rate below {limit}")
-                self.problem(tp, f"the {t.severity} tier {t.long}/{t.burn_rate}x can never fire at objective "
-                             f"{_number(slo.objective)}%: it needs more than 100% errors; {fix}")
-        return tuple(t for _, t in chosen)
+                       f"set `{tier.severity}: false` or give `tiers:` with burn_rate below {limit}")
+                self.problem(tp, f"the {tier.severity} tier {tier.long}/{tier.burn_rate}x can never fire at "
+                             f"objective {_number(slo.objective)}%: it needs more than 100% errors; {fix}")
+        return tuple(tier for _, tier in chosen)
 
     def _receivers(self) -> tuple[Receiver, ...]:
         out, seen = [], set()
@@ -306,14 +308,16 @@ class _Builder:
                 self.problem(f"alerting.receivers[{i}].name", f"{c.PROBE_RECEIVER!r} is reserved for obs verify; "
                              "choose another name")
             if r.pagerduty:
-                out.append(Receiver(r.name, "pagerduty", secret=_secret(r.pagerduty.routing_key)))
+                out.append(Receiver(r.name, ReceiverKind.PAGERDUTY, secret=_secret(r.pagerduty.routing_key)))
             elif r.slack:
-                out.append(Receiver(r.name, "slack", secret=_secret(r.slack.api_url), channel=r.slack.channel))
+                out.append(Receiver(r.name, ReceiverKind.SLACK, secret=_secret(r.slack.api_url),
+                                    channel=r.slack.channel))
             elif r.webhook:
-                out.append(Receiver(r.name, "webhook", secret=_secret(r.webhook.url_secret), url=r.webhook.url))
+                out.append(Receiver(r.name, ReceiverKind.WEBHOOK, secret=_secret(r.webhook.url_secret),
+                                    url=r.webhook.url))
             elif r.email:
                 e = r.email
-                out.append(Receiver(r.name, "email", secret=_secret(e.auth_password), email_to=e.to,
+                out.append(Receiver(r.name, ReceiverKind.EMAIL, secret=_secret(e.auth_password), email_to=e.to,
                                     email_from=e.sender, smarthost=e.smarthost, auth_username=e.auth_username))
         return tuple(out)
 
@@ -334,7 +338,7 @@ class _Builder:
         return tuple(out)
 
     @staticmethod
-    def _unknown_receiver(name: str, receivers) -> str:
+    def _unknown_receiver(name: str, receivers: Iterable[str] | Iterable[Receiver]) -> str:
         names = sorted(r if isinstance(r, str) else r.name for r in receivers)
         return f"no receiver named {name!r}; declared: {', '.join(names) or 'none (add alerting.receivers)'}"
 

@@ -62,7 +62,7 @@ class Bound:
     def slowest(self) -> Part:
         return max(self.parts, key=lambda p: p.seconds)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         return {"incident": self.incident.value, "rule": self.rule, "bound_s": self.seconds,
                 "starts": self.starts, "slowest": self.slowest.what,
                 "parts": [{"what": p.what, "seconds": p.seconds} for p in self.parts]}

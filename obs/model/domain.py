@@ -155,7 +155,7 @@ class Model:
     def service(self, name: str) -> Service:
         return next(s for s in self.services if s.name == name)
 
-    def fallback_receivers(self) -> dict[str, str]:
+    def fallback_receivers(self) -> dict[ReceiverKind, str]:
         """Integration kind -> the receiver that hears about that integration failing: never one of the same
         kind, or the failure alert would be lost the same way. The spec's `alerting.fallback_receiver` first."""
         out = {}

@@ -9,6 +9,19 @@ generated rules aggregate it and compare it with other vectors.
 from __future__ import annotations
 
 import promql_parser
+from promql_parser import (
+    AggregateExpr,
+    BinaryExpr,
+    Call,
+    Expr,
+    MatrixSelector,
+    NumberLiteral,
+    ParenExpr,
+    StringLiteral,
+    SubqueryExpr,
+    UnaryExpr,
+    VectorSelector,
+)
 
 _QUOTES = "\"'`"
 
@@ -46,40 +59,38 @@ def _without_comments(query: str) -> str:
     return "".join(out).strip()
 
 
-def value_type(expr) -> str:
+def value_type(expr: Expr) -> str:
     """scalar | string | vector | matrix, as Prometheus's type checker would say of the parsed expression."""
-    kind = type(expr).__name__
-    if kind == "NumberLiteral":
+    if isinstance(expr, NumberLiteral):
         return "scalar"
-    if kind == "StringLiteral":
+    if isinstance(expr, StringLiteral):
         return "string"
-    if kind in ("MatrixSelector", "SubqueryExpr"):
+    if isinstance(expr, (MatrixSelector, SubqueryExpr)):
         return "matrix"
-    if kind in ("ParenExpr", "UnaryExpr", "StepInvariantExpr"):
+    if isinstance(expr, (ParenExpr, UnaryExpr)):
         return value_type(expr.expr)
-    if kind == "Call":
+    if isinstance(expr, Call):
         return str(expr.func.return_type).rsplit(".", 1)[-1].lower()
-    if kind == "BinaryExpr":
+    if isinstance(expr, BinaryExpr):
         both = {value_type(expr.lhs), value_type(expr.rhs)}
         return "scalar" if both == {"scalar"} else "vector"
     return "vector"   # VectorSelector, AggregateExpr
 
 
-def parse(query: str):
+def parse(query: str) -> Expr:
     return promql_parser.parse(query)
 
 
 _KEEP_ALL = {"topk", "bottomk", "limitk", "limit_ratio"}
 
 
-def keeps(expr, label: str) -> bool:
+def keeps(expr: Expr, label: str) -> bool:
     """Whether the query's result can still carry `label` (a group_by label): an aggregation without it
     in `by (...)`, or a constant, drops it. Approximate only where PromQL is: binary results take the
     labels of their vector side (of the `many` side with group_left/right)."""
-    kind = type(expr).__name__
-    if kind in ("ParenExpr", "UnaryExpr", "StepInvariantExpr"):
+    if isinstance(expr, (ParenExpr, UnaryExpr)):
         return keeps(expr.expr, label)
-    if kind == "AggregateExpr":
+    if isinstance(expr, AggregateExpr):
         if str(expr.op) in _KEEP_ALL:
             return keeps(expr.expr, label)
         m = expr.modifier
@@ -87,21 +98,21 @@ def keeps(expr, label: str) -> bool:
             return False
         listed = label in list(m.labels)
         return listed if str(m.type).endswith("By") else not listed and keeps(expr.expr, label)
-    if kind == "BinaryExpr":
+    if isinstance(expr, BinaryExpr):
         sides = [expr.lhs, expr.rhs]
         vectors = [s for s in sides if value_type(s) != "scalar"]
         if len(vectors) == 1:
             return keeps(vectors[0], label)
         card = str(expr.modifier.card) if expr.modifier is not None else ""
         return keeps(expr.rhs if card.endswith("OneToMany") else expr.lhs, label)
-    if kind == "Call":
+    if isinstance(expr, Call):
         name = expr.func.name
         if name in ("label_replace", "label_join"):
             return True
         args = [a for a in expr.args if value_type(a) in ("vector", "matrix")]
         return bool(args) and name not in ("vector", "absent", "absent_over_time") and keeps(args[0], label)
-    if kind in ("VectorSelector", "MatrixSelector"):
+    if isinstance(expr, (VectorSelector, MatrixSelector)):
         return True
-    if kind == "SubqueryExpr":
+    if isinstance(expr, SubqueryExpr):
         return keeps(expr.expr, label)
     return False

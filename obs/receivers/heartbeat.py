@@ -18,6 +18,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from obs.receivers import pagerduty
 
@@ -105,7 +106,7 @@ def _utc(t: float) -> str:
 @dataclass
 class PageResult:
     status: int | None              # what the page URL answered; None when nothing was sent
-    event: dict                     # the event as sent, with the routing key masked
+    event: dict[str, Any]           # the event as sent, with the routing key masked
     errors: list[str] = field(default_factory=list)
     dry_run: bool = False           # no routing key file: recorded as what would have been paged
 
@@ -125,9 +126,9 @@ class Pager:
         self.source = source or f"obs receivers on {socket.gethostname()}"
         self.timeout = timeout
 
-    def event(self, action: Action, routing_key: str) -> dict:
-        doc: dict = {"routing_key": routing_key, "event_action": action.event_action,
-                     "dedup_key": action.dedup_key, "client": "obs receivers"}
+    def event(self, action: Action, routing_key: str) -> dict[str, Any]:
+        doc: dict[str, Any] = {"routing_key": routing_key, "event_action": action.event_action,
+                               "dedup_key": action.dedup_key, "client": "obs receivers"}
         if action.event_action == "trigger":
             payload = {"summary": action.summary, "source": self.source, "severity": "critical",
                        "component": "alerting pipeline", "group": "obs", "class": "dead man's switch"}
@@ -148,7 +149,7 @@ class Pager:
         if not routing_key:
             return PageResult(None, self._shown(action), [f"the routing key file {self.routing_key_file} is empty"])
         event = self.event(action, routing_key)
-        shown = pagerduty.masked(event)
+        shown = pagerduty.masked_object(event)
         request = urllib.request.Request(self.url, data=json.dumps(event).encode(), method="POST",
                                          headers={"Content-Type": "application/json"})
         try:
@@ -159,9 +160,9 @@ class Pager:
         except (urllib.error.URLError, OSError) as e:
             return PageResult(None, shown, [f"cannot reach the page URL: {_reason(e)}"])
 
-    def _shown(self, action: Action) -> dict:
+    def _shown(self, action: Action) -> dict[str, Any]:
         """The event for the log when there is no key to send it with."""
-        return pagerduty.masked(self.event(action, ""))
+        return pagerduty.masked_object(self.event(action, ""))
 
 
 def _errors_in(body: bytes) -> list[str]:

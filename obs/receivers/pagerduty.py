@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime
+from typing import Any
 
 ROUTING_KEY_LEN = 32
 ACTIONS = ("trigger", "acknowledge", "resolve")
@@ -26,7 +27,7 @@ ACCEPTED_STATUS = 202
 REJECTED_STATUS = 400
 
 
-def check(body: bytes) -> tuple[int, dict, list[str]]:
+def check(body: bytes) -> tuple[int, dict[str, Any], list[str]]:
     """(HTTP status, response JSON, errors) PagerDuty would answer for this request body."""
     try:
         event = json.loads(body)
@@ -42,7 +43,7 @@ def check(body: bytes) -> tuple[int, dict, list[str]]:
     return ACCEPTED_STATUS, {"status": "success", "message": "Event processed", "dedup_key": dedup_key}, []
 
 
-def rejected(errors: list[str]) -> tuple[int, dict, list[str]]:
+def rejected(errors: list[str]) -> tuple[int, dict[str, Any], list[str]]:
     return REJECTED_STATUS, {"status": "invalid event", "message": "Event object is invalid", "errors": errors}, errors
 
 
@@ -65,6 +66,7 @@ def problems(event: object) -> list[str]:
         errors.append(f"'payload' must be an object, not {_kind(payload)}")
     elif action == "trigger":
         # PagerDuty reads the payload only to open an incident; on acknowledge and resolve it is ignored.
+        assert isinstance(payload, dict)   # a trigger's payload is present, and anything else was reported
         errors += _payload(payload)
     for key in ("client", "client_url"):
         if key in event and not isinstance(event[key], str):
@@ -84,7 +86,7 @@ def _routing_key(key: object) -> list[str]:
     return []
 
 
-def _dedup_key(event: dict, action: object) -> list[str]:
+def _dedup_key(event: dict[str, Any], action: object) -> list[str]:
     if "dedup_key" not in event:
         if action in ("acknowledge", "resolve"):
             return [f"'dedup_key' is required to {action} an event"]
@@ -99,7 +101,7 @@ def _dedup_key(event: dict, action: object) -> list[str]:
     return []
 
 
-def _payload(payload: dict) -> list[str]:
+def _payload(payload: dict[str, Any]) -> list[str]:
     errors = []
     summary = payload.get("summary")
     if not isinstance(summary, str) or not summary:
@@ -124,7 +126,7 @@ def _payload(payload: dict) -> list[str]:
     return errors
 
 
-def _list_of_objects(event: dict, key: str, required: str) -> list[str]:
+def _list_of_objects(event: dict[str, Any], key: str, required: str) -> list[str]:
     """links and images: lists of objects, each naming its target (href of a link, src of an image)."""
     if key not in event:
         return []
@@ -162,10 +164,15 @@ def masked(doc: object) -> object:
     Only the top-level one is in the contract, but a batch sent by mistake, or a v1
     `service_key`, is as secret and must not reach the log either."""
     if isinstance(doc, dict):
-        return {k: mask(v) if k in SECRET_KEYS else masked(v) for k, v in doc.items()}
+        return masked_object(doc)
     if isinstance(doc, list):
         return [masked(v) for v in doc]
     return doc
+
+
+def masked_object(doc: dict[str, Any]) -> dict[str, Any]:
+    """masked() of a JSON object, which stays an object."""
+    return {k: mask(v) if k in SECRET_KEYS else masked(v) for k, v in doc.items()}
 
 
 def _kind(value: object) -> str:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from obs.errors import StackError
@@ -62,8 +63,8 @@ class Response:
     headers: tuple[tuple[str, str], ...] = ()
 
 
-def text(status: int, message: str, **kw) -> Response:
-    return Response(status, message.encode(), **kw)
+def text(status: int, message: str, headers: tuple[tuple[str, str], ...] = ()) -> Response:
+    return Response(status, message.encode(), headers=headers)
 
 
 def as_json(status: int, doc: object) -> Response:
@@ -159,7 +160,7 @@ class ReceiverServer:
                 self.events.record("watcher", self.watcher.name, None, None,
                                    [f"internal error: {type(e).__name__}: {e}"])
 
-    def check_watcher(self) -> dict | None:
+    def check_watcher(self) -> dict[str, Any] | None:
         """One check: send the page the watcher asks for, and return its event (None when nothing to send)."""
         assert self.pager is not None, "not started"
         with self._paging:  # one send at a time, so a slow page URL cannot produce two pages
@@ -186,7 +187,8 @@ class ReceiverServer:
         elif body is None:
             response, error = text(413, f"request body over {MAX_BODY} bytes\n"), f"body over {MAX_BODY} bytes"
         else:
-            return getattr(self, f"_{kind}")(receiver, body, parts.query)
+            handler: Callable[[str | None, bytes, str], Response] = getattr(self, f"_{kind}")
+            return handler(receiver, body, parts.query)
         if kind in RECORDED:
             self.events.record(kind, receiver, response.status, None, [error])
         return response
@@ -244,9 +246,8 @@ class ReceiverServer:
     def _faults(self, receiver: str | None, body: bytes, query: str) -> Response:
         if body:
             doc = _decode(body)
-            wrong = (doc is _INVALID or not isinstance(doc, dict)
-                     or any(k not in FAULTY or v not in MODES for k, v in doc.items()))
-            if wrong:
+            if (doc is _INVALID or not isinstance(doc, dict)
+                    or any(k not in FAULTY or v not in MODES for k, v in doc.items())):
                 return as_json(400, {"error": "send a JSON object mapping any of " + ", ".join(FAULTY)
                                      + " to " + " or ".join(MODES)})
             self.faults.update(doc)

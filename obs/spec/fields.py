@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, StrictInt, StrictStr
@@ -64,7 +65,7 @@ def _label_name(value: str) -> str:
     return value
 
 
-def _host_port(example: str):
+def _host_port(example: str) -> Callable[[str], str]:
     def check(value: str) -> str:
         match = HOST_PORT_RE.fullmatch(value)
         if not match or not 1 <= int(match.group(1)) <= 65535:

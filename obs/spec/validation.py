@@ -7,13 +7,14 @@ reports every problem, of both kinds.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from obs.errors import Problem
-from obs.spec import v1
+from obs.spec import fields, v1
 
 # pydantic's wording names Python types ("a valid dictionary or instance of Stack"); users wrote YAML.
 _EXPECTED = {
@@ -36,7 +37,7 @@ def shown(value: Any) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    return v1.shown(value)
+    return fields.shown(value)
 
 
 def _path_of(loc: tuple[Any, ...]) -> str:
@@ -48,7 +49,7 @@ def _path_of(loc: tuple[Any, ...]) -> str:
 
 def _model_at(root: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
     """The pydantic model that owns the field at loc's parent, for did-you-mean."""
-    model: Any = root
+    model = root
     for part in loc[:-1]:
         if isinstance(part, int):
             continue
@@ -56,9 +57,10 @@ def _model_at(root: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | 
             (f for f in model.model_fields.values() if f.alias == part), None)
         if found is None:
             return None
-        model = _inner_model(found.annotation)
-        if model is None:
+        inner = _inner_model(found.annotation)
+        if inner is None:
             return None
+        model = inner
     return model
 
 
@@ -82,14 +84,16 @@ def _unknown_key(root: type[BaseModel], loc: tuple[Any, ...]) -> str:
 
 
 def _message(root: type[BaseModel], err: dict[str, Any]) -> str:
-    kind, loc = err["type"], err["loc"]
+    kind: str = err["type"]
+    loc: tuple[Any, ...] = err["loc"]
     if kind == "extra_forbidden":
         return _unknown_key(root, loc)
     if kind == "missing":
         return f"is required; add `{loc[-1]}:`"
     if kind == "too_short":
         return "must not be empty"
-    msg, got = err["msg"], err.get("input")
+    msg: str = err["msg"]
+    got = err.get("input")
     if msg.startswith("Value error, "):
         return msg[len("Value error, "):]
     msg = msg[0].lower() + msg[1:]
@@ -118,7 +122,7 @@ def problems_of(exc: ValidationError, root: type[BaseModel]) -> list[Problem]:
     return out
 
 
-def validate(data: dict[str, Any], dropped: set[str] = frozenset()) -> tuple[v1.Spec | None, list[Problem]]:
+def validate(data: dict[str, Any], dropped: AbstractSet[str] = frozenset()) -> tuple[v1.Spec | None, list[Problem]]:
     """The Spec, if the data passes the schema, and every schema problem not under an already `dropped` path."""
     try:
         return v1.Spec.model_validate(data), []
@@ -126,7 +130,7 @@ def validate(data: dict[str, Any], dropped: set[str] = frozenset()) -> tuple[v1.
         return None, [p for p in problems_of(e, v1.Spec) if not _under(p.path, dropped)]
 
 
-def _under(path: str, dropped: set[str]) -> bool:
+def _under(path: str, dropped: AbstractSet[str]) -> bool:
     return any(path == d or path.startswith(d + ".") or path.startswith(d + "[") for d in dropped)
 
 
@@ -173,11 +177,12 @@ def _stack(raw: Any) -> v1.Stack:
 
 
 def salvage(data: dict[str, Any]) -> Salvage:
-    out = Salvage(spec=v1.Spec.model_construct())
-    services = []
+    # A placeholder spec: the real one is built last, from what was kept.
+    out = Salvage(spec=v1.Spec.model_construct(version="obs/v1", project="unnamed", services=[]))
+    services: list[v1.Service] = []
     raw_services = data.get("services")
     for i, raw in enumerate(raw_services if isinstance(raw_services, list) else []):
-        raw_slos = raw.get("slos", []) if isinstance(raw, dict) else None
+        raw_slos: Any = raw.get("slos", []) if isinstance(raw, dict) else None
         kept = [j for j, s in enumerate(raw_slos) if _valid(v1.SLO, s)] if isinstance(raw_slos, list) else []
         service = _valid(v1.Service, {**raw, "slos": [raw_slos[j] for j in kept]}) if isinstance(raw, dict) else None
         if service is None:
@@ -188,8 +193,10 @@ def salvage(data: dict[str, Any]) -> Salvage:
         services.append(service)
         out.services.append(i)
         out.slos.append(kept)
-    alerting = data.get("alerting") if isinstance(data.get("alerting"), dict) else {}
-    receivers, routes = [], []
+    raw_alerting = data.get("alerting")
+    alerting: dict[Any, Any] = raw_alerting if isinstance(raw_alerting, dict) else {}
+    receivers: list[v1.Receiver] = []
+    routes: list[v1.Route] = []
     raw_receivers = alerting.get("receivers")
     for i, raw in enumerate(raw_receivers if isinstance(raw_receivers, list) else []):
         receiver = _valid(v1.Receiver, raw) or _stub(v1.Receiver, raw, webhook={"url": "http://stub"})

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.events import Event
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from obs.errors import Problem
@@ -32,7 +33,7 @@ class TooBig(Exception):
         self.node, self.path, self.message = node, path, message
 
 
-def at(node: Node) -> tuple[int, int]:
+def at(node: Node | Event) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
@@ -143,7 +144,8 @@ class Walker:
 
     def _key(self, node: Node, path: str) -> str | None:
         if isinstance(node, ScalarNode) and str(node.tag) in (STR, TIMESTAMP):
-            return node.value
+            key: str = node.value
+            return key
         if isinstance(node, ScalarNode) and str(node.tag) in (INT, FLOAT, BOOL, NULL):
             what = f"{node.value!r}; quote it" if node.value else "an empty key"
         elif isinstance(node, ScalarNode):

@@ -12,9 +12,10 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from obs.errors import StackError
 
@@ -53,9 +54,10 @@ def locked(key: str) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def read_stamp(entry: Path) -> dict | None:
+def read_stamp(entry: Path) -> dict[str, Any] | None:
     try:
-        return json.loads((entry / STAMP).read_text())
+        stamp: dict[str, Any] = json.loads((entry / STAMP).read_text())   # written by install(): an object
+        return stamp
     except (OSError, ValueError):
         return None
 
@@ -75,7 +77,7 @@ def run_version(binary: Path, args: Sequence[str]) -> str | None:
     return out[0] if out else ""
 
 
-def is_ready(entry: Path, recipe: str, checks: dict[str, Sequence[str]]) -> bool:
+def is_ready(entry: Path, recipe: str, checks: Mapping[str, Sequence[str]]) -> bool:
     """True when the entry was stamped for this exact recipe and every binary still runs."""
     stamp = read_stamp(entry)
     if not stamp or stamp.get("recipe") != recipe:
@@ -86,9 +88,9 @@ def is_ready(entry: Path, recipe: str, checks: dict[str, Sequence[str]]) -> bool
 def install(
     entry: Path,
     recipe: str,
-    checks: dict[str, Sequence[str]],
+    checks: Mapping[str, Sequence[str]],
     build: Callable[[Path], None],
-) -> dict | None:
+) -> dict[str, Any] | None:
     """Build `entry` unless it is ready. Returns the new stamp, or None if it was skipped.
 
     `build(tmp)` must leave every binary named in `checks` inside `tmp`.

@@ -41,15 +41,22 @@ class ComposeStack:
     def __init__(self, out_dir: Path, model: Model | None, docker: str = "docker",
                  timeout: float = HEALTH_TIMEOUT_S):
         self.out = Path(out_dir).resolve()
-        self.model = model
+        self._model = model
         self.docker = docker
         self.timeout = timeout
         self.state = State(self.out)
 
+    @property
+    def model(self) -> Model:
+        # `down` and `logs` run without the spec; everything else needs it (as native.Stack.model says).
+        if self._model is None:
+            raise StackError("this needs the spec; pass the spec (or fix it) and run again")
+        return self._model
+
     def argv(self, *args: str) -> list[str]:
         return [self.docker, "compose", "-f", str(self.out / c.COMPOSE_FILE), *args]
 
-    def _run(self, *args: str, capture: bool = False) -> subprocess.CompletedProcess:
+    def _run(self, *args: str, capture: bool = False) -> subprocess.CompletedProcess[str]:
         # Resolved first: a missing Docker is named with how to get it, before anything runs.
         argv = [str(tools.system_tool(self.docker)), *self.argv(*args)[1:]]
         proc = subprocess.run(argv, cwd=self.out, capture_output=capture, text=True, stdin=subprocess.DEVNULL)

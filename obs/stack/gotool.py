@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from obs.errors import StackError
 from obs.stack import tools
@@ -151,13 +152,13 @@ class Go:
 
     # -- scratch modules ---------------------------------------------------------------
 
-    def module_info(self, module: str, version: str, cwd: Path) -> dict:
+    def module_info(self, module: str, version: str, cwd: Path) -> dict[str, Any]:
         """`go mod download -json` for module@version: its GoMod file and source Dir."""
         out = self.output(
             ["mod", "download", "-json", f"{module}@{version}"], cwd=cwd,
             what=f"downloading {module}@{version}",
         )
-        info = json.loads(out)
+        info: dict[str, Any] = json.loads(out)
         if info.get("Error") or not info.get("GoMod") or not info.get("Dir"):
             raise StackError(self._explain(f"downloading {module}@{version}", info.get("Error", "")))
         return info
@@ -172,7 +173,7 @@ class Go:
         """
         data = json.loads(self.output(["mod", "edit", "-json", str(gomod)], cwd=cwd, what="go mod edit"))
 
-        def at(mod: dict) -> str:
+        def at(mod: dict[str, Any]) -> str:
             return f"{mod['Path']}@{mod['Version']}" if mod.get("Version") else mod["Path"]
 
         flags = [f"-exclude={at(e)}" for e in data.get("Exclude") or []]

@@ -13,7 +13,8 @@ _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 def probe(url: str, timeout: float = 1.0) -> bool:
     try:
         with _OPENER.open(url, timeout=timeout) as resp:
-            return 200 <= resp.status < 300
+            status: int = resp.status
+            return 200 <= status < 300
     except (urllib.error.URLError, OSError, ValueError):
         return False
 

@@ -11,6 +11,7 @@ import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from obs import versions
 from obs.emit import yaml_dump, yaml_read
@@ -26,7 +27,7 @@ KINDS = ("receivers", "processors", "exporters", "connectors", "extensions", "pr
 DEFAULT_MANIFEST = Path("deploy/otelcol/builder-config.yaml")
 
 
-def load_manifest(path: Path) -> dict:
+def load_manifest(path: Path) -> dict[str, Any]:
     try:
         data = yaml_read.load(Path(path).read_text())
     except FileNotFoundError:
@@ -48,7 +49,7 @@ def load_manifest(path: Path) -> dict:
     return data
 
 
-def components(manifest: dict) -> dict[str, list[str]]:
+def components(manifest: dict[str, Any]) -> dict[str, list[str]]:
     """Each kind's entries as sorted 'gomod [import] [name]' strings; order is irrelevant to the build."""
     out: dict[str, list[str]] = {}
     for kind in KINDS:
@@ -61,7 +62,7 @@ def components(manifest: dict) -> dict[str, list[str]]:
     return out
 
 
-def manifest_key(manifest: dict) -> str:
+def manifest_key(manifest: dict[str, Any]) -> str:
     telemetry = manifest.get("telemetry") or {}
     dist = manifest.get("dist") or {}
     material = {
@@ -76,7 +77,7 @@ def manifest_key(manifest: dict) -> str:
     return hashlib.sha256(blob).hexdigest()[:12]
 
 
-def entry_for(manifest: dict) -> Path:
+def entry_for(manifest: dict[str, Any]) -> Path:
     return cache.bin_root() / f"otelcol-{versions.OTELCOL_CORE}-{manifest_key(manifest)}"
 
 
@@ -89,7 +90,7 @@ def builder_entry() -> Path:
     return cache.bin_root() / f"builder-{versions.OTELCOL_BUILDER}"
 
 
-def build_manifest(manifest: dict, src: Path) -> Path:
+def build_manifest(manifest: dict[str, Any], src: Path) -> Path:
     """The caller's manifest with output name and location pinned to our cache."""
     m = copy.deepcopy(manifest)
     dist = dict(m.get("dist") or {})

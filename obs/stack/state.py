@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from obs.model import conventions as c
 from obs.stack import cache, tools
@@ -150,7 +151,7 @@ class State:
         rec = self.read(name)
         return rec if rec is not None and is_running(rec) else None
 
-    def open_log(self, name: str, argv: list[str]):
+    def open_log(self, name: str, argv: list[str]) -> tuple[BinaryIO, int]:
         """The log opened for appending, a header written; returns (file, offset of this run)."""
         path = self.log_file(name)
         if path.exists() and path.stat().st_size > LOG_ROTATE_BYTES:

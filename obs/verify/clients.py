@@ -8,6 +8,8 @@ from typing import Any
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from obs.verify.selfmetrics import Snapshot
+
 # A component that takes longer than this to answer one local API call is as good as down.
 TIMEOUT_S = 2.0
 
@@ -81,7 +83,7 @@ class Jaeger(Http):
             raise ApiError(f"Jaeger /api/services answered {status}")
         return list((doc or {}).get("data") or [])
 
-    def dependencies(self, end_ms: int, lookback_ms: int) -> list[dict]:
+    def dependencies(self, end_ms: int, lookback_ms: int) -> list[dict[str, Any]]:
         """The service graph over (end - lookback, end]: [{"parent", "child", "callCount"}]; memory storage
         computes it from the traces it holds, on request."""
         status, doc = self.get_json("/api/dependencies", endTs=end_ms, lookback=lookback_ms)
@@ -89,7 +91,7 @@ class Jaeger(Http):
             raise ApiError(f"Jaeger /api/dependencies answered {status}")
         return [d for d in doc.get("data") or [] if isinstance(d, dict)]
 
-    def search(self, service: str, start_us: int, end_us: int, limit: int) -> list[dict]:
+    def search(self, service: str, start_us: int, end_us: int, limit: int) -> list[dict[str, Any]]:
         """Whole traces (v1 JSON: spans with references, processes) holding a span of `service` that started
         in [start, end]; the v1 search takes microseconds, not a lookback."""
         status, doc = self.get_json("/api/traces", service=service, start=start_us, end=end_us, limit=limit)
@@ -108,31 +110,39 @@ class Prometheus(Http):
             raise ApiError(f"Prometheus {path} answered {status}: {err or 'no JSON body'}")
         return doc["data"]
 
-    def query(self, promql: str) -> list[dict]:
-        return self._data("/api/v1/query", query=promql)["result"]
+    def query(self, promql: str) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._data("/api/v1/query", query=promql)["result"]
+        return result
 
-    def query_range(self, promql: str, start: float, end: float, step: float) -> list[dict]:
-        return self._data("/api/v1/query_range", query=promql, start=start, end=end, step=step)["result"]
+    def query_range(self, promql: str, start: float, end: float, step: float) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._data("/api/v1/query_range", query=promql, start=start, end=end,
+                                                  step=step)["result"]
+        return result
 
-    def targets(self) -> list[dict]:
-        return self._data("/api/v1/targets", state="active")["activeTargets"]
+    def targets(self) -> list[dict[str, Any]]:
+        targets: list[dict[str, Any]] = self._data("/api/v1/targets", state="active")["activeTargets"]
+        return targets
 
-    def rule_groups(self) -> list[dict]:
-        return self._data("/api/v1/rules")["groups"]
+    def rule_groups(self) -> list[dict[str, Any]]:
+        groups: list[dict[str, Any]] = self._data("/api/v1/rules")["groups"]
+        return groups
 
-    def alerts(self) -> list[dict]:
-        return self._data("/api/v1/alerts")["alerts"]
+    def alerts(self) -> list[dict[str, Any]]:
+        alerts: list[dict[str, Any]] = self._data("/api/v1/alerts")["alerts"]
+        return alerts
 
     def alertmanagers(self) -> list[str]:
         return [a["url"] for a in self._data("/api/v1/alertmanagers")["activeAlertmanagers"]]
 
     def label_values(self, label: str, start: float | None = None, end: float | None = None) -> list[str]:
         span = {} if start is None else {"start": start, "end": end}
-        return self._data(f"/api/v1/label/{label}/values", **span)
+        values: list[str] = self._data(f"/api/v1/label/{label}/values", **span)
+        return values
 
-    def series(self, match: str, start: float, end: float) -> list[dict]:
+    def series(self, match: str, start: float, end: float) -> list[dict[str, Any]]:
         """Label sets (with __name__) of every series matching `match` with samples in [start, end]."""
-        return self._data("/api/v1/series", **{"match[]": match, "start": start, "end": end})
+        series: list[dict[str, Any]] = self._data("/api/v1/series", **{"match[]": match, "start": start, "end": end})
+        return series
 
     def ready(self) -> bool:
         return self.reachable("/-/ready")
@@ -146,14 +156,14 @@ class Prometheus(Http):
             return None
         return r.status_code != 404
 
-    def self_metrics(self) -> dict[tuple[str, frozenset], float]:
+    def self_metrics(self) -> Snapshot:
         return parse_metrics(self.request("GET", "/metrics").text)
 
 
 class Alertmanager(Http):
     component = "Alertmanager"
 
-    def alerts(self, **matchers: str) -> list[dict]:
+    def alerts(self, **matchers: str) -> list[dict[str, Any]]:
         flt = [f'{k}="{v}"' for k, v in matchers.items()]
         status, doc = self.get_json("/api/v2/alerts", filter=flt) if flt else self.get_json("/api/v2/alerts")
         if status != 200 or not isinstance(doc, list):
@@ -171,14 +181,14 @@ class Alertmanager(Http):
                "startsAt": _iso(starts), "endsAt": _iso(ends), "createdBy": created_by, "comment": comment}
         r = self.request("POST", "/api/v2/silences", json=doc)
         try:
-            silence_id = r.json()["silenceID"] if r.status_code == 200 else None
+            silence_id: str | None = r.json()["silenceID"] if r.status_code == 200 else None
         except (ValueError, KeyError, TypeError):
             silence_id = None
         if silence_id is None:
             raise ApiError(f"Alertmanager /api/v2/silences answered {r.status_code}: {r.text[:200]}")
         return silence_id
 
-    def silences(self) -> list[dict]:
+    def silences(self) -> list[dict[str, Any]]:
         status, doc = self.get_json("/api/v2/silences")
         if status != 200 or not isinstance(doc, list):
             raise ApiError(f"Alertmanager /api/v2/silences answered {status}")
@@ -187,7 +197,7 @@ class Alertmanager(Http):
     def expire(self, silence_id: str) -> None:
         self.request("DELETE", f"/api/v2/silence/{silence_id}")
 
-    def self_metrics(self) -> dict[tuple[str, frozenset], float]:
+    def self_metrics(self) -> Snapshot:
         return parse_metrics(self.request("GET", "/metrics").text)
 
 
@@ -208,7 +218,7 @@ class Collector(Http):
         except Unreachable:
             return False
 
-    def self_metrics(self) -> dict[tuple[str, frozenset], float]:
+    def self_metrics(self) -> Snapshot:
         try:
             r = self.session.get(self.metrics_url, timeout=self.timeout)
         except requests.RequestException as e:
@@ -216,9 +226,9 @@ class Collector(Http):
         return parse_metrics(r.text)
 
 
-def parse_metrics(text: str) -> dict[tuple[str, frozenset], float]:
+def parse_metrics(text: str) -> Snapshot:
     """Exposition text -> {(name, labels): value}. `_total` is dropped so both naming styles compare equal."""
-    out: dict[tuple[str, frozenset], float] = {}
+    out: Snapshot = {}
     for family in text_string_to_metric_families(text):
         for s in family.samples:
             name = s.name[:-6] if s.name.endswith("_total") else s.name

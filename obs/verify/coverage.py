@@ -9,8 +9,10 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from obs.emit import yaml_read
+from obs.generate.dashboard_model import PanelQuery
 from obs.generate.dashboard_queries import panel_queries
 from obs.generate.slo_sli import base_rules
 from obs.model import conventions as c
@@ -35,13 +37,14 @@ def expected_groups(out: Path) -> list[str]:
     names: list[str] = []
     for path in sorted((out / c.ALERTS_DIR).glob("*.rules.yml")):
         doc = yaml_read.load(path.read_text()) or {}
+        assert isinstance(doc, dict)   # obs writes every rule file as a mapping of groups
         names += [g["name"] for g in doc.get("groups") or [] if isinstance(g, dict) and "name" in g]
     return names
 
 
 def spans(ctx: Context) -> list[Finding]:
     seen = set(ctx.jaeger().services())
-    return [Finding(f"service {s.name}", "fail", f"Jaeger has no spans from service.name={s.name}", TRAFFIC_FIX)
+    return [Finding(f"service {s.name}", Status.FAIL, f"Jaeger has no spans from service.name={s.name}", TRAFFIC_FIX)
             for s in ctx.model.services if s.otlp and s.name not in seen]
 
 
@@ -52,8 +55,9 @@ def series(ctx: Context) -> list[Finding]:
     if status != 200 or not isinstance(doc, dict):
         raise clients.ApiError(f"Prometheus label values answered {status}")
     seen = set(doc.get("data") or [])
-    return [Finding(f"service {s.name}", "fail", f"Prometheus has no series with {c.SERVICE_NAME_LABEL}=\"{s.name}\" "
-                    f"in the last {RECENT_S // 60}m", TRAFFIC_FIX)
+    return [Finding(f"service {s.name}", Status.FAIL,
+                    f"Prometheus has no series with {c.SERVICE_NAME_LABEL}=\"{s.name}\" in the last {RECENT_S // 60}m",
+                    TRAFFIC_FIX)
             for s in ctx.model.services if s.otlp and s.name not in seen]
 
 
@@ -65,7 +69,7 @@ def targets(ctx: Context) -> list[Finding]:
         if job == c.VERIFY_JOB and not ctx.watching:
             continue
         if t.get("health") == "down":
-            found.append(Finding(f"target {job}", "fail", f"Prometheus cannot scrape {t.get('scrapeUrl')}: "
+            found.append(Finding(f"target {job}", Status.FAIL, f"Prometheus cannot scrape {t.get('scrapeUrl')}: "
                                  f"{t.get('lastError') or 'down'}",
                                  "start what should serve it (`obs up` for the stack's own jobs)"))
     return found
@@ -75,15 +79,15 @@ def rules(ctx: Context) -> list[Finding]:
     loaded = {g["name"]: g for g in ctx.prometheus().rule_groups()}
     expected = expected_groups(ctx.out)
     if not expected:
-        return [Finding("rule files", "fail", f"no generated rule files under {ctx.out / c.ALERTS_DIR}",
+        return [Finding("rule files", Status.FAIL, f"no generated rule files under {ctx.out / c.ALERTS_DIR}",
                         "run `obs generate`, or pass --out with the directory you generated into")]
-    found = [Finding(f"rule group {name}", "fail", "generated but not loaded by Prometheus",
+    found = [Finding(f"rule group {name}", Status.FAIL, "generated but not loaded by Prometheus",
                      "run `obs up` (it restarts Prometheus when rule files change)")
              for name in expected if name not in loaded]
     for name, g in loaded.items():
         for r in g.get("rules", []):
             if r.get("health") == "err" or r.get("lastError"):
-                found.append(Finding(f"rule group {name}", "fail", f"{r.get('name')} fails to evaluate: "
+                found.append(Finding(f"rule group {name}", Status.FAIL, f"{r.get('name')} fails to evaluate: "
                                      f"{r.get('lastError')}", "run `obs test`; fix the spec's PromQL"))
     return found
 
@@ -104,25 +108,26 @@ def sli(ctx: Context) -> list[Finding]:
                 broken.append(f"{record}: {e}")
         where = f"SLO {c.slo_id(slo.service, slo.name)}"
         if broken:
-            found.append(Finding(where, "fail", "; ".join(broken), "run `obs validate` and `obs test`"))
+            found.append(Finding(where, Status.FAIL, "; ".join(broken), "run `obs validate` and `obs test`"))
         if not empty:
             continue
         what = f"no data from {', '.join(empty)}"
         if empty == [ratio]:
-            found.append(Finding(where, "fail", f"{what}: the SLI's queries return data, but the recording rules "
+            found.append(Finding(where, Status.FAIL, f"{what}: the SLI's queries return data, but the recording rules "
                                  "have not written the ratio", "the SLO's rule groups must be loaded and evaluating "
                                  "(see coverage:rules); `obs logs prometheus`"))
             continue
         try:
             d = sli_diagnosis.diagnose(prom, slo, ctx.model.stack.timing, what)
         except clients.ApiError:
-            found.append(Finding(where, "fail", what, f"{slo.service} must send the SLI's metrics; " + TRAFFIC_FIX))
+            found.append(Finding(where, Status.FAIL, what,
+                                 f"{slo.service} must send the SLI's metrics; " + TRAFFIC_FIX))
             continue
-        found.append(Finding(where, "fail", d.why, d.fix, case=d.case))
+        found.append(Finding(where, Status.FAIL, d.why, d.fix, case=d.case))
     return found
 
 
-def _panel(ctx: Context, q, now: float) -> tuple[object, list[dict] | str]:
+def _panel(ctx: Context, q: PanelQuery, now: float) -> tuple[PanelQuery, list[dict[str, Any]] | str]:
     """One panel query as Grafana runs it: rows, or the error text."""
     prom = clients.Prometheus(ctx.ep.prometheus)
     # Grafana's own step: a short rate window only has its two samples at the steps right after them.
@@ -146,7 +151,7 @@ def dashboards(ctx: Context) -> list[Finding]:
     found = []
     for q, rows in ((q, ran[(q.promql(), q.instant, q.min_interval)]) for q in queries):
         if isinstance(rows, str):
-            found.append(Finding(f"dashboard {q.dashboard_uid}", "fail", f'panel "{q.panel_title}" ({q.ref_id}) '
+            found.append(Finding(f"dashboard {q.dashboard_uid}", Status.FAIL, f'panel "{q.panel_title}" ({q.ref_id}) '
                                  f"fails: {rows}", "regenerate the dashboards with `obs generate`"))
         elif not rows and not q.may_be_empty:
             titles = empty.setdefault(q.dashboard_uid, [])
@@ -155,7 +160,7 @@ def dashboards(ctx: Context) -> list[Finding]:
     stack_uid = c.pipeline_dashboard_uid(ctx.model.project)
     for uid, titles in empty.items():
         fix = "the stack's own jobs must be up and scraped (see coverage:targets)" if uid == stack_uid else TRAFFIC_FIX
-        found.append(Finding(f"dashboard {uid}", "fail", f"{len(titles)} panel(s) show No Data: "
+        found.append(Finding(f"dashboard {uid}", Status.FAIL, f"{len(titles)} panel(s) show No Data: "
                              + ", ".join(f'"{t}"' for t in titles), fix))
     return found
 
@@ -195,9 +200,9 @@ def run_check(ctx: Context, name: str, check: Check) -> ProbeResult:
         try:
             last = check(ctx)
         except clients.Unreachable as e:
-            last = [Finding(e.component, "fail", str(e), "run `obs up`")]
+            last = [Finding(e.component, Status.FAIL, str(e), "run `obs up`")]
         except clients.ApiError as e:
-            last = [Finding("query", "fail", str(e), "see the component's log with `obs logs`")]
+            last = [Finding("query", Status.FAIL, str(e), "see the component's log with `obs logs`")]
         return True if not failures(last) else None
 
     if ctx.traffic_sent:

@@ -8,10 +8,11 @@ captured texts without a stack.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from obs.model import conventions as c
 from obs.verify.otlp import Attempt
-from obs.verify.result import Finding
+from obs.verify.result import Finding, Status
 from obs.verify.selfmetrics import ITEMS, Flow
 
 COLLECTOR = "collector"
@@ -48,25 +49,26 @@ def collector(ev: Evidence) -> Finding | None:
     """The collector refused or never answered: nothing past it can have the data."""
     items = ITEMS[ev.signal].replace("_", " ")
     a = ev.attempt
-    refused = ev.flow is not None and ev.flow.refused > 0
+    refused = ev.flow.refused if ev.flow is not None and ev.flow.refused > 0 else 0.0   # items the collector refused
     if ev.exported and not refused:
         return None
     if a is not None and a.status is None:
         why = f"the collector does not answer OTLP at {ev.otlp_url} ({a.detail})"
         if not ev.collector_healthy:
             why += " and its health check is down"
-        return Finding(COLLECTOR, "fail", why, UP_FIX.format(name="otelcol"))
+        return Finding(COLLECTOR, Status.FAIL, why, UP_FIX.format(name="otelcol"))
     if refused or (a is not None and a.status in (429, 503)):
-        n = f"{ev.flow.refused:g} {items}" if refused else "the probe"
+        n = f"{refused:g} {items}" if refused else "the probe"
         limit = f" of {ev.memory_limit_mib} MiB" if ev.memory_limit_mib else ""
         why = f"the collector refused {n}" + (f" ({a.describe()})" if a is not None and a.status else "")
-        return Finding(COLLECTOR, "fail", why + f": its memory_limiter is over its limit{limit} and sheds load",
+        return Finding(COLLECTOR, Status.FAIL, why + f": its memory_limiter is over its limit{limit} and sheds load",
                        "reduce the load or give the collector more memory; a backend that is down makes the "
                        "exporter queues, and so memory, grow: fix that first. `obs logs otelcol` shows the limiter")
     if a is not None and a.status in (401, 403):
-        return Finding(COLLECTOR, "fail", f"the collector rejected the probe's credentials ({a.describe()})",
+        return Finding(COLLECTOR, Status.FAIL, f"the collector rejected the probe's credentials ({a.describe()})",
                        "check stack.receivers.bearer_token: verify reads the same secret the collector does")
-    return Finding(COLLECTOR, "fail", f"the OTLP export to {ev.otlp_url} failed ({a.describe() if a else 'no answer'})",
+    return Finding(COLLECTOR, Status.FAIL,
+                   f"the OTLP export to {ev.otlp_url} failed ({a.describe() if a else 'no answer'})",
                    "see `obs logs otelcol`")
 
 
@@ -98,15 +100,16 @@ def trace(ev: Evidence) -> list[Finding]:
     stuck = _stuck(ev.flow, "jaeger", "spans")
     if ev.backend_down is not None:
         why = f"Jaeger's query API at {ev.backend_url} does not answer ({ev.backend_down})"
-        return [Finding(JAEGER, "fail", why + (f"; {stuck}" if stuck else ""), UP_FIX.format(name="jaeger"))]
+        return [Finding(JAEGER, Status.FAIL, why + (f"; {stuck}" if stuck else ""), UP_FIX.format(name="jaeger"))]
     if stuck:
-        return [Finding(JAEGER, "fail", stuck + ", while Jaeger's query API answers: its OTLP receiver refuses them",
+        return [Finding(JAEGER, Status.FAIL,
+                        stuck + ", while Jaeger's query API answers: its OTLP receiver refuses them",
                         "compare the collector's Jaeger exporter endpoint with stack.ports.jaeger_otlp_grpc; "
                         "`obs logs jaeger`")]
     if ev.flow is not None and ev.flow.accepted > 0 and _sent(ev.flow, "jaeger") == 0:
-        return [Finding(COLLECTOR, "fail", "the collector accepted the span but exported none to Jaeger",
+        return [Finding(COLLECTOR, Status.FAIL, "the collector accepted the span but exported none to Jaeger",
                         "check service.pipelines.traces in deploy/otelcol/config.yaml; run `obs generate`")]
-    return [Finding(JAEGER, "fail", "the collector delivered the span to Jaeger, but Jaeger did not return the "
+    return [Finding(JAEGER, Status.FAIL, "the collector delivered the span to Jaeger, but Jaeger did not return the "
                     "trace by ID within the budget", "see `obs logs jaeger`; raise stack.verify_budget if it is busy")]
 
 
@@ -115,29 +118,29 @@ def metric(ev: Evidence) -> list[Finding]:
     if first is not None:
         return [first]
     if ev.backend_down is not None:
-        return [Finding(PROMETHEUS, "fail", f"Prometheus at {ev.backend_url} does not answer ({ev.backend_down})",
+        return [Finding(PROMETHEUS, Status.FAIL, f"Prometheus at {ev.backend_url} does not answer ({ev.backend_down})",
                         UP_FIX.format(name="prometheus"))]
     stuck = _stuck(ev.flow, "prometheus", "metric points")
     if ev.push and ev.otlp_receiver_enabled is False:
         why = ("Prometheus rejects OTLP: /api/v1/otlp/v1/metrics answers 404, so it runs without "
                "--web.enable-otlp-receiver") + (f"; {stuck}" if stuck else "")
-        return [Finding(PROMETHEUS, "fail", why, "restart Prometheus with --web.enable-otlp-receiver: `obs up` "
+        return [Finding(PROMETHEUS, Status.FAIL, why, "restart Prometheus with --web.enable-otlp-receiver: `obs up` "
                         "starts it so (stop a Prometheus obs did not start first)")]
     if ev.found_as:
-        return [Finding(PROMETHEUS, "fail", f"the probe arrived as `{ev.found_as}`, not `{c.PROBE_METRIC}`: "
+        return [Finding(PROMETHEUS, Status.FAIL, f"the probe arrived as `{ev.found_as}`, not `{c.PROBE_METRIC}`: "
                         "Prometheus translates OTLP metric names differently from what the rules expect",
                         "set otlp.translation_strategy: UnderscoreEscapingWithSuffixes in prometheus.yml "
                         "(obs generate does)")]
     if not ev.push and ev.scrape_error:
-        return [Finding(PROMETHEUS, "fail", f"Prometheus cannot scrape the collector's Prometheus exporter: "
+        return [Finding(PROMETHEUS, Status.FAIL, f"Prometheus cannot scrape the collector's Prometheus exporter: "
                         f"{ev.scrape_error}", "check stack.ports.collector_prometheus and `obs logs otelcol`")]
     if stuck:
-        return [Finding(PROMETHEUS, "fail", stuck, "`obs logs otelcol` shows the exporter's errors; "
+        return [Finding(PROMETHEUS, Status.FAIL, stuck, "`obs logs otelcol` shows the exporter's errors; "
                         "`obs logs prometheus` shows why it refused them")]
     if ev.flow is not None and ev.flow.accepted > 0 and _sent(ev.flow, "prometheus") == 0:
-        return [Finding(COLLECTOR, "fail", "the collector accepted the probe but exported no metric points",
+        return [Finding(COLLECTOR, Status.FAIL, "the collector accepted the probe but exported no metric points",
                         "check service.pipelines.metrics in deploy/otelcol/config.yaml; run `obs generate`")]
-    return [Finding(PROMETHEUS, "fail", "the collector delivered the probe, but Prometheus did not return "
+    return [Finding(PROMETHEUS, Status.FAIL, "the collector delivered the probe, but Prometheus did not return "
                     f"{c.PROBE_METRIC}{{{c.PROBE_ID_LABEL}=...}} within the budget",
                     "see `obs logs prometheus` (out-of-order or too-old samples are dropped there)")]
 
@@ -148,11 +151,11 @@ class AlertEvidence:
     alertmanager_url: str
     sink_url: str
     group_wait_s: float
-    rule: dict | None = None                 # the probe rule as /api/v1/rules lists it
+    rule: dict[str, Any] | None = None       # the probe rule as /api/v1/rules lists it
     firing: bool = False                     # Prometheus lists the probe alert as firing
     alertmanagers: list[str] = field(default_factory=list)
     alertmanager_down: str | None = None
-    am_alert: dict | None = None             # the probe alert as Alertmanager lists it
+    am_alert: dict[str, Any] | None = None   # the probe alert as Alertmanager lists it
     prometheus_send_errors: float = 0.0      # delta of prometheus_notifications_errors_total
     prometheus_dropped: float = 0.0          # delta of prometheus_notifications_dropped_total
     webhook_failed: float = 0.0              # delta of alertmanager_notifications_failed_total (webhook)
@@ -161,20 +164,20 @@ class AlertEvidence:
 def alert(ev: AlertEvidence) -> list[Finding]:
     """Called once the probe sample is visible in Prometheus: where between rule and sink did it stop?"""
     if ev.rule is None:
-        return [Finding(RULES, "fail", f"the probe rule {c.PROBE_ALERT} is not loaded in Prometheus",
+        return [Finding(RULES, Status.FAIL, f"the probe rule {c.PROBE_ALERT} is not loaded in Prometheus",
                         f"run `obs generate`; prometheus.yml must load {c.PIPELINE_RULES_FILE}; then `obs up`")]
     if ev.rule.get("health") not in (None, "ok", "unknown"):
-        return [Finding(RULES, "fail", f"the probe rule {c.PROBE_ALERT} fails to evaluate: "
+        return [Finding(RULES, Status.FAIL, f"the probe rule {c.PROBE_ALERT} fails to evaluate: "
                         f"{ev.rule.get('lastError') or ev.rule.get('health')}", "run `obs test` and `obs generate`")]
     if not ev.firing and ev.am_alert is None:
-        return [Finding(RULES, "fail", f"{c.PROBE_ALERT} is loaded but never fired for {c.PROBE_ID_LABEL}="
+        return [Finding(RULES, Status.FAIL, f"{c.PROBE_ALERT} is loaded but never fired for {c.PROBE_ID_LABEL}="
                         f"{ev.probe_id}", f"its expression must fire on {c.PROBE_METRIC} > 0; run `obs generate`")]
     if ev.alertmanager_down is not None:
-        return [Finding(ALERTMANAGER, "fail", f"Alertmanager at {ev.alertmanager_url} does not answer "
+        return [Finding(ALERTMANAGER, Status.FAIL, f"Alertmanager at {ev.alertmanager_url} does not answer "
                         f"({ev.alertmanager_down}); Prometheus fired the probe alert but cannot deliver it",
                         UP_FIX.format(name="alertmanager"))]
     if not ev.alertmanagers:
-        return [Finding(PROMETHEUS, "fail", "Prometheus has discovered no Alertmanager, so it drops firing alerts "
+        return [Finding(PROMETHEUS, Status.FAIL, "Prometheus has discovered no Alertmanager, so it drops firing alerts "
                         "and sends them again only after --rules.alert.resend-delay",
                         "check alerting.alertmanagers in deploy/prometheus/prometheus.yml")]
     if ev.am_alert is None:
@@ -182,23 +185,23 @@ def alert(ev: AlertEvidence) -> list[Finding]:
         if ev.prometheus_send_errors or ev.prometheus_dropped:
             why += (f" (Prometheus: {ev.prometheus_send_errors:g} send errors, "
                     f"{ev.prometheus_dropped:g} alerts dropped)")
-        return [Finding(ALERTMANAGER, "fail", why, "see `obs logs prometheus` for notifier errors")]
+        return [Finding(ALERTMANAGER, Status.FAIL, why, "see `obs logs prometheus` for notifier errors")]
     receivers = [r.get("name", r) if isinstance(r, dict) else r for r in ev.am_alert.get("receivers") or []]
     if c.PROBE_RECEIVER not in receivers:
         routed = ", ".join(receivers) or "nobody"
-        return [Finding(ALERTMANAGER, "fail", f"Alertmanager routes the probe alert to {routed}, not to "
+        return [Finding(ALERTMANAGER, Status.FAIL, f"Alertmanager routes the probe alert to {routed}, not to "
                         f"{c.PROBE_RECEIVER}", f"the first route must send {c.PROBE_LABEL}=\"true\" to "
                         f"{c.PROBE_RECEIVER}; run `obs generate` and restart Alertmanager")]
     state = (ev.am_alert.get("status") or {}).get("state")
     if state == "suppressed":
-        return [Finding(ALERTMANAGER, "fail", "Alertmanager holds the probe alert but a silence or inhibition "
+        return [Finding(ALERTMANAGER, Status.FAIL, "Alertmanager holds the probe alert but a silence or inhibition "
                         "suppresses it", "`amtool silence query` lists silences; check inhibit_rules")]
     if ev.webhook_failed:
-        return [Finding(SINK, "fail", f"Alertmanager failed {ev.webhook_failed:g} webhook notification(s) to "
+        return [Finding(SINK, Status.FAIL, f"Alertmanager failed {ev.webhook_failed:g} webhook notification(s) to "
                         f"{c.PROBE_RECEIVER}; it cannot reach {ev.sink_url}{c.VERIFY_SINK_PATH}",
                         f"the {c.PROBE_RECEIVER} receiver's url must use stack.ports.verify_sink; "
                         "`obs logs alertmanager`")]
-    return [Finding(ALERTMANAGER, "fail", f"Alertmanager holds the probe alert for {c.PROBE_RECEIVER} but sent "
+    return [Finding(ALERTMANAGER, Status.FAIL, f"Alertmanager holds the probe alert for {c.PROBE_RECEIVER} but sent "
                     f"nothing within the budget (group_wait {ev.group_wait_s:g}s); an alert joining an existing "
                     "group waits a whole group_interval", f"the probe route must group by {c.PROBE_ID_LABEL}; "
                     "run `obs generate` and restart Alertmanager")]

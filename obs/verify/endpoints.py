@@ -8,7 +8,8 @@ from pathlib import Path
 from obs.errors import Problem, SpecError
 from obs.model import conventions as c
 from obs.model.domain import Model, Secret
-from obs.stack.components import host_port, reach, urls
+from obs.model.network import host_port, reach
+from obs.stack.components import urls
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ def read_secret(secret: Secret, base: Path) -> str:
             raise SpecError("obs.yaml", [Problem("stack.receivers.bearer_token",
                                                  f"environment variable {secret.env} is not set")])
         return value
+    assert secret.file is not None   # the spec gives a secret exactly one of file and env
     path = Path(secret.file).expanduser()
     if not path.is_absolute():
         path = base / path

@@ -12,16 +12,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from obs.model import conventions as c
 from obs.model.detection import HANDOFF_S, Incident, bound, first_slo
 from obs.model.domain import Model
 from obs.model.kinds import ReceiverKind, SliKind
+from obs.stack.native import Stack
 from obs.verify import clients
 from obs.verify.context import Context
 from obs.verify.drills import ComponentDrill, CrashDrill, Drill, Expect, NotificationDrill, SloDrill, TrafficDrill
 from obs.verify.pages import WATCHER_CLASS, Notice, Receivers, notice
 from obs.verify.result import Finding, Status
+from obs.verify.selfmetrics import Snapshot
 
 POLL_S = 0.25
 
@@ -52,7 +55,7 @@ class IncidentResult:
     def ok(self) -> bool:
         return self.paged_once and self.within_bound
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         def r(v: float | None) -> float | None:
             return None if v is None else round(v, 1)
         return {"incident": self.incident.value, "paged_after_s": r(self.paged_after_s), "pages": self.pages,
@@ -81,7 +84,7 @@ def resolve_bound(model: Model, incident: Incident) -> float:
 class Runner:
     """Runs incidents one after another on a running native stack."""
 
-    def __init__(self, ctx: Context, stack, receivers: Receivers, am: clients.Alertmanager,
+    def __init__(self, ctx: Context, stack: Stack, receivers: Receivers, am: clients.Alertmanager,
                  progress: Callable[[str], None] = lambda message: None):
         self.ctx, self.stack, self.receivers, self.am, self.progress = ctx, stack, receivers, am, progress
         self.silences: list[tuple[str, float]] = []   # (job, until): re-posted after Alertmanager restarts
@@ -153,7 +156,7 @@ class Runner:
                                 resolve_bound_s=resolve_bound(m, incident))
         drill = self.drill(incident)
         if isinstance(drill, str):
-            result.findings.append(Finding("spec", "fail", f"cannot drill {incident.value}: {drill}",
+            result.findings.append(Finding("spec", Status.FAIL, f"cannot drill {incident.value}: {drill}",
                                            "add what is missing to the spec, or leave this incident out"))
             return result
         try:
@@ -196,7 +199,7 @@ class Runner:
             done = self._wait(drill, seen, drill.after, lambda n: n.action == "resolve" and n.accepted and
                               n.key == page.key and n.receiver == page.receiver, result.resolve_bound_s * 1.5 + 30)
             if done is None:
-                result.findings.append(Finding("receiver", "warn", f"the page did not resolve within "
+                result.findings.append(Finding("receiver", Status.WARN, f"the page did not resolve within "
                                                f"{result.resolve_bound_s * 1.5 + 30:.0f}s of the restore",
                                                "check the alert's condition cleared (`obs verify`)"))
             else:
@@ -204,7 +207,7 @@ class Runner:
                 # Pages the recovery sets off (another burn-rate tier crossing late) count against this incident.
                 if self._wait(drill, seen, drill.after, lambda n: False, result.resolve_bound_s * 1.5 + 30,
                               until=drill.settled) is None and not drill.settled():
-                    result.findings.append(Finding("Prometheus rules", "warn", "alerts the incident set off still "
+                    result.findings.append(Finding("Prometheus rules", Status.WARN, "alerts the incident set off still "
                                                    "fire or are pending after its page resolved",
                                                    "`obs status` and the Prometheus alerts page show which"))
             pages = [n for n in seen if n.action == "trigger" and n.accepted and n.page
@@ -212,7 +215,7 @@ class Runner:
             result.pages = len({(n.receiver, n.key) for n in pages})
             if result.pages > 1:
                 others = sorted({n.alertname or n.key for n in pages if n.key != page.key})
-                result.findings.append(Finding("Alertmanager", "fail", f"{result.pages} pages for one incident; "
+                result.findings.append(Finding("Alertmanager", Status.FAIL, f"{result.pages} pages for one incident; "
                                                f"also: {', '.join(others)}", "an inhibit rule should hold the "
                                                "symptoms back while the root cause pages"))
 
@@ -224,28 +227,28 @@ class Runner:
         refused = [n for n in seen
                    if not n.accepted and drill.expect.matches(Notice(**{**n.__dict__, "accepted": True}))]
         if refused:
-            return Finding("receiver", "fail", f"{late}: {refused[0].receiver} ({refused[0].kind}) refused it",
+            return Finding("receiver", Status.FAIL, f"{late}: {refused[0].receiver} ({refused[0].kind}) refused it",
                            "the payload breaks the vendor's contract: `obs logs receivers` shows why")
         if name == WATCHER_CLASS:
-            return Finding("heartbeat watcher", "fail", f"{late}: the dead man's switch did not page", _fix(drill))
+            return Finding("heartbeat watcher", Status.FAIL, f"{late}: the dead man's switch did not page", _fix(drill))
         try:
             firing = [a for a in self.ctx.prometheus().alerts()
                       if a.get("labels", {}).get("alertname") == name and a.get("state") == "firing"]
             held = self.am.alerts(alertname=name)
         except (clients.Unreachable, clients.ApiError):
-            return Finding("receiver", "fail", late, _fix(drill))
+            return Finding("receiver", Status.FAIL, late, _fix(drill))
         if not firing:
-            return Finding("Prometheus rules", "fail", f"{late}: {name} never fired in Prometheus",
+            return Finding("Prometheus rules", Status.FAIL, f"{late}: {name} never fired in Prometheus",
                            "`obs explain -v` shows what the rule waits for; `obs test` proves the rule")
         if not held:
-            return Finding("Alertmanager", "fail", f"{late}: Prometheus fired it but Alertmanager never listed it",
+            return Finding("Alertmanager", Status.FAIL, f"{late}: Prometheus fired it but Alertmanager never listed it",
                            "run `obs verify --only alert` for the alert path's diagnosis")
         state = held[0].get("status", {})
         if state.get("silencedBy") or state.get("inhibitedBy"):
             why = "silenced" if state.get("silencedBy") else "inhibited by another alert"
-            return Finding("Alertmanager", "fail", f"{late}: Alertmanager holds it, {why}",
+            return Finding("Alertmanager", Status.FAIL, f"{late}: Alertmanager holds it, {why}",
                            "`amtool silence query`, and the inhibit_rules in deploy/alertmanager/alertmanager.yml")
-        return Finding("Alertmanager", "fail", f"{late}: Alertmanager holds it for "
+        return Finding("Alertmanager", Status.FAIL, f"{late}: Alertmanager holds it for "
                        f"{', '.join(r.get('name', '?') for r in held[0].get('receivers') or [])} but sent nothing",
                        "`obs logs alertmanager` shows the integration's errors")
 
@@ -301,7 +304,7 @@ class Runner:
 SNAPSHOTS = "alertmanager_silences_maintenance"     # parse_metrics drops `_total`
 
 
-def _count(metrics: dict[tuple[str, frozenset], float], name: str) -> float:
+def _count(metrics: Snapshot, name: str) -> float:
     return sum(v for (n, _), v in metrics.items() if n == name)
 
 

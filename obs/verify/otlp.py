@@ -12,6 +12,7 @@ import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import requests
 from google.protobuf.message import DecodeError
@@ -31,8 +32,9 @@ from obs.verify.endpoints import Endpoints
 logging.getLogger("opentelemetry").setLevel(logging.CRITICAL)
 
 # Prometheus's OTLP receiver accepts only cumulative sums and histograms.
-CUMULATIVE = {Counter: AggregationTemporality.CUMULATIVE, UpDownCounter: AggregationTemporality.CUMULATIVE,
-              Histogram: AggregationTemporality.CUMULATIVE, ObservableCounter: AggregationTemporality.CUMULATIVE}
+CUMULATIVE: dict[type, AggregationTemporality] = {
+    Counter: AggregationTemporality.CUMULATIVE, UpDownCounter: AggregationTemporality.CUMULATIVE,
+    Histogram: AggregationTemporality.CUMULATIVE, ObservableCounter: AggregationTemporality.CUMULATIVE}
 
 
 @dataclass
@@ -53,7 +55,7 @@ class RecordingSession(requests.Session):
         super().__init__()
         self.last: Attempt | None = None
 
-    def request(self, *args, **kwargs):  # type: ignore[override]
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
         try:
             response = super().request(*args, **kwargs)
         except requests.RequestException as e:
@@ -72,7 +74,8 @@ def _body(response: requests.Response) -> str:
         status = status_pb2.Status()
         try:
             status.ParseFromString(response.content)
-            return status.message[:300]
+            message: str = status.message   # googleapis-common-protos ships stubs but no py.typed marker
+            return message[:300]
         except DecodeError:
             pass
     return response.text.strip().replace("\n", " ")[:300]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from obs.model.kinds import ReceiverKind
 from obs.verify import clients
@@ -42,14 +43,15 @@ class Notice:
         return alertname in self.text and all(v is None or v in self.text for v in (service, component, slo))
 
 
-def notice(event: dict) -> Notice | None:
+def notice(event: dict[str, Any]) -> Notice | None:
     """A notice from one recorded request, or None for heartbeats and the receivers' own bookkeeping."""
     kind, body, status = event.get("kind"), event.get("body"), event.get("status") or 0
     if not isinstance(body, dict) or kind not in (ReceiverKind.PAGERDUTY, ReceiverKind.SLACK, ReceiverKind.WEBHOOK):
         return None
     at, receiver = float(event.get("at") or 0), str(event.get("receiver") or "")
     if kind == ReceiverKind.PAGERDUTY:
-        payload = body.get("payload") if isinstance(body.get("payload"), dict) else {}
+        raw_payload = body.get("payload")
+        payload = raw_payload if isinstance(raw_payload, dict) else {}
         action = "trigger" if body.get("event_action") == "trigger" else "resolve"
         return Notice(at, kind, receiver, action, str(payload.get("class") or ""), str(body.get("dedup_key") or ""),
                       200 <= status < 300, str(payload.get("group") or ""), str(payload.get("component") or ""),
@@ -64,9 +66,10 @@ def notice(event: dict) -> Notice | None:
         return Notice(at, kind, receiver, action, "", title.split("]", 1)[-1].strip(), status == 200, text=text,
                       page="page" in common)
     action = "resolve" if body.get("status") == "resolved" else "trigger"
-    common = body.get("commonLabels") if isinstance(body.get("commonLabels"), dict) else {}
+    raw_labels = body.get("commonLabels")
+    common_labels = raw_labels if isinstance(raw_labels, dict) else {}
     return Notice(at, kind, receiver, action, "", str(body.get("groupKey") or ""), 200 <= status < 300, text=text,
-                  page=common.get("severity") == "page")
+                  page=common_labels.get("severity") == "page")
 
 
 class Receivers(clients.Http):
@@ -78,7 +81,7 @@ class Receivers(clients.Http):
         super().__init__(base)
         self.next = 0
 
-    def events(self) -> list[dict]:
+    def events(self) -> list[dict[str, Any]]:
         """Every event recorded since the last call."""
         try:
             status, doc = self.get_json("/_obs/events", since=self.next)

@@ -10,7 +10,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from obs.verify.result import ProbeResult, Report, Status
+from obs.verify.result import Finding, ProbeResult, Report, Status
 
 # Findings shown per check on a terminal; JSON and JUnit carry them all.
 MAX_FINDINGS = 4
@@ -57,7 +57,7 @@ def _mark(r: ProbeResult) -> Text:
     return Text("pass", style="green bold") if r.ok else Text("FAIL", style="red bold")
 
 
-def shown_findings(r: ProbeResult) -> list:
+def shown_findings(r: ProbeResult) -> list[Finding]:
     """What a terminal shows: failures, then warnings; info findings are in the summary, JSON and JUnit."""
     return sorted((f for f in r.findings if f.status in (Status.FAIL, Status.WARN)),
                   key=lambda f: f.status != Status.FAIL)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class Status(StrEnum):
@@ -27,7 +28,7 @@ class Finding:
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", Status(self.status))
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         out = {"hop": self.hop, "status": self.status, "why": self.why, "fix": self.fix}
         if self.case:
             out["case"] = self.case
@@ -48,7 +49,7 @@ class Hop:
         # A hop more than 2x (+ 0.5 s of scheduling noise) over its floor points to a backlog or a retry.
         return self.seconds is not None and self.seconds > 2 * self.floor + 0.5
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "title": self.title, "seconds": None if self.seconds is None else round(self.seconds, 4),
                 "floor_seconds": round(self.floor, 4)}
 
@@ -67,7 +68,7 @@ class ProbeResult:
     probe_id: str | None = None
     skipped: bool = False
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "name": self.name, "ok": self.ok, "skipped": self.skipped, "summary": self.summary,
             "seconds": round(self.seconds, 4), "floor_seconds": round(self.floor, 4), "probe_id": self.probe_id,
@@ -89,7 +90,7 @@ class Report:
     def ok(self) -> bool:
         return all(r.ok or r.skipped for r in self.results)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "project": self.project, "profile": self.profile, "ok": self.ok, "seconds": round(self.seconds, 4),
             "floor_seconds": round(self.floor, 4), "budget_seconds": round(self.budget, 4),

@@ -14,7 +14,7 @@ from obs.verify.context import Context, Progress, down_reason
 from obs.verify.endpoints import endpoints
 from obs.verify.poll import Deadline
 from obs.verify.probes import alert, metric, scrape, trace
-from obs.verify.result import Finding, ProbeResult, Report
+from obs.verify.result import Finding, ProbeResult, Report, Status
 from obs.verify.sink import Sink
 
 
@@ -36,7 +36,7 @@ def reachability(ctx: Context) -> dict[str, str | None]:
 
 
 def _sink_failure(error: StackError) -> ProbeResult:
-    return ProbeResult("alert", False, str(error), findings=[Finding("webhook sink", "fail", str(error))])
+    return ProbeResult("alert", False, str(error), findings=[Finding("webhook sink", Status.FAIL, str(error))])
 
 
 def run(model: Model, out: Path, options: Options = Options(), progress: Progress = lambda c, m: None,

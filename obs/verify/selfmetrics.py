@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 from obs.model import conventions as c
 
-Snapshot = dict[tuple[str, frozenset], float]
+# A component's own /metrics: (name without `_total`, labels) -> value.
+Snapshot = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 ITEMS = c.OTELCOL_ITEMS
 

@@ -13,12 +13,13 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 from obs.model import conventions as c
 from obs.model.domain import Model
 from obs.model.floors import JAEGER_INGEST_S
 from obs.verify.context import Context
-from obs.verify.result import Finding
+from obs.verify.result import Finding, Status
 
 # The window the graph and the orphan count look back over, as coverage's other checks do.
 WINDOW_S = 600
@@ -49,11 +50,11 @@ def edge_findings(model: Model, observed: dict[tuple[str, str], int], with_spans
     for parent, child in declared_edges(model):
         if not (services[parent].otlp and services[child].otlp):
             quiet = parent if not services[parent].otlp else child
-            found.append(Finding(f"edge {parent} → {child}", "info", f"not checked: {quiet} sends no OTLP, so it "
+            found.append(Finding(f"edge {parent} → {child}", Status.INFO, f"not checked: {quiet} sends no OTLP, so it "
                                  "has no spans", ""))
             continue
         if observed.get((parent, child)):
-            found.append(Finding(f"edge {parent} → {child}", "info", f"{parent} → {child}: "
+            found.append(Finding(f"edge {parent} → {child}", Status.INFO, f"{parent} → {child}: "
                                  f"{observed[(parent, child)]} call(s) traced in the last {ago}"))
             continue
         why = (f"no trace in Jaeger has a span of {child} whose parent is a span of {parent} in the last {ago}")
@@ -63,18 +64,18 @@ def edge_findings(model: Model, observed: dict[tuple[str, str], int], with_spans
         fix = (f"check that {parent} propagates W3C tracecontext (OTEL_PROPAGATORS from `obs env {parent}`) and "
                f"that both services send traces (`obs env {child}`); if {parent} no longer calls {child}, remove "
                f"it from {parent}'s `calls`")
-        found.append(Finding(f"edge {parent} → {child}", "fail", why, fix))
+        found.append(Finding(f"edge {parent} → {child}", Status.FAIL, why, fix))
     declared = set(declared_edges(model))
     for (parent, child), n in sorted(observed.items()):
         if parent == child or (parent, child) in declared or not n:
             continue
         if parent in services:
             calls = ", ".join([*services[parent].calls, child])
-            found.append(Finding(f"edge {parent} → {child}", "warn", f"traces show {parent} calling {child} ({n} "
+            found.append(Finding(f"edge {parent} → {child}", Status.WARN, f"traces show {parent} calling {child} ({n} "
                                  f"call(s) in the last {ago}), but the spec does not declare it",
                                  f"add `calls: [{calls}]` to service {parent}"))
         elif child in services and parent != c.VERIFY_SERVICE:
-            found.append(Finding(f"edge {parent} → {child}", "info", f"{parent}, not in the spec, calls {child} "
+            found.append(Finding(f"edge {parent} → {child}", Status.INFO, f"{parent}, not in the spec, calls {child} "
                                  f"({n} call(s) in the last {ago})",
                                  f"declare service {parent} with `calls: [{child}]` to check this edge"))
     return found
@@ -96,7 +97,7 @@ class Share:
         return self.orphans / self.spans if self.spans else 0.0
 
 
-def orphan_counts(traces: list[dict], settled_before_us: int, services: set[str]) -> dict[str, Share]:
+def orphan_counts(traces: list[dict[str, Any]], settled_before_us: int, services: set[str]) -> dict[str, Share]:
     """Per service: its spans, and those whose parent span never arrived, in traces wholly older than the cut.
 
     `traces` are Jaeger v1 API traces (spans with `references`, `processes` naming each span's service);
@@ -104,7 +105,7 @@ def orphan_counts(traces: list[dict], settled_before_us: int, services: set[str]
     """
     orphans: Counter[str] = Counter()
     spans: Counter[str] = Counter()
-    seen: set[str] = set()
+    seen: set[str | None] = set()
     for trace in traces:
         tid = trace.get("traceID")
         if tid in seen:
@@ -130,13 +131,13 @@ def orphan_counts(traces: list[dict], settled_before_us: int, services: set[str]
 def orphan_findings(shares: dict[str, Share], settle_s: float, threshold: float = ORPHAN_WARN_SHARE) -> list[Finding]:
     """One info finding with every service's share, then a warning per service above the threshold."""
     if not shares:
-        return [Finding("traces", "info", f"no trace of a declared service older than {settle_s:.1f}s yet")]
-    found = [Finding("traces", "info", "spans whose parent never arrived: " + ", ".join(
+        return [Finding("traces", Status.INFO, f"no trace of a declared service older than {settle_s:.1f}s yet")]
+    found = [Finding("traces", Status.INFO, "spans whose parent never arrived: " + ", ".join(
         f"{s} {v.orphans}/{v.spans}" for s, v in sorted(shares.items())) + f" (traces older than {settle_s:.1f}s)")]
     for service, share in sorted(shares.items()):
         if share.orphans and share.ratio > threshold:
             found.append(Finding(
-                f"service {service}", "warn",
+                f"service {service}", Status.WARN,
                 f"{share.orphans} of {share.spans} span(s) of {service} ({share.ratio:.0%}) name a parent span that "
                 f"never arrived in Jaeger (traces older than {settle_s:.1f}s; above {threshold:.0%})",
                 f"the services that call {service} must send their spans too, with the parent-based sampler "
@@ -167,7 +168,7 @@ def shares(ctx: Context) -> dict[str, Share]:
     cut = now_us - int(settle * 1_000_000)
     declared = {s.name for s in ctx.model.services if s.otlp}
     present = declared & set(jaeger.services())
-    traces: list[dict] = []
+    traces: list[dict[str, Any]] = []
     for service in sorted(present):
         traces += jaeger.search(service, now_us - WINDOW_S * 1_000_000, cut, TRACE_LIMIT)
     return orphan_counts(traces, cut, declared)

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from obs.errors import StackError
 from obs.model import conventions as c
@@ -25,7 +26,7 @@ class Delivery:
     at: float                       # time.monotonic() on arrival
     receiver: str
     status: str                     # firing | resolved
-    alerts: tuple[dict, ...]        # each with labels, annotations, status
+    alerts: tuple[dict[str, Any], ...]   # each with labels, annotations, status
 
 
 class Sink:
@@ -63,7 +64,7 @@ class Sink:
         threading.Thread(target=self._server.serve_forever, name="obs-verify-sink", daemon=True).start()
         return self
 
-    def _record(self, doc: dict) -> None:
+    def _record(self, doc: dict[str, Any]) -> None:
         alerts = tuple(a for a in doc.get("alerts") or [] if isinstance(a, dict))
         d = Delivery(time.monotonic(), str(doc.get("receiver", "")), str(doc.get("status", "")), alerts)
         with self._changed:
@@ -72,14 +73,15 @@ class Sink:
             del self.deliveries[:-KEEP]
             self._changed.notify_all()
 
-    def find(self, match: Callable[[dict], bool], since: float = 0.0, status: str = "firing") -> Delivery | None:
+    def find(self, match: Callable[[dict[str, Any]], bool], since: float = 0.0,
+             status: str = "firing") -> Delivery | None:
         with self._changed:
             for d in self.deliveries:
                 if d.at >= since and any(match(a) and a.get("status", status) == status for a in d.alerts):
                     return d
         return None
 
-    def wait(self, match: Callable[[dict], bool], timeout: float, since: float = 0.0,
+    def wait(self, match: Callable[[dict[str, Any]], bool], timeout: float, since: float = 0.0,
              stop: threading.Event | None = None) -> Delivery | None:
         """The first firing delivery with an alert matching `match`, woken by arrival rather than polled."""
         end = time.monotonic() + timeout
@@ -104,5 +106,5 @@ class Sink:
         self.stop()
 
 
-def labels_match(**want: str) -> Callable[[dict], bool]:
+def labels_match(**want: str) -> Callable[[dict[str, Any]], bool]:
     return lambda alert: all((alert.get("labels") or {}).get(k) == v for k, v in want.items())

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 import promql_parser
@@ -175,7 +176,7 @@ def classify(slo: SLO, facts: SeriesFacts, timing: Timing, empty: str) -> Diagno
     return _interval(facts, timing, empty) or _unexplained(slo, facts, names, empty)
 
 
-def _unexplained(slo: SLO, facts: SeriesFacts, names: set[str], empty: str) -> Diagnosis:
+def _unexplained(slo: SLO, facts: SeriesFacts, names: AbstractSet[str], empty: str) -> Diagnosis:
     why = f"{empty}, although {facts.service} sends {_sample(frozenset(names))}"
     return Diagnosis(UNEXPLAINED, why, "run the SLI's recording-rule queries (`obs test` shows them) in Prometheus "
                      "to see which part is empty; `obs logs prometheus`", facts)

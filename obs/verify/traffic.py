@@ -13,8 +13,10 @@ import random
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import promql_parser
+from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.view import (
     ExplicitBucketHistogramAggregation,
     ExponentialBucketHistogramAggregation,
@@ -94,7 +96,7 @@ class Traffic:
         self.servers.clear()
 
 
-def _server_attrs(service: Service, route: str) -> dict:
+def _server_attrs(service: Service, route: str) -> dict[str, Any]:
     return {"http.request.method": "GET", "http.route": route, "http.response.status_code": 200,
             "url.path": route} if service.http else {"obs.synthetic": True}
 
@@ -123,7 +125,7 @@ def _spans(sender: otlp.Traces, service: Service, rng: random.Random,
                         pass
 
 
-def _record(meter_provider, service: Service, rng: random.Random) -> bool:
+def _record(meter_provider: MeterProvider, service: Service, rng: random.Random) -> bool:
     """Records this round's metrics; False when the service has none to send (spanmetrics covers it)."""
     meter = meter_provider.get_meter("obs.verify.traffic")
     if service.http:

@@ -17,8 +17,9 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.events import DocumentStartEvent, NodeEvent, ScalarEvent
 
 from obs.errors import Problem, SpecError
-from obs.spec.loader import MAX_BYTES, Positions, locate, read_yaml
+from obs.spec.loader import MAX_BYTES, locate, read_yaml
 from obs.spec.validation import join
+from obs.spec.yaml_walk import Positions
 
 WINDOW_TEMPLATE = re.compile(r"\{\{\s*\.?window\s*\}\}")
 OBS_WINDOW = "{{window}}"
@@ -110,7 +111,8 @@ def parse_documents(text: str, source: str) -> list[Doc]:
         raise SpecError(source, [Problem("", f"the file is larger than {MAX_BYTES // 1024} KiB", 1, 1)])
     lines = text.splitlines(keepends=True)
     starts = _document_starts(text)
-    docs, problems = [], []
+    docs: list[Doc] = []
+    problems: list[Problem] = []
     for number, (first, end) in enumerate(zip(starts, starts[1:] + [len(lines)], strict=True), start=1):
         chunk = "\n" * first + "".join(lines[first:end])
         if _empty(chunk):

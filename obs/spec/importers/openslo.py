@@ -207,9 +207,10 @@ def _indicator(doc: Doc, owner: dict[str, Any], path: str, slis: dict[str, Doc],
         ctx.problem(doc, path, f"the indicator has {kind}; obs imports ratio-metric SLIs only")
         return None
     rpath, counter = child(path, "ratioMetric"), ratio.get("counter") is True
-    q = {k: _query(doc, ratio, rpath, k, counter and k != "raw", sources, ctx) for k in ("good", "bad", "total", "raw")
-         if ratio.get(k) is not None}
-    if None in q.values():
+    read = {k: _query(doc, ratio, rpath, k, counter and k != "raw", sources, ctx)
+            for k in ("good", "bad", "total", "raw") if ratio.get(k) is not None}
+    q = {k: query for k, query in read.items() if query is not None}
+    if len(q) < len(read):
         return None
     if "raw" in q:
         failure = ratio.get("rawType") != "success"

@@ -200,8 +200,8 @@ def _condition(at: Where, what: str, period_ms: int, out: Policies, ctx: Context
         ctx.problem(doc, child(cpath, "alertAfter"), "must be a duration of m, h, d or w, e.g. 5m (or 0m)")
     if len(ctx.problems) > problems or threshold is None or long_ms is None or after_ms is None:
         return
-    for tier in out.tiers:
-        if (tier["severity"], tier["long"]) == (severity, duration_text(long_ms)):
+    for kept in out.tiers:
+        if (kept["severity"], kept["long"]) == (severity, duration_text(long_ms)):
             ctx.problem(doc, child(cpath, "lookbackWindow"), f"a second {severity} condition over "
                         f"{duration_text(long_ms)}; obs keeps one tier per severity and window: merge them")
             return

@@ -14,6 +14,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from obs.model import conventions as c
 from obs.model.floors import HopFloor, floors
@@ -21,7 +22,8 @@ from obs.verify import clients, diagnose, poll
 from obs.verify.context import Context, down_reason
 from obs.verify.probes import metric
 from obs.verify.probes.scrape import parse_time
-from obs.verify.result import Finding, Hop, ProbeResult
+from obs.verify.result import Finding, Hop, ProbeResult, Status
+from obs.verify.selfmetrics import Snapshot
 from obs.verify.sink import labels_match
 
 NAME = "alert"
@@ -61,7 +63,7 @@ def _firing(prom: clients.Prometheus, probe_id: str) -> float | None:
     return None
 
 
-def _in_alertmanager(am: clients.Alertmanager, probe_id: str) -> dict | None:
+def _in_alertmanager(am: clients.Alertmanager, probe_id: str) -> dict[str, Any] | None:
     try:
         found = am.alerts(**{c.PROBE_ID_LABEL: probe_id})
     except (clients.Unreachable, clients.ApiError):
@@ -87,7 +89,7 @@ def run(ctx: Context) -> ProbeResult:
     counters = before.submit(_counters, ctx.prometheus(), ctx.alertmanager())
     before.shutdown(wait=False)
     seen: dict[str, float] = {}
-    last_am: dict | None = None
+    last_am: dict[str, Any] | None = None
     gauge = metric.Gauge(ctx, probe_id)
     pusher = _Pusher(gauge, every=min(5.0, max(0.2, ctx.model.stack.timing.evaluation_interval.s / 2)))
     ctx.progress(NAME, f"firing probe alert {c.PROBE_ID_LABEL}={probe_id}")
@@ -112,8 +114,8 @@ def run(ctx: Context) -> ProbeResult:
                         seen["rule"] = active
                 gone["Prometheus"].clear()
                 if "rule" in seen and last_am is None:
-                    found = am.alerts(**{c.PROBE_ID_LABEL: probe_id})
-                    last_am = found[0] if found else None
+                    listed = am.alerts(**{c.PROBE_ID_LABEL: probe_id})
+                    last_am = listed[0] if listed else None
                     gone["Alertmanager"].clear()
             except clients.Unreachable as e:
                 if gone.get(e.component, gone["Prometheus"]).too_long():
@@ -144,7 +146,7 @@ def run(ctx: Context) -> ProbeResult:
     for i in range(len(STAGES) - 2, -1, -1):
         if STAGES[i + 1] in seen:
             seen[STAGES[i]] = min(seen.get(STAGES[i], seen[STAGES[i + 1]]), seen[STAGES[i + 1]])
-    prev = t0
+    prev: float | None = t0
     for stage in STAGES:
         h = by_id[stage]
         at = seen.get(stage)
@@ -165,8 +167,8 @@ def run(ctx: Context) -> ProbeResult:
     return result
 
 
-def _counters(prom: clients.Prometheus, am: clients.Alertmanager) -> tuple[dict, dict]:
-    out = []
+def _counters(prom: clients.Prometheus, am: clients.Alertmanager) -> tuple[Snapshot, Snapshot]:
+    out: list[Snapshot] = []
     for client in (prom, am):
         try:
             out.append(client.self_metrics())
@@ -180,15 +182,15 @@ def _name(metric: str) -> str:
     return metric.removesuffix("_total")
 
 
-def _sum(snapshot: dict, name: str, **labels: str) -> float:
+def _sum(snapshot: Snapshot, name: str, **labels: str) -> float:
     return sum(v for (n, ls), v in snapshot.items()
                if n == name and all(dict(ls).get(k, want) == want for k, want in labels.items()))
 
 
 def _diagnose(ctx: Context, gauge: metric.Gauge, exported: bool, probe_id: str, seen: dict[str, float],
-              last_am: dict | None, prom_before: dict, am_before: dict) -> list[Finding]:
+              last_am: dict[str, Any] | None, prom_before: Snapshot, am_before: Snapshot) -> list[Finding]:
     if ctx.sink is None:
-        return [Finding(diagnose.SINK, "fail", "the webhook sink is not running", "see the error above")]
+        return [Finding(diagnose.SINK, Status.FAIL, "the webhook sink is not running", "see the error above")]
     if "prometheus" not in seen:
         return diagnose.metric(metric.evidence(ctx, gauge, exported))
     prom, am = ctx.prometheus(), ctx.alertmanager()

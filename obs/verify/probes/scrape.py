@@ -8,11 +8,12 @@ from __future__ import annotations
 import re
 import time
 from datetime import datetime
+from typing import Any
 
 from obs.verify import clients, poll
 from obs.verify.context import Context, down_reason
 from obs.verify.diagnose import PROMETHEUS
-from obs.verify.result import Finding, Hop, ProbeResult
+from obs.verify.result import Finding, Hop, ProbeResult, Status
 
 NAME = "scrape"
 
@@ -26,7 +27,7 @@ def parse_time(text: str) -> float:
         return 0.0
 
 
-def find_target(targets: list[dict], address: str) -> dict | None:
+def find_target(targets: list[dict[str, Any]], address: str) -> dict[str, Any] | None:
     for t in targets:
         if t.get("labels", {}).get("instance") == address or f"//{address}/" in t.get("scrapeUrl", ""):
             return t
@@ -47,7 +48,7 @@ def run(ctx: Context) -> ProbeResult | None:
     since = time.time()
     started = time.monotonic()
     ctx.progress(NAME, f"waiting for a fresh scrape of {len(wanted)} target(s)")
-    latest: dict[str, dict | None] = {}
+    latest: dict[str, dict[str, Any] | None] = {}
 
     def all_fresh() -> bool | None:
         try:
@@ -69,20 +70,22 @@ def run(ctx: Context) -> ProbeResult | None:
         return result
     down = down_reason(prom, "/-/ready")
     if down is not None:
-        result.findings = [Finding(PROMETHEUS, "fail", f"Prometheus at {ctx.ep.prometheus} does not answer ({down})",
+        result.findings = [Finding(PROMETHEUS, Status.FAIL,
+                                   f"Prometheus at {ctx.ep.prometheus} does not answer ({down})",
                                    "run `obs up`, then `obs logs prometheus`")]
     for service, addr in wanted:
         t = latest.get(addr)
         if t is None and down is None:
-            result.findings.append(Finding(f"scrape {service}", "fail", f"Prometheus has no target {addr}",
+            result.findings.append(Finding(f"scrape {service}", Status.FAIL, f"Prometheus has no target {addr}",
                                            "run `obs generate` and restart Prometheus (`obs up`)"))
         elif t is not None and t.get("health") != "up":
-            result.findings.append(Finding(f"scrape {service}", "fail",
+            result.findings.append(Finding(f"scrape {service}", Status.FAIL,
                                            f"scraping {t.get('scrapeUrl', addr)} fails: {t.get('lastError') or 'down'}",
                                            f"make {service} serve metrics there, or run `obs verify --traffic`, which "
                                            "serves synthetic metrics on loopback targets nothing listens on"))
     if not result.findings:
-        result.findings.append(Finding(PROMETHEUS, "fail", "no fresh scrape of the declared targets within the budget",
+        result.findings.append(Finding(PROMETHEUS, Status.FAIL,
+                                       "no fresh scrape of the declared targets within the budget",
                                        "raise stack.verify_budget above the scrape interval"))
     result.summary = f"scrape path: {result.findings[0].why}"
     return result

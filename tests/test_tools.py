@@ -69,3 +69,11 @@ def test_the_bare_name_check_catches_one():
     call = "subprocess." + 'run(["check-jsonschema", "x"])'   # split, so this file does not match itself
     assert BARE_NAME.search(call)
     assert not BARE_NAME.search("subprocess.run([str(tools.find('check-jsonschema')), 'x'])")
+
+
+@pytest.mark.parametrize("text", ["[1, 2]", '"ok"', "null", "{not json", ""])
+def test_a_damaged_build_stamp_means_build_again_not_a_crash(tmp_path, text):
+    from obs.stack import cache
+    (tmp_path / cache.STAMP).write_text(text)
+    assert cache.read_stamp(tmp_path) is None
+    assert cache.is_ready(tmp_path, "recipe", {}) is False

@@ -55,11 +55,13 @@ def locked(key: str) -> Iterator[None]:
 
 
 def read_stamp(entry: Path) -> dict[str, Any] | None:
+    """The entry's stamp, or None when it is missing or not what install() writes (a JSON object): the cache
+    is a directory anyone can write to, so a damaged stamp means "build again", never a crash."""
     try:
-        stamp: dict[str, Any] = json.loads((entry / STAMP).read_text())   # written by install(): an object
-        return stamp
+        stamp = json.loads((entry / STAMP).read_text())
     except (OSError, ValueError):
         return None
+    return stamp if isinstance(stamp, dict) else None
 
 
 def run_version(binary: Path, args: Sequence[str]) -> str | None:

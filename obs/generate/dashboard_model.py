@@ -5,7 +5,6 @@ only obs/generate/dashboards.py turns these specs into Grafana JSON.
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -147,15 +146,6 @@ def description(panel: Panel) -> str:
 
 
 # PromQL building blocks. Label values are quoted with JSON escaping, a subset PromQL accepts.
-def quote(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
-def sel(*pairs: tuple[str, str], regex: tuple[tuple[str, str], ...] = ()) -> str:
-    parts = [f"{k}={quote(v)}" for k, v in pairs] + [f"{k}=~{quote(v)}" for k, v in regex]
-    return "{" + ",".join(parts) + "}"
-
-
 def num(d: Decimal | float | int) -> str:
     """Exact decimal text for PromQL: 0.001, 14.4 (never 1E-3 or float noise)."""
     return format(Decimal(str(d)).normalize(), "f")

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from obs.generate import dashboard_service as svc
 from obs.generate.common import header
-from obs.generate.dashboard_model import Dashboard, Panel, PanelKind, Query, header_links, num, sel
+from obs.generate.dashboard_model import Dashboard, Panel, PanelKind, Query, header_links, num
 from obs.model import conventions as c
 from obs.model.domain import Model, Service
+from obs.model.promql import matchers
 
 BY = f"{c.LABEL_SERVICE}, {c.LABEL_SLO}"
 
@@ -26,7 +27,7 @@ def services_text(model: Model) -> str:
 def status_table(model: Model) -> Panel:
     remaining = f"min by ({BY}) ({c.SLO_BUDGET_REMAINING})"
     objective = f"max by ({BY}) ({c.SLO_OBJECTIVE})"
-    firing = f"count by ({BY}) (ALERTS{sel(('alertname', c.SLO_BURN_ALERT), ('alertstate', 'firing'))})"
+    firing = f"count by ({BY}) (ALERTS{matchers(('alertname', c.SLO_BURN_ALERT), ('alertstate', 'firing'))})"
     queries = (
         Query(objective, instant=True),
         Query(f"1 - (1 - {remaining}) * on ({BY}) max by ({BY}) ({c.SLO_ERROR_BUDGET})", instant=True),
@@ -54,7 +55,7 @@ def traffic_stat(model: Model, service: Service) -> Panel:
 
 
 def dashboard(model: Model) -> Dashboard:
-    burn = f"count(ALERTS{sel(('alertname', c.SLO_BURN_ALERT), ('alertstate', 'firing'))}) or vector(0)"
+    burn = f"count(ALERTS{matchers(('alertname', c.SLO_BURN_ALERT), ('alertstate', 'firing'))}) or vector(0)"
     panels = (
         Panel(PanelKind.TEXT, "Services", f"Every service of {model.source}.", content=services_text(model), width=16,
               height=9),

@@ -6,9 +6,10 @@ reports the same otelcol_* metrics: the two jobs side by side show where data wa
 from __future__ import annotations
 
 from obs.generate.common import header
-from obs.generate.dashboard_model import Dashboard, Panel, PanelKind, Query, header_links, rate, sel, zero_when_absent
+from obs.generate.dashboard_model import Dashboard, Panel, PanelKind, Query, header_links, rate, zero_when_absent
 from obs.model import conventions as c
 from obs.model.domain import Model
+from obs.model.promql import matchers
 
 SIGNALS = ("traces", "metrics")     # the collector's pipelines; it runs no logs pipeline
 NOT_VERIFIED = (f"the verifier's results reach Prometheus only while `obs verify --watch` serves them (scrape job "
@@ -55,7 +56,7 @@ def collector_panels(model: Model) -> tuple[Panel, ...]:
               steps=(("green", None), ("orange", 0.5), ("red", 0.8)), threshold_style="dashed", width=12),
         Panel(PanelKind.TIMESERIES, "Collector memory against the memory limiter",
               "Resident memory of the collector; above the dashed line the memory limiter refuses data.",
-              (Query(f"max({c.OTELCOL_MEMORY_RSS}{sel(('job', c.JOB_OTELCOL))})", "rss"),), unit="bytes",
+              (Query(f"max({c.OTELCOL_MEMORY_RSS}{matchers(('job', c.JOB_OTELCOL))})", "rss"),), unit="bytes",
               minimum=0, steps=(("green", None), ("red", float(limit))), threshold_style="dashed", width=12),
     ))
 
@@ -85,7 +86,7 @@ def prometheus_panels(model: Model) -> tuple[Panel, ...]:
 
 
 def alertmanager_panels() -> tuple[Panel, ...]:
-    watchdog = f"count(ALERTS{sel(('alertname', c.WATCHDOG_ALERT), ('alertstate', 'firing'))}) or vector(0)"
+    watchdog = f"count(ALERTS{matchers(('alertname', c.WATCHDOG_ALERT), ('alertstate', 'firing'))}) or vector(0)"
     return (
         Panel(PanelKind.ROW, "Alertmanager"),
         Panel(PanelKind.TIMESERIES, "Notifications sent and failed, by integration",

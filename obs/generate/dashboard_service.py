@@ -19,12 +19,12 @@ from obs.generate.dashboard_model import (
     host_for_links,
     num,
     rate,
-    sel,
 )
 from obs.model import conventions as c
 from obs.model.domain import Model, Service
 from obs.model.durations import Duration
 from obs.model.kinds import SliKind
+from obs.model.promql import matchers, selector
 
 QUANTILES = (("p50", "0.5"), ("p95", "0.95"), ("p99", "0.99"))
 
@@ -45,11 +45,11 @@ class Source:
     def counts(self, service: str, failed: bool = False) -> str:
         """Per-second counts of every form, series by series (an instance sends one form; see slo_sli)."""
         svc = (c.SERVICE_NAME_LABEL, service)
-        selector = sel(svc, regex=(self.error_matcher,) if failed else ())
+        selector = matchers(svc, regex=(self.error_matcher,) if failed else ())
         if self.native is None:
             return rate(self.count, selector)
         # The old semantic conventions (milliseconds; the status in http.status_code).
-        old_selector = sel(svc, regex=((c.HTTP_OLD_STATUS_LABEL, "5.."),) if failed else ())
+        old_selector = matchers(svc, regex=((c.HTTP_OLD_STATUS_LABEL, "5.."),) if failed else ())
         old = rate(c.HTTP_OLD_DURATION + "_count", old_selector)
         return f"(histogram_count({rate(self.native, selector)}) or {rate(self.count, selector)} or {old})"
 
@@ -96,7 +96,7 @@ def error_ratio(service: Service) -> str:
 
 def quantile(service: Service, q: str) -> str:
     s = source(service)
-    svc = sel((c.SERVICE_NAME_LABEL, service.name))
+    svc = matchers((c.SERVICE_NAME_LABEL, service.name))
     classic = f"histogram_quantile({q}, sum by (le) ({rate(s.bucket, svc)}))"
     if s.native is None:
         return classic
@@ -173,7 +173,8 @@ def saturation_panels(service: Service) -> tuple[Panel, ...]:
     return (Panel(PanelKind.ROW, "Saturation"),
             Panel(PanelKind.TIMESERIES, "In-flight requests",
                   f"Requests being served right now ({c.HTTP_ACTIVE_REQUESTS}), the service's own saturation signal.",
-                  (Query(f"sum({c.HTTP_ACTIVE_REQUESTS}{sel((c.SERVICE_NAME_LABEL, service.name))})", "in flight"),),
+                  (Query(f"sum({selector(c.HTTP_ACTIVE_REQUESTS, {c.SERVICE_NAME_LABEL: service.name})})",
+                         "in flight"),),
                   unit="short", minimum=0, why_empty=why, no_value="not reported by this service", width=24,
                   height=6),)
 
@@ -183,7 +184,7 @@ def slo_panels(model: Model, service: Service) -> tuple[Panel, ...]:
         return ()
     panels = [Panel(PanelKind.ROW, "SLOs")]
     for slo in service.slos:
-        selector = sel((c.LABEL_SERVICE, service.name), (c.LABEL_SLO, slo.name))
+        selector = matchers((c.LABEL_SERVICE, service.name), (c.LABEL_SLO, slo.name))
         panels.append(Panel(
             PanelKind.STAT, f"{slo.name}: error budget remaining",
             f"Share of the {slo.period} error budget of SLO {slo.name} ({num(slo.objective)}%) still unspent. "

@@ -7,9 +7,10 @@ dashboard and the alerts cannot disagree about what the SLI is.
 from __future__ import annotations
 
 from obs.generate.common import header
-from obs.generate.dashboard_model import Dashboard, Panel, PanelKind, Query, header_links, num, sel
+from obs.generate.dashboard_model import Dashboard, Panel, PanelKind, Query, header_links, num
 from obs.model import conventions as c
 from obs.model.domain import SLO, Model
+from obs.model.promql import matchers
 from obs.model.windows import BASE_WINDOW
 
 BURN_UNIT = "suffix:×"
@@ -19,7 +20,7 @@ NO_ALERT = ("no burn-rate alert is pending or firing for this SLO: no page or ti
 
 
 def selector(slo: SLO, *extra: tuple[str, str]) -> str:
-    return sel((c.LABEL_SERVICE, slo.service), (c.LABEL_SLO, slo.name), *extra)
+    return matchers((c.LABEL_SERVICE, slo.service), (c.LABEL_SLO, slo.name), *extra)
 
 
 def alerts(slo: SLO, alertname: str, firing_only: bool = True) -> str:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 
-from obs.generate.pipeline_alerts import PipelineAlert, Scenario, label, sel
+from obs.generate.pipeline_alerts import PipelineAlert, Scenario, label
 from obs.generate.slo_sli import OLD, STABLE
 from obs.model import conventions as c
 from obs.model import detection
 from obs.model.detection import MIN_EXPECTED_REQUESTS, TRAFFIC_BASELINE
 from obs.model.domain import Model
 from obs.model.durations import Duration
+from obs.model.promql import selector
 
 
 def job_regex(services: list[str]) -> str:
@@ -47,9 +48,10 @@ def component_down(model: Model) -> PipelineAlert:
         "it is being lost or queued. Pages about services going silent are held back while this fires.",
         "Run `obs status`; restart it with `obs up`; read `obs logs <component>` for why it died (memory limit, "
         "a bad config after `obs generate`, a port taken).",
-        bad=Scenario(((sel("up", collector), "0x{n}"), (sel("up", jaeger), "0x{n}")), fires=(collector, jaeger)),
-        healthy=Scenario(((sel("up", {**collector, "instance": "10.0.0.2:8888"}), "1x{n}"),
-                          (sel("up", {"job": "prometheus", "instance": "127.0.0.1:9090"}), "0x{n}"))))
+        bad=Scenario(((selector("up", collector), "0x{n}"), (selector("up", jaeger), "0x{n}")),
+                     fires=(collector, jaeger)),
+        healthy=Scenario(((selector("up", {**collector, "instance": "10.0.0.2:8888"}), "1x{n}"),
+                          (selector("up", {"job": "prometheus", "instance": "127.0.0.1:9090"}), "0x{n}"))))
 
 
 def service_silent(model: Model, services: list[str]) -> PipelineAlert:
@@ -70,12 +72,13 @@ def service_silent(model: Model, services: list[str]) -> PipelineAlert:
         f"{memory}): it crashed, or cannot reach the collector. Its SLOs cannot be judged meanwhile.",
         "Check the service's pods or processes; if they run, check they reach the collector (`obs env "
         "<service>`); `obs verify --only coverage` shows which services have data.",
-        bad=Scenario(((sel("target_info", gone), f"1x{stop_after} _x{{n}}"),),
+        bad=Scenario(((selector("target_info", gone), f"1x{stop_after} _x{{n}}"),),
                      fires=({"job": f"prod/{svc}", c.LABEL_SERVICE: svc},),
                      onset=step * (stop_after + 1) + quiet),
-        healthy=Scenario(((sel("target_info", {"job": svc, "instance": "i-2"}), "1x{n}"),
-                          (sel("target_info", {"job": "not-declared", "instance": "i-3"}), f"1x{stop_after} _x{{n}}"),
-                          (sel("target_info", {"job": f"ci/{svc}", "instance": "v", c.SYNTHETIC_LABEL: "true"}),
+        healthy=Scenario(((selector("target_info", {"job": svc, "instance": "i-2"}), "1x{n}"),
+                          (selector("target_info", {"job": "not-declared", "instance": "i-3"}),
+                           f"1x{stop_after} _x{{n}}"),
+                          (selector("target_info", {"job": f"ci/{svc}", "instance": "v", c.SYNTHETIC_LABEL: "true"}),
                            f"1x{stop_after} _x{{n}}"))))
 
 
@@ -98,11 +101,11 @@ def traffic_stopped(model: Model, services: list[str]) -> PipelineAlert:
         "(load balancer, DNS, a client-side outage) or it hangs.",
         "Check what routes traffic to the service and whether its clients see errors; the service dashboard "
         "shows when requests stopped.",
-        bad=Scenario(((sel(f"{STABLE.name}_count", busy), f"0+{per_step}x{rising} {per_step * rising}+0x{{n}}"),),
+        bad=Scenario(((selector(f"{STABLE.name}_count", busy), f"0+{per_step}x{rising} {per_step * rising}+0x{{n}}"),),
                      fires=({"job": svc, c.LABEL_SERVICE: svc},),
                      onset=t.scrape_interval * (rising + 1) + quiet),
-        healthy=Scenario(((sel(f"{STABLE.name}_count", {**busy, "job": f"prod/{svc}"}), f"0+{per_step}x{{n}}"),
-                          (sel(f"{STABLE.name}_count", {**busy, "job": f"idle/{svc}"}), "0+1x10 10+0x{n}"))))
+        healthy=Scenario(((selector(f"{STABLE.name}_count", {**busy, "job": f"prod/{svc}"}), f"0+{per_step}x{{n}}"),
+                          (selector(f"{STABLE.name}_count", {**busy, "job": f"idle/{svc}"}), "0+1x10 10+0x{n}"))))
 
 
 def otlp_services(model: Model) -> list[str]:

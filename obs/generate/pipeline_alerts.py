@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from obs.model import conventions as c
 from obs.model.durations import Duration
+from obs.model.promql import selector
 from obs.model.timing import Timing
 
 SIGNALS = ("spans", "metric_points", "log_records")
@@ -60,10 +61,6 @@ class PipelineAlert:
         return {c.LABEL_SEVERITY: self.severity, c.LABEL_COMPONENT: self.component, **self.extra_labels}
 
 
-def sel(metric: str, extra: dict[str, str]) -> str:
-    return metric + "{" + ",".join(f'{k}="{v}"' for k, v in extra.items()) + "}"
-
-
 def processor(name: str) -> dict[str, str]:
     return {**COLLECTOR, "processor": name}
 
@@ -88,12 +85,12 @@ def _counter_alert(t: Timing, name: str, family: str, good_family: str, by_label
         name, c.PIPELINE_GROUP_COLLECTOR, _per_signal(family, f"job, instance, {by_label}", t.rate_window),
         t.alert_for, severity, "collector", summary, description, runbook,
         bad=Scenario(
-            ((sel(f"{family}_spans_total", bad_a), "0+5x{n}"),
-             (sel(f"{family}_metric_points", bad_b), "0+2x{n}")),
+            ((selector(f"{family}_spans_total", bad_a), "0+5x{n}"),
+             (selector(f"{family}_metric_points", bad_b), "0+2x{n}")),
             fires=({**bad_a, "signal": "spans"}, {**bad_b, "signal": "metric_points"}), onset=t.scrape_interval),
-        healthy=Scenario(((sel(f"{family}_log_records_total", bad_a), "0x{n}"),
-                          (sel(f"{family}_spans", {**bad_b, "job": "otelcol-2"}), "7x{n}"),
-                          (sel(f"{good_family}_spans_total", bad_a), "0+100x{n}"))))
+        healthy=Scenario(((selector(f"{family}_log_records_total", bad_a), "0x{n}"),
+                          (selector(f"{family}_spans", {**bad_b, "job": "otelcol-2"}), "7x{n}"),
+                          (selector(f"{good_family}_spans_total", bad_a), "0+100x{n}"))))
 
 
 def catalogue(t: Timing, user_webhooks: bool = False) -> tuple[PipelineAlert, ...]:
@@ -108,11 +105,12 @@ def catalogue(t: Timing, user_webhooks: bool = False) -> tuple[PipelineAlert, ..
             "from them (SLOs, pipeline alerts) are blind.",
             "Run `obs status`; restart the component with `obs up`; check its log with `obs logs <component>` "
             "and that it listens on the port in obs.yaml (stack.ports).",
-            bad=Scenario(((sel("up", COLLECTOR), "0x{n}"),), fires=(COLLECTOR,)),
-            healthy=Scenario(((sel("up", PROMETHEUS), "1x{n}"),
-                              (sel("up", {"job": c.VERIFY_JOB, "instance": "127.0.0.1:9098"}), "0x{n}")))),
+            bad=Scenario(((selector("up", COLLECTOR), "0x{n}"),), fires=(COLLECTOR,)),
+            healthy=Scenario(((selector("up", PROMETHEUS), "1x{n}"),
+                              (selector("up", {"job": c.VERIFY_JOB, "instance": "127.0.0.1:9098"}), "0x{n}")))),
         _counter_alert(
-            t, c.COLLECTOR_REFUSING_ALERT, "otelcol_receiver_refused", "otelcol_receiver_accepted",
+            t, c.COLLECTOR_REFUSING_ALERT, c.otelcol_receiver_family("refused"),
+            c.otelcol_receiver_family("accepted"),
             "receiver", "ticket",
             f"Collector receiver {label('receiver')} is refusing {label('signal')}",
             f"The collector {where} refuses incoming {label('signal')} on receiver {label('receiver')}, usually "
@@ -120,14 +118,16 @@ def catalogue(t: Timing, user_webhooks: bool = False) -> tuple[PipelineAlert, ..
             "Raise the collector's memory limit, or lower the load; check `otelcol_process_memory_rss` and the "
             "exporter queue. `obs verify` names the hop that lost data."),
         _counter_alert(
-            t, c.COLLECTOR_RECEIVER_FAILING_ALERT, "otelcol_receiver_failed", "otelcol_receiver_accepted",
+            t, c.COLLECTOR_RECEIVER_FAILING_ALERT, c.otelcol_receiver_family("failed"),
+            c.otelcol_receiver_family("accepted"),
             "receiver", "ticket",
             f"Collector receiver {label('receiver')} fails to process {label('signal')}",
             f"Receiver {label('receiver')} of the collector {where} fails on incoming {label('signal')} "
             "(malformed payloads or an internal error), so that data is lost.",
             "Read the collector log (`obs logs otelcol`) for the receiver's errors and fix the sender's payloads."),
         _counter_alert(
-            t, c.COLLECTOR_EXPORT_FAILING_ALERT, "otelcol_exporter_send_failed", "otelcol_exporter_sent",
+            t, c.COLLECTOR_EXPORT_FAILING_ALERT, c.otelcol_exporter_family("send_failed"),
+            c.otelcol_exporter_family("sent"),
             "exporter", "ticket",
             f"Collector exporter {label('exporter')} fails to send {label('signal')}",
             f"Exporter {label('exporter')} of the collector {where} fails to deliver {label('signal')}; it retries "
@@ -135,7 +135,8 @@ def catalogue(t: Timing, user_webhooks: bool = False) -> tuple[PipelineAlert, ..
             "Check the backend the exporter sends to is up (`obs status`) and reachable at the configured endpoint; "
             "the collector log names the error."),
         _counter_alert(
-            t, c.COLLECTOR_DROPPING_ALERT, "otelcol_exporter_enqueue_failed", "otelcol_exporter_sent",
+            t, c.COLLECTOR_DROPPING_ALERT, c.otelcol_exporter_family("enqueue_failed"),
+            c.otelcol_exporter_family("sent"),
             "exporter", "page",
             f"Collector exporter {label('exporter')} is dropping {label('signal')}",
             f"The sending queue of exporter {label('exporter')} on the collector {where} is full, so new "
@@ -144,66 +145,66 @@ def catalogue(t: Timing, user_webhooks: bool = False) -> tuple[PipelineAlert, ..
             "queue (stack.persistent_queue) keeps data across backend outages."),
         PipelineAlert(
             c.COLLECTOR_PROCESSOR_DROPPING_ALERT, c.PIPELINE_GROUP_COLLECTOR,
-            f'sum by (job, instance, processor) (rate({{__name__=~"otelcol_processor_incoming_items(_total)?",'
+            f'sum by (job, instance, processor) (rate({{__name__=~"{c.OTELCOL_PROCESSOR_INCOMING}(_total)?",'
             f'processor!~"filter.*"}}[{w}]))\n- sum by (job, instance, processor) '
-            f'(rate({{__name__=~"otelcol_processor_outgoing_items(_total)?"}}[{w}]))\n> 0',
+            f'(rate({{__name__=~"{c.OTELCOL_PROCESSOR_OUTGOING}(_total)?"}}[{w}]))\n> 0',
             f, "ticket", "collector",
             f"Collector processor {label('processor')} is dropping items",
             f"Processor {label('processor')} on the collector {where} passes on fewer items than it receives; "
             "the difference is lost (or refused by the memory limiter).",
             "For memory_limiter, raise the memory limit or lower the load; otherwise read the collector log for "
             "the processor's errors.",
-            bad=Scenario(((sel("otelcol_processor_incoming_items_total", processor("memory_limiter")), "0+10x{n}"),
-                          (sel("otelcol_processor_outgoing_items_total", processor("memory_limiter")), "0+6x{n}")),
+            bad=Scenario(((selector(c.OTELCOL_PROCESSOR_INCOMING + "_total", processor("memory_limiter")), "0+10x{n}"),
+                          (selector(c.OTELCOL_PROCESSOR_OUTGOING + "_total", processor("memory_limiter")), "0+6x{n}")),
                          fires=(processor("memory_limiter"),), onset=s),
-            healthy=Scenario(((sel("otelcol_processor_incoming_items", processor("batch")), "0+10x{n}"),
-                              (sel("otelcol_processor_outgoing_items", processor("batch")), "0+10x{n}"),
-                              (sel("otelcol_processor_incoming_items", processor("filter/drop")), "0+10x{n}"),
-                              (sel("otelcol_processor_outgoing_items", processor("filter/drop")), "0+1x{n}")))),
+            healthy=Scenario(((selector(c.OTELCOL_PROCESSOR_INCOMING, processor("batch")), "0+10x{n}"),
+                              (selector(c.OTELCOL_PROCESSOR_OUTGOING, processor("batch")), "0+10x{n}"),
+                              (selector(c.OTELCOL_PROCESSOR_INCOMING, processor("filter/drop")), "0+10x{n}"),
+                              (selector(c.OTELCOL_PROCESSOR_OUTGOING, processor("filter/drop")), "0+1x{n}")))),
         PipelineAlert(
             c.COLLECTOR_QUEUE_FULL_ALERT, c.PIPELINE_GROUP_COLLECTOR,
-            f"otelcol_exporter_queue_size / (otelcol_exporter_queue_capacity > 0) > {QUEUE_FULL_RATIO}",
+            f"{c.OTELCOL_QUEUE_SIZE} / ({c.OTELCOL_QUEUE_CAPACITY} > 0) > {QUEUE_FULL_RATIO}",
             f, "ticket", "collector",
             f"Collector exporter {label('exporter')} queue is over {QUEUE_FULL_RATIO:.0%} full",
             f"The {label('data_type')} sending queue of exporter {label('exporter')} on the collector {where} is "
             "nearly full; once full, new data is dropped.",
             "The backend is slow or down: check it with `obs status`; raise the queue size if bursts are expected.",
-            bad=Scenario(((sel("otelcol_exporter_queue_size", queue("otlp", "traces")), "900x{n}"),
-                          (sel("otelcol_exporter_queue_capacity", queue("otlp", "traces")), "1000x{n}")),
+            bad=Scenario(((selector(c.OTELCOL_QUEUE_SIZE, queue("otlp", "traces")), "900x{n}"),
+                          (selector(c.OTELCOL_QUEUE_CAPACITY, queue("otlp", "traces")), "1000x{n}")),
                          fires=(queue("otlp", "traces"),)),
-            healthy=Scenario(((sel("otelcol_exporter_queue_size", queue("otlp", "metrics")), "100x{n}"),
-                              (sel("otelcol_exporter_queue_capacity", queue("otlp", "metrics")), "1000x{n}"),
-                              (sel("otelcol_exporter_queue_size", queue("debug", "logs")), "0x{n}"),
-                              (sel("otelcol_exporter_queue_capacity", queue("debug", "logs")), "0x{n}")))),
+            healthy=Scenario(((selector(c.OTELCOL_QUEUE_SIZE, queue("otlp", "metrics")), "100x{n}"),
+                              (selector(c.OTELCOL_QUEUE_CAPACITY, queue("otlp", "metrics")), "1000x{n}"),
+                              (selector(c.OTELCOL_QUEUE_SIZE, queue("debug", "logs")), "0x{n}"),
+                              (selector(c.OTELCOL_QUEUE_CAPACITY, queue("debug", "logs")), "0x{n}")))),
         PipelineAlert(
             c.RULE_EVALUATION_FAILING_ALERT, c.PIPELINE_GROUP_STACK,
-            f"sum by (job, instance, rule_group) (increase(prometheus_rule_evaluation_failures_total[{w}])) > 0",
+            f"sum by (job, instance, rule_group) (increase({c.PROMETHEUS_RULE_EVALUATION_FAILURES}[{w}])) > 0",
             f, "page", "prometheus",
             "Prometheus fails to evaluate rules",
             f"Rules in group {label('rule_group')} fail to evaluate on {label('instance')}; the SLO and pipeline "
             "alerts they feed cannot fire.",
             "Open Prometheus's /api/v1/rules for the group's lastError; run `obs test` and `promtool check rules` on "
             "alerts/; regenerate with `obs generate`.",
-            bad=Scenario(((sel("prometheus_rule_evaluation_failures_total", {**PROMETHEUS, "rule_group": "a.yml;g"}),
+            bad=Scenario(((selector(c.PROMETHEUS_RULE_EVALUATION_FAILURES, {**PROMETHEUS, "rule_group": "a.yml;g"}),
                            "0+1x{n}"),),
                          fires=({**PROMETHEUS, "rule_group": "a.yml;g"},), onset=s),
-            healthy=Scenario(((sel("prometheus_rule_evaluation_failures_total",
+            healthy=Scenario(((selector(c.PROMETHEUS_RULE_EVALUATION_FAILURES,
                                     {**PROMETHEUS, "rule_group": "a.yml;ok"}), "3x{n}"),))),
         PipelineAlert(
             c.ALERTS_NOT_REACHING_ALERTMANAGER_ALERT, c.PIPELINE_GROUP_STACK,
-            f"prometheus_notifications_alertmanagers_discovered < 1\nor\n"
-            f"sum by (job, instance) (increase(prometheus_notifications_errors_total[{w}])) > 0",
+            f"{c.PROMETHEUS_ALERTMANAGERS_DISCOVERED} < 1\nor\n"
+            f"sum by (job, instance) (increase({c.PROMETHEUS_NOTIFICATIONS_ERRORS}[{w}])) > 0",
             # A ticket: while it holds, no page can leave anyway, and the dead man's switch is what pages.
             f, "ticket", "prometheus",
             "Prometheus cannot send alerts to Alertmanager",
             f"Prometheus {label('instance')} has no Alertmanager or fails to send to it: no alert reaches a receiver. "
             "This alert is only visible in Prometheus itself; the Watchdog's silence is what pages.",
             "Check Alertmanager is up (`obs status`) and that prometheus.yml's alerting section points at its port.",
-            bad=Scenario(((sel("prometheus_notifications_alertmanagers_discovered", PROMETHEUS), "0x{n}"),),
+            bad=Scenario(((selector(c.PROMETHEUS_ALERTMANAGERS_DISCOVERED, PROMETHEUS), "0x{n}"),),
                          fires=(PROMETHEUS,)),
-            healthy=Scenario(((sel("prometheus_notifications_alertmanagers_discovered",
+            healthy=Scenario(((selector(c.PROMETHEUS_ALERTMANAGERS_DISCOVERED,
                                    {**PROMETHEUS, "job": "p2"}), "1x{n}"),
-                              (sel("prometheus_notifications_errors_total", PROMETHEUS), "2x{n}")))),
+                              (selector(c.PROMETHEUS_NOTIFICATIONS_ERRORS, PROMETHEUS), "2x{n}")))),
         _notifications_alert(t, user_webhooks),
         PipelineAlert(
             c.WATCHDOG_ALERT, c.PIPELINE_GROUP_STACK, "vector(1)", None, "none", "obs",
@@ -220,9 +221,9 @@ def _notifications_alert(t: Timing, user_webhooks: bool) -> PipelineAlert:
     page is also copied to the verifier's webhook sink, which fails while no drill runs. So webhook
     failures are watched only when the spec has webhook receivers of its own."""
     w, s = t.rate_window, t.scrape_interval
-    failed = "alertmanager_notifications_failed_total"
+    failed = c.ALERTMANAGER_NOTIFICATIONS_FAILED
     matcher = "" if user_webhooks else '{integration!="webhook"}'
-    probe_sink = ((sel(failed, {**ALERTMANAGER, "integration": "webhook", "reason": "other"}), "0+1x{n}"),)
+    probe_sink = ((selector(failed, {**ALERTMANAGER, "integration": "webhook", "reason": "other"}), "0+1x{n}"),)
     return PipelineAlert(
         c.NOTIFICATIONS_FAILING_ALERT, c.PIPELINE_GROUP_STACK,
         f"sum by (job, instance, integration) (increase({failed}{matcher}[{w}])) > 0",
@@ -234,7 +235,7 @@ def _notifications_alert(t: Timing, user_webhooks: bool) -> PipelineAlert:
         "alerts fire but nobody is told.",
         "Check the receiver's secret file and URL in obs.yaml (alerting.receivers) and the Alertmanager log "
         "(`obs logs alertmanager`) for the integration's error.",
-        bad=Scenario(((sel(failed, {**ALERTMANAGER, "integration": "slack", "reason": "other"}), "0+1x{n}"),),
+        bad=Scenario(((selector(failed, {**ALERTMANAGER, "integration": "slack", "reason": "other"}), "0+1x{n}"),),
                      fires=({**ALERTMANAGER, "integration": "slack"},), onset=s),
-        healthy=Scenario(((sel(failed, {**ALERTMANAGER, "integration": "pagerduty", "reason": "other"}), "4x{n}"),)
+        healthy=Scenario(((selector(failed, {**ALERTMANAGER, "integration": "pagerduty", "reason": "other"}), "4x{n}"),)
                          + (() if user_webhooks else probe_sink)))

@@ -6,10 +6,10 @@ from functools import lru_cache
 from typing import Any
 
 from obs.generate.slo_alerts import burn_alert, burn_labels
-from obs.generate.slo_text import matchers, quote
 from obs.model import conventions as c
 from obs.model.domain import SLO, Model
 from obs.model.durations import Duration
+from obs.model.promql import matchers, quote
 from obs.model.windows import Tier
 
 
@@ -25,7 +25,7 @@ def alerts(slo: SLO, alertname: str | None = c.SLO_BURN_ALERT, firing: bool = Fa
     pairs += [(c.LABEL_SERVICE, slo.service), (c.LABEL_SLO, slo.name), *sorted((labels or {}).items())]
     if firing:
         pairs.append(("alertstate", "firing"))
-    return "ALERTS" + matchers(pairs)
+    return "ALERTS" + matchers(*pairs)
 
 
 def never(selector: str, minute: int) -> dict[str, Any]:
@@ -74,9 +74,9 @@ def firing_exactly(alertname: str, expected: list[dict[str, Any]], minute: int, 
     """The alert_rule_test `expected` as a check of the ALERTS series: labels only, for alerts whose
     annotations are templates that only Prometheus can expand."""
     state = {"alertname": alertname, "alertstate": "firing"}
-    samples = [{"labels": "ALERTS" + matchers(sorted({**e["exp_labels"], **state}.items())), "value": 1}
+    samples = [{"labels": "ALERTS" + matchers(*sorted({**e["exp_labels"], **state}.items())), "value": 1}
                for e in expected]
-    return {"expr": "ALERTS" + matchers([*state.items(), *sorted(match.items())]), "eval_time": at(minute),
+    return {"expr": "ALERTS" + matchers(*[*state.items(), *sorted(match.items())]), "eval_time": at(minute),
             "exp_samples": samples}
 
 

@@ -18,10 +18,11 @@ import promql_parser
 from promql_parser import AggregateExpr, BinaryExpr, Call, Expr, ParenExpr, VectorSelector
 
 from obs.generate.slo_sli import with_window
-from obs.generate.slo_text import matchers, num
+from obs.generate.slo_text import num
 from obs.model import conventions as c
 from obs.model.domain import SLO, Histogram
 from obs.model.kinds import SliKind
+from obs.model.promql import matchers
 
 GROUP_VALUE = "obs-test"
 FASTEST_BUCKET = -12          # schema 0: (2^-13, 2^-12] s
@@ -99,7 +100,7 @@ def _total(s: Segment) -> Decimal:
 
 
 def _series(name: str, labels: dict[str, str]) -> str:
-    return name + (matchers(sorted(labels.items())) if labels else "")
+    return name + (matchers(*sorted(labels.items())) if labels else "")
 
 
 def series_for(slo: SLO, segments: list[Segment], group: str = GROUP_VALUE,

@@ -22,11 +22,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from obs.generate.slo_text import matchers, on_groups, slo_selector, sum_by
+from obs.generate.slo_text import on_groups, slo_selector, sum_by
 from obs.model import conventions as c
 from obs.model.build import le_label
 from obs.model.domain import SLO, Histogram
 from obs.model.kinds import SliKind
+from obs.model.promql import matchers
 from obs.model.windows import BASE_WINDOW
 
 WINDOW = "{{window}}"
@@ -54,7 +55,7 @@ def le_matcher(threshold_le: str) -> str:
 
 
 def _sel(slo: SLO, name: str, *extra: str) -> str:
-    own = matchers([(c.SERVICE_NAME_LABEL, slo.service)])[:-1]
+    own = matchers(*[(c.SERVICE_NAME_LABEL, slo.service)])[:-1]
     return f"{name}{own}{''.join(',' + e for e in extra)}}}"
 
 

@@ -1,12 +1,12 @@
 """Small text helpers the SLO generators share: exact numbers, selectors, aggregations."""
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from functools import lru_cache
 
 from obs.model import conventions as c
 from obs.model.domain import SLO
+from obs.model.promql import matchers
 
 
 def num(d: Decimal | int) -> str:
@@ -20,16 +20,6 @@ def percent(ratio: Decimal, places: str = "0.01") -> str:
     return num((ratio * 100).quantize(Decimal(places)))
 
 
-@lru_cache(maxsize=1 << 14)
-def quote(value: str) -> str:
-    """A PromQL string literal (JSON escaping is a subset PromQL accepts). Cached: label values recur."""
-    return json.dumps(value, ensure_ascii=False)
-
-
-def matchers(pairs: list[tuple[str, str]]) -> str:
-    return "{" + ",".join(f"{k}={quote(v)}" for k, v in pairs) + "}"
-
-
 def slo_selector(slo: SLO) -> str:
     """Selects exactly one SLO's recorded series."""
     return _selector(slo.service, slo.name)
@@ -38,7 +28,7 @@ def slo_selector(slo: SLO) -> str:
 @lru_cache(maxsize=1 << 10)
 def _selector(service: str, name: str) -> str:
     # Every rule, check and panel of an SLO asks for it: dozens of times per SLO.
-    return matchers([(c.LABEL_SERVICE, service), (c.LABEL_SLO, name)])
+    return matchers((c.LABEL_SERVICE, service), (c.LABEL_SLO, name))
 
 
 def sum_by(slo: SLO, expr: str) -> str:

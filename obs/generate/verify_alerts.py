@@ -5,9 +5,10 @@ absence or on the verify scrape target being down; see docs/PIPELINE_RULES.md fo
 """
 from __future__ import annotations
 
-from obs.generate.pipeline_alerts import HOP_SLACK_SECONDS, HOP_SLOW_FACTOR, PipelineAlert, Scenario, label, sel
+from obs.generate.pipeline_alerts import HOP_SLACK_SECONDS, HOP_SLOW_FACTOR, PipelineAlert, Scenario, label
 from obs.model import conventions as c
 from obs.model.durations import Duration
+from obs.model.promql import selector
 from obs.model.timing import Timing
 
 VERIFY = {"job": c.VERIFY_JOB, "instance": "127.0.0.1:9098"}
@@ -36,9 +37,9 @@ def verify_alerts(t: Timing) -> tuple[PipelineAlert, ...]:
             "receiver. It resolves when the probe ends.",
             "Nothing to fix: if it lingers, the verify run that raised it died; it clears within Prometheus's "
             "5-minute lookback.",
-            bad=Scenario(((sel(c.PROBE_METRIC, {c.PROBE_ID_LABEL: "p-42", "job": "obs-verify-probe"}), "1x{n}"),),
+            bad=Scenario(((selector(c.PROBE_METRIC, {c.PROBE_ID_LABEL: "p-42", "job": "obs-verify-probe"}), "1x{n}"),),
                          fires=({c.PROBE_ID_LABEL: "p-42"},)),
-            healthy=Scenario(((sel(c.PROBE_METRIC, {c.PROBE_ID_LABEL: "p-41", "job": "obs-verify-probe"}),
+            healthy=Scenario(((selector(c.PROBE_METRIC, {c.PROBE_ID_LABEL: "p-41", "job": "obs-verify-probe"}),
                                "0x{n}"),)),
             extra_labels={c.PROBE_LABEL: "true"}),
         PipelineAlert(
@@ -48,9 +49,9 @@ def verify_alerts(t: Timing) -> tuple[PipelineAlert, ...]:
             f"The continuous {label(c.VERIFY_PROBE_KIND_LABEL)} probe does not arrive end to end: that part of the "
             "telemetry pipeline is broken.",
             "Run `obs verify` for the hop that lost the probe and what to fix.",
-            bad=Scenario(((sel(c.VERIFY_PROBE_SUCCESS, {**VERIFY, c.VERIFY_PROBE_KIND_LABEL: "alert"}), "0x{n}"),),
+            bad=Scenario(((selector(c.VERIFY_PROBE_SUCCESS, {**VERIFY, c.VERIFY_PROBE_KIND_LABEL: "alert"}), "0x{n}"),),
                          fires=({**VERIFY, c.VERIFY_PROBE_KIND_LABEL: "alert"},)),
-            healthy=Scenario(((sel(c.VERIFY_PROBE_SUCCESS, {**VERIFY, c.VERIFY_PROBE_KIND_LABEL: "trace"}),
+            healthy=Scenario(((selector(c.VERIFY_PROBE_SUCCESS, {**VERIFY, c.VERIFY_PROBE_KIND_LABEL: "trace"}),
                                "1x{n}"),))),
         PipelineAlert(
             c.VERIFY_HOP_SLOW_ALERT, c.PIPELINE_GROUP_VERIFY,
@@ -61,13 +62,13 @@ def verify_alerts(t: Timing) -> tuple[PipelineAlert, ...]:
             f"in hop {label(c.VERIFY_HOP_LABEL)}.",
             "Run `obs verify` for the hop timings against their floors; look for a backlog (exporter queue, rule "
             "evaluation duration) at that hop.",
-            bad=Scenario(((sel(c.VERIFY_HOP_LATENCY, {**VERIFY, "probe": "trace", "hop": "jaeger"}), "10x{n}"),
-                          (sel(c.VERIFY_HOP_FLOOR, {**VERIFY, "probe": "trace", "hop": "jaeger"}), "0.2x{n}")),
+            bad=Scenario(((selector(c.VERIFY_HOP_LATENCY, {**VERIFY, "probe": "trace", "hop": "jaeger"}), "10x{n}"),
+                          (selector(c.VERIFY_HOP_FLOOR, {**VERIFY, "probe": "trace", "hop": "jaeger"}), "0.2x{n}")),
                          fires=({**VERIFY, "probe": "trace", "hop": "jaeger"},)),
-            healthy=Scenario(((sel(c.VERIFY_HOP_LATENCY, hop("alert", "alertmanager")), "30x{n}"),
-                              (sel(c.VERIFY_HOP_FLOOR, hop("alert", "alertmanager")), "30x{n}"),
-                              (sel(c.VERIFY_HOP_LATENCY, hop("metric", "prometheus")), "0.5x{n}"),
-                              (sel(c.VERIFY_HOP_FLOOR, hop("metric", "prometheus")), "0x{n}")))),
+            healthy=Scenario(((selector(c.VERIFY_HOP_LATENCY, hop("alert", "alertmanager")), "30x{n}"),
+                              (selector(c.VERIFY_HOP_FLOOR, hop("alert", "alertmanager")), "30x{n}"),
+                              (selector(c.VERIFY_HOP_LATENCY, hop("metric", "prometheus")), "0.5x{n}"),
+                              (selector(c.VERIFY_HOP_FLOOR, hop("metric", "prometheus")), "0x{n}")))),
         PipelineAlert(
             c.VERIFY_STALE_ALERT, c.PIPELINE_GROUP_VERIFY,
             f"time() - {c.VERIFY_LAST_RUN_TIMESTAMP} > {stale.ms // 1000}", f, "ticket", "obs-verify",
@@ -76,8 +77,8 @@ def verify_alerts(t: Timing) -> tuple[PipelineAlert, ...]:
             f"{stale}: its results are stale.",
             "Read its output for a hung probe and restart it; if it is not meant to run, stop it so its metrics go "
             "away.",
-            bad=Scenario(((sel(c.VERIFY_LAST_RUN_TIMESTAMP, VERIFY), "0x{n}"),), fires=(VERIFY,),
+            bad=Scenario(((selector(c.VERIFY_LAST_RUN_TIMESTAMP, VERIFY), "0x{n}"),), fires=(VERIFY,),
                          onset=stale + t.evaluation_interval),
-            healthy=Scenario(((sel(c.VERIFY_LAST_RUN_TIMESTAMP, {**VERIFY, "instance": "127.0.0.1:9099"}),
+            healthy=Scenario(((selector(c.VERIFY_LAST_RUN_TIMESTAMP, {**VERIFY, "instance": "127.0.0.1:9099"}),
                                "0+{step}x{n}"),))),
     )

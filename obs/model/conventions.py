@@ -319,6 +319,17 @@ def otelcol_exporter_metric(outcome: str, items: str) -> str:
     return f"otelcol_exporter_{outcome}_{items}"
 
 
+def otelcol_receiver_family(outcome: str) -> str:
+    """The receiver counters of one outcome, before the items suffix: otelcol_receiver_refused."""
+    return f"otelcol_receiver_{outcome}"
+
+
+def otelcol_exporter_family(outcome: str) -> str:
+    return f"otelcol_exporter_{outcome}"
+
+
+OTELCOL_PROCESSOR_INCOMING = "otelcol_processor_incoming_items"
+OTELCOL_PROCESSOR_OUTGOING = "otelcol_processor_outgoing_items"
 OTELCOL_QUEUE_SIZE = "otelcol_exporter_queue_size"
 OTELCOL_QUEUE_CAPACITY = "otelcol_exporter_queue_capacity"
 OTELCOL_MEMORY_RSS = "otelcol_process_memory_rss"
@@ -327,9 +338,11 @@ PROMETHEUS_RULE_GROUP_DURATION = "prometheus_rule_group_last_duration_seconds"
 PROMETHEUS_RULE_EVALUATION_FAILURES = "prometheus_rule_evaluation_failures_total"
 PROMETHEUS_NOTIFICATIONS_DROPPED = "prometheus_notifications_dropped_total"
 PROMETHEUS_NOTIFICATIONS_ERRORS = "prometheus_notifications_errors_total"
+PROMETHEUS_ALERTMANAGERS_DISCOVERED = "prometheus_notifications_alertmanagers_discovered"
 ALERTMANAGER_NOTIFICATIONS = "alertmanager_notifications_total"
 ALERTMANAGER_NOTIFICATIONS_FAILED = "alertmanager_notifications_failed_total"
 ALERTMANAGER_ALERTS = "alertmanager_alerts"
+ALERTMANAGER_SILENCE_SNAPSHOTS = "alertmanager_silences_maintenance_total"
 
 # obs verify's probes (obs/verify/). The probe span and gauge are sent as this service.name; the
 # gauge's OTLP name is stored by Prometheus as PROBE_METRIC.

@@ -301,7 +301,7 @@ class Runner:
         result.notes.append("no heartbeat reached the watcher before the drill; it may not be armed")
 
 
-SNAPSHOTS = "alertmanager_silences_maintenance"     # parse_metrics drops `_total`
+SNAPSHOTS = c.ALERTMANAGER_SILENCE_SNAPSHOTS.removesuffix("_total")     # parse_metrics drops `_total`
 
 
 def _count(metrics: Snapshot, name: str) -> float:

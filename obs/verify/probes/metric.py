@@ -8,6 +8,7 @@ import time
 import uuid
 
 from obs.model import conventions as c
+from obs.model import promql
 from obs.model.kinds import MetricsPath
 from obs.verify import clients, diagnose, otlp, poll
 from obs.verify.context import Context, down_reason
@@ -18,7 +19,7 @@ NAME = "metric"
 
 
 def selector(probe_id: str) -> str:
-    return f'{c.PROBE_METRIC}{{{c.PROBE_ID_LABEL}="{probe_id}"}}'
+    return promql.selector(c.PROBE_METRIC, {c.PROBE_ID_LABEL: probe_id})
 
 
 def visible(prom: clients.Prometheus, probe_id: str, above: float | None = None) -> bool:

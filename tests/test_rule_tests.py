@@ -5,12 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from obs.commands.test import run_promtool, write
 from obs.generate import rule_tests, slo_rules
 from obs.generate.common import Inputs
 from obs.model import conventions as c
 from obs.project import load_model
 from obs.stack import build
+from obs.stack.promtool import run_promtool, write
 
 REPO = Path(__file__).resolve().parents[1]
 SPECS = {"repo": REPO / "obs.yaml", "fixture": REPO / "tests/fixtures/slo/obs.yaml"}

@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
 import click
 from rich.console import Console
 
-from obs.errors import Problem, SpecError
+from obs.emit import safepath
+from obs.errors import InputError, Problem, SpecError
+from obs.generate.common import Inputs
+from obs.model import conventions as c
 from obs.model.domain import Model
 from obs.model.durations import Duration
 from obs.project import load_model
@@ -54,3 +58,23 @@ def seconds_option(value: str | None, option: str) -> float | None:
         return Duration.parse(value).s
     except ValueError:
         raise SpecError(option, [Problem("", f"not a duration: {value!r} (e.g. 10s, 1m, 500ms)")]) from None
+
+
+MAX_USER_DASHBOARD_BYTES = 1 << 20
+
+
+def read_inputs(out: Path) -> Inputs:
+    """The user's `dashboards/*.dashboard.py`, read without following a link out of the tree."""
+    folder = out / c.DASHBOARDS_DIR
+    if not out.is_dir() or safepath.obstacle(out, c.DASHBOARDS_DIR, leaf_may_be_dir=True) or not folder.is_dir():
+        return Inputs()
+    sources = []
+    for name in sorted(os.listdir(folder)):
+        rel = f"{c.DASHBOARDS_DIR}/{name}"
+        if not name.endswith(c.USER_DASHBOARD_SUFFIX) or not safepath.is_file(out, rel):
+            continue
+        data = safepath.read(out, rel) or b""
+        if len(data) > MAX_USER_DASHBOARD_BYTES:
+            raise InputError(f"{out / rel}: larger than 1 MiB; a dashboard definition should be far smaller")
+        sources.append((name, data.decode("utf-8", errors="replace")))
+    return Inputs(user_dashboards=tuple(sources))

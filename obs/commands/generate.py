@@ -7,31 +7,10 @@ from pathlib import Path
 
 import click
 
-from obs.commands.common import emit_json, format_option, load, out_dir_for, spec_argument
-from obs.emit import ownership, safepath, writer
-from obs.errors import CheckFailed, InputError
+from obs.commands.common import emit_json, format_option, load, out_dir_for, read_inputs, spec_argument
+from obs.emit import ownership, writer
+from obs.errors import CheckFailed
 from obs.generate import LAYOUT, render
-from obs.generate.common import Inputs
-from obs.model import conventions as c
-
-MAX_USER_DASHBOARD_BYTES = 1 << 20
-
-
-def read_inputs(out: Path) -> Inputs:
-    """The user's `dashboards/*.dashboard.py`, read without following a link out of the tree."""
-    folder = out / c.DASHBOARDS_DIR
-    if not out.is_dir() or safepath.obstacle(out, c.DASHBOARDS_DIR, leaf_may_be_dir=True) or not folder.is_dir():
-        return Inputs()
-    sources = []
-    for name in sorted(os.listdir(folder)):
-        rel = f"{c.DASHBOARDS_DIR}/{name}"
-        if not name.endswith(c.USER_DASHBOARD_SUFFIX) or not safepath.is_file(out, rel):
-            continue
-        data = safepath.read(out, rel) or b""
-        if len(data) > MAX_USER_DASHBOARD_BYTES:
-            raise InputError(f"{out / rel}: larger than 1 MiB; a dashboard definition should be far smaller")
-        sources.append((name, data.decode("utf-8", errors="replace")))
-    return Inputs(user_dashboards=tuple(sources))
 
 
 def _protected(spec: Path, target: Path) -> frozenset[str]:

@@ -1,0 +1,65 @@
+"""Running the real promtool on generated rules: `check rules` on each rules file, `test rules` on each suite."""
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from obs.errors import StackError
+from obs.model import conventions as c
+
+
+@dataclass(frozen=True)
+class Result:
+    kind: str          # check (promtool check rules) | test (promtool test rules)
+    file: str          # relative to the output directory
+    ok: bool
+    seconds: float
+    output: str
+
+
+def rule_files(files: dict[str, str]) -> dict[str, str]:
+    """Only what promtool reads: the rules and their tests."""
+    return {p: t for p, t in files.items() if p.startswith(c.ALERTS_DIR + "/")}
+
+
+def write(target: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        path = target / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def _promtool(promtool: Path, args: list[str], cwd: Path) -> tuple[bool, float, str]:
+    started = time.monotonic()
+    try:
+        done = subprocess.run([str(promtool), *args], cwd=cwd, capture_output=True, text=True, check=False)
+    except OSError as e:
+        raise StackError(f"cannot run {promtool}: {e}") from None
+    return done.returncode == 0, round(time.monotonic() - started, 2), (done.stdout + done.stderr).strip()
+
+
+def run_promtool(target: Path, files: list[str], promtool: Path, report: Callable[[str], None] = lambda msg: None,
+                 workers: int | None = None) -> list[Result]:
+    """`check rules` on every rules file, then `test rules` on every suite from inside alerts/tests/.
+
+    Suites are independent promtool processes, so they run side by side, one per core."""
+    tests_dir = target / c.ALERT_TESTS_DIR
+    suites = sorted(f for f in files if f.startswith(c.ALERT_TESTS_DIR + "/"))
+    results = []
+    for rel in sorted(set(files) - set(suites)):
+        report(f"promtool check rules {rel}")
+        results.append(Result("check", rel, *_promtool(promtool, ["check", "rules", rel], target)))
+
+    def run(rel: str) -> Result:
+        report(f"promtool test rules {rel}")
+        name = rel[len(c.ALERT_TESTS_DIR) + 1:]
+        return Result("test", rel, *_promtool(promtool, ["test", "rules", name], tests_dir))
+
+    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
+        results += list(pool.map(run, suites))
+    return results

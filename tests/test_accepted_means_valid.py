@@ -10,11 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from textwrap import dedent
 
-import _real_tools as tools
 import pytest
 
 from obs.cli import main
 from obs.project import load_text
+from tests.support import real_tools as tools
 
 
 def y(text: str) -> str:

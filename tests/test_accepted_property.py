@@ -20,7 +20,6 @@ import json
 import os
 from pathlib import Path
 
-import _real_tools as tools
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -30,6 +29,7 @@ from obs.errors import SpecError
 from obs.generate import render
 from obs.model import conventions as c
 from obs.project import load_text
+from tests.support import real_tools as tools
 
 EXAMPLES = int(os.environ.get("OBS_PROPERTY_EXAMPLES", "30"))
 

@@ -12,6 +12,7 @@ from textwrap import dedent
 import pytest
 
 from obs.cli import main
+from tests.support.paths import REPO
 
 
 def y(text: str) -> str:
@@ -857,11 +858,8 @@ def test_problems_come_as_json_with_file_line_column_and_path(tmp_path, monkeypa
 
 
 def test_the_repo_spec_and_the_starter_validate(capsys):
-    from pathlib import Path
-
     from obs.commands.init import starter
-    repo = Path(__file__).resolve().parents[1]
-    assert main(["validate", str(repo / "obs.yaml")]) == 0
+    assert main(["validate", str(REPO / "obs.yaml")]) == 0
     capsys.readouterr()
     from obs.project import load_text
     assert load_text(starter(), "obs.yaml").project

@@ -20,9 +20,9 @@ from obs.generate.dashboard_model import substitute
 from obs.generate.dashboard_queries import panel_queries
 from obs.model import conventions as c
 from obs.project import load_model
+from tests.support.paths import REPO, TESTS
 
-REPO = Path(__file__).resolve().parents[1]
-GOLDEN = REPO / "tests" / "golden" / "dashboards"
+GOLDEN = TESTS / "golden" / "dashboards"
 CURRENT_PANEL_TYPES = {"row", "timeseries", "stat", "table", "text", "gauge", "bargauge", "nodeGraph"}
 MAY_BE_EMPTY = {"In-flight requests", "Probe success by kind", "Hop latency against its floor",
                 "Since the last verify run", "Burn-rate alerts pending or firing"}

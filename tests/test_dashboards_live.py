@@ -13,7 +13,6 @@ import random
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 import requests
@@ -33,9 +32,7 @@ from obs.model import conventions as c
 from obs.project import load_model
 from obs.stack.components import urls
 from obs.stack.native import Stack
-
-sys.path.insert(0, str(Path(__file__).parent))
-from _stack_spec import SECRET_ENV, free_ports  # noqa: E402
+from tests.support.stack_spec import SECRET_ENV, free_ports
 
 pytestmark = pytest.mark.live
 ERROR_EVERY = 10                     # one request in ten fails: an error ratio of 0.1

@@ -25,8 +25,8 @@ from obs.project import load_model
 from obs.stack.components import urls
 from obs.stack.native import Stack
 from obs.verify.clients import Alertmanager
-from tests._drill_spec import write_spec
-from tests._stack_spec import free_ports
+from tests.support.drill_spec import write_spec
+from tests.support.stack_spec import free_ports
 
 pytestmark = pytest.mark.live
 

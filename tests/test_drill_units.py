@@ -5,7 +5,6 @@ import re
 import time
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -20,9 +19,10 @@ from obs.project import load_model
 from obs.verify.drills import CrashDrill, NotificationDrill, SloDrill, TrafficDrill
 from obs.verify.incidents import IncidentResult, Runner
 from obs.verify.pages import WATCHER_CLASS, notice
-from tests._verify_spec import free_ports, write_spec
+from tests.support.paths import REPO
+from tests.support.verify_spec import free_ports, write_spec
 
-REPO_SPEC = Path(__file__).resolve().parent.parent / "obs.yaml"
+REPO_SPEC = REPO / "obs.yaml"
 
 
 @pytest.mark.parametrize("given, expected", [

@@ -12,7 +12,6 @@ import copy
 import io
 import json
 import os
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -23,10 +22,11 @@ from obs.emit import yaml_dump
 from obs.errors import Problem, SpecError
 from obs.project import load_text
 from obs.spec.loader import MAX_BYTES
+from tests.support.paths import REPO
 
 EXAMPLES = int(os.environ.get("OBS_FUZZ_EXAMPLES", "10000"))
 MAX_TEXT = 64 * 1024     # mutated specs are bounded; the loader's own 1 MiB bound is tested in test_bad_specs
-REPO_SPEC = (Path(__file__).resolve().parents[1] / "obs.yaml").read_text(encoding="utf-8")
+REPO_SPEC = (REPO / "obs.yaml").read_text(encoding="utf-8")
 
 
 def fuzz_settings(n: int):

@@ -15,8 +15,8 @@ from ruamel.yaml import YAML
 
 from obs.cli import cli, main
 from obs.model import conventions as c
+from tests.support.paths import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 USER_DASHBOARD = """\
 from grafanalib.core import Dashboard
 

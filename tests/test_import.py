@@ -16,10 +16,10 @@ from obs.generate.common import Inputs
 from obs.model import conventions as c
 from obs.project import load_model
 from obs.stack.build import ensure
+from tests.support.paths import FIXTURES, REPO
 
-REPO = Path(__file__).resolve().parents[1]
-SLOTH = REPO / "tests" / "fixtures" / "sloth"
-OPENSLO = REPO / "tests" / "fixtures" / "openslo"
+SLOTH = FIXTURES / "sloth"
+OPENSLO = FIXTURES / "openslo"
 SLOTH_EXAMPLES = sorted(p.name for p in SLOTH.glob("*.yml"))
 
 

@@ -11,10 +11,10 @@ from obs.cli import main
 from obs.emit import yaml_dump
 from obs.model import conventions as c
 from obs.stack.build import ensure
+from tests.support.paths import FIXTURES
 
-REPO = Path(__file__).resolve().parents[1]
-ALERTS = REPO / "tests" / "fixtures" / "openslo" / "alerts.yaml"
-CHECKOUT = REPO / "tests" / "fixtures" / "openslo" / "checkout.yaml"
+ALERTS = FIXTURES / "openslo" / "alerts.yaml"
+CHECKOUT = FIXTURES / "openslo" / "checkout.yaml"
 
 
 @pytest.fixture(scope="module")

@@ -12,9 +12,9 @@ from obs.cli import main
 from obs.emit import yaml_dump
 from obs.model import conventions as c
 from obs.stack.build import ensure
+from tests.support.paths import FIXTURES
 
-REPO = Path(__file__).resolve().parents[1]
-GOOD_TOTAL = REPO / "tests" / "fixtures" / "openslo" / "good-total.yaml"
+GOOD_TOTAL = FIXTURES / "openslo" / "good-total.yaml"
 SERVICE = "shop"
 METRIC = "shop_requests_total"
 

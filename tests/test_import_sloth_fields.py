@@ -3,7 +3,6 @@ note at its line; keys obs cannot carry (plugins) and keys Sloth does not have a
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from ruamel.yaml import YAML
@@ -12,9 +11,9 @@ from obs.cli import main
 from obs.errors import Problem
 from obs.spec.importers.common import Context, obs_name, parse_documents, window_query
 from obs.spec.loader import locate
+from tests.support.paths import FIXTURES
 
-REPO = Path(__file__).resolve().parents[1]
-SLOTH = REPO / "tests" / "fixtures" / "sloth"
+SLOTH = FIXTURES / "sloth"
 FULL = SLOTH / "full.yml"
 EXAMPLES = sorted(p.name for p in SLOTH.glob("*.yml"))
 _SLO = re.compile(r"slos\[(\d+)\]")

@@ -5,7 +5,6 @@ import json
 from pathlib import Path
 
 import pytest
-from _pipeline_specs import SECURE_RECEIVERS, model, rendered, spec_text
 
 from obs.cli import main
 from obs.generate import render
@@ -15,8 +14,10 @@ from obs.model import conventions as c
 from obs.model.build import build
 from obs.project import load_model
 from obs.spec.loader import parse_text
+from tests.support.paths import REPO
+from tests.support.pipeline_specs import SECURE_RECEIVERS, model, rendered, spec_text
 
-REPO_SPEC = Path(__file__).resolve().parents[1] / "obs.yaml"
+REPO_SPEC = REPO / "obs.yaml"
 
 
 def rules(findings) -> set[tuple[str, str | None]]:

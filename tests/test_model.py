@@ -1,6 +1,5 @@
 """The domain model: durations, tiers as data, exact thresholds, and names."""
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -9,8 +8,7 @@ from obs.model.build import le_label
 from obs.model.durations import Duration
 from obs.model.windows import WORKBOOK, workbook_tiers
 from obs.project import load_model
-
-REPO = Path(__file__).resolve().parents[1]
+from tests.support.paths import REPO
 
 
 @pytest.mark.parametrize("text, ms, canonical", [

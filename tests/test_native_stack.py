@@ -28,9 +28,7 @@ from obs.stack.components import NATIVE_ORDER as ORDER
 from obs.stack.components import PYTHON, urls
 from obs.stack.native import Stack
 from obs.stack.state import identity
-
-sys.path.insert(0, str(Path(__file__).parent))
-from _stack_spec import SECRET_ENV, free_ports, write_spec  # noqa: E402
+from tests.support.stack_spec import SECRET_ENV, free_ports, write_spec
 
 pytestmark = pytest.mark.live
 SECRET_VALUE = "routing-key-from-the-environment"

@@ -9,7 +9,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from _pipeline_specs import SECURE_RECEIVERS, load, model, write_tree
 
 from obs.model import conventions as c
 from obs.model.build import build
@@ -17,8 +16,10 @@ from obs.project import load_model
 from obs.spec.loader import parse_text
 from obs.stack import tools
 from obs.stack.build import ensure
+from tests.support.paths import REPO
+from tests.support.pipeline_specs import SECURE_RECEIVERS, load, model, write_tree
 
-REPO_SPEC = Path(__file__).resolve().parents[1] / "obs.yaml"
+REPO_SPEC = REPO / "obs.yaml"
 MINIMAL = """
 version: obs/v1
 project: tiny

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-from pathlib import Path
 
 import promql_parser
 import pytest
@@ -16,8 +15,8 @@ from obs.model import conventions as c
 from obs.model.durations import Duration
 from obs.project import load_model, load_text
 from obs.stack.build import ensure
+from tests.support.paths import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 RFC1123 = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 SHORTHAND = re.compile(r"^\d+[mhdwMQY]$")
 LABEL_KEY = re.compile(r"^[a-zA-Z0-9]([-_.a-zA-Z0-9]{0,61}[a-zA-Z0-9])?$")

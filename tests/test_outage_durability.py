@@ -18,10 +18,8 @@ import pytest
 from obs.commands.generate import generate
 from obs.project import load_model
 from obs.stack.native import Stack
-
-sys.path.insert(0, str(Path(__file__).parent))
-from _outage_drill import MUST_ARRIVE_SPANS, Plan, run  # noqa: E402
-from _stack_spec import SECRET_ENV, free_ports, write_spec  # noqa: E402
+from tests.support.outage_drill import MUST_ARRIVE_SPANS, Plan, run
+from tests.support.stack_spec import SECRET_ENV, free_ports, write_spec
 
 pytestmark = pytest.mark.live
 OUTAGE_S = 18.0

@@ -15,8 +15,8 @@ import pytest
 from obs.cli import main
 from obs.emit import journal, writer
 from obs.model import conventions as c
+from tests.support.paths import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 RECORD = writer.RECORD
 POSTGRES = "  - name: postgres\n    team: platform\n    description: Primary database.\n"
 USER_FILES = {"deploy/k8s/app.yaml": "kind: Deployment\n", "alerts/team.rules.yml": "groups: []\n",

@@ -7,12 +7,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from _pipeline_specs import SECURE_RECEIVERS, load, model, rendered
 
 from obs.generate import alertmanager, builder_manifest, otelcol, prometheus, render
 from obs.model import conventions as c
 from obs.model import network
 from obs.model.timing import PROFILES
+from tests.support.pipeline_specs import SECURE_RECEIVERS, load, model, rendered
 
 PROFILE_NAMES = tuple(PROFILES)
 VARIANTS = [("production", "push", ""), ("fast", "pull", ""), ("fast", "push", SECURE_RECEIVERS),

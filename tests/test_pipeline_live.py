@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 import requests
-from _pipeline_specs import free_ports, load, model, ports_block, write_tree
 from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.metrics import Histogram, MeterProvider
@@ -28,6 +27,7 @@ from opentelemetry.trace import SpanKind
 from obs.generate import jaeger, prometheus
 from obs.model import conventions as c
 from obs.stack.build import ensure
+from tests.support.pipeline_specs import free_ports, load, model, ports_block, write_tree
 
 pytestmark = pytest.mark.live   # it starts the real collector, Jaeger and Prometheus
 

@@ -25,11 +25,11 @@ from obs.generate import pipeline_rules
 from obs.generate.common import Inputs
 from obs.model import conventions as c
 from obs.stack.build import ensure
+from tests.support.paths import FIXTURES
 from tests.test_pipeline_rules import model_for
 
 pytestmark = pytest.mark.live
-REPO = Path(__file__).resolve().parents[1]
-MANIFEST = REPO / "tests" / "fixtures" / "builder-config.yaml"
+MANIFEST = FIXTURES / "builder-config.yaml"
 PATIENCE_S = 120   # a deadline for data that never arrives, not a timing assertion
 SPAN = {"resourceSpans": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "load"}}]},
                            "scopeSpans": [{"spans": [{"traceId": "0123456789abcdef0123456789abcdef",

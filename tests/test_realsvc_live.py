@@ -2,7 +2,7 @@
 
 `api-gateway` (Node.js, plain node:http under `--require @opentelemetry/auto-instrumentations-node/register`)
 calls `memory-search` (Flask under `opentelemetry-instrument`), both configured by nothing but what `obs env`
-prints (`_realsvc.service_env`; the explicit-bucket run overrides the aggregation to what `obs env` prints for a
+prints (`realsvc.service_env`; the explicit-bucket run overrides the aggregation to what `obs env` prints for a
 `histogram: classic` service). memory-search fails every ERROR_EVERY-th request and is slow
 on every SLOW_EVERY-th, so the error and slow counts are known exactly, and the test checks what arrives in
 Jaeger and Prometheus against them. Each run is told apart by its own `service.instance.id`, which the
@@ -25,8 +25,8 @@ from obs.stack import tools
 from obs.stack.components import urls
 from obs.stack.native import Stack
 from obs.verify.clients import Http, Prometheus
-from tests import _realsvc as rs
-from tests._stack_spec import free_ports, port_is_free
+from tests.support import realsvc as rs
+from tests.support.stack_spec import free_ports, port_is_free
 
 pytestmark = pytest.mark.live
 

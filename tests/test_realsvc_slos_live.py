@@ -1,7 +1,7 @@
 """Issue 21's proofs with real clients: the SLOs obs generates read what real zero-code services send.
 
 One fast-profile native stack for the module. Every service starts with nothing but what `obs env SERVICE`
-prints (`_realsvc.service_env`), plus `service.instance.id` so replicas and runs are told apart, plus its
+prints (`realsvc.service_env`), plus `service.instance.id` so replicas and runs are told apart, plus its
 app settings:
 
 - `api-gateway` (Node.js; sdk-node ignores the histogram setting and sends classic buckets) calls
@@ -40,8 +40,8 @@ from obs.project import load_model
 from obs.stack.components import urls
 from obs.stack.native import Stack
 from obs.verify.clients import Http, Prometheus
-from tests import _realsvc as rs
-from tests._stack_spec import free_ports, port_is_free
+from tests.support import realsvc as rs
+from tests.support.stack_spec import free_ports, port_is_free
 
 pytestmark = pytest.mark.live
 

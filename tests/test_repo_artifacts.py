@@ -1,5 +1,4 @@
 """The repo's committed artifacts are the golden files of every generator: they must match obs.yaml."""
-from pathlib import Path
 
 import pytest
 
@@ -8,8 +7,7 @@ from obs.emit import writer
 from obs.generate import LAYOUT, render
 from obs.model import conventions as c
 from obs.project import load_model
-
-REPO = Path(__file__).resolve().parents[1]
+from tests.support.paths import REPO
 
 
 def test_generate_check_finds_no_drift_between_obs_yaml_and_the_committed_artifacts(capsys):

@@ -11,9 +11,9 @@ from obs.generate.common import Inputs
 from obs.model import conventions as c
 from obs.project import load_model
 from obs.stack import build
+from tests.support.paths import FIXTURES, REPO
 
-REPO = Path(__file__).resolve().parents[1]
-SPECS = {"repo": REPO / "obs.yaml", "fixture": REPO / "tests/fixtures/slo/obs.yaml"}
+SPECS = {"repo": REPO / "obs.yaml", "fixture": FIXTURES / "slo" / "obs.yaml"}
 
 SMALL = """\
 version: obs/v1

@@ -19,8 +19,8 @@ from ruamel.yaml import YAML
 
 from obs.cli import main
 from obs.model import conventions as c
+from tests.support.paths import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 ENV_SECRETS = ("PAGERDUTY_ROUTING_KEY", "SLACK_WEBHOOK_URL", "PD_ROUTING_KEY", "SLACK_API_URL", "HOOK_URL",
                "SMTP_PASSWORD", "OTLP_BEARER_TOKEN")
 FILE_SECRETS = ("pd", "slack", "hook", "smtp")

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from pathlib import Path
 
 import promql_parser
 import pytest
@@ -15,9 +14,9 @@ from obs.generate.slo_windows import MAX_PIECES, tile
 from obs.model import conventions as c
 from obs.model.durations import Duration
 from obs.project import load_model
+from tests.support.paths import FIXTURES, REPO
 
-REPO = Path(__file__).resolve().parents[1]
-SPECS = {"repo": REPO / "obs.yaml", "fixture": REPO / "tests/fixtures/slo/obs.yaml"}
+SPECS = {"repo": REPO / "obs.yaml", "fixture": FIXTURES / "slo" / "obs.yaml"}
 D = Duration.parse
 
 

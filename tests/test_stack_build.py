@@ -19,8 +19,9 @@ import requests
 from obs import versions
 from obs.errors import StackError
 from obs.stack import build, cache, gotool, otelcol, tools
+from tests.support.paths import FIXTURES
 
-FIXTURE = Path(__file__).parent / "fixtures" / "builder-config.yaml"
+FIXTURE = FIXTURES / "builder-config.yaml"
 
 pytestmark = pytest.mark.live
 

@@ -26,9 +26,7 @@ from obs.stack.components import COMPONENTS, reach, urls
 from obs.stack.compose_runtime import ComposeStack
 from obs.stack.native import ComponentStatus, Stack
 from obs.stack.state import ProcessRecord, State, identity, is_running
-
-sys.path.insert(0, str(Path(__file__).parent))
-from _stack_spec import SECRET_ENV, free_ports, write_spec  # noqa: E402
+from tests.support.stack_spec import SECRET_ENV, free_ports, write_spec
 
 
 @pytest.fixture

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from pathlib import Path
 
 import pytest
 
 from obs.stack import tools
+from tests.support.paths import REPO
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO
 # A subprocess call whose argv starts with a string literal runs whatever that name finds on PATH.
 BARE_NAME = re.compile(r"subprocess\.(?:run|Popen|call|check_call|check_output)\(\s*\[\s*[\"']")
 

@@ -13,8 +13,7 @@ from obs.generate import dashboards
 from obs.generate.common import Inputs
 from obs.model import conventions as c
 from obs.project import load_model
-
-REPO = Path(__file__).resolve().parents[1]
+from tests.support.paths import REPO
 
 
 @pytest.fixture(scope="module")

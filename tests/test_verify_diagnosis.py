@@ -5,8 +5,6 @@ obs fast-profile stack, before and after one trace and one metric probe, with th
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from obs.model import conventions as c
@@ -14,8 +12,9 @@ from obs.verify import diagnose
 from obs.verify.clients import parse_metrics
 from obs.verify.otlp import Attempt
 from obs.verify.selfmetrics import flow
+from tests.support import paths
 
-FIXTURES = Path(__file__).parent / "fixtures" / "verify"
+FIXTURES = paths.FIXTURES / "verify"
 OTLP, JAEGER, PROM = "http://127.0.0.1:4318", "http://127.0.0.1:16686", "http://127.0.0.1:9090"
 
 

@@ -25,8 +25,8 @@ from obs.generate.instrumentation import settings
 from obs.project import load_model
 from obs.stack.native import Stack
 from obs.verify import poll, sli_diagnosis
-from tests import _realsvc as rs
-from tests._stack_spec import free_ports, port_is_free
+from tests.support import realsvc as rs
+from tests.support.stack_spec import free_ports, port_is_free
 
 pytestmark = pytest.mark.live
 

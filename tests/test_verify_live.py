@@ -33,7 +33,7 @@ from obs.stack.components import COMPONENTS, urls
 from obs.stack.native import Stack
 from obs.verify import diagnose, poll
 from obs.verify.clients import Prometheus
-from tests._verify_spec import SECRET_ENV, free_ports, port_is_free, write_spec
+from tests.support.verify_spec import SECRET_ENV, free_ports, port_is_free, write_spec
 
 pytestmark = pytest.mark.live
 PROBES = ["--only", "trace", "--only", "metric", "--only", "scrape", "--only", "alert"]

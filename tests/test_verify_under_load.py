@@ -1,6 +1,6 @@
 """`obs verify` passes while the pipeline carries sustained background load, with the real binaries.
 
-A separate process (tests/_load.py, the OTel SDK) pushes spans and metric points through the collector
+A separate process (tests/support/load.py, the OTel SDK) pushes spans and metric points through the collector
 of a fast-profile stack the whole time; verify (every probe, every coverage check, `--traffic`) must
 still exit 0. Durations against the floor, idle and loaded: bench/verify_under_load.py.
 """
@@ -10,7 +10,6 @@ import json
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry, Counter, start_http_server
@@ -21,10 +20,11 @@ from obs.project import load_model
 from obs.stack.components import urls
 from obs.stack.native import Stack
 from obs.verify.clients import Collector, Jaeger, Unreachable
-from tests._verify_spec import SECRET_ENV, free_ports, port_is_free, write_spec
+from tests.support.paths import SUPPORT
+from tests.support.verify_spec import SECRET_ENV, free_ports, port_is_free, write_spec
 
 pytestmark = pytest.mark.live
-LOAD = Path(__file__).parent / "_load.py"
+LOAD = SUPPORT / "load.py"
 SPANS_PER_SECOND = 500
 POINTS_PER_SECOND = 500
 LOAD_LIMIT_S = 240

@@ -18,7 +18,7 @@ from obs.project import load_model
 from obs.verify import poll, report, traffic
 from obs.verify.result import Finding, Hop, ProbeResult, Report
 from obs.verify.sink import Sink, labels_match
-from tests._verify_spec import free_ports, write_spec
+from tests.support.verify_spec import free_ports, write_spec
 
 
 def model_for(tmp_path: Path, profile: str = "fast", metrics: str = "push"):

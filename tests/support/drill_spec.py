@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests._stack_spec import write_spec as write_stack_spec
+from tests.support.stack_spec import write_spec as write_stack_spec
 
 BODY = """\
 services:

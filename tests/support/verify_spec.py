@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests._stack_spec import free_ports, port_is_free  # noqa: F401 - re-exported for the verify tests
+from tests.support.stack_spec import free_ports, port_is_free  # noqa: F401 - re-exported for the verify tests
 
 SECRET_ENV = "OBS_TEST_PAGERDUTY_KEY"
 

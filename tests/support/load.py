@@ -1,6 +1,6 @@
 """Sustained background OTLP load with the OTel SDK, in a process of its own (so it competes for the CPU).
 
-    python tests/_load.py --otlp http://127.0.0.1:4318 --spans-per-second 1000 --points-per-second 1000 \
+    python tests/support/load.py --otlp http://127.0.0.1:4318 --spans-per-second 1000 --points-per-second 1000 \
         --seconds 120
 
 Spans: traces of SPANS_PER_TRACE spans, made in ticks of 1/TICKS s and exported by the SDK's batch span

@@ -37,10 +37,10 @@ import requests
 
 from obs.stack import tools
 from obs.stack.cache import cache_root, locked
+from tests.support.paths import REALSVC
 
-HERE = Path(__file__).resolve().parent / "realsvc"
-NODE_SRC = HERE / "node"
-PYTHON_SRC = HERE / "python"
+NODE_SRC = REALSVC / "node"
+PYTHON_SRC = REALSVC / "python"
 NODE_APP = NODE_SRC / "app.js"
 PYTHON_APP = PYTHON_SRC / "app.py"
 NODE_REGISTER = "@opentelemetry/auto-instrumentations-node/register"

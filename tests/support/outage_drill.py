@@ -13,11 +13,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from _outage import PHASES, Sender, Tally, new_run_id, queue_sizes, samples_found, spans_found, tally, traces_in_jaeger
-
 from obs.model.domain import Model
 from obs.stack.components import urls
 from obs.stack.native import Stack
+from tests.support.outage import (
+    PHASES,
+    Sender,
+    Tally,
+    new_run_id,
+    queue_sizes,
+    samples_found,
+    spans_found,
+    tally,
+    traces_in_jaeger,
+)
 
 # Jaeger's memory storage starts empty after a restart, so spans it had before the outage are checked then.
 MUST_ARRIVE_SPANS = ("outage", "restarted", "after")

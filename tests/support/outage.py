@@ -1,6 +1,6 @@
 """A backend outage drill for the collector's persistent queue: a steady OTLP sender and exact counts.
 
-Shared by tests/test_outage_durability.py and bench/outage_durability.py. The sender makes a batch
+Shared by tests/e2e/test_outage_durability.py and bench/outage_durability.py. The sender makes a batch
 of spans (each its own trace) and one gauge sample per lane every `period`, with the OTel SDK, and
 sends them to the collector; a batch the collector does not accept (it is down) is kept and sent
 again, as an instrumented service's SDK would, so "accepted" is exactly what the collector took.

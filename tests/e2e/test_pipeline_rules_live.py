@@ -25,8 +25,8 @@ from obs.generate import pipeline_rules
 from obs.generate.common import Inputs
 from obs.model import conventions as c
 from obs.stack.build import ensure
+from tests.generate.test_pipeline_rules import model_for
 from tests.support.paths import FIXTURES
-from tests.test_pipeline_rules import model_for
 
 pytestmark = pytest.mark.live
 MANIFEST = FIXTURES / "builder-config.yaml"

@@ -12,7 +12,7 @@ Real tools run per example, so the count is modest: OBS_PROPERTY_EXAMPLES (defau
 derandomized and there is no example database, so CI sees the same specs every run. The collector
 build is keyed by its component set, which only `stack.metrics`, the persistent queue and the
 receivers' bearer token decide: the stack is drawn from the three combinations that
-tests/test_offline_validation.py already builds collectors for, so this test builds none of its own.
+tests/generate/test_offline_validation.py already builds collectors for, so this test builds none of its own.
 """
 from __future__ import annotations
 

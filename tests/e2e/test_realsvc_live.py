@@ -90,12 +90,6 @@ def two_free_ports(taken: set[int]) -> tuple[int, int]:
 
 
 @pytest.fixture(scope="module")
-def installed():
-    """Both services installed (cached) before any stack starts, so a cold install never eats a budget."""
-    return rs.install_node(), rs.install_python()
-
-
-@pytest.fixture(scope="module")
 def stack(tmp_path_factory, installed):
     ports = free_ports()
     spec = write_spec(tmp_path_factory.mktemp("realsvc"), ports)

@@ -163,11 +163,6 @@ class Fleet:
 
 
 @pytest.fixture(scope="module")
-def installed():
-    return rs.install_node(), rs.install_python()
-
-
-@pytest.fixture(scope="module")
 def fleet(tmp_path_factory, installed):
     directory = tmp_path_factory.mktemp("realsvc-slos")
     spec = directory / c.SPEC_FILE

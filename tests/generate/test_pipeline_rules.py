@@ -17,7 +17,6 @@ from obs.model import conventions as c
 from obs.model.build import build
 from obs.model.domain import Model
 from obs.spec.loader import parse_text
-from obs.stack.build import ensure
 
 PROFILES = ("production", "fast")
 
@@ -48,11 +47,6 @@ services:
 
 def load(text: str) -> dict:
     return YAML(typ="safe", pure=True).load(text)
-
-
-@pytest.fixture(scope="module")
-def promtool() -> Path:
-    return ensure(["promtool"], progress=lambda _: None)["promtool"]
 
 
 def write(tmp_path: Path, profile: str, extra: str = "") -> Path:

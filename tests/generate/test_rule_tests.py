@@ -10,7 +10,6 @@ from obs.generate import rule_tests, slo_rules
 from obs.generate.common import Inputs
 from obs.model import conventions as c
 from obs.project import load_model
-from obs.stack import build
 from tests.support.paths import FIXTURES, REPO
 
 SPECS = {"repo": REPO / "obs.yaml", "fixture": FIXTURES / "slo" / "obs.yaml"}
@@ -44,11 +43,6 @@ services:
 def slo_files(spec: Path) -> dict[str, str]:
     model = load_model(spec)
     return {**slo_rules.generate(model, Inputs()), **rule_tests.generate(model, Inputs())}
-
-
-@pytest.fixture(scope="module")
-def promtool() -> Path:
-    return build.ensure(["promtool"])["promtool"]
 
 
 def test_every_slo_suite_states_each_proof_the_issue_asks_for():

@@ -50,11 +50,6 @@ def sloth() -> Path:
     return ensure(["sloth"], progress=lambda _: None)["sloth"]
 
 
-@pytest.fixture(scope="module")
-def promtool() -> Path:
-    return ensure(["promtool"], progress=lambda _: None)["promtool"]
-
-
 @pytest.mark.parametrize("example", SLOTH_EXAMPLES)
 @pytest.mark.stack
 def test_the_real_sloth_accepts_each_example_so_the_fixtures_are_genuine_sloth_input(sloth, example):

@@ -10,16 +10,10 @@ from ruamel.yaml import YAML
 from obs.cli import main
 from obs.emit import yaml_dump
 from obs.model import conventions as c
-from obs.stack.build import ensure
 from tests.support.paths import FIXTURES
 
 ALERTS = FIXTURES / "openslo" / "alerts.yaml"
 CHECKOUT = FIXTURES / "openslo" / "checkout.yaml"
-
-
-@pytest.fixture(scope="module")
-def promtool() -> Path:
-    return ensure(["promtool"], progress=lambda _: None)["promtool"]
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:

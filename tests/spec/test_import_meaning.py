@@ -11,17 +11,11 @@ from ruamel.yaml import YAML
 from obs.cli import main
 from obs.emit import yaml_dump
 from obs.model import conventions as c
-from obs.stack.build import ensure
 from tests.support.paths import FIXTURES
 
 GOOD_TOTAL = FIXTURES / "openslo" / "good-total.yaml"
 SERVICE = "shop"
 METRIC = "shop_requests_total"
-
-
-@pytest.fixture(scope="module")
-def promtool() -> Path:
-    return ensure(["promtool"], progress=lambda _: None)["promtool"]
 
 
 def imported(capsys, path: Path) -> dict:

@@ -77,11 +77,6 @@ def free_service_ports(taken: set[int], n: int = 3) -> list[int]:
 
 
 @pytest.fixture(scope="module")
-def installed():
-    return rs.install_node(), rs.install_python()
-
-
-@pytest.fixture(scope="module")
 def ports() -> dict[str, int]:
     return free_ports()
 

@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry, Counter, start_http_server  # n
 from obs.commands.generate import generate  # noqa: E402
 from obs.project import load_model  # noqa: E402
 from obs.stack.native import Stack  # noqa: E402
-from tests._verify_spec import SECRET_ENV, free_ports, port_is_free, write_spec  # noqa: E402
+from tests.support.verify_spec import SECRET_ENV, free_ports, port_is_free, write_spec  # noqa: E402
 
 
 def log(message: str) -> None:

@@ -28,8 +28,8 @@ from obs.stack.native import Stack
 from obs.verify.context import Context
 from obs.verify.endpoints import endpoints
 from obs.verify.poll import Deadline
-from tests._drill_spec import write_spec
-from tests._stack_spec import free_ports
+from tests.support.drill_spec import write_spec
+from tests.support.stack_spec import free_ports
 
 
 def main() -> int:

@@ -28,11 +28,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path.insert(0, str(ROOT))
 
-from _outage import Sender, spans_found, traces_in_jaeger  # noqa: E402
-from _outage_drill import Plan, Result, run  # noqa: E402
-from _stack_spec import SECRET_ENV, free_ports, write_spec  # noqa: E402
 from ruamel.yaml import YAML  # noqa: E402
 
 from obs.commands.generate import generate  # noqa: E402
@@ -41,6 +38,9 @@ from obs.project import load_model  # noqa: E402
 from obs.stack.components import urls  # noqa: E402
 from obs.stack.native import Stack  # noqa: E402
 from obs.verify.clients import Prometheus, Unreachable  # noqa: E402
+from tests.support.outage import Sender, spans_found, traces_in_jaeger  # noqa: E402
+from tests.support.outage_drill import Plan, Result, run  # noqa: E402
+from tests.support.stack_spec import SECRET_ENV, free_ports, write_spec  # noqa: E402
 
 TICKS_PER_SECOND = 10
 CRASH_DELAYS_S = (0.01, 0.1, 0.15, 0.3, 0.6, 1.0)

@@ -5,7 +5,7 @@
 
 Starts the real native stack (fast profile, the verify test spec), lets the spec's services send OTLP
 as instrumented services do, and times full verify runs (every probe and coverage check) first with
-no other load, then for at least `--loaded-seconds` while tests/_load.py, a separate process using the
+no other load, then for at least `--loaded-seconds` while tests/support/load.py, a separate process using the
 OTel SDK, pushes the given spans and metric points per second through the collector. Prints each run's
 duration over the computed floor (obs.model.floors), and the load the collector actually accepted
 while the loaded runs went on.
@@ -19,7 +19,6 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from _stack import live_services, log, stack
 
@@ -30,8 +29,9 @@ from obs.verify.clients import Collector, Unreachable
 from obs.verify.context import Context
 from obs.verify.endpoints import endpoints
 from obs.verify.poll import Deadline
+from tests.support.paths import SUPPORT
 
-LOAD = Path(__file__).resolve().parent.parent / "tests" / "_load.py"
+LOAD = SUPPORT / "load.py"
 RAMP_S = 15.0
 WARM_UP_RUNS = 10
 MAX_RUNS = 200
@@ -115,7 +115,7 @@ def main() -> int:
     made = json.loads(out.strip().splitlines()[-1]) if out.strip() else {}
     delta = {k: after.get(k, 0) - before.get(k, 0) for k in COUNTERS}
     failed = sum(v for k, v in delta.items() if "_exporter_" in k)
-    print(f"background load (tests/_load.py, its own process, alive through every loaded run: {alive}): "
+    print(f"background load (tests/support/load.py, its own process, alive through every loaded run: {alive}): "
           f"asked {args.spans_per_second} spans/s + {args.points_per_second} points/s; made {made}")
     print(f"collector accepted while loaded: {delta['otelcol_receiver_accepted_spans'] / elapsed:.0f} spans/s, "
           f"{delta['otelcol_receiver_accepted_metric_points'] / elapsed:.0f} metric points/s over {elapsed:.0f} s; "

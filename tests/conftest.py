@@ -8,6 +8,8 @@ import pytest
 
 from obs.errors import StackError
 from obs.stack import tools
+from obs.stack.build import ensure
+from tests.support import realsvc
 
 
 @pytest.fixture(scope="session")
@@ -22,6 +24,21 @@ def tool() -> Callable[[str], Path]:
         except StackError as e:   # missing, or a pinned build that failed: both say what to do
             pytest.fail(str(e), pytrace=False)
     return find
+
+
+# -- fixtures several modules share ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def promtool() -> Path:
+    """The pinned promtool, built when missing (a test using it is marked `stack`)."""
+    return ensure(["promtool"], progress=lambda _: None)["promtool"]
+
+
+@pytest.fixture(scope="module")
+def installed():
+    """The real services of tests/realsvc (Node.js and Python) installed (cached) before any stack starts, so a
+    cold install never eats a budget."""
+    return realsvc.install_node(), realsvc.install_python()
 
 
 # -- markers -------------------------------------------------------------------------------------------------

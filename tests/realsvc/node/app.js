@@ -1,4 +1,4 @@
-// api-gateway for obs's real-clients tests (tests/_realsvc.py starts it).
+// api-gateway for obs's real-clients tests (tests/support/realsvc.py starts it).
 //
 // Plain node:http on purpose: no framework means nothing but @opentelemetry/instrumentation-http sees the
 // requests, so what arrives is exactly what that instrumentation emits (and a plain server has no

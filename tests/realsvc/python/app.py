@@ -1,4 +1,4 @@
-"""memory-search for obs's real-clients tests (tests/_realsvc.py starts it).
+"""memory-search for obs's real-clients tests (tests/support/realsvc.py starts it).
 
 Flask, instrumented only the documented zero-code way: `opentelemetry-instrument python app.py`, configured
 only by OTEL_* variables; this file never imports OpenTelemetry.

@@ -1,0 +1,1 @@
+"""Tests of obs.commands: the CLI around generation and `obs test`."""

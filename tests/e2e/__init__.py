@@ -1,0 +1,1 @@
+"""Whole-pipeline tests spanning packages: specs through generation into the real tools, generated configs on a real stack."""

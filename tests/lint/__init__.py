@@ -1,0 +1,1 @@
+"""Tests of obs.lint: the pitfalls `obs lint` reports."""

@@ -1,0 +1,1 @@
+"""Tests of obs.model: the domain model built from a valid spec."""

@@ -1,0 +1,1 @@
+"""Tests of obs.receivers: the local PagerDuty and Slack contract receivers and the dead man's switch."""

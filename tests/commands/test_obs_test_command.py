@@ -41,7 +41,7 @@ def test_help_teaches_by_example(capsys):
     assert code == 0 and "Examples:" in out and "obs test --format json" in out
 
 
-@pytest.mark.live
+@pytest.mark.stack   # the real promtool; no stack is started
 def test_a_passing_spec_reports_every_rules_file_and_suite_as_json_and_exits_0(spec, capsys):
     code, out, _ = run(capsys, str(spec), "--format", "json")
     doc = json.loads(out)
@@ -52,7 +52,7 @@ def test_a_passing_spec_reports_every_rules_file_and_suite_as_json_and_exits_0(s
     assert all(r["ok"] for r in doc["results"])
 
 
-@pytest.mark.live
+@pytest.mark.stack   # the real promtool; no stack is started
 def test_out_keeps_the_rules_and_suites_where_promtool_ran_them(spec, tmp_path, capsys):
     out_dir = tmp_path / "build"
     code, out, _ = run(capsys, str(spec), "--out", str(out_dir))
@@ -60,7 +60,7 @@ def test_out_keeps_the_rules_and_suites_where_promtool_ran_them(spec, tmp_path, 
     assert (out_dir / c.rules_file("web")).is_file() and (out_dir / c.rule_test_file("web")).is_file()
 
 
-@pytest.mark.live
+@pytest.mark.stack   # the real promtool; no stack is started
 def test_a_failing_suite_is_shown_and_exits_1(spec, capsys, monkeypatch):
     """Rules whose thresholds are ten times too strict fire where the suite says they must not."""
     real = slo_alerts.burn_expr

@@ -72,7 +72,7 @@ def test_a_group_by_label_named_like_a_parameter_is_still_matched(tmp_path):
     assert f'ALERTS{{alertname="{c.SLO_BURN_ALERT}",service="web",slo="availability",firing="obs-healthy"}}' in suite
 
 
-@pytest.mark.live
+@pytest.mark.stack   # the real promtool; no stack is started
 @pytest.mark.parametrize("which", SPECS)
 def test_promtool_checks_the_rules_and_passes_every_generated_suite(which, promtool, tmp_path):
     files = slo_files(SPECS[which])
@@ -105,7 +105,7 @@ MUTATIONS = [
 ]
 
 
-@pytest.mark.live
+@pytest.mark.stack   # the real promtool; no stack is started
 @pytest.mark.parametrize("what, service, before, after, caught_by", MUTATIONS, ids=[m[0] for m in MUTATIONS])
 def test_a_broken_rule_makes_the_generated_suite_fail(what, service, before, after, caught_by, promtool, tmp_path):
     spec = tmp_path / "obs.yaml"
@@ -121,7 +121,7 @@ def test_a_broken_rule_makes_the_generated_suite_fail(what, service, before, aft
     assert "FAILED" in result.output and caught_by in result.output
 
 
-@pytest.mark.live
+@pytest.mark.stack   # the real promtool; no stack is started
 def test_the_unbroken_small_spec_passes(promtool, tmp_path):
     spec = tmp_path / "obs.yaml"
     spec.write_text(SMALL)

@@ -33,9 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _slo_bench import HEALTHY, RATE, Exporter, Traffic, free_port, write_history  # noqa: E402
 
-from obs.generate import slo_rules  # noqa: E402
 from obs.generate.common import Inputs  # noqa: E402
-from obs.generate.slo_windows import recorded_windows  # noqa: E402
+from obs.generate.slo import rules as slo_rules  # noqa: E402
+from obs.generate.slo.windows import recorded_windows  # noqa: E402
 from obs.model import conventions as c  # noqa: E402
 from obs.model.durations import Duration  # noqa: E402
 from obs.project import load_model  # noqa: E402

@@ -7,7 +7,7 @@ import click
 
 from obs.commands.common import emit_json, format_option, load, spec_argument
 from obs.errors import InputError
-from obs.generate import instrumentation
+from obs.generate.configs import instrumentation
 from obs.model import conventions as c
 
 

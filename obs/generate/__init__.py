@@ -1,4 +1,8 @@
-"""All artifacts from one model. Each module here is pure: model in, {path: text} out."""
+"""All artifacts from one model. Each generator is pure: model in, {path: text} out.
+
+The families, one subpackage each: `slo/` (SLO rules, alerts, promtool scenarios, OpenSLO), `pipeline/` (the
+pipeline's own health and incident rules), `dashboards/` (Grafana dashboards as code), `configs/` (component
+configs and docker-compose.yml); `rule_tests.py` writes the promtool suites for both kinds of rules."""
 from __future__ import annotations
 
 from importlib import import_module
@@ -14,19 +18,19 @@ LAYOUT = Layout(tops=c.OWNED, user_suffixes=(c.USER_DASHBOARD_SUFFIX,),
 
 # Order is only for readability of --verbose output; paths never collide.
 MODULES = (
-    "slo_rules",
-    "pipeline_rules",
+    "slo.rules",
+    "pipeline.rules",
     "rule_tests",
-    "otelcol",
-    "builder_manifest",
-    "jaeger",
-    "prometheus",
-    "alertmanager",
-    "grafana_provisioning",
-    "dashboards",
-    "openslo",
-    "instrumentation",
-    "compose",
+    "configs.otelcol",
+    "configs.builder_manifest",
+    "configs.jaeger",
+    "configs.prometheus",
+    "configs.alertmanager",
+    "configs.grafana_provisioning",
+    "dashboards.render",
+    "slo.openslo",
+    "configs.instrumentation",
+    "configs.compose",
 )
 
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from obs.emit import yaml_dump
-from obs.generate import slo_checks as k
 from obs.generate.common import Inputs, header
-from obs.generate.slo_alerts import NO_DATA_FOR, alert_labels, no_data_alert, templated
-from obs.generate.slo_ideal import minutes
-from obs.generate.slo_rules import service_groups
-from obs.generate.slo_scenarios import HEALTHY_GROUP, Scenario, scenarios
-from obs.generate.slo_series import Segment, Unsynthesisable, series_for
+from obs.generate.slo import checks as k
+from obs.generate.slo.alerts import NO_DATA_FOR, alert_labels, no_data_alert, templated
+from obs.generate.slo.ideal import minutes
+from obs.generate.slo.rules import service_groups
+from obs.generate.slo.scenarios import HEALTHY_GROUP, Scenario, scenarios
+from obs.generate.slo.series import Segment, Unsynthesisable, series_for
 from obs.model import conventions as c
 from obs.model.domain import SLO, Model, Service
 

@@ -161,7 +161,7 @@ def secret_file(env: str) -> str:
     return f"{SECRETS_DIR}/{env}"
 
 
-# Stack and pipeline-health rules (obs/generate/pipeline_rules.py; contract in docs/PIPELINE_RULES.md).
+# Stack and pipeline-health rules (obs/generate/pipeline/rules.py; contract in docs/PIPELINE_RULES.md).
 LABEL_COMPONENT = "component"
 PIPELINE_GROUP_STACK = "obs-pipeline-stack"
 PIPELINE_GROUP_COLLECTOR = "obs-pipeline-collector"
@@ -179,7 +179,7 @@ NOTIFICATIONS_FAILING_ALERT = "ObsAlertNotificationsFailing"
 VERIFY_PROBE_FAILING_ALERT = "ObsVerifyProbeFailing"
 VERIFY_HOP_SLOW_ALERT = "ObsVerifyHopSlow"
 VERIFY_STALE_ALERT = "ObsVerifyResultsStale"
-# Incident alerts (obs/generate/incident_alerts.py; detection bounds in obs/model/detection.py).
+# Incident alerts (obs/generate/pipeline/incidents.py; detection bounds in obs/model/detection.py).
 PIPELINE_GROUP_INCIDENTS = "obs-incidents"
 COMPONENT_DOWN_ALERT = "ObsPipelineComponentDown"
 SERVICE_SILENT_ALERT = "ObsServiceSilent"
@@ -231,7 +231,7 @@ VERIFY_HOP_LABEL = "hop"
 VERIFY_PROBE_KINDS = ("trace", "metric", "alert")
 
 
-# Pipeline configs (obs/generate/otelcol.py, prometheus.py, alertmanager.py, grafana_provisioning.py, compose.py).
+# Pipeline configs (obs/generate/configs/: otelcol, prometheus, alertmanager, grafana_provisioning, compose).
 # Scrape job names of the stack itself; a service's scrape targets get job=<service name>.
 JOB_PROMETHEUS = "prometheus"
 JOB_OTELCOL = "otelcol"                      # the collector's own telemetry on collector_metrics
@@ -261,14 +261,14 @@ COMPOSE_PROMETHEUS_CONFIG = "deploy/compose/prometheus.yml"
 COMPOSE_ALERTMANAGER_CONFIG = "deploy/compose/alertmanager.yml"
 
 
-# SLO engine (obs/generate/slo_*.py; docs/SLO_ENGINE.md).
+# SLO engine (obs/generate/slo/; docs/SLO_ENGINE.md).
 ANNOTATION_RUNBOOK = "runbook_url"
 ANNOTATION_DASHBOARD = "dashboard_url"
 # Transient label that keeps the pieces of a tiled window apart until they are summed away.
 LABEL_PIECE = "obs_piece"
 
 
-# Dashboards (obs/generate/dashboards.py renders; obs/generate/dashboard_queries.py lists every query).
+# Dashboards (obs/generate/dashboards/render.py renders; obs/generate/dashboards/queries.py lists every query).
 # The Grafana dashboards provider files every generated dashboard into one folder per project.
 DASHBOARD_DATASOURCE_VARIABLE = "datasource"   # template variable holding the Prometheus datasource
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from obs.generate.prometheus import required_flags as prometheus_flags
+from obs.generate.configs.prometheus import required_flags as prometheus_flags
 from obs.model import conventions as c
 from obs.model.domain import Model
 from obs.model.kinds import MetricsPath, ReceiverKind

@@ -77,7 +77,7 @@ class ComposeStack:
             progress(f"warning: {warning}")
         secrets.grafana_admin_password(self.out)
         # The compose Alertmanager runs the local overlay too: it reads these instead of secrets.
-        from obs.generate import alertmanager
+        from obs.generate.configs import alertmanager
         from obs.model import network
         for path, value in alertmanager.stand_ins(self.model, network.compose(self.model)).items():
             secrets.write_private(self.out / path, value)

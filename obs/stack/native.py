@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from obs.errors import StackError
-from obs.generate import alertmanager
+from obs.generate.configs import alertmanager
 from obs.model import conventions as c
 from obs.model import network
 from obs.model.domain import Model

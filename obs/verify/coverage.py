@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from obs.emit import yaml_read
-from obs.generate.dashboard_model import PanelQuery
-from obs.generate.dashboard_queries import panel_queries
-from obs.generate.slo_sli import base_rules
+from obs.generate.dashboards.model import PanelQuery
+from obs.generate.dashboards.queries import panel_queries
+from obs.generate.slo.sli import base_rules
 from obs.model import conventions as c
 from obs.model.durations import Duration
 from obs.model.windows import BASE_WINDOW

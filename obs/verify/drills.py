@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 # Requests per export while an SLO outage runs: above the SLOs' minimum-traffic guard within two exports.
 OUTAGE_PER_PUSH = 100
 # A service's traffic must promise this many requests per quiet window before its stopping pages
-# (obs/generate/incident_alerts.py); the warm-up sends this many times more.
+# (obs/generate/pipeline/incidents.py); the warm-up sends this many times more.
 TRAFFIC_WARMUP_FACTOR = 3
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from obs.cli import main
-from obs.generate import slo_alerts
+from obs.generate.slo import alerts as slo_alerts
 from obs.model import conventions as c
 
 SPEC = """\

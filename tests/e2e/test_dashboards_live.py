@@ -27,7 +27,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from obs.commands.generate import generate
-from obs.generate.dashboard_queries import panel_queries
+from obs.generate.dashboards.queries import panel_queries
 from obs.model import conventions as c
 from obs.project import load_model
 from obs.stack.components import urls

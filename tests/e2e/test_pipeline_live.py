@@ -24,7 +24,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import SpanKind
 
-from obs.generate import jaeger, prometheus
+from obs.generate.configs import jaeger, prometheus
 from obs.model import conventions as c
 from obs.stack.build import ensure
 from tests.support.pipeline_specs import free_ports, load, model, ports_block, write_tree

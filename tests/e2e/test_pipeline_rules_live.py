@@ -21,8 +21,8 @@ from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
 
 from obs.emit import yaml_dump
-from obs.generate import pipeline_rules
 from obs.generate.common import Inputs
+from obs.generate.pipeline import rules as pipeline_rules
 from obs.model import conventions as c
 from obs.stack.build import ensure
 from tests.generate.test_pipeline_rules import model_for

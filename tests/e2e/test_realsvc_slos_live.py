@@ -34,7 +34,7 @@ import pytest
 import requests
 
 from obs.commands.generate import generate
-from obs.generate.dashboard_queries import panel_queries
+from obs.generate.dashboards.queries import panel_queries
 from obs.model import conventions as c
 from obs.project import load_model
 from obs.stack.components import urls

@@ -14,10 +14,13 @@ import promql_parser
 import pytest
 from ruamel.yaml import YAML
 
-from obs.generate import dashboards, grafana_provisioning, pipeline_rules, slo_rules
 from obs.generate.common import Inputs
-from obs.generate.dashboard_model import substitute
-from obs.generate.dashboard_queries import panel_queries
+from obs.generate.configs import grafana_provisioning
+from obs.generate.dashboards import render as dashboards
+from obs.generate.dashboards.model import substitute
+from obs.generate.dashboards.queries import panel_queries
+from obs.generate.pipeline import rules as pipeline_rules
+from obs.generate.slo import rules as slo_rules
 from obs.model import conventions as c
 from obs.project import load_model
 from tests.support.paths import REPO, TESTS
@@ -141,7 +144,7 @@ def test_dashboard_uids_are_unique_stable_and_fit_grafanas_40_characters(tmp_pat
 def test_generation_is_byte_for_byte_deterministic_across_processes(files):
     here = hashlib.sha256("".join(files[k] for k in sorted(files)).encode()).hexdigest()
     script = ("import hashlib; from pathlib import Path; from obs.project import load_model; "
-              "from obs.generate import dashboards; from obs.generate.common import Inputs; "
+              "from obs.generate.dashboards import render as dashboards; from obs.generate.common import Inputs; "
               f"f = dashboards.generate(load_model(Path({str(REPO / c.SPEC_FILE)!r})), Inputs()); "
               "print(hashlib.sha256(''.join(f[k] for k in sorted(f)).encode()).hexdigest())")
     for seed in ("0", "1"):
@@ -251,8 +254,8 @@ def test_panels_query_the_provisioned_prometheus_datasource(model, files):
 def test_grafanalib_is_imported_by_the_dashboards_module_only():
     importers = sorted(str(p.relative_to(REPO)) for p in (REPO / "obs").rglob("*.py")
                        if re.search(r"^\s*(from|import) grafanalib", p.read_text(encoding="utf-8"), re.M))
-    assert importers == ["obs/generate/dashboards.py"]
-    probe = ("import sys; from obs.generate.dashboard_queries import panel_queries; "
+    assert importers == ["obs/generate/dashboards/render.py"]
+    probe = ("import sys; from obs.generate.dashboards.queries import panel_queries; "
              "print('grafanalib' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"   # the verifier lists every query without grafanalib

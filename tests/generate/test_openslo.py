@@ -9,8 +9,8 @@ import pytest
 from ruamel.yaml import YAML
 
 from obs.emit import yaml_dump
-from obs.generate import openslo
 from obs.generate.common import Inputs
+from obs.generate.slo import openslo
 from obs.model import conventions as c
 from obs.model.durations import Duration
 from obs.project import load_model, load_text

@@ -8,7 +8,8 @@ import re
 
 import pytest
 
-from obs.generate import alertmanager, builder_manifest, otelcol, prometheus, render
+from obs.generate import render
+from obs.generate.configs import alertmanager, builder_manifest, otelcol, prometheus
 from obs.model import conventions as c
 from obs.model import network
 from obs.model.timing import PROFILES

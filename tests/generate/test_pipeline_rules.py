@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from obs.generate import pipeline_rules
 from obs.generate.common import Inputs
-from obs.generate.incident_alerts import incident_alerts
-from obs.generate.pipeline_alerts import catalogue
-from obs.generate.verify_alerts import verify_alerts, verify_stale_after
+from obs.generate.pipeline import rules as pipeline_rules
+from obs.generate.pipeline.alerts import catalogue
+from obs.generate.pipeline.incidents import incident_alerts
+from obs.generate.pipeline.verify_alerts import verify_alerts, verify_stale_after
 from obs.model import conventions as c
 from obs.model.build import build
 from obs.model.domain import Model

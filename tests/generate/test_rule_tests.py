@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from obs.generate import rule_tests, slo_rules
+from obs.generate import rule_tests
 from obs.generate.common import Inputs
+from obs.generate.slo import rules as slo_rules
 from obs.model import conventions as c
 from obs.project import load_model
 from obs.stack.promtool import run_promtool, write

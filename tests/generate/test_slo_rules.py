@@ -8,9 +8,10 @@ import promql_parser
 import pytest
 from ruamel.yaml import YAML
 
-from obs.generate import rule_tests, slo_rules
+from obs.generate import rule_tests
 from obs.generate.common import Inputs
-from obs.generate.slo_windows import MAX_PIECES, tile
+from obs.generate.slo import rules as slo_rules
+from obs.generate.slo.windows import MAX_PIECES, tile
 from obs.model import conventions as c
 from obs.model.durations import Duration
 from obs.project import load_model

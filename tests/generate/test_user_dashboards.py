@@ -9,8 +9,8 @@ import pytest
 
 from obs.cli import main
 from obs.errors import SpecError
-from obs.generate import dashboards
 from obs.generate.common import Inputs
+from obs.generate.dashboards import render as dashboards
 from obs.model import conventions as c
 from obs.project import load_model
 from tests.support.paths import REPO

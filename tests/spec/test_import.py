@@ -11,8 +11,8 @@ from ruamel.yaml import YAML
 
 from obs.cli import main
 from obs.emit import yaml_dump
-from obs.generate import openslo as export
 from obs.generate.common import Inputs
+from obs.generate.slo import openslo as export
 from obs.model import conventions as c
 from obs.project import load_model
 from obs.stack.build import ensure

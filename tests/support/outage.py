@@ -27,7 +27,7 @@ from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SpanExportResult
 
 import obs.verify.otlp  # noqa: F401 - keeps the SDK's export-failure log lines out of the output
-from obs.generate.jaeger import MAX_TRACES
+from obs.generate.configs.jaeger import MAX_TRACES
 from obs.verify.clients import Collector, Jaeger, Prometheus, Unreachable
 
 PROBE_METRIC = "obs.outage.probe"        # a gauge whose value is the sample's sequence number

@@ -1,7 +1,7 @@
 """Full request visibility and SLI diagnosis, with real zero-code services against the real native stack.
 
 `api-gateway` (Node.js) `calls: [memory-search]` (Python), both started with exactly the environment
-`obs env` prints (`obs.generate.instrumentation.settings(...).env`). Verify must find the declared edge in
+`obs env` prints (`obs.generate.configs.instrumentation.settings(...).env`). Verify must find the declared edge in
 Jaeger's service graph and count no orphaned span; a spec that also declares the reverse call must fail
 naming both services. The diagnosis cases come from real telemetry: api-gateway's latency SLO at 300 ms,
 which Node.js's default buckets do not have (Node ignores the exponential-aggregation setting); a third
@@ -21,7 +21,7 @@ import pytest
 
 from obs.cli import main
 from obs.commands.generate import generate
-from obs.generate.instrumentation import settings
+from obs.generate.configs.instrumentation import settings
 from obs.project import load_model
 from obs.stack.native import Stack
 from obs.verify import poll, sli_diagnosis

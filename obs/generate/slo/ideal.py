@@ -9,9 +9,9 @@ from __future__ import annotations
 from decimal import Decimal
 from itertools import accumulate, islice, repeat
 
-from obs.generate.slo_alerts import threshold
-from obs.generate.slo_series import Segment
-from obs.generate.slo_sli import counts_traffic
+from obs.generate.slo.alerts import threshold
+from obs.generate.slo.series import Segment
+from obs.generate.slo.sli import counts_traffic
 from obs.model.domain import SLO
 from obs.model.durations import Duration
 from obs.model.windows import BASE_WINDOW, Tier

@@ -1,6 +1,6 @@
 """Stack and pipeline-health alert rules, and the promtool tests that prove each one.
 
-The alerts themselves are data in pipeline_alerts.py; this module renders them twice: as the
+The alerts themselves are data in alerts.py (and incidents.py, verify_alerts.py); this module renders them twice: as the
 rule file Prometheus loads, and as a `promtool test rules` suite run from inside alerts/tests/.
 Every alert gets two tests: its bad series make it fire (with exactly the expected labels and
 annotations, and not before its `for:`), and its healthy series leave it quiet.
@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 
 from obs.generate.common import Inputs, yaml
-from obs.generate.incident_alerts import incident_alerts
-from obs.generate.pipeline_alerts import PipelineAlert, Scenario, catalogue
-from obs.generate.verify_alerts import verify_alerts
+from obs.generate.pipeline.alerts import PipelineAlert, Scenario, catalogue
+from obs.generate.pipeline.incidents import incident_alerts
+from obs.generate.pipeline.verify_alerts import verify_alerts
 from obs.model import conventions as c
 from obs.model.domain import Model
 from obs.model.durations import Duration

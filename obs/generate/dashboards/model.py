@@ -1,7 +1,7 @@
 """Dashboards as plain data: what each panel shows and asks Prometheus, before any Grafana JSON exists.
 
 Kept free of grafanalib so the verifier can list and run every panel query without it;
-only obs/generate/dashboards.py turns these specs into Grafana JSON.
+only obs/generate/dashboards/render.py turns these specs into Grafana JSON.
 """
 from __future__ import annotations
 

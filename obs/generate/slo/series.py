@@ -17,8 +17,8 @@ from typing import Any
 import promql_parser
 from promql_parser import AggregateExpr, BinaryExpr, Call, Expr, ParenExpr, VectorSelector
 
-from obs.generate.slo_sli import with_window
-from obs.generate.slo_text import num
+from obs.generate.slo.sli import with_window
+from obs.generate.slo.text import num
 from obs.model import conventions as c
 from obs.model.domain import SLO, Histogram
 from obs.model.kinds import SliKind

@@ -3,12 +3,15 @@
 `panel_queries(model)` is the verifier's contract: it lists each PromQL query of the
 generated dashboards with the dashboard UID and panel title it belongs to, and whether it
 may legitimately return no data (and why). Free of grafanalib, like everything but
-obs/generate/dashboards.py.
+obs/generate/dashboards/render.py.
 """
 from __future__ import annotations
 
-from obs.generate import dashboard_overview, dashboard_pipeline, dashboard_service, dashboard_slo
-from obs.generate.dashboard_model import Dashboard, PanelQuery, ref_id, why_empty
+from obs.generate.dashboards import overview as dashboard_overview
+from obs.generate.dashboards import pipeline as dashboard_pipeline
+from obs.generate.dashboards import service as dashboard_service
+from obs.generate.dashboards import slo as dashboard_slo
+from obs.generate.dashboards.model import Dashboard, PanelQuery, ref_id, why_empty
 from obs.model.domain import Model
 
 __all__ = ["PanelQuery", "dashboard_specs", "panel_queries"]

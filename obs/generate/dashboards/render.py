@@ -1,7 +1,7 @@
 """Grafana dashboards as code: the generated ones, and the user's `dashboards/*.dashboard.py`.
 
 The only module that imports grafanalib. What each panel shows and queries is decided in
-obs/generate/dashboard_queries.py as plain data; this module turns it into Grafana JSON with
+obs/generate/dashboards/queries.py as plain data; this module turns it into Grafana JSON with
 current panel types only (timeseries, stat, table, text; never the Angular `graph`).
 """
 from __future__ import annotations
@@ -12,10 +12,10 @@ from grafanalib import core as g
 from grafanalib._gen import DashboardEncoder
 
 from obs.errors import Problem
-from obs.generate import user_dashboards
 from obs.generate.common import Inputs, json
-from obs.generate.dashboard_model import Dashboard, Panel, PanelKind, description, layout, ref_id
-from obs.generate.dashboard_queries import dashboard_specs
+from obs.generate.dashboards import user as user_dashboards
+from obs.generate.dashboards.model import Dashboard, Panel, PanelKind, description, layout, ref_id
+from obs.generate.dashboards.queries import dashboard_specs
 from obs.model import conventions as c
 from obs.model.domain import Model
 from obs.model.durations import Duration

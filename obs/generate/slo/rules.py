@@ -17,10 +17,10 @@ from functools import lru_cache
 from typing import Any
 
 from obs.generate.common import Inputs, yaml
-from obs.generate.slo_alerts import alert_rules
-from obs.generate.slo_sli import base_rules
-from obs.generate.slo_text import num, rule_labels, slo_selector
-from obs.generate.slo_windows import Piece, is_short, period_window, tiling
+from obs.generate.slo.alerts import alert_rules
+from obs.generate.slo.sli import base_rules
+from obs.generate.slo.text import num, rule_labels, slo_selector
+from obs.generate.slo.windows import Piece, is_short, period_window, tiling
 from obs.model import conventions as c
 from obs.model.domain import SLO, Model
 from obs.model.durations import Duration

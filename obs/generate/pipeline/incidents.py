@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from obs.generate.pipeline_alerts import PipelineAlert, Scenario, label
-from obs.generate.slo_sli import OLD, STABLE
+from obs.generate.pipeline.alerts import PipelineAlert, Scenario, label
+from obs.generate.slo.sli import OLD, STABLE
 from obs.model import conventions as c
 from obs.model import detection
 from obs.model.detection import MIN_EXPECTED_REQUESTS, TRAFFIC_BASELINE

@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from obs.generate.slo_alerts import burn_alert, burn_labels
+from obs.generate.slo.alerts import burn_alert, burn_labels
 from obs.model import conventions as c
 from obs.model.domain import SLO, Model
 from obs.model.durations import Duration

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from urllib.parse import quote as urlquote
 
 from obs.generate.common import header
-from obs.generate.dashboard_model import (
+from obs.generate.dashboards.model import (
     Dashboard,
     Panel,
     PanelKind,

@@ -4,7 +4,7 @@ Thresholds and the budget share each tier consumes are Decimal arithmetic on the
 spec's numbers, so `14.4 x 0.001` is printed as 0.0144, never 0.014400000000000001.
 obs's own annotations are static text (no $value), so the generated promtool tests can
 state them exactly; when the spec's annotations use templates, the tests check the
-alerts' labels only (obs/generate/slo_checks.py). Label values are the spec's text, kept
+alerts' labels only (obs/generate/slo/checks.py). Label values are the spec's text, kept
 literal: Prometheus would otherwise expand `{{` in a team name as a Go template.
 """
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from obs.generate.slo_sli import counts_traffic
-from obs.generate.slo_text import num, percent, slo_selector
+from obs.generate.slo.sli import counts_traffic
+from obs.generate.slo.text import num, percent, slo_selector
 from obs.model import conventions as c
 from obs.model import templates
 from obs.model.domain import SLO, Model

@@ -15,7 +15,7 @@ import json
 from decimal import Decimal
 
 from obs.generate.common import Inputs, yaml
-from obs.generate.slo_sli import http_counts, http_fast, native
+from obs.generate.slo.sli import http_counts, http_fast, native
 from obs.model import conventions as c
 from obs.model.domain import SLO, Model, Receiver, Service
 from obs.model.durations import Duration

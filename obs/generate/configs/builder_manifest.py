@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from obs import versions
-from obs.generate import otelcol
 from obs.generate.common import Inputs, yaml
+from obs.generate.configs import otelcol
 from obs.model import conventions as c
 from obs.model import network
 from obs.model.domain import Model

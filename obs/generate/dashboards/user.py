@@ -1,7 +1,7 @@
 """Running the user's `dashboards/*.dashboard.py` files: each in a fresh namespace, errors located in the file.
 
 grafanalib's convention: the file defines `dashboard`. What that object must be is checked by
-obs/generate/dashboards.py, the one module that imports grafanalib.
+obs/generate/dashboards/render.py, the one module that imports grafanalib.
 """
 from __future__ import annotations
 

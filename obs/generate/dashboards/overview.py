@@ -1,9 +1,9 @@
 """The overview: every service of the spec, its traffic, and the state of each of its SLOs at a glance."""
 from __future__ import annotations
 
-from obs.generate import dashboard_service as svc
 from obs.generate.common import header
-from obs.generate.dashboard_model import Dashboard, Panel, PanelKind, Query, header_links, num
+from obs.generate.dashboards import service as svc
+from obs.generate.dashboards.model import Dashboard, Panel, PanelKind, Query, header_links, num
 from obs.model import conventions as c
 from obs.model.domain import Model, Service
 from obs.model.promql import matchers

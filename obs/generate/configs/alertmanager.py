@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from obs.generate.common import Inputs, yaml
-from obs.generate.otelcol import secret_path
+from obs.generate.configs.otelcol import secret_path
 from obs.model import conventions as c
 from obs.model import network
 from obs.model.domain import Model, Receiver

@@ -6,7 +6,7 @@ reports the same otelcol_* metrics: the two jobs side by side show where data wa
 from __future__ import annotations
 
 from obs.generate.common import header
-from obs.generate.dashboard_model import Dashboard, Panel, PanelKind, Query, header_links, rate, zero_when_absent
+from obs.generate.dashboards.model import Dashboard, Panel, PanelKind, Query, header_links, rate, zero_when_absent
 from obs.model import conventions as c
 from obs.model.domain import Model
 from obs.model.promql import matchers

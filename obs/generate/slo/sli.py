@@ -1,7 +1,7 @@
 """The only SLO rules that read raw data: each SLI's error and event rates over the base window (5m).
 
 Both rates are recorded per second, summed to the SLO's group_by labels. Everything
-longer is derived from these two series (obs/generate/slo_windows.py).
+longer is derived from these two series (obs/generate/slo/windows.py).
 
 HTTP SLIs read the request-duration histogram in every form zero-code instrumentation sends, series by
 series, because one fleet sends several (measured in tests/realsvc/README.md):
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from obs.generate.slo_text import on_groups, slo_selector, sum_by
+from obs.generate.slo.text import on_groups, slo_selector, sum_by
 from obs.model import conventions as c
 from obs.model.build import le_label
 from obs.model.domain import SLO, Histogram

@@ -1,7 +1,7 @@
 """Behavioural scenarios for one SLO, each a promtool test group: series in, alerts and series checked.
 
 Every scenario states its expectation in the SRE workbook's terms, computed exactly
-(obs/generate/slo_ideal.py); promtool then runs the real rules over the series.
+(obs/generate/slo/ideal.py); promtool then runs the real rules over the series.
 """
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from obs.generate import slo_checks as k
-from obs.generate.slo_alerts import templated, threshold
-from obs.generate.slo_ideal import Ideal, minutes, workbook_detection_minutes
-from obs.generate.slo_series import GROUP_VALUE, Segment, classic_instance
-from obs.generate.slo_sli import counts_traffic
-from obs.generate.slo_text import num, slo_selector
-from obs.generate.slo_windows import recorded_windows
+from obs.generate.slo import checks as k
+from obs.generate.slo.alerts import templated, threshold
+from obs.generate.slo.ideal import Ideal, minutes, workbook_detection_minutes
+from obs.generate.slo.series import GROUP_VALUE, Segment, classic_instance
+from obs.generate.slo.sli import counts_traffic
+from obs.generate.slo.text import num, slo_selector
+from obs.generate.slo.windows import recorded_windows
 from obs.model import conventions as c
 from obs.model.domain import SLO, Histogram, Model
 from obs.model.kinds import Severity, SliKind

@@ -5,7 +5,7 @@ absence or on the verify scrape target being down; see docs/PIPELINE_RULES.md fo
 """
 from __future__ import annotations
 
-from obs.generate.pipeline_alerts import HOP_SLACK_SECONDS, HOP_SLOW_FACTOR, PipelineAlert, Scenario, label
+from obs.generate.pipeline.alerts import HOP_SLACK_SECONDS, HOP_SLOW_FACTOR, PipelineAlert, Scenario, label
 from obs.model import conventions as c
 from obs.model.durations import Duration
 from obs.model.promql import selector

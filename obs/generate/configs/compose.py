@@ -20,8 +20,8 @@ import posixpath
 from typing import Any
 
 from obs import versions
-from obs.generate import alertmanager, jaeger, otelcol, prometheus
 from obs.generate.common import Inputs, yaml
+from obs.generate.configs import alertmanager, jaeger, otelcol, prometheus
 from obs.model import conventions as c
 from obs.model import network
 from obs.model.domain import Model, Secret

@@ -7,7 +7,7 @@ dashboard and the alerts cannot disagree about what the SLI is.
 from __future__ import annotations
 
 from obs.generate.common import header
-from obs.generate.dashboard_model import Dashboard, Panel, PanelKind, Query, header_links, num
+from obs.generate.dashboards.model import Dashboard, Panel, PanelKind, Query, header_links, num
 from obs.model import conventions as c
 from obs.model.domain import SLO, Model
 from obs.model.promql import matchers

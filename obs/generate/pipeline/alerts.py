@@ -228,7 +228,7 @@ def _notifications_alert(t: Timing, user_webhooks: bool) -> PipelineAlert:
         c.NOTIFICATIONS_FAILING_ALERT, c.PIPELINE_GROUP_STACK,
         f"sum by (job, instance, integration) (increase({failed}{matcher}[{w}])) > 0",
         # No `for:`: one failed delivery is already a page nobody got. Alertmanager routes this alert
-        # away from the failing integration (obs/generate/alertmanager.py).
+        # away from the failing integration (obs/generate/configs/alertmanager.py).
         None, "page", "alertmanager",
         f"Alertmanager fails to deliver {label('integration')} notifications",
         f"Alertmanager {label('instance')} fails to send notifications through {label('integration')}: "

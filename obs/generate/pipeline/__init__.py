@@ -1,0 +1,1 @@
+"""The pipeline's own health rules: components down, services silent, data refused or dropped (alerts/)."""

@@ -1,0 +1,1 @@
+"""SLO rules, their alerts and promtool scenarios, and the OpenSLO export (alerts/, deploy/slo/)."""

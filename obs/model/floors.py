@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 
 from obs.model.domain import SLO, Model
 from obs.model.kinds import MetricsPath, Severity
@@ -24,9 +25,21 @@ DISCOVERY_S = 5.0
 TRAFFIC_MAX_INTERVAL_S = 5.0
 
 
+class HopId(StrEnum):
+    """A stretch of the pipeline a verify probe times; the value is its label in JSON and metrics."""
+    EXPORT = "export"               # the SDK's export, accepted by the collector
+    PROMETHEUS = "prometheus"       # collector → Prometheus, queryable
+    JAEGER = "jaeger"               # collector → Jaeger, queryable by trace ID
+    DISCOVERY = "discovery"         # Prometheus has discovered Alertmanager
+    RULE = "rule"                   # the probe rule fires
+    ALERTMANAGER = "alertmanager"   # Prometheus → Alertmanager
+    WEBHOOK = "webhook"             # Alertmanager → the verifier's webhook sink
+    SCRAPE = "scrape"               # Prometheus scrapes the spec's declared targets
+
+
 @dataclass(frozen=True)
 class HopFloor:
-    id: str
+    id: HopId
     title: str
     floor: float
 
@@ -50,11 +63,11 @@ class Floors:
 
 
 def metric_hops(t: Timing, metrics: MetricsPath) -> tuple[HopFloor, ...]:
-    hops = [HopFloor("export", "OTLP export accepted by the collector", HANDOFF_S),
-            HopFloor("prometheus", "collector batch → Prometheus, queryable", t.batch_timeout.s)]
+    hops = [HopFloor(HopId.EXPORT, "OTLP export accepted by the collector", HANDOFF_S),
+            HopFloor(HopId.PROMETHEUS, "collector batch → Prometheus, queryable", t.batch_timeout.s)]
     if metrics == MetricsPath.PULL:
         # The collector's Prometheus exporter holds the point until Prometheus next scrapes it.
-        hops[1] = HopFloor("prometheus", "collector batch → exporter → Prometheus scrape",
+        hops[1] = HopFloor(HopId.PROMETHEUS, "collector batch → exporter → Prometheus scrape",
                            t.batch_timeout.s + t.scrape_interval.s)
     return tuple(hops)
 
@@ -67,19 +80,19 @@ def traffic_every(t: Timing) -> float:
 
 def floors(model: Model, alertmanager_discovered: bool = True) -> Floors:
     t = model.stack.timing
-    trace = (HopFloor("export", "OTLP export accepted by the collector", HANDOFF_S),
-             HopFloor("jaeger", "collector batch → Jaeger, queryable by ID", t.batch_timeout.s + JAEGER_INGEST_S))
+    trace = (HopFloor(HopId.EXPORT, "OTLP export accepted by the collector", HANDOFF_S),
+             HopFloor(HopId.JAEGER, "collector batch → Jaeger, queryable by ID", t.batch_timeout.s + JAEGER_INGEST_S))
     metric = metric_hops(t, model.stack.metrics)
     alert = list(metric)
     if not alertmanager_discovered:
         # verify waits for discovery instead of pushing into the resend-delay trap; whichever is sooner bounds it.
-        alert.insert(0, HopFloor("discovery", "Alertmanager discovered by Prometheus",
+        alert.insert(0, HopFloor(HopId.DISCOVERY, "Alertmanager discovered by Prometheus",
                                  min(DISCOVERY_S, t.resend_delay.s)))
     alert += [
         # The probe rule has no `for:`: it fires at the first evaluation that sees the sample.
-        HopFloor("rule", "probe rule evaluated, alert firing", t.evaluation_interval.s),
-        HopFloor("alertmanager", "Prometheus → Alertmanager", HANDOFF_S),
-        HopFloor("webhook", "Alertmanager probe route → webhook sink", PROBE_GROUP_WAIT.s + HANDOFF_S),
+        HopFloor(HopId.RULE, "probe rule evaluated, alert firing", t.evaluation_interval.s),
+        HopFloor(HopId.ALERTMANAGER, "Prometheus → Alertmanager", HANDOFF_S),
+        HopFloor(HopId.WEBHOOK, "Alertmanager probe route → webhook sink", PROBE_GROUP_WAIT.s + HANDOFF_S),
     ]
     scrape = max([t.scrape_interval.s] + [st.interval.s for s in model.services for st in s.scrape if st.interval])
     # Traffic needs two exports for rate(), then the SLO rules' chain: the 5m rates (evaluation interval),

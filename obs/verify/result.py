@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from obs.model.floors import HopId
+
 
 class Status(StrEnum):
     FAIL = "fail"       # fails the check
@@ -39,7 +41,7 @@ class Finding:
 class Hop:
     """One stretch of the pipeline: how long the data took, against the least time the config allows."""
 
-    id: str                         # stable, used as a metric label: export, jaeger, prometheus, rule, ...
+    id: HopId                       # stable, used as a metric label
     title: str
     seconds: float | None           # None: the data never got past this hop
     floor: float

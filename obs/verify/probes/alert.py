@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from obs.model import conventions as c
-from obs.model.floors import HopFloor, floors
+from obs.model.floors import HopFloor, HopId, floors
 from obs.verify import clients, diagnose, poll
 from obs.verify.context import Context, down_reason
 from obs.verify.probes import metric
@@ -27,7 +27,7 @@ from obs.verify.selfmetrics import Snapshot
 from obs.verify.sink import labels_match
 
 NAME = "alert"
-STAGES = ("prometheus", "rule", "alertmanager", "webhook")
+STAGES = (HopId.PROMETHEUS, HopId.RULE, HopId.ALERTMANAGER, HopId.WEBHOOK)
 
 
 def _discovered(prom: clients.Prometheus) -> bool | None:
@@ -77,18 +77,18 @@ def run(ctx: Context) -> ProbeResult:
     started = time.monotonic()
     discovered = _discovered(prom) is not None
     hop_floors = floors(ctx.model, alertmanager_discovered=discovered).alert
-    by_id: dict[str, HopFloor] = {h.id: h for h in hop_floors}
+    by_id: dict[HopId, HopFloor] = {h.id: h for h in hop_floors}
     hops: list[Hop] = []
     if not discovered:
         ctx.progress(NAME, "waiting for Prometheus to discover Alertmanager")
         found = poll.until(lambda: _discovered(prom), ctx.deadline, cap=0.1, stop=ctx.stop)
-        h = by_id["discovery"]
+        h = by_id[HopId.DISCOVERY]
         hops.append(Hop(h.id, h.title, time.monotonic() - started if found else None, h.floor))
     # Read in the background: Prometheus's own /metrics is large, and only a diagnosis needs it.
     before = ThreadPoolExecutor(1, thread_name_prefix="obs-verify-counters")
     counters = before.submit(_counters, ctx.prometheus(), ctx.alertmanager())
     before.shutdown(wait=False)
-    seen: dict[str, float] = {}
+    seen: dict[HopId, float] = {}
     last_am: dict[str, Any] | None = None
     gauge = metric.Gauge(ctx, probe_id)
     pusher = _Pusher(gauge, every=min(5.0, max(0.2, ctx.model.stack.timing.evaluation_interval.s / 2)))
@@ -96,24 +96,25 @@ def run(ctx: Context) -> ProbeResult:
     t_push = time.monotonic()
     exported = gauge.push(1)
     t0 = time.monotonic()
-    export = by_id["export"]
+    export = by_id[HopId.EXPORT]
     hops.append(Hop(export.id, export.title, t0 - t_push if exported else None, export.floor))
     match = labels_match(**{c.PROBE_ID_LABEL: probe_id})
     if exported and ctx.sink is not None:
         pusher.start()
         delay, cap = 0.01, poll.cap_for(sum(h.floor for h in hop_floors))
         # A component that keeps refusing connections will not deliver within the budget: stop early.
-        gone = {"Prometheus": poll.Outage(by_id["rule"].floor), "Alertmanager": poll.Outage(by_id["webhook"].floor)}
+        gone = {"Prometheus": poll.Outage(by_id[HopId.RULE].floor),
+                "Alertmanager": poll.Outage(by_id[HopId.WEBHOOK].floor)}
         while not ctx.deadline.passed and not ctx.stop.is_set():
             try:
-                if "prometheus" not in seen and metric.visible(prom, probe_id, above=0):
-                    seen["prometheus"] = time.monotonic()
-                if "prometheus" in seen and "rule" not in seen:
+                if HopId.PROMETHEUS not in seen and metric.visible(prom, probe_id, above=0):
+                    seen[HopId.PROMETHEUS] = time.monotonic()
+                if HopId.PROMETHEUS in seen and HopId.RULE not in seen:
                     active = _firing(prom, probe_id)
                     if active is not None:
-                        seen["rule"] = active
+                        seen[HopId.RULE] = active
                 gone["Prometheus"].clear()
-                if "rule" in seen and last_am is None:
+                if HopId.RULE in seen and last_am is None:
                     listed = am.alerts(**{c.PROBE_ID_LABEL: probe_id})
                     last_am = listed[0] if listed else None
                     gone["Alertmanager"].clear()
@@ -124,13 +125,13 @@ def run(ctx: Context) -> ProbeResult:
                 pass
             delivery = ctx.sink.wait(match, timeout=min(delay, ctx.deadline.left), since=t_push)
             if delivery is not None:
-                seen["webhook"] = delivery.at
+                seen[HopId.WEBHOOK] = delivery.at
                 last_am = last_am or _in_alertmanager(am, probe_id)
                 break
             delay = min(cap, delay * 1.5)
         if last_am is not None:
             # When Alertmanager last took the alert in, by its clock (Prometheus re-sends it every resend delay).
-            seen["alertmanager"] = _monotonic(last_am.get("updatedAt", "")) or time.monotonic()
+            seen[HopId.ALERTMANAGER] = _monotonic(last_am.get("updatedAt", "")) or time.monotonic()
 
     def resolve() -> None:
         """Let the probe alert resolve rather than linger in Alertmanager for Prometheus's 5m lookback."""
@@ -152,9 +153,9 @@ def run(ctx: Context) -> ProbeResult:
         at = seen.get(stage)
         hops.append(Hop(h.id, h.title, None if at is None or prev is None else max(0.0, at - prev), h.floor))
         prev = at
-    ok = "webhook" in seen
-    waited = hops[0].seconds or 0.0 if hops[0].id == "discovery" else 0.0
-    result = ProbeResult(NAME, ok, "", seconds=waited + (seen.get("webhook") or time.monotonic()) - t_push,
+    ok = HopId.WEBHOOK in seen
+    waited = hops[0].seconds or 0.0 if hops[0].id == HopId.DISCOVERY else 0.0
+    result = ProbeResult(NAME, ok, "", seconds=waited + (seen.get(HopId.WEBHOOK) or time.monotonic()) - t_push,
                          floor=sum(h.floor for h in hop_floors), hops=hops, probe_id=probe_id)
     if ok:
         result.summary = f"probe alert {probe_id} delivered to the webhook sink {result.seconds:.3f}s after the push"
@@ -187,15 +188,15 @@ def _sum(snapshot: Snapshot, name: str, **labels: str) -> float:
                if n == name and all(dict(ls).get(k, want) == want for k, want in labels.items()))
 
 
-def _diagnose(ctx: Context, gauge: metric.Gauge, exported: bool, probe_id: str, seen: dict[str, float],
+def _diagnose(ctx: Context, gauge: metric.Gauge, exported: bool, probe_id: str, seen: dict[HopId, float],
               last_am: dict[str, Any] | None, prom_before: Snapshot, am_before: Snapshot) -> list[Finding]:
     if ctx.sink is None:
         return [Finding(diagnose.SINK, Status.FAIL, "the webhook sink is not running", "see the error above")]
-    if "prometheus" not in seen:
+    if HopId.PROMETHEUS not in seen:
         return diagnose.metric(metric.evidence(ctx, gauge, exported))
     prom, am = ctx.prometheus(), ctx.alertmanager()
     ev = diagnose.AlertEvidence(probe_id, ctx.ep.alertmanager, ctx.ep.sink_url, ctx.model.stack.timing.group_wait.s,
-                                firing="rule" in seen, am_alert=last_am or _in_alertmanager(am, probe_id))
+                                firing=HopId.RULE in seen, am_alert=last_am or _in_alertmanager(am, probe_id))
     try:
         ev.rule = next((r for g in prom.rule_groups() for r in g.get("rules", []) if r.get("name") == c.PROBE_ALERT),
                        None)

@@ -10,6 +10,7 @@ import time
 from datetime import datetime
 from typing import Any
 
+from obs.model.floors import HopId
 from obs.verify import clients, poll
 from obs.verify.context import Context, down_reason
 from obs.verify.diagnose import PROMETHEUS
@@ -64,7 +65,8 @@ def run(ctx: Context) -> ProbeResult | None:
     ok = poll.until(all_fresh, ctx.deadline, cap=poll.cap_for(floor), stop=ctx.stop) is not None
     took = time.monotonic() - started
     result = ProbeResult(NAME, ok, "", seconds=took, floor=floor,
-                         hops=[Hop("scrape", "Prometheus scrape of the declared targets", took if ok else None, floor)])
+                         hops=[Hop(HopId.SCRAPE, "Prometheus scrape of the declared targets", took if ok else None,
+                                   floor)])
     if ok:
         result.summary = f"{len(wanted)} declared target(s) scraped successfully within {took:.3f}s"
         return result

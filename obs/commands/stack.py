@@ -39,8 +39,10 @@ the proxy is missing or a build fails.""")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False),
               help="Output directory holding the collector manifest (default: the spec's).")
 @click.option("--all", "everything", is_flag=True, help="Also build Sloth, which only tests and benchmarks use.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 8), default=1, show_default=True,
+              help="Binaries built side by side (a Go build leaves cores idle while it downloads and links).")
 @format_option
-def build_command(spec: Path, out: Path | None, everything: bool, fmt: str) -> None:
+def build_command(spec: Path, out: Path | None, everything: bool, jobs: int, fmt: str) -> None:
     """Build every stack binary that is missing; print where each one is."""
     target = out_dir_for(spec, out)
     manifest = target / c.OTELCOL_MANIFEST
@@ -48,7 +50,7 @@ def build_command(spec: Path, out: Path | None, everything: bool, fmt: str) -> N
         progress(f"{manifest} is missing; generating artifacts from {spec} first")
         generate(spec, out, check=False)
     started = time.monotonic()
-    paths = build.ensure(build.ALL if everything else build.STACK, manifest=manifest, progress=progress)
+    paths = build.ensure(build.ALL if everything else build.STACK, manifest=manifest, progress=progress, jobs=jobs)
     if fmt == "json":
         emit_json({"cache": str(cache.cache_root()), "seconds": round(time.monotonic() - started, 2),
                    "binaries": {name: {"path": str(path), "build_seconds": build.build_seconds(name, manifest)}

@@ -64,7 +64,7 @@ def test_every_stack_command_teaches_by_example_in_its_help(argv, capsys):
 def test_obs_stack_build_builds_what_the_stack_runs_and_sloth_only_when_asked(spec, monkeypatch, argv, wanted):
     asked: list[list[str]] = []
 
-    def ensure(names, manifest=None, progress=None):
+    def ensure(names, manifest=None, progress=None, jobs=1):
         asked.append(list(names))
         return {n: spec.parent / n for n in names}
     monkeypatch.setattr(build, "ensure", ensure)

@@ -30,8 +30,8 @@ Examples:
 Builds from the Go module proxy (needs Go >= 1.26) at the versions pinned in
 obs/versions.py: the collector with the builder and the generated manifest
 ({c.OTELCOL_MANIFEST}), Jaeger v2, Prometheus v3 with promtool, and Alertmanager
-with amtool. A cold build of all of them takes about 22 minutes on 2 cores (Jaeger
-alone 11); each progress line says how long its build usually takes. What is already
+with amtool. A cold build of all of them takes about 20 minutes on 2 cores, two at a
+time (Jaeger alone 11); each progress line says how long its build usually takes. What is already
 built is skipped, so a second run takes seconds. Binaries are cached in
 $OBS_CACHE_DIR (default ~/.cache/obs); progress goes to stderr. Exit 3 when Go or
 the proxy is missing or a build fails.""")
@@ -39,8 +39,9 @@ the proxy is missing or a build fails.""")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False),
               help="Output directory holding the collector manifest (default: the spec's).")
 @click.option("--all", "everything", is_flag=True, help="Also build Sloth, which only tests and benchmarks use.")
-@click.option("--jobs", "-j", type=click.IntRange(1, 8), default=1, show_default=True,
-              help="Binaries built side by side (a Go build leaves cores idle while it downloads and links).")
+@click.option("--jobs", "-j", type=click.IntRange(1, 8), default=2, show_default=True,
+              help="Binaries built side by side: a Go build leaves cores idle while it downloads and links, so 2 "
+                   "build cold 10% faster than 1 on 2 cores (BENCHMARKS.md).")
 @format_option
 def build_command(spec: Path, out: Path | None, everything: bool, jobs: int, fmt: str) -> None:
     """Build every stack binary that is missing; print where each one is."""

@@ -309,16 +309,6 @@ SPANMETRICS_SPAN_NAME_LABEL = "span_name"
 OTELCOL_ITEMS = {"traces": "spans", "metrics": "metric_points", "logs": "log_records"}
 
 
-def otelcol_receiver_metric(outcome: str, items: str) -> str:
-    """outcome: accepted | refused | failed; items: spans | metric_points | log_records."""
-    return f"otelcol_receiver_{outcome}_{items}"
-
-
-def otelcol_exporter_metric(outcome: str, items: str) -> str:
-    """outcome: sent | send_failed | enqueue_failed. send_failed appears only after a first failure."""
-    return f"otelcol_exporter_{outcome}_{items}"
-
-
 def otelcol_receiver_family(outcome: str) -> str:
     """The receiver counters of one outcome, before the items suffix: otelcol_receiver_refused."""
     return f"otelcol_receiver_{outcome}"
@@ -326,6 +316,16 @@ def otelcol_receiver_family(outcome: str) -> str:
 
 def otelcol_exporter_family(outcome: str) -> str:
     return f"otelcol_exporter_{outcome}"
+
+
+def otelcol_receiver_metric(outcome: str, items: str) -> str:
+    """outcome: accepted | refused | failed; items: spans | metric_points | log_records."""
+    return f"{otelcol_receiver_family(outcome)}_{items}"
+
+
+def otelcol_exporter_metric(outcome: str, items: str) -> str:
+    """outcome: sent | send_failed | enqueue_failed. send_failed appears only after a first failure."""
+    return f"{otelcol_exporter_family(outcome)}_{items}"
 
 
 OTELCOL_PROCESSOR_INCOMING = "otelcol_processor_incoming_items"

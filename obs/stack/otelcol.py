@@ -25,6 +25,9 @@ BUILDER_CHECK = {"builder": ["version"]}
 OTELCOL_CHECK = {"otelcol": ["--version"]}
 KINDS = ("receivers", "processors", "exporters", "connectors", "extensions", "providers", "converters")
 DEFAULT_MANIFEST = Path("deploy/otelcol/builder-config.yaml")
+# Cold builds on 2 cores, measured (BENCHMARKS.md): for the progress lines and the build order.
+BUILDER_COLD_SECONDS = 38
+COLLECTOR_COLD_SECONDS = 195
 
 
 def load_manifest(path: Path) -> dict[str, Any]:
@@ -110,7 +113,7 @@ def ensure_builder(go: Go, progress: Callable[[str], None]) -> Path:
     ver = versions.OTELCOL_BUILDER
 
     def build(tmp: Path) -> None:
-        progress(f"installing the collector builder {ver} (about 40 s cold)...")
+        progress(f"installing the collector builder {ver} (about {BUILDER_COLD_SECONDS} s cold)...")
         go.run(
             ["install", f"{BUILDER_MODULE}@{ver}"], cache.cache_root(),
             f"go install {BUILDER_MODULE}@{ver}", extra_env={"GOBIN": str(tmp)},
@@ -139,7 +142,7 @@ def ensure_otelcol(go_factory: Callable[[], Go], manifest_path: Path, progress: 
             config = build_manifest(manifest, src)
             progress(
                 f"building otelcol {versions.OTELCOL_CORE} for manifest {manifest_path} "
-                f"(key {key}; a cold build takes about 3 min on 2 cores)..."
+                f"(key {key}; a cold build takes about {round(COLLECTOR_COLD_SECONDS / 60)} min on 2 cores)..."
             )
             go.run(["--config", str(config)], src, f"collector builder ({manifest_path})", exe=builder)
             shutil.move(str(src / "dist" / "otelcol"), tmp / "otelcol")

@@ -100,6 +100,7 @@ class CanaryDrill(Drill):
 
     def exports(self, count: int, requests: int) -> None:
         """A running service's exports before the incident: `count` of them, `requests` each, one interval apart."""
+        self.run.progress(f"{self.incident.value}: warming up the canary {self.canary.job}")
         for _ in range(count):
             self.canary.record(requests)
             self.canary.push()

@@ -166,8 +166,6 @@ class Runner:
         return result
 
     def _run(self, drill: Drill, result: IncidentResult) -> None:
-        if isinstance(drill, (CrashDrill, TrafficDrill)):   # a notification drill is a crash too
-            self.progress(f"{drill.incident.value}: warming up the canary {drill.canary.job}")
         drill.warm_up()
         if result.incident in (Incident.METRICS_BACKEND, Incident.ALERTMANAGER):
             self._await_heartbeat(result)

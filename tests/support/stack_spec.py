@@ -53,17 +53,18 @@ alerting:
 
 
 def write_spec(directory: Path, ports: dict[str, int], project: str = "stack-test", profile: str = "fast",
-               body: str = DEFAULT_BODY) -> Path:
+               body: str = DEFAULT_BODY, metrics: str | None = None) -> Path:
     """obs.yaml in `directory`: the stack section on `ports`, then `body` (services and alerting)."""
     directory.mkdir(parents=True, exist_ok=True)
     port_lines = "\n".join(f"    {k}: {v}" for k, v in ports.items())
+    metrics_line = f"  metrics: {metrics}\n" if metrics is not None else ""
     spec = directory / "obs.yaml"
     spec.write_text(f"""\
 version: obs/v1
 project: {project}
 stack:
   profile: {profile}
-  ports:
+{metrics_line}  ports:
 {port_lines}
 """ + body)
     return spec

@@ -3,24 +3,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.support.stack_spec import free_ports, port_is_free  # noqa: F401 - re-exported for the verify tests
-
-SECRET_ENV = "OBS_TEST_PAGERDUTY_KEY"
+from tests.support.stack_spec import SECRET_ENV, free_ports, port_is_free  # noqa: F401 - re-exported for the verify tests
+from tests.support.stack_spec import write_spec as write_stack_spec
 
 
 def write_spec(directory: Path, ports: dict[str, int], legacy_port: int, metrics: str = "push",
                project: str = "verify-test") -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    port_lines = "\n".join(f"    {k}: {v}" for k, v in ports.items())
-    spec = directory / "obs.yaml"
-    spec.write_text(f"""\
-version: obs/v1
-project: {project}
-stack:
-  profile: fast
-  metrics: {metrics}
-  ports:
-{port_lines}
+    return write_stack_spec(directory, ports, project, "fast", f"""\
 services:
   - name: checkout
     http: true
@@ -55,5 +44,4 @@ alerting:
   routes:
     - match: {{severity: page}}
       receiver: oncall
-""")
-    return spec
+""", metrics)

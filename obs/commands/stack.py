@@ -25,20 +25,21 @@ Examples:
   obs stack build                   build for ./obs.yaml (the collector from its manifest)
   obs stack build --out build       use build/deploy/otelcol/builder-config.yaml
   obs stack build --format json     binary paths and build times, for scripts
-  obs stack build --all             also Sloth (bench/slo_vs_sloth.py compares against it)
+  obs stack build --all             also promtool (obs test) and Sloth (bench/slo_vs_sloth.py)
 \b
 Builds from the Go module proxy (needs Go >= 1.26) at the versions pinned in
 obs/versions.py: the collector with the builder and the generated manifest
-({c.OTELCOL_MANIFEST}), Jaeger v2, Prometheus v3 with promtool, and Alertmanager
-with amtool. A cold build of all of them takes about 20 minutes on 2 cores, two at a
-time (Jaeger alone 11); each progress line says how long its build usually takes. What is already
+({c.OTELCOL_MANIFEST}), Jaeger v2 with the components obs configures, Prometheus v3,
+and Alertmanager with amtool. A cold build of all of them takes about COLD minutes on 2 cores,
+two at a time; each progress line says how long its build usually takes. What is already
 built is skipped, so a second run takes seconds. Binaries are cached in
 $OBS_CACHE_DIR (default ~/.cache/obs); progress goes to stderr. Exit 3 when Go or
 the proxy is missing or a build fails.""")
 @spec_argument
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False),
               help="Output directory holding the collector manifest (default: the spec's).")
-@click.option("--all", "everything", is_flag=True, help="Also build Sloth, which only tests and benchmarks use.")
+@click.option("--all", "everything", is_flag=True,
+              help="Also build promtool and Sloth, which only `obs test`, tests and benchmarks use.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 8), default=2, show_default=True,
               help="Binaries built side by side: a Go build leaves cores idle while it downloads and links, so 2 "
                    "build cold 10% faster than 1 on 2 cores (BENCHMARKS.md).")

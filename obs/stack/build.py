@@ -12,6 +12,7 @@ CLI: python -m obs.stack.build [names...] [--manifest PATH]
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -23,7 +24,7 @@ from pathlib import Path
 from obs import versions
 from obs.errors import StackError
 from obs.stack import cache, otelcol
-from obs.stack.gotool import Go
+from obs.stack.gotool import Go, SourceTrim
 
 Progress = Callable[[str], None]
 
@@ -43,6 +44,8 @@ class Target:
     go_install: bool = False
     # Files upstream generates before `go build` and so missing from the proxy's zip.
     placeholders: dict[str, str] = field(default_factory=dict)
+    # Source the stack never runs, deleted before the build because compiling it is most of a cold build.
+    trims: tuple[SourceTrim, ...] = ()
     # A cold build's duration on 2 cores (measured, BENCHMARKS.md), for the progress line.
     cold_seconds: int = 0
 
@@ -53,11 +56,58 @@ class Target:
     @property
     def recipe(self) -> str:
         fields = [self.module, self.version, self.packages, self.tags, self.ldflags,
-                  self.go_install, self.placeholders]
+                  self.go_install, self.placeholders, [dataclasses.astuple(t) for t in self.trims]]
         return json.dumps(fields, sort_keys=True)
 
 
 _PROM_VERSION = "github.com/prometheus/common/version"
+_JAEGER = "github.com/jaegertracing/jaeger"
+_JAEGER_COMPONENTS = "cmd/jaeger/internal/components.go"
+_CONTRIB = "github.com/open-telemetry/opentelemetry-collector-contrib"
+
+# Jaeger v2 is a collector distribution; obs configures only its storage, query, health check, the OTLP
+# receiver and the storage exporter (deploy/jaeger/config.yaml), plus the batch processor and memory
+# limiter kept for operators. The rest of upstream's component list (Kafka, Zipkin, Jaeger-protocol
+# receivers, sampling, OTTL processors, span metrics, AWS auth) is a third of a cold build; it is removed
+# from the list, with its imports, so Go never compiles it.
+_JAEGER_UNUSED = {
+    f"{_CONTRIB}/connector/spanmetricsconnector": "spanmetricsconnector",
+    f"{_CONTRIB}/exporter/kafkaexporter": "kafkaexporter",
+    f"{_CONTRIB}/exporter/prometheusexporter": "prometheusexporter",
+    f"{_CONTRIB}/extension/basicauthextension": "basicauthextension",
+    f"{_CONTRIB}/extension/pprofextension": "pprofextension",
+    f"{_CONTRIB}/extension/sigv4authextension": "sigv4authextension",
+    f"{_CONTRIB}/processor/attributesprocessor": "attributesprocessor",
+    f"{_CONTRIB}/processor/filterprocessor": "filterprocessor",
+    f"{_CONTRIB}/processor/tailsamplingprocessor": "tailsamplingprocessor",
+    f"{_CONTRIB}/receiver/jaegerreceiver": "jaegerreceiver",
+    f"{_CONTRIB}/receiver/kafkareceiver": "kafkareceiver",
+    f"{_CONTRIB}/receiver/zipkinreceiver": "zipkinreceiver",
+    "go.opentelemetry.io/collector/extension/zpagesextension": "zpagesextension",
+    f"{_JAEGER}/cmd/jaeger/internal/extension/remotesampling": "remotesampling",
+    f"{_JAEGER}/cmd/jaeger/internal/extension/remotestorage": "remotestorage",
+    f"{_JAEGER}/cmd/jaeger/internal/integration/storagecleaner": "storagecleaner",
+    f"{_JAEGER}/cmd/jaeger/internal/processors/adaptivesampling": "adaptivesampling",
+}
+_JAEGER_TRIMS = tuple(
+    trim
+    for package, name in _JAEGER_UNUSED.items()
+    for trim in (
+        SourceTrim(_JAEGER, _JAEGER_COMPONENTS, f'\t"{package}"\n'),
+        SourceTrim(_JAEGER, _JAEGER_COMPONENTS, f"\t\t{name}.NewFactory(),\n"),
+    )
+) + (
+    # The Elasticsearch client's typed API (844 generated packages, about 100 s of a cold build on 2 cores)
+    # hangs off the root package by one embedded field; Jaeger uses only the untyped esapi client, so the
+    # TypedClient keeps its transport and loses its methods.
+    SourceTrim("github.com/elastic/go-elasticsearch/v9", "elasticsearch.go",
+               '\t"github.com/elastic/go-elasticsearch/v9/typedapi"\n'),
+    SourceTrim("github.com/elastic/go-elasticsearch/v9", "elasticsearch.go",
+               "type TypedClient struct {\n\tBaseClient\n\t*typedapi.MethodAPI\n}\n",
+               "type TypedClient struct {\n\tBaseClient\n}\n"),
+    SourceTrim("github.com/elastic/go-elasticsearch/v9", "elasticsearch.go",
+               "\tclient.MethodAPI = typedapi.NewMethodAPI(client)\n"),
+)
 
 TARGETS: dict[str, Target] = {
     t.name: t
@@ -68,20 +118,28 @@ TARGETS: dict[str, Target] = {
             {"jaeger": ["version"]},
             # The module tag is v1.x; the v2 release number is what users recognise.
             ldflags=[f"-X github.com/jaegertracing/jaeger/internal/version.latestVersion=v{versions.JAEGER_RELEASE}"],
+            trims=_JAEGER_TRIMS,
             cold_seconds=657,
         ),
         Target(
             "prometheus", "github.com/prometheus/prometheus", versions.PROMETHEUS_MODULE,
-            {
-                "prometheus": "github.com/prometheus/prometheus/cmd/prometheus",
-                "promtool": "github.com/prometheus/prometheus/cmd/promtool",
-            },
-            {"prometheus": ["--version"], "promtool": ["--version"]},
+            {"prometheus": "github.com/prometheus/prometheus/cmd/prometheus"},
+            {"prometheus": ["--version"]},
             # remove_all_sd drops the cloud service-discovery plugins (most of the
             # dependency graph); no builtinassets tag, so no UI, but the API works.
             tags="netgo,remove_all_sd",
             ldflags=[f"-X {_PROM_VERSION}.Version={versions.PROMETHEUS_RELEASE}", f"-X {_PROM_VERSION}.BuildUser=obs"],
             cold_seconds=336,
+        ),
+        # promtool apart: it compiles Kubernetes service discovery in whatever the tags say (a quarter of
+        # Prometheus's graph), and only `obs test` and the test suite run it, never the stack.
+        Target(
+            "promtool", "github.com/prometheus/prometheus", versions.PROMETHEUS_MODULE,
+            {"promtool": "github.com/prometheus/prometheus/cmd/promtool"},
+            {"promtool": ["--version"]},
+            tags="netgo,remove_all_sd",
+            ldflags=[f"-X {_PROM_VERSION}.Version={versions.PROMETHEUS_RELEASE}", f"-X {_PROM_VERSION}.BuildUser=obs"],
+            cold_seconds=120,
         ),
         Target(
             "alertmanager", "github.com/prometheus/alertmanager", versions.ALERTMANAGER,
@@ -111,8 +169,8 @@ TARGETS: dict[str, Target] = {
 
 ALL = ["otelcol", *TARGETS]
 OTELCOL_COLD_SECONDS = otelcol.BUILDER_COLD_SECONDS + otelcol.COLLECTOR_COLD_SECONDS
-# What the stack runs (promtool and amtool come with Prometheus and Alertmanager); Sloth only serves the
-# benchmark against it and `obs import`'s cross-checks, and is built when those ask for it.
+# What the stack runs (amtool comes with Alertmanager). promtool serves `obs test` and the test suite,
+# Sloth the benchmark against it and `obs import`'s cross-checks; each is built when asked for.
 STACK = ["otelcol", "jaeger", "prometheus", "alertmanager"]
 # Binaries that come out of another target's build.
 _OWNER = {b: t.name for t in TARGETS.values() for b in t.packages}
@@ -162,7 +220,7 @@ def _build_target(t: Target, progress: Progress) -> None:
             return
         src = cache.src_root() / t.entry.name
         directives = go.scratch_module(
-            src, t.name, t.module, t.version, list(t.packages.values()), t.placeholders
+            src, t.name, t.module, t.version, list(t.packages.values()), t.placeholders, t.trims
         )
         if directives:
             progress(f"{t.name}: go.mod edits (upstream replace/exclude, local patches): {' '.join(directives)}")

@@ -11,6 +11,8 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,21 @@ from obs.errors import StackError
 from obs.stack import tools
 
 MIN_GO = (1, 26)
+
+
+@dataclass(frozen=True)
+class SourceTrim:
+    """Text deleted (or replaced) from a module's source before a build, because the stack never runs it.
+
+    `old` must occur exactly once, so a new upstream version that moved it fails the build loudly
+    instead of building something else than was meant.
+    """
+
+    module: str
+    path: str
+    old: str
+    new: str = ""
+
 TAIL_LINES = 20
 
 _NETWORK = re.compile(
@@ -185,6 +202,7 @@ class Go:
     def scratch_module(
         self, directory: Path, name: str, module: str, version: str, tools: list[str],
         placeholders: dict[str, str] | None = None,
+        trims: Sequence[SourceTrim] = (),
     ) -> list[str]:
         """A module of our own whose tools are upstream's commands; returns the go.mod edits made.
 
@@ -192,6 +210,8 @@ class Go:
         generates before building and so are absent from the proxy's zip (e.g. UI
         assets for go:embed). They are added to a writable copy of the proxy's
         source, which then replaces the module.
+        `trims` delete source the stack never runs, in upstream's module or one of its
+        dependencies (at the version the build resolves), in the same way.
         """
         directory.mkdir(parents=True, exist_ok=True)
         # Fresh go.mod each build so a changed pin never inherits stale requirements.
@@ -213,6 +233,36 @@ class Go:
             ["get", "-tool", *(f"{t}@{version}" for t in tools)],
             directory, f"go get -tool {module}@{version}",
         )
+        if trims:
+            directives += self._apply_trims(directory, module, trims)
+        return directives
+
+    def _apply_trims(self, directory: Path, module: str, trims: Sequence[SourceTrim]) -> list[str]:
+        """Copy each trimmed module beside the scratch module, edit it, and replace the module with it."""
+        directives: list[str] = []
+        for mod in dict.fromkeys(t.module for t in trims):
+            if mod == module and (directory / "upstream").is_dir():
+                local = directory / "upstream"  # already replaced by the placeholders' copy
+            else:
+                info = json.loads(self.output(["list", "-m", "-json", mod], directory, f"go list -m {mod}"))
+                if not info.get("Dir"):
+                    self.output(["mod", "download", mod], directory, f"downloading {mod}")
+                    info = json.loads(self.output(["list", "-m", "-json", mod], directory, f"go list -m {mod}"))
+                local = directory / "trimmed" / mod.replace("/", "_")
+                _copy_writable(Path(info["Dir"]), local)
+                directives.append(f"-replace={mod}=./{local.relative_to(directory)}")
+            for t in (t for t in trims if t.module == mod):
+                target = local / t.path
+                text = target.read_text()
+                if text.count(t.old) != 1:
+                    raise StackError(
+                        f"cannot trim {mod}/{t.path}: expected the text {t.old.strip()!r} exactly once, found it "
+                        f"{text.count(t.old)} times. Upstream changed; update the trim in obs/stack/build.py "
+                        "(or drop it) together with the pinned version."
+                    )
+                target.write_text(text.replace(t.old, t.new))
+        if directives:
+            self.run(["mod", "edit", *directives], directory, "replacing trimmed modules with their trimmed copies")
         return directives
 
 

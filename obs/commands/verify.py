@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 import click
 
 from obs.commands.common import err_console, load, out_console, out_dir_for, seconds_option, spec_argument
-from obs.errors import Exit
-from obs.verify import CHECKS
+from obs.errors import Exit, InputError, SpecError
+from obs.model.environments import LOCAL
+from obs.verify import ALL_CHECKS, CHECKS, DEPLOYED_CHECKS, ENV_CHECKS
 
 if TYPE_CHECKING:
     from obs.model.domain import Model
@@ -36,6 +37,7 @@ Examples:
   obs verify --only alert           just the alert path: rule → Alertmanager → webhook
   obs verify --format junit > verify.xml   for CI test reports (also: --format json)
   obs verify --watch                probe forever; Prometheus scrapes the results, rules alert on them
+  obs verify --env staging --junit report.xml   check a deployed stack from CI
 \b
 Probes: a span found by trace ID in Jaeger; an OTLP gauge with a unique probe_id found in
 Prometheus; fresh scrapes of declared targets; a probe alert delivered by Alertmanager to
@@ -48,14 +50,27 @@ and evaluation intervals, group_wait). When a probe fails, the collector's own c
 Prometheus's targets and rules and Alertmanager's alerts and notification counters say
 where the data stopped, why, and what to fix.
 \b
-Exit codes: 0 all checks passed; 1 a check failed; 2 bad spec or option; 3 the stack is
-not running (nothing answers).""")
+--env NAME checks a deployed stack declared under `environments:` in the spec, over its
+own TLS, credentials and headers, and only reads and sends small probes tagged
+service.name=obs-verify (it starts, writes, reloads and restarts nothing there): a probe span
+in Jaeger and a probe metric in Prometheus (trace, metric); a probe alert that Alertmanager
+routes to a receiver that pages nobody (alert); the Alertmanager cluster (alertmanager); the
+Watchdog reaching the heartbeat receiver (watchdog); and drift between the rules,
+Alertmanager configuration and scrape jobs that run and those the repository generates
+(drift). Secrets are read from their files or variables and never printed.
+\b
+Exit codes: 0 all checks passed; 1 a check failed or drift was found; 2 bad spec, environment
+or option; 3 the stack is not running (locally: nothing answers; --env: any endpoint does
+not answer, with its address and the TLS or auth error in words).""")
 @spec_argument
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False),
               help="Output directory with the generated artifacts (default: the spec's).")
 @click.option("--traffic", is_flag=True, help="Send synthetic OTLP traffic for every declared service first.")
-@click.option("--only", "only", multiple=True, type=click.Choice(CHECKS),
-              help="Run only these checks (repeatable). Default: all.")
+@click.option("--env", "env", metavar="NAME", default="local", show_default=True,
+              help="Verify this deployed environment (from the spec's `environments:`) instead of the local stack.")
+@click.option("--only", "only", multiple=True, type=click.Choice(ALL_CHECKS),
+              help="Run only these checks (repeatable). Default: all (with --env: trace, metric, alert, "
+                   "alertmanager, watchdog, drift).")
 @click.option("--budget", metavar="DURATION",
               help="How long each probe may wait (default: stack.verify_budget, else twice the floor + 5s).")
 @click.option("--watch", "watching", is_flag=True,
@@ -63,8 +78,10 @@ not running (nothing answers).""")
 @click.option("--interval", metavar="DURATION", help="--watch: time between rounds (default: 2x the floor, ≥ 5s).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "junit"]), default="text", show_default=True,
               help="json or junit print one machine-readable document on stdout.")
-def command(spec: Path, out: Path | None, traffic: bool, only: tuple[str, ...], budget: str | None,
-            watching: bool, interval: str | None, fmt: str) -> None:
+@click.option("--junit", "junit", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
+              help="Also write a JUnit report to FILE (whatever --format prints).")
+def command(spec: Path, out: Path | None, traffic: bool, env: str, only: tuple[str, ...], budget: str | None,
+            watching: bool, interval: str | None, fmt: str, junit: Path | None) -> None:
     """Prove the stack of SPEC (default ./obs.yaml) carries traces, metrics and alerts end to end."""
     from obs.verify import report as show
     from obs.verify import runner
@@ -72,16 +89,46 @@ def command(spec: Path, out: Path | None, traffic: bool, only: tuple[str, ...], 
     model = load(spec)
     target = out_dir_for(spec, out)
     budget_s = seconds_option(budget, "--budget")
+    _check_env(spec, model, env, only, traffic, watching)
     if watching:
         _watch(model, target, seconds_option(interval, "--interval"), budget_s, fmt)
         return
-    options = runner.Options(only=only or CHECKS, traffic=traffic, budget=budget_s)
-    with show.LiveProgress(err_console) as live:
-        progress = live if fmt == "text" else (lambda check, message: None)
-        report = runner.run(model, target, options, progress)
+    default = ENV_CHECKS if env != LOCAL else CHECKS
+    options = runner.Options(only=only or default, traffic=traffic, budget=budget_s, env=env)
+    try:
+        with show.LiveProgress(err_console) as live:
+            progress = live if fmt == "text" else (lambda check, message: None)
+            report = runner.run(model, target, options, progress)
+    except SpecError as e:
+        # An environment's secret or file that cannot be read: point at where the spec names it.
+        from obs.spec.loader import load as load_spec
+        from obs.spec.loader import ordered
+        raise SpecError(str(spec), ordered(e.problems, load_spec(spec)[1])) from None
     _print(report, fmt)
+    if junit is not None:
+        try:
+            junit.write_text(show.to_junit(report))
+        except OSError as e:
+            raise InputError(f"--junit {junit}: cannot write: {e.strerror or e}") from None
     if not report.ok:
         raise Exit(1)
+
+
+def _check_env(spec: Path, model: Model, env: str, only: tuple[str, ...], traffic: bool, watching: bool) -> None:
+    if env == LOCAL:
+        local_only = [o for o in only if o not in CHECKS]   # the deployed-only checks
+        if local_only:
+            raise InputError(f"--only {', '.join(local_only)} checks a deployed environment; add --env NAME")
+        return
+    if model.environment(env) is None:
+        declared = ", ".join(e.name for e in model.environments) or "none (add `environments:` to the spec)"
+        raise InputError(f"{spec}: no environment named {env!r}; declared: {declared}")
+    if traffic or watching:
+        raise InputError(f"--{'traffic' if traffic else 'watch'} is for the local stack: with --env, verify sends "
+                         "only its own small probes")
+    bad = [o for o in only if o not in (*CHECKS, *DEPLOYED_CHECKS)]
+    if bad:  # pragma: no cover - click's Choice already refuses these
+        raise InputError(f"unknown checks: {', '.join(bad)}")
 
 
 def _watch(model: Model, target: Path, interval: float | None, budget: float | None, fmt: str) -> None:

@@ -7,9 +7,9 @@ from decimal import Decimal, InvalidOperation
 
 from obs import versions
 from obs.errors import Problem
+from obs.model import build_environments, queries
 from obs.model import conventions as c
 from obs.model import names as naming
-from obs.model import queries
 from obs.model.domain import SLI, SLO, TLS, Histogram, Model, Receiver, Route, ScrapeTarget, Secret, Service, Stack
 from obs.model.durations import Duration
 from obs.model.kinds import MetricsPath, ReceiverKind, Severity, SliKind
@@ -74,6 +74,8 @@ class _Builder:
         if fallback is not None and fallback not in {r.name for r in receivers}:
             self.problem("alerting.fallback_receiver", self._unknown_receiver(fallback, receivers))
         heartbeat = spec.alerting.heartbeat
+        environments, problems = build_environments.build(spec)
+        self.problems += problems
         self._distinct_ports()
         self.found(naming.slo_ids(list(spec.services)))
         self.found(naming.stack_versions(spec.stack.versions))
@@ -81,7 +83,8 @@ class _Builder:
             raise ModelProblems(self.problems)
         return Model(project=spec.project, source=source, stack=self._stack(), services=services,
                      receivers=receivers, routes=routes, default_receiver=default,
-                     heartbeat=_secret(heartbeat.url) if heartbeat else None, fallback_receiver=fallback)
+                     heartbeat=_secret(heartbeat.url) if heartbeat else None, fallback_receiver=fallback,
+                     environments=environments)
 
     def _stack(self) -> Stack:
         st = self.spec.stack

@@ -4,12 +4,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from obs.model.conventions import LABEL_SEVERITY
 from obs.model.durations import Duration
 from obs.model.kinds import MetricsPath, ReceiverKind, Severity, SliKind
 from obs.model.timing import Timing
 from obs.model.windows import Tier
+
+if TYPE_CHECKING:
+    from obs.model.environments import Environment
 
 
 @dataclass(frozen=True)
@@ -147,6 +151,10 @@ class Model:
     default_receiver: str | None
     heartbeat: Secret | None = None            # dead man's switch URL the Watchdog is posted to
     fallback_receiver: str | None = None       # spec's choice; see alert_routing.fallback()
+    environments: tuple[Environment, ...] = field(default=(), hash=False)   # deployed stacks verify reaches
+
+    def environment(self, name: str) -> Environment | None:
+        return next((e for e in self.environments if e.name == name), None)
 
     @property
     def slos(self) -> tuple[SLO, ...]:

@@ -296,9 +296,90 @@ class AlertRouting(Strict):
         None, description="Where unmatched alerts go (default: the first receiver).")
 
 
+class ClientTLS(Strict):
+    """How obs checks an endpoint's certificate and proves itself to it."""
+
+    ca_file: SecretPath | None = Field(None, description="CA bundle that signed the endpoint's certificate "
+                                       "(default: the system's).")
+    cert_file: SecretPath | None = Field(None, description="Client certificate, for endpoints that ask for one.")
+    key_file: SecretPath | None = Field(None, description="The client certificate's private key.")
+    server_name: StrictStr | None = Field(None, description="Name the certificate must carry, when it is not the "
+                                          "URL's host (an IP address or a tunnel).")
+    insecure_skip_verify: StrictBool = Field(False, description="Accept any certificate. Reported loudly on every "
+                                             "run: it proves nothing about who answered.")
+
+    @model_validator(mode="after")
+    def _pair(self) -> ClientTLS:
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("give both `cert_file:` and `key_file:` for a client certificate, or neither")
+        return self
+
+
+class BasicAuth(Strict):
+    username: StrictStr = Field(min_length=1)
+    password: SecretRef
+
+
+class ClientAuth(Strict):
+    """Credentials, always by reference: `bearer_token: {env: VAR}` or `basic: {username: u, password: {file: f}}`."""
+
+    bearer_token: SecretRef | None = None
+    basic: BasicAuth | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> ClientAuth:
+        if (self.bearer_token is None) == (self.basic is None):
+            raise ValueError("give exactly one of `bearer_token:` or `basic:`")
+        return self
+
+
+class Connection(Strict):
+    """Settings shared by an environment's endpoints; an endpoint's own settings replace them key by key."""
+
+    tls: ClientTLS | None = None
+    auth: ClientAuth | None = None
+    headers: dict[StrictStr, StrictStr | SecretRef] = Field(
+        default_factory=dict, description="Extra request headers, such as a tenant (`X-Scope-OrgID: team-a`); "
+        "a value that is a credential goes by reference (`{env: VAR}`).")
+    timeout: PositiveDuration | None = Field(None, description="How long one request may take (default 10s).")
+
+
+class Endpoint(Connection):
+    url: HttpUrl
+
+
+EndpointField = HttpUrl | Endpoint
+
+
+class EnvironmentDrill(Strict):
+    destructive: StrictBool = Field(False, description="Allow `obs drill --env` to kill components here.")
+
+
+class Environment(Connection):
+    """A deployed stack obs verifies from outside: `obs verify --env NAME`. verify only reads and sends probes."""
+
+    description: StrictStr | None = None
+    otlp_http: EndpointField | None = Field(None, description="The collector's OTLP/HTTP receiver (base URL).")
+    otlp_grpc: EndpointField | None = Field(None, description="The collector's OTLP/gRPC receiver.")
+    prometheus: EndpointField = Field(description="Prometheus's HTTP API (base URL, e.g. https://prom.example.com).")
+    alertmanager: EndpointField = Field(description="Alertmanager's API (base URL).")
+    jaeger: EndpointField = Field(description="Jaeger's query API (base URL).")
+    receivers: EndpointField | None = Field(None, description="A test overlay of the receivers (`obs receivers`), "
+                                            "if the environment runs one.")
+    drill: EnvironmentDrill = EnvironmentDrill()
+
+    @model_validator(mode="after")
+    def _some_otlp(self) -> Environment:
+        if self.otlp_http is None and self.otlp_grpc is None:
+            raise ValueError("give `otlp_http:` (or `otlp_grpc:`): verify sends its probe span and metric there")
+        return self
+
+
 class Spec(Strict):
     version: Literal["obs/v1"]
     project: Name
     stack: Stack = Stack()
     services: list[Service] = Field(min_length=1)
     alerting: AlertRouting = AlertRouting()
+    environments: dict[Name, Environment] = Field(
+        default_factory=dict, description="Deployed stacks `obs verify --env NAME` checks (`local` is implicit).")

@@ -8,6 +8,7 @@ from typing import Any
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from obs.verify.connection import LOCAL, Settings, describe_error, describe_status
 from obs.verify.selfmetrics import Snapshot
 
 # A component that takes longer than this to answer one local API call is as good as down.
@@ -24,28 +25,30 @@ class ApiError(Exception):
     """The component answered, but with an error (a bad query, a 5xx)."""
 
 
-def _reason(e: requests.RequestException) -> str:
-    text = str(e)
-    for marker in ("Connection refused", "timed out", "Name or service not known", "Connection reset"):
-        if marker in text:
-            return marker.lower()
-    return type(e).__name__
+_reason = describe_error
 
 
 class Http:
+    """One component's API. `settings` carry a deployed endpoint's TLS, credentials and headers (none locally);
+    a refusal of the credentials (401, 403) is as good as unreachable, and says so."""
+
     component = "component"
 
-    def __init__(self, base: str, timeout: float = TIMEOUT_S):
+    def __init__(self, base: str, timeout: float = TIMEOUT_S, settings: Settings = LOCAL):
         self.base = base.rstrip("/")
-        self.timeout = timeout
-        self.session = requests.Session()
+        self.timeout = settings.timeout or timeout
+        self.session = settings.session()
 
     def request(self, method: str, path: str, **kw: Any) -> requests.Response:
         url = self.base + path
         try:
-            return self.session.request(method, url, timeout=self.timeout, **kw)
+            r = self.session.request(method, url, timeout=self.timeout, **kw)
         except requests.RequestException as e:
             raise Unreachable(self.component, url, _reason(e)) from None
+        refused = describe_status(r.status_code)
+        if refused is not None:
+            raise Unreachable(self.component, url, refused)
+        return r
 
     def get_json(self, path: str, **params: Any) -> tuple[int, Any]:
         r = self.request("GET", path, params=params or None)
@@ -147,6 +150,16 @@ class Prometheus(Http):
     def ready(self) -> bool:
         return self.reachable("/-/ready")
 
+    def config(self) -> str:
+        """The configuration Prometheus runs, as YAML (secrets shown as <secret>)."""
+        text: str = self._data("/api/v1/status/config")["yaml"]
+        return text
+
+    def format_query(self, promql: str) -> str:
+        """PromQL in Prometheus's own canonical form (/api/v1/format_query): read-only, changes nothing."""
+        text: str = self._data("/api/v1/format_query", query=promql)
+        return text
+
     def otlp_receiver_enabled(self) -> bool | None:
         """An empty OTLP request is valid: 2xx when the receiver is on, 404 when Prometheus runs without it."""
         try:
@@ -172,6 +185,13 @@ class Alertmanager(Http):
 
     def ready(self) -> bool:
         return self.reachable("/-/ready")
+
+    def status(self) -> dict[str, Any]:
+        """/api/v2/status: cluster state and peers, the configuration as loaded (`config.original`), versions."""
+        status, doc = self.get_json("/api/v2/status")
+        if status != 200 or not isinstance(doc, dict):
+            raise ApiError(f"Alertmanager /api/v2/status answered {status}")
+        return doc
 
     def silence(self, matchers: dict[str, str], starts: float, ends: float, comment: str,
                 created_by: str = "obs") -> str:

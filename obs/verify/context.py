@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from obs.model.domain import Model
+from obs.model.environments import EndpointKind
 from obs.model.floors import Floors
 from obs.verify import clients
 from obs.verify.endpoints import Endpoints
@@ -47,7 +48,14 @@ class Context:
     def collector(self) -> clients.Collector:
         return clients.Collector(self.ep.collector_health, self.ep.collector_metrics)
 
+    def collector_healthy(self) -> bool:
+        # A deployed collector publishes no health endpoint to verify: unknown reads as healthy, so the
+        # diagnosis rests on what the collector answered the export.
+        return True if self.ep.deployed else self.collector().healthy()
+
     def collector_snapshot(self) -> Snapshot | None:
+        if self.ep.deployed:
+            return None
         try:
             return self.collector().self_metrics()
         except clients.Unreachable:
@@ -61,13 +69,13 @@ class Context:
             return self._after
 
     def prometheus(self) -> clients.Prometheus:
-        return clients.Prometheus(self.ep.prometheus)
+        return clients.Prometheus(self.ep.prometheus, settings=self.ep.settings_for(EndpointKind.PROMETHEUS))
 
     def jaeger(self) -> clients.Jaeger:
-        return clients.Jaeger(self.ep.jaeger)
+        return clients.Jaeger(self.ep.jaeger, settings=self.ep.settings_for(EndpointKind.JAEGER))
 
     def alertmanager(self) -> clients.Alertmanager:
-        return clients.Alertmanager(self.ep.alertmanager)
+        return clients.Alertmanager(self.ep.alertmanager, settings=self.ep.settings_for(EndpointKind.ALERTMANAGER))
 
     @property
     def export_timeout(self) -> float:

@@ -129,7 +129,7 @@ def sli(ctx: Context) -> list[Finding]:
 
 def _panel(ctx: Context, q: PanelQuery, now: float) -> tuple[PanelQuery, list[dict[str, Any]] | str]:
     """One panel query as Grafana runs it: rows, or the error text."""
-    prom = clients.Prometheus(ctx.ep.prometheus)
+    prom = ctx.prometheus()
     # Grafana's own step: a short rate window only has its two samples at the steps right after them.
     step = max(Duration.parse(q.min_interval).s, RECENT_S / MAX_POINTS)
     try:

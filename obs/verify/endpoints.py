@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from obs.errors import Problem, SpecError
 from obs.model import conventions as c
 from obs.model.domain import Model, Secret
+from obs.model.environments import LOCAL, EndpointKind, Environment
 from obs.model.network import host_port, reach
 from obs.stack.components import urls
+from obs.verify.connection import LOCAL as LOCAL_SETTINGS
+from obs.verify.connection import Settings, settings
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,17 @@ class Endpoints:
     sink_port: int
     verify_metrics_port: int
     bind: str
+    env: str = LOCAL
+    # A deployed environment's TLS, credentials and headers, per component (none for the local stack).
+    settings: dict[EndpointKind, Settings] = field(default_factory=dict)
+    insecure: tuple[str, ...] = ()           # endpoints whose certificate is not checked, to be reported
+
+    @property
+    def deployed(self) -> bool:
+        return self.env != LOCAL
+
+    def settings_for(self, kind: EndpointKind) -> Settings:
+        return self.settings.get(kind, LOCAL_SETTINGS)
 
     @property
     def sink_url(self) -> str:
@@ -71,4 +85,30 @@ def endpoints(model: Model, base: Path = Path(".")) -> Endpoints:
         jaeger=u["jaeger_query"], prometheus=u["prometheus"], alertmanager=u["alertmanager"],
         sink_host=reach(st.bind), sink_port=st.ports["verify_sink"], verify_metrics_port=st.ports["verify_metrics"],
         bind=st.bind,
+    )
+
+
+def environment_endpoints(model: Model, env: Environment, base: Path) -> Endpoints:
+    """A deployed environment's endpoints. Raises SpecError listing every secret or file that cannot be read."""
+    problems: list[Problem] = []
+    conf = {ep.kind: settings(ep, base, problems) for ep in env.endpoints}
+    if problems:
+        raise SpecError(model.source, problems)
+
+    def url(kind: EndpointKind) -> str:
+        ep = env.endpoint(kind)
+        return ep.base if ep is not None else ""
+
+    otlp = conf.get(EndpointKind.OTLP_HTTP, LOCAL_SETTINGS)
+    st = model.stack
+    return Endpoints(
+        otlp_http=url(EndpointKind.OTLP_HTTP), otlp_headers=dict(otlp.headers),
+        otlp_ca_file=otlp.verify if isinstance(otlp.verify, str) else None,
+        # A deployed collector's health and own metrics are not published; diagnosis does without them.
+        collector_health="", collector_metrics="",
+        jaeger=url(EndpointKind.JAEGER), prometheus=url(EndpointKind.PROMETHEUS),
+        alertmanager=url(EndpointKind.ALERTMANAGER),
+        sink_host=reach(st.bind), sink_port=st.ports["verify_sink"], verify_metrics_port=st.ports["verify_metrics"],
+        bind=st.bind, env=env.name, settings=conf,
+        insecure=tuple(ep.url for ep in env.endpoints if ep.tls is not None and ep.tls.insecure_skip_verify),
     )

@@ -26,6 +26,8 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 
+from obs.model.environments import EndpointKind
+from obs.verify.connection import LOCAL, Settings, describe_error
 from obs.verify.endpoints import Endpoints
 
 # The SDK reports export failures through logging; verify reports them itself, with a diagnosis.
@@ -51,18 +53,20 @@ class Attempt:
 class RecordingSession(requests.Session):
     """Remembers the last answer (or connection failure) the collector gave the exporter."""
 
-    def __init__(self) -> None:
+    def __init__(self, settings: Settings = LOCAL) -> None:
         super().__init__()
         self.last: Attempt | None = None
+        settings.session(self)
+        # The exporter passes its own `verify` on every request, which would override the session's.
+        self.forced_verify = settings.verify if settings.insecure else None
 
     def request(self, *args: Any, **kwargs: Any) -> requests.Response:
+        if self.forced_verify is not None:
+            kwargs["verify"] = self.forced_verify
         try:
             response = super().request(*args, **kwargs)
         except requests.RequestException as e:
-            text = str(e)
-            reason = next((m.lower() for m in ("Connection refused", "timed out", "Connection reset") if m in text),
-                          type(e).__name__)
-            self.last = Attempt(None, reason)
+            self.last = Attempt(None, describe_error(e))
             raise
         self.last = Attempt(response.status_code, _body(response) if response.status_code >= 300 else "")
         return response
@@ -120,7 +124,7 @@ class Traces:
 
 
 def traces(ep: Endpoints, res: Resource, timeout: float) -> Traces:
-    session = RecordingSession()
+    session = RecordingSession(ep.settings_for(EndpointKind.OTLP_HTTP))
     exporter = _Remembering(OTLPSpanExporter(endpoint=f"{ep.otlp_http}/v1/traces", headers=ep.otlp_headers,
                                              certificate_file=ep.otlp_ca_file, timeout=timeout, session=session))
     provider = TracerProvider(resource=res)
@@ -147,7 +151,7 @@ class Metrics:
 
 
 def metrics(ep: Endpoints, res: Resource, timeout: float, views: Sequence[View] = ()) -> Metrics:
-    session = RecordingSession()
+    session = RecordingSession(ep.settings_for(EndpointKind.OTLP_HTTP))
     exporter = OTLPMetricExporter(endpoint=f"{ep.otlp_http}/v1/metrics", headers=ep.otlp_headers,
                                   certificate_file=ep.otlp_ca_file, timeout=timeout, session=session,
                                   preferred_temporality=CUMULATIVE)

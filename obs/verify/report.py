@@ -64,7 +64,8 @@ def shown_findings(r: ProbeResult) -> list[Finding]:
 
 
 def table(report: Report) -> Group:
-    t = Table(title=f"obs verify · {report.project} · {report.profile} profile", title_justify="left",
+    where = f" · environment {report.env}" if report.env != "local" else ""
+    t = Table(title=f"obs verify · {report.project}{where} · {report.profile} profile", title_justify="left",
               show_edge=False, header_style="bold")
     for col, justify in (("check", "left"), ("result", "left"), ("took", "right"), ("floor", "right"),
                          ("detail", "left")):

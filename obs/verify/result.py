@@ -87,6 +87,7 @@ class Report:
     results: list[ProbeResult] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    env: str = "local"
 
     @property
     def ok(self) -> bool:
@@ -94,7 +95,8 @@ class Report:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "project": self.project, "profile": self.profile, "ok": self.ok, "seconds": round(self.seconds, 4),
+            "project": self.project, "env": self.env, "profile": self.profile, "ok": self.ok,
+            "seconds": round(self.seconds, 4),
             "floor_seconds": round(self.floor, 4), "budget_seconds": round(self.budget, 4),
             "warnings": self.warnings, "results": [r.as_dict() for r in self.results],
         }

@@ -49,7 +49,7 @@ def evidence(ctx: Context, gauge: Gauge, exported: bool) -> diagnose.Evidence:
     push = ctx.model.stack.metrics == MetricsPath.PUSH
     ev = diagnose.Evidence(
         "metrics", ctx.ep.otlp_http, ctx.ep.prometheus, exported=exported, attempt=gauge.sender.session.last,
-        collector_healthy=ctx.collector().healthy(), backend_down=down_reason(prom, "/-/ready"),
+        collector_healthy=ctx.collector_healthy(), backend_down=down_reason(prom, "/-/ready"),
         memory_limit_mib=ctx.model.stack.timing.memory_limit_mib, push=push)
     after = ctx.collector_after()
     if ctx.collector_before is not None and after is not None:

@@ -1,0 +1,195 @@
+"""Drift: is what runs in an environment what the repository generates?
+
+Three comparisons, each read-only: the rule groups Prometheus has loaded (/api/v1/rules) against the
+generated rule files, by group, rule name and expression; the configuration Alertmanager runs
+(/api/v2/status) against the generated alertmanager.yml; the scrape jobs Prometheus runs
+(/api/v1/status/config) against the generated ones. The repository side is rendered from the spec in memory,
+so a stale file on disk does not hide drift.
+
+Expressions are compared in Prometheus's own canonical form (/api/v1/format_query), because what
+/api/v1/rules returns is the parsed rule printed back, not the text of the file. Alertmanager fills in
+defaults and hides secrets when it prints its configuration, so the generated file must be contained in
+the loaded one, key by key, rather than equal to it.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from obs.emit import yaml_read
+from obs.model import conventions as c
+from obs.model.durations import Duration
+from obs.verify import clients
+from obs.verify.result import Finding, Status
+
+HOP = "drift"
+
+
+@dataclass(frozen=True)
+class Generated:
+    rule_files: dict[str, str]       # path -> text, alerts/*.rules.yml
+    alertmanager: str                # deploy/alertmanager/alertmanager.yml
+    prometheus: str                  # deploy/prometheus/prometheus.yml
+
+
+def generated(files: dict[str, str]) -> Generated:
+    rules = {p: t for p, t in sorted(files.items())
+             if p.startswith(c.ALERTS_DIR + "/") and p.count("/") == 1 and p.endswith(".rules.yml")}
+    return Generated(rules, files[c.ALERTMANAGER_CONFIG], files[c.PROMETHEUS_CONFIG])
+
+
+def _doc(text: str) -> dict[str, Any]:
+    data = yaml_read.load(text)
+    return data if isinstance(data, dict) else {}
+
+
+# -- rules -------------------------------------------------------------------------------------------------
+
+
+def _space(expr: str) -> str:
+    return " ".join(expr.split())
+
+
+def _seconds(value: Any) -> float:
+    if isinstance(value, int | float):
+        return float(value)
+    return Duration.parse(str(value)).s if value else 0.0
+
+
+def _rule_key(rule: dict[str, Any]) -> str:
+    return str(rule.get("alert") or rule.get("record") or rule.get("name") or "")
+
+
+def rules(gen: Generated, loaded: list[dict[str, Any]], canonical: Callable[[str], str]) -> list[Finding]:
+    """Differences between the generated rule files and the groups Prometheus has loaded."""
+    findings: list[Finding] = []
+    running = {g.get("name"): g for g in loaded}
+    ours: set[str] = set()
+    for path, text in gen.rule_files.items():
+        for group in _doc(text).get("groups") or []:
+            name = group.get("name")
+            ours.add(name)
+            have = running.get(name)
+            if have is None:
+                findings.append(Finding(HOP, Status.FAIL, f"rule group {name} ({path}) is not loaded in Prometheus",
+                                        f"deploy {path}"))
+                continue
+            findings += _group(path, group, have, canonical)
+    for name, group in running.items():
+        if name not in ours and _ours_by_name(str(name)):
+            findings.append(Finding(HOP, Status.WARN, f"rule group {name} is loaded from {group.get('file')} but "
+                                    "the repository no longer generates it",
+                                    "remove that file from the deployment"))
+    return findings
+
+
+def _ours_by_name(group: str) -> bool:
+    """Every group obs generates is named obs-…; another team's groups in the same Prometheus are not drift."""
+    return group.startswith("obs-")
+
+
+def _group(path: str, want: dict[str, Any], have: dict[str, Any], canonical: Callable[[str], str]) -> list[Finding]:
+    findings = []
+    mine, theirs = want.get("rules") or [], have.get("rules") or []
+    fix = f"deploy {path}"
+    if len(mine) != len(theirs) or [_rule_key(r) for r in mine] != [_rule_key(r) for r in theirs]:
+        missing = sorted({_rule_key(r) for r in mine} - {_rule_key(r) for r in theirs})
+        extra = sorted({_rule_key(r) for r in theirs} - {_rule_key(r) for r in mine})
+        detail = "; ".join(filter(None, [f"missing {', '.join(missing)}" if missing else "",
+                                         f"not generated {', '.join(extra)}" if extra else ""]))
+        findings.append(Finding(HOP, Status.FAIL, f"rule group {want.get('name')} ({path}) holds other rules than "
+                                f"the repository generates ({detail or 'in another order or number'})", fix))
+        return findings
+    for r, h in zip(mine, theirs, strict=True):
+        name = _rule_key(r)
+        differs = []
+        expr, query = str(r.get("expr", "")), str(h.get("query", ""))
+        if _space(expr) != _space(query) and canonical(expr) != canonical(query):
+            differs.append("expression")
+        if "alert" in r and _seconds(r.get("for", 0)) != _seconds(h.get("duration", 0)):
+            differs.append(f"`for` ({r.get('for', '0s')} here, {h.get('duration', 0)}s running)")
+        if {str(k): str(v) for k, v in (r.get("labels") or {}).items()} != dict(h.get("labels") or {}):
+            differs.append("labels")
+        if differs:
+            findings.append(Finding(HOP, Status.FAIL, f"{path}: rule {name} in group {want.get('name')} differs: "
+                                    f"{', '.join(differs)}", fix))
+    return findings
+
+
+# -- Alertmanager ------------------------------------------------------------------------------------------
+
+_MATCHER = re.compile(r'^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"?(.*?)"?\s*$')
+_DURATION = re.compile(r"^(\d+(ms|s|m|h|d|w|y))+$")
+_HIDDEN = "<secret>"
+
+
+def _normal(value: Any, key: str = "") -> Any:
+    """One spelling of what Alertmanager may print differently: durations, matcher quoting."""
+    if key == "matchers" and isinstance(value, list):
+        return sorted(_MATCHER.sub(r'\1\2"\3"', str(m)) for m in value)
+    if isinstance(value, str) and _DURATION.match(value):
+        return Duration.parse(value).s
+    return value
+
+
+def _contained(want: Any, have: Any, at: str) -> Iterator[str]:
+    """Paths at which `want` (generated) is not part of `have` (loaded); extra keys in `have` are defaults."""
+    if isinstance(want, dict):
+        if not isinstance(have, dict):
+            yield at or "(top)"
+            return
+        for k, v in want.items():
+            if k not in have:
+                yield f"{at}.{k}".lstrip(".")
+            elif have[k] == _HIDDEN:
+                continue   # a secret Alertmanager will not show
+            else:
+                yield from _contained(_normal(v, k), _normal(have[k], k), f"{at}.{k}".lstrip("."))
+    elif isinstance(want, list):
+        if not isinstance(have, list) or len(want) != len(have):
+            yield at
+            return
+        for i, (w, h) in enumerate(zip(want, have, strict=True)):
+            yield from _contained(w, h, f"{at}[{i}]")
+    elif _normal(want) != _normal(have):
+        yield at
+
+
+def alertmanager(gen: Generated, status: dict[str, Any]) -> list[Finding]:
+    original = (status.get("config") or {}).get("original") or ""
+    want, have = _doc(gen.alertmanager), _doc(original)
+    where = sorted(set(_contained(want, have, "")))
+    if not where:
+        return []
+    shown = ", ".join(where[:5]) + (f" and {len(where) - 5} more" if len(where) > 5 else "")
+    return [Finding(HOP, Status.FAIL, f"the Alertmanager configuration differs from {c.ALERTMANAGER_CONFIG} at "
+                    f"{shown}", f"deploy {c.ALERTMANAGER_CONFIG}")]
+
+
+# -- scrape jobs -------------------------------------------------------------------------------------------
+
+
+def scrape_jobs(gen: Generated, running_config: str) -> list[Finding]:
+    want = {j.get("job_name") for j in _doc(gen.prometheus).get("scrape_configs") or []}
+    have = {j.get("job_name") for j in _doc(running_config).get("scrape_configs") or []}
+    return [Finding(HOP, Status.FAIL, f"scrape job {job} ({c.PROMETHEUS_CONFIG}) is not in the running "
+                    "Prometheus configuration", f"deploy {c.PROMETHEUS_CONFIG}, or add the job to yours")
+            for job in sorted(want - have)]
+
+
+def check(gen: Generated, prom: clients.Prometheus, am: clients.Alertmanager) -> list[Finding]:
+    """Every drift finding; raises clients.Unreachable or clients.ApiError when a component cannot be read."""
+    cache: dict[str, str] = {}
+
+    def canonical(expr: str) -> str:
+        if expr not in cache:
+            try:
+                cache[expr] = prom.format_query(expr)
+            except clients.ApiError:
+                cache[expr] = _space(expr)
+        return cache[expr]
+
+    return (rules(gen, prom.rule_groups(), canonical) + alertmanager(gen, am.status())
+            + scrape_jobs(gen, prom.config()))

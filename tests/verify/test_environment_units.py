@@ -1,0 +1,177 @@
+"""A deployed environment, without a stack: session settings read from secrets, drift found by pure comparison."""
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from textwrap import dedent
+
+import pytest
+
+from obs.errors import Problem
+from obs.generate import render
+from obs.model import conventions as c
+from obs.model.domain import Secret
+from obs.model.environments import ClientTLS, Credentials, Endpoint, EndpointKind, Header
+from obs.project import load_model
+from obs.verify import connection, drift
+from obs.verify.result import Status
+from tests.support.paths import REPO
+
+
+def endpoint(**kw) -> Endpoint:
+    base = dict(kind=EndpointKind.PROMETHEUS, url="https://prom.example.com", tls=None, auth=None, headers=(),
+                timeout_s=10.0, spec_path="environments.staging.prometheus")
+    return Endpoint(**{**base, **kw})
+
+
+def test_basic_auth_and_a_tenant_header_become_request_headers(tmp_path, monkeypatch):
+    (tmp_path / "pw").write_text("s3cret\n")
+    monkeypatch.setenv("OBS_TEST_TENANT_KEY", "k-123")
+    ep = endpoint(auth=Credentials(username="obs", password=Secret(file="pw")),
+                  headers=(Header("X-Scope-OrgID", value="team-a"), Header("X-Api-Key", secret=Secret(env="OBS_TEST_TENANT_KEY"))))
+    problems: list[Problem] = []
+    s = connection.settings(ep, tmp_path, problems)
+    assert problems == []
+    assert s.headers == {"Authorization": "Basic " + base64.b64encode(b"obs:s3cret").decode(),
+                         "X-Scope-OrgID": "team-a", "X-Api-Key": "k-123"}
+    # Settings never show what they carry.
+    assert "s3cret" not in repr(s) and "k-123" not in repr(s)
+
+
+def test_every_unreadable_secret_and_file_is_reported_at_its_place_in_the_spec(tmp_path, monkeypatch):
+    monkeypatch.delenv("OBS_TEST_UNSET_TOKEN", raising=False)
+    (tmp_path / "not-a-ca.pem").write_text("hello\n")
+    ep = endpoint(tls=ClientTLS(ca_file="not-a-ca.pem", cert_file="client.pem", key_file="client.key"),
+                  auth=Credentials(bearer_token=Secret(env="OBS_TEST_UNSET_TOKEN")),
+                  headers=(Header("X-Api-Key", secret=Secret(file="missing-key")),))
+    problems: list[Problem] = []
+    connection.settings(ep, tmp_path, problems)
+    paths = [p.path for p in problems]
+    assert paths == ["environments.staging.prometheus.tls.ca_file", "environments.staging.prometheus.tls.cert_file",
+                     "environments.staging.prometheus.tls.key_file", "environments.staging.prometheus.auth.bearer_token",
+                     "environments.staging.prometheus.headers.X-Api-Key"]
+    assert "holds no usable CA certificate" in problems[0].message
+    assert "OBS_TEST_UNSET_TOKEN is not set" in problems[3].message
+
+
+def test_skipping_certificate_checks_is_explicit_and_remembered():
+    s = connection.settings(endpoint(tls=ClientTLS(insecure_skip_verify=True)), Path("."), [])
+    assert s.verify is False and s.insecure
+
+
+@pytest.mark.parametrize(("status", "words"), [(401, "wants credentials"), (403, "tenant header"), (200, None)])
+def test_a_refused_request_says_which_setting_to_check(status, words):
+    said = connection.describe_status(status)
+    assert (said is None) if words is None else (words in said)
+
+
+# -- drift ---------------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def repo_generated() -> drift.Generated:
+    return drift.generated(render(load_model(REPO / "obs.yaml")))
+
+
+def _loaded_like(gen: drift.Generated) -> list[dict]:
+    """What /api/v1/rules would list for the generated files: the same groups, rule names and queries."""
+    groups = []
+    for path, text in gen.rule_files.items():
+        for g in drift._doc(text)["groups"]:
+            rules = [{"name": r.get("alert") or r.get("record"), "query": r["expr"], "labels": r.get("labels") or {},
+                      "duration": drift._seconds(r.get("for", 0)), "type": "alerting" if "alert" in r else "recording"}
+                     for r in g["rules"]]
+            groups.append({"name": g["name"], "file": f"/etc/prometheus/{Path(path).name}", "rules": rules})
+    return groups
+
+
+def test_rules_as_generated_are_no_drift(repo_generated):
+    assert drift.rules(repo_generated, _loaded_like(repo_generated), canonical=lambda e: e) == []
+
+
+def test_a_changed_expression_names_the_file_the_group_and_the_rule(repo_generated):
+    loaded = _loaded_like(repo_generated)
+    rule = loaded[0]["rules"][0]
+    rule["query"] = rule["query"] + " * 2"
+    found = drift.rules(repo_generated, loaded, canonical=lambda e: " ".join(e.split()))
+    assert len(found) == 1 and found[0].status == Status.FAIL
+    assert f"rule {rule['name']} in group {loaded[0]['name']} differs: expression" in found[0].why
+    assert found[0].fix.startswith("deploy alerts/") and found[0].fix.endswith(".rules.yml")
+
+
+def test_an_expression_printed_differently_by_prometheus_is_not_drift(repo_generated):
+    loaded = _loaded_like(repo_generated)
+    rule = loaded[0]["rules"][0]
+    rule["query"] = "(" + rule["query"] + ")"
+    # Prometheus's canonical form of both is the same: the comparison asks it, not the text.
+    assert drift.rules(repo_generated, loaded, canonical=lambda e: e.strip("()")) == []
+
+
+def test_a_missing_group_a_missing_rule_and_a_stale_obs_group_are_each_reported(repo_generated):
+    loaded = _loaded_like(repo_generated)
+    gone = loaded.pop(0)
+    loaded[0]["rules"].pop()
+    loaded.append({"name": "obs-slo-retired-service-availability-long", "file": "/x/retired.rules.yml", "rules": []})
+    loaded.append({"name": "another-teams-group", "file": "/x/theirs.yml", "rules": []})
+    found = drift.rules(repo_generated, loaded, canonical=lambda e: e)
+    whys = [f.why for f in found]
+    assert any(f"rule group {gone['name']}" in w and "is not loaded" in w for w in whys)
+    assert any("holds other rules than the repository generates (missing" in w for w in whys)
+    stale = [f for f in found if "retired" in f.why]
+    assert len(stale) == 1 and stale[0].status == Status.WARN
+    assert not any("another-teams-group" in w for w in whys)
+
+
+AM_LOADED = dedent("""
+    global:
+      resolve_timeout: 5m
+      http_config: {follow_redirects: true}
+    route:
+      receiver: slack-prod-alerts
+      group_by: [alertname]
+      group_wait: 30s
+      repeat_interval: 4h
+      routes:
+      - receiver: obs-null
+        matchers: ['obs_probe="true"']
+    receivers:
+    - name: slack-prod-alerts
+      slack_configs:
+      - api_url: <secret>
+        send_resolved: true
+    """)
+AM_GENERATED = dedent("""
+    route:
+      receiver: slack-prod-alerts
+      group_by: [alertname]
+      group_wait: 30s
+      repeat_interval: 240m
+      routes:
+      - receiver: obs-null
+        matchers: [obs_probe=true]
+    receivers:
+    - name: slack-prod-alerts
+      slack_configs:
+      - api_url: https://hooks.example.com/x
+    """)
+
+
+def test_alertmanager_defaults_hidden_secrets_and_spellings_are_not_drift():
+    gen = drift.Generated({}, AM_GENERATED, "")
+    assert drift.alertmanager(gen, {"config": {"original": AM_LOADED}}) == []
+
+
+def test_a_different_receiver_in_alertmanager_is_drift_at_its_path():
+    gen = drift.Generated({}, AM_GENERATED.replace("receiver: obs-null", "receiver: pagerduty"), "")
+    found = drift.alertmanager(gen, {"config": {"original": AM_LOADED}})
+    assert len(found) == 1 and "route.routes[0].receiver" in found[0].why
+    assert found[0].fix == f"deploy {c.ALERTMANAGER_CONFIG}"
+
+
+def test_a_generated_scrape_job_missing_from_the_running_config_is_drift(repo_generated):
+    running = drift._doc(repo_generated.prometheus)
+    jobs = running["scrape_configs"]
+    dropped = jobs.pop()["job_name"]
+    import json
+    found = drift.scrape_jobs(repo_generated, json.dumps(running))
+    assert [f.why.split(" (")[0] for f in found] == [f"scrape job {dropped}"]
+    assert drift.scrape_jobs(repo_generated, repo_generated.prometheus) == []

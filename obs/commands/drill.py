@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import signal
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -15,7 +16,8 @@ from obs.model.detection import Incident
 from obs.verify.result import Status
 
 if TYPE_CHECKING:
-    from obs.verify.incidents import IncidentResult
+    from obs.model.domain import Model
+    from obs.verify.incidents import IncidentResult, Runner
 
 KINDS = [i.value for i in Incident]
 
@@ -76,6 +78,13 @@ at obs's contract receivers, where the local stack's Alertmanager delivers throu
 PagerDuty and Slack integrations. A drill restores what it broke after each incident, also on
 Ctrl-C, and silences its retired canaries' own silence.
 \b
+--env NAME drills a deployed environment from the spec's `environments:`, with the synthetic
+kinds only (errors, latency, crash, traffic: a canary of obs's own; killing a deployed component
+or breaking its paging integration is refused). The page is timed where that Alertmanager routes
+it; unless --yes-page-for-real is given, the drill's own page is silenced while it runs (crash and
+traffic by the canary's job; an SLO drill by alertname, service and slo, so a real page of that SLO
+is held back too for those minutes), and the silence is expired at the end.
+\b
 Exit codes: 0 every incident paged exactly once within its bound; 1 otherwise; 2 bad spec or
 option (or receivers that would page for real, without --yes-page-for-real); 3 the stack is not
 running.""")
@@ -85,10 +94,14 @@ running.""")
 @click.option("--incident", "incident", multiple=True, metavar="KIND",
               help=f"What to break: {', '.join(KINDS)}, or all; repeat or separate with commas (default: errors).")
 @click.option("--yes-page-for-real", is_flag=True,
-              help="Run even though the stack's Alertmanager would page real people (not obs's local stack).")
+              help="Run even though the stack's Alertmanager would page real people (not obs's local stack); "
+                   "with --env, do not silence the drill's own page.")
+@click.option("--env", "env", metavar="NAME", default="local", show_default=True,
+              help="Drill this deployed environment (synthetic kinds only) instead of the local stack.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json prints {\"incidents\": [...]} on stdout.")
-def command(spec: Path, out: Path | None, incident: tuple[str, ...], yes_page_for_real: bool, fmt: str) -> None:
+def command(spec: Path, out: Path | None, incident: tuple[str, ...], yes_page_for_real: bool, env: str,
+            fmt: str) -> None:
     """Break SPEC's stack on purpose, one incident at a time, and time how long until someone is paged."""
     # Imported here so other commands start without the OpenTelemetry SDK.
     from obs.model.detection import TARGET_S
@@ -104,6 +117,11 @@ def command(spec: Path, out: Path | None, incident: tuple[str, ...], yes_page_fo
     model = load(spec)
     target = out_dir_for(spec, out)
     chosen = _incidents(incident)
+    progress = (lambda message: err_console.print(f"[dim]…[/dim] {message}")) if fmt == "text" else (lambda m: None)
+    if env != "local":
+        results = _deployed(spec, model, target, env, chosen, yes_page_for_real, progress)
+        _finish(results, fmt, TARGET_S)
+        return
     stack = Stack(target, model)
     if stack.state.runtime() is None:
         raise StackError(f"no stack runs from {target}; start it with `obs up`")
@@ -118,8 +136,11 @@ def command(spec: Path, out: Path | None, incident: tuple[str, ...], yes_page_fo
         raise StackError(f"the native stack is not fully running ({', '.join(down)}); start it with `obs up`")
     ctx = Context(model, target, endpoints(model, target), floors(model), Deadline.after(24 * 3600))
     receivers = Receivers(urls(model)["receivers"])
-    progress = (lambda message: err_console.print(f"[dim]…[/dim] {message}")) if fmt == "text" else (lambda m: None)
     runner = Runner(ctx, stack, receivers, ctx.alertmanager(), progress)
+    _finish(_run_all(runner, chosen), fmt, TARGET_S)
+
+
+def _run_all(runner: Runner, chosen: list[Incident]) -> list[IncidentResult]:
     # SIGTERM ends the drill like Ctrl-C: every incident's finally restores what it broke.
     previous = signal.signal(signal.SIGTERM, _interrupt)
     results = []
@@ -128,12 +149,46 @@ def command(spec: Path, out: Path | None, incident: tuple[str, ...], yes_page_fo
             results.append(runner.run(kind))
     finally:
         signal.signal(signal.SIGTERM, previous)
+    return results
+
+
+def _finish(results: list[IncidentResult], fmt: str, target_s: float) -> None:
     if fmt == "json":
-        emit_json({"incidents": [r.as_dict() for r in results], "target_s": TARGET_S})
+        emit_json({"incidents": [r.as_dict() for r in results], "target_s": target_s})
     else:
-        _show(results, TARGET_S)
+        _show(results, target_s)
     if not all(r.ok for r in results):
         raise Exit(1)
+
+
+def _deployed(spec: Path, model: Model, target: Path, env: str, chosen: list[Incident], page: bool,
+              progress: Callable[[str], None]) -> list[IncidentResult]:
+    """A deployed environment: canary-driven kinds only, pages read at its Alertmanager."""
+    from obs.model.detection import SYNTHETIC
+    from obs.model.floors import floors
+    from obs.verify.context import Context, down_reason
+    from obs.verify.endpoints import environment_endpoints
+    from obs.verify.incidents import Runner
+    from obs.verify.pages import AlertmanagerPages
+    from obs.verify.poll import Deadline
+
+    environment = model.environment(env)
+    if environment is None:
+        declared = ", ".join(e.name for e in model.environments) or "none (add `environments:` to the spec)"
+        raise InputError(f"{spec}: no environment named {env!r}; declared: {declared}")
+    refused = [i.value for i in chosen if i not in SYNTHETIC]
+    if refused:
+        raise InputError(f"--env {env}: {', '.join(refused)} would kill a deployed component or break its paging "
+                         "integration, which obs does not do from outside; drill those on the local stack "
+                         f"(`obs up`, then `obs drill`). Here: {', '.join(sorted(i.value for i in SYNTHETIC))}")
+    ctx = Context(model, target, environment_endpoints(model, environment, target), floors(model),
+                  Deadline.after(24 * 3600))
+    am = ctx.alertmanager()
+    why = down_reason(am, "/api/v2/status") or down_reason(ctx.prometheus(), "/api/v1/status/buildinfo")
+    if why is not None:
+        raise StackError(f"environment {env}: {why} ({ctx.ep.alertmanager}, {ctx.ep.prometheus})")
+    runner = Runner(ctx, None, AlertmanagerPages(am), am, progress, quiet=not page)
+    return _run_all(runner, chosen)
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

@@ -41,6 +41,10 @@ class Incident(str, Enum):
     NOTIFICATION = "notification"        # the paging integration rejects every event
 
 
+# Driven by a canary of obs's own and nothing else: the kinds a drill may run in a deployed environment.
+SYNTHETIC = frozenset({Incident.ERRORS, Incident.LATENCY, Incident.CRASH, Incident.TRAFFIC})
+
+
 @dataclass(frozen=True)
 class Part:
     what: str

@@ -15,7 +15,7 @@ from obs.model.domain import SLO, Service
 from obs.model.kinds import ReceiverKind, Severity
 from obs.verify import clients
 from obs.verify.canary import FAILING, GOOD, Canary
-from obs.verify.pages import WATCHER_CLASS, Notice
+from obs.verify.pages import WATCHER_CLASS, Notice, Receivers
 
 if TYPE_CHECKING:
     from obs.verify.incidents import Runner
@@ -60,6 +60,12 @@ class Drill:
     def restore(self) -> None: ...
     def after(self) -> None: ...           # called every poll while waiting for the resolve
     def finish(self) -> None: ...          # always called, also on Ctrl-C
+
+    def quiet_matchers(self) -> dict[str, str]:
+        """Labels a silence needs to keep this drill's own page from reaching people (`obs drill --env`)."""
+        e = self.expect
+        found = {"alertname": e.alertname, "service": e.service, "component": e.component, "slo": e.slo}
+        return {k: v for k, v in found.items() if v is not None}
 
     def settled(self) -> bool:
         """Nothing the incident set off still fires or is pending: polled after the resolve."""
@@ -121,6 +127,13 @@ class CanaryDrill(Drill):
     def finish(self) -> None:
         self.retire()
         self.canary.close()
+
+    def quiet_matchers(self) -> dict[str, str]:
+        matchers = super().quiet_matchers()
+        if self.expect.alertname in (c.SERVICE_SILENT_ALERT, c.SERVICE_TRAFFIC_STOPPED_ALERT):
+            # Pages per job: the canary's own job is enough, and hides nothing of the real deployment.
+            matchers = {"alertname": self.expect.alertname, "job": self.canary.job}
+        return matchers
 
 
 class SloDrill(CanaryDrill):
@@ -285,12 +298,18 @@ class NotificationDrill(CrashDrill):
         self.expect = Expect(c.NOTIFICATIONS_FAILING_ALERT, receiver=fallback)
         self.rejecting = False
 
+    def _fault(self, mode: str) -> None:
+        receivers = self.run.receivers
+        if not isinstance(receivers, Receivers):   # pragma: no cover - refused before a deployed drill starts
+            raise TypeError("the notification drill needs obs's contract receivers")
+        receivers.fault(self.kind, mode)
+
     def inject(self) -> None:
-        self.run.receivers.fault(self.kind, "reject")
+        self._fault("reject")
         self.rejecting = True
 
     def restore(self) -> None:
-        self.run.receivers.fault(self.kind, "accept")
+        self._fault("accept")
         self.rejecting = False
 
     def finish(self) -> None:

@@ -22,7 +22,7 @@ from obs.stack.native import Stack
 from obs.verify import clients
 from obs.verify.context import Context
 from obs.verify.drills import ComponentDrill, CrashDrill, Drill, Expect, NotificationDrill, SloDrill, TrafficDrill
-from obs.verify.pages import WATCHER_CLASS, Notice, Receivers, notice
+from obs.verify.pages import WATCHER_CLASS, AlertmanagerPages, Notice, Receivers, notice
 from obs.verify.result import Finding, Status
 from obs.verify.selfmetrics import Snapshot
 
@@ -84,10 +84,22 @@ def resolve_bound(model: Model, incident: Incident) -> float:
 class Runner:
     """Runs incidents one after another on a running native stack."""
 
-    def __init__(self, ctx: Context, stack: Stack, receivers: Receivers, am: clients.Alertmanager,
-                 progress: Callable[[str], None] = lambda message: None):
-        self.ctx, self.stack, self.receivers, self.am, self.progress = ctx, stack, receivers, am, progress
+    def __init__(self, ctx: Context, stack: Stack | None, receivers: Receivers | AlertmanagerPages,
+                 am: clients.Alertmanager, progress: Callable[[str], None] = lambda message: None,
+                 quiet: bool = False):
+        self.ctx, self.receivers, self.am, self.progress = ctx, receivers, am, progress
+        self._stack = stack
         self.silences: list[tuple[str, float]] = []   # (job, until): re-posted after Alertmanager restarts
+        # A deployed environment without --yes-page-for-real: each drill's own page is silenced while it runs,
+        # and timed where Alertmanager routes it.
+        self.quiet = quiet
+        self.quieted: list[str] = []
+
+    @property
+    def stack(self) -> Stack:
+        if self._stack is None:   # pragma: no cover - only synthetic kinds run without a local stack
+            raise RuntimeError("this drill needs the local stack")
+        return self._stack
 
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)
@@ -163,7 +175,28 @@ class Runner:
             self._run(drill, result)
         finally:
             drill.finish()
+            self._unquiet()
         return result
+
+    def _quiet(self, drill: Drill, result: IncidentResult) -> None:
+        if not self.quiet:
+            return
+        matchers = drill.quiet_matchers()
+        now = time.time()
+        ends = now + (drill.lead_s + result.bound_s + result.resolve_bound_s) * 3 + 300
+        self.quieted.append(self.am.silence(
+            matchers, now, ends, "obs drill: this drill's own page, timed at Alertmanager; expires when it ends",
+            created_by="obs drill"))
+        result.notes.append("silenced while the drill ran, so nobody was paged: "
+                            + ", ".join(f'{k}="{v}"' for k, v in matchers.items()))
+
+    def _unquiet(self) -> None:
+        for silence_id in self.quieted:
+            try:
+                self.am.expire(silence_id)
+            except clients.Unreachable:
+                self.progress(f"could not expire the drill's silence {silence_id}; it ends by itself")
+        self.quieted.clear()
 
     def _run(self, drill: Drill, result: IncidentResult) -> None:
         drill.warm_up()
@@ -174,6 +207,7 @@ class Runner:
         self.receivers.skip()
         seen: list[Notice] = []
         t0 = time.time()
+        self._quiet(drill, result)
         self.progress(f"{drill.incident.value}: breaking it now; the page is due within {result.bound_s:.0f}s")
         drill.inject()
         waited = (drill.lead_s + result.bound_s) * 1.5 + 30

@@ -9,6 +9,7 @@ without parsing text; Slack messages carry the group labels in their title.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +47,12 @@ class Notice:
 def notice(event: dict[str, Any]) -> Notice | None:
     """A notice from one recorded request, or None for heartbeats and the receivers' own bookkeeping."""
     kind, body, status = event.get("kind"), event.get("body"), event.get("status") or 0
+    if kind == ROUTED and isinstance(body, dict):
+        labels = {str(k): str(v) for k, v in (body.get("labels") or {}).items()}
+        return Notice(float(event.get("at") or 0), ROUTED, str(event.get("receiver") or ""), str(body["action"]),
+                      labels.get("alertname", ""), str(body.get("fingerprint") or ""), True, labels.get("service", ""),
+                      labels.get("component", ""), json.dumps(labels, sort_keys=True),
+                      page=labels.get("severity") == "page")
     if not isinstance(body, dict) or kind not in (ReceiverKind.PAGERDUTY, ReceiverKind.SLACK, ReceiverKind.WEBHOOK):
         return None
     at, receiver = float(event.get("at") or 0), str(event.get("receiver") or "")
@@ -70,6 +77,44 @@ def notice(event: dict[str, Any]) -> Notice | None:
     common_labels = raw_labels if isinstance(raw_labels, dict) else {}
     return Notice(at, kind, receiver, action, "", str(body.get("groupKey") or ""), 200 <= status < 300, text=text,
                   page=common_labels.get("severity") == "page")
+
+
+ROUTED = "alertmanager"          # a notice read from Alertmanager's routing, not from a receiver
+
+
+class AlertmanagerPages:
+    """Pages as a deployed Alertmanager routes them, for `obs drill --env`, which cannot read the vendor's side.
+
+    An alert Alertmanager lists with a receiver is a notice (`trigger`) when first seen, and `resolve` when it
+    is gone; silenced ones count too, so a drill that silences its own page still times its detection.
+    The same interface as Receivers: events() since the last call, skip() to start afresh.
+    """
+
+    def __init__(self, am: clients.Alertmanager):
+        self.am = am
+        self.known: dict[str, dict[str, Any]] = {}
+
+    def events(self) -> list[dict[str, Any]]:
+        try:
+            alerts = self.am.alerts()
+        except (clients.Unreachable, clients.ApiError):
+            return []
+        now = time.time()
+        current = {str(a.get("fingerprint")): a for a in alerts if a.get("receivers")}
+        out = [self._event(a, "trigger", now) for fp, a in current.items() if fp not in self.known]
+        out += [self._event(a, "resolve", now) for fp, a in self.known.items() if fp not in current]
+        self.known = current
+        return out
+
+    def skip(self) -> None:
+        self.events()
+
+    @staticmethod
+    def _event(alert: dict[str, Any], action: str, at: float) -> dict[str, Any]:
+        receivers = sorted(str(r.get("name")) for r in alert.get("receivers") or [])
+        return {"kind": ROUTED, "at": at, "receiver": receivers[0] if receivers else "", "status": 200,
+                "body": {"action": action, "labels": alert.get("labels") or {},
+                         "fingerprint": alert.get("fingerprint")}}
 
 
 class Receivers(clients.Http):

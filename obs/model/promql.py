@@ -63,16 +63,15 @@ def _labels(labels: Labels) -> Iterable[tuple[str, str] | Matcher]:
     return labels.items() if isinstance(labels, Mapping) else labels
 
 
-def _matcher(m: tuple[str, str] | Matcher) -> Matcher:
-    if isinstance(m, Matcher):
-        return m
-    return eq(m[0], m[1])
+def _text(m: tuple[str, str] | Matcher) -> str:
+    # A plain pair is written directly: selectors are built thousands of times at scale.
+    return str(m) if isinstance(m, Matcher) else f"{m[0]}={quote(m[1])}"
 
 
 def matchers(*given: tuple[str, str] | Matcher, regex: Pairs = (), sep: str = ",") -> str:
     """`{a="x",b!="y",c=~"y|z"}`: the matchers given (pairs are equality ones) in their order, then the regex
     ones. `sep` is what stands between them (promtool's expected-sample labels are written with ", ")."""
-    parts = [str(_matcher(m)) for m in given] + [str(match(k, v)) for k, v in _pairs(regex)]
+    parts = [_text(m) for m in given] + [f"{k}=~{quote(v)}" for k, v in _pairs(regex)]
     return "{" + sep.join(parts) + "}"
 
 

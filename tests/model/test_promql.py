@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from obs.emit import yaml_dump
 from obs.model import promql
+from obs.model.durations import Duration
 
 # Any text Python can hold in a str that is also valid UTF-8 (no lone surrogates): quotes, backslashes,
 # newlines, control characters, `}` and `,`, non-ASCII.
@@ -30,6 +31,73 @@ def test_matchers_keep_the_order_given_and_put_regex_ones_last():
     assert promql.matchers(("b", "1"), ("a", 'x"y'), regex={"c": "5.."}) == '{b="1",a="x\\"y",c=~"5.."}'
     assert promql.selector("up", {}) == "up{}"
     assert promql.sum_by(["job", "le"], promql.rate("m", "5m")) == "sum by (job, le) (rate(m[5m]))"
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(NAMES, st.sampled_from([promql.eq, promql.ne]), VALUES), min_size=1, max_size=4,
+                unique_by=lambda t: t[0]))
+def test_every_value_survives_an_equality_or_inequality_matcher_with_its_operator(given_matchers):
+    ms = [make(name, value) for name, make, value in given_matchers]
+    expr = promql_parser.parse(promql.selector("metric", ms))
+    got = [(m.name, str(m.op).split(".")[-1], m.value) for m in expr.matchers.matchers]
+    assert got == [(m.label, {"=": "Equal", "!=": "NotEqual"}[m.op], m.value) for m in ms]
+
+
+MATCHERS = [
+    (promql.matchers(promql.ne("job", "verify")), '{job!="verify"}'),
+    (promql.matchers(promql.match("code", "5..")), '{code=~"5.."}'),
+    (promql.matchers(promql.no_match("processor", "filter.*")), '{processor!~"filter.*"}'),
+    (promql.matchers(("a", "1"), promql.ne("b", ""), regex={"c": "x|y"}), '{a="1",b!="",c=~"x|y"}'),
+    (promql.matchers(("a", "1"), ("b", "2"), sep=", "), '{a="1", b="2"}'),
+    (promql.matchers(promql.match("le", "1|1\\.0")), '{le=~"1|1\\\\.0"}'),
+    (str(promql.eq("job", 'x"y')), 'job="x\\"y"'),
+    (promql.selector("up", [("job", "a"), promql.ne("instance", "b")]), 'up{job="a",instance!="b"}'),
+    (promql.selector("up", regex={"job": "a|b"}), 'up{job=~"a|b"}'),
+    (promql.name_matching("m_sent(_total)?"), '{__name__=~"m_sent(_total)?"}'),
+    (promql.name_matching("obs:.+", ("service", "api"), promql.no_match("p", "f.*")),
+     '{__name__=~"obs:.+",service="api",p!~"f.*"}'),
+]
+
+
+@pytest.mark.parametrize(("built", "expected"), MATCHERS, ids=[e for _, e in MATCHERS])
+def test_each_kind_of_matcher_is_written_with_its_operator_and_a_quoted_value(built, expected):
+    assert built == expected
+
+
+FUNCTIONS = [
+    (promql.rate("m{}", "5m"), "rate(m{}[5m])"),
+    (promql.rate("m", Duration.parse("90s")), "rate(m[1m30s])"),
+    (promql.rate("m", "$__rate_interval"), "rate(m[$__rate_interval])"),
+    (promql.rate("m", "{{window}}"), "rate(m[{{window}}])"),
+    (promql.increase("m", Duration.parse("5m")), "increase(m[5m])"),
+    (promql.sum_("x"), "sum(x)"),
+    (promql.sum_by(["job", "le"], "x"), "sum by (job, le) (x)"),
+    (promql.sum_by([], "x"), "sum (x)"),
+    (promql.aggregate("max", "x"), "max(x)"),
+    (promql.aggregate("count", "x", by=("a",)), "count by (a) (x)"),
+    (promql.aggregate("min", "x", by=()), "min (x)"),
+    (promql.histogram_count("rate(m[5m])"), "histogram_count(rate(m[5m]))"),
+    (promql.histogram_fraction("0", "0.3", "x"), "histogram_fraction(0, 0.3, x)"),
+    (promql.histogram_quantile("0.95", "sum by (le) (x)"), "histogram_quantile(0.95, sum by (le) (x))"),
+]
+
+
+@pytest.mark.parametrize(("built", "expected"), FUNCTIONS, ids=[e for _, e in FUNCTIONS])
+def test_functions_and_aggregations_are_written_as_the_generated_rules_spell_them(built, expected):
+    assert built == expected
+
+
+@settings(max_examples=200)
+@given(st.sampled_from(["sum", "min", "max", "avg", "count"]),
+       st.lists(NAMES, max_size=4, unique=True), st.sampled_from([None, "by"]))
+def test_every_aggregation_parses_and_keeps_exactly_the_labels_asked_for(op, labels, by):
+    built = promql.aggregate(op, promql.rate(promql.selector("m", {"a": "b"}), "5m"),
+                             by=labels if by else None)
+    expr = promql_parser.parse(built)
+    assert isinstance(expr, promql_parser.AggregateExpr)
+    assert str(expr.op).split(".")[-1].lower() == op
+    kept = list(expr.modifier.labels) if expr.modifier else []
+    assert kept == (labels if by else [])
 
 
 @pytest.mark.stack

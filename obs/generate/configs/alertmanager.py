@@ -26,6 +26,8 @@ GROUP_BY = list(c.GROUP_BY)
 
 
 def matcher(label: str, value: str, op: str = "=") -> str:
+    """An Alertmanager route or inhibit matcher: Alertmanager's own syntax, not PromQL, so it keeps its own
+    escaping (backslash and double quote) rather than promql.quote's."""
     escaped = value.replace("\\", "\\\\").replace('"', '\\"')
     return f'{label}{op}"{escaped}"'
 

@@ -12,6 +12,7 @@ from obs.generate.common import Inputs, yaml
 from obs.model import conventions as c
 from obs.model import network
 from obs.model.domain import Model
+from obs.model.promql import eq, histogram_quantile, rate, sum_, sum_by
 
 DASHBOARDS_PATH = f"{c.COMPOSE_WORKDIR}/{c.DASHBOARDS_DIR}"
 TAGS = "$$__tags"   # Grafana's placeholder for the span's tags mapped below, `$` escaped
@@ -19,18 +20,20 @@ SPAN_WINDOW = "5m"
 
 
 def _trace_to_metrics() -> dict[str, Any]:
-    calls, duration = c.SPANMETRICS_CALLS, c.SPANMETRICS_DURATION
-    error = f'{c.SPANMETRICS_STATUS_LABEL}="{c.SPANMETRICS_ERROR_STATUS}"'
+    error = str(eq(c.SPANMETRICS_STATUS_LABEL, c.SPANMETRICS_ERROR_STATUS))
+    # `$__tags` is no matcher: Grafana replaces it with matchers made from the span's tags, so the braces around
+    # it are written here rather than by promql.matchers.
+    calls, error_calls = f"{c.SPANMETRICS_CALLS}{{{TAGS}}}", f"{c.SPANMETRICS_CALLS}{{{TAGS}, {error}}}"
+    buckets = f"{c.SPANMETRICS_DURATION}_bucket{{{TAGS}}}"
     return {
         "datasourceUid": c.DATASOURCE_PROMETHEUS_UID,
         "spanStartTimeShift": "-15m",
         "spanEndTimeShift": "15m",
         "tags": [{"key": "service.name", "value": c.SERVICE_NAME_LABEL}],
         "queries": [
-            {"name": "Request rate", "query": f"sum(rate({calls}{{{TAGS}}}[{SPAN_WINDOW}]))"},
-            {"name": "Error rate", "query": f"sum(rate({calls}{{{TAGS}, {error}}}[{SPAN_WINDOW}]))"},
-            {"name": "p95 latency", "query": f"histogram_quantile(0.95, sum by (le) "
-                                             f"(rate({duration}_bucket{{{TAGS}}}[{SPAN_WINDOW}])))"},
+            {"name": "Request rate", "query": sum_(rate(calls, SPAN_WINDOW))},
+            {"name": "Error rate", "query": sum_(rate(error_calls, SPAN_WINDOW))},
+            {"name": "p95 latency", "query": histogram_quantile("0.95", sum_by(["le"], rate(buckets, SPAN_WINDOW)))},
         ],
     }
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from obs.model import conventions as c
+from obs.model import promql
 from obs.model.domain import Model
 from obs.model.durations import Duration
 
@@ -145,19 +146,23 @@ def description(panel: Panel) -> str:
     return text
 
 
-# PromQL building blocks. Label values are quoted with JSON escaping, a subset PromQL accepts.
+# PromQL building blocks on top of obs/model/promql.py.
+RATE_INTERVAL = "$__rate_interval"   # Grafana's window for rate(), from the panel's step and the scrape interval
+
+
 def num(d: Decimal | float | int) -> str:
     """Exact decimal text for PromQL: 0.001, 14.4 (never 1E-3 or float noise)."""
     return format(Decimal(str(d)).normalize(), "f")
 
 
 def rate(metric: str, selector: str = "") -> str:
-    return f"rate({metric}{selector}[$__rate_interval])"
+    """rate() of `metric` and its matchers (`{...}` or nothing) over Grafana's window."""
+    return promql.rate(metric + selector, RATE_INTERVAL)
 
 
-def zero_when_absent(expr: str, base: str, by: str) -> str:
+def zero_when_absent(expr: str, base: str, by: tuple[str, ...]) -> str:
     """`expr`, or 0 for every `by` group `base` has: counters that appear only after a first failure."""
-    return f"{expr} or on ({by}) (0 * {base})"
+    return f"{expr} or on ({', '.join(by)}) (0 * {base})"
 
 
 def host_for_links(model: Model) -> str:

@@ -9,7 +9,7 @@ from obs.generate.common import header
 from obs.generate.dashboards.model import Dashboard, Panel, PanelKind, Query, header_links, rate, zero_when_absent
 from obs.model import conventions as c
 from obs.model.domain import Model
-from obs.model.promql import matchers
+from obs.model.promql import matchers, sum_, sum_by
 
 SIGNALS = ("traces", "metrics")     # the collector's pipelines; it runs no logs pipeline
 NOT_VERIFIED = (f"the verifier's results reach Prometheus only while `obs verify --watch` serves them (scrape job "
@@ -22,18 +22,18 @@ def receiver_panel(signal: str) -> Panel:
         PanelKind.TIMESERIES, f"Receivers: {items} accepted, refused, failed",
         f"What the receivers did with incoming {items}. Refused: pushed back to the sender (memory limiter); "
         "failed: lost inside the receiver.",
-        tuple(Query(f"sum by (job, receiver) ({rate(c.otelcol_receiver_metric(o, items))})",
+        tuple(Query(sum_by(("job", "receiver"), rate(c.otelcol_receiver_metric(o, items))),
                     f"{{{{job}}}} {{{{receiver}}}} {o}") for o in ("accepted", "refused", "failed")),
         unit="cps", minimum=0, width=12)
 
 
 def exporter_panel(signal: str) -> Panel:
-    items, by = c.OTELCOL_ITEMS[signal], "job, exporter"
-    sent = f"sum by ({by}) ({rate(c.otelcol_exporter_metric('sent', items))})"
+    items, by = c.OTELCOL_ITEMS[signal], ("job", "exporter")
+    sent = sum_by(by, rate(c.otelcol_exporter_metric("sent", items)))
 
     def failures(outcome: str) -> str:
         # The failure counters appear only after a first failure; until then they read 0 per exporter.
-        return zero_when_absent(f"sum by ({by}) ({rate(c.otelcol_exporter_metric(outcome, items))})", sent, by)
+        return zero_when_absent(sum_by(by, rate(c.otelcol_exporter_metric(outcome, items))), sent, by)
 
     return Panel(
         PanelKind.TIMESERIES, f"Exporters: {items} sent and failed",
@@ -75,12 +75,12 @@ def prometheus_panels(model: Model) -> tuple[Panel, ...]:
               (Query(f"max by (rule_group) ({c.PROMETHEUS_RULE_GROUP_DURATION})", "{{rule_group}}"),), unit="s",
               minimum=0, steps=(("green", None), ("red", every.s)), threshold_style="dashed", width=12),
         Panel(PanelKind.TIMESERIES, "Rule evaluation failures", "Failed evaluations per second, by rule group.",
-              (Query(f"sum by (rule_group) ({rate(c.PROMETHEUS_RULE_EVALUATION_FAILURES)})", "{{rule_group}}"),),
+              (Query(sum_by(["rule_group"], rate(c.PROMETHEUS_RULE_EVALUATION_FAILURES)), "{{rule_group}}"),),
               unit="cps", minimum=0, width=12),
         Panel(PanelKind.TIMESERIES, "Alerts Prometheus could not deliver",
               "Alerts dropped before sending, and errors sending them to each Alertmanager.",
-              (Query(f"sum({rate(c.PROMETHEUS_NOTIFICATIONS_DROPPED)})", "dropped"),
-               Query(f"sum by (alertmanager) ({rate(c.PROMETHEUS_NOTIFICATIONS_ERRORS)})", "errors {{alertmanager}}")),
+              (Query(sum_(rate(c.PROMETHEUS_NOTIFICATIONS_DROPPED)), "dropped"),
+               Query(sum_by(["alertmanager"], rate(c.PROMETHEUS_NOTIFICATIONS_ERRORS)), "errors {{alertmanager}}")),
               unit="cps", minimum=0, width=12),
     )
 
@@ -91,12 +91,12 @@ def alertmanager_panels() -> tuple[Panel, ...]:
         Panel(PanelKind.ROW, "Alertmanager"),
         Panel(PanelKind.TIMESERIES, "Notifications sent and failed, by integration",
               "Notification attempts per integration (pagerduty, slack, webhook, email) and the failed ones.",
-              (Query(f"sum by (integration) ({rate(c.ALERTMANAGER_NOTIFICATIONS)})", "{{integration}} sent"),
-               Query(f"sum by (integration) ({rate(c.ALERTMANAGER_NOTIFICATIONS_FAILED)})",
+              (Query(sum_by(["integration"], rate(c.ALERTMANAGER_NOTIFICATIONS)), "{{integration}} sent"),
+               Query(sum_by(["integration"], rate(c.ALERTMANAGER_NOTIFICATIONS_FAILED)),
                      "{{integration}} failed")),
               unit="cps", minimum=0, width=12),
         Panel(PanelKind.STAT, "Alerts in Alertmanager", "Alerts Alertmanager holds, by state.",
-              (Query(f"sum by (state) ({c.ALERTMANAGER_ALERTS})", "{{state}}", instant=True),), width=6),
+              (Query(sum_by(["state"], c.ALERTMANAGER_ALERTS), "{{state}}", instant=True),), width=6),
         Panel(PanelKind.STAT, "Watchdog (dead man's switch)",
               f"The {c.WATCHDOG_ALERT} alert always fires while rules are evaluated and Prometheus works; "
               "0 means the alerting path itself is broken.",

@@ -24,7 +24,7 @@ from obs.model import conventions as c
 from obs.model.domain import Model, Service
 from obs.model.durations import Duration
 from obs.model.kinds import SliKind
-from obs.model.promql import matchers, selector
+from obs.model.promql import histogram_count, histogram_quantile, matchers, selector, sum_, sum_by
 
 QUANTILES = (("p50", "0.5"), ("p95", "0.95"), ("p99", "0.99"))
 
@@ -51,12 +51,12 @@ class Source:
         # The old semantic conventions (milliseconds; the status in http.status_code).
         old_selector = matchers(svc, regex=((c.HTTP_OLD_STATUS_LABEL, "5.."),) if failed else ())
         old = rate(c.HTTP_OLD_DURATION + "_count", old_selector)
-        return f"(histogram_count({rate(self.native, selector)}) or {rate(self.count, selector)} or {old})"
+        return f"({histogram_count(rate(self.native, selector))} or {rate(self.count, selector)} or {old})"
 
     @property
-    def status_labels(self) -> str:
+    def status_labels(self) -> tuple[str, ...]:
         """`by` labels of the status panel: old-convention series carry the status under its old name."""
-        return f"{self.status_label}, {c.HTTP_OLD_STATUS_LABEL}" if self.native else self.status_label
+        return (self.status_label, c.HTTP_OLD_STATUS_LABEL) if self.native else (self.status_label,)
 
 
 def source(service: Service) -> Source:
@@ -84,12 +84,12 @@ def scrape_only_reason(service: Service) -> str:
 
 def request_rate(service: Service) -> str:
     s = source(service)
-    return f"sum({s.counts(service.name)})"
+    return sum_(s.counts(service.name))
 
 
 def error_ratio(service: Service) -> str:
     s = source(service)
-    failed = f"sum({s.counts(service.name, failed=True)})"
+    failed = sum_(s.counts(service.name, failed=True))
     # `or vector(0)`: no failure yet is a ratio of 0, not a gap; `> 0`: no traffic is a gap, not NaN.
     return f"({failed} or vector(0)) / ({request_rate(service)} > 0)"
 
@@ -97,12 +97,12 @@ def error_ratio(service: Service) -> str:
 def quantile(service: Service, q: str) -> str:
     s = source(service)
     svc = matchers((c.SERVICE_NAME_LABEL, service.name))
-    classic = f"histogram_quantile({q}, sum by (le) ({rate(s.bucket, svc)}))"
+    classic = histogram_quantile(q, sum_by(["le"], rate(s.bucket, svc)))
     if s.native is None:
         return classic
-    old = f"histogram_quantile({q}, sum by (le) ({rate(c.HTTP_OLD_DURATION + '_bucket', svc)})) / 1000"
+    old = f"{histogram_quantile(q, sum_by(['le'], rate(c.HTTP_OLD_DURATION + '_bucket', svc)))} / 1000"
     # A fleet sending several forms shows the first form's quantile: buckets of different forms cannot merge.
-    return f"histogram_quantile({q}, sum({rate(s.native, svc)}))\nor {classic}\nor {old}"
+    return f"{histogram_quantile(q, sum_(rate(s.native, svc)))}\nor {classic}\nor {old}"
 
 
 def jaeger_search_url(model: Model, service: Service) -> str:
@@ -154,13 +154,13 @@ def red_panels(service: Service) -> tuple[Panel, ...]:
               steps=latency_steps(service), threshold_style="dashed" if latency_steps(service) else "off",
               why_empty=why, no_value=quiet, width=8),
         Panel(PanelKind.TIMESERIES, f"Rate by {s.status_label}", f"{s.unit_name.capitalize()} per second by status.",
-              (Query(f"sum by ({s.status_labels}) ({s.counts(service.name)})",
-                     "".join(f"{{{{{label.strip()}}}}}" for label in s.status_labels.split(","))),),
+              (Query(sum_by(s.status_labels, s.counts(service.name)),
+                     "".join(f"{{{{{label}}}}}" for label in s.status_labels)),),
               unit=per_second, why_empty=why, no_value=quiet, width=12),
         Panel(PanelKind.TIMESERIES, f"Rate by {s.operation_label}",
               f"{s.unit_name.capitalize()} per second by {s.operation_label} (one unlabelled series when the "
               "instrumentation does not set it).",
-              (Query(f"sum by ({s.operation_label}) ({s.counts(service.name)})", f"{{{{{s.operation_label}}}}}"),),
+              (Query(sum_by([s.operation_label], s.counts(service.name)), f"{{{{{s.operation_label}}}}}"),),
               unit=per_second, why_empty=why, no_value=quiet, width=12),
     )
 
@@ -173,7 +173,7 @@ def saturation_panels(service: Service) -> tuple[Panel, ...]:
     return (Panel(PanelKind.ROW, "Saturation"),
             Panel(PanelKind.TIMESERIES, "In-flight requests",
                   f"Requests being served right now ({c.HTTP_ACTIVE_REQUESTS}), the service's own saturation signal.",
-                  (Query(f"sum({selector(c.HTTP_ACTIVE_REQUESTS, {c.SERVICE_NAME_LABEL: service.name})})",
+                  (Query(sum_(selector(c.HTTP_ACTIVE_REQUESTS, {c.SERVICE_NAME_LABEL: service.name})),
                          "in flight"),),
                   unit="short", minimum=0, why_empty=why, no_value="not reported by this service", width=24,
                   height=6),)

@@ -10,7 +10,7 @@ from obs.generate.common import header
 from obs.generate.dashboards.model import Dashboard, Panel, PanelKind, Query, header_links, num
 from obs.model import conventions as c
 from obs.model.domain import SLO, Model
-from obs.model.promql import matchers
+from obs.model.promql import matchers, sum_
 from obs.model.windows import BASE_WINDOW
 
 BURN_UNIT = "suffix:×"
@@ -40,8 +40,8 @@ def period_sli(slo: SLO) -> str:
 
 def base_sli(slo: SLO) -> str:
     w = str(BASE_WINDOW)
-    events = f"sum({c.slo_events(w)}{selector(slo)})"
-    return f"1 - sum({c.slo_errors(w)}{selector(slo)}) / ({events} > 0)"
+    events = sum_(f"{c.slo_events(w)}{selector(slo)}")
+    return f"1 - {sum_(f'{c.slo_errors(w)}{selector(slo)}')} / ({events} > 0)"
 
 
 def burn_rate(slo: SLO, window: str) -> str:
@@ -95,7 +95,7 @@ def status_panels(slo: SLO) -> tuple[Panel, ...]:
               mappings=(("0", "data present", "green"),), steps=(("green", None), ("red", 1.0)), width=5, height=4),
         Panel(PanelKind.STAT, f"Events in the last {BASE_WINDOW}",
               f"Burn-rate alerts stay silent below {num(slo.min_events)} events per {BASE_WINDOW} (orange).",
-              (Query(f"sum({c.slo_events(str(BASE_WINDOW))}{s}) * {BASE_WINDOW.ms // 1000}", instant=True),),
+              (Query(f"{sum_(c.slo_events(str(BASE_WINDOW)) + s)} * {BASE_WINDOW.ms // 1000}", instant=True),),
               unit="short", decimals=0, steps=(("orange", None), ("green", float(slo.min_events))), width=6,
               height=4),
     )
@@ -116,7 +116,7 @@ def trend_panels(slo: SLO) -> tuple[Panel, ...]:
               (Query(f"{c.SLO_BUDGET_REMAINING}{s}", group_legend(slo, "remaining")),), unit="percentunit",
               steps=BUDGET_STEPS, threshold_style="line", width=12),
         Panel(PanelKind.TIMESERIES, f"Events and errors per second ({w})", "The traffic the SLI is computed from.",
-              (Query(f"sum({c.slo_events(w)}{s})", "events/s"), Query(f"sum({c.slo_errors(w)}{s})", "errors/s")),
+              (Query(sum_(c.slo_events(w) + s), "events/s"), Query(sum_(c.slo_errors(w) + s), "errors/s")),
               unit="ops", minimum=0, width=24, height=6),
     )
 

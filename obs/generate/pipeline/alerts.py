@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from obs.model import conventions as c
 from obs.model.durations import Duration
-from obs.model.promql import selector
+from obs.model.promql import Matcher, increase, matchers, name_matching, ne, no_match, rate, selector, sum_by
 from obs.model.timing import Timing
 
 SIGNALS = ("spans", "metric_points", "log_records")
@@ -69,11 +69,24 @@ def queue(exporter: str, data_type: str) -> dict[str, str]:
     return {**COLLECTOR, "exporter": exporter, "data_type": data_type}
 
 
-def _per_signal(prefix: str, by: str, window: Duration) -> str:
+def collector_counter(name: str, *more: Matcher) -> str:
+    """A collector counter with or without its `_total` suffix (see the module docstring)."""
+    return name_matching(f"{name}(_total)?", *more)
+
+
+def _per_signal(prefix: str, by: tuple[str, ...], window: Duration) -> str:
     """A counter family summed per signal, the signal kept as a label (rate() drops the name)."""
-    parts = [f'label_replace(sum by ({by}) (rate({{__name__=~"{prefix}_{s}(_total)?"}}[{window}])), '
+    parts = [f'label_replace({sum_by(by, rate(collector_counter(f"{prefix}_{s}"), window))}, '
              f'"signal", "{s}", "", "")' for s in SIGNALS]
     return "(\n  " + "\n  or\n  ".join(parts) + "\n) > 0"
+
+
+def _processor_loss(window: Duration) -> str:
+    """Items a processor received but did not pass on; filter processors drop items on purpose."""
+    by = ("job", "instance", "processor")
+    incoming = rate(collector_counter(c.OTELCOL_PROCESSOR_INCOMING, no_match("processor", "filter.*")), window)
+    outgoing = rate(collector_counter(c.OTELCOL_PROCESSOR_OUTGOING), window)
+    return f"{sum_by(by, incoming)}\n- {sum_by(by, outgoing)}\n> 0"
 
 
 def _counter_alert(t: Timing, name: str, family: str, good_family: str, by_label: str, severity: str,
@@ -82,7 +95,7 @@ def _counter_alert(t: Timing, name: str, family: str, good_family: str, by_label
     bad_a = {**COLLECTOR, by_label: "otlp"}
     bad_b = {**COLLECTOR, by_label: "otlp/backup"}
     return PipelineAlert(
-        name, c.PIPELINE_GROUP_COLLECTOR, _per_signal(family, f"job, instance, {by_label}", t.rate_window),
+        name, c.PIPELINE_GROUP_COLLECTOR, _per_signal(family, ("job", "instance", by_label), t.rate_window),
         t.alert_for, severity, "collector", summary, description, runbook,
         bad=Scenario(
             ((selector(f"{family}_spans_total", bad_a), "0+5x{n}"),
@@ -99,7 +112,8 @@ def catalogue(t: Timing, user_webhooks: bool = False) -> tuple[PipelineAlert, ..
     where = f"{label('instance')} (job {label('job')})"
     return (
         PipelineAlert(
-            c.TARGET_DOWN_ALERT, c.PIPELINE_GROUP_STACK, f'up{{job!="{c.VERIFY_JOB}"}} == 0', f, "ticket", label("job"),
+            c.TARGET_DOWN_ALERT, c.PIPELINE_GROUP_STACK, f"{selector('up', [ne('job', c.VERIFY_JOB)])} == 0", f,
+            "ticket", label("job"),
             f"{label('job')} target {label('instance')} is down",
             f"Prometheus cannot scrape {label('instance')} (job {label('job')}); its metrics and anything derived "
             "from them (SLOs, pipeline alerts) are blind.",
@@ -145,9 +159,7 @@ def catalogue(t: Timing, user_webhooks: bool = False) -> tuple[PipelineAlert, ..
             "queue (stack.persistent_queue) keeps data across backend outages."),
         PipelineAlert(
             c.COLLECTOR_PROCESSOR_DROPPING_ALERT, c.PIPELINE_GROUP_COLLECTOR,
-            f'sum by (job, instance, processor) (rate({{__name__=~"{c.OTELCOL_PROCESSOR_INCOMING}(_total)?",'
-            f'processor!~"filter.*"}}[{w}]))\n- sum by (job, instance, processor) '
-            f'(rate({{__name__=~"{c.OTELCOL_PROCESSOR_OUTGOING}(_total)?"}}[{w}]))\n> 0',
+            _processor_loss(w),
             f, "ticket", "collector",
             f"Collector processor {label('processor')} is dropping items",
             f"Processor {label('processor')} on the collector {where} passes on fewer items than it receives; "
@@ -178,7 +190,7 @@ def catalogue(t: Timing, user_webhooks: bool = False) -> tuple[PipelineAlert, ..
                               (selector(c.OTELCOL_QUEUE_CAPACITY, queue("debug", "logs")), "0x{n}")))),
         PipelineAlert(
             c.RULE_EVALUATION_FAILING_ALERT, c.PIPELINE_GROUP_STACK,
-            f"sum by (job, instance, rule_group) (increase({c.PROMETHEUS_RULE_EVALUATION_FAILURES}[{w}])) > 0",
+            f"{sum_by(('job', 'instance', 'rule_group'), increase(c.PROMETHEUS_RULE_EVALUATION_FAILURES, w))} > 0",
             f, "page", "prometheus",
             "Prometheus fails to evaluate rules",
             f"Rules in group {label('rule_group')} fail to evaluate on {label('instance')}; the SLO and pipeline "
@@ -193,7 +205,7 @@ def catalogue(t: Timing, user_webhooks: bool = False) -> tuple[PipelineAlert, ..
         PipelineAlert(
             c.ALERTS_NOT_REACHING_ALERTMANAGER_ALERT, c.PIPELINE_GROUP_STACK,
             f"{c.PROMETHEUS_ALERTMANAGERS_DISCOVERED} < 1\nor\n"
-            f"sum by (job, instance) (increase({c.PROMETHEUS_NOTIFICATIONS_ERRORS}[{w}])) > 0",
+            f"{sum_by(('job', 'instance'), increase(c.PROMETHEUS_NOTIFICATIONS_ERRORS, w))} > 0",
             # A ticket: while it holds, no page can leave anyway, and the dead man's switch is what pages.
             f, "ticket", "prometheus",
             "Prometheus cannot send alerts to Alertmanager",
@@ -222,11 +234,11 @@ def _notifications_alert(t: Timing, user_webhooks: bool) -> PipelineAlert:
     failures are watched only when the spec has webhook receivers of its own."""
     w, s = t.rate_window, t.scrape_interval
     failed = c.ALERTMANAGER_NOTIFICATIONS_FAILED
-    matcher = "" if user_webhooks else '{integration!="webhook"}'
+    matcher = "" if user_webhooks else matchers(ne("integration", "webhook"))
     probe_sink = ((selector(failed, {**ALERTMANAGER, "integration": "webhook", "reason": "other"}), "0+1x{n}"),)
     return PipelineAlert(
         c.NOTIFICATIONS_FAILING_ALERT, c.PIPELINE_GROUP_STACK,
-        f"sum by (job, instance, integration) (increase({failed}{matcher}[{w}])) > 0",
+        f"{sum_by(('job', 'instance', 'integration'), increase(failed + matcher, w))} > 0",
         # No `for:`: one failed delivery is already a page nobody got. Alertmanager routes this alert
         # away from the failing integration (obs/generate/configs/alertmanager.py).
         None, "page", "alertmanager",

@@ -17,7 +17,7 @@ from obs.model import detection
 from obs.model.detection import MIN_EXPECTED_REQUESTS, TRAFFIC_BASELINE
 from obs.model.domain import Model
 from obs.model.durations import Duration
-from obs.model.promql import selector
+from obs.model.promql import histogram_count, match, ne, rate, selector, sum_by
 
 
 def job_regex(services: list[str]) -> str:
@@ -31,9 +31,10 @@ def _with_service(expr: str) -> str:
 
 def _requests(job_re: str, window: Duration) -> str:
     """Requests per second per job, whichever form of the HTTP duration histogram the job sends."""
-    m = f'{{job=~"{job_re}"}}'
-    return (f"sum by (job) (\n    histogram_count(rate({STABLE.name}{m}[{window}]))\n"
-            f"    or rate({STABLE.name}_count{m}[{window}])\n    or rate({OLD.name}_count{m}[{window}])\n  )")
+    forms = [histogram_count(rate(selector(STABLE.name, regex={"job": job_re}), window)),
+             rate(selector(f"{STABLE.name}_count", regex={"job": job_re}), window),
+             rate(selector(f"{OLD.name}_count", regex={"job": job_re}), window)]
+    return sum_by(["job"], "\n    " + "\n    or ".join(forms) + "\n  ")
 
 
 def component_down(model: Model) -> PipelineAlert:
@@ -41,8 +42,8 @@ def component_down(model: Model) -> PipelineAlert:
     jobs = "|".join(c.PIPELINE_COMPONENT_JOBS)
     collector, jaeger = ({"job": j, "instance": f"127.0.0.1:{p}"} for j, p in (("otelcol", 8888), ("jaeger", 14269)))
     return PipelineAlert(
-        c.COMPONENT_DOWN_ALERT, c.PIPELINE_GROUP_INCIDENTS, f'up{{job=~"{jobs}"}} == 0', t.down_for, "page",
-        label("job"),
+        c.COMPONENT_DOWN_ALERT, c.PIPELINE_GROUP_INCIDENTS, f"{selector('up', regex={'job': jobs})} == 0", t.down_for,
+        "page", label("job"),
         f"Telemetry pipeline component {label('job')} is down",
         f"Prometheus has not scraped {label('instance')} (job {label('job')}) for {t.down_for}: telemetry through "
         "it is being lost or queued. Pages about services going silent are held back while this fires.",
@@ -58,9 +59,10 @@ def service_silent(model: Model, services: list[str]) -> PipelineAlert:
     t = model.stack.timing
     job_re = job_regex(services)
     quiet, memory = detection.quiet_window(t), t.silence_memory
-    seen = f'target_info{{job=~"{job_re}",{c.SYNTHETIC_LABEL}!="true"}}'
+    seen = selector("target_info", [match("job", job_re), ne(c.SYNTHETIC_LABEL, "true")])
+    recent = selector("target_info", regex={"job": job_re})
     expr = _with_service(f"count by (job) (last_over_time({seen}[{memory}]))\n"
-                         f"  unless count by (job) (last_over_time(target_info{{job=~\"{job_re}\"}}[{quiet}]))")
+                         f"  unless count by (job) (last_over_time({recent}[{quiet}]))")
     svc = services[0]
     step = t.scrape_interval
     stop_after = 4

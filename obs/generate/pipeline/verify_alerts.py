@@ -8,7 +8,7 @@ from __future__ import annotations
 from obs.generate.pipeline.alerts import HOP_SLACK_SECONDS, HOP_SLOW_FACTOR, PipelineAlert, Scenario, label
 from obs.model import conventions as c
 from obs.model.durations import Duration
-from obs.model.promql import selector
+from obs.model.promql import ne, selector
 from obs.model.timing import Timing
 
 VERIFY = {"job": c.VERIFY_JOB, "instance": "127.0.0.1:9098"}
@@ -30,7 +30,8 @@ def verify_alerts(t: Timing) -> tuple[PipelineAlert, ...]:
     return (
         PipelineAlert(
             c.PROBE_ALERT, c.PIPELINE_GROUP_VERIFY,
-            f'max by ({c.PROBE_ID_LABEL}) ({c.PROBE_METRIC}{{{c.PROBE_ID_LABEL}!=""}}) > 0', Duration(0), "none",
+            f"max by ({c.PROBE_ID_LABEL}) ({selector(c.PROBE_METRIC, [ne(c.PROBE_ID_LABEL, '')])}) > 0", Duration(0),
+            "none",
             "obs-verify",
             f"obs verify probe {label(c.PROBE_ID_LABEL)}",
             "A synthetic alert raised by `obs verify` to prove alerts travel from a rule through Alertmanager to a "

@@ -9,7 +9,7 @@ from obs.generate.slo.alerts import burn_alert, burn_labels
 from obs.model import conventions as c
 from obs.model.domain import SLO, Model
 from obs.model.durations import Duration
-from obs.model.promql import matchers, quote
+from obs.model.promql import matchers, name_matching
 from obs.model.windows import Tier
 
 
@@ -46,7 +46,7 @@ def tier_firing(slo: SLO, tier: Tier, minute: int) -> dict[str, Any]:
     by = f"{c.LABEL_TIER}, {c.LABEL_SEVERITY}"
     # A page and a ticket tier may share a long window (so a burnrate_tier); severity tells them apart.
     sel = alerts(slo, firing=True, labels={c.LABEL_TIER: tier.name, c.LABEL_SEVERITY: tier.severity})
-    labels = "{" + f"{c.LABEL_TIER}={quote(tier.name)}, {c.LABEL_SEVERITY}={quote(tier.severity)}" + "}"
+    labels = matchers((c.LABEL_TIER, tier.name), (c.LABEL_SEVERITY, tier.severity), sep=", ")
     return {"expr": f"count by ({by}) ({sel})", "eval_time": at(minute),
             "exp_samples": [{"labels": labels, "value": 1}]}
 
@@ -54,15 +54,14 @@ def tier_firing(slo: SLO, tier: Tier, minute: int) -> dict[str, Any]:
 def not_finite(slo: SLO, minute: int) -> dict[str, Any]:
     """Every recorded series of the SLO that is NaN or ±Inf. Names are copied to a label first:
     set operators match on labels without the name, and the SLO's series share their labels."""
-    sel = "{" + f'__name__=~"obs:slo_.+",{c.LABEL_SERVICE}={quote(slo.service)},{c.LABEL_SLO}={quote(slo.name)}' + "}"
+    sel = name_matching("obs:slo_.+", (c.LABEL_SERVICE, slo.service), (c.LABEL_SLO, slo.name))
     named = f'label_replace({sel}, "rule", "$1", "__name__", "(.+)")'
     return nothing(f"{named}\nunless\n{named} > -Inf < Inf", minute)
 
 
 def ratios_absent(slo: SLO, minute: int) -> dict[str, Any]:
-    sel = "{" + f'__name__=~"obs:slo_error_ratio:.+",{c.LABEL_SERVICE}={quote(slo.service)},' \
-                f"{c.LABEL_SLO}={quote(slo.name)}" + "}"
-    return nothing(sel, minute)
+    return nothing(name_matching("obs:slo_error_ratio:.+", (c.LABEL_SERVICE, slo.service), (c.LABEL_SLO, slo.name)),
+                   minute)
 
 
 def expected_burn_alert(model: Model, slo: SLO, tier: Tier, groups: dict[str, str]) -> dict[str, Any]:

@@ -11,15 +11,16 @@ window per condition, so the short confirming window is named in the description
 from __future__ import annotations
 
 import hashlib
-import json
 from decimal import Decimal
 
 from obs.generate.common import Inputs, yaml
-from obs.generate.slo.sli import http_counts, http_fast, native
+from obs.generate.slo.sli import http_counts, http_fast, le_matcher, native
+from obs.generate.slo.text import sum_by
 from obs.model import conventions as c
 from obs.model.domain import SLO, Model, Receiver, Service
 from obs.model.durations import Duration
 from obs.model.kinds import SliKind
+from obs.model.promql import Matcher, match, selector
 from obs.model.windows import Tier
 
 API_VERSION = "openslo/v1"
@@ -58,25 +59,8 @@ def _number(d: Decimal) -> int | float:
     return int(n) if n == n.to_integral_value() else float(n)
 
 
-def _quote(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _sum(slo: SLO, expr: str) -> str:
-    by = f" by ({', '.join(slo.group_by)})" if slo.group_by else ""
-    return f"sum{by} ({expr})"
-
-
-def _http(slo: SLO, suffix: str, extra: str = "") -> str:
-    return f"{c.HTTP_DURATION}_{suffix}{{{c.SERVICE_NAME_LABEL}={_quote(slo.service)}{extra}}}"
-
-
-def _le(threshold_le: str) -> str:
-    """Prometheus 3 stores `le="1.0"`; other writers may say `1`, so whole numbers match both."""
-    if threshold_le.endswith(".0"):
-        whole = threshold_le[:-2]
-        return f',le=~"{whole}|{whole}\\\\.0"'
-    return f",le={_quote(threshold_le)}"
+def _http(slo: SLO, suffix: str, *extra: Matcher) -> str:
+    return selector(f"{c.HTTP_DURATION}_{suffix}", [(c.SERVICE_NAME_LABEL, slo.service), *extra])
 
 
 def _source(query: str) -> dict[str, object]:
@@ -96,12 +80,12 @@ def ratio_metric(slo: SLO) -> dict[str, object]:
     if sli.kind in (SliKind.AVAILABILITY, SliKind.LATENCY) and native(slo):
         return _native(slo)
     if sli.kind == SliKind.AVAILABILITY:
-        bad = _sum(slo, _http(slo, "count", f',{c.HTTP_STATUS_LABEL}=~"5.."'))
-        return {"counter": True, "bad": _source(bad), "total": _source(_sum(slo, _http(slo, "count")))}
+        bad = sum_by(slo, _http(slo, "count", match(c.HTTP_STATUS_LABEL, "5..")))
+        return {"counter": True, "bad": _source(bad), "total": _source(sum_by(slo, _http(slo, "count")))}
     if sli.kind == SliKind.LATENCY:
         assert sli.threshold_le is not None
-        good = _sum(slo, _http(slo, "bucket", _le(sli.threshold_le)))
-        return {"counter": True, "good": _source(good), "total": _source(_sum(slo, _http(slo, "count")))}
+        good = sum_by(slo, _http(slo, "bucket", le_matcher(sli.threshold_le)))
+        return {"counter": True, "good": _source(good), "total": _source(sum_by(slo, _http(slo, "count")))}
     if sli.kind == SliKind.EVENTS:
         assert sli.error_query and sli.total_query
         return {"counter": False, "bad": _source(_window(sli.error_query)), "total": _source(_window(sli.total_query))}

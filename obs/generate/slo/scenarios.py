@@ -20,6 +20,7 @@ from obs.generate.slo.windows import recorded_windows
 from obs.model import conventions as c
 from obs.model.domain import SLO, Histogram, Model
 from obs.model.kinds import Severity, SliKind
+from obs.model.promql import sum_
 from obs.model.windows import BASE_WINDOW
 
 # Minutes the real rules may lag the exact model: one 1m sample plus one 1m evaluation (on the repo spec
@@ -248,7 +249,7 @@ def windows_exact(slo: SLO) -> Scenario:
     for w in recorded_windows(slo):
         exact = ideal.ratio(end, minutes(w))
         assert exact is not None   # traffic runs from the first minute, so every window holds some
-        ours = f"sum({c.slo_error_ratio(str(w))}{slo_selector(slo)})"
+        ours = sum_(f"{c.slo_error_ratio(str(w))}{slo_selector(slo)}")
         s.checks.append(k.one(f"abs({ours} - {num(exact)}) <= {num(exact * EXACT + D('1e-12'))}", end))
     return s
 

@@ -27,7 +27,7 @@ from obs.model import conventions as c
 from obs.model.build import le_label
 from obs.model.domain import SLO, Histogram
 from obs.model.kinds import SliKind
-from obs.model.promql import matchers
+from obs.model.promql import Matcher, eq, histogram_count, histogram_fraction, match, rate, selector
 from obs.model.windows import BASE_WINDOW
 
 WINDOW = "{{window}}"
@@ -46,21 +46,20 @@ STABLE = Form(c.HTTP_DURATION, c.HTTP_STATUS_LABEL, 1)
 OLD = Form(c.HTTP_OLD_DURATION, c.HTTP_OLD_STATUS_LABEL, 1000)
 
 
-def le_matcher(threshold_le: str) -> str:
+def le_matcher(threshold_le: str) -> Matcher:
     """Prometheus 3 writes `le="1.0"` when it parses a scrape, but an OTLP or older writer may say `1`."""
     if threshold_le.endswith(".0"):
         whole = threshold_le[:-2]
-        return f'le=~"{whole}|{whole}\\\\.0"'
-    return f'le="{threshold_le}"'
+        return match("le", f"{whole}|{whole}\\.0")
+    return eq("le", threshold_le)
 
 
-def _sel(slo: SLO, name: str, *extra: str) -> str:
-    own = matchers(*[(c.SERVICE_NAME_LABEL, slo.service)])[:-1]
-    return f"{name}{own}{''.join(',' + e for e in extra)}}}"
+def _sel(slo: SLO, name: str, *extra: Matcher) -> str:
+    return selector(name, [(c.SERVICE_NAME_LABEL, slo.service), *extra])
 
 
-def _failed(form: Form) -> tuple[str, ...]:
-    return (f'{form.status_label}=~"5.."',)
+def _failed(form: Form) -> tuple[Matcher, ...]:
+    return (match(form.status_label, "5.."),)
 
 
 def native(slo: SLO) -> bool:
@@ -69,31 +68,32 @@ def native(slo: SLO) -> bool:
 
 
 def _classic_count(slo: SLO, form: Form, window: str, failed: bool) -> str:
-    return f"rate({_sel(slo, form.name + '_count', *(_failed(form) if failed else ()))}[{window}])"
+    return rate(_sel(slo, form.name + "_count", *(_failed(form) if failed else ())), window)
 
 
 def _threshold_bucket(slo: SLO, form: Form, window: str) -> str:
     assert slo.sli.threshold is not None
     # From the exact milliseconds: 0.3 s * 1000 in floats could miss the "300" bucket by a rounding error.
     le = le_label(slo.sli.threshold.ms * form.per_second / 1000)
-    return f"rate({_sel(slo, form.name + '_bucket', le_matcher(le))}[{window}])"
+    return rate(_sel(slo, form.name + "_bucket", le_matcher(le)), window)
 
 
 def http_counts(slo: SLO, failed: bool = False, window: str = str(BASE_WINDOW)) -> str:
     """Requests (failed ones: 5xx) per second, of every form, summed to the SLO's groups."""
-    stable = f"rate({_sel(slo, STABLE.name, *(_failed(STABLE) if failed else ()))}[{window}])"
-    return sum_by(slo, f"histogram_count({stable})\nor {_classic_count(slo, STABLE, window, failed)}\n"
+    stable = rate(_sel(slo, STABLE.name, *(_failed(STABLE) if failed else ())), window)
+    return sum_by(slo, f"{histogram_count(stable)}\nor {_classic_count(slo, STABLE, window, failed)}\n"
                        f"or {_classic_count(slo, OLD, window, failed)}")
 
 
 def http_fast(slo: SLO, window: str = str(BASE_WINDOW)) -> str:
     """Requests per second at or under the latency threshold."""
     assert slo.sli.threshold is not None
-    rate = f"rate({_sel(slo, STABLE.name)}[{window}])"
+    native_rate = rate(_sel(slo, STABLE.name), window)
     # histogram_fraction interpolates inside the one bucket that straddles the threshold; exponential buckets
     # are narrow (a few percent wide at the SDKs' default scale), so that is the error. An idle series has a
     # 0/0 fraction (NaN): `>= 0` drops it before the sum, where it would otherwise poison every other.
-    good = f"(histogram_count({rate}) * histogram_fraction(0, {slo.sli.threshold.s:g}, {rate})) >= 0"
+    fraction = histogram_fraction("0", f"{slo.sli.threshold.s:g}", native_rate)
+    good = f"({histogram_count(native_rate)} * {fraction}) >= 0"
     return sum_by(slo, f"{good}\nor {_threshold_bucket(slo, STABLE, window)}\nor {_threshold_bucket(slo, OLD, window)}")
 
 
@@ -101,7 +101,8 @@ def http_counted(slo: SLO, window: str = str(BASE_WINDOW)) -> str:
     """Requests per second of the series the latency SLI can judge: bucketed series need the threshold bucket."""
     judged = [f"({_classic_count(slo, f, window, False)} and ignoring(le) {_threshold_bucket(slo, f, window)})"
               for f in (STABLE, OLD)]
-    return sum_by(slo, f"histogram_count(rate({_sel(slo, STABLE.name)}[{window}]))\nor " + "\nor ".join(judged))
+    native_count = histogram_count(rate(_sel(slo, STABLE.name), window))
+    return sum_by(slo, f"{native_count}\nor " + "\nor ".join(judged))
 
 
 def with_window(query: str) -> str:

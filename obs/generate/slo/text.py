@@ -5,8 +5,8 @@ from decimal import Decimal
 from functools import lru_cache
 
 from obs.model import conventions as c
+from obs.model import promql
 from obs.model.domain import SLO
-from obs.model.promql import matchers
 
 
 def num(d: Decimal | int) -> str:
@@ -28,13 +28,12 @@ def slo_selector(slo: SLO) -> str:
 @lru_cache(maxsize=1 << 10)
 def _selector(service: str, name: str) -> str:
     # Every rule, check and panel of an SLO asks for it: dozens of times per SLO.
-    return matchers((c.LABEL_SERVICE, service), (c.LABEL_SLO, name))
+    return promql.matchers((c.LABEL_SERVICE, service), (c.LABEL_SLO, name))
 
 
 def sum_by(slo: SLO, expr: str) -> str:
     """Aggregate to the SLO's group_by labels, so per-group SLOs keep them and others drop the rest."""
-    by = f" by ({', '.join(slo.group_by)})" if slo.group_by else ""
-    return f"sum{by} ({expr})"
+    return promql.sum_by(slo.group_by, expr)
 
 
 def on_groups(slo: SLO) -> str:

@@ -30,7 +30,7 @@ Examples:
 Builds from the Go module proxy (needs Go >= 1.26) at the versions pinned in
 obs/versions.py: the collector with the builder and the generated manifest
 ({c.OTELCOL_MANIFEST}), Jaeger v2 with the components obs configures, Prometheus v3,
-and Alertmanager with amtool. A cold build of all of them takes about COLD minutes on 2 cores,
+and Alertmanager with amtool. A cold build of all of them takes about 14 minutes on 2 cores,
 two at a time; each progress line says how long its build usually takes. What is already
 built is skipped, so a second run takes seconds. Binaries are cached in
 $OBS_CACHE_DIR (default ~/.cache/obs); progress goes to stderr. Exit 3 when Go or

@@ -41,18 +41,28 @@ def _endpoint(kind: EndpointKind, env: v1.Environment, raw: v1.EndpointField, pa
     own = raw if isinstance(raw, v1.Endpoint) else None
     url = raw if isinstance(raw, str) else raw.url
     # Key by key: an endpoint that says `tls:` replaces the environment's TLS block whole; headers merge.
-    tls = own.tls if own is not None and "tls" in own.model_fields_set else env.tls
-    if url.startswith("http://") and not (own is not None and "tls" in own.model_fields_set):
+    env_path = path.rsplit(".", 1)[0]
+    own_tls = own is not None and "tls" in own.model_fields_set
+    own_auth = own is not None and "auth" in own.model_fields_set
+    tls = own.tls if own is not None and own_tls else env.tls
+    if url.startswith("http://") and not own_tls:
         tls = None   # the environment's TLS is for its https:// endpoints
-    auth = own.auth if own is not None and "auth" in own.model_fields_set else env.auth
+    auth = own.auth if own is not None and own_auth else env.auth
     timeout = own.timeout if own is not None and own.timeout is not None else env.timeout
-    headers = {**env.headers, **(own.headers if own is not None else {})}
+    own_headers = own.headers if own is not None else {}
+    headers = {**env.headers, **own_headers}
+
+    def header(name: str, v: str | v1.SecretRef) -> Header:
+        where = f"{path if name in own_headers else env_path}.headers.{name}"
+        return Header(name, value=v, spec_path=where) if isinstance(v, str) else \
+            Header(name, secret=_secret(v), spec_path=where)
+
     return Endpoint(
         kind=kind, url=url, tls=_tls(tls), auth=_auth(auth),
-        headers=tuple(Header(k, value=v) if isinstance(v, str) else Header(k, secret=_secret(v))
-                      for k, v in headers.items()),
+        headers=tuple(header(k, v) for k, v in headers.items()),
         timeout_s=Duration.parse(timeout).s if timeout else DEFAULT_TIMEOUT_S,
-        spec_path=path,
+        spec_path=path, tls_path=f"{path if own_tls else env_path}.tls",
+        auth_path=f"{path if own_auth else env_path}.auth",
     )
 
 

@@ -48,6 +48,7 @@ class Header:
     name: str
     value: str | None = None           # a plain value (a tenant), or
     secret: Secret | None = None       # one read at run time
+    spec_path: str = ""                # where it is written (the endpoint's or the environment's headers)
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,8 @@ class Endpoint:
     headers: tuple[Header, ...]
     timeout_s: float
     spec_path: str                     # where it is written, e.g. environments.staging.prometheus
+    tls_path: str = ""                 # where its TLS and auth settings are written: its own, or the environment's
+    auth_path: str = ""
 
     @property
     def base(self) -> str:

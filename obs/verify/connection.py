@@ -98,32 +98,33 @@ def settings(ep: Endpoint, base: Path, problems: list[Problem]) -> Settings:
     if ep.tls is not None:
         t = ep.tls
         if t.ca_file is not None:
-            verify = _readable(t.ca_file, base, f"{ep.spec_path}.tls.ca_file", "CA file", problems)
+            verify = _readable(t.ca_file, base, f"{ep.tls_path}.ca_file", "CA file", problems)
             if Path(verify).is_file():
                 try:
                     ssl.create_default_context(cafile=verify)
                 except (ssl.SSLError, ValueError, OSError) as e:
-                    problems.append(Problem(f"{ep.spec_path}.tls.ca_file",
+                    problems.append(Problem(f"{ep.tls_path}.ca_file",
                                             f"{verify} holds no usable CA certificate ({e}); give a PEM bundle"))
         if t.cert_file is not None and t.key_file is not None:
-            cert = (_readable(t.cert_file, base, f"{ep.spec_path}.tls.cert_file", "client certificate", problems),
-                    _readable(t.key_file, base, f"{ep.spec_path}.tls.key_file", "client key", problems))
+            cert = (_readable(t.cert_file, base, f"{ep.tls_path}.cert_file", "client certificate", problems),
+                    _readable(t.key_file, base, f"{ep.tls_path}.key_file", "client key", problems))
         server_name = t.server_name
         if t.insecure_skip_verify:
             verify, insecure = False, True
     if ep.auth is not None:
         a = ep.auth
         if a.bearer_token is not None:
-            token = _read(a.bearer_token, base, f"{ep.spec_path}.auth.bearer_token", problems)
+            token = _read(a.bearer_token, base, f"{ep.auth_path}.bearer_token", problems)
             if token is not None:
                 headers["Authorization"] = f"Bearer {token}"
         elif a.password is not None:
-            password = _read(a.password, base, f"{ep.spec_path}.auth.basic.password", problems)
+            password = _read(a.password, base, f"{ep.auth_path}.basic.password", problems)
             if password is not None:
                 pair = f"{a.username}:{password}".encode()
                 headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()
     for h in ep.headers:
-        value = h.value if h.secret is None else _read(h.secret, base, f"{ep.spec_path}.headers.{h.name}", problems)
+        where = h.spec_path or f"{ep.spec_path}.headers.{h.name}"
+        value = h.value if h.secret is None else _read(h.secret, base, where, problems)
         if value is not None:
             headers[h.name] = value
     return Settings(verify, cert, server_name, headers, ep.timeout_s, insecure)

@@ -38,6 +38,7 @@ def alert(ctx: Context) -> ProbeResult:
     ctx.progress("alert", f"firing probe alert {c.PROBE_ID_LABEL}={probe_id} (routed to a receiver that pages nobody)")
     t_push = time.monotonic()
     exported = gauge.push(1)
+    t_exported = time.monotonic()
     seen: dict[HopId, float] = {}
     routed: dict[str, Any] | None = None
     if exported:
@@ -71,7 +72,7 @@ def alert(ctx: Context) -> ProbeResult:
     prev: float | None = t_push
     for stage in (HopId.EXPORT, HopId.PROMETHEUS, HopId.RULE, HopId.ALERTMANAGER):
         h = by_id[stage]
-        at = (t_push if exported else None) if stage == HopId.EXPORT else seen.get(stage)
+        at = (t_exported if exported else None) if stage == HopId.EXPORT else seen.get(stage)
         hops.append(Hop(h.id, h.title, None if at is None or prev is None else max(0.0, at - prev), h.floor))
         prev = at if at is not None else None
     result = ProbeResult("alert", False, "", seconds=time.monotonic() - t_push,

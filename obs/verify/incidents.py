@@ -184,9 +184,12 @@ class Runner:
         matchers = drill.quiet_matchers()
         now = time.time()
         ends = now + (drill.lead_s + result.bound_s + result.resolve_bound_s) * 3 + 300
-        self.quieted.append(self.am.silence(
+        silence_id = self.am.silence(
             matchers, now, ends, "obs drill: this drill's own page, timed at Alertmanager; expires when it ends",
-            created_by="obs drill"))
+            created_by="obs drill")
+        self.quieted.append(silence_id)
+        if isinstance(self.receivers, AlertmanagerPages):
+            self.receivers.ours.add(silence_id)
         result.notes.append("silenced while the drill ran, so nobody was paged: "
                             + ", ".join(f'{k}="{v}"' for k, v in matchers.items()))
 

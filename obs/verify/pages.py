@@ -86,13 +86,21 @@ class AlertmanagerPages:
     """Pages as a deployed Alertmanager routes them, for `obs drill --env`, which cannot read the vendor's side.
 
     An alert Alertmanager lists with a receiver is a notice (`trigger`) when first seen, and `resolve` when it
-    is gone; silenced ones count too, so a drill that silences its own page still times its detection.
+    is gone. An alert silenced only by the drill's own silences (`ours`) counts, so a drill that keeps its page
+    from people still times its detection; one inhibited, or silenced by anyone else, would reach nobody and
+    does not count.
     The same interface as Receivers: events() since the last call, skip() to start afresh.
     """
 
     def __init__(self, am: clients.Alertmanager):
         self.am = am
         self.known: dict[str, dict[str, Any]] = {}
+        self.ours: set[str] = set()
+
+    def _would_notify(self, alert: dict[str, Any]) -> bool:
+        status = alert.get("status") or {}
+        return bool(alert.get("receivers")) and not status.get("inhibitedBy") and \
+            set(status.get("silencedBy") or ()) <= self.ours
 
     def events(self) -> list[dict[str, Any]]:
         try:
@@ -100,7 +108,7 @@ class AlertmanagerPages:
         except (clients.Unreachable, clients.ApiError):
             return []
         now = time.time()
-        current = {str(a.get("fingerprint")): a for a in alerts if a.get("receivers")}
+        current = {str(a.get("fingerprint")): a for a in alerts if self._would_notify(a)}
         out = [self._event(a, "trigger", now) for fp, a in current.items() if fp not in self.known]
         out += [self._event(a, "resolve", now) for fp, a in self.known.items() if fp not in current]
         self.known = current

@@ -20,7 +20,8 @@ from tests.support.paths import REPO
 
 def endpoint(**kw) -> Endpoint:
     base = dict(kind=EndpointKind.PROMETHEUS, url="https://prom.example.com", tls=None, auth=None, headers=(),
-                timeout_s=10.0, spec_path="environments.staging.prometheus")
+                timeout_s=10.0, spec_path="environments.staging.prometheus",
+                tls_path="environments.staging.prometheus.tls", auth_path="environments.staging.prometheus.auth")
     return Endpoint(**{**base, **kw})
 
 
@@ -175,3 +176,106 @@ def test_a_generated_scrape_job_missing_from_the_running_config_is_drift(repo_ge
     found = drift.scrape_jobs(repo_generated, json.dumps(running))
     assert [f.why.split(" (")[0] for f in found] == [f"scrape job {dropped}"]
     assert drift.scrape_jobs(repo_generated, repo_generated.prometheus) == []
+
+
+# -- the drill's view of a deployed Alertmanager -------------------------------------------------------------
+
+class FakeAlertmanager:
+    """Answers /api/v2/alerts from a list the test changes; nothing else of the API is used by AlertmanagerPages."""
+
+    def __init__(self):
+        self.listed: list[dict] = []
+
+    def alerts(self, **matchers):
+        return list(self.listed)
+
+
+def am_alert(fp: str, silenced_by=(), inhibited_by=(), receivers=("pagerduty",), **labels) -> dict:
+    return {"fingerprint": fp, "labels": {"severity": "page", **labels},
+            "receivers": [{"name": r} for r in receivers],
+            "status": {"state": "suppressed" if silenced_by or inhibited_by else "active",
+                       "silencedBy": list(silenced_by), "inhibitedBy": list(inhibited_by)}}
+
+
+def test_an_alert_routed_by_alertmanager_is_a_page_when_it_appears_and_resolved_when_it_goes():
+    from obs.verify.pages import AlertmanagerPages, notice
+    am = FakeAlertmanager()
+    am.listed = [am_alert("old", alertname="Old")]
+    pages = AlertmanagerPages(am)
+    pages.skip()                       # what was there before the drill does not count
+    am.listed.append(am_alert("a1", alertname="ObsServiceSilent", service="api", job="obs-drill-1/api"))
+    [trigger] = [notice(e) for e in pages.events()]
+    assert (trigger.action, trigger.alertname, trigger.receiver, trigger.page) == ("trigger", "ObsServiceSilent",
+                                                                                   "pagerduty", True)
+    assert trigger.about("ObsServiceSilent", service="api")
+    am.listed = am.listed[:1]
+    [resolve] = [notice(e) for e in pages.events()]
+    assert (resolve.action, resolve.key) == ("resolve", "a1")
+
+
+def test_only_the_drills_own_silence_lets_a_held_alert_count_as_its_page():
+    from obs.verify.pages import AlertmanagerPages
+    am = FakeAlertmanager()
+    pages = AlertmanagerPages(am)
+    pages.ours.add("drill-silence")
+    am.listed = [am_alert("mine", silenced_by=["drill-silence"], alertname="A"),
+                 am_alert("retired-canary", silenced_by=["another-silence"], alertname="B"),
+                 am_alert("symptom", inhibited_by=["cause"], alertname="C"),
+                 am_alert("nowhere", receivers=(), alertname="D")]
+    assert [e["body"]["fingerprint"] for e in pages.events()] == ["mine"]
+
+
+def run_cli(*args: str) -> tuple[int, str]:
+    import io
+    from contextlib import redirect_stderr
+
+    from obs.cli import main
+    err = io.StringIO()
+    with redirect_stderr(err):
+        rc = main(list(args))
+    return rc, err.getvalue()
+
+
+ENV_SPEC = dedent("""
+    version: obs/v1
+    project: shop
+    services:
+      - name: api
+        http: true
+    environments:
+      staging:
+        otlp_http: https://otel.staging.invalid
+        prometheus: https://prom.staging.invalid
+        alertmanager: https://am.staging.invalid
+        jaeger: https://jaeger.staging.invalid
+    """).lstrip()
+
+CLI_REFUSALS = [
+    ("an environment the spec does not declare", ["verify", "--env", "prod"], "no environment named 'prod'; declared: staging"),
+    ("a deployed-only check without --env", ["verify", "--only", "drift"], "--only drift checks a deployed environment"),
+    ("synthetic traffic against a deployed stack", ["verify", "--env", "staging", "--traffic"], "--traffic is for the local stack"),
+    ("killing a deployed component", ["drill", "--env", "staging", "--incident", "collector,errors"],
+     "collector would kill a deployed component"),
+    ("every kind, some of which would kill", ["drill", "--env", "staging", "--incident", "all"],
+     "collector, trace-backend, metrics-backend, alertmanager, notification would kill"),
+]
+
+
+@pytest.mark.parametrize(("case", "args", "says"), CLI_REFUSALS, ids=[c[0] for c in CLI_REFUSALS])
+def test_bad_environment_options_exit_2_before_anything_is_sent(case, args, says, tmp_path):
+    path = tmp_path / "obs.yaml"
+    path.write_text(ENV_SPEC)
+    rc, err = run_cli(*args, str(path))
+    assert rc == 2, err
+    assert says in " ".join(err.split())
+
+
+def test_an_environment_whose_secret_cannot_be_read_is_refused_where_the_spec_names_it(tmp_path):
+    path = tmp_path / "obs.yaml"
+    path.write_text(ENV_SPEC + "    auth: {bearer_token: {file: missing-token}}\n")
+    rc, err = run_cli("verify", "--env", "staging", str(path))
+    assert rc == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1    # once, where it is written, though every endpoint sends the token
+    assert lines[0] == (f"{path}:12:12: environments.staging.auth.bearer_token: cannot read the secret file "
+                        f"{tmp_path}/missing-token: No such file or directory")

@@ -59,6 +59,16 @@ def test_skipping_certificate_checks_is_explicit_and_remembered():
     assert s.verify is False and s.insecure
 
 
+@pytest.mark.parametrize("given, used", [("certs/ca.pem", "certs/ca.pem"), (False, False),
+                                         (True, "/etc/machine-bundle.pem")])
+def test_the_endpoints_ca_wins_over_the_machines_ca_bundle_variables(monkeypatch, given, used):
+    # requests would put REQUESTS_CA_BUNDLE in place of a session's own `verify`; only "the system's CAs" may be it.
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/machine-bundle.pem")
+    session = connection.Settings(verify=given).session()
+    merged = session.merge_environment_settings("https://prom.example.com", {}, None, None, None)
+    assert merged["verify"] == used
+
+
 @pytest.mark.parametrize(("status", "words"), [(401, "wants credentials"), (403, "tenant header"), (200, None)])
 def test_a_refused_request_says_which_setting_to_check(status, words):
     said = connection.describe_status(status)

@@ -33,7 +33,7 @@ class Settings:
     insecure: bool = False
 
     def session(self, session: requests.Session | None = None) -> requests.Session:
-        s = session if session is not None else requests.Session()
+        s = session if session is not None else Session()
         s.verify = self.verify
         if self.cert is not None:
             s.cert = self.cert
@@ -44,6 +44,17 @@ class Settings:
 
 
 LOCAL = Settings()
+
+
+class Session(requests.Session):
+    """A session whose own `verify` holds. requests replaces it with REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE when a
+    request does not pass one, which would trust the machine's bundle instead of tls.ca_file (and check
+    certificates despite tls.insecure_skip_verify). With no CA given (`verify` True), those variables still apply."""
+
+    def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any,
+                                   cert: Any) -> dict[str, Any]:
+        return super().merge_environment_settings(url, proxies, stream, self.verify if verify is None else verify,
+                                                  cert)
 
 
 class _ServerName(HTTPAdapter):

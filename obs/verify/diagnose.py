@@ -38,6 +38,9 @@ class Evidence:
     flow: Flow | None = None                 # None: the collector's self-metrics could not be read
     backend_down: str | None = None          # why the backend's API does not answer, if it does not
     memory_limit_mib: int | None = None
+    # A deployed environment's OTLP endpoint as the spec names it (environments.NAME.otlp_http); None locally.
+    # Its credentials come from there, and `obs up` or `obs logs` do not reach its collector.
+    otlp_setting: str | None = None
     # metrics only
     push: bool = True
     otlp_receiver_enabled: bool | None = None
@@ -56,7 +59,8 @@ def collector(ev: Evidence) -> Finding | None:
         why = f"the collector does not answer OTLP at {ev.otlp_url} ({a.detail})"
         if not ev.collector_healthy:
             why += " and its health check is down"
-        return Finding(COLLECTOR, Status.FAIL, why, UP_FIX.format(name="otelcol"))
+        return Finding(COLLECTOR, Status.FAIL, why, UP_FIX.format(name="otelcol") if ev.otlp_setting is None else
+                       f"check that the collector runs there and that {ev.otlp_setting} is its OTLP/HTTP address")
     if refused or (a is not None and a.status in (429, 503)):
         n = f"{refused:g} {items}" if refused else "the probe"
         limit = f" of {ev.memory_limit_mib} MiB" if ev.memory_limit_mib else ""
@@ -66,10 +70,13 @@ def collector(ev: Evidence) -> Finding | None:
                        "exporter queues, and so memory, grow: fix that first. `obs logs otelcol` shows the limiter")
     if a is not None and a.status in (401, 403):
         return Finding(COLLECTOR, Status.FAIL, f"the collector rejected the probe's credentials ({a.describe()})",
-                       "check stack.receivers.bearer_token: verify reads the same secret the collector does")
+                       "check stack.receivers.bearer_token: verify reads the same secret the collector does"
+                       if ev.otlp_setting is None else
+                       f"check the auth of {ev.otlp_setting} (or the environment's) and the secret it names: it "
+                       "must be a credential the deployed collector accepts")
     return Finding(COLLECTOR, Status.FAIL,
                    f"the OTLP export to {ev.otlp_url} failed ({a.describe() if a else 'no answer'})",
-                   "see `obs logs otelcol`")
+                   "see `obs logs otelcol`" if ev.otlp_setting is None else "see the deployed collector's logs")
 
 
 def _backend_exporters(flow: Flow, hint: str) -> list[str]:

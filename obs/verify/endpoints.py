@@ -42,6 +42,11 @@ class Endpoints:
         return self.settings.get(kind, LOCAL_SETTINGS)
 
     @property
+    def otlp_setting(self) -> str | None:
+        """Where the spec names a deployed environment's OTLP endpoint, its credentials and TLS (None locally)."""
+        return f"environments.{self.env}.{EndpointKind.OTLP_HTTP.value}" if self.deployed else None
+
+    @property
     def sink_url(self) -> str:
         return f"http://{host_port(self.sink_host, self.sink_port)}"
 

@@ -27,7 +27,7 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 
 from obs.model.environments import EndpointKind
-from obs.verify.connection import LOCAL, Settings, describe_error
+from obs.verify.connection import LOCAL, Session, Settings, describe_error
 from obs.verify.endpoints import Endpoints
 
 # The SDK reports export failures through logging; verify reports them itself, with a diagnosis.
@@ -50,7 +50,7 @@ class Attempt:
         return f"HTTP {self.status}" + (f": {self.detail}" if self.detail else "")
 
 
-class RecordingSession(requests.Session):
+class RecordingSession(Session):
     """Remembers the last answer (or connection failure) the collector gave the exporter."""
 
     def __init__(self, settings: Settings = LOCAL) -> None:

@@ -13,7 +13,8 @@ from obs.model import conventions as c
 from obs.model.domain import Secret
 from obs.model.environments import ClientTLS, Credentials, Endpoint, EndpointKind, Header
 from obs.project import load_model
-from obs.verify import connection, drift
+from obs.verify import connection, diagnose, drift
+from obs.verify.otlp import Attempt
 from obs.verify.result import Status
 from tests.support.paths import REPO
 
@@ -58,6 +59,26 @@ def test_every_unreadable_secret_and_file_is_reported_at_its_place_in_the_spec(t
 def test_skipping_certificate_checks_is_explicit_and_remembered():
     s = connection.settings(endpoint(tls=ClientTLS(insecure_skip_verify=True)), Path("."), [])
     assert s.verify is False and s.insecure
+
+
+@pytest.mark.parametrize("given, used", [("certs/ca.pem", "certs/ca.pem"), (False, False),
+                                         (True, "/etc/machine-bundle.pem")])
+def test_the_endpoints_ca_wins_over_the_machines_ca_bundle_variables(monkeypatch, given, used):
+    # requests would put REQUESTS_CA_BUNDLE in place of a session's own `verify`; only "the system's CAs" may be it.
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/machine-bundle.pem")
+    session = connection.Settings(verify=given).session()
+    merged = session.merge_environment_settings("https://prom.example.com", {}, None, None, None)
+    assert merged["verify"] == used
+
+
+@pytest.mark.parametrize("attempt", [Attempt(401, "missing or empty authorization header"),
+                                     Attempt(None, "connection refused")])
+def test_a_deployed_collector_that_refuses_the_probe_points_at_the_environment_not_the_local_stack(attempt):
+    ev = diagnose.Evidence("traces", "https://otel.example.com", "https://jaeger.example.com", exported=False,
+                           attempt=attempt, otlp_setting="environments.staging.otlp_http")
+    [finding] = diagnose.trace(ev)
+    assert "environments.staging.otlp_http" in finding.fix
+    assert "stack.receivers" not in finding.fix and "obs up" not in finding.fix
 
 
 @pytest.mark.parametrize(("status", "words"), [(401, "wants credentials"), (403, "tenant header"), (200, None)])

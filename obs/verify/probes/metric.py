@@ -50,7 +50,7 @@ def evidence(ctx: Context, gauge: Gauge, exported: bool) -> diagnose.Evidence:
     ev = diagnose.Evidence(
         "metrics", ctx.ep.otlp_http, ctx.ep.prometheus, exported=exported, attempt=gauge.sender.session.last,
         collector_healthy=ctx.collector_healthy(), backend_down=down_reason(prom, "/-/ready"),
-        memory_limit_mib=ctx.model.stack.timing.memory_limit_mib, push=push)
+        memory_limit_mib=ctx.model.stack.timing.memory_limit_mib, otlp_setting=ctx.ep.otlp_setting, push=push)
     after = ctx.collector_after()
     if ctx.collector_before is not None and after is not None:
         ev.flow = flow("metrics", ctx.collector_before, after)

@@ -58,7 +58,7 @@ def run(ctx: Context) -> ProbeResult:
     ev = diagnose.Evidence(
         "traces", ctx.ep.otlp_http, ctx.ep.jaeger, exported=sender.ok, attempt=sender.session.last,
         collector_healthy=ctx.collector_healthy(), backend_down=down_reason(ctx.jaeger(), "/api/v3/services"),
-        memory_limit_mib=ctx.model.stack.timing.memory_limit_mib)
+        memory_limit_mib=ctx.model.stack.timing.memory_limit_mib, otlp_setting=ctx.ep.otlp_setting)
     after = ctx.collector_after()
     if ctx.collector_before is not None and after is not None:
         ev.flow = flow("traces", ctx.collector_before, after)

@@ -134,17 +134,28 @@ def alertmanager(ctx: Context) -> ProbeResult:
 
 def watchdog(ctx: Context) -> ProbeResult:
     started = time.monotonic()
-    firing = any(a.get("labels", {}).get("alertname") == c.WATCHDOG_ALERT and a.get("state") == "firing"
-                 for a in ctx.prometheus().alerts())
-    result = ProbeResult("watchdog", False, "", seconds=0.0)
+    want = c.HEARTBEAT_RECEIVER if ctx.model.heartbeat is not None else None
+    prom, am = ctx.prometheus(), ctx.alertmanager()
+    firing = False
+    listed: list[dict[str, Any]] = []
+
+    def look() -> bool | None:
+        # A stack that has just started fires the Watchdog within an evaluation and sends it within a resend
+        # delay: wait for both within the budget rather than read once.
+        nonlocal firing, listed
+        firing = any(a.get("labels", {}).get("alertname") == c.WATCHDOG_ALERT and a.get("state") == "firing"
+                     for a in prom.alerts())
+        listed = am.alerts(alertname=c.WATCHDOG_ALERT) if firing else []
+        routed = {n for a in listed for n in _receivers(a)}
+        return True if firing and listed and (want is None or want in routed) else None
+
+    poll.until(look, ctx.deadline, cap=1.0, stop=ctx.stop)
+    result = ProbeResult("watchdog", False, "", seconds=time.monotonic() - started)
     if not firing:
         result.summary = f"{c.WATCHDOG_ALERT} is not firing in Prometheus"
         result.findings = [Finding("rule", Status.FAIL, result.summary, f"deploy {c.PIPELINE_RULES_FILE}")]
         return result
-    listed = ctx.alertmanager().alerts(alertname=c.WATCHDOG_ALERT)
     names = sorted({n for a in listed for n in _receivers(a)})
-    result.seconds = time.monotonic() - started
-    want = c.HEARTBEAT_RECEIVER if ctx.model.heartbeat is not None else None
     if not listed:
         result.summary = f"{c.WATCHDOG_ALERT} fires in Prometheus but Alertmanager does not have it"
         result.findings = [Finding("alertmanager", Status.FAIL, result.summary,

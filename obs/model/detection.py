@@ -12,7 +12,7 @@ from enum import Enum
 
 from obs.model.domain import SLO, Model
 from obs.model.durations import Duration
-from obs.model.kinds import Severity, SliKind
+from obs.model.kinds import MetricsPath, Severity, SliKind
 from obs.model.timing import Timing
 from obs.model.windows import BASE_WINDOW, full_outage_seconds
 
@@ -80,6 +80,13 @@ def quiet_window(t: Timing) -> Duration:
                t.down_for + t.scrape_interval * 2 + t.evaluation_interval)
 
 
+def exporter_expiration(t: Timing) -> Duration:
+    """With metrics pulled, how long the collector's Prometheus exporter keeps serving a series no export has
+    renewed: two SDK exports, so one lost export never drops a series. Its default (5m) would keep a crashed
+    service's last values, and hold its page back, for five minutes."""
+    return t.sdk_metric_interval * 2
+
+
 def _deliver(t: Timing) -> list[Part]:
     return [Part(f"Alertmanager group_wait ({t.group_wait})", t.group_wait.s), Part("hand-over", HANDOFF_S)]
 
@@ -119,8 +126,11 @@ def bounds(model: Model) -> list[Bound]:
                           (Incident.LATENCY, first_slo(model, SliKind.LATENCY))):
         if slo is not None:
             out.append(slo_bound(model, slo, incident))
+    # Pulled, a crashed service's series stay in the collector's exporter until they expire, then the window runs.
+    expire = ([Part(f"the collector's exporter forgets the series ({exporter_expiration(t)})",
+                    exporter_expiration(t).s)] if model.stack.metrics == MetricsPath.PULL else [])
     out.append(Bound(Incident.CRASH, c.SERVICE_SILENT_ALERT, (
-        Part(f"no telemetry for the quiet window ({quiet})", quiet.s), evaluate, *_deliver(t))))
+        *expire, Part(f"no telemetry for the quiet window ({quiet})", quiet.s), evaluate, *_deliver(t))))
     out.append(Bound(Incident.TRAFFIC, c.SERVICE_TRAFFIC_STOPPED_ALERT, (
         Part(f"last requests exported ({t.sdk_metric_interval})", t.sdk_metric_interval.s),
         Part(f"no requests for the quiet window ({quiet})", quiet.s), evaluate, *_deliver(t))))

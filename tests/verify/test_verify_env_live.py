@@ -168,3 +168,19 @@ def test_a_rule_changed_on_the_server_is_drift_naming_its_file_and_rule(env, cap
         copied.write_text(original)
         env.reload_prometheus()
         env.until_rule(name, lambda query: not query.rstrip().endswith("* 2"))
+
+
+def test_a_crash_drill_in_the_environment_is_timed_at_its_alertmanager_and_pages_nobody(env, capsys):
+    code = main(["drill", str(env.spec), "--env", ENV, "--incident", "crash", "--format", "json"])
+    out, err = capsys.readouterr()
+    assert out, f"exit {code}, no report: {err}"
+    [result] = json.loads(out)["incidents"]
+    assert code == 0 and result["ok"], json.dumps(result)
+    assert result["pages"] == 1 and result["receiver"] == "oncall"
+    assert result["paged_after_s"] <= result["bound_s"]
+    assert any('alertname="ObsServiceSilent", job="obs-drill-' in note for note in result["notes"]), result["notes"]
+    # The silence that kept the page from people is expired once the drill ends; it was the only one it made.
+    own = [s for s in env.get(env.url("alertmanager") + "/api/v2/silences").json()
+           if s["comment"].startswith("obs drill: this drill's own page")]
+    assert len(own) == 1 and own[0]["status"]["state"] == "expired", own
+    assert {m["name"]: m["value"] for m in own[0]["matchers"]}["alertname"] == c.SERVICE_SILENT_ALERT

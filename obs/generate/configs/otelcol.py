@@ -11,7 +11,7 @@ from typing import Any
 
 from obs.generate.common import Inputs, yaml
 from obs.model import conventions as c
-from obs.model import network
+from obs.model import detection, network
 from obs.model.domain import Model, Secret
 from obs.model.kinds import MetricsPath
 
@@ -87,7 +87,9 @@ def _exporters(model: Model, net: network.Net) -> dict[str, Any]:
     else:
         # A pull exporter has nothing to retry or queue: Prometheus scrapes its latest values.
         exporters[PULL_EXPORTER] = {"endpoint": net.bind(p["collector_prometheus"]),
-                                    "resource_to_telemetry_conversion": {"enabled": True}}
+                                    "resource_to_telemetry_conversion": {"enabled": True},
+                                    # A stopped service's series must go, or its silence never shows.
+                                    "metric_expiration": str(detection.exporter_expiration(model.stack.timing))}
     return exporters
 
 

@@ -84,7 +84,6 @@ class Endpoint:
 class Environment:
     name: str
     endpoints: tuple[Endpoint, ...]
-    destructive_drills: bool = False
     description: str | None = None
 
     def endpoint(self, kind: EndpointKind) -> Endpoint | None:

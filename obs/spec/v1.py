@@ -351,10 +351,6 @@ class Endpoint(Connection):
 EndpointField = HttpUrl | Endpoint
 
 
-class EnvironmentDrill(Strict):
-    destructive: StrictBool = Field(False, description="Allow `obs drill --env` to kill components here.")
-
-
 class Environment(Connection):
     """A deployed stack obs verifies from outside: `obs verify --env NAME`. verify only reads and sends probes."""
 
@@ -366,7 +362,6 @@ class Environment(Connection):
     jaeger: EndpointField = Field(description="Jaeger's query API (base URL).")
     receivers: EndpointField | None = Field(None, description="A test overlay of the receivers (`obs receivers`), "
                                             "if the environment runs one.")
-    drill: EnvironmentDrill = EnvironmentDrill()
 
     @model_validator(mode="after")
     def _some_otlp(self) -> Environment:

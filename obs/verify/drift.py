@@ -115,6 +115,11 @@ def _group(path: str, want: dict[str, Any], have: dict[str, Any], canonical: Cal
         if differs:
             findings.append(Finding(HOP, Status.FAIL, f"{path}: rule {name} in group {want.get('name')} differs: "
                                     f"{', '.join(differs)}", fix))
+        elif h.get("health") == "err":
+            # Loaded as generated, but failing at every evaluation (a missing function, a many-to-many match).
+            findings.append(Finding(HOP, Status.FAIL, f"{path}: rule {name} in group {want.get('name')} is loaded "
+                                    f"but fails to evaluate: {h.get('lastError') or 'no error given'}",
+                                    "check the Prometheus version against obs's pin, and the series it reads"))
     return findings
 
 

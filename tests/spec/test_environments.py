@@ -43,7 +43,7 @@ def test_an_endpoint_inherits_what_it_does_not_say_and_keeps_what_it_says():
     assert jaeger.tls is not None and jaeger.tls.insecure_skip_verify and jaeger.tls.ca_file is None
     assert {h.name: h.value for h in prom.headers} == {"X-Scope-OrgID": "team-b", "X-Api-Key": None}
     assert prom.timeout_s == 30 and am.timeout_s == 10
-    assert env.endpoint(EndpointKind.OTLP_GRPC) is None and not env.destructive_drills
+    assert env.endpoint(EndpointKind.OTLP_GRPC) is None
 
 
 def test_plain_http_without_credentials_is_accepted_and_drops_the_environments_tls():

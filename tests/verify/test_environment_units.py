@@ -128,6 +128,16 @@ def test_an_expression_printed_differently_by_prometheus_is_not_drift(repo_gener
     assert drift.rules(repo_generated, loaded, canonical=lambda e: e.strip("()")) == []
 
 
+def test_a_rule_loaded_as_generated_but_failing_to_evaluate_is_reported_with_its_error(repo_generated):
+    loaded = _loaded_like(repo_generated)
+    rule = loaded[0]["rules"][0]
+    rule.update(health="err", lastError="found duplicate series for the match group")
+    [found] = drift.rules(repo_generated, loaded, canonical=lambda e: e)
+    assert found.status == Status.FAIL
+    assert f"rule {rule['name']} in group {loaded[0]['name']} is loaded but fails to evaluate: found duplicate" \
+        in found.why
+
+
 def test_a_missing_group_a_missing_rule_and_a_stale_obs_group_are_each_reported(repo_generated):
     loaded = _loaded_like(repo_generated)
     gone = loaded.pop(0)

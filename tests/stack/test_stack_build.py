@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 import requests
-import yaml
 
 from obs import versions
+from obs.emit import yaml_read
 from obs.errors import StackError
 from obs.stack import build, cache, gotool, otelcol, tools
 from tests.support.paths import FIXTURES, REPO
@@ -186,7 +186,8 @@ def test_cli_prints_paths(binaries):
 def test_jaeger_is_built_with_only_the_components_obs_configures(binaries):
     proc = run(binaries["jaeger"], "components")
     assert proc.returncode == 0, proc.stderr
-    listed = yaml.safe_load(proc.stdout)
+    listed = yaml_read.load(proc.stdout)
+    assert isinstance(listed, dict), proc.stdout
     names = {kind: {c["name"] for c in listed.get(kind) or []} for kind in ("receivers", "exporters", "extensions")}
     assert names["receivers"] == {"otlp", "nop"}
     assert {"jaeger_storage_exporter", "otlp"} <= names["exporters"] and "kafka" not in names["exporters"]

@@ -55,7 +55,7 @@ own TLS, credentials and headers, and only reads and sends small probes tagged
 service.name=obs-verify (it starts, writes, reloads and restarts nothing there): a probe span
 in Jaeger and a probe metric in Prometheus (trace, metric); a probe alert that Alertmanager
 routes to a receiver that pages nobody (alert); the Alertmanager cluster (alertmanager); the
-Watchdog reaching the heartbeat receiver (watchdog); and drift between the rules,
+Watchdog firing and routed to the heartbeat receiver (watchdog); and drift between the rules,
 Alertmanager configuration and scrape jobs that run and those the repository generates
 (drift). Secrets are read from their files or variables and never printed.
 \b

@@ -82,31 +82,11 @@ def run(ctx: Context) -> ProbeResult:
         started = time.monotonic()
         exported = gauge.push(0)
         sent = time.monotonic()
+        found_at = _query(ctx, gauge, probe_id) if exported else None
     finally:
         gauge.close()
-    hops = [Hop(export_floor.id, export_floor.title, sent - started if exported else None, export_floor.floor)]
-    found_at = None
-    if exported:
-        ctx.progress(NAME, f"querying Prometheus for {selector(probe_id)}")
-        prom = ctx.prometheus()
-        gone, waited = poll.Outage(prom_floor.floor), poll.Outage(prom_floor.floor)
-        push = ctx.model.stack.metrics == MetricsPath.PUSH
-
-        def found() -> float | bool | None:
-            try:
-                hit = bool(prom.query(selector(probe_id)))
-            except clients.Unreachable:
-                return False if gone.too_long() else None
-            except clients.ApiError:
-                return None
-            gone.clear()
-            if hit:
-                return time.monotonic()
-            # A Prometheus that 404s OTLP will never have the probe; say so now, not at the deadline.
-            return False if push and waited.too_long() and prom.otlp_receiver_enabled() is False else None
-
-        found_at = poll.until(found, ctx.deadline, cap=poll.cap_for(prom_floor.floor), stop=ctx.stop) or None
-    hops.append(Hop(prom_floor.id, prom_floor.title, None if found_at is None else found_at - sent, prom_floor.floor))
+    hops = [Hop(export_floor.id, export_floor.title, sent - started if exported else None, export_floor.floor),
+            Hop(prom_floor.id, prom_floor.title, None if found_at is None else found_at - sent, prom_floor.floor)]
     result = ProbeResult(NAME, found_at is not None, "", seconds=(found_at or time.monotonic()) - started,
                          floor=export_floor.floor + prom_floor.floor, hops=hops, probe_id=probe_id)
     if result.ok:
@@ -115,3 +95,37 @@ def run(ctx: Context) -> ProbeResult:
     result.findings = diagnose.metric(evidence(ctx, gauge, exported))
     result.summary = f"the probe gauge did not arrive: {result.findings[0].why}"
     return result
+
+
+def _query(ctx: Context, gauge: Gauge, probe_id: str) -> float | None:
+    """When Prometheus first returns the probe gauge (monotonic), or None by the deadline."""
+    _, prom_floor = ctx.floors.metric
+    ctx.progress(NAME, f"querying Prometheus for {selector(probe_id)}")
+    prom = ctx.prometheus()
+    gone, waited = poll.Outage(prom_floor.floor), poll.Outage(prom_floor.floor)
+    push = ctx.model.stack.metrics == MetricsPath.PUSH
+    # Pulled, the collector's exporter forgets a series no export renews within two SDK intervals, and a
+    # fresh stack's first scrape of it may come later than that: export again each interval, as an SDK does.
+    every = ctx.model.stack.timing.sdk_metric_interval.s
+    last_push = time.monotonic()
+
+    def found() -> float | bool | None:
+        nonlocal last_push
+        if not push and time.monotonic() - last_push >= every:
+            gauge.push(0)
+            last_push = time.monotonic()
+        try:
+            hit = bool(prom.query(selector(probe_id)))
+        except clients.Unreachable:
+            return False if gone.too_long() else None
+        except clients.ApiError:
+            return None
+        gone.clear()
+        if hit:
+            return time.monotonic()
+        # A Prometheus that 404s OTLP will never have the probe; say so now, not at the deadline.
+        return False if push and waited.too_long() and prom.otlp_receiver_enabled() is False else None
+
+    found_at = poll.until(found, ctx.deadline, cap=poll.cap_for(prom_floor.floor), stop=ctx.stop)
+    # False means "stop: it will never come"; True is never returned.
+    return found_at if isinstance(found_at, float) else None

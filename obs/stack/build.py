@@ -61,6 +61,10 @@ class Target:
 
 
 _PROM_VERSION = "github.com/prometheus/common/version"
+# remove_all_sd drops the cloud service-discovery plugins (most of the dependency graph); no builtinassets
+# tag, so no UI, but the API works.
+_PROM_TAGS = "netgo,remove_all_sd"
+_PROM_LDFLAGS = [f"-X {_PROM_VERSION}.Version={versions.PROMETHEUS_RELEASE}", f"-X {_PROM_VERSION}.BuildUser=obs"]
 _JAEGER = "github.com/jaegertracing/jaeger"
 _JAEGER_COMPONENTS = "cmd/jaeger/internal/components.go"
 _CONTRIB = "github.com/open-telemetry/opentelemetry-collector-contrib"
@@ -70,31 +74,32 @@ _CONTRIB = "github.com/open-telemetry/opentelemetry-collector-contrib"
 # limiter kept for operators. The rest of upstream's component list (Kafka, Zipkin, Jaeger-protocol
 # receivers, sampling, OTTL processors, span metrics, AWS auth) is removed from the list, with its imports,
 # so Go never compiles it. With the typed-API trim below, Jaeger compiles 0.48x the source it did (BENCHMARKS.md).
-_JAEGER_UNUSED = {
-    f"{_CONTRIB}/connector/spanmetricsconnector": "spanmetricsconnector",
-    f"{_CONTRIB}/exporter/kafkaexporter": "kafkaexporter",
-    f"{_CONTRIB}/exporter/prometheusexporter": "prometheusexporter",
-    f"{_CONTRIB}/extension/basicauthextension": "basicauthextension",
-    f"{_CONTRIB}/extension/pprofextension": "pprofextension",
-    f"{_CONTRIB}/extension/sigv4authextension": "sigv4authextension",
-    f"{_CONTRIB}/processor/attributesprocessor": "attributesprocessor",
-    f"{_CONTRIB}/processor/filterprocessor": "filterprocessor",
-    f"{_CONTRIB}/processor/tailsamplingprocessor": "tailsamplingprocessor",
-    f"{_CONTRIB}/receiver/jaegerreceiver": "jaegerreceiver",
-    f"{_CONTRIB}/receiver/kafkareceiver": "kafkareceiver",
-    f"{_CONTRIB}/receiver/zipkinreceiver": "zipkinreceiver",
-    "go.opentelemetry.io/collector/extension/zpagesextension": "zpagesextension",
-    f"{_JAEGER}/cmd/jaeger/internal/extension/remotesampling": "remotesampling",
-    f"{_JAEGER}/cmd/jaeger/internal/extension/remotestorage": "remotestorage",
-    f"{_JAEGER}/cmd/jaeger/internal/integration/storagecleaner": "storagecleaner",
-    f"{_JAEGER}/cmd/jaeger/internal/processors/adaptivesampling": "adaptivesampling",
-}
+_JAEGER_UNUSED = (
+    f"{_CONTRIB}/connector/spanmetricsconnector",
+    f"{_CONTRIB}/exporter/kafkaexporter",
+    f"{_CONTRIB}/exporter/prometheusexporter",
+    f"{_CONTRIB}/extension/basicauthextension",
+    f"{_CONTRIB}/extension/pprofextension",
+    f"{_CONTRIB}/extension/sigv4authextension",
+    f"{_CONTRIB}/processor/attributesprocessor",
+    f"{_CONTRIB}/processor/filterprocessor",
+    f"{_CONTRIB}/processor/tailsamplingprocessor",
+    f"{_CONTRIB}/receiver/jaegerreceiver",
+    f"{_CONTRIB}/receiver/kafkareceiver",
+    f"{_CONTRIB}/receiver/zipkinreceiver",
+    "go.opentelemetry.io/collector/extension/zpagesextension",
+    f"{_JAEGER}/cmd/jaeger/internal/extension/remotesampling",
+    f"{_JAEGER}/cmd/jaeger/internal/extension/remotestorage",
+    f"{_JAEGER}/cmd/jaeger/internal/integration/storagecleaner",
+    f"{_JAEGER}/cmd/jaeger/internal/processors/adaptivesampling",
+)
 _JAEGER_TRIMS = tuple(
     trim
-    for package, name in _JAEGER_UNUSED.items()
+    for package in _JAEGER_UNUSED
     for trim in (
         SourceTrim(_JAEGER, _JAEGER_COMPONENTS, f'\t"{package}"\n'),
-        SourceTrim(_JAEGER, _JAEGER_COMPONENTS, f"\t\t{name}.NewFactory(),\n"),
+        # A Go package is named after the last element of its path.
+        SourceTrim(_JAEGER, _JAEGER_COMPONENTS, f"\t\t{package.rsplit('/', 1)[1]}.NewFactory(),\n"),
     )
 ) + (
     # The Elasticsearch client's typed API (844 generated packages, about 100 s of a cold build on 2 cores)
@@ -113,8 +118,8 @@ TARGETS: dict[str, Target] = {
     t.name: t
     for t in (
         Target(
-            "jaeger", "github.com/jaegertracing/jaeger", versions.JAEGER_MODULE,
-            {"jaeger": "github.com/jaegertracing/jaeger/cmd/jaeger"},
+            "jaeger", _JAEGER, versions.JAEGER_MODULE,
+            {"jaeger": f"{_JAEGER}/cmd/jaeger"},
             {"jaeger": ["version"]},
             # The module tag is v1.x; the v2 release number is what users recognise.
             ldflags=[f"-X github.com/jaegertracing/jaeger/internal/version.latestVersion=v{versions.JAEGER_RELEASE}"],
@@ -125,10 +130,7 @@ TARGETS: dict[str, Target] = {
             "prometheus", "github.com/prometheus/prometheus", versions.PROMETHEUS_MODULE,
             {"prometheus": "github.com/prometheus/prometheus/cmd/prometheus"},
             {"prometheus": ["--version"]},
-            # remove_all_sd drops the cloud service-discovery plugins (most of the
-            # dependency graph); no builtinassets tag, so no UI, but the API works.
-            tags="netgo,remove_all_sd",
-            ldflags=[f"-X {_PROM_VERSION}.Version={versions.PROMETHEUS_RELEASE}", f"-X {_PROM_VERSION}.BuildUser=obs"],
+            tags=_PROM_TAGS, ldflags=_PROM_LDFLAGS,
             cold_seconds=336,
         ),
         # promtool apart: it compiles Kubernetes service discovery in whatever the tags say (a quarter of
@@ -137,9 +139,8 @@ TARGETS: dict[str, Target] = {
             "promtool", "github.com/prometheus/prometheus", versions.PROMETHEUS_MODULE,
             {"promtool": "github.com/prometheus/prometheus/cmd/promtool"},
             {"promtool": ["--version"]},
-            tags="netgo,remove_all_sd",
-            ldflags=[f"-X {_PROM_VERSION}.Version={versions.PROMETHEUS_RELEASE}", f"-X {_PROM_VERSION}.BuildUser=obs"],
-            cold_seconds=120,
+            tags=_PROM_TAGS, ldflags=_PROM_LDFLAGS,
+            cold_seconds=260,
         ),
         Target(
             "alertmanager", "github.com/prometheus/alertmanager", versions.ALERTMANAGER,

@@ -25,9 +25,6 @@ class ApiError(Exception):
     """The component answered, but with an error (a bad query, a 5xx)."""
 
 
-_reason = describe_error
-
-
 class Http:
     """One component's API. `settings` carry a deployed endpoint's TLS, credentials and headers (none locally);
     a refusal of the credentials (401, 403) is as good as unreachable, and says so."""
@@ -44,7 +41,7 @@ class Http:
         try:
             r = self.session.request(method, url, timeout=self.timeout, **kw)
         except requests.RequestException as e:
-            raise Unreachable(self.component, url, _reason(e)) from None
+            raise Unreachable(self.component, url, describe_error(e)) from None
         refused = describe_status(r.status_code)
         if refused is not None:
             raise Unreachable(self.component, url, refused)
@@ -242,7 +239,7 @@ class Collector(Http):
         try:
             r = self.session.get(self.metrics_url, timeout=self.timeout)
         except requests.RequestException as e:
-            raise Unreachable(self.component, self.metrics_url, _reason(e)) from None
+            raise Unreachable(self.component, self.metrics_url, describe_error(e)) from None
         return parse_metrics(r.text)
 
 

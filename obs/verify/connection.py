@@ -75,7 +75,8 @@ def _path(raw: str, base: Path) -> Path:
     return p if p.is_absolute() else base / p
 
 
-def _read(secret: Secret, base: Path, where: str, problems: list[Problem]) -> str | None:
+def read_secret_into(secret: Secret, base: Path, where: str, problems: list[Problem]) -> str | None:
+    """The secret's value, or None with a problem located at `where` added to `problems`."""
     if secret.env is not None:
         value = os.environ.get(secret.env)
         if value is None:
@@ -125,17 +126,17 @@ def settings(ep: Endpoint, base: Path, problems: list[Problem]) -> Settings:
     if ep.auth is not None:
         a = ep.auth
         if a.bearer_token is not None:
-            token = _read(a.bearer_token, base, f"{ep.auth_path}.bearer_token", problems)
+            token = read_secret_into(a.bearer_token, base, f"{ep.auth_path}.bearer_token", problems)
             if token is not None:
                 headers["Authorization"] = f"Bearer {token}"
         elif a.password is not None:
-            password = _read(a.password, base, f"{ep.auth_path}.basic.password", problems)
+            password = read_secret_into(a.password, base, f"{ep.auth_path}.basic.password", problems)
             if password is not None:
                 pair = f"{a.username}:{password}".encode()
                 headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()
     for h in ep.headers:
         where = h.spec_path or f"{ep.spec_path}.headers.{h.name}"
-        value = h.value if h.secret is None else _read(h.secret, base, where, problems)
+        value = h.value if h.secret is None else read_secret_into(h.secret, base, where, problems)
         if value is not None:
             headers[h.name] = value
     return Settings(verify, cert, server_name, headers, ep.timeout_s, insecure)

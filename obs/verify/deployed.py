@@ -15,14 +15,13 @@ from typing import Any
 from obs.generate import render
 from obs.model import conventions as c
 from obs.model.floors import HopId, floors
-from obs.verify import DEPLOYED_CHECKS, clients, drift, poll
+from obs.verify import clients, drift, poll
 from obs.verify.context import Context
 from obs.verify.probes import metric
-from obs.verify.probes.alert import _firing, _Pusher
+from obs.verify.probes.alert import Pusher, firing
 from obs.verify.result import Finding, Hop, ProbeResult, Status
 
 NON_PAGING = frozenset({c.NULL_RECEIVER, c.PROBE_RECEIVER})
-CHECKS = DEPLOYED_CHECKS
 
 
 def _receivers(alert: dict[str, Any]) -> list[str]:
@@ -34,7 +33,7 @@ def alert(ctx: Context) -> ProbeResult:
     prom, am = ctx.prometheus(), ctx.alertmanager()
     by_id = {h.id: h for h in floors(ctx.model).alert}
     gauge = metric.Gauge(ctx, probe_id)
-    pusher = _Pusher(gauge, every=min(5.0, max(0.2, ctx.model.stack.timing.evaluation_interval.s / 2)))
+    pusher = Pusher(ctx, gauge)
     ctx.progress("alert", f"firing probe alert {c.PROBE_ID_LABEL}={probe_id} (routed to a receiver that pages nobody)")
     t_push = time.monotonic()
     exported = gauge.push(1)
@@ -49,7 +48,7 @@ def alert(ctx: Context) -> ProbeResult:
             try:
                 if HopId.PROMETHEUS not in seen and metric.visible(prom, probe_id, above=0):
                     seen[HopId.PROMETHEUS] = time.monotonic()
-                if HopId.PROMETHEUS in seen and HopId.RULE not in seen and _firing(prom, probe_id) is not None:
+                if HopId.PROMETHEUS in seen and HopId.RULE not in seen and firing(prom, probe_id) is not None:
                     seen[HopId.RULE] = time.monotonic()
                 if HopId.RULE in seen:
                     listed = am.alerts(**{c.PROBE_ID_LABEL: probe_id})
@@ -62,22 +61,16 @@ def alert(ctx: Context) -> ProbeResult:
             return None
 
         poll.until(step, ctx.deadline, cap=1.0, stop=ctx.stop)
-    pusher.halt.set()
-    if pusher.is_alive():
-        pusher.join()
-    if exported:
-        gauge.push(0)
-    gauge.close()
+    pusher.finish(exported)
     hops: list[Hop] = []
     prev: float | None = t_push
     for stage in (HopId.EXPORT, HopId.PROMETHEUS, HopId.RULE, HopId.ALERTMANAGER):
         h = by_id[stage]
         at = (t_exported if exported else None) if stage == HopId.EXPORT else seen.get(stage)
         hops.append(Hop(h.id, h.title, None if at is None or prev is None else max(0.0, at - prev), h.floor))
-        prev = at if at is not None else None
-    result = ProbeResult("alert", False, "", seconds=time.monotonic() - t_push,
-                         floor=sum(h.floor for h in by_id.values() if h.id in {x.id for x in hops}), hops=hops,
-                         probe_id=probe_id)
+        prev = at
+    result = ProbeResult("alert", False, "", seconds=time.monotonic() - t_push, floor=sum(h.floor for h in hops),
+                         hops=hops, probe_id=probe_id)
     if not exported:
         last = gauge.sender.session.last
         result.summary = f"the collector did not accept the probe metric{f': {last.describe()}' if last else ''}"
@@ -180,4 +173,5 @@ def drift_check(ctx: Context) -> ProbeResult:
     return result
 
 
+# One per name in obs.verify.DEPLOYED_CHECKS, the alert probe (the slowest) first.
 RUNNERS = {"alert": alert, "alertmanager": alertmanager, "watchdog": watchdog, "drift": drift_check}

@@ -12,7 +12,7 @@ from obs.model.environments import LOCAL, EndpointKind, Environment
 from obs.model.network import host_port, reach
 from obs.stack.components import urls
 from obs.verify.connection import LOCAL as LOCAL_SETTINGS
-from obs.verify.connection import Settings, settings
+from obs.verify.connection import Settings, read_secret_into, settings
 
 
 @dataclass(frozen=True)
@@ -52,24 +52,17 @@ class Endpoints:
 
 
 def read_secret(secret: Secret, base: Path) -> str:
-    if secret.env is not None:
-        value = os.environ.get(secret.env)
-        if value is None:
-            # `obs up` writes env secrets to a file under the state dir; read it from there if the env is gone.
-            path = base / c.secret_file(secret.env)
-            if path.is_file():
-                return path.read_text().strip()
-            raise SpecError("obs.yaml", [Problem("stack.receivers.bearer_token",
-                                                 f"environment variable {secret.env} is not set")])
-        return value
-    assert secret.file is not None   # the spec gives a secret exactly one of file and env
-    path = Path(secret.file).expanduser()
-    if not path.is_absolute():
-        path = base / path
-    try:
-        return path.read_text().strip()
-    except OSError as e:
-        raise SpecError("obs.yaml", [Problem("stack.receivers.bearer_token", f"cannot read {path}: {e}")]) from None
+    """The local stack's receiver token (raises SpecError when it cannot be read)."""
+    if secret.env is not None and secret.env not in os.environ:
+        # `obs up` writes env secrets to a file under the state dir; read it from there if the env is gone.
+        path = base / c.secret_file(secret.env)
+        if path.is_file():
+            return path.read_text().strip()
+    problems: list[Problem] = []
+    value = read_secret_into(secret, base, "stack.receivers.bearer_token", problems)
+    if value is None:
+        raise SpecError("obs.yaml", problems)
+    return value
 
 
 def endpoints(model: Model, base: Path = Path(".")) -> Endpoints:

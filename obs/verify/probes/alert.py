@@ -37,16 +37,26 @@ def _discovered(prom: clients.Prometheus) -> bool | None:
         return None
 
 
-class _Pusher(threading.Thread):
-    """Keeps the probe series fresh until told to stop; a gauge that goes quiet could resolve inside group_wait."""
+class Pusher(threading.Thread):
+    """Keeps the probe series fresh until finished; a gauge that goes quiet could resolve inside group_wait."""
 
-    def __init__(self, gauge: metric.Gauge, every: float):
+    def __init__(self, ctx: Context, gauge: metric.Gauge):
         super().__init__(name="obs-verify-alert-pusher", daemon=True)
-        self.gauge, self.every, self.halt = gauge, every, threading.Event()
+        self.gauge, self.halt = gauge, threading.Event()
+        self.every = min(5.0, max(0.2, ctx.model.stack.timing.evaluation_interval.s / 2))
 
     def run(self) -> None:
         while not self.halt.wait(self.every):
             self.gauge.push(1)
+
+    def finish(self, exported: bool) -> None:
+        """Stop, and let the probe alert resolve rather than linger in Alertmanager for Prometheus's 5m lookback."""
+        self.halt.set()
+        if self.is_alive():
+            self.join()
+        if exported:
+            self.gauge.push(0)
+        self.gauge.close()
 
 
 def _monotonic(rfc3339: str) -> float | None:
@@ -55,7 +65,7 @@ def _monotonic(rfc3339: str) -> float | None:
     return wall - (time.time() - time.monotonic()) if wall else None
 
 
-def _firing(prom: clients.Prometheus, probe_id: str) -> float | None:
+def firing(prom: clients.Prometheus, probe_id: str) -> float | None:
     """When the probe alert became active, by Prometheus's clock, once it fires. Raises Unreachable."""
     for a in prom.alerts():
         if a.get("state") == "firing" and a["labels"].get(c.PROBE_ID_LABEL) == probe_id:
@@ -91,7 +101,7 @@ def run(ctx: Context) -> ProbeResult:
     seen: dict[HopId, float] = {}
     last_am: dict[str, Any] | None = None
     gauge = metric.Gauge(ctx, probe_id)
-    pusher = _Pusher(gauge, every=min(5.0, max(0.2, ctx.model.stack.timing.evaluation_interval.s / 2)))
+    pusher = Pusher(ctx, gauge)
     ctx.progress(NAME, f"firing probe alert {c.PROBE_ID_LABEL}={probe_id}")
     t_push = time.monotonic()
     exported = gauge.push(1)
@@ -110,7 +120,7 @@ def run(ctx: Context) -> ProbeResult:
                 if HopId.PROMETHEUS not in seen and metric.visible(prom, probe_id, above=0):
                     seen[HopId.PROMETHEUS] = time.monotonic()
                 if HopId.PROMETHEUS in seen and HopId.RULE not in seen:
-                    active = _firing(prom, probe_id)
+                    active = firing(prom, probe_id)
                     if active is not None:
                         seen[HopId.RULE] = active
                 gone["Prometheus"].clear()
@@ -134,13 +144,7 @@ def run(ctx: Context) -> ProbeResult:
             seen[HopId.ALERTMANAGER] = _monotonic(last_am.get("updatedAt", "")) or time.monotonic()
 
     def resolve() -> None:
-        """Let the probe alert resolve rather than linger in Alertmanager for Prometheus's 5m lookback."""
-        pusher.halt.set()
-        if pusher.is_alive():
-            pusher.join()
-        if exported:
-            gauge.push(0)
-        gauge.close()
+        pusher.finish(exported)
 
     # A later stage seen first means the earlier one happened between two polls: it ends no later.
     # Timestamps from the components' clocks are kept within the order the pipeline imposes.

@@ -8,6 +8,7 @@ from __future__ import annotations
 from importlib import import_module
 
 from obs.emit.ownership import Layout
+from obs.generate import kubernetes
 from obs.generate.common import Inputs
 from obs.model import conventions as c
 from obs.model.domain import Model
@@ -31,6 +32,7 @@ MODULES = (
     "slo.openslo",
     "configs.instrumentation",
     "configs.compose",
+    "rulers",
 )
 
 
@@ -42,4 +44,9 @@ def render(model: Model, inputs: Inputs = Inputs()) -> dict[str, str]:
             if path in files:
                 raise AssertionError(f"{name} and another generator both write {path}")
             files[path] = text
+    # Derived from the others' output: deploy/kubernetes holds the dashboards' very JSON.
+    for path, text in kubernetes.derive(model, files).items():
+        if path in files:
+            raise AssertionError(f"the Kubernetes objects and another generator both write {path}")
+        files[path] = text
     return dict(sorted(files.items()))

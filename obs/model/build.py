@@ -13,6 +13,7 @@ from obs.model import names as naming
 from obs.model.domain import SLI, SLO, TLS, Histogram, Model, Receiver, Route, ScrapeTarget, Secret, Service, Stack
 from obs.model.durations import Duration
 from obs.model.kinds import MetricsPath, ReceiverKind, Severity, SliKind
+from obs.model.kubernetes import CollectorMode, Kubernetes, Monitor
 from obs.model.timing import PROFILES
 from obs.model.windows import BASE_WINDOW, Tier, fast_tier, workbook_tiers
 from obs.spec import v1
@@ -84,7 +85,7 @@ class _Builder:
         return Model(project=spec.project, source=source, stack=self._stack(), services=services,
                      receivers=receivers, routes=routes, default_receiver=default,
                      heartbeat=_secret(heartbeat.url) if heartbeat else None, fallback_receiver=fallback,
-                     environments=environments)
+                     environments=environments, kubernetes=_kubernetes(spec.kubernetes))
 
     def _stack(self) -> Stack:
         st = self.spec.stack
@@ -348,6 +349,23 @@ class _Builder:
 
 def _secret(ref: v1.SecretRef | None) -> Secret | None:
     return Secret(file=ref.file, env=ref.env) if ref is not None else None
+
+
+def _pairs(labels: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(labels.items()))
+
+
+def _kubernetes(k: v1.Kubernetes) -> Kubernetes:
+    monitors = {name: Monitor(_pairs(m.selector), m.port, m.path)
+                for name, m in (("jaeger", k.monitors.jaeger), ("prometheus", k.monitors.prometheus),
+                                ("alertmanager", k.monitors.alertmanager))}
+    return Kubernetes(
+        namespace=k.namespace, name_prefix=k.name_prefix, labels=_pairs(k.labels), rule_labels=_pairs(k.rule_labels),
+        monitor_labels=_pairs(k.monitor_labels), alertmanager_config_labels=_pairs(k.alertmanager_config_labels),
+        dashboard_labels=_pairs(k.dashboard_labels), collector_mode=CollectorMode(k.collector.mode),
+        collector_image=k.collector.image, jaeger=k.jaeger, prometheus=k.prometheus,
+        alerting_secret=k.secrets.alerting, collector_secret=k.secrets.collector, monitors=monitors,
+        tenant=k.tenant)
 
 
 def build(spec: v1.Spec, source: str = c.SPEC_FILE) -> Model:

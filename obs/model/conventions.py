@@ -362,3 +362,43 @@ RESERVED_SERVICES = tuple(sorted({PIPELINE_RULES_FILE.removeprefix(ALERTS_DIR + 
 # Grafana widens $__rate_interval to four samples of the query's min step, so a rate always sees
 # enough points; the verifier, querying Prometheus directly, substitutes the same width.
 RATE_SAMPLES = 4
+
+
+# Kubernetes (deploy/kubernetes, built with kustomize) and the scale-out rulers (deploy/rulers).
+KUBERNETES_DIR = "deploy/kubernetes"
+KUSTOMIZATION = f"{KUBERNETES_DIR}/kustomization.yaml"
+RULERS_DIR = "deploy/rulers"
+PIPELINE_RULES_NAME = "obs-pipeline"
+# Where a collector pod mounts the team's Secret, one file per key (as `.obs/secrets/<ENV>` natively).
+KUBE_SECRETS_MOUNT = "/etc/obs/secrets"
+KUBE_STATE_MOUNT = "/var/lib/obs"
+# Set on the collectors' pods from the pod's IP: they listen there, not on every interface.
+KUBE_POD_IP_ENV = "MY_POD_IP"
+# Label on our OpenTelemetryCollectors, copied by the operator to their pods: what the PodMonitors select.
+KUBE_COLLECTOR_ROLE_LABEL = "obs-collector"
+KUBE_COLLECTOR_COMPONENT = ("app.kubernetes.io/component", "opentelemetry-collector")
+
+
+def kube_file(folder: str, name: str) -> str:
+    return f"{KUBERNETES_DIR}/{folder}/{name}.yaml" if folder else f"{KUBERNETES_DIR}/{name}.yaml"
+
+
+def kube_secret_key(path: str) -> str:
+    """A Secret's key for one secret reference: the file name it has under .obs/secrets (the variable's name) or
+    the referenced file's own name, in the characters a key may hold."""
+    import re
+
+    return re.sub(r"[^-._A-Za-z0-9]", "-", path.rstrip("/").rsplit("/", 1)[-1]) or "secret"
+
+
+def kube_collector_name(project: str, role: str) -> str:
+    """The OpenTelemetryCollector's name; the operator names its Service `<name>-collector`."""
+    return project if role == "gateway" else f"{project}-{role}"
+
+
+def thanos_rules_file(name: str) -> str:
+    return f"{RULERS_DIR}/thanos/{name}.rules.yaml"
+
+
+def cortex_rules_file(tenant: str, namespace: str) -> str:
+    return f"{RULERS_DIR}/cortex/{tenant}/{namespace}.yaml"

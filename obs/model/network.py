@@ -8,8 +8,9 @@ name. The generators take a `Net` so both variants come from the same code.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from obs.model import conventions as c
 from obs.model.domain import Model
 
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
@@ -28,7 +29,8 @@ def reach(host: str) -> str:
 
 
 def host_port(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    # An IPv6 literal is bracketed; a `${env:...}` reference (the pod IP, in Kubernetes) is not.
+    return f"[{host}]:{port}" if ":" in host and not host.startswith("${") else f"{host}:{port}"
 
 
 def is_loopback(host: str) -> bool:
@@ -42,9 +44,13 @@ class Net:
     otlp_listen: str               # address the collector's OTLP receivers bind
     peers: dict[str, str]          # component -> host the other components use to reach it
     outside: str                   # host where the verifier and the user's services run
+    # component -> host:port, where it is not on the stack's ports (in Kubernetes: the spec's addresses)
+    addresses: dict[str, str] = field(default_factory=dict, hash=False)
+    # Where components read their secret files, if not where the spec's references put them (Kubernetes mounts)
+    secrets_dir: str | None = None
 
     def peer(self, component: str, port: int) -> str:
-        return host_port(self.peers[component], port)
+        return self.addresses.get(component) or host_port(self.peers[component], port)
 
     def bind(self, port: int) -> str:
         return host_port(self.listen, port)
@@ -68,3 +74,11 @@ def native(model: Model) -> Net:
 
 def compose(model: Model) -> Net:
     return Net("compose", "0.0.0.0", "0.0.0.0", {c: c for c in COMPONENTS}, DOCKER_HOST)
+
+
+def kubernetes(model: Model) -> Net:
+    """In a pod: listen on the pod's IP (set from the downward API), reach the backends at the spec's addresses."""
+    k = model.kubernetes
+    pod_ip = "${env:" + c.KUBE_POD_IP_ENV + "}"
+    return Net("kubernetes", pod_ip, pod_ip, {}, pod_ip,
+               addresses={"jaeger": k.jaeger, "prometheus": k.prometheus}, secrets_dir=c.KUBE_SECRETS_MOUNT)

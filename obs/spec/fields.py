@@ -15,6 +15,12 @@ MAX_DURATION_MS = 10 * _UNIT_MS["y"]
 NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 LABEL_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Kubernetes label keys (an optional DNS-subdomain prefix and a name) and values, as the API server checks them.
+KUBE_LABEL_NAME = r"[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
+KUBE_LABEL_KEY_RE = re.compile(rf"^(?:[a-z0-9](?:[-a-z0-9.]{{0,251}}[a-z0-9])?/)?{KUBE_LABEL_NAME}$")
+KUBE_LABEL_VALUE_RE = re.compile(rf"^(?:{KUBE_LABEL_NAME})?$")
+# kustomize's namePrefix: what comes before a DNS-label name, so the result is one too.
+KUBE_PREFIX_RE = re.compile(r"^(?:[a-z0-9][a-z0-9-]{0,30})?$")
 HOST_PORT_RE = re.compile(r"^(?:[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$")
 # An exact release: 3.16.0 or v3.16.0. Tags such as `latest`, ranges and paths pin nothing.
 VERSION_RE = re.compile(r"^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
@@ -117,6 +123,14 @@ def _secret_path(value: str) -> str:
     return value
 
 
+def _matching(pattern: re.Pattern[str], what: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if not pattern.fullmatch(value):
+            raise ValueError(f"must be {what} (got {shown(value)})")
+        return value
+    return check
+
+
 def _version(value: str) -> str:
     if not VERSION_RE.fullmatch(value):
         raise ValueError(f"must be an exact release such as 3.16.0, not a tag, range or path (got {shown(value)}); "
@@ -150,3 +164,12 @@ Version = Annotated[StrictStr, AfterValidator(_version), Field(json_schema_extra
 Address = Annotated[StrictStr, AfterValidator(_address)]
 HttpUrl = Annotated[StrictStr, AfterValidator(_http_url)]
 Port = Annotated[StrictInt, AfterValidator(_port), Field(json_schema_extra={"minimum": 1, "maximum": 65535})]
+KubeLabelKey = Annotated[StrictStr, AfterValidator(_matching(
+    KUBE_LABEL_KEY_RE, "a Kubernetes label key: a name of up to 63 letters, digits, '-', '_' or '.', optionally "
+    "after a DNS prefix and '/', e.g. app.kubernetes.io/part-of"))]
+KubeLabelValue = Annotated[StrictStr, AfterValidator(_matching(
+    KUBE_LABEL_VALUE_RE, "a Kubernetes label value: up to 63 letters, digits, '-', '_' or '.', starting and ending "
+    "with a letter or digit, e.g. \"1\""))]
+KubePrefix = Annotated[StrictStr, AfterValidator(_matching(
+    KUBE_PREFIX_RE, "a name prefix of up to 31 lowercase letters, digits and '-', starting with a letter or digit, "
+    "e.g. team-a-"))]

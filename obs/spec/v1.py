@@ -18,6 +18,9 @@ from obs.spec.fields import (  # noqa: F401
     Duration,
     HostPort,
     HttpUrl,
+    KubeLabelKey,
+    KubeLabelValue,
+    KubePrefix,
     LabelName,
     Name,
     Port,
@@ -370,6 +373,65 @@ class Environment(Connection):
         return self
 
 
+KubeLabels = dict[KubeLabelKey, KubeLabelValue]
+
+
+class KubeMonitor(Strict):
+    """How Prometheus finds one of the pipeline's components in the cluster: a Service's labels and port name."""
+
+    selector: KubeLabels = Field(min_length=1, description="Labels of the component's Service.")
+    port: Name = Field(description="Name of the Service port that serves /metrics.")
+    path: StrictStr = "/metrics"
+
+
+class KubeMonitors(Strict):
+    jaeger: KubeMonitor = KubeMonitor(selector={"app.kubernetes.io/name": "jaeger"}, port="metrics")
+    # The Services the Prometheus Operator itself creates for every Prometheus and Alertmanager.
+    prometheus: KubeMonitor = KubeMonitor(selector={"operated-prometheus": "true"}, port="web")
+    alertmanager: KubeMonitor = KubeMonitor(selector={"operated-alertmanager": "true"}, port="web")
+
+
+class KubeCollector(Strict):
+    mode: Literal["deployment", "daemonset"] = Field(
+        "deployment", description="deployment: one collector Deployment every service sends to. daemonset: an "
+        "agent on every node, which services on that node send to, forwarding to one gateway Deployment.")
+    image: StrictStr | None = Field(None, description="Collector image holding every component the generated config "
+                                    "uses (default: the contrib image at obs's pinned collector version).")
+
+
+class KubeSecrets(Strict):
+    """Secrets the team creates (never obs): one key per secret reference of the spec, named after it."""
+
+    alerting: Name = Field("obs-alerting", description="Secret holding the receivers' keys, URLs and passwords.")
+    collector: Name = Field("obs-collector", description="Secret holding the collector's TLS files and bearer token.")
+
+
+class Kubernetes(Strict):
+    """deploy/kubernetes: objects for the Prometheus Operator, the OpenTelemetry Operator and Grafana's sidecar."""
+
+    namespace: Name = Field("observability", description="Namespace kustomize puts every object in.")
+    name_prefix: KubePrefix = Field("", description="kustomize namePrefix for every object's name.")
+    labels: KubeLabels = Field(default_factory=dict, description="Labels kustomize adds to every object.")
+    rule_labels: KubeLabels = Field(default_factory=dict, description="Labels on every PrometheusRule: what your "
+                                    "Prometheus's ruleSelector matches (kube-prometheus-stack: `release: <release>`).")
+    monitor_labels: KubeLabels = Field(default_factory=dict, description="Labels on every ServiceMonitor and "
+                                       "PodMonitor, for the Prometheus's serviceMonitorSelector/podMonitorSelector.")
+    alertmanager_config_labels: KubeLabels = Field(default_factory=dict, description="Labels on the "
+                                                   "AlertmanagerConfig, for the Alertmanager's "
+                                                   "alertmanagerConfigSelector.")
+    dashboard_labels: KubeLabels = Field(default_factory=lambda: {"grafana_dashboard": "1"}, min_length=1,
+                                         description="Labels Grafana's dashboard sidecar looks for.")
+    collector: KubeCollector = KubeCollector()
+    jaeger: HostPort = Field("jaeger-collector:4317", description="The trace backend's OTLP/gRPC receiver as the "
+                             "collector reaches it in the cluster.")
+    prometheus: HostPort = Field("prometheus-operated:9090", description="Prometheus (host:port) as the collector "
+                                 "reaches it in the cluster (push: its OTLP receiver, `enableOTLPReceiver`).")
+    secrets: KubeSecrets = KubeSecrets()
+    monitors: KubeMonitors = KubeMonitors()
+    tenant: Name = Field("anonymous", description="Mimir/Cortex tenant the ruler files "
+                                                "under deploy/rulers/cortex/ are for.")
+
+
 class Spec(Strict):
     version: Literal["obs/v1"]
     project: Name
@@ -378,3 +440,4 @@ class Spec(Strict):
     alerting: AlertRouting = AlertRouting()
     environments: dict[Name, Environment] = Field(
         default_factory=dict, description="Deployed stacks `obs verify --env NAME` checks (`local` is implicit).")
+    kubernetes: Kubernetes = Field(Kubernetes(), description="Settings of the objects under deploy/kubernetes/.")

@@ -79,6 +79,17 @@ def test_check_names_a_hand_edited_file_as_drifted_exits_1_and_writes_nothing(pr
 
 
 POSTGRES = "  - name: postgres\n    team: platform\n    description: Primary database.\n"
+# The incident rules name every declared service, and the overview dashboard shows each: dropping one changes them
+# wherever they are carried (the rule files, the rulers' files, the PrometheusRule, the dashboard's ConfigMap).
+CHANGED_WITHOUT_POSTGRES = sorted([
+    ".obs-owned.json", c.PIPELINE_RULES_FILE, c.dashboard_file("ai-tools-overview"), c.COMPOSE_FILE,
+    c.kube_file("rules", c.PIPELINE_RULES_NAME), c.kube_file("dashboards", "dashboard-ai-tools-overview"),
+    c.KUSTOMIZATION, c.thanos_rules_file(c.PIPELINE_RULES_NAME),
+    c.cortex_rules_file("anonymous", f"ai-tools-{c.PIPELINE_RULES_NAME}")])
+EXTRA_WITHOUT_POSTGRES = sorted([
+    c.dashboard_file("ai-tools-svc-postgres"), c.instrumentation_file("postgres", "compose"),
+    c.instrumentation_file("postgres"), c.kube_file("dashboards", "dashboard-ai-tools-svc-postgres"),
+    c.kube_file("instrumentation", "postgres")])
 
 
 def test_check_lists_a_deleted_file_as_missing_a_dropped_services_file_as_extra_and_ignores_the_users(project, capsys):
@@ -90,21 +101,18 @@ def test_check_lists_a_deleted_file_as_missing_a_dropped_services_file_as_extra_
     spec.write_text(spec.read_text().replace(POSTGRES, ""))
     code, out = check(project, capsys)
     assert code == 1
-    # The incident rules name every declared service: dropping one changes them too.
-    assert out.splitlines() == [f"drifted: {project / '.obs-owned.json'}",
-                                f"drifted: {project / c.PIPELINE_RULES_FILE}",
-                                f"drifted: {project / c.dashboard_file('ai-tools-overview')}",
-                                f"drifted: {project / c.COMPOSE_FILE}", f"missing: {deleted}",
-                                f"extra: {project / c.dashboard_file('ai-tools-svc-postgres')}",
-                                f"extra: {project / c.instrumentation_file('postgres', 'compose')}",
-                                f"extra: {project / c.instrumentation_file('postgres')}"]
+    assert out.splitlines() == ([f"drifted: {project / p}" for p in CHANGED_WITHOUT_POSTGRES] + [f"missing: {deleted}"]
+                                + [f"extra: {project / p}" for p in EXTRA_WITHOUT_POSTGRES])
     assert not deleted.exists() and stray.exists()
 
 
 def test_a_user_dashboard_in_python_is_an_input_never_an_extra_file(project, capsys):
     (project / c.DASHBOARDS_DIR / "mine.dashboard.py").write_text(USER_DASHBOARD)
+    # Its JSON, and its ConfigMap for Grafana's sidecar in a cluster, listed in the kustomization.
     assert check(project, capsys)[1].splitlines() == [f"drifted: {project / '.obs-owned.json'}",
-                                                      f"missing: {project / c.DASHBOARDS_DIR / 'mine.json'}"]
+                                                      f"drifted: {project / c.KUSTOMIZATION}",
+                                                      f"missing: {project / c.DASHBOARDS_DIR / 'mine.json'}",
+                                                      f"missing: {project / c.kube_file('dashboards', 'dashboard-mine')}"]
     assert main(["generate", str(project / "obs.yaml")]) == 0
     capsys.readouterr()
     assert check(project, capsys) == (0, "")
@@ -120,10 +128,8 @@ def test_check_as_json_is_one_parseable_document_listing_each_kind_of_drift(proj
     code, out = check(project, capsys, "--format", "json")
     assert code == 1
     assert json.loads(out) == {
-        "out": str(project), "check": True, "changed": [".obs-owned.json", c.PIPELINE_RULES_FILE, c.dashboard_file("ai-tools-overview"),
-                                                      c.COMPOSE_FILE],
-        "missing": [c.ALERTMANAGER_CONFIG], "extra": [c.dashboard_file("ai-tools-svc-postgres"), c.instrumentation_file("postgres", "compose"),
-                  c.instrumentation_file("postgres")], "kept": [],
+        "out": str(project), "check": True, "changed": CHANGED_WITHOUT_POSTGRES,
+        "missing": [c.ALERTMANAGER_CONFIG], "extra": EXTRA_WITHOUT_POSTGRES, "kept": [],
         "blocked": [f"{c.COMPOSE_FILE}: refusing to overwrite: edited since obs wrote it; make the change in the spec "
                     "(obs regenerates this file from it), or pass --force to overwrite the edit"],
         "pending": False, "clean": False}

@@ -202,8 +202,10 @@ def exposed_listeners(files: dict[str, bytes]) -> list:
     exposed += [(c.COMPOSE_FILE, name, port) for name, service in compose["services"].items()
                 for port in service.get("ports", []) if not _is_loopback(published_host(port))]
     for rel, doc in documents(files):
-        if not rel.startswith("deploy/") or rel.startswith("deploy/compose/"):
-            continue   # compose variants listen on 0.0.0.0 inside their container; only published ports count
+        if not rel.startswith("deploy/") or rel.startswith(("deploy/compose/", c.KUBERNETES_DIR + "/")):
+            # compose variants listen on 0.0.0.0 inside their container (only published ports count); pods listen
+            # on their own IP (the next test)
+            continue
         for path, key, value in walk(doc):
             if key in ("endpoint", "host", "listen_address", "address") and isinstance(value, str):
                 if not _is_loopback(_host(value)):
@@ -215,6 +217,16 @@ def test_every_published_port_and_native_listener_binds_loopback_by_default(file
     compose = YAML(typ="safe", pure=True).load(files[c.COMPOSE_FILE].decode())
     assert any(s.get("ports") for s in compose["services"].values())
     assert exposed_listeners(files) == []
+
+
+def test_collector_pods_listen_on_their_own_ip_never_on_every_interface(files):
+    listeners = [(rel, path, value) for rel, doc in documents(files) if rel.startswith(c.KUBERNETES_DIR + "/collector/")
+                 for path, key, value in walk(doc)
+                 if (key == "endpoint" and ("receivers" in path or "health_check" in path))
+                 or (key == "host" and "telemetry" in path)]
+    assert listeners
+    pod_ip = "${env:" + c.KUBE_POD_IP_ENV + "}"
+    assert [x for x in listeners if not str(x[2]).startswith(pod_ip)] == []
 
 
 def test_grafana_anonymous_access_is_off(files):

@@ -24,6 +24,7 @@ from obs.generate.common import Inputs, header
 from obs.model import conventions as c
 from obs.model import network
 from obs.model.domain import Histogram, Model, Service
+from obs.model.kubernetes import CollectorMode
 
 LOCAL_ENVIRONMENT = "local"
 AGGREGATION = {Histogram.NATIVE: "base2_exponential_bucket_histogram",
@@ -45,8 +46,17 @@ def _attribute(value: str) -> str:
 def _endpoint(model: Model, runtime: str) -> str:
     st = model.stack
     scheme = "https" if st.receivers_tls else "http"
-    host = "otelcol" if runtime == "compose" else network.reach(st.receivers_bind)
+    host = ("otelcol" if runtime == "compose" else kube_collector_host(model) if runtime == "kubernetes"
+            else network.reach(st.receivers_bind))
     return f"{scheme}://{network.host_port(host, st.ports['otlp_http'])}"
+
+
+def kube_collector_host(model: Model) -> str:
+    """The collector Service pods send to, from any namespace: the node's agent in daemonset mode (its Service keeps
+    traffic on the node), else the gateway."""
+    k = model.kubernetes
+    role = "agent" if k.collector_mode is CollectorMode.DAEMONSET else "gateway"
+    return f"{k.name_prefix}{c.kube_collector_name(model.project, role)}-collector.{k.namespace}"
 
 
 def settings(model: Model, service: Service, runtime: str = "native",

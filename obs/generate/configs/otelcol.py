@@ -17,6 +17,7 @@ from obs.model.kinds import MetricsPath
 
 TO_JAEGER = "otlp_grpc/jaeger"
 TO_PROMETHEUS = "otlp_http/prometheus"
+TO_GATEWAY = "otlp_grpc/gateway"
 PULL_EXPORTER = "prometheus"
 SPANMETRICS = "span_metrics"
 BEARER = "bearertokenauth"
@@ -28,6 +29,11 @@ MEMORY_CHECK_INTERVAL = "1s"
 def secret_path(secret: Secret) -> str:
     """Relative paths resolve against the component's working directory: the output directory."""
     return secret.file if secret.file is not None else c.secret_file(secret.env or "")
+
+
+def mounted(net: network.Net, path: str) -> str:
+    """A secret file as the component opens it: where the spec says, or under the Kubernetes Secret's mount."""
+    return f"{net.secrets_dir}/{c.kube_secret_key(path)}" if net.secrets_dir else path
 
 
 def queue_directory() -> str:
@@ -52,9 +58,10 @@ def _receiver_protocol(model: Model, net: network.Net, port_key: str) -> dict[st
     st = model.stack
     proto: dict[str, Any] = {"endpoint": network.host_port(net.otlp_listen, st.ports[port_key])}
     if st.receivers_tls is not None:
-        tls = {"cert_file": st.receivers_tls.cert_file, "key_file": st.receivers_tls.key_file}
+        tls = {"cert_file": mounted(net, st.receivers_tls.cert_file),
+               "key_file": mounted(net, st.receivers_tls.key_file)}
         if st.receivers_tls.client_ca_file:
-            tls["client_ca_file"] = st.receivers_tls.client_ca_file
+            tls["client_ca_file"] = mounted(net, st.receivers_tls.client_ca_file)
         proto["tls"] = tls
     if st.receivers_bearer is not None:
         proto["auth"] = {"authenticator": BEARER}
@@ -98,8 +105,57 @@ def _extensions(model: Model, net: network.Net) -> dict[str, Any]:
     if model.stack.persistent_queue:
         ext[STORAGE] = {"directory": queue_directory(), "create_directory": True}
     if model.stack.receivers_bearer is not None:
-        ext[BEARER] = {"filename": secret_path(model.stack.receivers_bearer)}
+        ext[BEARER] = {"filename": mounted(net, secret_path(model.stack.receivers_bearer))}
     return ext
+
+
+def _receivers(model: Model, net: network.Net) -> dict[str, Any]:
+    return {"otlp": {"protocols": {"grpc": _receiver_protocol(model, net, "otlp_grpc"),
+                                   "http": _receiver_protocol(model, net, "otlp_http")}}}
+
+
+def _processors(model: Model) -> dict[str, Any]:
+    t = model.stack.timing
+    return {"memory_limiter": {"check_interval": MEMORY_CHECK_INTERVAL, "limit_mib": t.memory_limit_mib,
+                               "spike_limit_mib": t.memory_limit_mib // 5},
+            "batch": {"timeout": str(t.batch_timeout)}}
+
+
+def _telemetry(model: Model, net: network.Net) -> dict[str, Any]:
+    return {"logs": {"level": "info"},
+            "metrics": {"level": "normal", "readers": [{"pull": {"exporter": {"prometheus": {
+                "host": net.listen, "port": model.stack.ports["collector_metrics"]}}}}]}}
+
+
+def agent_config(model: Model, net: network.Net, gateway: str) -> dict[str, Any]:
+    """A node agent (Kubernetes daemonset mode): the same receivers and processors, everything forwarded to the
+    gateway at `gateway` (host:port of its OTLP/gRPC receiver), which computes span metrics and exports."""
+    st = model.stack
+    extensions = {k: v for k, v in _extensions(model, net).items() if k != STORAGE}
+    forward: dict[str, Any] = {"endpoint": gateway, **_delivery(model)}
+    forward["sending_queue"] = {k: v for k, v in forward["sending_queue"].items() if k != "storage"}
+    # The gateway's receivers ask the agent what they ask of any sender: to trust the collector's certificate (which
+    # must name the gateway's Service), to show a client certificate where they require one (the collector's own:
+    # the clients' CA must have signed it too), and the token.
+    tls = st.receivers_tls
+    forward["tls"] = {"ca_file": mounted(net, tls.cert_file)} if tls else {"insecure": True}
+    if tls is not None and tls.client_ca_file:
+        forward["tls"].update(cert_file=mounted(net, tls.cert_file), key_file=mounted(net, tls.key_file))
+    if st.receivers_bearer is not None:
+        forward["auth"] = {"authenticator": BEARER}
+    processors = ["memory_limiter", "batch"]
+    return {
+        "receivers": _receivers(model, net),
+        "processors": _processors(model),
+        "exporters": {TO_GATEWAY: forward},
+        "extensions": extensions,
+        "service": {
+            "extensions": list(extensions),
+            "pipelines": {signal: {"receivers": ["otlp"], "processors": processors, "exporters": [TO_GATEWAY]}
+                          for signal in ("traces", "metrics")},
+            "telemetry": _telemetry(model, net),
+        },
+    }
 
 
 def config(model: Model, net: network.Net) -> dict[str, Any]:
@@ -108,13 +164,8 @@ def config(model: Model, net: network.Net) -> dict[str, Any]:
     extensions = _extensions(model, net)
     processors = ["memory_limiter", "batch"]
     return {
-        "receivers": {"otlp": {"protocols": {"grpc": _receiver_protocol(model, net, "otlp_grpc"),
-                                             "http": _receiver_protocol(model, net, "otlp_http")}}},
-        "processors": {
-            "memory_limiter": {"check_interval": MEMORY_CHECK_INTERVAL, "limit_mib": t.memory_limit_mib,
-                               "spike_limit_mib": t.memory_limit_mib // 5},
-            "batch": {"timeout": str(t.batch_timeout)},
-        },
+        "receivers": _receivers(model, net),
+        "processors": _processors(model),
         "connectors": {SPANMETRICS: {
             "namespace": c.SPANMETRICS_NAMESPACE,
             "aggregation_temporality": "AGGREGATION_TEMPORALITY_CUMULATIVE",
@@ -131,11 +182,7 @@ def config(model: Model, net: network.Net) -> dict[str, Any]:
                 "traces": {"receivers": ["otlp"], "processors": processors, "exporters": [TO_JAEGER, SPANMETRICS]},
                 "metrics": {"receivers": ["otlp", SPANMETRICS], "processors": processors, "exporters": [metrics_out]},
             },
-            "telemetry": {
-                "logs": {"level": "info"},
-                "metrics": {"level": "normal", "readers": [{"pull": {"exporter": {"prometheus": {
-                    "host": net.listen, "port": model.stack.ports["collector_metrics"]}}}}]},
-            },
+            "telemetry": _telemetry(model, net),
         },
     }
 

@@ -23,10 +23,19 @@ GROUPS = (c.PIPELINE_GROUP_INCIDENTS, c.PIPELINE_GROUP_STACK, c.PIPELINE_GROUP_C
 _LABEL_REF = re.compile(r"\{\{ \$labels\.([A-Za-z_][A-Za-z0-9_]*) \}\}")
 
 
-def generate(model: Model, inputs: Inputs) -> dict[str, str]:
+def pipeline_alerts(model: Model) -> tuple[PipelineAlert, ...]:
     user_webhooks = any(r.kind == ReceiverKind.WEBHOOK for r in model.receivers)
-    alerts = (incident_alerts(model) + catalogue(model.stack.timing, user_webhooks)
-              + verify_alerts(model.stack.timing))
+    return (incident_alerts(model) + catalogue(model.stack.timing, user_webhooks)
+            + verify_alerts(model.stack.timing))
+
+
+def groups(model: Model) -> list[dict[str, object]]:
+    """The rule groups, as every rule file that carries them (Prometheus, PrometheusRule, the rulers) holds them."""
+    return rules(pipeline_alerts(model))["groups"]   # type: ignore[return-value]
+
+
+def generate(model: Model, inputs: Inputs) -> dict[str, str]:
+    alerts = pipeline_alerts(model)
     return {
         c.PIPELINE_RULES_FILE: yaml(model, rules(alerts)),
         c.PIPELINE_RULE_TESTS_FILE: yaml(model, tests(alerts, model.stack.timing)),

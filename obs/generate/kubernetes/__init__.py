@@ -1,0 +1,49 @@
+"""deploy/kubernetes: the stack's artifacts as objects for the Prometheus Operator, the OpenTelemetry Operator and
+Grafana's dashboard sidecar, built from the same rule groups, configs and dashboards as the single-host files.
+
+    kubectl apply -k deploy/kubernetes      (or: kustomize build deploy/kubernetes)
+
+kustomization.yaml sets the namespace, the name prefix and the common labels; no object carries them itself. No
+object carries a secret either: they name keys of Secrets the team creates (the README says how).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from obs.emit import yaml_dump
+from obs.generate.common import header, yaml
+from obs.generate.kubernetes import alerting, collector, dashboards, instrumentation, monitors, prometheus, rules
+from obs.model import conventions as c
+from obs.model.domain import Model
+
+KUSTOMIZE_API = "kustomize.config.k8s.io/v1beta1"
+
+
+def kustomization(model: Model, resources: list[str]) -> dict[str, Any]:
+    k = model.kubernetes
+    out: dict[str, Any] = {"apiVersion": KUSTOMIZE_API, "kind": "Kustomization", "namespace": k.namespace}
+    if k.name_prefix:
+        out["namePrefix"] = k.name_prefix
+    labels = {"app.kubernetes.io/part-of": model.project, "app.kubernetes.io/managed-by": "obs", **dict(k.labels)}
+    # Not into selectors: the monitors select other objects' pods, whose labels kustomize does not set.
+    out["labels"] = [{"pairs": labels, "includeSelectors": False}]
+    out["resources"] = resources
+    return out
+
+
+def derive(model: Model, files: dict[str, str]) -> dict[str, str]:
+    """Every object's file and the kustomization; `files` are the other generators' (the dashboards among them)."""
+    objects: dict[str, dict[str, Any]] = {}
+    for part in (rules.objects(model), alerting.objects(model), collector.objects(model), monitors.objects(model),
+                 dashboards.objects(model, files)):
+        objects.update(part)
+    # An Instrumentation carries notes: what the team does beyond applying it (annotate pods, copy a Secret).
+    noted = instrumentation.objects(model)
+    objects.update({path: o for path, (o, _) in noted.items()})
+    patches = prometheus.objects(model)
+    out = {path: yaml(model, o) for path, o in {**objects, **patches}.items()}
+    for path, (o, notes) in noted.items():
+        out[path] = yaml_dump.dump(o, header="\n".join([header(model), *(f"note: {n}" for n in notes)]))
+    resources = sorted(p.removeprefix(c.KUBERNETES_DIR + "/") for p in objects)
+    out[c.KUSTOMIZATION] = yaml(model, kustomization(model, resources))
+    return out

@@ -129,6 +129,20 @@ def test_kubecheck_refuses(obj, line):
     assert any(printed.startswith(f"-:DOC#1 {line}") for printed in result.output.splitlines()), str(result)
 
 
+SCHEMA_ONLY = ("a partial_response_strategy outside the CRD's pattern",
+               "a ServiceMonitor endpoint scheme outside the CRD's enum",
+               "a sidecar collector with tolerations, which the CRD's CEL rule forbids")
+assert len([w for w, _, _ in KUBECHECK if w in SCHEMA_ONLY]) == len(SCHEMA_ONLY)
+
+
+@pytest.mark.parametrize("obj", [o for w, o, _ in KUBECHECK if w in SCHEMA_ONLY],
+                         ids=[w for w, _, _ in KUBECHECK if w in SCHEMA_ONLY])
+def test_only_the_crd_schema_refuses(obj):
+    # The strict decode into the Go type takes these objects: one line, the schema's, and nothing else.
+    result = kt.kubecheck_objects([obj])
+    assert result.code == 1 and len(result.output.splitlines()) == 1, str(result)
+
+
 def test_kubecheck_refuses_a_field_written_twice():
     text = yaml_dump.dump(RULE).replace("kind: PrometheusRule\n", "kind: PrometheusRule\nkind: PrometheusRule\n")
     result = kt.kubecheck(stdin=text)

@@ -402,3 +402,14 @@ def thanos_rules_file(name: str) -> str:
 
 def cortex_rules_file(tenant: str, namespace: str) -> str:
     return f"{RULERS_DIR}/cortex/{tenant}/{namespace}.yaml"
+
+
+def kube_am_receiver(namespace: str, config: str, receiver: str) -> str:
+    """How the Prometheus Operator names an AlertmanagerConfig's receiver in the config it renders."""
+    return f"{namespace}/{config}/{receiver}"
+
+
+def kube_scrape_job(kind: str, namespace: str, name: str, endpoint: int | None = 0) -> str:
+    """How the Prometheus Operator names the scrape job of a ServiceMonitor's or PodMonitor's endpoint (kind
+    serviceMonitor or podMonitor) or of a ScrapeConfig (kind scrapeConfig, no endpoint)."""
+    return f"{kind}/{namespace}/{name}" + (f"/{endpoint}" if endpoint is not None else "")

@@ -358,6 +358,10 @@ class Environment(Connection):
     """A deployed stack obs verifies from outside: `obs verify --env NAME`. verify only reads and sends probes."""
 
     description: StrictStr | None = None
+    deployed_with: Literal["files", "kubernetes"] = Field(
+        "files", description="How the stack there runs what obs generates: the single-host files, or "
+        "deploy/kubernetes through the operators (drift then reads the PrometheusRules, AlertmanagerConfig and "
+        "monitors, as the operators name them).")
     otlp_http: EndpointField | None = Field(None, description="The collector's OTLP/HTTP receiver (base URL).")
     otlp_grpc: EndpointField | None = Field(None, description="The collector's OTLP/gRPC receiver.")
     prometheus: EndpointField = Field(description="Prometheus's HTTP API (base URL, e.g. https://prom.example.com).")

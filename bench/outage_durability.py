@@ -22,6 +22,7 @@ window the queue batching closed.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -34,6 +35,8 @@ sys.path.insert(0, str(ROOT))
 from ruamel.yaml import YAML  # noqa: E402
 
 from obs.commands.generate import generate  # noqa: E402
+from obs.emit import yaml_dump  # noqa: E402
+from obs.generate.configs import builder_manifest  # noqa: E402
 from obs.model import conventions as c  # noqa: E402
 from obs.project import load_model  # noqa: E402
 from obs.stack.components import urls  # noqa: E402
@@ -84,6 +87,9 @@ def batch_processor(out: Path, model) -> None:
             exporter["sending_queue"]["queue_size"] = REQUESTS_QUEUE
     with path.open("w") as fh:
         yaml.dump(doc, fh)
+    # The generated distribution has no batch processor: the control's collector is built with one.
+    plain = json.loads(json.dumps(doc))
+    (out / c.OTELCOL_MANIFEST).write_text(yaml_dump.dump(builder_manifest.manifest(model, plain)))
 
 
 def crash_window(st: Stack, model) -> dict[float, tuple[int, int]]:

@@ -94,3 +94,23 @@ def write(path: Path, data: ReportData) -> int:
     except OSError as e:
         raise InputError(f"-o {path}: cannot write: {e.strerror or e}") from None
     return len(page)
+
+
+def finish_run(model: Model, spec: Path, out: Path, env: str, kind: Kind, doc: dict[str, object],
+               report: Path | None) -> list[str]:
+    """After `obs verify` or `obs drill`: save the result it printed (for `obs report`), and write the page when
+    --report asks. Returns what to tell the user. A result that cannot be saved is a warning, never the run's
+    failure; a page that cannot be written, or a damaged saved result of the other kind, is bad input."""
+    result = saved.wrap(kind, doc, saved.spec_digest(spec))
+    told = []
+    try:
+        saved.save(out, result, env)
+    except InputError as e:
+        told.append(f"warning: the {kind} result was not saved for `obs report`: {e}")
+    except OSError as e:
+        told.append(f"warning: the {kind} result was not saved for `obs report`: {e.strerror or e}")
+    if report is not None:
+        data = collect(model, spec, out, env, sources=Sources().with_(result))
+        size = write(report, data)
+        told.append(f"wrote {report} ({size / 1024:.0f} KB): {data.verdict()[0].value}")
+    return told

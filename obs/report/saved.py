@@ -67,7 +67,7 @@ class ProbeDoc(_Strict):
     floor_seconds: Seconds
     probe_id: Text | None
     hops: Annotated[list[HopDoc], Field(max_length=64)]
-    findings: Annotated[list[FindingDoc], Field(max_length=2000)]
+    findings: Annotated[list[FindingDoc], Field(max_length=20_000)]
 
 
 class VerifyDoc(_Strict):
@@ -103,7 +103,7 @@ class IncidentDoc(_Strict):
     paged_once: bool
     within_bound: bool
     ok: bool
-    findings: Annotated[list[FindingDoc], Field(max_length=2000)]
+    findings: Annotated[list[FindingDoc], Field(max_length=20_000)]
     notes: Annotated[list[Text], Field(max_length=200)]
 
     @model_validator(mode="after")

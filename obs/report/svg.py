@@ -110,7 +110,7 @@ def fmt_percent(ratio: float) -> str:
     p = ratio * 100
     if p == 0 or abs(p) >= 10:
         return f"{p:.2f} %".replace(".00 %", " %")
-    digits = max(2, 1 - math.floor(math.log10(abs(p))) + 1)
+    digits = max(2, 1 - math.floor(math.log10(abs(p))))     # two significant digits below 1 %
     return f"{p:.{digits}f} %"
 
 

@@ -124,9 +124,9 @@ def rules(gen: Generated, loaded: list[dict[str, Any]], canonical: Callable[[str
                                         f"deploy {path}"))
                 continue
             findings += _group(path, group, have, canonical)
-    for name, group in running.items():
-        if name not in ours and _ours_by_name(str(name)):
-            findings.append(Finding(HOP, Status.WARN, f"rule group {name} is loaded from {group.get('file')} but "
+    for loaded_name, group in running.items():
+        if loaded_name not in ours and _ours_by_name(str(loaded_name)):
+            findings.append(Finding(HOP, Status.WARN, f"rule group {loaded_name} is loaded from {group.get('file')} but "
                                     "the repository no longer generates it",
                                     "remove that file from the deployment"))
     return findings

@@ -102,32 +102,33 @@ def _segments(points: Sequence[tuple[float, float]]) -> list[list[tuple[float, f
 
 
 def series_chart(title: str, series: Sequence[Series], thresholds: Sequence[Threshold], start: float, end: float,
-                 fmt: Callable[[float], str], unit: str) -> str:
+                 fmt: Callable[[float], str], unit: str, width: float = svg.WIDTH) -> str:
     """Lines over time with the alert thresholds dashed across. The y axis reaches the highest line or the
     lowest threshold, whichever is higher: the first alert to fire is always in view; thresholds above
     the axis are named in the legend."""
     drawn = [s for s in series if s.points]
     if not drawn:
         return ""
-    left, top, bottom = 70, 10, 190
+    left, top, bottom, right = 62, 10, 170, width - 12
     data_max = max(v for s in drawn for _, v in s.points)
     lowest = min((t.value for t in thresholds), default=0.0)
     hi = svg.nice_max(max(data_max, lowest) * 1.1)
-    x = svg.Linear(start, end, left, RIGHT)
+    x = svg.Linear(start, end, left, right)
     y = svg.Linear(0, hi, bottom, top)
     span = end - start
-    body = [svg.y_axis(y, svg.ticks(hi, 4), left, RIGHT, fmt, unit),
-            svg.x_axis(x, [t for t in svg.time_ticks(start, end) if start <= t <= end], top, bottom,
+    body = [svg.y_axis(y, svg.ticks(hi, 4), left, right, fmt, unit),
+            svg.x_axis(x, [t for t in svg.time_ticks(start, end, 4 if width < svg.WIDTH else 6)
+                        if start <= t <= end], top, bottom,
                        lambda t: svg.fmt_time(t, span), "time (UTC)")]
     legend = []
     for t in thresholds:
         if t.value > hi:
-            legend.append((f"threshold {t.severity}", f"{t.label} ({fmt(t.value)}, above the chart)"))
+            legend.append((f"threshold {t.severity}", f"{t.label} at {fmt(t.value)}: above the chart"))
             continue
         ty = y(t.value)
-        body.append(svg.el("line", {"x1": left, "x2": RIGHT, "y1": ty, "y2": ty,
+        body.append(svg.el("line", {"x1": left, "x2": right, "y1": ty, "y2": ty,
                                     "cls": f"mark threshold {t.severity}"}, svg.tooltip(f"{t.label}: {fmt(t.value)}")))
-        legend.append((f"threshold {t.severity}", f"{t.label} ({fmt(t.value)})"))
+        legend.append((f"threshold {t.severity}", f"{t.label} at {fmt(t.value)}"))
     for n, s in enumerate(drawn):
         cls = f"s{s.colour % SERIES_CLASSES + 1}"
         for seg in _segments(s.points):
@@ -137,7 +138,7 @@ def series_chart(title: str, series: Sequence[Series], thresholds: Sequence[Thre
         body.append(svg.el("circle", {"cx": x(t_last), "cy": y(v_last), "r": 2.5, "cls": f"mark dot {cls}"},
                            svg.tooltip(f"{s.name} now: {fmt(v_last)}")))
         legend.insert(n, (f"line {cls}", s.name))
-    return svg.figure(title, bottom + 36, "".join(body), legend)
+    return svg.figure(title, bottom + 36, "".join(body), legend, width=width)
 
 
 def _share_bar(r: PipelineRow) -> str:

@@ -184,8 +184,8 @@ def _severity(s: TierSeverity) -> Severity:
 
 
 def _tier_label(tier: Any) -> str:
-    windows = str(tier.long) if tier.short == tier.long else f"{tier.long} and {tier.short}"
-    return f"{tier.severity} at {num(Decimal(tier.burn_rate))}× over {windows}"
+    windows = str(tier.long) if tier.short == tier.long else f"{tier.long} + {tier.short}"
+    return f"{tier.severity} {num(Decimal(tier.burn_rate))}× ({windows})"
 
 
 # -- the pipeline's own counters -------------------------------------------------------------------------------

@@ -150,25 +150,34 @@ def _slo_card(s: SloStatus, range_s: float) -> str:
              ("budget left" + worst, f'<span class="{left_cls}">{esc(left)}</span>'), ("period", esc(s.period))]
     out = [f'<article class="card"><h3>{esc(s.service)} / {esc(s.slo)}</h3><div class="stats">'
            + "".join(f"<div><b>{v}</b><span>{esc(k)}</span></div>" for k, v in stats) + "</div>"]
-    rows = [[esc(w.window), _maybe(w.burn_rate, svg.fmt_rate),
-             "—" if w.threshold is None else
-             f'{esc(svg.fmt_rate(w.threshold))} <span class="muted">({esc(w.severity or "")}'
-             + (f", with {esc(w.short)}" if w.short else "") + ")</span>",
-             "" if w.threshold is None or w.burn_rate is None else
-             ('<span class="fail">above</span>' if w.burn_rate > w.threshold else '<span class="ok">below</span>')]
-            for w in s.windows]
-    out.append(_table(["window", "burn rate now", "alerts at", ""], rows, {1}))
+    out.append(_windows(s))
     if s.start and s.end and s.start > s.end - range_s + 1:
         out.append(f'<p class="note">Data since {esc(_when(s.start))}: the stack\'s history is shorter than the '
                    f"{esc(_duration(range_s))} range.</p>")
     ratio = charts.series_chart(f"{s.service}/{s.slo}: error ratio", s.error_ratio, s.ratio_thresholds, s.start,
-                                s.end, svg.fmt_percent, "error ratio")
+                                s.end, svg.fmt_percent, "error ratio", svg.HALF)
     burn = charts.series_chart(f"{s.service}/{s.slo}: burn rate", s.burn_rate, s.burn_thresholds, s.start, s.end,
-                               svg.fmt_rate, "burn rate")
-    out.append(ratio + burn if ratio or burn else
+                               svg.fmt_rate, "burn rate", svg.HALF)
+    out.append(f'<div class="pair">{ratio}{burn}</div>' if ratio or burn else
                f'<p class="muted">No SLO series in the last {esc(_duration(range_s))}: the service has sent no '
                "traffic the SLI counts (the ratio is absent, not zero, without traffic).</p>")
     return "".join(out) + "</article>"
+
+
+def _windows(s: SloStatus) -> str:
+    """The burn rate now over each window, a column each; where a tier alerts on the window, its threshold."""
+    head = "".join(f"<th class=num>{esc(w.window)}</th>" for w in s.windows)
+    now, alerts = [], []
+    for w in s.windows:
+        above = w.threshold is not None and w.burn_rate is not None and w.burn_rate > w.threshold
+        now.append(f'<td class="num{" fail" if above else ""}">{_maybe(w.burn_rate, svg.fmt_rate)}</td>')
+        tier = "" if w.threshold is None else (f"{esc(svg.fmt_rate(w.threshold))}<br><span class=muted>"
+                                               f"{esc(w.severity or '')}{', ' + esc(w.short) if w.short else ''}"
+                                               "</span>")
+        alerts.append(f"<td class=num>{tier or '—'}</td>")
+    return (f'<table class="windows"><thead><tr><th>window</th>{head}</tr></thead><tbody>'
+            f'<tr><th>burn rate now</th>{"".join(now)}</tr><tr><th>alerts at</th>{"".join(alerts)}</tr>'
+            "</tbody></table>")
 
 
 def slo_section(d: ReportData) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 WIDTH = 720
+HALF = 470          # a chart drawn half as wide, for two side by side: its text stays as large on the page
 TICK = 4
 # Time-axis steps a person reads at a glance, in seconds.
 TIME_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
@@ -141,9 +142,10 @@ def y_axis(scale: Linear, values: Sequence[float], left: float, right: float, fm
     return "".join(out)
 
 
-def figure(title: str, height: float, body: str, legend: Sequence[tuple[str, str]] = (), note: str = "") -> str:
+def figure(title: str, height: float, body: str, legend: Sequence[tuple[str, str]] = (), note: str = "",
+           width: float = WIDTH) -> str:
     """A chart with its title (for screen readers and print) and an HTML legend of (mark class, label)."""
-    svg = el("svg", {"cls": "chart", "viewBox": f"0 0 {WIDTH} {height:.0f}", "role": "img",
+    svg = el("svg", {"cls": "chart", "viewBox": f"0 0 {width:.0f} {height:.0f}", "role": "img",
                      "aria_label": title, "preserveAspectRatio": "xMinYMin meet"}, tooltip(title) + body)
     items = "".join(f'<li><span class="swatch {esc(cls)}"></span>{esc(label)}</li>' for cls, label in legend)
     caption = (f'<ul class="legend">{items}</ul>' if items else "") + (f'<p class="note">{esc(note)}</p>'

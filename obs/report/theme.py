@@ -51,6 +51,9 @@ ul.findings {{ margin: 6px 0; padding-left: 18px; }} ul.findings li {{ margin: 3
 .fix {{ color: var(--info); }}
 nav a {{ color: var(--info); margin-right: 14px; text-decoration: none; }}
 figure {{ margin: 8px 0 14px; break-inside: avoid; page-break-inside: avoid; }}
+.pair {{ display: grid; grid-template-columns: 1fr 1fr; gap: 0 20px; }}
+@media (max-width: 760px) {{ .pair {{ grid-template-columns: 1fr; }} }}
+table.windows th {{ white-space: nowrap; }} table.windows td {{ font-size: 12px; }}
 svg.chart {{ width: 100%; height: auto; display: block; overflow: visible; }}
 svg.chart.share {{ width: 160px; height: 12px; }}
 svg.chart text {{ fill: var(--fg); font-size: 11px; font-family: inherit; }}

@@ -73,7 +73,7 @@ def test_an_slo_chart_draws_its_lines_and_the_thresholds_in_view_and_names_those
     assert len(lines) == 2 and all(e.get("d", "").startswith("M") for e in lines)
     # the axis reaches the lowest threshold (0.1 %), not the page at 1.44 %, which the legend names instead
     assert len(thresholds) == 1 and "ticket" in thresholds[0].get("class", "")
-    assert "page at 14.4× over 1h and 5m (1.44 %, above the chart)" in figure
+    assert "page at 14.4× over 1h and 5m at 1.44 %: above the chart" in figure
 
 
 def test_a_line_breaks_where_samples_are_missing_instead_of_bridging_the_gap():

@@ -164,6 +164,11 @@ def test_bad_options_are_bad_input(out, capsys, argv, says):
     assert says in capsys.readouterr().err
 
 
+def test_verify_refuses_report_with_watch(out, capsys):
+    assert main(["verify", str(out / "obs.yaml"), "--watch", "--report", str(out / "r.html")]) == 2
+    assert "--report writes one run's page" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("command, shows", [
     (["report"], ["obs report -o report.html", "--from", "--range", "Exit codes"]),
     (["verify"], ["--report report.html", ".obs/results/<env>/verify.json"]),

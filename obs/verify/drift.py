@@ -126,8 +126,8 @@ def rules(gen: Generated, loaded: list[dict[str, Any]], canonical: Callable[[str
             findings += _group(path, group, have, canonical)
     for loaded_name, group in running.items():
         if loaded_name not in ours and _ours_by_name(str(loaded_name)):
-            findings.append(Finding(HOP, Status.WARN, f"rule group {loaded_name} is loaded from {group.get('file')} but "
-                                    "the repository no longer generates it",
+            findings.append(Finding(HOP, Status.WARN, f"rule group {loaded_name} is loaded from "
+                                    f"{group.get('file')} but the repository no longer generates it",
                                     "remove that file from the deployment"))
     return findings
 

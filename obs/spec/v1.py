@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator, model_validator
 
 from obs.spec.fields import (  # noqa: F401
     ENV_RE,
@@ -202,6 +202,10 @@ class SLO(Strict):
     window: Duration = "30d"
     sli: SLI
     group_by: list[LabelName] = Field(default_factory=list, description="Evaluate the SLO per value of these labels.")
+    max_groups: Annotated[StrictInt, Field(gt=0)] | None = Field(
+        None, description="With group_by: the most groups each of the SLO's rules may produce (default 100). Beyond "
+        "it Prometheus fails the rule's evaluation instead of recording unbounded series, and the SLO's no-data "
+        "ticket fires.")
     alerting: Alerting = Alerting()
 
 

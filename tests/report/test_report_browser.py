@@ -6,6 +6,7 @@ print, and the spec's service and SLO names must be on it. The live tests make t
 """
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -150,10 +151,13 @@ def pages(spec):
                                cwd=folder, env=os.environ)
         sys.stderr.write(drill.stderr)
         report_code = main(["report", str(spec), "-o", str(folder / "report.html")])
+        budget = subprocess.run([sys.executable, "-m", "obs", "budget", str(spec), "--format", "json"],
+                                capture_output=True, text=True, cwd=folder, env=os.environ)
+        (folder / "budget.json").write_text(budget.stdout)
     finally:
         stack.down()
     return {"verify": (verify_code, folder / "verify.html"), "drill": (drill.returncode, folder / "drill.html"),
-            "report": (report_code, folder / "report.html")}
+            "report": (report_code, folder / "report.html"), "budget": (budget.returncode, folder / "budget.json")}
 
 
 @pytest.mark.live
@@ -215,3 +219,15 @@ def test_verify_and_drill_saved_their_results_and_the_drill_page_shows_the_verif
     assert (spec.parent / c.result_file(Kind.DRILL, "local")).is_file()
     text = open_report(browser, pages["drill"][1]).text()
     assert "No verify result is saved" not in text and "Drill: which incidents paged" in text
+
+
+@pytest.mark.live
+def test_obs_budget_lists_every_slo_and_the_errors_drill_shows_as_burn_on_the_live_stack(pages, spec):
+    code, path = pages["budget"]
+    doc = json.loads(path.read_text())
+    model = load_model(spec)
+    assert {(r["service"], r["slo"]) for r in doc["slos"]} == {(s.service, s.name) for s in model.slos}
+    assert code == (1 if doc["spent"] else 0) and doc["spent"] == sum(r["exhausted"] for r in doc["slos"])
+    # The errors drill failed requests on purpose: that SLO attained less than 100% and spent budget.
+    burnt = [r for r in doc["slos"] if r["attained"] is not None and r["attained"] < 1]
+    assert burnt and all(r["budget_left"] is not None and r["budget_left"] < 1 for r in burnt)

@@ -26,6 +26,21 @@ ALERTMANAGER = "v0.35.0"
 SLOTH = "v0.16.0"
 GRAFANA_RELEASE = "12.3.0"
 
+# The validators of the Kubernetes artifacts (deploy/kubernetes, deploy/rulers). Each is the newest version the
+# proxy serves whose go.mod the pinned toolchain (Go 1.26.8) accepts: kustomize v5.8.3 asks for Go 1.27, Thanos
+# v0.42.5 for 1.26.10, and the proxy refuses OpenTelemetry Operator releases after v0.148.0.
+KUSTOMIZE = "v5.8.2"
+THANOS = "v0.42.4"
+CORTEX_TOOLS = "v0.11.3"
+# kubecheck decodes into the operators' own Go types; every k8s.io module is held at one release (the one the
+# prometheus-operator types require), so the apiserver's validation code is the release's.
+PROMETHEUS_OPERATOR = "v0.95.2"
+OPENTELEMETRY_OPERATOR = "v0.148.0"
+KUBERNETES_LIBS = "v0.37.2"
+# Generates prometheus-operator's CRD schemas from its Go types (the proxy serves no artifact of v0.95.2 that
+# carries them): the newest release before v0.95.2, and one built against the same Kubernetes minor.
+CONTROLLER_TOOLS = "v0.23.0"
+
 
 @dataclass(frozen=True)
 class Image:

@@ -15,7 +15,7 @@ from obs.stack import build, cache
 @click.group("stack", epilog="""\b
 Examples:
   obs stack build                   build every binary `obs up`, `obs test` and `obs lint` use
-  obs stack build --all             and Sloth, for the benchmark against it""")
+  obs stack build --all             and promtool, Sloth and the Kubernetes validators, for tests""")
 def command() -> None:
     """Manage the real stack binaries (collector, Jaeger, Prometheus, Alertmanager)."""
 
@@ -25,7 +25,10 @@ Examples:
   obs stack build                   build for ./obs.yaml (the collector from its manifest)
   obs stack build --out build       use build/deploy/otelcol/builder-config.yaml
   obs stack build --format json     binary paths and build times, for scripts
-  obs stack build --all             also promtool (obs test) and Sloth (bench/slo_vs_sloth.py)
+  obs stack build --all             also promtool (obs test), Sloth (bench/slo_vs_sloth.py) and the
+                                    validators of deploy/kubernetes and deploy/rulers (kustomize,
+                                    thanos, cortextool, kubecheck and controller-gen, which makes
+                                    kubecheck's schemas)
 \b
 Builds from the Go module proxy (needs Go >= 1.26) at the versions pinned in
 obs/versions.py: the collector with the builder and the generated manifest
@@ -39,7 +42,8 @@ the proxy is missing or a build fails.""")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False),
               help="Output directory holding the collector manifest (default: the spec's).")
 @click.option("--all", "everything", is_flag=True,
-              help="Also build promtool and Sloth, which only `obs test`, tests and benchmarks use.")
+              help="Also build promtool, Sloth and the Kubernetes artifacts' validators (kustomize, thanos, "
+                   "cortextool, kubecheck, controller-gen), which only `obs test`, tests and benchmarks use.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 8), default=2, show_default=True,
               help="Binaries built side by side: a Go build leaves cores idle while it downloads and links, so 2 "
                    "build cold 10% faster than 1 on 2 cores (BENCHMARKS.md).")

@@ -14,8 +14,24 @@ class ArtifactError(ValueError):
     """The text is not YAML."""
 
 
+def _reader() -> YAML:
+    yaml = YAML(typ="safe", pure=True)
+    # A plain `=` is YAML 1.1's "value" tag, which no loader constructs; Go's YAML (Kubernetes, kustomize) reads
+    # it as the string "=", and kustomize writes AlertmanagerConfig's `matchType: =` unquoted.
+    yaml.constructor.add_constructor("tag:yaml.org,2002:value", type(yaml.constructor).construct_yaml_str)
+    return yaml
+
+
 def load(text: str) -> object:
     try:
-        return YAML(typ="safe", pure=True).load(text)
+        return _reader().load(text)
+    except YAMLError as e:
+        raise ArtifactError(str(e).splitlines()[0] if str(e) else type(e).__name__) from None
+
+
+def load_all(text: str) -> list[object]:
+    """Every document of a multi-document stream (`kustomize build`'s output), empty ones left out."""
+    try:
+        return [doc for doc in _reader().load_all(text) if doc is not None]
     except YAMLError as e:
         raise ArtifactError(str(e).splitlines()[0] if str(e) else type(e).__name__) from None

@@ -23,8 +23,9 @@ from pathlib import Path
 
 from obs import versions
 from obs.errors import StackError
-from obs.stack import cache, otelcol
+from obs.stack import cache, otelcol, own
 from obs.stack.gotool import Go, SourceTrim
+from obs.stack.own import Generated, ModuleFiles, OwnTarget
 
 Progress = Callable[[str], None]
 
@@ -114,7 +115,23 @@ _JAEGER_TRIMS = tuple(
                "\tclient.MethodAPI = typedapi.NewMethodAPI(client)\n"),
 )
 
-TARGETS: dict[str, Target] = {
+_CORTEX_TOOLS = "github.com/grafana/cortex-tools"
+# cortextool's rule commands parse LogQL and validate Loki rule groups with Loki's own packages, and Loki is
+# AGPL: obs compiles none of it (nor Mimir, Tempo or Grafana; checked on every build, _FORBIDDEN below). The
+# Loki backend (`--backend=loki`) is cut out, so it refuses instead; the Cortex backend, which obs uses, is
+# untouched. Its `version` command asks GitHub for the latest release, which a version check must not do.
+_CORTEX_TOOLS_TRIMS = (
+    SourceTrim(_CORTEX_TOOLS, "pkg/rules/parser.go", '\t"github.com/grafana/loki/pkg/ruler"\n'),
+    SourceTrim(_CORTEX_TOOLS, "pkg/rules/parser.go", "ruler.ValidateGroups(grps...)",
+               '[]error{errors.New("obs builds cortextool without its Loki backend")}'),
+    SourceTrim(_CORTEX_TOOLS, "pkg/rules/rules.go", '\tlogql "github.com/grafana/loki/pkg/logql/syntax"\n'),
+    SourceTrim(_CORTEX_TOOLS, "pkg/rules/rules.go", "return logql.ParseExpr(s)", "return nil, errInvalidBackend"),
+    SourceTrim(_CORTEX_TOOLS, "cmd/cortextool/main.go", "\t\tversion.CheckLatest()\n"),
+)
+_MONITORING = "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring"
+_OTEL_OPERATOR = "github.com/open-telemetry/opentelemetry-operator"
+
+TARGETS: dict[str, Target | OwnTarget] = {
     t.name: t
     for t in (
         Target(
@@ -165,14 +182,74 @@ TARGETS: dict[str, Target] = {
             go_install=True,
             cold_seconds=158,
         ),
+        # The validators of the Kubernetes artifacts (deploy/kubernetes, deploy/rulers); only tests use them.
+        Target(
+            "kustomize", "sigs.k8s.io/kustomize/kustomize/v5", versions.KUSTOMIZE,
+            {"kustomize": "sigs.k8s.io/kustomize/kustomize/v5"},
+            {"kustomize": ["version"]},
+            go_install=True,
+            cold_seconds=0,
+        ),
+        Target(
+            "thanos", "github.com/thanos-io/thanos", versions.THANOS,
+            {"thanos": "github.com/thanos-io/thanos/cmd/thanos"},
+            {"thanos": ["--version"]},
+            ldflags=[f"-X {_PROM_VERSION}.Version={versions.THANOS.lstrip('v')}", f"-X {_PROM_VERSION}.BuildUser=obs"],
+            cold_seconds=0,
+        ),
+        Target(
+            "cortextool", _CORTEX_TOOLS, versions.CORTEX_TOOLS,
+            {"cortextool": f"{_CORTEX_TOOLS}/cmd/cortextool"},
+            {"cortextool": ["version"]},
+            ldflags=[f"-X {_CORTEX_TOOLS}/pkg/version.Version={versions.CORTEX_TOOLS}"],
+            trims=_CORTEX_TOOLS_TRIMS,
+            cold_seconds=0,
+        ),
+        Target(
+            "controller-gen", "sigs.k8s.io/controller-tools", versions.CONTROLLER_TOOLS,
+            {"controller-gen": "sigs.k8s.io/controller-tools/cmd/controller-gen"},
+            {"controller-gen": ["--version"]},
+            go_install=True,
+            cold_seconds=0,
+        ),
+        OwnTarget(
+            "kubecheck", "kubecheck",
+            {
+                _MONITORING: versions.PROMETHEUS_OPERATOR,
+                _OTEL_OPERATOR: versions.OPENTELEMETRY_OPERATOR,
+                **{f"k8s.io/{m}": versions.KUBERNETES_LIBS
+                   for m in ("api", "apimachinery", "apiextensions-apiserver", "apiserver", "client-go",
+                             "component-base")},
+            },
+            {"kubecheck": ["--version"]},
+            assets=(
+                # The OpenTelemetry Operator publishes its CRDs in its module.
+                ModuleFiles(_OTEL_OPERATOR, "config/crd/bases/*.yaml", "crds"),
+                # prometheus-operator's are generated from its types as upstream does (`make generate-crds`:
+                # the v1 and v1alpha1 packages, crdVersions=v1): the proxy serves no artifact of the pinned
+                # version that carries them (the root module of v0.95.2 is refused, the monitoring module has
+                # only Go).
+                Generated("controller-gen", versions.CONTROLLER_TOOLS,
+                          ("crd:crdVersions=v1", f"paths={_MONITORING}/v1", f"paths={_MONITORING}/v1alpha1",
+                           "output:crd:dir={into}"), "crds"),
+            ),
+            cold_seconds=0,
+        ),
     )
 }
 
+# Everything obs can build: what `obs stack build --all` and the whole test suite need.
 ALL = ["otelcol", *TARGETS]
 OTELCOL_COLD_SECONDS = otelcol.BUILDER_COLD_SECONDS + otelcol.COLLECTOR_COLD_SECONDS
 # What the stack runs (amtool comes with Alertmanager). promtool serves `obs test` and the test suite,
-# Sloth the benchmark against it and `obs import`'s cross-checks; each is built when asked for.
+# Sloth the benchmark against it and `obs import`'s cross-checks, the Kubernetes validators (kustomize,
+# thanos, cortextool, kubecheck and the controller-gen that makes kubecheck's schemas) the tests of the
+# Kubernetes artifacts; each is built when asked for.
 STACK = ["otelcol", "jaeger", "prometheus", "alertmanager"]
+# AGPL projects: none of their Go packages may be compiled into a binary obs builds. `go version -m` lists the
+# modules a binary links, checked after every build.
+_FORBIDDEN = ("github.com/grafana/mimir", "github.com/grafana/loki", "github.com/grafana/tempo",
+              "github.com/grafana/grafana")
 # Binaries that come out of another target's build.
 _OWNER = {b: t.name for t in TARGETS.values() for b in t.packages}
 
@@ -204,6 +281,29 @@ def _log(entry_name: str) -> Path:
     return cache.log_root() / f"{entry_name}.log"
 
 
+def _check_licences(go: Go, binary: Path) -> None:
+    linked = go.linked_modules(binary)
+    bad = sorted(m for m in linked if any(m == f or m.startswith(f + "/") for f in _FORBIDDEN))
+    if bad:
+        raise StackError(f"{binary.name} links AGPL modules obs must not compile: {', '.join(bad)}. Cut the code "
+                         "that imports them (a trim in obs/stack/build.py) or pin another version.")
+
+
+def _build_own(t: OwnTarget, tools: dict[str, Path], progress: Progress) -> None:
+    go = Go(_log(t.entry.name))
+
+    def build(tmp: Path) -> None:
+        usual = (f"a cold build takes about {_minutes(t.cold_seconds)} on 2 cores" if t.cold_seconds
+                 else "cold builds take minutes")
+        progress(f"building {t.name} {t.version}, obs's own (obs/stack/{t.source}; {usual}; log: {go.log})...")
+        own.build(t, go, tools, tmp, progress)
+        _check_licences(go, tmp / t.name)
+
+    stamp = cache.install(t.entry, t.recipe, t.version_args, build)
+    if stamp:
+        progress(f"{t.name} {t.version} built in {stamp['build_seconds']}s")
+
+
 def _build_target(t: Target, progress: Progress) -> None:
     go = Go(_log(t.entry.name))
     flags = ["-trimpath", "-ldflags", " ".join(["-s", "-w", *t.ldflags])]
@@ -226,6 +326,8 @@ def _build_target(t: Target, progress: Progress) -> None:
         if directives:
             progress(f"{t.name}: go.mod edits (upstream replace/exclude, local patches): {' '.join(directives)}")
         go.run(["build", *flags, "-o", f"{tmp}/", *t.packages.values()], src, f"go build {t.name} {t.version}")
+        for binary in t.packages:
+            _check_licences(go, tmp / binary)
 
     stamp = cache.install(t.entry, t.recipe, t.version_args, build)
     if stamp:
@@ -252,14 +354,20 @@ def ensure(
     """
     wanted = list(dict.fromkeys(_target_of(n) for n in (names or ALL)))
 
-    def one(name: str) -> dict[str, Path]:
+    def one(name: str, quiet: bool = False) -> dict[str, Path]:
         if name == "otelcol":
             mf = Path(manifest) if manifest is not None else otelcol.DEFAULT_MANIFEST
             return {"otelcol": otelcol.ensure_otelcol(
                 lambda: Go(_log(f"otelcol-{versions.OTELCOL_CORE}")), mf, progress)}
         t = TARGETS[name]
         if cache.is_ready(t.entry, t.recipe, t.version_args):
-            progress(f"{t.name} {t.version} is already built")
+            if not quiet:   # a tool another build needs is reported once, when it is asked for itself
+                progress(f"{t.name} {t.version} is already built")
+        elif isinstance(t, OwnTarget):
+            tools: dict[str, Path] = {}
+            for need in t.needs:
+                tools.update(one(_target_of(need), quiet=True))
+            _build_own(t, tools, progress)
         else:
             _build_target(t, progress)
         return {b: t.entry / b for b in t.packages}

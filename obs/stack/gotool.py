@@ -143,6 +143,11 @@ class Go:
             raise StackError(self._explain(what, proc.stderr + proc.stdout))
         return proc.stdout
 
+    def linked_modules(self, binary: Path) -> list[str]:
+        """The modules whose packages are compiled into `binary` (its build information, `go version -m`)."""
+        out = self.output(["version", "-m", str(binary)], cwd=binary.parent, what=f"go version -m {binary.name}")
+        return [cols[1] for cols in (line.split() for line in out.splitlines()) if len(cols) > 1 and cols[0] == "dep"]
+
     def _explain(self, what: str, output: str) -> str:
         if _NETWORK.search(output):
             hint = (
@@ -237,6 +242,14 @@ class Go:
             directives += self._apply_trims(directory, module, trims)
         return directives
 
+    def module_dir(self, directory: Path, module: str) -> Path:
+        """Where the module cache holds `module` at the version the module in `directory` resolves."""
+        info = json.loads(self.output(["list", "-m", "-json", module], directory, f"go list -m {module}"))
+        if not info.get("Dir"):
+            self.output(["mod", "download", module], directory, f"downloading {module}")
+            info = json.loads(self.output(["list", "-m", "-json", module], directory, f"go list -m {module}"))
+        return Path(info["Dir"])
+
     def _apply_trims(self, directory: Path, module: str, trims: Sequence[SourceTrim]) -> list[str]:
         """Copy each trimmed module beside the scratch module, edit it, and replace the module with it."""
         directives: list[str] = []
@@ -244,12 +257,8 @@ class Go:
             if mod == module and (directory / "upstream").is_dir():
                 local = directory / "upstream"  # already replaced by the placeholders' copy
             else:
-                info = json.loads(self.output(["list", "-m", "-json", mod], directory, f"go list -m {mod}"))
-                if not info.get("Dir"):
-                    self.output(["mod", "download", mod], directory, f"downloading {mod}")
-                    info = json.loads(self.output(["list", "-m", "-json", mod], directory, f"go list -m {mod}"))
                 local = directory / "trimmed" / mod.replace("/", "_")
-                _copy_writable(Path(info["Dir"]), local)
+                _copy_writable(self.module_dir(directory, mod), local)
                 directives.append(f"-replace={mod}=./{local.relative_to(directory)}")
             for t in (t for t in trims if t.module == mod):
                 target = local / t.path

@@ -44,8 +44,14 @@ EXPECTED_VERSION = {
     "alertmanager": versions.ALERTMANAGER.lstrip("v"),
     "amtool": versions.ALERTMANAGER.lstrip("v"),
     "sloth": versions.SLOTH,
+    "kustomize": versions.KUSTOMIZE,
+    "thanos": versions.THANOS.lstrip("v"),
+    "cortextool": versions.CORTEX_TOOLS,
+    "controller-gen": versions.CONTROLLER_TOOLS,
+    "kubecheck": f"prometheus-operator/pkg/apis/monitoring {versions.PROMETHEUS_OPERATOR}",
 }
-VERSION_ARGS = {"otelcol": ["--version"], "jaeger": ["version"], "sloth": ["version"]}
+VERSION_ARGS = {"otelcol": ["--version"], "jaeger": ["version"], "sloth": ["version"], "kustomize": ["version"],
+                "cortextool": ["version"]}
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_VERSION))

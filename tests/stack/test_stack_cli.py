@@ -59,9 +59,10 @@ def test_every_stack_command_teaches_by_example_in_its_help(argv, capsys):
 
 @pytest.mark.parametrize("argv, wanted", [
     ([], ["otelcol", "jaeger", "prometheus", "alertmanager"]),   # what the stack runs: a cold demo skips Sloth
-    (["--all"], ["otelcol", "jaeger", "prometheus", "promtool", "alertmanager", "sloth"]),
+    (["--all"], ["otelcol", "jaeger", "prometheus", "promtool", "alertmanager", "sloth",
+                 "kustomize", "thanos", "cortextool", "controller-gen", "kubecheck"]),
 ])
-def test_obs_stack_build_builds_what_the_stack_runs_and_promtool_and_sloth_only_when_asked(spec, monkeypatch, argv, wanted):
+def test_obs_stack_build_builds_what_the_stack_runs_and_the_tools_of_tests_only_when_asked(spec, monkeypatch, argv, wanted):
     asked: list[list[str]] = []
 
     def ensure(names, manifest=None, progress=None, jobs=1):

@@ -1,6 +1,6 @@
 # Two commands on a fresh machine:
 #   make demo   install, build the stack's binaries if missing, generate, start the stack, verify it end to end
-#   make test   install, build what the tests need, run the whole test suite
+#   make test   install, build what the tests need (and Debian's Chromium), run the whole test suite
 # Needs: python3 (>= 3.11) and go (>= 1.26) with the Go module proxy reachable.
 
 PYTHON ?= python3
@@ -54,12 +54,15 @@ lint: install
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
-test: lint
+# The browser first: the report's tests render it in headless Chromium and fail, never skip, without it.
+test: lint browser
 	$(BIN)/python -m pytest -q
 
-# Debian's Chromium, for checks that render pages (needs root and Debian's package index).
+# Debian's Chromium, for the tests that render the report (needs root and Debian's package index the first
+# time). Playwright (the `dev` extra) drives it; its own browser download is never used.
 browser:
-	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+	command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || \
+	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 
 clean: down
 	rm -rf $(VENV)

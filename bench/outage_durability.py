@@ -14,13 +14,15 @@ Then, unless `--no-crash-window`, it measures how long after the collector answe
 actually in the persistent queue: with Jaeger down, one batch of spans is sent and the collector is
 SIGKILLed a fixed delay after the answer; which delays lose the batch?
 
-`--exporter-batching` rewrites the generated collector config before starting: no batch processor,
-batching in each exporter's (persistent) sending queue instead, same flush timeout. This is not what obs
-generates today; it measures the alternative that closes the crash window.
+obs generates batching in each exporter's (persistent) sending queue, with no batch processor.
+`--batch-processor` rewrites the generated collector config before starting to what obs generated before: a
+batch processor with the same timeout in front of queues of requests. It is the control that shows the crash
+window the queue batching closed.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -33,6 +35,8 @@ sys.path.insert(0, str(ROOT))
 from ruamel.yaml import YAML  # noqa: E402
 
 from obs.commands.generate import generate  # noqa: E402
+from obs.emit import yaml_dump  # noqa: E402
+from obs.generate.configs import builder_manifest  # noqa: E402
 from obs.model import conventions as c  # noqa: E402
 from obs.project import load_model  # noqa: E402
 from obs.stack.components import urls  # noqa: E402
@@ -45,6 +49,8 @@ from tests.support.stack_spec import SECRET_ENV, free_ports, write_spec  # noqa:
 TICKS_PER_SECOND = 10
 CRASH_DELAYS_S = (0.01, 0.1, 0.15, 0.3, 0.6, 1.0)
 CRASH_TRIALS = 3
+# The queue obs generated before batching moved into the exporters: 1000 requests (the exporters' default).
+REQUESTS_QUEUE = 1000
 
 
 def log(message: str) -> None:
@@ -66,19 +72,24 @@ def ooo_samples(model) -> dict[str, float]:
     return out
 
 
-def batch_in_exporters(out: Path, model) -> None:
-    """The alternative pipeline: data is in the persistent queue before the receiver answers."""
+def batch_processor(out: Path, model) -> None:
+    """The control: a batch processor holds accepted data in memory for its timeout before any queue sees it."""
     path = out / c.OTELCOL_CONFIG
     yaml = YAML()
     doc = yaml.load(path.read_text())
-    doc["processors"].pop("batch")
+    doc["processors"]["batch"] = {"timeout": str(model.stack.timing.batch_timeout)}
     for pipeline in doc["service"]["pipelines"].values():
-        pipeline["processors"] = [name for name in pipeline["processors"] if name != "batch"]
+        pipeline["processors"] = [*pipeline["processors"], "batch"]
     for exporter in doc["exporters"].values():
         if "sending_queue" in exporter:
-            exporter["sending_queue"]["batch"] = {"flush_timeout": str(model.stack.timing.batch_timeout)}
+            for key in ("batch", "sizer"):
+                exporter["sending_queue"].pop(key, None)
+            exporter["sending_queue"]["queue_size"] = REQUESTS_QUEUE
     with path.open("w") as fh:
         yaml.dump(doc, fh)
+    # The generated distribution has no batch processor: the control's collector is built with one.
+    plain = json.loads(json.dumps(doc))
+    (out / c.OTELCOL_MANIFEST).write_text(yaml_dump.dump(builder_manifest.manifest(model, plain)))
 
 
 def crash_window(st: Stack, model) -> dict[float, tuple[int, int]]:
@@ -110,10 +121,11 @@ def crash_window(st: Stack, model) -> dict[float, tuple[int, int]]:
 
 def report(r: Result, model, args, ooo: dict[str, float]) -> None:
     t = model.stack.timing
-    where = "in the exporters' queues" if args.exporter_batching else "processor"
+    where = "processor" if args.batch_processor else "in the exporters' queues"
+    unit = f"{REQUESTS_QUEUE} requests" if args.batch_processor else f"{t.queue_size} items"
     print(f"profile {t.name}, persistent queue {'on' if model.stack.persistent_queue else 'OFF'}: "
           f"batch {where} {t.batch_timeout}, retry {t.retry_initial} up to {t.retry_max_elapsed}, "
-          f"queue {t.queue_size} requests per exporter")
+          f"queue {unit} per exporter")
     crash = (f"collector SIGKILLed {args.crash_at:.0f} s in (sender {'paused' if args.quiet_crash else 'running'}), "
              f"dead {r.plan.crash_down_s:.0f} s" if r.plan.crash_at_s is not None else "no collector crash")
     print(f"outage: Jaeger and Prometheus down {r.outage_s:.1f} s; {crash}")
@@ -149,8 +161,8 @@ def main() -> int:
     parser.add_argument("--samples-per-second", type=int, default=50)
     parser.add_argument("--volatile", action="store_true", help="without the persistent queue (control)")
     parser.add_argument("--no-crash-window", action="store_true", help="skip the crash-window measurement")
-    parser.add_argument("--exporter-batching", action="store_true",
-                        help="batch in the exporters' queues instead of the batch processor (not generated today)")
+    parser.add_argument("--batch-processor", action="store_true",
+                        help="control: a batch processor in front of queues of requests, as obs generated before")
     args = parser.parse_args()
     os.environ.setdefault(SECRET_ENV, "benchmark-routing-key")
     plan = Plan(outage_s=args.outage, warmup_s=10.0, after_s=10.0,
@@ -166,8 +178,8 @@ def main() -> int:
             "profile: fast", f"profile: {args.profile}\n  persistent_queue: {queue}"))
         generate(spec, None, check=False)
         model = load_model(spec)
-        if args.exporter_batching:
-            batch_in_exporters(spec.parent, model)
+        if args.batch_processor:
+            batch_processor(spec.parent, model)
         if model.stack.timing.retry_max_elapsed.s < 2 * args.outage:
             log(f"warning: retry_max_elapsed {model.stack.timing.retry_max_elapsed} leaves little margin "
                 f"over a {args.outage:.0f} s outage; batches retried longer than that are dropped")

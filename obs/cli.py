@@ -14,7 +14,7 @@ import click
 from obs.errors import ObsError
 
 COMMANDS = ("init", "validate", "schema", "generate", "test", "lint", "import_", "env", "stack", "up", "down",
-            "status", "logs", "verify", "drill", "explain", "receivers")
+            "status", "logs", "verify", "drill", "report", "budget", "explain", "receivers")
 
 EPILOG = """\b
 Typical loop:

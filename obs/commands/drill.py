@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import signal
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -61,6 +62,7 @@ Examples:
   obs drill --incident crash             a service stops sending telemetry
   obs drill --incident collector,alertmanager
   obs drill --incident all --format json the whole matrix, for a benchmark or CI
+  obs drill --incident all --report drill.html   and the HTML report, to attach to the rollout ticket
 \b
 Incidents (each driven for real; `obs explain` prints the bound each is held to):
   errors           a canary's requests fail its availability SLO
@@ -85,6 +87,9 @@ it; unless --yes-page-for-real is given, the drill's own page is silenced while 
 traffic by the canary's job; an SLO drill by alertname, service and slo, so a real page of that SLO
 is held back too for those minutes), and the silence is expired at the end.
 \b
+Each run's result is saved under .obs/results/<env>/drill.json for `obs report`; --report FILE writes
+that page at once, with time to page and to resolve per incident drawn against its bound.
+\b
 Exit codes: 0 every incident paged exactly once within its bound; 1 otherwise; 2 bad spec or
 option (or receivers that would page for real, without --yes-page-for-real); 3 the stack is not
 running.""")
@@ -100,8 +105,10 @@ running.""")
               help="Drill this deployed environment (synthetic kinds only) instead of the local stack.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json prints {\"incidents\": [...]} on stdout.")
+@click.option("--report", "report_to", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
+              help="Also write the HTML report of `obs report` to FILE, with this drill's result.")
 def command(spec: Path, out: Path | None, incident: tuple[str, ...], yes_page_for_real: bool, env: str,
-            fmt: str) -> None:
+            fmt: str, report_to: Path | None) -> None:
     """Break SPEC's stack on purpose, one incident at a time, and time how long until someone is paged."""
     # Imported here so other commands start without the OpenTelemetry SDK.
     from obs.model.detection import TARGET_S
@@ -120,7 +127,7 @@ def command(spec: Path, out: Path | None, incident: tuple[str, ...], yes_page_fo
     progress = (lambda message: err_console.print(f"[dim]…[/dim] {message}")) if fmt == "text" else (lambda m: None)
     if env != "local":
         results = _deployed(spec, model, target, env, chosen, yes_page_for_real, progress)
-        _finish(results, fmt, TARGET_S)
+        _finish(results, fmt, TARGET_S, Saving(model, spec, target, env, report_to))
         return
     stack = Stack(target, model)
     if stack.state.runtime() is None:
@@ -137,7 +144,7 @@ def command(spec: Path, out: Path | None, incident: tuple[str, ...], yes_page_fo
     ctx = Context(model, target, endpoints(model, target), floors(model), Deadline.after(24 * 3600))
     receivers = Receivers(urls(model)["receivers"])
     runner = Runner(ctx, stack, receivers, ctx.alertmanager(), progress)
-    _finish(_run_all(runner, chosen), fmt, TARGET_S)
+    _finish(_run_all(runner, chosen), fmt, TARGET_S, Saving(model, spec, target, env, report_to))
 
 
 def _run_all(runner: Runner, chosen: list[Incident]) -> list[IncidentResult]:
@@ -152,11 +159,27 @@ def _run_all(runner: Runner, chosen: list[Incident]) -> list[IncidentResult]:
     return results
 
 
-def _finish(results: list[IncidentResult], fmt: str, target_s: float) -> None:
+@dataclass(frozen=True)
+class Saving:
+    """Where the drill's result is saved for `obs report`, and the page to write at once (--report)."""
+    model: Model
+    spec: Path
+    out: Path
+    env: str
+    report: Path | None
+
+
+def _finish(results: list[IncidentResult], fmt: str, target_s: float, saving: Saving) -> None:
+    from obs.report.page import finish_run
+    from obs.report.saved import Kind
+
+    doc = {"incidents": [r.as_dict() for r in results], "target_s": target_s}
     if fmt == "json":
-        emit_json({"incidents": [r.as_dict() for r in results], "target_s": target_s})
+        emit_json(doc)
     else:
         _show(results, target_s)
+    for line in finish_run(saving.model, saving.spec, saving.out, saving.env, Kind.DRILL, doc, saving.report):
+        err_console.print(line, style="yellow" if line.startswith("warning") else "dim")
     if not all(r.ok for r in results):
         raise Exit(1)
 

@@ -38,7 +38,8 @@ Examples:
   obs generate --adopt alerts/api.rules.yml   take over a file an older obs (or you) wrote
 
 \b
-Writes alerts/, alerts/tests/, dashboards/, deploy/ and docker-compose.yml, and records
+Writes alerts/, alerts/tests/, dashboards/, deploy/ and docker-compose.yml (deploy/kubernetes/
+for `kubectl apply -k`, deploy/rulers/ for Thanos, Mimir and Cortex among them), and records
 what it wrote, with a hash of each file, in {ownership.RECORD} (commit it with the artifacts).
 obs overwrites or deletes only files that record names with the content they still have:
   - a file in the way that obs did not write stops the run: move it, or --adopt it;

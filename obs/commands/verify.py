@@ -38,6 +38,7 @@ Examples:
   obs verify --format junit > verify.xml   for CI test reports (also: --format json)
   obs verify --watch                probe forever; Prometheus scrapes the results, rules alert on them
   obs verify --env staging --junit report.xml   check a deployed stack from CI
+  obs verify --report report.html   also write the HTML report (publish it as a CI artifact)
 \b
 Probes: a span found by trace ID in Jaeger; an OTLP gauge with a unique probe_id found in
 Prometheus; fresh scrapes of declared targets; a probe alert delivered by Alertmanager to
@@ -58,6 +59,10 @@ routes to a receiver that pages nobody (alert); the Alertmanager cluster (alertm
 Watchdog firing and routed to the heartbeat receiver (watchdog); and drift between the rules,
 Alertmanager configuration and scrape jobs that run and those the repository generates
 (drift). Secrets are read from their files or variables and never printed.
+\b
+Each run's result is saved under .obs/results/<env>/verify.json for `obs report`; --report FILE
+writes that page at once: every hop against its floor, what was lost where, the last drill, every
+SLO's budget and burn rate, and the pipeline's counts (see `obs report --help`).
 \b
 Exit codes: 0 all checks passed; 1 a check failed or drift was found; 2 bad spec, environment
 or option; 3 the stack is not running (locally: nothing answers; --env: any endpoint does
@@ -80,8 +85,10 @@ not answer, with its address and the TLS or auth error in words).""")
               help="json or junit print one machine-readable document on stdout.")
 @click.option("--junit", "junit", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
               help="Also write a JUnit report to FILE (whatever --format prints).")
+@click.option("--report", "report_to", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
+              help="Also write the HTML report of `obs report` to FILE, with this run's result.")
 def command(spec: Path, out: Path | None, traffic: bool, env: str, only: tuple[str, ...], budget: str | None,
-            watching: bool, interval: str | None, fmt: str, junit: Path | None) -> None:
+            watching: bool, interval: str | None, fmt: str, junit: Path | None, report_to: Path | None) -> None:
     """Prove the stack of SPEC (default ./obs.yaml) carries traces, metrics and alerts end to end."""
     from obs.verify import report as show
     from obs.verify import runner
@@ -91,6 +98,8 @@ def command(spec: Path, out: Path | None, traffic: bool, env: str, only: tuple[s
     budget_s = seconds_option(budget, "--budget")
     _check_env(spec, model, env, only, traffic, watching)
     if watching:
+        if report_to is not None:
+            raise InputError("--report writes one run's page; with --watch, run `obs report` when you want one")
         _watch(model, target, seconds_option(interval, "--interval"), budget_s, fmt)
         return
     default = ENV_CHECKS if env != LOCAL else CHECKS
@@ -110,6 +119,10 @@ def command(spec: Path, out: Path | None, traffic: bool, env: str, only: tuple[s
             junit.write_text(show.to_junit(report))
         except OSError as e:
             raise InputError(f"--junit {junit}: cannot write: {e.strerror or e}") from None
+    from obs.report.page import finish_run
+    from obs.report.saved import Kind
+    for line in finish_run(model, spec, target, env, Kind.VERIFY, report.as_dict(), report_to):
+        err_console.print(line, style="yellow" if line.startswith("warning") else "dim")
     if not report.ok:
         raise Exit(1)
 

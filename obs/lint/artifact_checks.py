@@ -5,7 +5,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 
 from obs.emit import yaml_read
-from obs.lint import Finding
+from obs.lint import NOTE, WARNING, Finding
 from obs.lint.routing import routes_for
 from obs.model import conventions as c
 from obs.model.domain import Model
@@ -165,4 +165,31 @@ def delta_conversion(model: Model, files: Mapping[str, str], environ: Mapping[st
             "from SDKs are rejected"))
 
 
-CHECKS = (probe_grouping, inline_secrets, grafana_access, loopback_binds, delta_conversion)
+# Series a Prometheus holds comfortably for one SLO; past it the estimate is a warning, below it a note.
+GROUPED_SERIES_WARNING = 10_000
+
+
+def grouped_slo_series(model: Model, files: Mapping[str, str], environ: Mapping[str, str]) -> Iterable[Finding]:
+    """A grouped SLO records each of its rules once per group: the series it may write, at its limit."""
+    for i, s in enumerate(model.services):
+        doc = _load(files.get(c.rules_file(s.name), ""))
+        groups = (doc or {}).get("groups") or [] if isinstance(doc, dict) else []
+        for j, slo in enumerate(s.slos):
+            if not slo.group_by or not slo.max_groups:
+                continue
+            names = {c.rule_group(s.name, slo.name, kind) for kind in ("short", "long")}
+            records = sum(1 for g in groups if g.get("name") in names for r in g.get("rules") or [] if "record" in r)
+            alerts = sum(1 for g in groups if g.get("name") in names for r in g.get("rules") or [] if "alert" in r)
+            estimate = records * slo.max_groups
+            heavy = estimate > GROUPED_SERIES_WARNING
+            yield Finding(
+                "grouped-slo-series", severity=WARNING if heavy else NOTE,
+                spec_path=f"services[{i}].slos[{j}].max_groups", message=(
+                    f"{s.name}/{slo.name} is evaluated per {', '.join(slo.group_by)}: {records} recorded series and "
+                    f"up to {alerts} alerts per group, so up to {estimate:,} series at its limit of {slo.max_groups} "
+                    "groups; past the limit each of its rules fails to evaluate (Prometheus's rule group `limit`) "
+                    "and its no-data ticket fires" + ("; lower max_groups, or group by a label with fewer values"
+                                                     if heavy else "")))
+
+
+CHECKS = (probe_grouping, inline_secrets, grafana_access, loopback_binds, delta_conversion, grouped_slo_series)

@@ -20,6 +20,9 @@ from obs.spec import v1
 
 WINDOW_PLACEHOLDER = re.compile(r"\{\{\s*\.?window\s*\}\}")
 DEFAULT_MIN_EVENTS = Decimal(5)   # per 5m: one event a minute
+# A grouped SLO records every rule once per group: past this many groups a label is unbounded (a user id, a raw
+# path), and Prometheus fails the rule rather than record it (the rule group `limit`).
+DEFAULT_MAX_GROUPS = 100
 
 
 class ModelProblems(Exception):
@@ -182,6 +185,10 @@ class _Builder:
             self.problem(f"{path}.window", f"must be at least 1d so burn-rate windows fit inside it (got {slo.window})")
             ok = False
         sli = self._sli(svc, slo.sli, buckets, histogram, f"{path}.sli", slo.group_by)
+        if slo.max_groups is not None and not slo.group_by:
+            self.problem(f"{path}.max_groups", "limits the groups of a grouped SLO, and this SLO has no group_by; "
+                                               "add `group_by: [label]` or drop max_groups")
+            ok = False
         ok = self.found(naming.slo_labels(svc, slo, path)) and ok
         tiers = self._tiers(slo, period, objective, f"{path}.alerting") if ok else ()
         if not ok or sli is None:
@@ -191,6 +198,7 @@ class _Builder:
             service=svc.name, name=slo.name, objective=objective, period=period, sli=sli, tiers=tiers,
             min_events=_decimal(a.min_events) if a.min_events is not None else DEFAULT_MIN_EVENTS,
             group_by=tuple(slo.group_by), description=slo.description or "",
+            max_groups=(slo.max_groups or DEFAULT_MAX_GROUPS) if slo.group_by else None,
             labels=tuple(sorted(a.labels.items())), annotations=tuple(sorted(a.annotations.items())),
             runbook_url=a.runbook_url,
         )

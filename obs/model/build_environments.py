@@ -89,5 +89,5 @@ def build(spec: v1.Spec) -> tuple[tuple[Environment, ...], list[Problem]]:
             if ep.tls is not None and not ep.secure:
                 problems.append(Problem(ep.spec_path, f"{ep.url} is plain http:// but has `tls:` settings; use "
                                         "https:// or drop `tls:`"))
-        out.append(Environment(name, tuple(endpoints), env.description))
+        out.append(Environment(name, tuple(endpoints), env.description, env.deployed_with == "kubernetes"))
     return tuple(out), problems

@@ -151,6 +151,15 @@ SECRETS_DIR = f"{STATE_DIR}/secrets"
 GRAFANA_ADMIN_PASSWORD_FILE = f"{SECRETS_DIR}/grafana-admin-password"
 
 
+# The last `obs verify` and `obs drill` results, per environment, for `obs report` (obs/report/saved.py).
+STATE_RESULTS = f"{STATE_DIR}/results"
+
+
+def result_file(kind: str, env: str) -> str:
+    """kind: verify | drill; env: `local` or a deployed environment's name (a spec name: no `/` or `..`)."""
+    return f"{STATE_RESULTS}/{env}/{kind}.json"
+
+
 def state_data_dir(component: str) -> str:
     """Data a component keeps across restarts (TSDB, silences, collector queue); `obs down --purge` removes it."""
     return f"{STATE_DIR}/{component}"
@@ -337,6 +346,7 @@ OTELCOL_MEMORY_RSS = "otelcol_process_memory_rss"
 PROMETHEUS_RULE_GROUP_DURATION = "prometheus_rule_group_last_duration_seconds"
 PROMETHEUS_RULE_EVALUATION_FAILURES = "prometheus_rule_evaluation_failures_total"
 PROMETHEUS_NOTIFICATIONS_DROPPED = "prometheus_notifications_dropped_total"
+PROMETHEUS_NOTIFICATIONS_SENT = "prometheus_notifications_sent_total"
 PROMETHEUS_NOTIFICATIONS_ERRORS = "prometheus_notifications_errors_total"
 PROMETHEUS_ALERTMANAGERS_DISCOVERED = "prometheus_notifications_alertmanagers_discovered"
 ALERTMANAGER_NOTIFICATIONS = "alertmanager_notifications_total"
@@ -402,3 +412,14 @@ def thanos_rules_file(name: str) -> str:
 
 def cortex_rules_file(tenant: str, namespace: str) -> str:
     return f"{RULERS_DIR}/cortex/{tenant}/{namespace}.yaml"
+
+
+def kube_am_receiver(namespace: str, config: str, receiver: str) -> str:
+    """How the Prometheus Operator names an AlertmanagerConfig's receiver in the config it renders."""
+    return f"{namespace}/{config}/{receiver}"
+
+
+def kube_scrape_job(kind: str, namespace: str, name: str, endpoint: int | None = 0) -> str:
+    """How the Prometheus Operator names the scrape job of a ServiceMonitor's or PodMonitor's endpoint (kind
+    serviceMonitor or podMonitor) or of a ScrapeConfig (kind scrapeConfig, no endpoint)."""
+    return f"{kind}/{namespace}/{name}" + (f"/{endpoint}" if endpoint is not None else "")

@@ -56,6 +56,7 @@ class SLO:
     tiers: tuple[Tier, ...]
     min_events: Decimal                        # per 5m base window; below it no burn alert fires
     group_by: tuple[str, ...] = ()
+    max_groups: int | None = None             # with group_by: Prometheus's rule group `limit`
     description: str = ""
     labels: tuple[tuple[str, str], ...] = ()
     annotations: tuple[tuple[str, str], ...] = ()

@@ -85,6 +85,7 @@ class Environment:
     name: str
     endpoints: tuple[Endpoint, ...]
     description: str | None = None
+    kubernetes: bool = False        # deployed from deploy/kubernetes through the operators
 
     def endpoint(self, kind: EndpointKind) -> Endpoint | None:
         return next((e for e in self.endpoints if e.kind == kind), None)

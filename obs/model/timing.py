@@ -20,10 +20,10 @@ class Timing:
     name: str
     sdk_span_delay: Duration          # SDK BatchSpanProcessor schedule delay
     sdk_metric_interval: Duration     # SDK PeriodicExportingMetricReader interval
-    batch_timeout: Duration           # collector batch processor
+    batch_timeout: Duration           # flush timeout of the batches the collector's exporters make in their queues
     retry_initial: Duration           # collector exporter retry_on_failure
     retry_max_elapsed: Duration
-    queue_size: int
+    queue_size: int                   # items (spans, data points) each exporter's sending queue holds
     scrape_interval: Duration
     evaluation_interval: Duration
     slo_long_interval: Duration       # evaluation interval of the long-window SLO groups
@@ -50,7 +50,11 @@ PRODUCTION = Timing(
     name="production",
     # 15 s, not the SDKs' 60 s default: `obs env` sets it, so a 5m SLI window holds 20 exports, not 5.
     sdk_span_delay=D("5s"), sdk_metric_interval=D("15s"),
-    batch_timeout=D("200ms"), retry_initial=D("5s"), retry_max_elapsed=D("300s"), queue_size=1000,
+    batch_timeout=D("200ms"), retry_initial=D("5s"), retry_max_elapsed=D("300s"),
+    # Items, not requests: every request a service sends is one queue entry before it is batched, so a queue of
+    # requests fills with the number of senders, not with the data. 200 000 items outlast the 300 s of retries
+    # at 650 spans or points a second per exporter.
+    queue_size=200_000,
     scrape_interval=D("15s"), evaluation_interval=D("15s"), slo_long_interval=D("1m"),
     # 15 s, not Prometheus's 1m: Alertmanager holds an alert for 4 resend delays after the last send, so
     # a dead Prometheus's Watchdog resolves (and the dead man's switch pages) after 1 min instead of 4.
@@ -69,7 +73,7 @@ PRODUCTION = Timing(
 FAST = Timing(
     name="fast",
     sdk_span_delay=D("100ms"), sdk_metric_interval=D("1s"),
-    batch_timeout=D("50ms"), retry_initial=D("1s"), retry_max_elapsed=D("120s"), queue_size=1000,
+    batch_timeout=D("50ms"), retry_initial=D("1s"), retry_max_elapsed=D("120s"), queue_size=100_000,
     scrape_interval=D("1s"), evaluation_interval=D("1s"), slo_long_interval=D("5s"),
     resend_delay=D("1s"), group_wait=D("0s"), group_interval=D("1s"), repeat_interval=D("1h"),
     alert_for=D("0s"), down_for=D("0s"), silence_memory=D("30s"), heartbeat_interval=D("1s"),

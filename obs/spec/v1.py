@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator, model_validator
 
 from obs.spec.fields import (  # noqa: F401
     ENV_RE,
@@ -202,6 +202,10 @@ class SLO(Strict):
     window: Duration = "30d"
     sli: SLI
     group_by: list[LabelName] = Field(default_factory=list, description="Evaluate the SLO per value of these labels.")
+    max_groups: Annotated[StrictInt, Field(gt=0)] | None = Field(
+        None, description="With group_by: the most groups each of the SLO's rules may produce (default 100). Beyond "
+        "it Prometheus fails the rule's evaluation instead of recording unbounded series, and the SLO's no-data "
+        "ticket fires.")
     alerting: Alerting = Alerting()
 
 
@@ -358,6 +362,10 @@ class Environment(Connection):
     """A deployed stack obs verifies from outside: `obs verify --env NAME`. verify only reads and sends probes."""
 
     description: StrictStr | None = None
+    deployed_with: Literal["files", "kubernetes"] = Field(
+        "files", description="How the stack there runs what obs generates: the single-host files, or "
+        "deploy/kubernetes through the operators (drift then reads the PrometheusRules, AlertmanagerConfig and "
+        "monitors, as the operators name them).")
     otlp_http: EndpointField | None = Field(None, description="The collector's OTLP/HTTP receiver (base URL).")
     otlp_grpc: EndpointField | None = Field(None, description="The collector's OTLP/gRPC receiver.")
     prometheus: EndpointField = Field(description="Prometheus's HTTP API (base URL, e.g. https://prom.example.com).")

@@ -14,6 +14,7 @@ from typing import Any
 
 from obs.generate import render
 from obs.model import conventions as c
+from obs.model.domain import Model
 from obs.model.floors import HopId, floors
 from obs.verify import clients, drift, poll
 from obs.verify.context import Context
@@ -24,8 +25,12 @@ from obs.verify.result import Finding, Hop, ProbeResult, Status
 NON_PAGING = frozenset({c.NULL_RECEIVER, c.PROBE_RECEIVER})
 
 
-def _receivers(alert: dict[str, Any]) -> list[str]:
-    return sorted(str(r.get("name")) for r in alert.get("receivers") or [])
+def _receivers(alert: dict[str, Any], model: Model) -> list[str]:
+    """The receivers an alert went to, as the spec names them: the Prometheus Operator prefixes those of an
+    AlertmanagerConfig with `<namespace>/<name>/`, which a spec's receiver name (no `/`) never holds."""
+    k = model.kubernetes
+    ours = c.kube_am_receiver(k.namespace, k.name_prefix + model.project, "")
+    return sorted(str(r.get("name")).removeprefix(ours) for r in alert.get("receivers") or [])
 
 
 def alert(ctx: Context) -> ProbeResult:
@@ -85,7 +90,7 @@ def alert(ctx: Context) -> ProbeResult:
         result.summary = f"the probe alert did not get through: {why[stopped]}"
         result.findings = [Finding(stopped.value, Status.FAIL, why[stopped])]
         return result
-    names = _receivers(routed)
+    names = _receivers(routed, ctx.model)
     paging = [n for n in names if n not in NON_PAGING]
     result.ok = not paging
     result.seconds = seen[HopId.ALERTMANAGER] - t_push
@@ -139,7 +144,7 @@ def watchdog(ctx: Context) -> ProbeResult:
         firing = any(a.get("labels", {}).get("alertname") == c.WATCHDOG_ALERT and a.get("state") == "firing"
                      for a in prom.alerts())
         listed = am.alerts(alertname=c.WATCHDOG_ALERT) if firing else []
-        routed = {n for a in listed for n in _receivers(a)}
+        routed = {n for a in listed for n in _receivers(a, ctx.model)}
         return True if firing and listed and (want is None or want in routed) else None
 
     poll.until(look, ctx.deadline, cap=1.0, stop=ctx.stop)
@@ -148,7 +153,7 @@ def watchdog(ctx: Context) -> ProbeResult:
         result.summary = f"{c.WATCHDOG_ALERT} is not firing in Prometheus"
         result.findings = [Finding("rule", Status.FAIL, result.summary, f"deploy {c.PIPELINE_RULES_FILE}")]
         return result
-    names = sorted({n for a in listed for n in _receivers(a)})
+    names = sorted({n for a in listed for n in _receivers(a, ctx.model)})
     if not listed:
         result.summary = f"{c.WATCHDOG_ALERT} fires in Prometheus but Alertmanager does not have it"
         result.findings = [Finding("alertmanager", Status.FAIL, result.summary,
@@ -165,7 +170,9 @@ def watchdog(ctx: Context) -> ProbeResult:
 def drift_check(ctx: Context) -> ProbeResult:
     started = time.monotonic()
     ctx.progress("drift", "comparing the running rules and configuration with the repository's")
-    findings = drift.check(drift.generated(render(ctx.model)), ctx.prometheus(), ctx.alertmanager())
+    env = ctx.model.environment(ctx.ep.env)
+    kubernetes = ctx.model.kubernetes if env is not None and env.kubernetes else None
+    findings = drift.check(drift.generated(render(ctx.model), kubernetes), ctx.prometheus(), ctx.alertmanager())
     failed = [f for f in findings if f.status == Status.FAIL]
     result = ProbeResult("drift", not failed, "", seconds=time.monotonic() - started, findings=findings)
     result.summary = (f"{len(failed)} difference(s) between what runs and what the repository generates"

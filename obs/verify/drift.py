@@ -10,6 +10,11 @@ Expressions are compared in Prometheus's own canonical form (/api/v1/format_quer
 /api/v1/rules returns is the parsed rule printed back, not the text of the file. Alertmanager fills in
 defaults and hides secrets when it prints its configuration, so the generated file must be contained in
 the loaded one, key by key, rather than equal to it.
+
+An environment `deployed_with: kubernetes` runs deploy/kubernetes through the operators, which render their
+own configurations: there the rule groups are the PrometheusRules', Alertmanager must hold the receivers the
+operator makes of the AlertmanagerConfig (`<namespace>/<name>/<receiver>`) under a route for its namespace, and
+Prometheus the scrape jobs it makes of the monitors (`serviceMonitor/<namespace>/<name>/<endpoint>`, ...).
 """
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ from typing import Any
 from obs.emit import yaml_read
 from obs.model import conventions as c
 from obs.model.durations import Duration
+from obs.model.kubernetes import Kubernetes
 from obs.verify import clients
 from obs.verify.result import Finding, Status
 
@@ -28,21 +34,62 @@ HOP = "drift"
 
 
 @dataclass(frozen=True)
+class Operated:
+    """What the operators render from deploy/kubernetes, as Alertmanager and Prometheus then name it."""
+
+    namespace: str
+    receivers: tuple[str, ...]            # the AlertmanagerConfig's receivers, namespaced by the operator
+    root: str                             # the receiver of the AlertmanagerConfig's top route, namespaced
+    jobs: tuple[tuple[str, str], ...]     # (scrape job, the file of the monitor it comes from)
+
+
+@dataclass(frozen=True)
 class Generated:
-    rule_files: dict[str, str]       # path -> text, alerts/*.rules.yml
+    rule_files: dict[str, str]       # path -> text holding the groups: alerts/*.rules.yml, or the PrometheusRules
     alertmanager: str                # deploy/alertmanager/alertmanager.yml
     prometheus: str                  # deploy/prometheus/prometheus.yml
+    operated: Operated | None = None  # deployed with the operators: compare with these instead of the two above
 
 
-def generated(files: dict[str, str]) -> Generated:
+def generated(files: dict[str, str], kubernetes: Kubernetes | None = None) -> Generated:
+    """The repository's side; `kubernetes` (the model's settings) when the environment runs deploy/kubernetes."""
+    if kubernetes is not None:
+        return _operated(files, kubernetes)
     rules = {p: t for p, t in sorted(files.items())
              if p.startswith(c.ALERTS_DIR + "/") and p.count("/") == 1 and p.endswith(".rules.yml")}
     return Generated(rules, files[c.ALERTMANAGER_CONFIG], files[c.PROMETHEUS_CONFIG])
 
 
+_MONITOR_JOBS = {"ServiceMonitor": ("serviceMonitor", "endpoints"), "PodMonitor": ("podMonitor", "podMetricsEndpoints")}
+
+
+def _operated(files: dict[str, str], k: Kubernetes) -> Generated:
+    objects = {p: _doc(t) for p, t in sorted(files.items()) if p.startswith(c.KUBERNETES_DIR + "/")}
+    rules = {p: files[p] for p, o in objects.items() if o.get("kind") == "PrometheusRule"}
+    [amc] = [o for o in objects.values() if o.get("kind") == "AlertmanagerConfig"]
+    name = k.name_prefix + amc["metadata"]["name"]
+    receivers = tuple(c.kube_am_receiver(k.namespace, name, r["name"]) for r in amc["spec"]["receivers"])
+    jobs: list[tuple[str, str]] = []
+    for path, o in objects.items():
+        kind, own = o.get("kind"), k.name_prefix + str((o.get("metadata") or {}).get("name"))
+        if kind in _MONITOR_JOBS:
+            prefix, key = _MONITOR_JOBS[kind]
+            jobs += [(c.kube_scrape_job(prefix, k.namespace, own, i), path) for i, _ in enumerate(o["spec"][key])]
+        elif kind == "ScrapeConfig":
+            jobs.append((c.kube_scrape_job("scrapeConfig", k.namespace, own, None), path))
+    root = c.kube_am_receiver(k.namespace, name, amc["spec"]["route"]["receiver"])
+    return Generated(rules, "", "", Operated(k.namespace, receivers, root, tuple(jobs)))
+
+
 def _doc(text: str) -> dict[str, Any]:
     data = yaml_read.load(text)
     return data if isinstance(data, dict) else {}
+
+
+def _groups(text: str) -> list[dict[str, Any]]:
+    """A rule file's groups, or a PrometheusRule's."""
+    doc = _doc(text)
+    return list(doc.get("groups") or (doc.get("spec") or {}).get("groups") or [])
 
 
 # -- rules -------------------------------------------------------------------------------------------------
@@ -68,8 +115,8 @@ def rules(gen: Generated, loaded: list[dict[str, Any]], canonical: Callable[[str
     running = {g.get("name"): g for g in loaded}
     ours: set[str] = set()
     for path, text in gen.rule_files.items():
-        for group in _doc(text).get("groups") or []:
-            name = group.get("name")
+        for group in _groups(text):
+            name = str(group.get("name"))
             ours.add(name)
             have = running.get(name)
             if have is None:
@@ -77,10 +124,10 @@ def rules(gen: Generated, loaded: list[dict[str, Any]], canonical: Callable[[str
                                         f"deploy {path}"))
                 continue
             findings += _group(path, group, have, canonical)
-    for name, group in running.items():
-        if name not in ours and _ours_by_name(str(name)):
-            findings.append(Finding(HOP, Status.WARN, f"rule group {name} is loaded from {group.get('file')} but "
-                                    "the repository no longer generates it",
+    for loaded_name, group in running.items():
+        if loaded_name not in ours and _ours_by_name(str(loaded_name)):
+            findings.append(Finding(HOP, Status.WARN, f"rule group {loaded_name} is loaded from "
+                                    f"{group.get('file')} but the repository no longer generates it",
                                     "remove that file from the deployment"))
     return findings
 
@@ -162,8 +209,25 @@ def _contained(want: Any, have: Any, at: str) -> Iterator[str]:
         yield at
 
 
+def _operated_alertmanager(op: Operated, loaded: dict[str, Any]) -> list[Finding]:
+    have = {str(r.get("name")) for r in loaded.get("receivers") or []}
+    routes = (loaded.get("route") or {}).get("routes") or []
+    fix = ("kubectl apply -k deploy/kubernetes; check that the Alertmanager's alertmanagerConfigSelector and "
+           "alertmanagerConfigNamespaceSelector select the AlertmanagerConfig")
+    missing = [r for r in op.receivers if r not in have]
+    if missing:
+        return [Finding(HOP, Status.FAIL, f"Alertmanager has no receiver {', '.join(missing)} (the "
+                        "AlertmanagerConfig's, as the operator names them)", fix)]
+    if not any(r.get("receiver") == op.root for r in routes):
+        return [Finding(HOP, Status.FAIL, f"no route of Alertmanager's leads to {op.root}: the AlertmanagerConfig's "
+                        "receivers are there but nothing routes to them", fix)]
+    return []
+
+
 def alertmanager(gen: Generated, status: dict[str, Any]) -> list[Finding]:
     original = (status.get("config") or {}).get("original") or ""
+    if gen.operated is not None:
+        return _operated_alertmanager(gen.operated, _doc(original))
     want, have = _doc(gen.alertmanager), _doc(original)
     where = sorted(set(_contained(want, have, "")))
     if not where:
@@ -177,8 +241,13 @@ def alertmanager(gen: Generated, status: dict[str, Any]) -> list[Finding]:
 
 
 def scrape_jobs(gen: Generated, running_config: str) -> list[Finding]:
-    want = {j.get("job_name") for j in _doc(gen.prometheus).get("scrape_configs") or []}
     have = {j.get("job_name") for j in _doc(running_config).get("scrape_configs") or []}
+    if gen.operated is not None:
+        return [Finding(HOP, Status.FAIL, f"scrape job {job} ({path}) is not in the running Prometheus configuration",
+                        f"kubectl apply -k deploy/kubernetes; check that the Prometheus's monitor selectors match "
+                        f"the labels of {path}")
+                for job, path in gen.operated.jobs if job not in have]
+    want = {j.get("job_name") for j in _doc(gen.prometheus).get("scrape_configs") or []}
     return [Finding(HOP, Status.FAIL, f"scrape job {job} ({c.PROMETHEUS_CONFIG}) is not in the running "
                     "Prometheus configuration", f"deploy {c.PROMETHEUS_CONFIG}, or add the job to yours")
             for job in sorted(want - have)]

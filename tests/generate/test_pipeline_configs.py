@@ -34,13 +34,16 @@ def test_generation_is_deterministic_byte_for_byte(profile, metrics, extra):
 
 
 @pytest.mark.parametrize("profile", PROFILE_NAMES)
-def test_the_collector_limits_memory_before_it_batches_on_every_pipeline(profile):
+def test_the_collector_limits_memory_on_every_pipeline_and_batches_only_in_its_exporters_queues(profile):
     cfg = doc(c.OTELCOL_CONFIG, profile=profile)
     t = PROFILES[profile]
     for pipeline in cfg["service"]["pipelines"].values():
-        assert pipeline["processors"] == ["memory_limiter", "batch"]
+        assert pipeline["processors"] == ["memory_limiter"]
+    assert list(cfg["processors"]) == ["memory_limiter"]
     assert cfg["processors"]["memory_limiter"]["limit_mib"] == t.memory_limit_mib
-    assert cfg["processors"]["batch"]["timeout"] == str(t.batch_timeout)
+    queues = [e["sending_queue"] for e in cfg["exporters"].values() if "sending_queue" in e]
+    assert queues and all(q["batch"] == {"flush_timeout": str(t.batch_timeout)} and q["sizer"] == "items"
+                          for q in queues)
 
 
 @pytest.mark.parametrize("profile,metrics,extra", VARIANTS)

@@ -173,6 +173,49 @@ def test_group_by_labels_are_kept_in_every_aggregation_and_match():
     assert "or on(http_route) 0 *" in base[1]
 
 
+def test_a_grouped_slos_groups_limit_each_rule_to_its_max_groups_and_no_other_group_is_limited():
+    for which in SPECS:
+        for gs in groups(which).values():
+            for g in gs:
+                grouped = g["name"].startswith(c.rule_group("checkout", "availability-28d", "")) and which == "fixture"
+                assert g.get("limit") == (100 if grouped else None), (which, g["name"])
+
+
+GROUPING = """
+version: obs/v1
+project: p
+services:
+  - name: a
+    http: true
+    slos:
+      - name: s
+        objective: 99
+        {extra}
+        sli: {{availability: {{}}}}
+"""
+
+
+@pytest.mark.parametrize("extra, where, problem", [
+    ("max_groups: 5", "obs.yaml:10:9: services[0].slos[0].max_groups",
+     "limits the groups of a grouped SLO, and this SLO has no group_by"),
+    ("group_by: [http_route]\n        max_groups: 0", "obs.yaml:11:9: services[0].slos[0].max_groups",
+     "must be greater than 0"),
+])
+def test_max_groups_without_group_by_or_below_one_is_refused_where_it_is_written(extra, where, problem):
+    from obs.errors import SpecError
+    from obs.project import load_text
+    with pytest.raises(SpecError) as info:
+        load_text(GROUPING.format(extra=extra), "obs.yaml")
+    assert f"{where}: {problem}" in str(info.value)
+
+
+def test_a_spec_max_groups_is_the_limit_written():
+    from obs.project import load_text
+    model = load_text(GROUPING.format(extra="group_by: [http_route]\n        max_groups: 7"), "obs.yaml")
+    files = slo_rules.generate(model, Inputs())
+    assert {g["limit"] for g in YAML(typ="safe").load(files[c.rules_file("a")])["groups"]} == {7}
+
+
 def test_annotations_give_the_budget_consumed_the_runbook_and_the_dashboard():
     alerts = burn_alerts("repo", "api-gateway", "availability")
     shares = [re.search(r"(\d+(\.\d+)?)% of the 30d error budget", a["annotations"]["description"]).group(1)

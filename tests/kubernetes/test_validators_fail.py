@@ -35,9 +35,10 @@ MONITOR: Obj = {
 }
 COLLECTOR_CONFIG: Obj = {
     "receivers": {"otlp": {"protocols": {"grpc": {"endpoint": "0.0.0.0:4317"}}}},
-    "processors": {"batch": {}},
+    "processors": {"memory_limiter": {"check_interval": "1s", "limit_mib": 512}},
     "exporters": {"otlp_http": {"endpoint": "http://jaeger-collector.tracing:4318"}},
-    "service": {"pipelines": {"traces": {"receivers": ["otlp"], "processors": ["batch"], "exporters": ["otlp_http"]}}},
+    "service": {"pipelines": {"traces": {"receivers": ["otlp"], "processors": ["memory_limiter"],
+                                         "exporters": ["otlp_http"]}}},
 }
 COLLECTOR: Obj = {
     "apiVersion": "opentelemetry.io/v1beta1", "kind": "OpenTelemetryCollector", "metadata": {"name": "shop"},
@@ -246,6 +247,6 @@ def test_otelcol_validate_passes_the_fixture_and_fails_a_pipeline_naming_an_unco
     assert (REPO / c.OTELCOL_MANIFEST).is_file()
     assert kt.otelcol_validate(REPO, COLLECTOR_CONFIG, tmp_path).ok
     broken = copy.deepcopy(COLLECTOR_CONFIG)
-    broken["service"]["pipelines"]["traces"]["processors"] = ["batch", "memory_limiter"]
+    broken["service"]["pipelines"]["traces"]["processors"] = ["memory_limiter", "memory_limiter/second"]
     result = kt.otelcol_validate(REPO, broken, tmp_path)
-    assert not result.ok and "memory_limiter" in result.output, str(result)
+    assert not result.ok and "memory_limiter/second" in result.output, str(result)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from obs.cli import main
+from obs.emit.yaml_read import load
 from obs.generate import render
 from obs.lint import NOTE, WARNING, run
 from obs.lint.routing import routes_for
@@ -197,3 +198,17 @@ def test_the_cli_lints_committed_artifacts_and_rejects_a_bad_spec(tmp_path, caps
     assert "services.grafana.ports[0]" in capsys.readouterr().out
     spec.write_text(spec_text().replace("objective: 99.9", "objective: 100"))
     assert main(["lint", str(spec)]) == 2
+
+
+@pytest.mark.parametrize("max_groups, severity", [(100, NOTE), (2000, WARNING)])
+def test_a_grouped_slo_is_told_how_many_series_it_may_write_and_warned_past_ten_thousand(max_groups, severity):
+    from obs.project import load_text
+    text = (REPO / "tests" / "fixtures" / "slo" / "obs.yaml").read_text()
+    if max_groups != 100:
+        text = text.replace("group_by: [http_route]", f"group_by: [http_route]\n        max_groups: {max_groups}", 1)
+    m = load_text(text, "obs.yaml")
+    [found] = [f for f in run(m, render(m)) if f.rule == "grouped-slo-series"]
+    records = sum(1 for g in load(render(m)[c.rules_file("checkout")])["groups"]
+                  if g["name"].startswith("obs-slo-checkout-availability-28d") for r in g["rules"] if "record" in r)
+    assert found.severity == severity and f"up to {records * max_groups:,} series" in found.message
+    assert found.spec_path == "services[0].slos[0].max_groups"

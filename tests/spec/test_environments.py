@@ -46,6 +46,19 @@ def test_an_endpoint_inherits_what_it_does_not_say_and_keeps_what_it_says():
     assert env.endpoint(EndpointKind.OTLP_GRPC) is None
 
 
+@pytest.mark.parametrize("written, kubernetes", [("", False), ("    deployed_with: files\n", False),
+                                                 ("    deployed_with: kubernetes\n", True)])
+def test_an_environment_says_whether_the_operators_run_deploy_kubernetes_there(written, kubernetes):
+    env = load_text(spec(STAGING + written), "obs.yaml").environment("staging")
+    assert env is not None and env.kubernetes is kubernetes
+
+
+def test_an_unknown_way_of_deploying_is_refused_where_it_is_written():
+    with pytest.raises(SpecError) as info:
+        load_text(spec(STAGING + "    deployed_with: helm\n"), "obs.yaml")
+    assert "obs.yaml:14:" in str(info.value) and "environments.staging.deployed_with" in str(info.value)
+
+
 def test_plain_http_without_credentials_is_accepted_and_drops_the_environments_tls():
     env = load_text(spec("""
       dev:

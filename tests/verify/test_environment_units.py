@@ -16,7 +16,7 @@ from obs.project import load_model
 from obs.verify import connection, diagnose, drift
 from obs.verify.otlp import Attempt
 from obs.verify.result import Status
-from tests.support.paths import REPO
+from tests.support.paths import FIXTURES, REPO
 
 
 def endpoint(**kw) -> Endpoint:
@@ -98,7 +98,7 @@ def _loaded_like(gen: drift.Generated) -> list[dict]:
     """What /api/v1/rules would list for the generated files: the same groups, rule names and queries."""
     groups = []
     for path, text in gen.rule_files.items():
-        for g in drift._doc(text)["groups"]:
+        for g in drift._groups(text):
             rules = [{"name": r.get("alert") or r.get("record"), "query": r["expr"], "labels": r.get("labels") or {},
                       "duration": drift._seconds(r.get("for", 0)), "type": "alerting" if "alert" in r else "recording"}
                      for r in g["rules"]]
@@ -207,6 +207,86 @@ def test_a_generated_scrape_job_missing_from_the_running_config_is_drift(repo_ge
     found = drift.scrape_jobs(repo_generated, json.dumps(running))
     assert [f.why.split(" (")[0] for f in found] == [f"scrape job {dropped}"]
     assert drift.scrape_jobs(repo_generated, repo_generated.prometheus) == []
+
+
+# -- drift where the operators run deploy/kubernetes ---------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def operated_model():
+    return load_model(FIXTURES / "kubernetes" / "obs.yaml")
+
+
+@pytest.fixture(scope="module")
+def operated(operated_model) -> drift.Generated:
+    return drift.generated(render(operated_model), operated_model.kubernetes)
+
+
+def _rendered_by_the_operator(gen: drift.Generated) -> str:
+    """Alertmanager's config as the Prometheus Operator renders an AlertmanagerConfig: namespaced receivers under
+    a route for the namespace."""
+    op = gen.operated
+    receivers = "\n".join(f"- name: {r}" for r in op.receivers)
+    return dedent(f"""
+        route:
+          receiver: "null"
+          routes:
+          - receiver: {op.root}
+            matchers: ['namespace="{op.namespace}"']
+            continue: true
+        receivers:
+        - name: "null"
+        """) + receivers + "\n"
+
+
+def test_the_operators_names_for_the_alertmanagerconfig_and_monitors_are_no_drift(operated):
+    assert operated.operated.receivers[0] == "shop-observability/team-a-shop/obs-null"
+    assert drift.alertmanager(operated, {"config": {"original": _rendered_by_the_operator(operated)}}) == []
+    running = {"scrape_configs": [{"job_name": job} for job, _ in operated.operated.jobs]}
+    import json
+    assert drift.scrape_jobs(operated, json.dumps(running)) == []
+    jobs = [job for job, _ in operated.operated.jobs]
+    assert "serviceMonitor/shop-observability/team-a-shop-jaeger/0" in jobs
+    assert "podMonitor/shop-observability/team-a-shop-otelcol-exporter/0" in jobs
+    assert "scrapeConfig/shop-observability/team-a-shop-stock" in jobs
+
+
+def test_an_alertmanagerconfig_the_alertmanager_never_selected_is_drift_that_says_which_selector(operated):
+    found = drift.alertmanager(operated, {"config": {"original": "route: {receiver: x}\nreceivers: [{name: x}]\n"}})
+    assert len(found) == 1 and "has no receiver shop-observability/team-a-shop/" in found[0].why
+    assert "alertmanagerConfigSelector" in found[0].fix
+
+
+def test_receivers_without_a_route_to_them_are_drift(operated):
+    rendered = _rendered_by_the_operator(operated).replace(operated.operated.root, "elsewhere", 1)
+    [found] = drift.alertmanager(operated, {"config": {"original": rendered}})
+    assert "nothing routes to them" in found.why
+
+
+def test_a_monitor_prometheus_never_selected_is_drift_naming_its_job_and_file(operated):
+    import json
+    jobs = list(operated.operated.jobs)
+    gone, path = jobs.pop()
+    running = {"scrape_configs": [{"job_name": job} for job, _ in jobs]}
+    [found] = drift.scrape_jobs(operated, json.dumps(running))
+    assert f"scrape job {gone} ({path})" in found.why and "monitor selectors" in found.fix
+
+
+def test_the_prometheusrules_groups_with_their_namespace_label_are_the_rules_compared(operated):
+    assert all(p.startswith(c.KUBERNETES_DIR + "/rules/") for p in operated.rule_files)
+    loaded = _loaded_like(operated)
+    assert drift.rules(operated, loaded, canonical=lambda e: e) == []
+    # Deployed from alerts/*.rules.yml instead: the alerts lack the namespace the AlertmanagerConfig routes on.
+    for g in loaded:
+        for r in g["rules"]:
+            r["labels"].pop("namespace", None)
+    found = drift.rules(operated, loaded, canonical=lambda e: e)
+    assert found and all("differs: labels" in f.why for f in found)
+
+
+def test_verify_reads_an_operator_prefixed_receiver_as_the_specs_receiver(operated_model):
+    from obs.verify import deployed
+    alert = {"receivers": [{"name": "shop-observability/team-a-shop/obs-null"}, {"name": "other/x/obs-null"}]}
+    assert deployed._receivers(alert, operated_model) == ["obs-null", "other/x/obs-null"]
 
 
 # -- the drill's view of a deployed Alertmanager -------------------------------------------------------------

@@ -69,9 +69,15 @@ def _receiver_protocol(model: Model, net: network.Net, port_key: str) -> dict[st
 
 
 def _delivery(model: Model) -> dict[str, Any]:
-    """Retry and queue settings every pushing exporter shares."""
+    """Retry and queue settings every pushing exporter shares.
+
+    Batches are made in the queue, not by a batch processor in front of it: what the receiver has answered 200
+    to is in the (persistent) queue already, so a SIGKILL loses nothing accepted (BENCHMARKS.md: a batch
+    processor's 200 ms in memory lost 20-40 spans per crash). The queue counts items, which batching needs to
+    measure and which a burst of small requests cannot fill early."""
     t = model.stack.timing
-    queue: dict[str, Any] = {"enabled": True, "queue_size": t.queue_size}
+    queue: dict[str, Any] = {"enabled": True, "sizer": "items", "queue_size": t.queue_size,
+                             "batch": {"flush_timeout": str(t.batch_timeout)}}
     if model.stack.persistent_queue:
         queue["storage"] = STORAGE
     return {
@@ -117,8 +123,7 @@ def _receivers(model: Model, net: network.Net) -> dict[str, Any]:
 def _processors(model: Model) -> dict[str, Any]:
     t = model.stack.timing
     return {"memory_limiter": {"check_interval": MEMORY_CHECK_INTERVAL, "limit_mib": t.memory_limit_mib,
-                               "spike_limit_mib": t.memory_limit_mib // 5},
-            "batch": {"timeout": str(t.batch_timeout)}}
+                               "spike_limit_mib": t.memory_limit_mib // 5}}
 
 
 def _telemetry(model: Model, net: network.Net) -> dict[str, Any]:
@@ -143,7 +148,7 @@ def agent_config(model: Model, net: network.Net, gateway: str) -> dict[str, Any]
         forward["tls"].update(cert_file=mounted(net, tls.cert_file), key_file=mounted(net, tls.key_file))
     if st.receivers_bearer is not None:
         forward["auth"] = {"authenticator": BEARER}
-    processors = ["memory_limiter", "batch"]
+    processors = list(_processors(model))
     return {
         "receivers": _receivers(model, net),
         "processors": _processors(model),
@@ -162,7 +167,7 @@ def config(model: Model, net: network.Net) -> dict[str, Any]:
     t = model.stack.timing
     metrics_out = TO_PROMETHEUS if model.stack.metrics == MetricsPath.PUSH else PULL_EXPORTER
     extensions = _extensions(model, net)
-    processors = ["memory_limiter", "batch"]
+    processors = list(_processors(model))
     return {
         "receivers": _receivers(model, net),
         "processors": _processors(model),

@@ -83,8 +83,11 @@ def slo_groups(model: Model, slo: SLO) -> list[dict[str, Any]]:
         (short if is_short(window) else long).extend(window_rules(slo, window, pieces))
     rules = {"short": short + alert_rules(model, slo), "long": long + meta_rules(slo)}
     interval = {"short": timing.evaluation_interval, "long": timing.slo_long_interval}
-    return [{"name": c.rule_group(slo.service, slo.name, kind), "interval": str(interval[kind]), "rules": rules[kind]}
-            for kind in KINDS]
+    # A grouped SLO's rules may each produce at most max_groups series (alerts): beyond, Prometheus fails the rule
+    # instead of recording an unbounded label, and the SLO's no-data ticket says so.
+    limit = {"limit": slo.max_groups} if slo.max_groups else {}
+    return [{"name": c.rule_group(slo.service, slo.name, kind), "interval": str(interval[kind]), **limit,
+             "rules": rules[kind]} for kind in KINDS]
 
 
 def service_groups(model: Model, service: str) -> list[dict[str, Any]]:

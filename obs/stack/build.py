@@ -65,7 +65,15 @@ _PROM_VERSION = "github.com/prometheus/common/version"
 # remove_all_sd drops the cloud service-discovery plugins (most of the dependency graph); no builtinassets
 # tag, so no UI, but the API works.
 _PROM_TAGS = "netgo,remove_all_sd"
-_PROM_LDFLAGS = [f"-X {_PROM_VERSION}.Version={versions.PROMETHEUS_RELEASE}", f"-X {_PROM_VERSION}.BuildUser=obs"]
+
+
+def _version_ldflags(release: str) -> list[str]:
+    """What `--version` prints for the binaries that take their version from prometheus/common (Prometheus,
+    Alertmanager, Thanos): the release, without its `v`, built by obs."""
+    return [f"-X {_PROM_VERSION}.Version={release.lstrip('v')}", f"-X {_PROM_VERSION}.BuildUser=obs"]
+
+
+_PROM_LDFLAGS = _version_ldflags(versions.PROMETHEUS_RELEASE)
 _JAEGER = "github.com/jaegertracing/jaeger"
 _JAEGER_COMPONENTS = "cmd/jaeger/internal/components.go"
 _CONTRIB = "github.com/open-telemetry/opentelemetry-collector-contrib"
@@ -167,8 +175,7 @@ TARGETS: dict[str, Target | OwnTarget] = {
             },
             {"alertmanager": ["--version"], "amtool": ["--version"]},
             tags="netgo",
-            ldflags=[f"-X {_PROM_VERSION}.Version={versions.ALERTMANAGER.lstrip('v')}",
-                     f"-X {_PROM_VERSION}.BuildUser=obs"],
+            ldflags=_version_ldflags(versions.ALERTMANAGER),
             # ui/web.go embeds app/dist, which upstream's release build makes with npm;
             # one file satisfies go:embed. The web UI then answers 404; the API is intact.
             placeholders={"ui/app/dist/README.txt": "obs builds alertmanager without its web UI.\n"},
@@ -197,7 +204,7 @@ TARGETS: dict[str, Target | OwnTarget] = {
             "thanos", "github.com/thanos-io/thanos", versions.THANOS,
             {"thanos": "github.com/thanos-io/thanos/cmd/thanos"},
             {"thanos": ["--version"]},
-            ldflags=[f"-X {_PROM_VERSION}.Version={versions.THANOS.lstrip('v')}", f"-X {_PROM_VERSION}.BuildUser=obs"],
+            ldflags=_version_ldflags(versions.THANOS),
             cold_seconds=747,
         ),
         Target(

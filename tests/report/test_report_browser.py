@@ -15,17 +15,15 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
-from prometheus_client import CollectorRegistry, Counter, start_http_server
 
 from obs.cli import main
-from obs.commands.generate import generate
 from obs.model import conventions as c
 from obs.project import load_model
 from obs.report import html
 from obs.report.saved import Kind, load
 from obs.stack.native import Stack
 from tests.support import report_data as rd
-from tests.support.verify_spec import SECRET_ENV, free_ports, port_is_free, write_spec
+from tests.support.verify_spec import SECRET_ENV, served_spec
 
 # Per chart: its marks, those with geometry, and those the stylesheet paints (a fill or a stroke that shows).
 CHARTS = """() => Array.from(document.querySelectorAll('svg.chart')).map(svg => {
@@ -125,16 +123,8 @@ def test_a_report_of_saved_results_alone_loads_clean_and_draws_its_charts(browse
 def spec(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(SECRET_ENV, "routing-key-from-the-environment")
-        ports = free_ports()
-        legacy = next(p for p in range(29500, 29999) if p not in ports.values() and port_is_free(p))
-        spec = write_spec(tmp_path_factory.mktemp("report"), ports, legacy)
-        generate(spec, None, check=False)
-        registry = CollectorRegistry()      # the spec's scrape-only service, played by a real exporter
-        Counter("legacy_requests", "Requests the legacy service handled.", registry=registry).inc()
-        server, _ = start_http_server(legacy, addr="127.0.0.1", registry=registry)
-        yield spec
-        server.shutdown()
-        server.server_close()
+        with served_spec(tmp_path_factory.mktemp("report")) as spec:
+            yield spec
 
 
 @pytest.fixture(scope="module")

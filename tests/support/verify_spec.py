@@ -1,8 +1,13 @@
 """A fast-profile spec for verify tests: HTTP, events and scrape-only services, all on free ports."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from prometheus_client import CollectorRegistry, Counter, start_http_server
+
+from obs.commands.generate import generate
 from tests.support.stack_spec import SECRET_ENV, free_ports, port_is_free  # noqa: F401 - re-exported for the verify tests
 from tests.support.stack_spec import write_spec as write_stack_spec
 
@@ -45,3 +50,21 @@ alerting:
     - match: {{severity: page}}
       receiver: oncall
 """, metrics)
+
+
+@contextmanager
+def served_spec(directory: Path, metrics: str = "push", project: str = "verify-test") -> Iterator[Path]:
+    """The verify spec written and generated in `directory` on free ports, its scrape-only service played by a real
+    prometheus-client exporter for as long as the context lasts."""
+    ports = free_ports()
+    legacy = next(p for p in range(29500, 29999) if p not in ports.values() and port_is_free(p))
+    spec = write_spec(directory, ports, legacy, metrics=metrics, project=project)
+    generate(spec, None, check=False)
+    registry = CollectorRegistry()
+    Counter("legacy_requests", "Requests the legacy service handled.", registry=registry).inc()
+    server, _ = start_http_server(legacy, addr="127.0.0.1", registry=registry)
+    try:
+        yield spec
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -21,7 +21,6 @@ import pytest
 import requests
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
-from prometheus_client import CollectorRegistry, Counter, start_http_server
 from ruamel.yaml import YAML
 
 from obs.cli import main
@@ -33,7 +32,7 @@ from obs.stack.components import COMPONENTS, urls
 from obs.stack.native import Stack
 from obs.verify import diagnose, poll
 from obs.verify.clients import Prometheus
-from tests.support.verify_spec import SECRET_ENV, free_ports, port_is_free, write_spec
+from tests.support.verify_spec import SECRET_ENV, free_ports, port_is_free, served_spec, write_spec
 
 pytestmark = pytest.mark.live
 PROBES = ["--only", "trace", "--only", "metric", "--only", "scrape", "--only", "alert"]
@@ -54,17 +53,8 @@ def environment():
 
 @pytest.fixture(scope="module")
 def spec(tmp_path_factory, environment):
-    ports = free_ports()
-    legacy = next(p for p in range(29500, 29999) if p not in ports.values() and port_is_free(p))
-    spec = write_spec(tmp_path_factory.mktemp("verify"), ports, legacy)
-    generate(spec, None, check=False)
-    # The scrape-only service of the spec, played by a real prometheus-client exporter.
-    registry = CollectorRegistry()
-    Counter("legacy_requests", "Requests the legacy service handled.", registry=registry).inc()
-    server, _ = start_http_server(legacy, addr="127.0.0.1", registry=registry)
-    yield spec
-    server.shutdown()
-    server.server_close()
+    with served_spec(tmp_path_factory.mktemp("verify")) as spec:
+        yield spec
 
 
 @pytest.fixture(scope="module")

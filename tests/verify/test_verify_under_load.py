@@ -12,16 +12,14 @@ import sys
 import time
 
 import pytest
-from prometheus_client import CollectorRegistry, Counter, start_http_server
 
 from obs.cli import main
-from obs.commands.generate import generate
 from obs.project import load_model
 from obs.stack.components import urls
 from obs.stack.native import Stack
 from obs.verify.clients import Collector, Jaeger, Unreachable
 from tests.support.paths import SUPPORT
-from tests.support.verify_spec import SECRET_ENV, free_ports, port_is_free, write_spec
+from tests.support.verify_spec import SECRET_ENV, served_spec
 
 pytestmark = pytest.mark.live
 LOAD = SUPPORT / "load.py"
@@ -40,22 +38,13 @@ def progress(message: str) -> None:
 def stack(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(SECRET_ENV, "routing-key-for-the-load-test")
-        ports = free_ports()
-        legacy = next(p for p in range(29500, 29999) if p not in ports.values() and port_is_free(p))
-        spec = write_spec(tmp_path_factory.mktemp("load"), ports, legacy, project="load-test")
-        generate(spec, None, check=False)
-        # The spec's scrape-only service, played by a real prometheus-client exporter.
-        registry = CollectorRegistry()
-        Counter("legacy_requests", "Requests the legacy service handled.", registry=registry).inc()
-        server, _ = start_http_server(legacy, addr="127.0.0.1", registry=registry)
-        st = Stack(spec.parent, load_model(spec))
-        try:
-            st.up(progress)
-            yield spec, st
-        finally:
-            st.down()
-            server.shutdown()
-            server.server_close()
+        with served_spec(tmp_path_factory.mktemp("load"), project="load-test") as spec:
+            st = Stack(spec.parent, load_model(spec))
+            try:
+                st.up(progress)
+                yield spec, st
+            finally:
+                st.down()
 
 
 def accepted(model) -> dict[str, float]:

@@ -138,7 +138,13 @@ def command(spec: Path, out: Path | None, incident: tuple[str, ...], yes_page_fo
         raise SpecError("--yes-page-for-real", [Problem("", (
             f"{target} has no native stack started by obs, so a drill would page for real: {who}; start the "
             "local stack with `obs up`, or pass --yes-page-for-real if paging them is the point"))])
-    down = [f"{s.name} ({s.state})" for s in stack.status() if s.state != "healthy"]
+    statuses = stack.status()
+    # Under `topology: ha` a drill with replicas stopped is the point: each component needs one healthy replica.
+    up = {stack.components[s.name].binary for s in statuses if s.state == "healthy"}
+    down = [f"{s.name} ({s.state})" for s in statuses if stack.components[s.name].binary not in up]
+    for s in statuses:
+        if s.state != "healthy" and stack.components[s.name].binary in up:
+            progress(f"{s.name} is {s.state}: drilling on the other replicas")
     if down:
         raise StackError(f"the native stack is not fully running ({', '.join(down)}); start it with `obs up`")
     ctx = Context(model, target, endpoints(model, target), floors(model), Deadline.after(24 * 3600))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 
 from obs import versions
@@ -12,7 +13,7 @@ from obs.model import conventions as c
 from obs.model import names as naming
 from obs.model.domain import SLI, SLO, TLS, Histogram, Model, Receiver, Route, ScrapeTarget, Secret, Service, Stack
 from obs.model.durations import Duration
-from obs.model.kinds import MetricsPath, ReceiverKind, Severity, SliKind
+from obs.model.kinds import MetricsPath, ReceiverKind, Severity, SliKind, Topology
 from obs.model.kubernetes import CollectorMode, Kubernetes, Monitor
 from obs.model.timing import PROFILES
 from obs.model.windows import BASE_WINDOW, Tier, fast_tier, workbook_tiers
@@ -80,6 +81,7 @@ class _Builder:
         heartbeat = spec.alerting.heartbeat
         environments, problems = build_environments.build(spec)
         self.problems += problems
+        self._topology()
         self._distinct_ports()
         self.found(naming.slo_ids(list(spec.services)))
         self.found(naming.stack_versions(spec.stack.versions))
@@ -96,25 +98,60 @@ class _Builder:
         # Releases without their `v`; compose.image() puts it back where the image's tags have one.
         pins.update({k: v.lstrip("v") for k, v in st.versions.model_dump().items() if v is not None})
         r = st.receivers
-        return Stack(
+        return self._replicas(Stack(
             timing=PROFILES[st.profile], metrics=MetricsPath(st.metrics), bind=st.bind, receivers_bind=r.bind,
             receivers_tls=TLS(r.tls.cert_file, r.tls.key_file, r.tls.client_ca_file) if r.tls else None,
             receivers_bearer=_secret(r.bearer_token), ports=st.ports.model_dump(), versions=pins,
             persistent_queue=st.persistent_queue if st.persistent_queue is not None else st.profile == "production",
             verify_budget=Duration.parse(st.verify_budget) if st.verify_budget else None,
-        )
+            topology=Topology(st.topology),
+        ))
+
+    def _replicas(self, stack: Stack) -> Stack:
+        st = self.spec.stack
+        if Topology(st.topology) is not Topology.HA:
+            return stack
+        r = st.replicas or v1.Replicas()
+        return replace(stack, alertmanagers=r.alertmanager, prometheis=r.prometheus)
+
+    def _topology(self) -> None:
+        """Settings that would defeat `topology: ha`, located; under `single`, replicas that would be ignored."""
+        st = self.spec.stack
+        if Topology(st.topology) is not Topology.HA:
+            if st.replicas is not None:
+                self.problem("stack.replicas", "replicas take effect only with `topology: ha`; set it, or remove "
+                             "stack.replicas")
+            return
+        r = st.replicas or v1.Replicas()
+        for name in ("alertmanager", "prometheus"):
+            if getattr(r, name) < 2:
+                self.problem(f"stack.replicas.{name}", f"one replica leaves nothing to fail over to under "
+                             f"`topology: ha`; use 2 or more (the default is {getattr(v1.Replicas(), name)})")
+        if st.persistent_queue is False:
+            self.problem("stack.persistent_queue", "under `topology: ha` a collector killed with data in memory "
+                         "loses it; remove `persistent_queue: false`")
 
     def _distinct_ports(self) -> None:
-        """Each component needs its own port; blame the one the user wrote, not the default it collides with."""
+        """Each component needs its own port; blame the one the user wrote, not the default it collides with.
+
+        Under `topology: ha` replica i of a component listens on its port + i, so those ports count too."""
         ports = self.spec.stack.ports
         written = ports.model_fields_set
+        stack = Stack(timing=PROFILES["fast"], metrics=MetricsPath.PUSH, bind="", receivers_bind="",
+                      receivers_tls=None, receivers_bearer=None, persistent_queue=True, ports=ports.model_dump(),
+                      versions={}, topology=Topology(self.spec.stack.topology))
+        stack = self._replicas(stack)
         owner: dict[int, str] = {}
-        for name, port in sorted(ports.model_dump().items(), key=lambda kv: (kv[0] in written, kv[0])):
-            if port in owner:
-                self.problem(f"stack.ports.{name}", f"port {port} is already used by {owner[port]}; "
-                             "give each component its own port")
-            else:
-                owner[port] = name
+        for name, _ in sorted(ports.model_dump().items(), key=lambda kv: (kv[0] in written, kv[0])):
+            for i, port in enumerate(stack.replica_ports(name)):
+                who = name if stack.replicas_of(name) == 1 else f"{name} (replica {i})"
+                if port in owner:
+                    ha = " (under `topology: ha`, replica i of a component takes its port + i)" if stack.ha else ""
+                    of = f" of {who}" if who != name else ""
+                    self.problem(f"stack.ports.{name}", f"port {port}{of} is already used by {owner[port]}; "
+                                 f"give each component its own port{ha}")
+                    break
+                owner[port] = who
 
     def _histogram(self, s: v1.Service, path: str) -> Histogram:
         """Native unless the service says otherwise, declares classic buckets, or Prometheus pulls its metrics."""

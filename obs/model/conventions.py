@@ -160,6 +160,17 @@ def result_file(kind: str, env: str) -> str:
     return f"{STATE_RESULTS}/{env}/{kind}.json"
 
 
+def replica(component: str, index: int) -> str:
+    """A replica's process name under `topology: ha`: alertmanager-0, prometheus-1, ..."""
+    return f"{component}-{index}"
+
+
+# Prometheus replicas differ only in this external label (set from the environment of each process): their
+# series stay apart wherever they are read together, and alerts drop it, so both fire one alert at Alertmanager.
+REPLICA_LABEL = "replica"
+PROMETHEUS_REPLICA_ENV = "OBS_PROMETHEUS_REPLICA"
+
+
 def state_data_dir(component: str) -> str:
     """Data a component keeps across restarts (TSDB, silences, collector queue); `obs down --purge` removes it."""
     return f"{STATE_DIR}/{component}"

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from obs.model.conventions import LABEL_SEVERITY
 from obs.model.durations import Duration
-from obs.model.kinds import MetricsPath, ReceiverKind, Severity, SliKind
+from obs.model.kinds import MetricsPath, ReceiverKind, Severity, SliKind, Topology
 from obs.model.kubernetes import Kubernetes
 from obs.model.timing import Timing
 from obs.model.windows import Tier
@@ -137,9 +137,27 @@ class Stack:
     ports: dict[str, int] = field(hash=False)
     versions: dict[str, str] = field(hash=False)
     verify_budget: Duration | None = None
+    topology: Topology = Topology.SINGLE
+    # Replica counts; one of each under `single`.
+    alertmanagers: int = 1
+    prometheis: int = 1
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "metrics", MetricsPath(self.metrics))
+        object.__setattr__(self, "topology", Topology(self.topology))
+
+    @property
+    def ha(self) -> bool:
+        return self.topology is Topology.HA
+
+    def replicas_of(self, port_key: str) -> int:
+        """How many processes listen on `port_key` (replica i on its port + i); 0 when none does."""
+        count = {"alertmanager": self.alertmanagers, "alertmanager_cluster": self.alertmanagers if self.ha else 0,
+                 "prometheus": self.prometheis}
+        return count.get(port_key, 1)
+
+    def replica_ports(self, port_key: str) -> list[int]:
+        return [self.ports[port_key] + i for i in range(self.replicas_of(port_key))]
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,11 @@ class ReceiverKind(StrEnum):
     EMAIL = "email"
 
 
+class Topology(StrEnum):
+    SINGLE = "single"               # one process of each component
+    HA = "ha"                       # an Alertmanager cluster and a Prometheus pair
+
+
 class MetricsPath(StrEnum):
     PUSH = "push"                   # the collector writes to Prometheus's OTLP receiver
     PULL = "pull"                   # Prometheus scrapes the collector's exporter

@@ -38,6 +38,10 @@ class Timing:
     heartbeat_timeout: Duration       # the watcher pages when no heartbeat came for this long
     state_snapshot: Duration          # Alertmanager saves silences and its notification log this often
     memory_limit_mib: int
+    # `topology: ha` only: an Alertmanager at cluster position n waits n peer timeouts for a peer's notification
+    # before sending its own; the agent retries a failed-over gateway this often.
+    peer_timeout: Duration = D("15s")
+    failover_retry: Duration = D("30s")
 
     @property
     def rate_window(self) -> Duration:
@@ -78,6 +82,7 @@ FAST = Timing(
     resend_delay=D("1s"), group_wait=D("0s"), group_interval=D("1s"), repeat_interval=D("1h"),
     alert_for=D("0s"), down_for=D("0s"), silence_memory=D("30s"), heartbeat_interval=D("1s"),
     heartbeat_timeout=D("5s"), state_snapshot=D("5s"), memory_limit_mib=256,
+    peer_timeout=D("2s"), failover_retry=D("3s"),
 )
 
 PROFILES = {t.name: t for t in (PRODUCTION, FAST)}

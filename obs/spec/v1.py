@@ -82,6 +82,8 @@ class Ports(Strict):
     verify_sink: Port = 9097
     local_receivers: Port = 9096    # `obs receivers`: PagerDuty/Slack contract receivers and the heartbeat watcher
     verify_metrics: Port = 9098
+    # `topology: ha` only. A replicated component's replica i listens on its port + i.
+    alertmanager_cluster: Port = 9194   # Alertmanager gossip
     # Distinctness is checked in obs.model.build, which can point at the port the user wrote.
 
 
@@ -109,7 +111,19 @@ class Receivers(Strict):
     bearer_token: SecretRef | None = Field(None, description="Require this bearer token from senders.")
 
 
+class Replicas(Strict):
+    """How many of each component `topology: ha` runs."""
+
+    alertmanager: StrictInt = Field(3, ge=1, le=9, description="Alertmanagers in the gossip cluster.")
+    prometheus: StrictInt = Field(2, ge=1, le=9, description="Prometheus servers with identical rules.")
+
+
 class Stack(Strict):
+    topology: Literal["single", "ha"] = Field(
+        "single", description="single: one of each component. ha: an Alertmanager cluster and a Prometheus pair "
+        "with identical rules, each page sent once."
+    )
+    replicas: Replicas | None = Field(None, description="Replica counts under `topology: ha`.")
     profile: Literal["production", "fast"] = Field(
         "production", description="Timing profile: production defaults, or fast for local loops and tests."
     )

@@ -7,7 +7,7 @@ its working directory; argv uses absolute paths anyway so logs say exactly what 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from obs.generate.configs.prometheus import required_flags as prometheus_flags
@@ -16,7 +16,7 @@ from obs.model.domain import Model
 from obs.model.kinds import MetricsPath, ReceiverKind
 from obs.model.network import host_port, reach
 
-Argv = Callable[[Model, Path], list[str]]
+Argv = Callable[[Model, Path, int], list[str]]
 
 
 def http_url(host: str, port: int, path: str = "", scheme: str = "http") -> str:
@@ -33,19 +33,28 @@ class Component:
     health_port: str
     health_path: str
     argv_tail: Argv                    # arguments after the binary
+    index: int = 0                     # replica number under `topology: ha`: it listens on each port + index
+    env: tuple[tuple[str, str], ...] = ()
 
     def argv(self, model: Model, out: Path, binary: Path) -> list[str]:
-        return [str(binary), *self.argv_tail(model, out.resolve())]
+        return [str(binary), *self.argv_tail(model, out.resolve(), self.index)]
 
     def health_url(self, model: Model) -> str:
-        return http_url(model.stack.bind, model.stack.ports[self.health_port], self.health_path)
+        return http_url(model.stack.bind, model.stack.ports[self.health_port] + self.index, self.health_path)
+
+    @property
+    def state(self) -> str:
+        """Its data directory's name under the state directory: its own, so replicas never share one."""
+        return self.name
 
     def listens(self, model: Model) -> list[tuple[str, int]]:
         """(host, port) pairs this component binds, to find conflicts before starting it."""
         ports = list(self.ports)
         if self.name == "otelcol" and model.stack.metrics == MetricsPath.PULL:
             ports.append("collector_prometheus")
-        return [(_bind_of(model, key), model.stack.ports[key]) for key in ports]
+        if self.binary == "alertmanager" and model.stack.ha:
+            ports.append("alertmanager_cluster")
+        return [(_bind_of(model, key), model.stack.ports[key] + self.index) for key in ports]
 
 
 def _bind_of(model: Model, port_key: str) -> str:
@@ -53,62 +62,93 @@ def _bind_of(model: Model, port_key: str) -> str:
     return model.stack.receivers_bind if port_key in ("otlp_grpc", "otlp_http") else model.stack.bind
 
 
-def _listen(model: Model, key: str) -> str:
-    return host_port(model.stack.bind, model.stack.ports[key])
+def _listen(model: Model, key: str, index: int = 0) -> str:
+    return host_port(model.stack.bind, model.stack.ports[key] + index)
 
 
-def _otelcol(model: Model, out: Path) -> list[str]:
+def _local(model: Model, key: str, index: int = 0) -> str:
+    return host_port(reach(model.stack.bind), model.stack.ports[key] + index)
+
+
+def _name(component: str, model: Model, index: int) -> str:
+    return c.replica(component, index) if model.stack.ha else component
+
+
+def _otelcol(model: Model, out: Path, index: int) -> list[str]:
     return ["--config", str(out / c.OTELCOL_CONFIG)]
 
 
-def _jaeger(model: Model, out: Path) -> list[str]:
+def _jaeger(model: Model, out: Path, index: int) -> list[str]:
     return ["--config", str(out / c.JAEGER_CONFIG)]
 
 
-def _prometheus(model: Model, out: Path) -> list[str]:
+def _prometheus(model: Model, out: Path, index: int) -> list[str]:
     return [
         "--config.file", str(out / c.PROMETHEUS_CONFIG),
-        "--storage.tsdb.path", str(out / c.state_data_dir("prometheus")),
-        "--web.listen-address", _listen(model, "prometheus"),
+        "--storage.tsdb.path", str(out / c.state_data_dir(_name("prometheus", model, index))),
+        "--web.listen-address", _listen(model, "prometheus", index),
         "--web.enable-lifecycle",
         # OTLP receiver, resend delay (the floor of alert delivery): the same flags compose passes.
         *prometheus_flags(model),
     ]
 
 
-def _alertmanager(model: Model, out: Path) -> list[str]:
-    return [
+def _alertmanager(model: Model, out: Path, index: int) -> list[str]:
+    st = model.stack
+    argv = [
         # The local overlay: the production routing, every notification to the contract receivers.
         "--config.file", str(out / c.ALERTMANAGER_LOCAL_CONFIG),
-        "--storage.path", str(out / c.state_data_dir("alertmanager")),
-        "--web.listen-address", _listen(model, "alertmanager"),
-        # Empty: a single instance needs no gossip, and the default would bind 0.0.0.0:9094.
-        "--cluster.listen-address=",
+        "--storage.path", str(out / c.state_data_dir(_name("alertmanager", model, index))),
+        "--web.listen-address", _listen(model, "alertmanager", index),
         # Silences and the notification log reach disk this often (not every 15 min): a crash loses less.
-        f"--data.maintenance-interval={model.stack.timing.state_snapshot}",
+        f"--data.maintenance-interval={st.timing.state_snapshot}",
     ]
+    if not st.ha:
+        # Empty: a single instance needs no gossip, and the default would bind 0.0.0.0:9094.
+        return [*argv, "--cluster.listen-address="]
+    # Gossip on the stack's address. The peer at cluster position n sends a notification only when none of
+    # the n before it has, after n peer timeouts: one page, not one per Alertmanager.
+    peers = [f"--cluster.peer={_local(model, 'alertmanager_cluster', i)}"
+             for i in range(st.alertmanagers) if i != index]
+    return [*argv, f"--cluster.listen-address={_listen(model, 'alertmanager_cluster', index)}",
+            f"--cluster.advertise-address={_local(model, 'alertmanager_cluster', index)}", *peers,
+            f"--cluster.peer-timeout={st.timing.peer_timeout}"]
 
 
-COMPONENTS: dict[str, Component] = {
-    comp.name: comp
-    for comp in (
-        Component("jaeger", "jaeger", c.JAEGER_CONFIG, ("deploy/jaeger/*",),
-                  ("jaeger_query", "jaeger_query_grpc", "jaeger_otlp_grpc", "jaeger_health", "jaeger_metrics"),
-                  # The query API answering proves storage and query are both up.
-                  "jaeger_query", "/api/services", _jaeger),
-        Component("alertmanager", "alertmanager", c.ALERTMANAGER_LOCAL_CONFIG, ("deploy/local/alertmanager.yml",),
-                  ("alertmanager",), "alertmanager", "/-/ready", _alertmanager),
-        Component("prometheus", "prometheus", c.PROMETHEUS_CONFIG,
-                  ("deploy/prometheus/*", f"{c.ALERTS_DIR}/*.yml"),
-                  ("prometheus",), "prometheus", "/-/ready", _prometheus),
-        Component("otelcol", "otelcol", c.OTELCOL_CONFIG, ("deploy/otelcol/config.yaml",),
-                  ("otlp_grpc", "otlp_http", "collector_health", "collector_metrics"),
-                  "collector_health", "/", _otelcol),
-    )
-}
+JAEGER = Component("jaeger", "jaeger", c.JAEGER_CONFIG, ("deploy/jaeger/*",),
+                   ("jaeger_query", "jaeger_query_grpc", "jaeger_otlp_grpc", "jaeger_health", "jaeger_metrics"),
+                   # The query API answering proves storage and query are both up.
+                   "jaeger_query", "/api/services", _jaeger)
+ALERTMANAGER = Component("alertmanager", "alertmanager", c.ALERTMANAGER_LOCAL_CONFIG,
+                         ("deploy/local/alertmanager.yml",), ("alertmanager",), "alertmanager", "/-/ready",
+                         _alertmanager)
+PROMETHEUS = Component("prometheus", "prometheus", c.PROMETHEUS_CONFIG,
+                       ("deploy/prometheus/*", f"{c.ALERTS_DIR}/*.yml"), ("prometheus",), "prometheus", "/-/ready",
+                       _prometheus)
+OTELCOL = Component("otelcol", "otelcol", c.OTELCOL_CONFIG, ("deploy/otelcol/config.yaml",),
+                    ("otlp_grpc", "otlp_http", "collector_health", "collector_metrics"),
+                    "collector_health", "/", _otelcol)
+COMPONENTS: dict[str, Component] = {comp.name: comp for comp in (JAEGER, ALERTMANAGER, PROMETHEUS, OTELCOL)}
 # Start order: a backend is up before anything that sends to it, so no first alert
 # or batch is dropped and retried only after a resend delay.
 ORDER: tuple[str, ...] = tuple(COMPONENTS)
+
+
+def _replicated(model: Model) -> list[Component]:
+    """`topology: ha`: each replica its own process, named `<component>-<i>`, on its ports + i."""
+    st = model.stack
+    comps = [replace(ALERTMANAGER, name=c.replica("alertmanager", i), index=i) for i in range(st.alertmanagers)]
+    comps += [replace(PROMETHEUS, name=c.replica("prometheus", i), index=i,
+                      env=((c.PROMETHEUS_REPLICA_ENV, str(i)),)) for i in range(st.prometheis)]
+    return comps
+
+
+def stack_components(model: Model) -> dict[str, Component]:
+    """What the native stack runs for this model, in start order."""
+    if not model.stack.ha:
+        return NATIVE
+    return {comp.name: comp for comp in (RECEIVERS, JAEGER, *_replicated(model), OTELCOL)}
+
 
 # The native stack also runs obs's own contract receivers and heartbeat watcher (`obs receivers`), first,
 # so Alertmanager's first heartbeat and page land. Its "binary" is the Python running obs.
@@ -116,7 +156,7 @@ PYTHON = "python"
 WATCHER_KEY_FILE = f"{c.SECRETS_DIR}/obs-local-routing-key"
 
 
-def _receivers(model: Model, out: Path) -> list[str]:
+def _receivers(model: Model, out: Path, index: int) -> list[str]:
     st, t = model.stack, model.stack.timing
     argv = ["-m", "obs", "receivers", "--bind", st.bind, "--port", str(st.ports["local_receivers"]),
             "--heartbeat-timeout", str(t.heartbeat_timeout)]
@@ -139,6 +179,7 @@ def urls(model: Model) -> dict[str, str]:
     st, p = model.stack, model.stack.ports
     otlp_scheme = "https" if st.receivers_tls else "http"
     return {
+        # Under `topology: ha`, the first replica (prometheus-0).
         "prometheus": http_url(st.bind, p["prometheus"]),
         "alertmanager": http_url(st.bind, p["alertmanager"]),
         "jaeger_query": http_url(st.bind, p["jaeger_query"]),
@@ -154,4 +195,7 @@ def urls(model: Model) -> dict[str, str]:
 def public_url(model: Model, name: str) -> str:
     """The one URL `obs status` shows for a component."""
     key = {"otelcol": "otlp_http", "jaeger": "jaeger_query", "grafana": "grafana"}.get(name, name)
-    return urls(model)[key]
+    if key in urls(model):
+        return urls(model)[key]
+    comp = stack_components(model)[name]
+    return http_url(model.stack.bind, model.stack.ports[comp.health_port] + comp.index)

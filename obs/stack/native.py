@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -28,12 +29,11 @@ from obs.model import conventions as c
 from obs.model import network
 from obs.model.domain import Model
 from obs.stack import build, health, ports, secrets
-from obs.stack.components import NATIVE as COMPONENTS
-from obs.stack.components import NATIVE_ORDER as ORDER
-from obs.stack.components import PYTHON, WATCHER_KEY_FILE, Component, public_url
+from obs.stack.components import NATIVE, NATIVE_ORDER, PYTHON, WATCHER_KEY_FILE, Component, public_url, stack_components
 from obs.stack.state import ProcessRecord, State, identity
 
 Progress = Callable[[str], None]
+_PROCESS_NAME = re.compile(r"[a-z][a-z0-9-]{0,62}")
 TAIL = 20
 # Generous: a cold Prometheus replays its WAL before it is ready.
 HEALTH_TIMEOUT_S = 120.0
@@ -56,6 +56,7 @@ class ComponentStatus:
     health_url: str
     state: str          # healthy | unhealthy (ours, not answering) | stopped | foreign (someone else answers)
     detail: str = ""
+    ports: tuple[int, ...] = ()   # every port it listens on, its own ports + replica index under `topology: ha`
 
 
 def _alive(rec: ProcessRecord) -> bool:
@@ -78,11 +79,21 @@ class Stack:
             raise StackError("this needs the spec; pass the spec (or fix it) and run again")
         return self._model
 
+    @property
+    def components(self) -> dict[str, Component]:
+        """What this spec runs, in start order (under `topology: ha`, every replica by its own name); without a
+        spec, the single topology's names."""
+        return NATIVE if self._model is None else stack_components(self._model)
+
+    @property
+    def order(self) -> tuple[str, ...]:
+        return tuple(self.components)
+
     # -- what to run --------------------------------------------------------------
 
     def binaries(self, progress: Progress = quiet) -> dict[str, Path]:
         """Build whatever is missing (minutes when cold), then return name -> binary."""
-        names = [COMPONENTS[n].binary for n in ORDER if COMPONENTS[n].binary != PYTHON]
+        names = list(dict.fromkeys(comp.binary for comp in self.components.values() if comp.binary != PYTHON))
         found = build.ensure(names, manifest=self.out / c.OTELCOL_MANIFEST, progress=progress)
         return {**found, PYTHON: Path(sys.executable)}
 
@@ -98,7 +109,8 @@ class Stack:
         return h.hexdigest()[:16]
 
     def _check_generated(self) -> None:
-        missing = [COMPONENTS[n].config for n in ORDER if not (self.out / COMPONENTS[n].config).is_file()]
+        configs = dict.fromkeys(comp.config for comp in self.components.values())
+        missing = [config for config in configs if not (self.out / config).is_file()]
         missing += [] if (self.out / c.OTELCOL_MANIFEST).is_file() else [c.OTELCOL_MANIFEST]
         if missing:
             raise StackError(f"{self.out} has no {', '.join(missing)}; run `obs generate` first")
@@ -117,8 +129,12 @@ class Stack:
             # The watcher pages the local stand-in of the paging receiver, with that receiver's stand-in key.
             secrets.write_private(self.out / WATCHER_KEY_FILE,
                                   c.local_routing_key(self.model.paging_receiver or "watcher"))
-            plan = {name: self._argv(COMPONENTS[name], binaries) for name in ORDER}
-            to_start = [name for name in ORDER if not self._keep(name, plan[name], progress)]
+            plan = {name: self._argv(comp, binaries) for name, comp in self.components.items()}
+            # A replica left over from another topology (the spec changed) is stopped, not orphaned.
+            for name in self.recorded():
+                if name not in plan:
+                    self._stop(name, progress)
+            to_start = [name for name in plan if not self._keep(name, plan[name], progress)]
             self._check_ports(to_start)
             for name in to_start:
                 self._start(name, plan[name], progress)
@@ -126,7 +142,7 @@ class Stack:
 
     def _keep(self, name: str, argv: list[str], progress: Progress) -> bool:
         """True when this component is ours, current and healthy; otherwise stop what is left of it."""
-        comp = COMPONENTS[name]
+        comp = self.components[name]
         rec = self.state.running(name)
         if rec is None:
             self.state.forget(name)
@@ -145,7 +161,7 @@ class Stack:
     def _check_ports(self, names: list[str]) -> None:
         taken = []
         for name in names:
-            for host, port in COMPONENTS[name].listens(self.model):
+            for host, port in self.components[name].listens(self.model):
                 if not ports.is_free(host, port):
                     taken.append(f"port {port} ({name}, {host}) is already in use by {ports.describe_owner(port)}")
         if taken:
@@ -153,13 +169,13 @@ class Stack:
                              "\nStop that process, or choose other ports under stack.ports in the spec.")
 
     def _start(self, name: str, argv: list[str], progress: Progress) -> None:
-        comp = COMPONENTS[name]
+        comp = self.components[name]
         self.state.data_dir(name).mkdir(parents=True, exist_ok=True)
         log, offset = self.state.open_log(name, argv)
         started = time.monotonic()
         try:
             # The collector's persistent queue lives under the state dir the config names by this variable.
-            env = {**os.environ, c.STATE_DIR_ENV: str(self.state.root)}
+            env = {**os.environ, c.STATE_DIR_ENV: str(self.state.root), **dict(comp.env)}
             proc = subprocess.Popen(argv, cwd=self.out, env=env, stdin=subprocess.DEVNULL, stdout=log,
                                     stderr=subprocess.STDOUT, start_new_session=True)
         except OSError as e:
@@ -195,7 +211,7 @@ class Stack:
         self._check_generated()
         if self.state.running(name) is not None:
             return
-        argv = self._argv(COMPONENTS[name], self.binaries(progress))
+        argv = self._argv(self.components[name], self.binaries(progress))
         with self.state.locked():
             self.state.forget(name)
             self._check_ports([name])
@@ -248,18 +264,27 @@ class Stack:
             time.sleep(0.05)
         return True
 
-    @staticmethod
-    def _known(name: str) -> None:
-        if name not in COMPONENTS:
-            raise StackError(f"unknown component {name!r}; components: {', '.join(ORDER)}")
+    def _known(self, name: str) -> None:
+        if name not in self.components:
+            raise StackError(f"unknown component {name!r}; components: {', '.join(self.order)}")
+
+    def recorded(self) -> list[str]:
+        """Names with a pid record, whatever spec started them."""
+        pids = self.out / c.STATE_PIDS
+        if not pids.is_dir() or pids.is_symlink():
+            return []
+        return sorted(p.stem for p in pids.glob("*.pid") if _PROCESS_NAME.fullmatch(p.stem))
 
     # -- down and status ----------------------------------------------------------
 
     def down(self, purge: bool = False, progress: Progress = quiet) -> list[str]:
         """Stop every component obs started, last started first; return the names stopped."""
         stopped = []
+        # Without a spec (or after it changed), every process with a pid record is still stopped.
+        known = list(self.order) if self._model is not None else list(NATIVE_ORDER)
+        names = known + [n for n in self.recorded() if n not in known]
         with self.state.locked():
-            for name in reversed(ORDER):
+            for name in reversed(names):
                 if self._stop(name, progress):
                     stopped.append(name)
         if purge:
@@ -267,19 +292,22 @@ class Stack:
         return stopped
 
     def status(self) -> list[ComponentStatus]:
-        return [self._status(name) for name in ORDER]
+        return [self._status(name) for name in self.order]
 
     def _status(self, name: str) -> ComponentStatus:
-        comp = COMPONENTS[name]
+        comp = self.components[name]
         rec = self.state.running(name)
         url, health_url = public_url(self.model, name), comp.health_url(self.model)
+        ports_ = tuple(port for _, port in comp.listens(self.model))
         answers = health.answers(health_url)
         if rec and answers:
-            return ComponentStatus(name, True, rec.pid, url, health_url, "healthy")
+            return ComponentStatus(name, True, rec.pid, url, health_url, "healthy", ports=ports_)
         if rec:
             return ComponentStatus(name, False, rec.pid, url, health_url, "unhealthy",
-                                   f"running, but {health_url} does not answer; see `obs logs {name}`")
+                                   f"running, but {health_url} does not answer; see `obs logs {name}`", ports_)
         if answers:
             return ComponentStatus(name, False, None, url, health_url, "foreign",
-                                   f"not started by obs, yet {health_url} answers: another process holds the port")
-        return ComponentStatus(name, False, None, url, health_url, "stopped", "not running; `obs up` starts it")
+                                   f"not started by obs, yet {health_url} answers: another process holds the port",
+                                   ports_)
+        return ComponentStatus(name, False, None, url, health_url, "stopped", "not running; `obs up` starts it",
+                               ports_)

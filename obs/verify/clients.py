@@ -31,12 +31,24 @@ class Http:
 
     component = "component"
 
-    def __init__(self, base: str, timeout: float = TIMEOUT_S, settings: Settings = LOCAL):
+    def __init__(self, base: str, timeout: float = TIMEOUT_S, settings: Settings = LOCAL,
+                 alternates: tuple[str, ...] = ()):
         self.base = base.rstrip("/")
+        # Replicas of the same component (`topology: ha`): when one cannot be reached, the next is asked.
+        self.alternates = tuple(a.rstrip("/") for a in alternates)
         self.timeout = settings.timeout or timeout
         self.session = settings.session()
 
     def request(self, method: str, path: str, **kw: Any) -> requests.Response:
+        for _ in self.alternates:
+            try:
+                return self._request(method, path, **kw)
+            except Unreachable:
+                # Ask the next replica first from now on; the one that failed goes last.
+                self.base, self.alternates = self.alternates[0], (*self.alternates[1:], self.base)
+        return self._request(method, path, **kw)
+
+    def _request(self, method: str, path: str, **kw: Any) -> requests.Response:
         url = self.base + path
         try:
             r = self.session.request(method, url, timeout=self.timeout, **kw)

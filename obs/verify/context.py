@@ -69,13 +69,15 @@ class Context:
             return self._after
 
     def prometheus(self) -> clients.Prometheus:
-        return clients.Prometheus(self.ep.prometheus, settings=self.ep.settings_for(EndpointKind.PROMETHEUS))
+        return clients.Prometheus(self.ep.prometheus, settings=self.ep.settings_for(EndpointKind.PROMETHEUS),
+                                  alternates=self.ep.prometheus_replicas)
 
     def jaeger(self) -> clients.Jaeger:
         return clients.Jaeger(self.ep.jaeger, settings=self.ep.settings_for(EndpointKind.JAEGER))
 
     def alertmanager(self) -> clients.Alertmanager:
-        return clients.Alertmanager(self.ep.alertmanager, settings=self.ep.settings_for(EndpointKind.ALERTMANAGER))
+        return clients.Alertmanager(self.ep.alertmanager, settings=self.ep.settings_for(EndpointKind.ALERTMANAGER),
+                                    alternates=self.ep.alertmanager_replicas)
 
     @property
     def export_timeout(self) -> float:

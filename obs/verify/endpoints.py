@@ -10,7 +10,7 @@ from obs.model import conventions as c
 from obs.model.domain import Model, Secret
 from obs.model.environments import LOCAL, EndpointKind, Environment
 from obs.model.network import host_port, reach
-from obs.stack.components import urls
+from obs.stack.components import http_url, urls
 from obs.verify.connection import LOCAL as LOCAL_SETTINGS
 from obs.verify.connection import Settings, read_secret_into, settings
 
@@ -33,6 +33,9 @@ class Endpoints:
     # A deployed environment's TLS, credentials and headers, per component (none for the local stack).
     settings: dict[EndpointKind, Settings] = field(default_factory=dict)
     insecure: tuple[str, ...] = ()           # endpoints whose certificate is not checked, to be reported
+    # `topology: ha`: the other replicas, asked in turn when one does not answer (any of them has every alert).
+    prometheus_replicas: tuple[str, ...] = ()
+    alertmanager_replicas: tuple[str, ...] = ()
 
     @property
     def deployed(self) -> bool:
@@ -83,6 +86,8 @@ def endpoints(model: Model, base: Path = Path(".")) -> Endpoints:
         jaeger=u["jaeger_query"], prometheus=u["prometheus"], alertmanager=u["alertmanager"],
         sink_host=reach(st.bind), sink_port=st.ports["verify_sink"], verify_metrics_port=st.ports["verify_metrics"],
         bind=st.bind,
+        prometheus_replicas=tuple(http_url(st.bind, p) for p in st.replica_ports("prometheus")[1:]),
+        alertmanager_replicas=tuple(http_url(st.bind, p) for p in st.replica_ports("alertmanager")[1:]),
     )
 
 

@@ -26,6 +26,19 @@ STORAGE = "file_storage"
 # becomes the HTTP_STATUS_LABEL label the availability SLI and dashboards group by.
 SPAN_DIMENSIONS = ("http.request.method", "http.response.status_code", "http.route")
 MEMORY_CHECK_INTERVAL = "1s"
+def prometheus_exporter(index: int) -> str:
+    """Under `topology: ha`, the exporter writing to Prometheus replica `index`."""
+    return f"{TO_PROMETHEUS}-{index}"
+
+
+def metrics_exporters(model: Model) -> list[str]:
+    if model.stack.metrics == MetricsPath.PULL:
+        return [PULL_EXPORTER]
+    if model.stack.ha:
+        return [prometheus_exporter(i) for i in range(model.stack.prometheis)]
+    return [TO_PROMETHEUS]
+
+
 def secret_path(secret: Secret) -> str:
     """Relative paths resolve against the component's working directory: the output directory."""
     return secret.file if secret.file is not None else c.secret_file(secret.env or "")
@@ -97,6 +110,12 @@ def _exporters(model: Model, net: network.Net) -> dict[str, Any]:
         # otlp_http appends /v1/metrics: Prometheus 3's receiver is /api/v1/otlp/v1/metrics.
         exporters[TO_PROMETHEUS] = {"endpoint": f"http://{net.peer('prometheus', p['prometheus'])}/api/v1/otlp",
                                     **_delivery(model)}
+        if model.stack.ha:
+            # Every Prometheus replica gets every point, each through its own queue: one down delays nobody.
+            exporters.pop(TO_PROMETHEUS)
+            for i in range(model.stack.prometheis):
+                target = net.replica("prometheus", i, p["prometheus"] + i)
+                exporters[prometheus_exporter(i)] = {"endpoint": f"http://{target}/api/v1/otlp", **_delivery(model)}
     else:
         # A pull exporter has nothing to retry or queue: Prometheus scrapes its latest values.
         exporters[PULL_EXPORTER] = {"endpoint": net.bind(p["collector_prometheus"]),
@@ -165,7 +184,6 @@ def agent_config(model: Model, net: network.Net, gateway: str) -> dict[str, Any]
 
 def config(model: Model, net: network.Net) -> dict[str, Any]:
     t = model.stack.timing
-    metrics_out = TO_PROMETHEUS if model.stack.metrics == MetricsPath.PUSH else PULL_EXPORTER
     extensions = _extensions(model, net)
     processors = list(_processors(model))
     return {
@@ -185,7 +203,8 @@ def config(model: Model, net: network.Net) -> dict[str, Any]:
             "extensions": list(extensions),
             "pipelines": {
                 "traces": {"receivers": ["otlp"], "processors": processors, "exporters": [TO_JAEGER, SPANMETRICS]},
-                "metrics": {"receivers": ["otlp", SPANMETRICS], "processors": processors, "exporters": [metrics_out]},
+                "metrics": {"receivers": ["otlp", SPANMETRICS], "processors": processors,
+                            "exporters": metrics_exporters(model)},
             },
             "telemetry": _telemetry(model, net),
         },

@@ -50,6 +50,14 @@ def _job(name: str, targets: list[str], **extra: object) -> dict[str, Any]:
     return {"job_name": name, **extra, "static_configs": [{"targets": targets}]}
 
 
+def _replicas(model: Model, net: network.Net, component: str, port_key: str) -> list[str]:
+    """Every replica of a component (one under `topology: single`, reached as before)."""
+    ports = model.stack.replica_ports(port_key)
+    if not model.stack.ha:
+        return [net.peer(component, ports[0])]
+    return [net.replica(component, i, port) for i, port in enumerate(ports)]
+
+
 def _service_jobs(model: Model, net: network.Net, taken: set[str]) -> list[dict[str, Any]]:
     jobs = []
     for s in model.services:
@@ -73,11 +81,12 @@ def _service_jobs(model: Model, net: network.Net, taken: set[str]) -> list[dict[
 
 def config(model: Model, net: network.Net, config_path: str = c.PROMETHEUS_CONFIG) -> dict[str, Any]:
     t, p = model.stack.timing, model.stack.ports
+    st = model.stack
     stack_jobs = [
-        _job(c.JOB_PROMETHEUS, [net.peer("prometheus", p["prometheus"])]),
+        _job(c.JOB_PROMETHEUS, _replicas(model, net, "prometheus", "prometheus")),
         _job(c.JOB_OTELCOL, [net.peer("otelcol", p["collector_metrics"])]),
         _job(c.JOB_JAEGER, [net.peer("jaeger", p["jaeger_metrics"])]),
-        _job(c.JOB_ALERTMANAGER, [net.peer("alertmanager", p["alertmanager"])]),
+        _job(c.JOB_ALERTMANAGER, _replicas(model, net, "alertmanager", "alertmanager")),
     ]
     if model.stack.metrics == MetricsPath.PULL:
         # honor_labels keeps the job/instance the exporter derives from each service's resource.
@@ -86,16 +95,23 @@ def config(model: Model, net: network.Net, config_path: str = c.PROMETHEUS_CONFI
     # Up only while `obs verify --watch` runs; pipeline rules must not page on it being down.
     stack_jobs.append(_job(c.VERIFY_JOB, [network.host_port(net.outside, p["verify_metrics"])]))
     taken = {j["job_name"] for j in stack_jobs}
+    external = {c.LABEL_PROJECT: model.project}
+    alerting: dict[str, Any] = {"alertmanagers": [{"api_version": "v2", "static_configs": [
+        {"targets": _replicas(model, net, "alertmanager", "alertmanager")}]}]}
+    if st.ha:
+        # One config for every replica: Prometheus 3 expands the variable each process is started with.
+        external[c.REPLICA_LABEL] = "${" + c.PROMETHEUS_REPLICA_ENV + "}"
+        # Both replicas fire the same alerts; without their replica label Alertmanager sees one alert, not two.
+        alerting["alert_relabel_configs"] = [{"action": "labeldrop", "regex": c.REPLICA_LABEL}]
     return {
         "global": {
             "scrape_interval": str(t.scrape_interval),
             "scrape_timeout": _timeout(t.scrape_interval),
             "evaluation_interval": str(t.evaluation_interval),
-            "external_labels": {c.LABEL_PROJECT: model.project},
+            "external_labels": external,
         },
         "rule_files": [rule_files_glob(config_path)],
-        "alerting": {"alertmanagers": [{"api_version": "v2", "static_configs": [
-            {"targets": [net.peer("alertmanager", p["alertmanager"])]}]}]},
+        "alerting": alerting,
         "scrape_configs": stack_jobs + _service_jobs(model, net, taken),
         "otlp": {
             "promote_resource_attributes": list(PROMOTED),

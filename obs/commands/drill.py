@@ -143,8 +143,8 @@ def command(spec: Path, out: Path | None, incident: tuple[str, ...], yes_page_fo
     up = {stack.components[s.name].binary for s in statuses if s.state == "healthy"}
     down = [f"{s.name} ({s.state})" for s in statuses if stack.components[s.name].binary not in up]
     for s in statuses:
-        if s.state != "healthy" and stack.components[s.name].binary in up:
-            progress(f"{s.name} is {s.state}: drilling on the other replicas")
+        if s.state != "healthy" and stack.components[s.name].binary in up and fmt == "text":
+            err_console.print(f"[dim]…[/dim] {s.name} is {s.state}: drilling on the other replicas")
     if down:
         raise StackError(f"the native stack is not fully running ({', '.join(down)}); start it with `obs up`")
     ctx = Context(model, target, endpoints(model, target), floors(model), Deadline.after(24 * 3600))

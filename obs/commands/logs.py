@@ -1,6 +1,7 @@
 """obs logs: the log of one stack component, optionally followed."""
 from __future__ import annotations
 
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -33,17 +34,30 @@ def follow(path: Path, start: int) -> None:
         time.sleep(0.25)
 
 
+NAMES = (*SERVICES, "receivers")
+# `topology: ha` runs these as replicas named <component>-<i>.
+REPLICATED = re.compile(r"(alertmanager|prometheus)-[0-9]")
+
+
+def _component(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if value in NAMES or REPLICATED.fullmatch(value):
+        return value
+    raise click.BadParameter(f"{value!r} is not a component; choose from {', '.join(NAMES)}, or a replica under "
+                             "`topology: ha` such as alertmanager-0 or prometheus-1 (`obs status` lists them)")
+
+
 @click.command("logs", epilog="""\b
 Examples:
   obs logs prometheus               the last 50 lines of Prometheus's log
   obs logs otelcol -n 200           more lines
   obs logs alertmanager --follow    keep printing new lines (Ctrl-C to stop)
   obs logs jaeger --out build       the stack running from build/
+  obs logs alertmanager-1           one replica, under `topology: ha`
 \b
 Native logs live in OUT/.obs/logs/COMPONENT.log; each `obs up` that starts a
 component appends a `--- obs up` line with the exact command it ran.
 Under compose this runs `docker compose logs`. Exit 3 when there is no log yet.""")
-@click.argument("component", type=click.Choice((*SERVICES, "receivers")))
+@click.argument("component", callback=_component)
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("."),
               show_default=True, help="Output directory the stack runs from.")
 @click.option("-n", "--lines", type=click.IntRange(min=0), default=50, show_default=True,

@@ -141,17 +141,35 @@ class _Builder:
                       receivers_tls=None, receivers_bearer=None, persistent_queue=True, ports=ports.model_dump(),
                       versions={}, topology=Topology(self.spec.stack.topology))
         stack = self._replicas(stack)
+        # The defaults first, then the ports the user wrote; within each, every component's own port before the
+        # extra replicas' (port + i). So what gets blamed is what the user wrote, or else the replica count that
+        # put a replica on another component's port.
+        claims: list[tuple[str, int]] = []
+        for keys in (sorted(k for k in ports.model_dump() if k not in written), sorted(written)):
+            claims += [(k, 0) for k in keys] + [(k, i) for k in keys for i in range(1, stack.replicas_of(k))]
         owner: dict[int, str] = {}
-        for name, _ in sorted(ports.model_dump().items(), key=lambda kv: (kv[0] in written, kv[0])):
-            for i, port in enumerate(stack.replica_ports(name)):
-                who = name if stack.replicas_of(name) == 1 else f"{name} (replica {i})"
-                if port in owner:
-                    ha = " (under `topology: ha`, replica i of a component takes its port + i)" if stack.ha else ""
-                    of = f" of {who}" if who != name else ""
-                    self.problem(f"stack.ports.{name}", f"port {port}{of} is already used by {owner[port]}; "
-                                 f"give each component its own port{ha}")
-                    break
+        blamed: set[str] = set()
+        for name, i in claims:
+            port = stack.ports[name] + i
+            who = f"{name} (replica {i})" if stack.replicas_of(name) > 1 else name
+            if port not in owner:
                 owner[port] = who
+                continue
+            if name in blamed:
+                continue
+            blamed.add(name)
+            if i == 0:
+                ha = " (under `topology: ha`, replica i of a component takes its port + i)" if stack.ha else ""
+                of = f" of {who}" if who != name else ""
+                self.problem(f"stack.ports.{name}", f"port {port}{of} is already used by {owner[port]}; "
+                             f"give each component its own port{ha}")
+            else:
+                component = {"alertmanager_cluster": "alertmanager"}.get(name, name)
+                where = (f"stack.replicas.{component}" if self.spec.stack.replicas is not None
+                         and component in self.spec.stack.replicas.model_fields_set else f"stack.ports.{name}")
+                self.problem(where, f"{who} would listen on {port}, which {owner[port]} uses (replica i of a "
+                             f"component takes its port + i); give stack.ports.{name} room for every replica, or "
+                             "run fewer")
 
     def _histogram(self, s: v1.Service, path: str) -> Histogram:
         """Native unless the service says otherwise, declares classic buckets, or Prometheus pulls its metrics."""

@@ -54,9 +54,6 @@ class Net:
 
     def replica(self, component: str, index: int, port: int) -> str:
         """Replica `index` of a component (`topology: ha`), listening on `port` (its key's port + index)."""
-        if component in self.addresses:
-            # Kubernetes: the spec's one address (the operator's Service) stands for every replica.
-            return self.addresses[component]
         host = f"{component}-{index}" if self.kind == "compose" else self.peers[component]
         return host_port(host, port)
 

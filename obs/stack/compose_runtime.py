@@ -15,7 +15,7 @@ from obs.errors import StackError
 from obs.model import conventions as c
 from obs.model.domain import Model
 from obs.stack import health, secrets, tools
-from obs.stack.components import COMPONENTS, ORDER, http_url, public_url
+from obs.stack.components import ORDER, PYTHON, http_url, public_url, stack_components
 from obs.stack.native import ComponentStatus, Progress, quiet
 from obs.stack.state import State
 
@@ -66,7 +66,9 @@ class ComposeStack:
         return proc
 
     def health_urls(self) -> dict[str, str]:
-        urls = {name: COMPONENTS[name].health_url(self.model) for name in ORDER}
+        # Under `topology: ha` every replica is its own compose service, named as the native stack names it.
+        urls = {name: comp.health_url(self.model) for name, comp in stack_components(self.model).items()
+                if comp.binary != PYTHON}
         urls["grafana"] = http_url(self.model.stack.bind, self.model.stack.ports["grafana"], "/api/health")
         return urls
 

@@ -158,6 +158,26 @@ REJECTED = [
                 "{severity: ticket, long: 3d, short: 1h, burn_rate: 2}]",
      "obs.yaml:10:102: services[0].slos[0].alerting.tiers[1].long: tiers[0] is already a ticket tier over 3d; their "
      "alerts would carry the same labels; merge them or change one's long window"),
+    ("one Alertmanager under topology ha", HEAD + "stack: {topology: ha, replicas: {alertmanager: 1}}\n"
+     "services: [{name: api}]\n",
+     "obs.yaml:3:34: stack.replicas.alertmanager: one replica leaves nothing to fail over to under `topology: ha`; "
+     "use 2 or more (the default is 3)"),
+    ("replicas without topology ha", HEAD + "stack: {replicas: {prometheus: 2}}\nservices: [{name: api}]\n",
+     "obs.yaml:3:9: stack.replicas: replicas take effect only with `topology: ha`; set it, or remove stack.replicas"),
+    ("a volatile queue under topology ha", HEAD + "stack: {topology: ha, persistent_queue: false}\n"
+     "services: [{name: api}]\n",
+     "obs.yaml:3:23: stack.persistent_queue: under `topology: ha` a collector killed with data in memory loses it; "
+     "remove `persistent_queue: false`"),
+    ("an Alertmanager replica on the gossip port", HEAD + "stack: {topology: ha, ports: {alertmanager_cluster: 9095}}"
+     "\nservices: [{name: api}]\n",
+     "obs.yaml:3:31: stack.ports.alertmanager_cluster: port 9095 of alertmanager_cluster (replica 0) is already used "
+     "by alertmanager (replica 2); give each component its own port (under `topology: ha`, replica i of a component "
+     "takes its port + i)"),
+    ("a fourth Alertmanager on the contract receivers' port", HEAD + "stack: {topology: ha, replicas: {alertmanager: "
+     "4}}\nservices: [{name: api}]\n",
+     "obs.yaml:3:34: stack.replicas.alertmanager: alertmanager (replica 3) would listen on 9096, which local_receivers "
+     "uses (replica i of a component takes its port + i); give stack.ports.alertmanager room for every replica, or "
+     "run fewer"),
     ("an empty secret file", HEAD + "services: [{name: api}]\nalerting:\n  receivers:\n    - name: pd\n"
      "      pagerduty: {routing_key: {file: ''}}\n",
      "obs.yaml:7:33: alerting.receivers[0].pagerduty.routing_key.file: must be a path to a file, e.g. "
@@ -253,6 +273,18 @@ ACCEPTED = {
           webhook: {url: "https://hooks.example.com/alert?team=web&page=1"}
       routes:
         - {match: {severity: page}, receiver: mail, group_wait: 0s, repeat_interval: 1s}
+    """),
+    "topology ha with four Alertmanagers and three Prometheus servers": HEAD + y(r"""
+    stack:
+      topology: ha
+      replicas: {alertmanager: 4, prometheus: 3}
+      ports: {alertmanager: 9200}
+    services:
+      - name: api
+        http: true
+        slos: [{name: up, objective: 99.9, sli: {availability: {}}}]
+    alerting:
+      receivers: [{name: hook, webhook: {url: "http://127.0.0.1:5001/hook"}}]
     """),
 }
 

@@ -25,13 +25,18 @@ def port_is_free(port: int) -> bool:
     return True
 
 
-def free_ports(taken: set[int] = frozenset()) -> dict[str, int]:
+def free_ports(taken: set[int] = frozenset(), room: int = 1) -> dict[str, int]:
+    """A free port per key; with `room`, the `room` ports from each are free too (replicas under `topology: ha`
+    listen on their port + i)."""
     chosen: dict[str, int] = {}
+    used: set[int] = set(taken)
     rng = random.Random()
     while len(chosen) < len(PORT_KEYS):
-        port = rng.randrange(21000, 30000)
-        if port not in taken and port not in chosen.values() and port_is_free(port):
+        port = rng.randrange(21000, 30000 - room)
+        block = range(port, port + room)
+        if not used.intersection(block) and all(port_is_free(p) for p in block):
             chosen[PORT_KEYS[len(chosen)]] = port
+            used.update(block)
     return chosen
 
 
@@ -53,11 +58,12 @@ alerting:
 
 
 def write_spec(directory: Path, ports: dict[str, int], project: str = "stack-test", profile: str = "fast",
-               body: str = DEFAULT_BODY, metrics: str | None = None) -> Path:
+               body: str = DEFAULT_BODY, metrics: str | None = None, topology: str | None = None) -> Path:
     """obs.yaml in `directory`: the stack section on `ports`, then `body` (services and alerting)."""
     directory.mkdir(parents=True, exist_ok=True)
     port_lines = "\n".join(f"    {k}: {v}" for k, v in ports.items())
     metrics_line = f"  metrics: {metrics}\n" if metrics is not None else ""
+    metrics_line += f"  topology: {topology}\n" if topology is not None else ""
     spec = directory / "obs.yaml"
     spec.write_text(f"""\
 version: obs/v1

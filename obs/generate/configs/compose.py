@@ -16,6 +16,7 @@ as root, because its image user cannot write to a fresh named volume.
 """
 from __future__ import annotations
 
+import copy
 import posixpath
 from typing import Any
 
@@ -144,13 +145,46 @@ def services(model: Model, secrets: _Secrets) -> dict[str, Any]:
           "healthcheck": _healthcheck(p["grafana"], "/api/health"),
           "depends_on": _healthy("prometheus", "jaeger", "alertmanager")}
     secrets.top[GRAFANA_SECRET] = {"file": f"./{c.GRAFANA_ADMIN_PASSWORD_FILE}"}
-    return {"jaeger": jg, "alertmanager": am, "prometheus": pr, "otelcol": oc, "grafana": gf}
+    svcs = {"jaeger": jg, "alertmanager": am, "prometheus": pr, "otelcol": oc, "grafana": gf}
+    return _replicated(model, svcs) if st.ha else svcs
+
+
+def _replicated(model: Model, svcs: dict[str, Any]) -> dict[str, Any]:
+    """`topology: ha`: each replica its own service, named and ported as in the native stack (port + i)."""
+    st, p = model.stack, model.stack.ports
+    am, pr = svcs.pop("alertmanager"), svcs.pop("prometheus")
+    ams = [c.replica("alertmanager", i) for i in range(st.alertmanagers)]
+    proms = [c.replica("prometheus", i) for i in range(st.prometheis)]
+    out: dict[str, Any] = {"jaeger": svcs["jaeger"]}
+    for i, name in enumerate(ams):
+        web, gossip = p["alertmanager"] + i, p["alertmanager_cluster"] + i
+        peers = [f"--cluster.peer={peer}:{p['alertmanager_cluster'] + j}" for j, peer in enumerate(ams) if j != i]
+        out[name] = {**copy.deepcopy(am),
+                     "command": [*am["command"][:2], f"--web.listen-address=0.0.0.0:{web}",
+                                 f"--cluster.listen-address=0.0.0.0:{gossip}", *peers,
+                                 f"--cluster.peer-timeout={st.timing.peer_timeout}"],
+                     "ports": [_publish(st.bind, web)], "healthcheck": _healthcheck(web, "/-/ready")}
+        out[name]["volumes"] = [DEPLOY_MOUNT, f"{name}-data:/alertmanager", *am["volumes"][2:]]
+    for i, name in enumerate(proms):
+        web = p["prometheus"] + i
+        command = [f"--web.listen-address=0.0.0.0:{web}" if a.startswith("--web.listen-address") else a
+                   for a in pr["command"]]
+        out[name] = {**copy.deepcopy(pr), "command": command, "environment": {c.PROMETHEUS_REPLICA_ENV: str(i)},
+                     "ports": [_publish(st.bind, web)], "healthcheck": _healthcheck(web, "/-/ready"),
+                     "depends_on": _healthy(*ams)}
+        out[name]["volumes"] = [v.replace("prometheus-data:", f"{name}-data:") for v in pr["volumes"]]
+    out["otelcol"] = {**svcs["otelcol"], "depends_on": _healthy("jaeger", *proms)}
+    out["grafana"] = {**svcs["grafana"], "depends_on": _healthy(proms[0], "jaeger", ams[0])}
+    return out
 
 
 def document(model: Model) -> dict[str, Any]:
     secrets = _Secrets()
     svcs = services(model, secrets)
     volumes = ["alertmanager-data", "prometheus-data", "grafana-data"]
+    if model.stack.ha:
+        volumes = [f"{name}-data" for name in svcs if name.startswith(("alertmanager-", "prometheus-"))]
+        volumes.append("grafana-data")
     if model.stack.persistent_queue:
         volumes.append("otelcol-queue")
     # Your own services join this project's network from docker-compose.override.yml, with

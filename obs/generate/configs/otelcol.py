@@ -31,10 +31,10 @@ def prometheus_exporter(index: int) -> str:
     return f"{TO_PROMETHEUS}-{index}"
 
 
-def metrics_exporters(model: Model) -> list[str]:
+def metrics_exporters(model: Model, net: network.Net) -> list[str]:
     if model.stack.metrics == MetricsPath.PULL:
         return [PULL_EXPORTER]
-    if model.stack.ha:
+    if model.stack.ha and net.kind != "kubernetes":
         return [prometheus_exporter(i) for i in range(model.stack.prometheis)]
     return [TO_PROMETHEUS]
 
@@ -110,8 +110,9 @@ def _exporters(model: Model, net: network.Net) -> dict[str, Any]:
         # otlp_http appends /v1/metrics: Prometheus 3's receiver is /api/v1/otlp/v1/metrics.
         exporters[TO_PROMETHEUS] = {"endpoint": f"http://{net.peer('prometheus', p['prometheus'])}/api/v1/otlp",
                                     **_delivery(model)}
-        if model.stack.ha:
+        if model.stack.ha and net.kind != "kubernetes":
             # Every Prometheus replica gets every point, each through its own queue: one down delays nobody.
+            # (In Kubernetes the spec names one address, the operator's Service: see docs/KUBERNETES.md.)
             exporters.pop(TO_PROMETHEUS)
             for i in range(model.stack.prometheis):
                 target = net.replica("prometheus", i, p["prometheus"] + i)
@@ -204,7 +205,7 @@ def config(model: Model, net: network.Net) -> dict[str, Any]:
             "pipelines": {
                 "traces": {"receivers": ["otlp"], "processors": processors, "exporters": [TO_JAEGER, SPANMETRICS]},
                 "metrics": {"receivers": ["otlp", SPANMETRICS], "processors": processors,
-                            "exporters": metrics_exporters(model)},
+                            "exporters": metrics_exporters(model, net)},
             },
             "telemetry": _telemetry(model, net),
         },

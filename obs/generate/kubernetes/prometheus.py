@@ -51,6 +51,9 @@ def settings(model: Model) -> dict[str, Any]:
         spec["enableFeatures"] = features
     if args:
         spec["additionalArgs"] = args
+    if model.stack.ha:
+        # The operator names each replica in this external label and drops it from alerts, as the local pair does.
+        spec.update(replicas=model.stack.prometheis, replicaExternalLabelName=c.REPLICA_LABEL)
     if k.rule_labels:
         spec["ruleSelector"] = {"matchLabels": dict(k.rule_labels)}
     return obj(MONITORING, "Prometheus", NAME, spec)

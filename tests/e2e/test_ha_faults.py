@@ -1,0 +1,113 @@
+"""`stack.topology: ha` on the real binaries: three Alertmanagers in one gossip cluster, a Prometheus pair, and
+faults injected into them.
+
+The stack runs every replica as its own process (`alertmanager-0..2`, `prometheus-0..1`). With one
+Alertmanager and one Prometheus SIGKILLed, `obs drill` still drives an SLO outage to exactly one page at the
+contract receiver: the surviving Prometheus fires, the surviving Alertmanagers agree through their
+notification log which of them sends. `obs up` then starts the killed replicas again.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import requests
+
+from obs.commands.generate import generate
+from obs.model import conventions as c
+from obs.project import load_model
+from obs.stack.native import Stack
+from tests.support.drill_spec import BODY
+from tests.support.stack_spec import free_ports, write_spec
+
+pytestmark = pytest.mark.live
+REPLICAS = ["alertmanager-0", "alertmanager-1", "alertmanager-2", "prometheus-0", "prometheus-1"]
+
+
+def progress(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def environment():
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("OBS_TEST_DRILL_KEY", "routing-key-for-the-ha-test")
+        mp.setenv("OBS_TEST_DRILL_SLACK", "https://hooks.slack.com/services/T0/B0/ha-test")
+        yield
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    spec = write_spec(tmp_path_factory.mktemp("ha"), free_ports(room=3), "ha-test", body=BODY, topology="ha")
+    generate(spec, None, check=False)
+    st = Stack(spec.parent, load_model(spec))
+    try:
+        st.up(progress)
+        yield st
+    finally:
+        st.down()
+
+
+def obs(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "obs", *args, str(stack.out / "obs.yaml")], capture_output=True,
+                          text=True, cwd=stack.out)
+
+
+def am_url(stack: Stack, index: int) -> str:
+    return f"http://127.0.0.1:{stack.model.stack.ports['alertmanager'] + index}"
+
+
+def test_status_lists_every_replica_by_name_with_its_pid_ports_and_health(stack):
+    proc = obs(stack, "status", "--format", "json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    components = {comp["name"]: comp for comp in json.loads(proc.stdout)["components"]}
+    assert list(components) == ["receivers", "jaeger", *REPLICAS, "otelcol"]
+    p = stack.model.stack.ports
+    for i in range(3):
+        am = components[f"alertmanager-{i}"]
+        assert am["state"] == "healthy" and am["pid"] == stack.pid(f"alertmanager-{i}")
+        assert am["ports"] == [p["alertmanager"] + i, p["alertmanager_cluster"] + i]
+    assert [components[f"prometheus-{i}"]["ports"] for i in range(2)] == [[p["prometheus"]], [p["prometheus"] + 1]]
+
+
+def test_the_alertmanagers_gossip_as_one_cluster_of_three(stack):
+    for i in range(3):
+        peers = requests.get(f"{am_url(stack, i)}/api/v2/status", timeout=5).json()["cluster"]["peers"]
+        assert len(peers) == 3
+
+
+def test_both_prometheus_replicas_alert_as_one_without_their_replica_label(stack):
+    # Both replicas fire the Watchdog at every Alertmanager; each holds it once, without the label that tells the
+    # replicas' series apart.
+    for i in range(3):
+        alerts = requests.get(f"{am_url(stack, i)}/api/v2/alerts", timeout=5).json()
+        watchdogs = [a for a in alerts if a["labels"].get("alertname") == c.WATCHDOG_ALERT]
+        assert len(watchdogs) == 1 and c.REPLICA_LABEL not in watchdogs[0]["labels"]
+
+
+def test_with_an_alertmanager_and_a_prometheus_killed_an_outage_pages_exactly_once(stack):
+    killed = [stack.kill("alertmanager-0"), stack.kill("prometheus-0")]
+    try:
+        proc = obs(stack, "drill", "--incident", "errors", "--format", "json")
+        sys.stderr.write(proc.stderr)
+        result = json.loads(proc.stdout)["incidents"][0]
+        assert (result["pages"], result["paged_once"]) == (1, True), result
+        # Whether the page beat its bound depends on the machine's load; the exit code must say which it was.
+        assert proc.returncode == (0 if result["ok"] else 1), result
+    finally:
+        stack.up(progress)
+    assert all(s.state == "healthy" for s in stack.status())
+    assert all(stack.pid(name) not in killed for name in ("alertmanager-0", "prometheus-0"))
+
+
+def test_with_one_alertmanager_killed_and_both_prometheus_up_an_outage_pages_exactly_once(stack):
+    stack.kill("alertmanager-1")
+    try:
+        proc = obs(stack, "drill", "--incident", "errors", "--format", "json")
+        sys.stderr.write(proc.stderr)
+        result = json.loads(proc.stdout)["incidents"][0]
+        assert (result["pages"], result["paged_once"]) == (1, True), result
+    finally:
+        stack.up(progress)

@@ -1,0 +1,143 @@
+"""`stack.topology: ha`: what the generators, the native runner and the verifier's clients make of it.
+
+The live behaviour (one page with replicas killed) is in tests/e2e/test_ha_faults.py; these pin down the
+artifacts and argv that behaviour rests on, against the single topology where they differ.
+"""
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from obs.generate.configs import compose, otelcol, prometheus
+from obs.generate.kubernetes import prometheus as kube_prometheus
+from obs.model import conventions as c
+from obs.model import network
+from obs.project import load_text
+from obs.stack.components import stack_components
+from obs.verify import clients
+from tests.support.stack_spec import port_is_free
+
+SPEC = """\
+version: obs/v1
+project: shop
+stack:
+  profile: fast
+  topology: {topology}
+services:
+  - name: api
+    http: true
+    slos: [{{name: up, objective: 99.9, sli: {{availability: {{}}}}}}]
+alerting:
+  receivers: [{{name: hook, webhook: {{url: "http://127.0.0.1:5001/hook"}}}}]
+"""
+
+
+@pytest.fixture(scope="module")
+def ha():
+    return load_text(SPEC.format(topology="ha"), "obs.yaml")
+
+
+@pytest.fixture(scope="module")
+def single():
+    return load_text(SPEC.format(topology="single"), "obs.yaml")
+
+
+def test_ha_defaults_to_three_alertmanagers_and_two_prometheus_and_single_to_one_of_each(ha, single):
+    assert (ha.stack.alertmanagers, ha.stack.prometheis) == (3, 2)
+    assert (single.stack.alertmanagers, single.stack.prometheis) == (1, 1)
+    assert ha.stack.replica_ports("alertmanager") == [9093, 9094, 9095]
+    assert ha.stack.replica_ports("alertmanager_cluster") == [9194, 9195, 9196]
+    assert single.stack.replica_ports("alertmanager_cluster") == []
+
+
+def test_every_prometheus_sends_to_every_alertmanager_and_alerts_lose_the_replica_label(ha, single):
+    cfg = prometheus.config(ha, network.native(ha))
+    assert cfg["global"]["external_labels"][c.REPLICA_LABEL] == "${" + c.PROMETHEUS_REPLICA_ENV + "}"
+    targets = cfg["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"]
+    assert targets == ["127.0.0.1:9093", "127.0.0.1:9094", "127.0.0.1:9095"]
+    assert cfg["alerting"]["alert_relabel_configs"] == [{"action": "labeldrop", "regex": c.REPLICA_LABEL}]
+    jobs = {j["job_name"]: j["static_configs"][0]["targets"] for j in cfg["scrape_configs"]}
+    assert jobs[c.JOB_PROMETHEUS] == ["127.0.0.1:9090", "127.0.0.1:9091"]
+    assert jobs[c.JOB_ALERTMANAGER] == ["127.0.0.1:9093", "127.0.0.1:9094", "127.0.0.1:9095"]
+    plain = prometheus.config(single, network.native(single))
+    assert c.REPLICA_LABEL not in plain["global"]["external_labels"] and "alert_relabel_configs" not in plain["alerting"]
+
+
+def test_the_collector_writes_every_point_to_every_prometheus_each_through_its_own_queue(ha, single):
+    cfg = otelcol.config(ha, network.native(ha))
+    pushes = {k: v for k, v in cfg["exporters"].items() if k.startswith(otelcol.TO_PROMETHEUS)}
+    assert {k: v["endpoint"] for k, v in pushes.items()} == {
+        "otlp_http/prometheus-0": "http://127.0.0.1:9090/api/v1/otlp",
+        "otlp_http/prometheus-1": "http://127.0.0.1:9091/api/v1/otlp"}
+    assert all(v["sending_queue"]["enabled"] for v in pushes.values())
+    assert cfg["service"]["pipelines"]["metrics"]["exporters"] == list(pushes)
+    assert otelcol.config(single, network.native(single))["service"]["pipelines"]["metrics"]["exporters"] == [
+        otelcol.TO_PROMETHEUS]
+
+
+def test_each_replica_is_its_own_process_on_its_own_ports_data_and_gossip_peers(ha, tmp_path: Path):
+    comps = stack_components(ha)
+    assert list(comps) == ["receivers", "jaeger", "alertmanager-0", "alertmanager-1", "alertmanager-2",
+                           "prometheus-0", "prometheus-1", "otelcol"]
+    argv = comps["alertmanager-1"].argv(ha, tmp_path, Path("/bin/alertmanager"))
+    assert "127.0.0.1:9094" in argv and str(tmp_path / ".obs" / "alertmanager-1") in argv
+    assert [a for a in argv if a.startswith("--cluster.")] == [
+        "--cluster.listen-address=127.0.0.1:9195", "--cluster.advertise-address=127.0.0.1:9195",
+        "--cluster.peer=127.0.0.1:9194", "--cluster.peer=127.0.0.1:9196", "--cluster.peer-timeout=2s"]
+    assert comps["alertmanager-2"].listens(ha) == [("127.0.0.1", 9095), ("127.0.0.1", 9196)]
+    prom = comps["prometheus-1"]
+    assert prom.env == ((c.PROMETHEUS_REPLICA_ENV, "1"),)
+    assert prom.health_url(ha) == "http://127.0.0.1:9091/-/ready"
+    assert str(tmp_path / ".obs" / "prometheus-1") in prom.argv(ha, tmp_path, Path("/bin/prometheus"))
+
+
+def test_a_single_alertmanager_gossips_with_nobody(single, tmp_path: Path):
+    argv = stack_components(single)["alertmanager"].argv(single, tmp_path, Path("/bin/alertmanager"))
+    assert [a for a in argv if a.startswith("--cluster.")] == ["--cluster.listen-address="]
+
+
+def test_compose_runs_the_same_replicas_as_services_peering_by_name(ha):
+    svcs = compose.document(ha)["services"]
+    assert list(svcs) == ["jaeger", "alertmanager-0", "alertmanager-1", "alertmanager-2", "prometheus-0",
+                          "prometheus-1", "otelcol", "grafana"]
+    am = svcs["alertmanager-0"]["command"]
+    assert "--cluster.peer=alertmanager-1:9195" in am and "--cluster.peer=alertmanager-2:9196" in am
+    assert svcs["prometheus-1"]["environment"] == {c.PROMETHEUS_REPLICA_ENV: "1"}
+    assert "prometheus-1-data:/prometheus" in svcs["prometheus-1"]["volumes"]
+    assert set(svcs["otelcol"]["depends_on"]) == {"jaeger", "prometheus-0", "prometheus-1"}
+    assert {"alertmanager-0-data", "prometheus-1-data"} <= set(compose.document(ha)["volumes"])
+
+
+def test_the_kubernetes_prometheus_patch_asks_the_operator_for_the_pair(ha, single):
+    spec = kube_prometheus.settings(ha)["spec"]
+    assert (spec["replicas"], spec["replicaExternalLabelName"]) == (2, c.REPLICA_LABEL)
+    assert "replicas" not in kube_prometheus.settings(single)["spec"]
+
+
+class _Answer(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b'{"status": "success", "data": {"resultType": "vector", "result": []}}')
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_client_with_replicas_asks_the_next_when_one_does_not_answer_and_stays_with_it():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Answer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    dead = next(p for p in range(29990, 29000, -1) if port_is_free(p))
+    try:
+        prom = clients.Prometheus(f"http://127.0.0.1:{dead}", alternates=(f"http://127.0.0.1:{server.server_port}",))
+        assert prom.query("up") == []
+        assert prom.base == f"http://127.0.0.1:{server.server_port}"
+        alone = clients.Prometheus(f"http://127.0.0.1:{dead}")
+        with pytest.raises(clients.Unreachable):
+            alone.query("up")
+    finally:
+        server.shutdown()

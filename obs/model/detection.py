@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
 
-from obs.model.domain import SLO, Model
+from obs.model.domain import SLO, Model, Stack
 from obs.model.durations import Duration
 from obs.model.kinds import MetricsPath, Severity, SliKind
 from obs.model.timing import Timing
@@ -87,8 +87,15 @@ def exporter_expiration(t: Timing) -> Duration:
     return t.sdk_metric_interval * 2
 
 
-def _deliver(t: Timing) -> list[Part]:
-    return [Part(f"Alertmanager group_wait ({t.group_wait})", t.group_wait.s), Part("hand-over", HANDOFF_S)]
+def _deliver(st: Stack) -> list[Part]:
+    t = st.timing
+    parts = [Part(f"Alertmanager group_wait ({t.group_wait})", t.group_wait.s), Part("hand-over", HANDOFF_S)]
+    if st.ha and st.alertmanagers > 1:
+        # The last replica of the cluster sends only after every one before it has had its peer timeout.
+        n = st.alertmanagers - 1
+        parts.append(Part(f"Alertmanager cluster: {n} peer timeout(s) ({t.peer_timeout}) when the replicas "
+                          "before the sender are down", n * t.peer_timeout.s))
+    return parts
 
 
 def slo_bound(model: Model, slo: SLO, incident: Incident) -> Bound:
@@ -107,7 +114,8 @@ def slo_bound(model: Model, slo: SLO, incident: Incident) -> Bound:
               Part(f"alert rule evaluation ({t.evaluation_interval})", t.evaluation_interval.s)]
     if tier.for_.ms:
         parts.append(Part(f"tier for: {tier.for_}", tier.for_.s))
-    return Bound(incident, f"SLOErrorBudgetBurn {slo.service}/{slo.name} tier {tier.name}", tuple(parts + _deliver(t)))
+    return Bound(incident, f"SLOErrorBudgetBurn {slo.service}/{slo.name} tier {tier.name}",
+                 tuple(parts + _deliver(model.stack)))
 
 
 def first_slo(model: Model, kind: SliKind) -> SLO | None:
@@ -130,14 +138,14 @@ def bounds(model: Model) -> list[Bound]:
     expire = ([Part(f"the collector's exporter forgets the series ({exporter_expiration(t)})",
                     exporter_expiration(t).s)] if model.stack.metrics == MetricsPath.PULL else [])
     out.append(Bound(Incident.CRASH, c.SERVICE_SILENT_ALERT, (
-        *expire, Part(f"no telemetry for the quiet window ({quiet})", quiet.s), evaluate, *_deliver(t))))
+        *expire, Part(f"no telemetry for the quiet window ({quiet})", quiet.s), evaluate, *_deliver(model.stack))))
     out.append(Bound(Incident.TRAFFIC, c.SERVICE_TRAFFIC_STOPPED_ALERT, (
         Part(f"last requests exported ({t.sdk_metric_interval})", t.sdk_metric_interval.s),
-        Part(f"no requests for the quiet window ({quiet})", quiet.s), evaluate, *_deliver(t))))
+        Part(f"no requests for the quiet window ({quiet})", quiet.s), evaluate, *_deliver(model.stack))))
     for incident in (Incident.COLLECTOR, Incident.TRACE_BACKEND):
         out.append(Bound(incident, c.COMPONENT_DOWN_ALERT, (
             Part(f"first failed scrape ({t.scrape_interval})", t.scrape_interval.s),
-            Part(f"for: {t.down_for}", t.down_for.s), evaluate, *_deliver(t))))
+            Part(f"for: {t.down_for}", t.down_for.s), evaluate, *_deliver(model.stack))))
     held = 4 * max(t.resend_delay.s, t.evaluation_interval.s)
     out.append(Bound(Incident.METRICS_BACKEND, "dead man's switch (Watchdog resolved)", (
         Part(f"Alertmanager keeps the Watchdog for 4 resend delays ({t.resend_delay})", held),
@@ -148,7 +156,7 @@ def bounds(model: Model) -> list[Bound]:
         Part("watcher check", WATCHER_CHECK_S), Part("hand-over", HANDOFF_S))))
     out.append(Bound(Incident.NOTIFICATION, f"{c.NOTIFICATIONS_FAILING_ALERT} (to the fallback receiver)", (
         Part(f"failure counted by two scrapes ({t.scrape_interval})", 2 * t.scrape_interval.s), evaluate,
-        *_deliver(t)), starts="when the paging integration first rejects a page"))
+        *_deliver(model.stack)), starts="when the paging integration first rejects a page"))
     return out
 
 

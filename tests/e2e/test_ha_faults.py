@@ -111,3 +111,15 @@ def test_with_one_alertmanager_killed_and_both_prometheus_up_an_outage_pages_exa
         assert (result["pages"], result["paged_once"]) == (1, True), result
     finally:
         stack.up(progress)
+
+
+def test_with_a_prometheus_killed_verify_proves_the_pipeline_through_the_other(stack):
+    # Queries, rules and alerts are read from prometheus-0 first; killed, it does not answer, and the verifier asks
+    # prometheus-1, which has every point too (the collector writes to each replica through its own queue).
+    stack.kill("prometheus-0")
+    try:
+        proc = obs(stack, "verify", "--traffic", "--format", "json")
+        doc = json.loads(proc.stdout)
+        assert proc.returncode == 0, json.dumps(doc, indent=1)[:4000]
+    finally:
+        stack.up(progress)

@@ -75,6 +75,8 @@ alerting:
     - name: oncall
       pagerduty:
         routing_key: {{env: {secret}}}
+dashboards:
+  layout: {layout}
 """
 
 
@@ -113,12 +115,13 @@ class Traffic(threading.Thread):
         self.tracers.shutdown()
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory):
+@pytest.fixture(scope="module", params=["templated", "per_service"])
+def live(tmp_path_factory, request):
+    """The stack with traffic, its spec in each dashboard layout in turn (a stack each: 20 s or so)."""
     directory = tmp_path_factory.mktemp("dash-live")
     spec = directory / c.SPEC_FILE
     ports = "\n".join(f"    {k}: {v}" for k, v in free_ports().items())
-    spec.write_text(SPEC.format(ports=ports, secret=SECRET_ENV), encoding="utf-8")
+    spec.write_text(SPEC.format(ports=ports, secret=SECRET_ENV, layout=request.param), encoding="utf-8")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(SECRET_ENV, "a-routing-key")
         generate(spec, None, check=False)
@@ -190,6 +193,9 @@ def expand(prometheus: str, d: Dashboard) -> list[Binding]:
 def test_every_templated_panel_shows_data_for_every_value_prometheus_lists_for_its_variables(live):
     model, prometheus = live
     templated = [d for d in dashboard_specs(model) if d.variables]
+    if model.dashboard_layout == "per_service":
+        assert templated == []   # every name is written into the queries: the test above ran them all
+        return
     assert {d.uid for d in templated} == {c.overview_dashboard_uid(model.project),
                                           c.service_template_dashboard_uid(model.project),
                                           c.slo_template_dashboard_uid(model.project)}
@@ -225,18 +231,26 @@ def last_value(model, prometheus: str, uid: str, title: str, ref: str = "A", **v
 
 def test_the_panels_read_the_error_ratio_latency_and_burn_rate_the_traffic_had(live):
     model, prometheus = live
-    service = c.service_template_dashboard_uid(model.project)
+    templated = model.dashboard_layout == "templated"
+
+    def service_page(name: str) -> tuple[str, dict[str, str]]:
+        if templated:
+            return c.service_template_dashboard_uid(model.project), {"service": name}
+        return c.service_dashboard_uid(model.project, name), {}
+
     for name in ("checkout", "worker"):   # the HTTP histogram of one, the spanmetrics of the other
-        assert 0.5 / ERROR_EVERY < last_value(model, prometheus, service, "Error ratio", service=name) \
-            < 2.0 / ERROR_EVERY
+        uid, chosen = service_page(name)
+        assert 0.5 / ERROR_EVERY < last_value(model, prometheus, uid, "Error ratio", **chosen) < 2.0 / ERROR_EVERY
+    uid, chosen = service_page("checkout")
     for ref in ("A", "B", "C"):   # p50, p95, p99 of requests that all took 30-40 ms
-        assert 0.025 <= last_value(model, prometheus, service, "Latency p50 / p95 / p99", ref, service="checkout") \
-            <= 0.05
-    slo = c.slo_template_dashboard_uid(model.project)
-    chosen = {"service": "checkout", "slo": "availability"}
+        assert 0.025 <= last_value(model, prometheus, uid, "Latency p50 / p95 / p99", ref, **chosen) <= 0.05
+    slo, chosen = ((c.slo_template_dashboard_uid(model.project), {"service": "checkout", "slo": "availability"})
+                   if templated else (c.slo_dashboard_uid(model.project, "checkout", "availability"), {}))
     assert last_value(model, prometheus, slo, "Objective", **chosen) == pytest.approx(0.99)
     # 10% errors against a 1% budget: the budget burns about ten times faster than allowed.
     assert 5 < last_value(model, prometheus, slo, "Burn rate now", **chosen) < 20
+    if not templated:
+        return
     # The same budget burns in every window the SLO records once its data is there: the 5m one at least.
     burn = run(prometheus, next(q for q in panel_queries(model) if q.dashboard_uid == slo and q.variables ==
                                 tuple(chosen.items()) and q.panel_title == "Burn rate over every recorded window"))

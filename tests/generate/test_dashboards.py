@@ -48,7 +48,9 @@ def files(model):
 @pytest.fixture(scope="module")
 def per_service_model():
     """The repo's spec with the per-service layout it had before the templated one became the default."""
-    return load_text((REPO / c.SPEC_FILE).read_text(encoding="utf-8") + PER_SERVICE, c.SPEC_FILE)
+    text = (REPO / c.SPEC_FILE).read_text(encoding="utf-8")
+    assert "\ndashboards:\n  layout: templated\n" in text
+    return load_text(text.replace("\ndashboards:\n  layout: templated\n", PER_SERVICE), c.SPEC_FILE)
 
 
 @pytest.fixture(scope="module")

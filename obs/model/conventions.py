@@ -327,12 +327,6 @@ def slo_template_dashboard_uid(project: str) -> str:
     return dashboard_uid(project, "slo")
 
 
-def service_dashboard_url(project: str, layout: DashboardLayout, service: str) -> str:
-    if layout == DashboardLayout.PER_SERVICE:
-        return dashboard_url_path(service_dashboard_uid(project, service))
-    return dashboard_url_path(service_template_dashboard_uid(project), ((VARIABLE_SERVICE, service),))
-
-
 def slo_dashboard_url(project: str, layout: DashboardLayout, service: str, slo: str) -> str:
     """Where an SLO's alert and every link to the SLO lead, in either layout."""
     if layout == DashboardLayout.PER_SERVICE:

@@ -20,8 +20,8 @@ __all__ = ["PanelQuery", "dashboard_specs", "panel_queries", "queries_of"]
 
 
 def dashboard_specs(model: Model) -> tuple[Dashboard, ...]:
-    """In a stable order. Templated: overview, pipeline health, service, SLO, whatever the number of services.
-    Per service: overview, pipeline health, one per service, one per SLO."""
+    """In a stable order. Templated: overview, service, SLO (if the spec has one), pipeline health, whatever the
+    number of services. Per service: overview, pipeline health, one per service, one per SLO."""
     if model.dashboard_layout == DashboardLayout.TEMPLATED:
         return templated.dashboards(model) + (dashboard_pipeline.dashboard(model),)
     return ((dashboard_overview.dashboard(model), dashboard_pipeline.dashboard(model))

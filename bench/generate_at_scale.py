@@ -1,6 +1,6 @@
 """Generation at scale: 1,000 services x 3 SLOs, from spec text to a written tree.
 
-    python bench/generate_at_scale.py [--services 1000] [--keep DIR]
+    python bench/generate_at_scale.py [--services 1000] [--layout templated|per_service] [--keep DIR]
 
 Prints the wall time of each phase (load+validate, render, write, an unchanged rewrite, --check),
 peak memory (tracemalloc's peak of Python allocations, and the process's max RSS), and ratios
@@ -29,7 +29,7 @@ from obs.generate.common import Inputs
 from obs.project import load_model
 
 
-def spec(services: int) -> str:
+def spec(services: int, layout: str = "templated") -> str:
     """Each service: HTTP availability and latency SLOs, and an events SLO, like the repo's api-gateway."""
     lines = ["version: obs/v1", "project: scale", "services:"]
     for i in range(services):
@@ -43,7 +43,8 @@ def spec(services: int) -> str:
                   f"            total_query: sum(rate(jobs_total{{service_name=\"{name}\"}}[{{{{window}}}}]))"]
     lines += ["alerting:", "  receivers:", "    - {name: pager, pagerduty: {routing_key: {env: PD_KEY}}}",
               "    - {name: chat, slack: {api_url: {env: SLACK_URL}, channel: '#alerts'}}", "  routes:",
-              "    - {match: {severity: page}, receiver: pager}", "    - {match: {severity: ticket}, receiver: chat}"]
+              "    - {match: {severity: page}, receiver: pager}", "    - {match: {severity: ticket}, receiver: chat}",
+              f"dashboards: {{layout: {layout}}}"]
     return "\n".join(lines) + "\n"
 
 
@@ -67,6 +68,8 @@ def floor_write(root: Path, files: dict[str, str]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--services", type=int, default=1000)
+    parser.add_argument("--layout", choices=("templated", "per_service"), default="templated",
+                        help="The spec's dashboards.layout.")
     parser.add_argument("--keep", type=Path, help="Generate here and keep the result.")
     parser.add_argument("--by-generator", action="store_true", help="Also time each generator module on its own.")
     parser.add_argument("--trace-memory", action="store_true",
@@ -77,7 +80,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="obs-scale-"))
     out = args.keep or work / "out"
     spec_path = work / "obs.yaml"
-    spec_path.write_text(spec(args.services))
+    spec_path.write_text(spec(args.services, args.layout))
     try:
         model, t_load = timed(lambda: load_model(spec_path))
         files, t_render = timed(lambda: render(model, Inputs()))
@@ -96,6 +99,9 @@ def main() -> None:
         print(f"spec: {args.services} services, {slos} SLOs, {spec_path.stat().st_size / 1024:.0f} KiB of YAML")
         print(f"output: {len(files)} files, {size / 2**20:.1f} MiB "
               f"({', '.join(f'{top}: {n}' for top, n in sorted(Counter(r.split('/')[0] for r in files).items()))})")
+        boards = [t for r, t in files.items() if r.startswith(("dashboards/", "deploy/kubernetes/dashboards/"))]
+        print(f"dashboards ({args.layout}): {len(boards)} files with their ConfigMaps, "
+              f"{sum(len(t.encode('utf-8')) for t in boards) / 2**20:.2f} MiB")
         print(f"load+validate  {t_load:8.2f} s")
         print(f"render         {t_render:8.2f} s   {t_render / slos * 1000:.2f} ms per SLO, "
               f"{t_render / (size / 2**20):.2f} s per MiB")

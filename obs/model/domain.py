@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from obs.model.conventions import LABEL_SEVERITY
 from obs.model.durations import Duration
-from obs.model.kinds import MetricsPath, ReceiverKind, Severity, SliKind, Topology
+from obs.model.kinds import DashboardLayout, MetricsPath, ReceiverKind, Severity, SliKind, Topology
 from obs.model.kubernetes import Kubernetes
 from obs.model.timing import Timing
 from obs.model.windows import Tier
@@ -173,6 +173,10 @@ class Model:
     fallback_receiver: str | None = None       # spec's choice; see alert_routing.fallback()
     environments: tuple[Environment, ...] = field(default=(), hash=False)   # deployed stacks verify reaches
     kubernetes: Kubernetes = field(default_factory=Kubernetes, hash=False)  # deploy/kubernetes' settings
+    dashboard_layout: DashboardLayout = DashboardLayout.TEMPLATED
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "dashboard_layout", DashboardLayout(self.dashboard_layout))
 
     def environment(self, name: str) -> Environment | None:
         return next((e for e in self.environments if e.name == name), None)

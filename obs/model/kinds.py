@@ -32,3 +32,8 @@ class Topology(StrEnum):
 class MetricsPath(StrEnum):
     PUSH = "push"                   # the collector writes to Prometheus's OTLP receiver
     PULL = "pull"                   # Prometheus scrapes the collector's exporter
+
+
+class DashboardLayout(StrEnum):
+    TEMPLATED = "templated"         # a constant handful of dashboards; $team, $service and $slo pick what they show
+    PER_SERVICE = "per_service"     # one dashboard per service and per SLO, their names written into every query

@@ -454,6 +454,13 @@ class Kubernetes(Strict):
                                                 "under deploy/rulers/cortex/ are for.")
 
 
+class Dashboards(Strict):
+    layout: Literal["templated", "per_service"] = Field(
+        "templated", description="templated: an overview, one service, one SLO and one pipeline dashboard, whatever "
+        "the number of services; $team, $service and $slo pick what they show. per_service: one dashboard per "
+        "service and per SLO (thousands at scale).")
+
+
 class Spec(Strict):
     version: Literal["obs/v1"]
     project: Name
@@ -463,3 +470,4 @@ class Spec(Strict):
     environments: dict[Name, Environment] = Field(
         default_factory=dict, description="Deployed stacks `obs verify --env NAME` checks (`local` is implicit).")
     kubernetes: Kubernetes = Field(Kubernetes(), description="Settings of the objects under deploy/kubernetes/.")
+    dashboards: Dashboards = Field(Dashboards(), description="How the generated Grafana dashboards are laid out.")

@@ -151,16 +151,18 @@ def dashboards(ctx: Context) -> list[Finding]:
     found = []
     for q, rows in ((q, ran[(q.promql(), q.instant, q.min_interval)]) for q in queries):
         if isinstance(rows, str):
-            found.append(Finding(f"dashboard {q.dashboard_uid}", Status.FAIL, f'panel "{q.panel_title}" ({q.ref_id}) '
+            found.append(Finding(f"dashboard {q.where}", Status.FAIL, f'panel "{q.panel_title}" ({q.ref_id}) '
                                  f"fails: {rows}", "regenerate the dashboards with `obs generate`"))
         elif not rows and not q.may_be_empty:
-            titles = empty.setdefault(q.dashboard_uid, [])
+            # A templated dashboard is named with its variables' values: which service's page is empty.
+            titles = empty.setdefault(q.where, [])
             if q.panel_title not in titles:
                 titles.append(q.panel_title)
     stack_uid = c.pipeline_dashboard_uid(ctx.model.project)
-    for uid, titles in empty.items():
-        fix = "the stack's own jobs must be up and scraped (see coverage:targets)" if uid == stack_uid else TRAFFIC_FIX
-        found.append(Finding(f"dashboard {uid}", Status.FAIL, f"{len(titles)} panel(s) show No Data: "
+    for where, titles in empty.items():
+        own = where == stack_uid
+        fix = "the stack's own jobs must be up and scraped (see coverage:targets)" if own else TRAFFIC_FIX
+        found.append(Finding(f"dashboard {where}", Status.FAIL, f"{len(titles)} panel(s) show No Data: "
                              + ", ".join(f'"{t}"' for t in titles), fix))
     return found
 

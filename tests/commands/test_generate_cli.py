@@ -79,16 +79,14 @@ def test_check_names_a_hand_edited_file_as_drifted_exits_1_and_writes_nothing(pr
 
 
 POSTGRES = "  - name: postgres\n    team: platform\n    description: Primary database.\n"
-# The incident rules name every declared service, and the overview dashboard shows each: dropping one changes them
-# wherever they are carried (the rule files, the rulers' files, the PrometheusRule, the dashboard's ConfigMap).
+# The incident rules and the service info records name every declared service: dropping one changes them wherever
+# they are carried (the rule files, the rulers' files, the PrometheusRule). The templated dashboards name no service.
 CHANGED_WITHOUT_POSTGRES = sorted([
-    ".obs-owned.json", c.PIPELINE_RULES_FILE, c.dashboard_file("ai-tools-overview"), c.COMPOSE_FILE,
-    c.kube_file("rules", c.PIPELINE_RULES_NAME), c.kube_file("dashboards", "dashboard-ai-tools-overview"),
+    ".obs-owned.json", c.PIPELINE_RULES_FILE, c.COMPOSE_FILE, c.kube_file("rules", c.PIPELINE_RULES_NAME),
     c.KUSTOMIZATION, c.thanos_rules_file(c.PIPELINE_RULES_NAME),
     c.cortex_rules_file("anonymous", f"ai-tools-{c.PIPELINE_RULES_NAME}")])
 EXTRA_WITHOUT_POSTGRES = sorted([
-    c.dashboard_file("ai-tools-svc-postgres"), c.instrumentation_file("postgres", "compose"),
-    c.instrumentation_file("postgres"), c.kube_file("dashboards", "dashboard-ai-tools-svc-postgres"),
+    c.instrumentation_file("postgres", "compose"), c.instrumentation_file("postgres"),
     c.kube_file("instrumentation", "postgres")])
 
 

@@ -1,6 +1,10 @@
 """The generated dashboards against the real stack: with traffic flowing, every panel query that is
 not marked as possibly empty returns data, and the panels read what the traffic really was.
 
+The templated dashboards are expanded as Grafana expands them: each variable's label_values query
+is asked of the live Prometheus (the earlier variables' values filled in), and every panel must show
+data for every value it lists, which must be every service and SLO of the spec.
+
 Runs the real collector, Jaeger, Prometheus and Alertmanager natively (built by
 obs.stack.build.ensure when missing) from a fast-profile spec on free ports. Traffic comes
 from the OpenTelemetry SDK: the semconv HTTP histogram of an HTTP service, and spans of a
@@ -27,7 +31,8 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from obs.commands.generate import generate
-from obs.generate.dashboards.queries import panel_queries
+from obs.generate.dashboards.model import Binding, Dashboard, Variable, substitute
+from obs.generate.dashboards.queries import dashboard_specs, panel_queries, queries_of
 from obs.model import conventions as c
 from obs.project import load_model
 from obs.stack.components import urls
@@ -48,6 +53,7 @@ stack:
 {ports}
 services:
   - name: checkout
+    team: payments
     http: true
     slos:
       - name: availability
@@ -69,6 +75,8 @@ alerting:
     - name: oncall
       pagerduty:
         routing_key: {{env: {secret}}}
+dashboards:
+  layout: {layout}
 """
 
 
@@ -107,12 +115,13 @@ class Traffic(threading.Thread):
         self.tracers.shutdown()
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory):
+@pytest.fixture(scope="module", params=["templated", "per_service"])
+def live(tmp_path_factory, request):
+    """The stack with traffic, its spec in each dashboard layout in turn (a stack each: 20 s or so)."""
     directory = tmp_path_factory.mktemp("dash-live")
     spec = directory / c.SPEC_FILE
     ports = "\n".join(f"    {k}: {v}" for k, v in free_ports().items())
-    spec.write_text(SPEC.format(ports=ports, secret=SECRET_ENV), encoding="utf-8")
+    spec.write_text(SPEC.format(ports=ports, secret=SECRET_ENV, layout=request.param), encoding="utf-8")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(SECRET_ENV, "a-routing-key")
         generate(spec, None, check=False)
@@ -161,21 +170,88 @@ def test_every_panel_that_must_show_data_shows_data_on_the_live_stack(live):
         run(prometheus, q)
 
 
-def last_value(model, prometheus: str, uid: str, title: str, ref: str = "A") -> float:
-    (q,) = [q for q in panel_queries(model) if (q.dashboard_uid, q.panel_title, q.ref_id) == (uid, title, ref)]
+def label_values(prometheus: str, variable: Variable, chosen: Binding) -> list[str]:
+    """What Grafana lists for `label_values(metric, label)`: the label's values among the series the metric
+    selects, the earlier variables' values filled in; and "All" if the variable offers it."""
+    now = time.time()
+    match = substitute(variable.metric, "1m", chosen)
+    r = requests.get(f"{prometheus}/api/v1/label/{variable.source_label}/values", timeout=10,
+                     params={"match[]": match, "start": now - 300, "end": now})
+    body = r.json()
+    assert body["status"] == "success", (variable.query, body)
+    return sorted(body["data"]) + ([c.VARIABLE_ALL] if variable.include_all else [])
+
+
+def expand(prometheus: str, d: Dashboard) -> list[Binding]:
+    """Every combination of values the dashboard's variables offer a reader, each narrowed by those before."""
+    bindings: list[Binding] = [()]
+    for v in d.variables:
+        bindings = [b + ((v.name, value),) for b in bindings for value in label_values(prometheus, v, b)]
+    return bindings
+
+
+def test_every_templated_panel_shows_data_for_every_value_prometheus_lists_for_its_variables(live):
+    model, prometheus = live
+    templated = [d for d in dashboard_specs(model) if d.variables]
+    if model.dashboard_layout == "per_service":
+        assert templated == []   # every name is written into the queries: the test above ran them all
+        return
+    assert {d.uid for d in templated} == {c.overview_dashboard_uid(model.project),
+                                          c.service_template_dashboard_uid(model.project),
+                                          c.slo_template_dashboard_uid(model.project)}
+    deadline = time.monotonic() + DATA_DEADLINE_S
+    while True:
+        expanded = {d.uid: expand(prometheus, d) for d in templated}
+        queries = [q for d in templated for b in expanded[d.uid] for q in queries_of(d, b)]
+        missing = [q for q in queries if not q.may_be_empty and not has_data(run(prometheus, q))]
+        # The last variable (service, slo, team) lists exactly what the spec declares: no more, no fewer.
+        listed = {d.uid: {b[-1] for b in expanded[d.uid]} for d in templated}
+        spec = {d.uid: {b[-1] for b in d.bindings} for d in templated}
+        if (listed == spec and not missing) or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    assert listed == spec
+    assert listed[c.service_template_dashboard_uid(model.project)] == {("service", "checkout"), ("service", "worker")}
+    assert listed[c.overview_dashboard_uid(model.project)] == {("team", "payments"), ("team", c.VARIABLE_ALL)}
+    for d in templated:   # what the verifier checks offline is among what a reader can pick
+        assert set(d.bindings) <= set(expanded[d.uid]), d.uid
+    # $team narrows $service: the payments team offers checkout alone.
+    assert [b for b in expanded[c.service_template_dashboard_uid(model.project)] if ("team", "payments") in b] == \
+        [(("team", "payments"), ("service", "checkout"))]
+    assert [(q.where, q.panel_title, q.ref_id, q.promql()) for q in missing] == []
+    assert len(queries) > 80
+
+
+def last_value(model, prometheus: str, uid: str, title: str, ref: str = "A", **variables: str) -> float:
+    (q,) = [q for q in panel_queries(model) if (q.dashboard_uid, q.panel_title, q.ref_id) == (uid, title, ref)
+            and variables.items() <= dict(q.variables).items()]
     series = run(prometheus, q)[0]
     return float(series["value"][1] if "value" in series else series["values"][-1][1])
 
 
 def test_the_panels_read_the_error_ratio_latency_and_burn_rate_the_traffic_had(live):
     model, prometheus = live
-    checkout = c.service_dashboard_uid(model.project, "checkout")
-    worker = c.service_dashboard_uid(model.project, "worker")
-    for uid in (checkout, worker):
-        assert 0.5 / ERROR_EVERY < last_value(model, prometheus, uid, "Error ratio") < 2.0 / ERROR_EVERY
+    templated = model.dashboard_layout == "templated"
+
+    def service_page(name: str) -> tuple[str, dict[str, str]]:
+        if templated:
+            return c.service_template_dashboard_uid(model.project), {"service": name}
+        return c.service_dashboard_uid(model.project, name), {}
+
+    for name in ("checkout", "worker"):   # the HTTP histogram of one, the spanmetrics of the other
+        uid, chosen = service_page(name)
+        assert 0.5 / ERROR_EVERY < last_value(model, prometheus, uid, "Error ratio", **chosen) < 2.0 / ERROR_EVERY
+    uid, chosen = service_page("checkout")
     for ref in ("A", "B", "C"):   # p50, p95, p99 of requests that all took 30-40 ms
-        assert 0.025 <= last_value(model, prometheus, checkout, "Latency p50 / p95 / p99", ref) <= 0.05
-    slo = c.slo_dashboard_uid(model.project, "checkout", "availability")
-    assert last_value(model, prometheus, slo, "Objective") == pytest.approx(0.99)
+        assert 0.025 <= last_value(model, prometheus, uid, "Latency p50 / p95 / p99", ref, **chosen) <= 0.05
+    slo, chosen = ((c.slo_template_dashboard_uid(model.project), {"service": "checkout", "slo": "availability"})
+                   if templated else (c.slo_dashboard_uid(model.project, "checkout", "availability"), {}))
+    assert last_value(model, prometheus, slo, "Objective", **chosen) == pytest.approx(0.99)
     # 10% errors against a 1% budget: the budget burns about ten times faster than allowed.
-    assert 5 < last_value(model, prometheus, slo, "Burn rate now") < 20
+    assert 5 < last_value(model, prometheus, slo, "Burn rate now", **chosen) < 20
+    if not templated:
+        return
+    # The same budget burns in every window the SLO records once its data is there: the 5m one at least.
+    burn = run(prometheus, next(q for q in panel_queries(model) if q.dashboard_uid == slo and q.variables ==
+                                tuple(chosen.items()) and q.panel_title == "Burn rate over every recorded window"))
+    assert 5 < float(next(s for s in burn if s["metric"]["window"] == "5m")["values"][-1][1]) < 20

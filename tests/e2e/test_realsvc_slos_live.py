@@ -471,15 +471,21 @@ def test_every_dashboard_panel_that_must_show_data_shows_data_for_both_services(
     model = fleet.stack.model
     prometheus = urls(model)["prometheus"]
     queries = panel_queries(model)
-    uids = {c.service_dashboard_uid(model.project, s) for s in (GATEWAY, SEARCH)}
-    uids |= {c.slo_dashboard_uid(model.project, s, o) for s, o in EXPECTED}
-    assert uids <= {q.dashboard_uid for q in queries}
+    # Each service's page and each SLO's: the templated dashboards with their variables set to it ($team aside).
+    pages = {(c.service_template_dashboard_uid(model.project), ((c.VARIABLE_SERVICE, s),)) for s in (GATEWAY, SEARCH)}
+    pages |= {(c.slo_template_dashboard_uid(model.project), ((c.VARIABLE_SERVICE, s), (c.VARIABLE_SLO, o)))
+              for s, o in EXPECTED}
+
+    def page(q) -> tuple[str, tuple[tuple[str, str], ...]]:
+        return q.dashboard_uid, tuple(kv for kv in q.variables if kv[0] != c.VARIABLE_TEAM)
+
+    assert pages <= {page(q) for q in queries}
     deadline, missing = time.monotonic() + 120, queries
     while missing and time.monotonic() < deadline:
         missing = [q for q in queries if not q.may_be_empty and not has_data(run_panel(prometheus, q))]
         if missing:
             time.sleep(2)
-    assert [(q.dashboard_uid, q.panel_title, q.ref_id, q.promql()) for q in missing] == [], "\n".join(
-        f"{q.dashboard_uid} | {q.panel_title} | {q.ref_id} | {q.promql()}" for q in missing)
-    must = [q for q in queries if q.dashboard_uid in uids and not q.may_be_empty]
-    assert len(must) >= 2 * len(uids)
+    assert [(q.where, q.panel_title, q.ref_id, q.promql()) for q in missing] == [], "\n".join(
+        f"{q.where} | {q.panel_title} | {q.ref_id} | {q.promql()}" for q in missing)
+    must = [q for q in queries if page(q) in pages and not q.may_be_empty]
+    assert len(must) >= 2 * len(pages)

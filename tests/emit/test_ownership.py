@@ -74,7 +74,7 @@ def test_generate_leaves_the_spec_and_every_file_of_the_users_as_they_were(repo)
     assert generate(repo) == 0
     assert {rel: (repo / rel).read_text() for rel in USER_FILES} == USER_FILES
     assert (repo / "deploy" / "obs.yaml").read_bytes() != spec   # our edit, kept: generate never writes it
-    assert not (repo / c.dashboard_file("ai-tools-svc-postgres")).exists()
+    assert not (repo / c.instrumentation_file("postgres")).exists()
 
 
 def test_a_file_in_the_way_that_obs_did_not_write_stops_the_run_before_anything_changes(repo, capsys):
@@ -109,15 +109,15 @@ def test_a_hand_edit_to_a_generated_file_is_refused_and_only_force_overwrites_it
 
 def test_a_file_obs_no_longer_generates_goes_only_while_it_is_as_obs_wrote_it(repo, capsys):
     assert generate(repo) == 0
-    edited, plain = repo / c.dashboard_file("ai-tools-svc-postgres"), repo / c.openslo_file("api-gateway", "latency")
-    edited.write_text(edited.read_text().replace("Primary database", "Primary database (ours now)"))
+    edited, plain = repo / c.instrumentation_file("postgres"), repo / c.openslo_file("api-gateway", "latency")
+    edited.write_text(edited.read_text() + "# ours now\n")
     drop_postgres(repo)
     spec = repo / "deploy" / "obs.yaml"
     spec.write_text(spec.read_text().replace("      - name: latency\n", "      - name: latency-p95\n"))
     capsys.readouterr()
     assert generate(repo) == 0
     assert "left alone" in capsys.readouterr().err and edited.is_file() and not plain.exists()
-    assert c.dashboard_file("ai-tools-svc-postgres") not in json.loads((repo / RECORD).read_text())["files"]
+    assert c.instrumentation_file("postgres") not in json.loads((repo / RECORD).read_text())["files"]
     assert generate(repo) == 0 and "left alone" not in capsys.readouterr().err   # it is the user's now
 
 

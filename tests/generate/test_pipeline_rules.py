@@ -70,7 +70,8 @@ def test_promtool_check_rules_accepts_the_generated_pipeline_rules(promtool, tmp
     done = subprocess.run([str(promtool), "check", "rules", str(out / c.PIPELINE_RULES_FILE)],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert f"SUCCESS: {len(all_alerts(profile))} rules found" in done.stdout
+    services = len(model_for(profile).services)   # one obs:service_info record each, beside the alerts
+    assert f"SUCCESS: {len(all_alerts(profile)) + services} rules found" in done.stdout
 
 
 @pytest.mark.parametrize("profile", PROFILES)
@@ -135,7 +136,7 @@ def all_alerts(profile: str):
 @pytest.mark.parametrize("profile", PROFILES)
 def test_every_alert_has_a_severity_a_component_and_annotations_saying_what_to_fix(profile):
     rules = load(pipeline_rules.generate(model_for(profile), Inputs())[c.PIPELINE_RULES_FILE])
-    seen = [r for g in rules["groups"] for r in g["rules"]]
+    seen = [r for g in rules["groups"] for r in g["rules"] if "alert" in r]
     assert len(seen) == len(all_alerts(profile))
     for rule in seen:
         assert rule["labels"][c.LABEL_SEVERITY] in ("page", "ticket", "none"), rule["alert"]
@@ -144,11 +145,22 @@ def test_every_alert_has_a_severity_a_component_and_annotations_saying_what_to_f
         assert all(v.strip() for v in rule["annotations"].values()), rule["alert"]
 
 
+def test_every_service_gets_one_info_record_labelled_with_its_team_and_nothing_else():
+    model = model_for("fast", "  - name: worker\n    team: jobs\n")
+    rules = load(pipeline_rules.generate(model, Inputs())[c.PIPELINE_RULES_FILE])
+    (group,) = [g for g in rules["groups"] if g["name"] == c.PIPELINE_GROUP_SERVICES]
+    assert group["rules"] == [
+        {"record": c.SERVICE_INFO, "expr": "vector(1)", "labels": {c.LABEL_SERVICE: "api"}},
+        {"record": c.SERVICE_INFO, "expr": "vector(1)", "labels": {c.LABEL_SERVICE: "worker", c.LABEL_TEAM: "jobs"}},
+    ]
+    assert group == pipeline_rules.groups(model)[-1]   # the same group in the PrometheusRule and the rulers
+
+
 @pytest.mark.parametrize("profile", PROFILES)
 def test_every_for_duration_comes_from_the_timing_profile(profile):
     t = model_for(profile).stack.timing
     rules = load(pipeline_rules.generate(model_for(profile), Inputs())[c.PIPELINE_RULES_FILE])
-    durations = {r["alert"]: r.get("for") for g in rules["groups"] for r in g["rules"]}
+    durations = {r["alert"]: r.get("for") for g in rules["groups"] for r in g["rules"] if "alert" in r}
     assert durations.pop(c.WATCHDOG_ALERT) is None
     assert durations.pop(c.PROBE_ALERT) == "0s"
     # Pages whose wait is their own window or a single failed delivery: no `for:` on top.
@@ -170,7 +182,7 @@ def test_windows_and_staleness_scale_with_the_profile():
 
 def test_the_probe_alert_matches_the_series_obs_verify_pushes_and_carries_the_probe_labels():
     rules = load(pipeline_rules.generate(model_for("fast"), Inputs())[c.PIPELINE_RULES_FILE])
-    probe = next(r for g in rules["groups"] for r in g["rules"] if r["alert"] == c.PROBE_ALERT)
+    probe = next(r for g in rules["groups"] for r in g["rules"] if r.get("alert") == c.PROBE_ALERT)
     assert probe["expr"] == f'max by ({c.PROBE_ID_LABEL}) ({c.PROBE_METRIC}{{{c.PROBE_ID_LABEL}!=""}}) > 0'
     assert probe["for"] == "0s"
     assert probe["labels"][c.PROBE_LABEL] == "true"

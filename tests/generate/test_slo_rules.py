@@ -221,10 +221,10 @@ def test_annotations_give_the_budget_consumed_the_runbook_and_the_dashboard():
     shares = [re.search(r"(\d+(\.\d+)?)% of the 30d error budget", a["annotations"]["description"]).group(1)
               for a in alerts]
     assert shares == ["2", "5", "10", "10"]
-    uid = c.dashboard_uid("ai-tools", "slo", c.slo_id("api-gateway", "availability"))
     for a in alerts:
         assert a["annotations"][c.ANNOTATION_RUNBOOK] == "https://runbooks.example.com/api-gateway/availability"
-        assert a["annotations"][c.ANNOTATION_DASHBOARD] == f"/d/{uid}"
+        # The one SLO dashboard, with the variables set to this SLO (the templated layout is the default).
+        assert a["annotations"][c.ANNOTATION_DASHBOARD] == "/d/ai-tools-slo?var-service=api-gateway&var-slo=availability"
         assert a["labels"][c.LABEL_TEAM] == "platform"
 
 

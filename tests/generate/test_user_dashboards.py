@@ -90,7 +90,7 @@ def test_obs_generate_renders_user_dashboards_and_reports_broken_ones_with_exit_
     assert json.loads((tmp_path / c.DASHBOARDS_DIR / "agents.json").read_text())["uid"] == "demo-agent-queue"
     assert user.read_text(encoding="utf-8") == USER_DASHBOARD           # the user's source is theirs, untouched
     assert main(["generate", str(path), "--check"]) == 0                 # and its JSON is not "extra"
-    assert (tmp_path / c.dashboard_file(c.service_dashboard_uid("demo", "shop"))).is_file()
+    assert (tmp_path / c.dashboard_file(c.service_template_dashboard_uid("demo"))).is_file()
     user.write_text("from grafanalib.core import Dashboard\n\ndashboard = Dashboard(titel='x')\n", encoding="utf-8")
     capsys.readouterr()
     assert main(["generate", str(path)]) == 2

@@ -59,9 +59,36 @@ class Panel:
     hide_columns: tuple[str, ...] = ()                # table: label columns nobody needs to read
     links: tuple[tuple[str, str], ...] = ()           # (title, url)
     decimals: int | None = None
+    # (title, url) on every value: a click on a row opens the url, `${__data.fields.<label>}` filled from the row.
+    data_links: tuple[tuple[str, str], ...] = ()
+    # Templated dashboards: the (variable, value) pairs for which alone the panel may show nothing, and why. The
+    # reason is in the description whatever the values, so a dashboard does not change with the spec's services.
+    empty_for: tuple[tuple[str, str], ...] = ()
+    why_empty_for: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", PanelKind(self.kind))
+
+
+@dataclass(frozen=True)
+class Variable:
+    """A Grafana query variable: the values of one label of the series `metric` selects, as Prometheus has them now.
+
+    `metric` may name earlier variables (`{team=~"$team"}`): Grafana then refreshes this one when they change.
+    """
+
+    name: str
+    label: str
+    metric: str
+    source_label: str
+    include_all: bool = False        # an "All" choice, meaning every value (VARIABLE_ALL in `=~` matchers)
+
+    @property
+    def query(self) -> str:
+        return f"label_values({self.metric}, {self.source_label})"
+
+
+Binding = tuple[tuple[str, str], ...]   # (variable, value) of every variable of a dashboard, in order
 
 
 @dataclass(frozen=True)
@@ -75,6 +102,10 @@ class Dashboard:
     tags: tuple[str, ...] = ()
     links: tuple[tuple[str, str], ...] = ()           # (title, url) shown in the dashboard's header
     time_from: str = "now-6h"
+    variables: tuple[Variable, ...] = ()
+    # What the variables take for the spec as it is, each combination once: the values the verifier checks the
+    # panels with. Prometheus's own label values are the live test's; both must agree.
+    bindings: tuple[Binding, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -90,19 +121,29 @@ class PanelQuery:
     instant: bool
     min_interval: str                # the query's min step, e.g. 1m
     datasource_uid: str = c.DATASOURCE_PROMETHEUS_UID
+    variables: Binding = ()          # the value each template variable takes in this run of the query
 
     @property
     def rate_interval(self) -> str:
         return str(Duration.parse(self.min_interval) * c.RATE_SAMPLES)
 
     def promql(self) -> str:
-        """The expression Prometheus can run directly: Grafana's interval variables substituted."""
-        return substitute(self.expr, self.min_interval)
+        """The expression Prometheus can run directly: Grafana's interval and template variables substituted."""
+        return substitute(self.expr, self.min_interval, self.variables)
+
+    @property
+    def where(self) -> str:
+        """The dashboard as a reader opens it with these variables: its uid, and `?var-...` if any."""
+        return self.dashboard_uid + c.dashboard_url_path("", self.variables).removeprefix("/d/")
 
 
-def substitute(expr: str, min_interval: str) -> str:
+def substitute(expr: str, min_interval: str, variables: Binding = ()) -> str:
+    """What Grafana sends Prometheus: `$__rate_interval` and friends, then `$name` / `${name}` of each variable."""
     rate = str(Duration.parse(min_interval) * c.RATE_SAMPLES)
-    return GRAFANA_VARIABLES.sub(lambda m: rate if "rate" in m.group(1) else min_interval, expr)
+    expr = GRAFANA_VARIABLES.sub(lambda m: rate if "rate" in m.group(1) else min_interval, expr)
+    for name, value in variables:
+        expr = re.sub(r"\$(?:\{" + name + r"(?::\w+)?\}|" + name + r"\b)", value.replace("\\", "\\\\"), expr)
+    return expr
 
 
 def layout(panels: tuple[Panel, ...]) -> list[tuple[Panel, int, int]]:
@@ -137,9 +178,16 @@ def why_empty(panel: Panel, query: Query) -> str:
     return query.why_empty or panel.why_empty
 
 
+def empty_because(panel: Panel, query: Query, variables: Binding) -> str:
+    """Why this query may show nothing with these variable values; empty: it must show data."""
+    listed = not set(variables).isdisjoint(panel.empty_for)
+    return why_empty(panel, query) or (panel.why_empty_for if listed else "")
+
+
 def description(panel: Panel) -> str:
     """The panel's description, with every reason it may show no data spelled out for the reader."""
-    reasons = sorted({why_empty(panel, q) for q in panel.queries if why_empty(panel, q)})
+    reasons = sorted({why_empty(panel, q) for q in panel.queries if why_empty(panel, q)}
+                     | ({panel.why_empty_for} if panel.why_empty_for else set()))
     text = panel.description
     if reasons:
         text = (text + "\n\n" if text else "") + "May show no data: " + " ".join(reasons)

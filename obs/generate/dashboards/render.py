@@ -14,7 +14,7 @@ from grafanalib._gen import DashboardEncoder
 from obs.errors import Problem
 from obs.generate.common import Inputs, json
 from obs.generate.dashboards import user as user_dashboards
-from obs.generate.dashboards.model import Dashboard, Panel, PanelKind, description, layout, ref_id
+from obs.generate.dashboards.model import Dashboard, Panel, PanelKind, Variable, description, layout, ref_id
 from obs.generate.dashboards.queries import dashboard_specs
 from obs.model import conventions as c
 from obs.model.domain import Model
@@ -76,6 +76,8 @@ def _links(panel: Panel) -> list[dict[str, Any]]:
 def _defaults(panel: Panel) -> dict[str, Any]:
     """Field settings grafanalib does not expose for every panel type, merged in as extra JSON."""
     defaults: dict[str, Any] = {"thresholds": {"mode": "absolute", "steps": _steps(panel)}}
+    if panel.data_links:
+        defaults["links"] = [{"title": title, "url": url} for title, url in panel.data_links]
     if panel.no_value:
         defaults["noValue"] = panel.no_value
     return {"fieldConfig": {"defaults": defaults}}
@@ -132,6 +134,14 @@ def _panel(panel: Panel, x: int, y: int, panel_id: int, interval: Duration) -> o
     raise ValueError(f"unknown panel kind {panel.kind!r}")
 
 
+def _variable(v: Variable) -> g.Template:
+    # Refreshed with the time range: a service that starts sending shows up without reloading the dashboard.
+    return g.Template(name=v.name, label=v.label, query=v.query, dataSource=DATASOURCE, type="query",
+                      refresh=g.REFRESH_ON_TIME_RANGE_CHANGE, includeAll=v.include_all,
+                      allValue=c.VARIABLE_ALL if v.include_all else None, default="$__all" if v.include_all else None,
+                      sort=g.SORT_ALPHA_ASC)
+
+
 def _header_link(title: str, url: str) -> g.DashboardLink:
     external = url.startswith("http")
     return g.DashboardLink(title=title, uri=url, type="link", keepTime=not external, targetBlank=external,
@@ -149,7 +159,8 @@ def build(model: Model, spec: Dashboard) -> g.Dashboard:
                             default=c.DATASOURCE_PROMETHEUS_UID, label="Prometheus")
     return g.Dashboard(
         title=spec.title, uid=spec.uid, description=spec.description, tags=list(spec.tags), panels=panels,
-        templating=g.Templating([datasource]), time=g.Time(spec.time_from, "now"), refresh=_refresh(model),
+        templating=g.Templating([datasource] + [_variable(v) for v in spec.variables]),
+        time=g.Time(spec.time_from, "now"), refresh=_refresh(model),
         links=[_header_link(t, u) for t, u in spec.links], timezone="browser", editable=False,
         graphTooltip=g.GRAPH_TOOLTIP_MODE_SHARED_CROSSHAIR, schemaVersion=SCHEMA_VERSION)
 

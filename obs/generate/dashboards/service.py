@@ -59,14 +59,16 @@ class Source:
         return (self.status_label, c.HTTP_OLD_STATUS_LABEL) if self.native else (self.status_label,)
 
 
+HTTP = Source(f"the OTel semconv histogram {c.HTTP_DURATION}", c.HTTP_DURATION + "_count",
+              c.HTTP_DURATION + "_bucket", c.HTTP_STATUS_LABEL, (c.HTTP_STATUS_LABEL, "5.."),
+              c.HTTP_ROUTE_LABEL, "requests", native=c.HTTP_DURATION)
+SPANS = Source(f"spanmetrics ({c.SPANMETRICS_CALLS}), derived by the collector from the service's spans",
+               c.SPANMETRICS_CALLS, c.SPANMETRICS_DURATION + "_bucket", c.SPANMETRICS_STATUS_LABEL,
+               (c.SPANMETRICS_STATUS_LABEL, c.SPANMETRICS_ERROR_STATUS), c.SPANMETRICS_SPAN_NAME_LABEL, "spans")
+
+
 def source(service: Service) -> Source:
-    if service.http:
-        return Source(f"the OTel semconv histogram {c.HTTP_DURATION}", c.HTTP_DURATION + "_count",
-                      c.HTTP_DURATION + "_bucket", c.HTTP_STATUS_LABEL, (c.HTTP_STATUS_LABEL, "5.."),
-                      c.HTTP_ROUTE_LABEL, "requests", native=c.HTTP_DURATION)
-    return Source(f"spanmetrics ({c.SPANMETRICS_CALLS}), derived by the collector from the service's spans",
-                  c.SPANMETRICS_CALLS, c.SPANMETRICS_DURATION + "_bucket", c.SPANMETRICS_STATUS_LABEL,
-                  (c.SPANMETRICS_STATUS_LABEL, c.SPANMETRICS_ERROR_STATUS), c.SPANMETRICS_SPAN_NAME_LABEL, "spans")
+    return HTTP if service.http else SPANS
 
 
 def otlp_interval(model: Model) -> Duration:
@@ -83,20 +85,29 @@ def scrape_only_reason(service: Service) -> str:
 
 
 def request_rate(service: Service) -> str:
-    s = source(service)
-    return sum_(s.counts(service.name))
+    return source_rate(source(service), service.name)
+
+
+def source_rate(s: Source, name: str) -> str:
+    return sum_(s.counts(name))
 
 
 def error_ratio(service: Service) -> str:
-    s = source(service)
-    failed = sum_(s.counts(service.name, failed=True))
+    return source_error_ratio(source(service), service.name)
+
+
+def source_error_ratio(s: Source, name: str) -> str:
+    failed = sum_(s.counts(name, failed=True))
     # `or vector(0)`: no failure yet is a ratio of 0, not a gap; `> 0`: no traffic is a gap, not NaN.
-    return f"({failed} or vector(0)) / ({request_rate(service)} > 0)"
+    return f"({failed} or vector(0)) / ({source_rate(s, name)} > 0)"
 
 
 def quantile(service: Service, q: str) -> str:
-    s = source(service)
-    svc = matchers((c.SERVICE_NAME_LABEL, service.name))
+    return source_quantile(source(service), service.name, q)
+
+
+def source_quantile(s: Source, name: str, q: str) -> str:
+    svc = matchers((c.SERVICE_NAME_LABEL, name))
     classic = histogram_quantile(q, sum_by(["le"], rate(s.bucket, svc)))
     if s.native is None:
         return classic
@@ -105,19 +116,21 @@ def quantile(service: Service, q: str) -> str:
     return f"{histogram_quantile(q, sum_(rate(s.native, svc)))}\nor {classic}\nor {old}"
 
 
-def jaeger_search_url(model: Model, service: Service) -> str:
+def jaeger_search_url(model: Model, service: str) -> str:
+    """`service` is a name, or a Grafana variable (`${service}`), kept as written for Grafana to fill."""
     port = model.stack.ports["jaeger_query"]
-    return f"http://{host_for_links(model)}:{port}/search?service={urlquote(service.name, safe='')}"
+    return f"http://{host_for_links(model)}:{port}/search?service={urlquote(service, safe='${}')}"
 
 
-def explore_url(service: Service) -> str:
-    """Grafana Explore on the Jaeger datasource, searching this service's traces."""
+def explore_url(service: str) -> str:
+    """Grafana Explore on the Jaeger datasource, searching this service's traces (a name, or `${service}`)."""
     ds = {"type": "jaeger", "uid": c.DATASOURCE_JAEGER_UID}
     panes = {"traces": {"datasource": c.DATASOURCE_JAEGER_UID,
-                        "queries": [{"refId": "A", "datasource": ds, "queryType": "search", "service": service.name}],
+                        "queries": [{"refId": "A", "datasource": ds, "queryType": "search", "service": service}],
                         "range": {"from": "now-1h", "to": "now"}}}
     text = json.dumps(panes, separators=(",", ":"), sort_keys=True)
-    return f"/explore?schemaVersion=1&orgId=1&panes={urlquote(text, safe='')}"
+    # A variable's `$`, `{` and `}` stay as written, so Grafana finds and fills it; a name has none of them.
+    return f"/explore?schemaVersion=1&orgId=1&panes={urlquote(text, safe='${}' if '${' in service else '')}"
 
 
 def latency_steps(service: Service) -> tuple[tuple[str, float | None], ...]:
@@ -212,8 +225,9 @@ def graph_panels(model: Model, service: Service) -> tuple[Panel, ...]:
 
 def links_panel(model: Model, service: Service) -> Panel:
     lines = [f"**Traces of `{service.name}`**", "",
-             f"- [Search them in the Jaeger UI]({jaeger_search_url(model, service)})",
-             f"- [Explore them in Grafana]({explore_url(service)}) (Jaeger datasource `{c.DATASOURCE_JAEGER_UID}`)"]
+             f"- [Search them in the Jaeger UI]({jaeger_search_url(model, service.name)})",
+             f"- [Explore them in Grafana]({explore_url(service.name)}) "
+             f"(Jaeger datasource `{c.DATASOURCE_JAEGER_UID}`)"]
     if not service.http:
         lines += ["", "No saturation panel: the service serves no HTTP, and obs knows no saturation metric for it."]
     if service.description:
@@ -226,7 +240,7 @@ def dashboard(model: Model, service: Service) -> Dashboard:
     team = f" Team: {service.team}." if service.team else ""
     links = header_links(model) + tuple(
         (f"SLO {slo.name}", c.dashboard_url_path(c.slo_dashboard_uid(model.project, service.name, slo.name)))
-        for slo in service.slos) + (("Traces in Jaeger", jaeger_search_url(model, service)),)
+        for slo in service.slos) + (("Traces in Jaeger", jaeger_search_url(model, service.name)),)
     return Dashboard(
         uid=c.service_dashboard_uid(model.project, service.name), title=f"{model.project} / service / {service.name}",
         kind="service",

@@ -31,13 +31,24 @@ def pipeline_alerts(model: Model) -> tuple[PipelineAlert, ...]:
 
 def groups(model: Model) -> list[dict[str, object]]:
     """The rule groups, as every rule file that carries them (Prometheus, PrometheusRule, the rulers) holds them."""
-    return rules(pipeline_alerts(model))["groups"]   # type: ignore[return-value]
+    alerts: list[dict[str, object]] = rules(pipeline_alerts(model))["groups"]   # type: ignore[assignment]
+    return [*alerts, services_group(model)]
+
+
+def services_group(model: Model) -> dict[str, object]:
+    """One constant series per service of the spec, labelled with its team: what the templated dashboards' $team
+    and $service variables list, so a service appears there before (or without) any traffic or SLO."""
+    def labels(name: str, team: str | None) -> dict[str, str]:
+        return {c.LABEL_SERVICE: name, **({c.LABEL_TEAM: team} if team else {})}
+    return {"name": c.PIPELINE_GROUP_SERVICES,
+            "rules": [{"record": c.SERVICE_INFO, "expr": "vector(1)", "labels": labels(s.name, s.team)}
+                      for s in model.services]}
 
 
 def generate(model: Model, inputs: Inputs) -> dict[str, str]:
     alerts = pipeline_alerts(model)
     return {
-        c.PIPELINE_RULES_FILE: yaml(model, rules(alerts)),
+        c.PIPELINE_RULES_FILE: yaml(model, {"groups": groups(model)}),
         c.PIPELINE_RULE_TESTS_FILE: yaml(model, tests(alerts, model.stack.timing)),
     }
 

@@ -35,7 +35,7 @@ def budget_consumed(slo: SLO, tier: Tier) -> Decimal:
 
 
 def dashboard_url(model: Model, slo: SLO) -> str:
-    return f"/d/{c.dashboard_uid(model.project, 'slo', c.slo_id(slo.service, slo.name))}"
+    return c.slo_dashboard_url(model.project, model.dashboard_layout, slo.service, slo.name)
 
 
 def templated(slo: SLO) -> bool:

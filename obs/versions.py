@@ -58,4 +58,5 @@ IMAGES = {
     "prometheus": Image("prom/prometheus", "v" + PROMETHEUS_RELEASE),
     "alertmanager": Image("prom/alertmanager", ALERTMANAGER),
     "grafana": Image("grafana/grafana", GRAFANA_RELEASE),
+    "thanos": Image("quay.io/thanos/thanos", THANOS),
 }

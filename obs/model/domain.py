@@ -153,7 +153,10 @@ class Stack:
     def replicas_of(self, port_key: str) -> int:
         """How many processes listen on `port_key` (replica i on its port + i); 0 when none does."""
         count = {"alertmanager": self.alertmanagers, "alertmanager_cluster": self.alertmanagers if self.ha else 0,
-                 "prometheus": self.prometheis}
+                 "prometheus": self.prometheis,
+                 "thanos_sidecar_grpc": self.prometheis if self.ha else 0,
+                 "thanos_sidecar_http": self.prometheis if self.ha else 0,
+                 "thanos_query": int(self.ha), "thanos_query_grpc": int(self.ha)}
         return count.get(port_key, 1)
 
     def replica_ports(self, port_key: str) -> list[int]:

@@ -68,7 +68,7 @@ class Net:
         return address
 
 
-COMPONENTS = ("otelcol", "jaeger", "prometheus", "alertmanager", "grafana")
+COMPONENTS = ("otelcol", "jaeger", "prometheus", "alertmanager", "grafana", "thanos-sidecar", "thanos-query")
 
 
 def native(model: Model) -> Net:

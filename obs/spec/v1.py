@@ -84,6 +84,10 @@ class Ports(Strict):
     verify_metrics: Port = 9098
     # `topology: ha` only. A replicated component's replica i listens on its port + i.
     alertmanager_cluster: Port = 9194   # Alertmanager gossip
+    thanos_sidecar_grpc: Port = 10911   # each Prometheus's Thanos sidecar: Store API
+    thanos_sidecar_http: Port = 10921
+    thanos_query: Port = 10904          # Thanos Query's HTTP API: what `obs verify` and Grafana read under ha
+    thanos_query_grpc: Port = 10903
     # Distinctness is checked in obs.model.build, which can point at the port the user wrote.
 
 
@@ -121,7 +125,7 @@ class Replicas(Strict):
 class Stack(Strict):
     topology: Literal["single", "ha"] = Field(
         "single", description="single: one of each component. ha: an Alertmanager cluster and a Prometheus pair "
-        "with identical rules, each page sent once."
+        "with identical rules behind Thanos Query, each page sent once."
     )
     replicas: Replicas | None = Field(None, description="Replica counts under `topology: ha`.")
     profile: Literal["production", "fast"] = Field(

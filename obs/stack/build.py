@@ -204,6 +204,9 @@ TARGETS: dict[str, Target | OwnTarget] = {
             "thanos", "github.com/thanos-io/thanos", versions.THANOS,
             {"thanos": "github.com/thanos-io/thanos/cmd/thanos"},
             {"thanos": ["--version"]},
+            # Thanos's own build tags (.promu.yml): it casts Prometheus's labels to its own by their memory layout,
+            # which only the slice implementation has; without the tag the sidecar's first gRPC answer panics.
+            tags="netgo,slicelabels",
             ldflags=_version_ldflags(versions.THANOS),
             cold_seconds=747,
         ),

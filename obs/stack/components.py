@@ -115,6 +115,22 @@ def _alertmanager(model: Model, out: Path, index: int) -> list[str]:
             f"--cluster.peer-timeout={st.timing.peer_timeout}"]
 
 
+def _sidecar(model: Model, out: Path, index: int) -> list[str]:
+    # Thanos Query reads each Prometheus through its sidecar's Store API (no object storage: nothing uploads).
+    return ["sidecar", f"--prometheus.url=http://{_local(model, 'prometheus', index)}",
+            f"--grpc-address={_listen(model, 'thanos_sidecar_grpc', index)}",
+            f"--http-address={_listen(model, 'thanos_sidecar_http', index)}"]
+
+
+def _query(model: Model, out: Path, index: int) -> list[str]:
+    stores = [f"--endpoint={_local(model, 'thanos_sidecar_grpc', i)}" for i in range(model.stack.prometheis)]
+    return ["query", f"--http-address={_listen(model, 'thanos_query')}",
+            f"--grpc-address={_listen(model, 'thanos_query_grpc')}", *stores,
+            # The pair's samples are one series once this label is ignored: no gap while one replica is down,
+            # no doubled series while both answer.
+            f"--query.replica-label={c.REPLICA_LABEL}"]
+
+
 JAEGER = Component("jaeger", "jaeger", c.JAEGER_CONFIG, ("deploy/jaeger/*",),
                    ("jaeger_query", "jaeger_query_grpc", "jaeger_otlp_grpc", "jaeger_health", "jaeger_metrics"),
                    # The query API answering proves storage and query are both up.
@@ -140,6 +156,11 @@ def _replicated(model: Model) -> list[Component]:
     comps = [replace(ALERTMANAGER, name=c.replica("alertmanager", i), index=i) for i in range(st.alertmanagers)]
     comps += [replace(PROMETHEUS, name=c.replica("prometheus", i), index=i,
                       env=((c.PROMETHEUS_REPLICA_ENV, str(i)),)) for i in range(st.prometheis)]
+    comps += [Component(c.replica("thanos-sidecar", i), "thanos", c.PROMETHEUS_CONFIG, (),
+                        ("thanos_sidecar_grpc", "thanos_sidecar_http"), "thanos_sidecar_http", "/-/ready", _sidecar,
+                        index=i) for i in range(st.prometheis)]
+    comps.append(Component("thanos-query", "thanos", c.PROMETHEUS_CONFIG, (), ("thanos_query", "thanos_query_grpc"),
+                           "thanos_query", "/-/ready", _query))
     return comps
 
 
@@ -178,9 +199,10 @@ def urls(model: Model) -> dict[str, str]:
     """Every endpoint a user or the verifier talks to, for either runtime."""
     st, p = model.stack, model.stack.ports
     otlp_scheme = "https" if st.receivers_tls else "http"
+    # Under `topology: ha` queries go through Thanos Query, which answers while either Prometheus does.
+    query = http_url(st.bind, p["thanos_query"]) if st.ha else http_url(st.bind, p["prometheus"])
     return {
-        # Under `topology: ha`, the first replica (prometheus-0).
-        "prometheus": http_url(st.bind, p["prometheus"]),
+        "prometheus": query,
         "alertmanager": http_url(st.bind, p["alertmanager"]),
         "jaeger_query": http_url(st.bind, p["jaeger_query"]),
         "otlp_grpc": http_url(st.receivers_bind, p["otlp_grpc"], scheme=otlp_scheme),
@@ -195,7 +217,7 @@ def urls(model: Model) -> dict[str, str]:
 def public_url(model: Model, name: str) -> str:
     """The one URL `obs status` shows for a component."""
     key = {"otelcol": "otlp_http", "jaeger": "jaeger_query", "grafana": "grafana"}.get(name, name)
-    if key in urls(model):
+    if key in urls(model) and not (model.stack.ha and name == "prometheus"):
         return urls(model)[key]
     comp = stack_components(model)[name]
     return http_url(model.stack.bind, model.stack.ports[comp.health_port] + comp.index)

@@ -86,7 +86,8 @@ def endpoints(model: Model, base: Path = Path(".")) -> Endpoints:
         jaeger=u["jaeger_query"], prometheus=u["prometheus"], alertmanager=u["alertmanager"],
         sink_host=reach(st.bind), sink_port=st.ports["verify_sink"], verify_metrics_port=st.ports["verify_metrics"],
         bind=st.bind,
-        prometheus_replicas=tuple(http_url(st.bind, p) for p in st.replica_ports("prometheus")[1:]),
+        # Under `topology: ha` the verifier reads Thanos Query, and each replica directly should Query not answer.
+        prometheus_replicas=tuple(http_url(st.bind, p) for p in st.replica_ports("prometheus")) if st.ha else (),
         alertmanager_replicas=tuple(http_url(st.bind, p) for p in st.replica_ports("alertmanager")[1:]),
     )
 

@@ -1,5 +1,5 @@
-"""`stack.topology: ha` on the real binaries: three Alertmanagers in one gossip cluster, a Prometheus pair, and
-faults injected into them.
+"""`stack.topology: ha` on the real binaries: three Alertmanagers in one gossip cluster, a Prometheus pair behind
+Thanos Query, and faults injected into them.
 
 The stack runs every replica as its own process (`alertmanager-0..2`, `prometheus-0..1`). With one
 Alertmanager and one Prometheus SIGKILLed, `obs drill` still drives an SLO outage to exactly one page at the
@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 import requests
@@ -23,7 +24,8 @@ from tests.support.drill_spec import BODY
 from tests.support.stack_spec import free_ports, write_spec
 
 pytestmark = pytest.mark.live
-REPLICAS = ["alertmanager-0", "alertmanager-1", "alertmanager-2", "prometheus-0", "prometheus-1"]
+REPLICAS = ["alertmanager-0", "alertmanager-1", "alertmanager-2", "prometheus-0", "prometheus-1", "thanos-sidecar-0",
+            "thanos-sidecar-1", "thanos-query"]
 
 
 def progress(message: str) -> None:
@@ -130,5 +132,36 @@ def test_with_a_prometheus_killed_verify_proves_the_pipeline_through_the_other(s
         for finding in failed.get("coverage:targets", {"findings": []})["findings"]:
             assert dead in finding["why"], finding
         assert proc.returncode == (1 if failed else 0)
+    finally:
+        stack.up(progress)
+
+
+def query(stack: Stack, path: str, **params: object) -> list[dict]:
+    base = f"http://127.0.0.1:{stack.model.stack.ports['thanos_query']}"
+    body = requests.get(f"{base}{path}", params={**params, "dedup": "true"}, timeout=10).json()
+    assert body["status"] == "success", body
+    return body["data"]["result"]
+
+
+def test_thanos_query_shows_the_pair_as_one_series_and_answers_without_a_gap_when_one_replica_dies(stack):
+    # Both sidecars known to Query: every target of the pair shows up, once, without the replica label.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        targets = query(stack, "/api/v1/query", query="count by (job, instance) (up)")
+        if {t["metric"]["job"] for t in targets} >= {"prometheus", "alertmanager", "jaeger", "otelcol"}:
+            break
+        time.sleep(1)
+    assert targets and all(t["value"][1] == "1" for t in targets), targets
+    raw = query(stack, "/api/v1/query", query='up{job="jaeger"}')
+    assert len(raw) == 1 and c.REPLICA_LABEL not in raw[0]["metric"], raw
+    stack.kill("prometheus-0")
+    try:
+        time.sleep(5)
+        end = time.time()
+        series = query(stack, "/api/v1/query_range", query='up{job="jaeger"}', start=end - 20, end=end, step=1)
+        assert len(series) == 1, series
+        stamps = [float(v[0]) for v in series[0]["values"]]
+        # One point a second across the kill: the surviving replica fills what the dead one no longer has.
+        assert len(stamps) == 21 and all(b - a == 1 for a, b in zip(stamps, stamps[1:], strict=False)), stamps
     finally:
         stack.up(progress)

@@ -81,7 +81,13 @@ def test_the_collector_writes_every_point_to_every_prometheus_each_through_its_o
 def test_each_replica_is_its_own_process_on_its_own_ports_data_and_gossip_peers(ha, tmp_path: Path):
     comps = stack_components(ha)
     assert list(comps) == ["receivers", "jaeger", "alertmanager-0", "alertmanager-1", "alertmanager-2",
-                           "prometheus-0", "prometheus-1", "otelcol"]
+                           "prometheus-0", "prometheus-1", "thanos-sidecar-0", "thanos-sidecar-1", "thanos-query",
+                           "otelcol"]
+    query = comps["thanos-query"].argv(ha, tmp_path, Path("/bin/thanos"))
+    assert query[1:2] == ["query"] and "--query.replica-label=replica" in query
+    assert [a for a in query if a.startswith("--endpoint=")] == ["--endpoint=127.0.0.1:10911",
+                                                                   "--endpoint=127.0.0.1:10912"]
+    assert "--prometheus.url=http://127.0.0.1:9091" in comps["thanos-sidecar-1"].argv(ha, tmp_path, Path("/t"))
     argv = comps["alertmanager-1"].argv(ha, tmp_path, Path("/bin/alertmanager"))
     assert "127.0.0.1:9094" in argv and str(tmp_path / ".obs" / "alertmanager-1") in argv
     assert [a for a in argv if a.startswith("--cluster.")] == [
@@ -102,13 +108,25 @@ def test_a_single_alertmanager_gossips_with_nobody(single, tmp_path: Path):
 def test_compose_runs_the_same_replicas_as_services_peering_by_name(ha):
     svcs = compose.document(ha)["services"]
     assert list(svcs) == ["jaeger", "alertmanager-0", "alertmanager-1", "alertmanager-2", "prometheus-0",
-                          "prometheus-1", "otelcol", "grafana"]
+                          "prometheus-1", "thanos-sidecar-0", "thanos-sidecar-1", "thanos-query", "otelcol",
+                          "grafana"]
+    assert "--endpoint=thanos-sidecar-1:10912" in svcs["thanos-query"]["command"]
     am = svcs["alertmanager-0"]["command"]
     assert "--cluster.peer=alertmanager-1:9195" in am and "--cluster.peer=alertmanager-2:9196" in am
     assert svcs["prometheus-1"]["environment"] == {c.PROMETHEUS_REPLICA_ENV: "1"}
     assert "prometheus-1-data:/prometheus" in svcs["prometheus-1"]["volumes"]
     assert set(svcs["otelcol"]["depends_on"]) == {"jaeger", "prometheus-0", "prometheus-1"}
     assert {"alertmanager-0-data", "prometheus-1-data"} <= set(compose.document(ha)["volumes"])
+
+
+def test_dashboards_and_the_verifier_read_thanos_query_under_ha(ha, single):
+    from obs.generate.configs import grafana_provisioning
+    from obs.stack.components import urls
+    assert grafana_provisioning.datasources(ha, network.native(ha))["datasources"][0]["url"] == \
+        "http://127.0.0.1:10904"
+    assert grafana_provisioning.datasources(ha, network.compose(ha))["datasources"][0]["url"] == \
+        "http://thanos-query:10904"
+    assert (urls(ha)["prometheus"], urls(single)["prometheus"]) == ("http://127.0.0.1:10904", "http://127.0.0.1:9090")
 
 
 def test_the_kubernetes_prometheus_patch_asks_the_operator_for_the_pair(ha, single):

@@ -173,8 +173,24 @@ def _replicated(model: Model, svcs: dict[str, Any]) -> dict[str, Any]:
                      "ports": [_publish(st.bind, web)], "healthcheck": _healthcheck(web, "/-/ready"),
                      "depends_on": _healthy(*ams)}
         out[name]["volumes"] = [v.replace("prometheus-data:", f"{name}-data:") for v in pr["volumes"]]
+    sidecars = [c.replica("thanos-sidecar", i) for i in range(st.prometheis)]
+    for i, name in enumerate(sidecars):
+        grpc, http = p["thanos_sidecar_grpc"] + i, p["thanos_sidecar_http"] + i
+        out[name] = {"image": image(model, "thanos"), "restart": "unless-stopped",
+                     "command": ["sidecar", f"--prometheus.url=http://{proms[i]}:{p['prometheus'] + i}",
+                                 f"--grpc-address=0.0.0.0:{grpc}", f"--http-address=0.0.0.0:{http}"],
+                     "healthcheck": _healthcheck(http, "/-/ready"), "depends_on": _healthy(proms[i])}
+    query = p["thanos_query"]
+    out["thanos-query"] = {"image": image(model, "thanos"), "restart": "unless-stopped",
+                           "command": ["query", f"--http-address=0.0.0.0:{query}",
+                                       f"--grpc-address=0.0.0.0:{p['thanos_query_grpc']}",
+                                       *[f"--endpoint={name}:{p['thanos_sidecar_grpc'] + i}"
+                                         for i, name in enumerate(sidecars)],
+                                       f"--query.replica-label={c.REPLICA_LABEL}"],
+                           "ports": [_publish(st.bind, query)], "healthcheck": _healthcheck(query, "/-/ready"),
+                           "depends_on": _healthy(*sidecars)}
     out["otelcol"] = {**svcs["otelcol"], "depends_on": _healthy("jaeger", *proms)}
-    out["grafana"] = {**svcs["grafana"], "depends_on": _healthy(proms[0], "jaeger", ams[0])}
+    out["grafana"] = {**svcs["grafana"], "depends_on": _healthy("thanos-query", "jaeger", ams[0])}
     return out
 
 

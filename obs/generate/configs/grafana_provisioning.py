@@ -40,9 +40,12 @@ def _trace_to_metrics() -> dict[str, Any]:
 
 def datasources(model: Model, net: network.Net) -> dict[str, Any]:
     p = model.stack.ports
+    # Under `topology: ha` the dashboards read Thanos Query: the pair's series deduplicated, answering while either
+    # replica does.
+    prom = net.peer("thanos-query", p["thanos_query"]) if model.stack.ha else net.peer("prometheus", p["prometheus"])
     return {"apiVersion": 1, "datasources": [
         {"name": "Prometheus", "uid": c.DATASOURCE_PROMETHEUS_UID, "type": "prometheus", "access": "proxy",
-         "url": f"http://{net.peer('prometheus', p['prometheus'])}", "isDefault": True, "editable": False,
+         "url": f"http://{prom}", "isDefault": True, "editable": False,
          "jsonData": {"httpMethod": "POST", "timeInterval": str(model.stack.timing.scrape_interval)}},
         {"name": "Jaeger", "uid": c.DATASOURCE_JAEGER_UID, "type": "jaeger", "access": "proxy",
          "url": f"http://{net.peer('jaeger', p['jaeger_query'])}", "editable": False,

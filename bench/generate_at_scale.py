@@ -23,8 +23,9 @@ from collections import Counter
 from importlib import import_module
 from pathlib import Path
 
+import obs.generate
 from obs.emit import writer
-from obs.generate import LAYOUT, MODULES, kubernetes, render
+from obs.generate import LAYOUT, kubernetes, render
 from obs.generate.common import Inputs
 from obs.project import load_model
 
@@ -72,7 +73,10 @@ def main() -> None:
     parser.add_argument("--trace-memory", action="store_true",
                         help="Also measure load+render again under tracemalloc (slow) for the peak of Python "
                         "allocations.")
+    parser.add_argument("--without", action="append", default=[], metavar="PREFIX",
+                        help="Leave out the generator modules starting with PREFIX (say, dashboards), to see the rest.")
     args = parser.parse_args()
+    obs.generate.MODULES = tuple(m for m in obs.generate.MODULES if not m.startswith(tuple(args.without)))
 
     work = Path(tempfile.mkdtemp(prefix="obs-scale-"))
     out = args.keep or work / "out"
@@ -107,7 +111,7 @@ def main() -> None:
         print(f"floor json.dumps of the output  {t_json:6.2f} s   render is {t_render / t_json:.0f}x that")
         print(f"floor plain write of the files  {t_floor_write:6.2f} s   write is {t_write / t_floor_write:.1f}x that")
         if args.by_generator:
-            for name in MODULES:
+            for name in obs.generate.MODULES:
                 module = import_module(f"obs.generate.{name}")
                 part, took = timed(lambda module=module: module.generate(model, Inputs()))
                 print(f"  {name:22s} {took:7.2f} s  {len(part):5d} files  "

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from obs.generate.common import Inputs, yaml
+from obs.generate.common import Inputs, per_model, yaml
 from obs.generate.slo.alerts import alert_rules
 from obs.generate.slo.sli import base_rules
 from obs.generate.slo.text import num, rule_labels, slo_selector
@@ -91,7 +91,9 @@ def slo_groups(model: Model, slo: SLO) -> list[dict[str, Any]]:
 
 
 def service_groups(model: Model, service: str) -> list[dict[str, Any]]:
-    return [g for slo in model.service(service).slos for g in slo_groups(model, slo)]
+    """The service's groups, built once per model and shared (see per_model): callers copy, never change them."""
+    return per_model(model, ("slo.rules", service),
+                     lambda: [g for slo in model.service(service).slos for g in slo_groups(model, slo)])
 
 
 def generate(model: Model, inputs: Inputs) -> dict[str, str]:

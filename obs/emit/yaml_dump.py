@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import cast
 
@@ -86,6 +86,26 @@ def _literal(text: str, indent: str) -> str:
     return chomp + "\n" + indent + body.replace("\n", "\n" + indent)
 
 
+class Shared(list[object]):
+    """A list that several documents embed at the same depth: the rule files and both rulers' files hold each
+    SLO's rules under `groups[].rules`. Its block text is made once per indent and reused, so it must not change
+    once dumped."""
+
+    __slots__ = ("_blocks",)
+
+    def __init__(self, items: Iterable[object] = ()):
+        super().__init__(items)
+        self._blocks: dict[str, str] = {}
+
+    def block(self, indent: str) -> str:
+        text = self._blocks.get(indent)
+        if text is None:
+            lines: list[str] = []
+            _emit_seq(self, indent, lines)
+            text = self._blocks[indent] = "\n".join(lines)
+        return text
+
+
 _LEAF, _MAP, _SEQ = 0, 1, 2
 
 
@@ -143,6 +163,9 @@ def _emit_map(value: Mapping[object, object], indent: str, out: list[str]) -> No
         elif (kind is list or kind is tuple) and v:
             out.append(f"{indent}{key}:")
             _emit_seq(cast("Sequence[object]", v), indent, out)
+        elif kind is Shared and v:
+            out.append(f"{indent}{key}:")
+            out.append(cast(Shared, v).block(indent))   # several lines in one string: dump() joins them alike
         else:
             _pair(key, v, indent, out)
 

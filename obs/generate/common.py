@@ -45,3 +45,8 @@ def per_model(model: Model, key: object, build: Callable[[], T]) -> T:
     if key not in memo:
         memo[key] = build()
     return cast(T, memo[key])
+
+
+def forget(model: Model) -> None:
+    """Drop what per_model kept for `model`: a render's shared parts are not needed once its files are made."""
+    _MEMOS.pop(id(model), None)

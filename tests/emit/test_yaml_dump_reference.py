@@ -50,3 +50,17 @@ def test_every_generated_file_dumps_as_the_reference_dumps_it(which, tmp_path, m
     slow = render(model)
     assert fast.keys() == slow.keys()
     assert [p for p in fast if fast[p] != slow[p]] == []
+
+
+@given(documents)
+@settings(max_examples=300, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+def test_a_shared_list_dumps_as_a_plain_list_at_every_depth_it_is_reused(data):
+    items = data if isinstance(data, list) else [data]
+    shared = yaml_dump.Shared(items)
+    for _ in range(2):   # the second time from its kept text
+        for doc in ({"rules": shared}, {"a": {"b": shared}, "c": [{"d": shared}]}, [shared, {"e": shared}]):
+            plain = {"rules": items} if "rules" in doc else None
+            assert yaml_dump.dump(doc) == reference.dump(doc)
+            if plain is not None:
+                assert yaml_dump.dump(doc) == yaml_dump.dump(plain)

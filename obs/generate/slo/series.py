@@ -215,6 +215,13 @@ def _concrete(ms: Selector, base: dict[str, str]) -> dict[str, str] | None:
 
 
 def _user_pairs(bad_q: str, total_q: str, groups: dict[str, str]) -> list[tuple[str, Share]]:
+    return list(_user_pairs_of(bad_q, total_q, tuple(groups.items())))
+
+
+# Every scenario of an SLO feeds the same queries: parsed and matched once (an error is raised again each time).
+@lru_cache(maxsize=64)
+def _user_pairs_of(bad_q: str, total_q: str, group_items: tuple[tuple[str, str], ...]) -> tuple[tuple[str, Share], ...]:
+    groups = dict(group_items)
     bad_ms, total_ms = _selector(bad_q, "error"), _selector(total_q, "total")
     shared = dict(groups)
     if any(m[0] == "__name__" for m in bad_ms) and dict((m[0], m[2]) for m in bad_ms if m[0] == "__name__") == \
@@ -230,7 +237,7 @@ def _user_pairs(bad_q: str, total_q: str, groups: dict[str, str]) -> list[tuple[
         if bad is None or total is None or _matches(total, bad_ms) or _matches(bad, total_ms):
             raise Unsynthesisable("the error and total selectors cannot be told apart by synthetic labels")
         pairs = [(bad, _bad), (total, _total)]
-    return [(_series(labels.pop("__name__"), labels), share) for labels, share in pairs]
+    return tuple((_series(labels.pop("__name__"), labels), share) for labels, share in pairs)
 
 
 def _violating(bad_ms: Selector, total_ms: Selector, base: dict[str, str]) -> dict[str, str] | None:

@@ -163,6 +163,8 @@ def _emit_map(value: Mapping[object, object], indent: str, out: list[str]) -> No
         elif (kind is list or kind is tuple) and v:
             out.append(f"{indent}{key}:")
             _emit_seq(cast("Sequence[object]", v), indent, out)
+        elif kind is int or kind is bool or kind is float or v is None:
+            out.append(f"{indent}{key}: {scalar(v)}")
         elif kind is Shared and v:
             out.append(f"{indent}{key}:")
             out.append(cast(Shared, v).block(indent))   # several lines in one string: dump() joins them alike

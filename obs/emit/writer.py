@@ -97,24 +97,21 @@ def _plan(root: Path, shown: Path, files: dict[str, str], layout: Layout, opts: 
     record = _record(root, shown, layout)
     drift = Drift(pending=safepath.is_file(root, JOURNAL))
     digests: dict[str, str] = {}
-    blocked: dict[str, None] = {}   # ordered and deduplicated: one link in the way blocks many files
-    new = {rel: safepath.digest(text.encode("utf-8")) for rel, text in files.items()}
-    record_text = ownership.render_digests(new).encode("utf-8")
-    new[RECORD] = safepath.digest(record_text)
-    for rel in sorted(new):
-        data = record_text if rel == RECORD else files[rel].encode("utf-8")
+    problems: list[tuple[str, str]] = []   # (path, why), put in path order below
+
+    def visit(rel: str, data: bytes) -> None:
         why = safepath.obstacle(root, rel) or safepath.unwritable(root, rel)
         if why is None and rel in opts.protected:
             why = f"{rel}: is the spec obs reads, which generate never writes; move the spec or use another --out"
         if why is not None:
-            blocked[why] = None
-            continue
+            problems.append((rel, why))
+            return
         current = safepath.read(root, rel)
         if current is None:
             drift.missing.append(rel)
-            continue
+            return
         if current == data:
-            continue
+            return
         digest = safepath.digest(current)
         ours = record.files.get(rel) == digest or (opts.force and rel in record.files)
         if rel == RECORD or ours or rel in opts.adopt:
@@ -122,10 +119,24 @@ def _plan(root: Path, shown: Path, files: dict[str, str], layout: Layout, opts: 
             digests[rel] = digest
         elif rel in record.files:
             drift.changed.append(rel)   # drifted for --check; and generate will not overwrite it unasked
-            blocked[f"{rel}: refusing to overwrite: edited since obs wrote it; make the change in the spec (obs "
-                    "regenerates this file from it), or pass --force to overwrite the edit"] = None
+            problems.append((rel, f"{rel}: refusing to overwrite: edited since obs wrote it; make the change in the "
+                             "spec (obs regenerates this file from it), or pass --force to overwrite the edit"))
         else:
-            blocked[f"{rel}: refusing to overwrite: not written by obs; move it or pass --adopt {rel}"] = None
+            problems.append((rel, f"{rel}: refusing to overwrite: not written by obs; move it or pass --adopt {rel}"))
+
+    # One pass, each file encoded once and then dropped; the record, which holds every digest, comes last.
+    new: dict[str, str] = {}
+    for rel in sorted(files):
+        data = files[rel].encode("utf-8")
+        new[rel] = safepath.digest(data)
+        visit(rel, data)
+    record_text = ownership.render_digests(new).encode("utf-8")
+    new[RECORD] = safepath.digest(record_text)
+    visit(RECORD, record_text)
+    drift.missing.sort()
+    drift.changed.sort()
+    problems.sort(key=lambda p: p[0])   # stable: each path's own problems keep their order
+    blocked: dict[str, None] = dict.fromkeys(why for _, why in problems)   # one link in the way blocks many files
     for rel in sorted(set(record.files) - set(new) - opts.protected):
         why = safepath.obstacle(root, rel)
         current = None if why else safepath.read(root, rel)

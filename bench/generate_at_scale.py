@@ -1,12 +1,13 @@
 """Generation at scale: 1,000 services x 3 SLOs, from spec text to a written tree.
 
-    python bench/generate_at_scale.py [--services 1000] [--keep DIR]
+    python bench/generate_at_scale.py [--services 1000] [--keep DIR] [--without dashboards] [--by-generator]
 
-Prints the wall time of each phase (load+validate, render, write, an unchanged rewrite, --check),
+Prints the wall and CPU time of each phase (load+validate, render, write, an unchanged rewrite, --check),
 peak memory (tracemalloc's peak of Python allocations, and the process's max RSS), and ratios
 against floors measured on the same machine in the same run: the time to json.dumps and to write
 the same number of bytes into the same number of files. The spec is written to a temporary
-directory; nothing is left behind unless --keep is given.
+directory; nothing is left behind unless --keep is given. bench/generate_vs_sloth.py runs the same
+SLOs through the obs CLI and Sloth side by side.
 """
 from __future__ import annotations
 

@@ -62,7 +62,12 @@ class BadRecord(Exception):
 
 def render(files: dict[str, bytes]) -> str:
     """The record of exactly these files, deterministic so that `--check` can compare it."""
-    body = {"version": VERSION, "files": {rel: safepath.digest(files[rel]) for rel in sorted(files)}}
+    return render_digests({rel: safepath.digest(data) for rel, data in files.items()})
+
+
+def render_digests(digests: dict[str, str]) -> str:
+    """The record of files with these digests (path -> "sha256:..."), as render() writes it."""
+    body = {"version": VERSION, "files": {rel: digests[rel] for rel in sorted(digests)}}
     return json.dumps(body, indent=1, sort_keys=True) + "\n"
 
 

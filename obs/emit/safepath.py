@@ -7,6 +7,7 @@ component below the output directory is checked with lstat, so a symbolic link a
 """
 from __future__ import annotations
 
+import ctypes
 import errno
 import hashlib
 import json
@@ -133,15 +134,57 @@ def digest(data: bytes) -> str:
 
 def write_synced(path: Path, data: bytes) -> None:
     """Write a new file and fsync it; O_EXCL|O_NOFOLLOW, so a link or file planted at `path` is never followed."""
+    write_new(path, data, sync=True)
+
+
+def write_new(path: Path, data: bytes, sync: bool = False) -> None:
+    """Write a new file (fsynced if `sync`); O_EXCL|O_NOFOLLOW, so a link or file planted at `path` is never
+    followed."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
     try:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view):]
+        if sync:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def sync_filesystem(path: Path) -> bool:
+    """Flush everything written on the filesystem that holds `path` to disk, with one syncfs(2); False where the
+    system has none (then the caller fsyncs file by file). One call instead of an fsync per file: at a thousand
+    services the fsyncs were most of a write, each a journal commit of its own."""
+    syncfs = getattr(_LIBC, "syncfs", None)
+    if syncfs is None:
+        return False
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        if syncfs(fd) != 0:
+            err = ctypes.get_errno()
+            raise OSError(err, os.strerror(err), str(path))
+    finally:
+        os.close(fd)
+    return True
+
+
+def fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _libc() -> ctypes.CDLL | None:
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+
+
+_LIBC = _libc()
 
 
 def fsync_dir(path: Path) -> None:

@@ -8,9 +8,10 @@ output directory is the user's, whatever folder it sits in.
 
 All or nothing: every obstacle (a user's file, an edited one, a link, a directory where a file
 goes, an unwritable folder, a bad state file) is found before the first write and reported at
-once. Then new content is staged, the journal committed with one rename (obs.emit.journal), and
-the moves made; a failure part-way rolls every path back to its old bytes. Unchanged files are
-not rewritten, so their mtimes stay and config reloads are not triggered for nothing.
+once. Then new content is staged and made durable (one syncfs(2) of the filesystem, not an fsync
+per file), the journal committed with one rename (obs.emit.journal), and the moves made; a failure
+part-way rolls every path back to its old bytes. Unchanged files are not rewritten, so their mtimes
+stay and config reloads are not triggered for nothing.
 """
 from __future__ import annotations
 
@@ -81,30 +82,36 @@ def _journal(root: Path, shown: Path, layout: Layout) -> jr.Journal | None:
 @dataclass
 class _Plan:
     drift: Drift
-    data: dict[str, bytes]          # every file to write, the record included
+    files: dict[str, str]           # every file to write but the record, as text
+    record: bytes                   # the ownership record of them
+    new: dict[str, str]             # the digest of every file to write, the record included
     digests: dict[str, str]         # the recorded digest of each file about to be replaced or deleted
+
+    def data(self, rel: str) -> bytes:
+        # Encoded again when staged rather than held: at a thousand services the bytes were a second copy of the
+        # whole tree in memory.
+        return self.record if rel == RECORD else self.files[rel].encode("utf-8")
 
 
 def _plan(root: Path, shown: Path, files: dict[str, str], layout: Layout, opts: Options) -> _Plan:
     record = _record(root, shown, layout)
-    data = {rel: text.encode("utf-8") for rel, text in files.items()}
-    data[RECORD] = ownership.render(data).encode("utf-8")
     drift = Drift(pending=safepath.is_file(root, JOURNAL))
     digests: dict[str, str] = {}
-    blocked: dict[str, None] = {}   # ordered and deduplicated: one link in the way blocks many files
-    for rel, new in sorted(data.items()):
+    problems: list[tuple[str, str]] = []   # (path, why), put in path order below
+
+    def visit(rel: str, data: bytes) -> None:
         why = safepath.obstacle(root, rel) or safepath.unwritable(root, rel)
         if why is None and rel in opts.protected:
             why = f"{rel}: is the spec obs reads, which generate never writes; move the spec or use another --out"
         if why is not None:
-            blocked[why] = None
-            continue
+            problems.append((rel, why))
+            return
         current = safepath.read(root, rel)
         if current is None:
             drift.missing.append(rel)
-            continue
-        if current == new:
-            continue
+            return
+        if current == data:
+            return
         digest = safepath.digest(current)
         ours = record.files.get(rel) == digest or (opts.force and rel in record.files)
         if rel == RECORD or ours or rel in opts.adopt:
@@ -112,11 +119,25 @@ def _plan(root: Path, shown: Path, files: dict[str, str], layout: Layout, opts: 
             digests[rel] = digest
         elif rel in record.files:
             drift.changed.append(rel)   # drifted for --check; and generate will not overwrite it unasked
-            blocked[f"{rel}: refusing to overwrite: edited since obs wrote it; make the change in the spec (obs "
-                    "regenerates this file from it), or pass --force to overwrite the edit"] = None
+            problems.append((rel, f"{rel}: refusing to overwrite: edited since obs wrote it; make the change in the "
+                             "spec (obs regenerates this file from it), or pass --force to overwrite the edit"))
         else:
-            blocked[f"{rel}: refusing to overwrite: not written by obs; move it or pass --adopt {rel}"] = None
-    for rel in sorted(set(record.files) - set(data) - opts.protected):
+            problems.append((rel, f"{rel}: refusing to overwrite: not written by obs; move it or pass --adopt {rel}"))
+
+    # One pass, each file encoded once and then dropped; the record, which holds every digest, comes last.
+    new: dict[str, str] = {}
+    for rel in sorted(files):
+        data = files[rel].encode("utf-8")
+        new[rel] = safepath.digest(data)
+        visit(rel, data)
+    record_text = ownership.render_digests(new).encode("utf-8")
+    new[RECORD] = safepath.digest(record_text)
+    visit(RECORD, record_text)
+    drift.missing.sort()
+    drift.changed.sort()
+    problems.sort(key=lambda p: p[0])   # stable: each path's own problems keep their order
+    blocked: dict[str, None] = dict.fromkeys(why for _, why in problems)   # one link in the way blocks many files
+    for rel in sorted(set(record.files) - set(new) - opts.protected):
         why = safepath.obstacle(root, rel)
         current = None if why else safepath.read(root, rel)
         if why:
@@ -131,10 +152,10 @@ def _plan(root: Path, shown: Path, files: dict[str, str], layout: Layout, opts: 
                    else "it does not carry obs's generated-file marker")
             drift.kept.append(f"{rel}: no longer generated, but {why}; left in place, and no longer obs's: delete it "
                               "yourself if it is not needed")
-    for rel in sorted(opts.adopt - set(data)):
+    for rel in sorted(opts.adopt - set(new)):
         blocked[f"{rel}: --adopt names a file obs does not generate; drop the option"] = None
     drift.blocked = list(blocked)
-    return _Plan(drift, data, digests)
+    return _Plan(drift, files, record_text, new, digests)
 
 
 @contextmanager
@@ -199,8 +220,13 @@ def _stage(root: Path, plan: _Plan) -> jr.Journal:
     d = plan.drift
     staging = jr.new_staging_name()
     (root / staging).mkdir(mode=0o700)
-    for rel in (*d.changed, *d.missing):
-        safepath.write_synced(root / staging / "new" / rel, plan.data[rel])
+    staged = [root / staging / "new" / rel for rel in (*d.changed, *d.missing)]
+    for rel, path in zip((*d.changed, *d.missing), staged, strict=True):
+        safepath.write_new(path, plan.data(rel))
+    # Durable before the journal names them: one flush of the filesystem, else an fsync per file.
+    if not safepath.sync_filesystem(root / staging):
+        for path in staged:
+            safepath.fsync_file(path)
     for rel in (*d.changed, *d.extra):   # backups, so a failure part-way can restore every byte
         backup = root / staging / "old" / rel
         backup.parent.mkdir(parents=True, exist_ok=True)
@@ -208,7 +234,7 @@ def _stage(root: Path, plan: _Plan) -> jr.Journal:
             os.link(root / rel, backup, follow_symlinks=False)
         except OSError:
             shutil.copyfile(root / rel, backup, follow_symlinks=False)
-    moves = tuple(jr.Move(rel, safepath.digest(plan.data[rel]), plan.digests.get(rel))
+    moves = tuple(jr.Move(rel, plan.new[rel], plan.digests.get(rel))
                   for rel in (*d.changed, *d.missing))
     deletes = tuple(jr.Move(rel, "", plan.digests[rel]) for rel in d.extra)
     return jr.Journal("commit", staging, moves, deletes)

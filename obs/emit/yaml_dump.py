@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import cast
 
@@ -71,16 +71,39 @@ def _key_text(key: str) -> str:
 
 def _literal_ok(text: str) -> bool:
     """Multi-line strings read best as `|` blocks, when the block keeps them exact."""
-    if "\n" not in text.rstrip("\n") or text.startswith((" ", "\n")):
+    if "\n" not in text.rstrip("\n") or text.startswith((" ", "\n")) or "\t" in text:
         return False
-    lines = text.split("\n")
-    return all(line == line.rstrip() and line.isprintable() for line in lines) and "\t" not in text
+    # Every line printable and without trailing whitespace. A printable line's only whitespace is the space, so
+    # that is: no space before a line break or at the end, and the text printable once its breaks are taken out.
+    return " \n" not in text and not text.endswith(" ") and text.replace("\n", "").isprintable()
 
 
 def _literal(text: str, indent: str) -> str:
     chomp = "|" if text.endswith("\n") and not text.endswith("\n\n") else ("|-" if not text.endswith("\n") else "|+")
     body = text[:-1] if text.endswith("\n") else text
-    return chomp + "".join("\n" + (indent + line if line else "") for line in body.split("\n"))
+    if "\n\n" in body or body.endswith("\n"):   # empty lines carry no indent
+        return chomp + "".join("\n" + (indent + line if line else "") for line in body.split("\n"))
+    return chomp + "\n" + indent + body.replace("\n", "\n" + indent)
+
+
+class Shared(list[object]):
+    """A list that several documents embed at the same depth: the rule files and both rulers' files hold each
+    SLO's rules under `groups[].rules`. Its block text is made once per indent and reused, so it must not change
+    once dumped."""
+
+    __slots__ = ("_blocks",)
+
+    def __init__(self, items: Iterable[object] = ()):
+        super().__init__(items)
+        self._blocks: dict[str, str] = {}
+
+    def block(self, indent: str) -> str:
+        text = self._blocks.get(indent)
+        if text is None:
+            lines: list[str] = []
+            _emit_seq(self, indent, lines)
+            text = self._blocks[indent] = "\n".join(lines)
+        return text
 
 
 _LEAF, _MAP, _SEQ = 0, 1, 2
@@ -104,27 +127,70 @@ def _shape(value: object) -> int:
 
 def _emit(value: object, indent: str, out: list[str]) -> None:
     """Appends lines for a block value whose parent line is already written."""
+    kind = type(value)
+    if kind is dict:
+        _emit_map(cast("dict[object, object]", value), indent, out)
+        return
+    if kind is list or kind is tuple:
+        _emit_seq(cast("Sequence[object]", value), indent, out)
+        return
     shape = _shape(value)
     # _shape has told mappings and sequences apart by exact type first; the casts keep that fast path.
     if shape == _MAP:
-        for k, v in cast("Mapping[object, object]", value).items():
-            _pair(_key(k), v, indent, out)
+        _emit_map(cast("Mapping[object, object]", value), indent, out)
     elif shape == _SEQ:
-        inner = indent + "  "
-        for item in cast("Sequence[object]", value):
-            item_shape = _shape(item)
-            if item_shape == _MAP and item:
-                lines: list[str] = []
-                _emit(item, inner, lines)
-                out.append(indent + "- " + lines[0][len(inner):])
-                out.extend(lines[1:])
-            elif item_shape == _SEQ and item:
-                out.append(indent + "-")
-                _emit(item, inner, out)
-            else:
-                out.append(indent + "- " + _inline(item, inner))
+        _emit_seq(cast("Sequence[object]", value), indent, out)
     else:
         raise TypeError("top-level YAML must be a mapping or a sequence")
+
+
+def _emit_map(value: Mapping[object, object], indent: str, out: list[str]) -> None:
+    # The common shapes (exact str keys, str values on one line, dicts, lists) are written here without a call
+    # per node: at a thousand services the dumper walks millions of nodes. Anything else goes through _pair.
+    inner = indent + "  "
+    for k, v in value.items():
+        key = _key_text(k) if type(k) is str else _key(k)
+        kind = type(v)
+        if kind is str:
+            text = cast(str, v)
+            if "\n" not in text:
+                out.append(f"{indent}{key}: {_text(text)}")
+            else:
+                out.append(f"{indent}{key}: {_literal(text, inner) if _literal_ok(text) else _text(text)}")
+        elif kind is dict and v:
+            out.append(f"{indent}{key}:")
+            _emit_map(cast("dict[object, object]", v), inner, out)
+        elif (kind is list or kind is tuple) and v:
+            out.append(f"{indent}{key}:")
+            _emit_seq(cast("Sequence[object]", v), indent, out)
+        elif kind is int or kind is bool or kind is float or v is None:
+            out.append(f"{indent}{key}: {scalar(v)}")
+        elif kind is Shared and v:
+            out.append(f"{indent}{key}:")
+            out.append(cast(Shared, v).block(indent))   # several lines in one string: dump() joins them alike
+        else:
+            _pair(key, v, indent, out)
+
+
+def _emit_seq(value: Sequence[object], indent: str, out: list[str]) -> None:
+    inner = indent + "  "
+    cut = len(inner)
+    for item in value:
+        kind = type(item)
+        if kind is str:
+            out.append(indent + "- " + _inline(item, inner))
+            continue
+        item_shape = _MAP if kind is dict else _shape(item)
+        if item_shape == _MAP and item:
+            # The mapping's first line goes on the dash's line: written at `inner`, then re-indented.
+            first = len(out)
+            _emit_map(cast("Mapping[object, object]", item), inner, out)
+            out[first] = indent + "- " + out[first][cut:]
+        elif item_shape == _SEQ and item:
+            out.append(indent + "-")
+            _emit_seq(cast("Sequence[object]", item), inner, out)
+        else:
+            out.append(indent + "- " + _inline(item, inner))
 
 
 def _inline(value: object, indent: str) -> str:

@@ -9,7 +9,7 @@ from importlib import import_module
 
 from obs.emit.ownership import Layout
 from obs.generate import kubernetes
-from obs.generate.common import Inputs
+from obs.generate.common import Inputs, forget
 from obs.model import conventions as c
 from obs.model.domain import Model
 
@@ -49,4 +49,5 @@ def render(model: Model, inputs: Inputs = Inputs()) -> dict[str, str]:
         if path in files:
             raise AssertionError(f"the Kubernetes objects and another generator both write {path}")
         files[path] = text
+    forget(model)
     return dict(sorted(files.items()))

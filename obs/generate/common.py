@@ -1,11 +1,17 @@
 """What every generator shares: its inputs, the do-not-edit header, and the dumpers."""
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar, cast
 
 from obs.emit import json_dump, yaml_dump
 from obs.model import conventions as c
 from obs.model.domain import Model
+
+T = TypeVar("T")
+_MEMOS: dict[int, dict[object, object]] = {}
 
 
 @dataclass(frozen=True)
@@ -25,3 +31,22 @@ def yaml(model: Model, data: object) -> str:
 
 def json(data: object) -> str:
     return json_dump.dump(data)
+
+
+def per_model(model: Model, key: object, build: Callable[[], T]) -> T:
+    """`build()`, once per model: several generators derive from the same parts (the rule groups feed the rule
+    files, their tests, both rulers and the PrometheusRules), and building them again for each was most of a
+    render. Kept while the model lives, keyed by identity (hashing a frozen model walks all of it). What is
+    returned is shared: callers copy, never change it."""
+    memo = _MEMOS.get(id(model))
+    if memo is None:
+        memo = _MEMOS[id(model)] = {}
+        weakref.finalize(model, _MEMOS.pop, id(model), None)
+    if key not in memo:
+        memo[key] = build()
+    return cast(T, memo[key])
+
+
+def forget(model: Model) -> None:
+    """Drop what per_model kept for `model`: a render's shared parts are not needed once its files are made."""
+    _MEMOS.pop(id(model), None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from obs.model.conventions import LABEL_SEVERITY
@@ -189,7 +190,12 @@ class Model:
         return tuple(slo for s in self.services for slo in s.slos)
 
     def service(self, name: str) -> Service:
-        return next(s for s in self.services if s.name == name)
+        return self._services_by_name[name]
+
+    @cached_property
+    def _services_by_name(self) -> dict[str, Service]:
+        # Generators look a service up per SLO; a scan of a thousand services each time was quadratic.
+        return {s.name: s for s in self.services}
 
     def fallback_receivers(self) -> dict[ReceiverKind, str]:
         """Integration kind -> the receiver that hears about that integration failing: never one of the same

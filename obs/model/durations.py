@@ -3,11 +3,27 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 _UNITS = [("y", 365 * 86_400_000), ("w", 7 * 86_400_000), ("d", 86_400_000), ("h", 3_600_000),
           ("m", 60_000), ("s", 1000), ("ms", 1)]
 _PART = re.compile(r"(\d+)(ms|[smhdwy])")
 _MS = dict(_UNITS)
+
+
+@lru_cache(maxsize=1024)
+def _notation(ms: int) -> str:
+    # Cached: the same few windows are printed hundreds of thousands of times at a thousand services.
+    if ms == 0:
+        return "0s"
+    out, rest = [], ms
+    for unit, size in _UNITS:
+        if unit in ("y", "w"):
+            continue
+        if rest >= size:
+            out.append(f"{rest // size}{unit}")
+            rest %= size
+    return "".join(out)
 
 
 @dataclass(frozen=True, order=True)
@@ -31,16 +47,7 @@ class Duration:
 
     def __str__(self) -> str:
         """Prometheus notation with days as the largest unit: 30d reads better than Prometheus's own 4w2d."""
-        if self.ms == 0:
-            return "0s"
-        out, rest = [], self.ms
-        for unit, size in _UNITS:
-            if unit in ("y", "w"):
-                continue
-            if rest >= size:
-                out.append(f"{rest // size}{unit}")
-                rest %= size
-        return "".join(out)
+        return _notation(self.ms)
 
     def __mul__(self, k: int) -> Duration:
         return Duration(self.ms * k)

@@ -7,6 +7,7 @@ sampling (1m samples, 5m rate extrapolation, 1m evaluation).
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 from itertools import accumulate, islice, repeat
 
 from obs.generate.slo.alerts import threshold
@@ -34,6 +35,14 @@ class Ideal:
             self.errors += islice(accumulate(repeat(s.per_minute * s.error_ratio, n), initial=self.errors[-1]), 1,
                                   None)
         self.end = len(self.events) - 1
+        self._fired: dict[tuple[object, ...], int | None] = {}
+
+    @staticmethod
+    @lru_cache(maxsize=512)
+    def of(segments: tuple[Segment, ...]) -> Ideal:
+        """The shared Ideal of these segments: a thousand services' SLOs mostly have the same few objectives and
+        tiers, so their scenarios probe the same counts with the same conditions, worked out once here."""
+        return Ideal(list(segments))
 
     def window(self, t: int, width: int) -> tuple[Decimal, Decimal]:
         lo = max(0, t - width)
@@ -68,6 +77,14 @@ class Ideal:
         limit = min(limit * (1 + margin), (limit + 1) / 2) if margin else limit
         guarded = counts_traffic(slo) and slo.min_events > 0
         base, min_events = minutes(BASE_WINDOW), slo.min_events
+        # Everything the answer depends on; Decimals hash by value (0.1 and 0.10 alike, and compare alike too).
+        key = (hold, limit, long, short, guarded, min_events, start, end)
+        if key not in self._fired:
+            self._fired[key] = self._first_fire(hold, limit, long, short, guarded, base, min_events, start, end)
+        return self._fired[key]
+
+    def _first_fire(self, hold: int, limit: Decimal, long: int, short: int, guarded: bool, base: int,
+                    min_events: Decimal, start: int, end: int) -> int | None:
         events, errors, last = self.events, self.errors, self.end
         run = 0
         for t in range(start, end + 1):

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from obs.generate.common import Inputs, yaml
+from obs.emit.yaml_dump import Shared
+from obs.generate.common import Inputs, per_model, yaml
 from obs.generate.slo.alerts import alert_rules
 from obs.generate.slo.sli import base_rules
 from obs.generate.slo.text import num, rule_labels, slo_selector
@@ -86,12 +87,15 @@ def slo_groups(model: Model, slo: SLO) -> list[dict[str, Any]]:
     # A grouped SLO's rules may each produce at most max_groups series (alerts): beyond, Prometheus fails the rule
     # instead of recording an unbounded label, and the SLO's no-data ticket says so.
     limit = {"limit": slo.max_groups} if slo.max_groups else {}
+    # Shared: the rule files and both rulers' files dump these very rules at the same depth.
     return [{"name": c.rule_group(slo.service, slo.name, kind), "interval": str(interval[kind]), **limit,
-             "rules": rules[kind]} for kind in KINDS]
+             "rules": Shared(rules[kind])} for kind in KINDS]
 
 
 def service_groups(model: Model, service: str) -> list[dict[str, Any]]:
-    return [g for slo in model.service(service).slos for g in slo_groups(model, slo)]
+    """The service's groups, built once per model and shared (see per_model): callers copy, never change them."""
+    return per_model(model, ("slo.rules", service),
+                     lambda: [g for slo in model.service(service).slos for g in slo_groups(model, slo)])
 
 
 def generate(model: Model, inputs: Inputs) -> dict[str, str]:

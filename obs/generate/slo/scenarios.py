@@ -61,7 +61,7 @@ def outage(slo: SLO) -> Scenario:
     rate = traffic(slo)
     book = min(tiers, key=lambda t: workbook_detection_minutes(slo, t))
     base = min(minutes(book.long) + minutes(BASE_WINDOW), 125)
-    probe = Ideal([Segment(base, rate, D(0)), Segment(minutes(max(t.long for t in tiers)) * 2, rate, D(1))])
+    probe = Ideal.of((Segment(base, rate, D(0)), Segment(minutes(max(t.long for t in tiers)) * 2, rate, D(1))))
     fires = {t: probe.first_fire(slo, t, base, probe.end) for t in tiers}
     sure = {t: probe.first_fire(slo, t, base, probe.end, MARGIN) for t in tiers}
     surely_fired = {t: at for t, at in sure.items() if at is not None}
@@ -99,7 +99,7 @@ def steady(slo: SLO, factor: Decimal, name: str, model: Model, le_form: str | No
     ratio = factor * slo.error_budget
     run = STEADY_RUN + max((minutes(t.for_) for t in slo.tiers), default=0)
     segs = [Segment(run, traffic(slo), ratio)]
-    ideal = Ideal(segs)
+    ideal = Ideal.of(tuple(segs))
     fired = [t for t in slo.tiers if ideal.first_fire(slo, t, 1, run) is not None]
     s = Scenario(name, segs, le_form=le_form)
     groups = {g: GROUP_VALUE for g in slo.group_by}
@@ -206,7 +206,7 @@ def slow_burn(slo: SLO) -> Scenario | None:
     burn = min((top + ceiling) / 2 if pages else top * D("1.5"), (top + 1 / slo.error_budget) / 2)
     rate, base = traffic(slo), 60
     horizon = minutes(max(t.long for t in tickets)) + base
-    probe = Ideal([Segment(base, rate, D(0)), Segment(horizon, rate, burn * slo.error_budget)])
+    probe = Ideal.of((Segment(base, rate, D(0)), Segment(horizon, rate, burn * slo.error_budget)))
     fires = {t: probe.first_fire(slo, t, base, probe.end, MARGIN) for t in tickets}
     fired = {t: at for t, at in fires.items() if at is not None}
     first = min(fired, key=fired.__getitem__, default=None)
@@ -244,7 +244,7 @@ def windows_exact(slo: SLO) -> Scenario:
     rate = traffic(slo)
     segs = [Segment(n, rate * D(x), min(D(f) * slo.error_budget, D("0.9"))) for n, f, x in PATTERN]
     unit = [Segment(s.minutes, D(1), s.error_ratio) for s in segs]
-    ideal, end = Ideal(segs if counts_traffic(slo) else unit), sum(s.minutes for s in segs)
+    ideal, end = Ideal.of(tuple(segs if counts_traffic(slo) else unit)), sum(s.minutes for s in segs)
     s = Scenario("every recorded window equals the exact error ratio of the counts inside it", segs)
     for w in recorded_windows(slo):
         exact = ideal.ratio(end, minutes(w))

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 import promql_parser
@@ -51,6 +52,13 @@ Selector = list[tuple[str, str, str]]         # (label name, match operator, val
 
 def counter(segments: list[Segment], share: Share) -> str:
     """promtool's expanding notation for a counter that grows by share(segment) each minute from 0."""
+    return _counter(tuple(segments), share)
+
+
+# The series' values depend only on the segments and the shares (module-level functions), which the same SLO
+# shapes repeat service after service: each text is built once.
+@lru_cache(maxsize=1024)
+def _counter(segments: tuple[Segment, ...], share: Share) -> str:
     parts, value = ["0"], Decimal(0)
     for s in segments:
         step = share(s)
@@ -63,6 +71,11 @@ def native_counter(segments: list[Segment], buckets: list[tuple[int, Share]]) ->
     """The same counter as a native histogram (schema 0: bucket i holds (2^(i-1), 2^i] seconds).
 
     `buckets` pairs a bucket index with the share of each segment's events observed in it."""
+    return _native_counter(tuple(segments), tuple(buckets))
+
+
+@lru_cache(maxsize=1024)
+def _native_counter(segments: tuple[Segment, ...], buckets: tuple[tuple[int, Share], ...]) -> str:
     ordered = sorted(buckets, key=lambda b: b[0])
     low, high = ordered[0][0], ordered[-1][0]
 
@@ -202,6 +215,13 @@ def _concrete(ms: Selector, base: dict[str, str]) -> dict[str, str] | None:
 
 
 def _user_pairs(bad_q: str, total_q: str, groups: dict[str, str]) -> list[tuple[str, Share]]:
+    return list(_user_pairs_of(bad_q, total_q, tuple(groups.items())))
+
+
+# Every scenario of an SLO feeds the same queries: parsed and matched once (an error is raised again each time).
+@lru_cache(maxsize=64)
+def _user_pairs_of(bad_q: str, total_q: str, group_items: tuple[tuple[str, str], ...]) -> tuple[tuple[str, Share], ...]:
+    groups = dict(group_items)
     bad_ms, total_ms = _selector(bad_q, "error"), _selector(total_q, "total")
     shared = dict(groups)
     if any(m[0] == "__name__" for m in bad_ms) and dict((m[0], m[2]) for m in bad_ms if m[0] == "__name__") == \
@@ -217,7 +237,7 @@ def _user_pairs(bad_q: str, total_q: str, groups: dict[str, str]) -> list[tuple[
         if bad is None or total is None or _matches(total, bad_ms) or _matches(bad, total_ms):
             raise Unsynthesisable("the error and total selectors cannot be told apart by synthetic labels")
         pairs = [(bad, _bad), (total, _total)]
-    return [(_series(labels.pop("__name__"), labels), share) for labels, share in pairs]
+    return tuple((_series(labels.pop("__name__"), labels), share) for labels, share in pairs)
 
 
 def _violating(bad_ms: Selector, total_ms: Selector, base: dict[str, str]) -> dict[str, str] | None:

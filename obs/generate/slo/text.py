@@ -9,10 +9,12 @@ from obs.model import promql
 from obs.model.domain import SLO
 
 
+@lru_cache(maxsize=1 << 12)
 def num(d: Decimal | int) -> str:
-    """A Decimal as PromQL/YAML reads it, exactly: 0.0144, 14.4, 2592000 (never 1.44E-2 or float noise)."""
-    text = format(Decimal(d).normalize(), "f")
-    return text
+    """A Decimal as PromQL/YAML reads it, exactly: 0.0144, 14.4, 2592000 (never 1.44E-2 or float noise).
+
+    Cached: equal numbers (1, 1.0, Decimal(1)) hash alike and normalise alike, and the same few recur per SLO."""
+    return format(Decimal(d).normalize(), "f")
 
 
 def percent(ratio: Decimal, places: str = "0.01") -> str:

@@ -1,0 +1,149 @@
+"""obs's whole tree against Sloth's rules alone, on the same 1,000 services x 3 SLOs, in the same run.
+
+    python bench/generate_vs_sloth.py [--services 1000] [--runs 1] [--without dashboards]
+
+The SLOs are those of bench/generate_at_scale.py (per service: HTTP availability 99.9, latency 99 under 500ms,
+an events SLO on jobs_total). Sloth v0.16.0 (built from the Go module proxy at its pin, or taken from obs's tool
+cache) gets the same three SLOs per service as its own spec, one file per service, the events written as the
+queries obs's SLIs read. Each tool runs as its own process, timed from start to exit: `obs generate` (spec to a
+written tree: rules, tests, configs, dashboards, OpenSLO, compose, Kubernetes), then `obs generate --check` on
+that tree, then `sloth generate` (spec to rule files). Printed: wall and CPU seconds and peak RSS of each, and
+the ratios obs/Sloth. Goal (issue 17): obs <= 1.0x Sloth's time, obs peak RSS <= 200 MB, --check <= generate.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from generate_at_scale import spec  # noqa: E402
+
+from obs.model import conventions as c  # noqa: E402
+from obs.stack import build  # noqa: E402
+
+
+@dataclass
+class Run:
+    wall: float
+    cpu: float          # user + system of the process
+    rss_mib: float      # its peak resident set
+
+
+def timed(argv: list[str], cwd: Path | None = None) -> Run:
+    """Run `argv` to completion; its own rusage (os.wait4), not that of every child so far."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}):\n{err}")
+    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+
+
+def sloth_specs(services: int, out: Path) -> None:
+    """The same SLOs in Sloth's prometheus/v1 format, as event queries over the series obs's SLIs read."""
+    count, bucket = f"{c.HTTP_DURATION}_count", f"{c.HTTP_DURATION}_bucket"
+    out.mkdir()
+    for i in range(services):
+        name = f"svc-{i:04d}"
+        sel = f'{c.SERVICE_NAME_LABEL}="{name}"'
+        total = f"sum(rate({count}{{{sel}}}[{{{{.window}}}}]))"
+        (out / f"{name}.yml").write_text(f"""version: prometheus/v1
+service: {name}
+slos:
+  - name: availability
+    objective: 99.9
+    sli:
+      events:
+        error_query: sum(rate({count}{{{sel},{c.HTTP_STATUS_LABEL}=~"5.."}}[{{{{.window}}}}]))
+        total_query: {total}
+    alerting: &alerting
+      name: SlothBurn
+      page_alert: {{labels: {{severity: page}}}}
+      ticket_alert: {{labels: {{severity: ticket}}}}
+  - name: latency
+    objective: 99
+    sli:
+      events:
+        error_query: ({total} - sum(rate({bucket}{{{sel},le="0.5"}}[{{{{.window}}}}])))
+        total_query: {total}
+    alerting: *alerting
+  - name: jobs
+    objective: 99
+    sli:
+      events:
+        error_query: sum(rate(jobs_total{{{sel},outcome="failure"}}[{{{{.window}}}}]))
+        total_query: sum(rate(jobs_total{{{sel}}}[{{{{.window}}}}]))
+    alerting: *alerting
+""")
+
+
+def obs_argv(without: list[str], *args: str) -> list[str]:
+    """`obs generate ...` in a fresh interpreter; with `without`, those generator modules left out."""
+    code = ("import sys, obs.generate as g; "
+            f"g.MODULES = tuple(m for m in g.MODULES if not m.startswith({tuple(without)!r})); "
+            "from obs.cli import main; sys.exit(main(sys.argv[1:]))")
+    return [sys.executable, "-c", code, *args]
+
+
+def tree_size(root: Path) -> tuple[int, int]:
+    files = [p for p in root.rglob("*") if p.is_file()]
+    return len(files), sum(p.stat().st_size for p in files)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--services", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=1, help="Runs of each tool; the fastest is reported.")
+    parser.add_argument("--without", action="append", default=[], metavar="PREFIX",
+                        help="Leave out obs's generator modules starting with PREFIX (say, dashboards).")
+    args = parser.parse_args()
+    sloth = build.ensure(["sloth"], progress=lambda m: print(m, file=sys.stderr))["sloth"]
+
+    work = Path(tempfile.mkdtemp(prefix="obs-vs-sloth-"))
+    try:
+        (work / "obs.yaml").write_text(spec(args.services))
+        sloth_specs(args.services, work / "sloth-specs")
+        runs: dict[str, list[Run]] = {"obs generate": [], "obs generate --check": [], "sloth generate": []}
+        for _ in range(args.runs):
+            shutil.rmtree(work / "out", ignore_errors=True)
+            shutil.rmtree(work / "sloth-out", ignore_errors=True)
+            (work / "sloth-out").mkdir()
+            out = ["--out", str(work / "out")]
+            runs["obs generate"].append(timed(obs_argv(args.without, "generate", str(work / "obs.yaml"), *out)))
+            runs["obs generate --check"].append(
+                timed(obs_argv(args.without, "generate", str(work / "obs.yaml"), *out, "--check")))
+            runs["sloth generate"].append(timed([str(sloth), "generate", "--no-log", "-i", str(work / "sloth-specs"),
+                                                 "-o", str(work / "sloth-out")]))
+        best = {name: min(rs, key=lambda r: r.wall) for name, rs in runs.items()}
+        obs_files, obs_bytes = tree_size(work / "out")
+        sloth_files, sloth_bytes = tree_size(work / "sloth-out")
+        print(f"{args.services} services x 3 SLOs"
+              + (f", obs without {', '.join(args.without)}" if args.without else "")
+              + f"; best of {args.runs} run(s) each")
+        print(f"obs output   {obs_files:6d} files {obs_bytes / 2**20:7.1f} MiB")
+        print(f"sloth output {sloth_files:6d} files {sloth_bytes / 2**20:7.1f} MiB")
+        for name, r in best.items():
+            print(f"{name:22s} {r.wall:7.2f} s wall {r.cpu:7.2f} s cpu {r.rss_mib:7.0f} MiB peak RSS")
+        o, s, k = best["obs generate"], best["sloth generate"], best["obs generate --check"]
+        print(f"obs / sloth    {o.wall / s.wall:5.2f}x wall  {o.cpu / s.cpu:5.2f}x cpu   (goal <= 1.0x)")
+        print(f"obs peak RSS   {o.rss_mib:5.0f} MiB   (goal <= 200 MB)")
+        print(f"--check / generate  {k.wall / o.wall:5.2f}x wall  {k.cpu / o.cpu:5.2f}x cpu   (goal <= 1.0x)")
+        print(f"load avg {os.getloadavg()[0]:.1f} on {os.cpu_count()} cpus")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""The dumper's fast paths write byte for byte what the plain walker they replaced wrote (tests/emit/
+yaml_dump_reference.py): on any nested data, on every tricky string at every depth, and on every file the
+repo's spec and a hundred-service spec generate."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from obs.emit import yaml_dump
+from obs.generate import render
+from obs.project import load_model
+from tests.emit import yaml_dump_reference as reference
+from tests.emit.test_yaml_dump import TRICKY, documents
+from tests.support.paths import REPO
+
+
+@settings(max_examples=1000, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(documents)
+def test_any_nested_data_dumps_as_the_reference_dumps_it(data):
+    assert yaml_dump.dump(data, header="h\n\nx") == reference.dump(data, header="h\n\nx")
+
+
+@pytest.mark.parametrize("value", TRICKY + ["a\n\nb", "a\nb\n\n", "a\nb ", "a \n", "x\n\n\ny\n", "é\nü", "a\u00a0\nb"])
+def test_every_tricky_string_at_every_depth_dumps_as_the_reference_dumps_it(value):
+    data = {"v": value, value: [value, {"k": value, "l": [[value], {value: {value: value}}]}], "e": [{}, [], ""]}
+    assert yaml_dump.dump(data) == reference.dump(data)
+    assert yaml_dump.dump([data, [data]]) == reference.dump([data, [data]])
+
+
+def _scale_spec(tmp_path: Path) -> Path:
+    sys.path.insert(0, str(REPO / "bench"))
+    try:
+        from generate_at_scale import spec
+    finally:
+        sys.path.remove(str(REPO / "bench"))
+    path = tmp_path / "obs.yaml"
+    path.write_text(spec(100))
+    return path
+
+
+@pytest.mark.parametrize("which", ["repo", "scale"])
+def test_every_generated_file_dumps_as_the_reference_dumps_it(which, tmp_path, monkeypatch):
+    model = load_model(REPO / "obs.yaml" if which == "repo" else _scale_spec(tmp_path))
+    fast = render(model)
+    monkeypatch.setattr(yaml_dump, "dump", reference.dump)
+    slow = render(model)
+    assert fast.keys() == slow.keys()
+    assert [p for p in fast if fast[p] != slow[p]] == []
+
+
+@given(documents)
+@settings(max_examples=300, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+def test_a_shared_list_dumps_as_a_plain_list_at_every_depth_it_is_reused(data):
+    items = data if isinstance(data, list) else [data]
+    shared = yaml_dump.Shared(items)
+    for _ in range(2):   # the second time from its kept text
+        for doc in ({"rules": shared}, {"a": {"b": shared}, "c": [{"d": shared}]}, [shared, {"e": shared}]):
+            plain = {"rules": items} if "rules" in doc else None
+            assert yaml_dump.dump(doc) == reference.dump(doc)
+            if plain is not None:
+                assert yaml_dump.dump(doc) == yaml_dump.dump(plain)

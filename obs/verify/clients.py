@@ -113,7 +113,16 @@ class Jaeger(Http):
 
 
 class Prometheus(Http):
+    """Prometheus's HTTP API. Under `topology: ha`, `base` is Thanos Query, which answers the query, rule, alert and
+    target APIs for the pair; what only a Prometheus server has (its Alertmanagers, its OTLP receiver, its own
+    /metrics and configuration) is asked of `servers`, the replicas, one after the other."""
+
     component = "Prometheus"
+
+    def __init__(self, base: str, timeout: float = TIMEOUT_S, settings: Settings = LOCAL,
+                 alternates: tuple[str, ...] = (), servers: tuple[str, ...] = ()):
+        super().__init__(base, timeout, settings, alternates)
+        self.server = Prometheus(servers[0], timeout, settings, servers[1:]) if servers else self
 
     def _data(self, path: str, **params: Any) -> Any:
         status, doc = self.get_json(path, **params)
@@ -144,7 +153,7 @@ class Prometheus(Http):
         return alerts
 
     def alertmanagers(self) -> list[str]:
-        return [a["url"] for a in self._data("/api/v1/alertmanagers")["activeAlertmanagers"]]
+        return [a["url"] for a in self.server._data("/api/v1/alertmanagers")["activeAlertmanagers"]]
 
     def label_values(self, label: str, start: float | None = None, end: float | None = None) -> list[str]:
         span = {} if start is None else {"start": start, "end": end}
@@ -161,25 +170,25 @@ class Prometheus(Http):
 
     def config(self) -> str:
         """The configuration Prometheus runs, as YAML (secrets shown as <secret>)."""
-        text: str = self._data("/api/v1/status/config")["yaml"]
+        text: str = self.server._data("/api/v1/status/config")["yaml"]
         return text
 
     def format_query(self, promql: str) -> str:
         """PromQL in Prometheus's own canonical form (/api/v1/format_query): read-only, changes nothing."""
-        text: str = self._data("/api/v1/format_query", query=promql)
+        text: str = self.server._data("/api/v1/format_query", query=promql)
         return text
 
     def otlp_receiver_enabled(self) -> bool | None:
         """An empty OTLP request is valid: 2xx when the receiver is on, 404 when Prometheus runs without it."""
         try:
-            r = self.request("POST", "/api/v1/otlp/v1/metrics", data=b"",
+            r = self.server.request("POST", "/api/v1/otlp/v1/metrics", data=b"",
                              headers={"Content-Type": "application/x-protobuf"})
         except Unreachable:
             return None
         return r.status_code != 404
 
     def self_metrics(self) -> Snapshot:
-        return parse_metrics(self.request("GET", "/metrics").text)
+        return parse_metrics(self.server.request("GET", "/metrics").text)
 
 
 class Alertmanager(Http):

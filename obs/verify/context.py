@@ -70,7 +70,7 @@ class Context:
 
     def prometheus(self) -> clients.Prometheus:
         return clients.Prometheus(self.ep.prometheus, settings=self.ep.settings_for(EndpointKind.PROMETHEUS),
-                                  alternates=self.ep.prometheus_replicas)
+                                  alternates=self.ep.prometheus_replicas, servers=self.ep.prometheus_replicas)
 
     def jaeger(self) -> clients.Jaeger:
         return clients.Jaeger(self.ep.jaeger, settings=self.ep.settings_for(EndpointKind.JAEGER))

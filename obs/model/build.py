@@ -138,10 +138,7 @@ class _Builder:
         Under `topology: ha` replica i of a component listens on its port + i, so those ports count too."""
         ports = self.spec.stack.ports
         written = ports.model_fields_set
-        stack = Stack(timing=PROFILES["fast"], metrics=MetricsPath.PUSH, bind="", receivers_bind="",
-                      receivers_tls=None, receivers_bearer=None, persistent_queue=True, ports=ports.model_dump(),
-                      versions={}, topology=Topology(self.spec.stack.topology))
-        stack = self._replicas(stack)
+        stack = self._stack()
         # The defaults first, then the ports the user wrote; within each, every component's own port before the
         # extra replicas' (port + i). So what gets blamed is what the user wrote, or else the replica count that
         # put a replica on another component's port.

@@ -42,11 +42,6 @@ class Component:
     def health_url(self, model: Model) -> str:
         return http_url(model.stack.bind, model.stack.ports[self.health_port] + self.index, self.health_path)
 
-    @property
-    def state(self) -> str:
-        """Its data directory's name under the state directory: its own, so replicas never share one."""
-        return self.name
-
     def listens(self, model: Model) -> list[tuple[str, int]]:
         """(host, port) pairs this component binds, to find conflicts before starting it."""
         ports = list(self.ports)

@@ -55,6 +55,9 @@ class PipelineAlert:
     bad: Scenario
     healthy: Scenario
     extra_labels: dict[str, str] = field(default_factory=dict)
+    # The bad series again, with a cause that explains them: the alert must leave it to the cause's page.
+    explained: Scenario | None = None
+    explained_by: str = ""
 
     @property
     def labels(self) -> dict[str, str]:

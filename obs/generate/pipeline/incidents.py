@@ -37,6 +37,26 @@ def _requests(job_re: str, window: Duration) -> str:
     return sum_by(["job"], "\n    " + "\n    or ".join(forms) + "\n  ")
 
 
+def _unless_collector_was_down(expr: str, window: Duration) -> str:
+    """A silence the collector explains is not the service's: while a collector scrape failed within the
+    window, the service's own pages stay quiet. Inhibition alone races here: with a Prometheus pair, each
+    replica resolves the collector's page on its own evaluation phase, and a symptom evaluated between
+    the two reaches Alertmanager uninhibited. An absent `up` (a Prometheus that does not scrape the
+    collector) holds nothing back."""
+    return f"{expr}\nunless on () (min_over_time({selector('up', {'job': c.JOB_OTELCOL})}[{window}]) == 0)"
+
+
+_COLLECTOR_UP = selector("up", {"job": c.JOB_OTELCOL, "instance": "127.0.0.1:8888"})
+EXPLAINED_BY_COLLECTOR = "a collector scrape failed within its quiet window (the collector's page explains it)"
+
+
+def _collector_blip(bad: Scenario, step: Duration) -> Scenario:
+    """The bad series, with the collector down for three scrapes around the onset and back up before the
+    check: the moment after a restore, when the collector's page has resolved but the silence has not."""
+    i = max(2, bad.onset.ms // step.ms - 1)
+    return Scenario(bad.series + ((_COLLECTOR_UP, f"1x{i - 1} 0x2 1x{{n}}"),))
+
+
 def component_down(model: Model) -> PipelineAlert:
     t = model.stack.timing
     jobs = "|".join(c.PIPELINE_COMPONENT_JOBS)
@@ -61,12 +81,15 @@ def service_silent(model: Model, services: list[str]) -> PipelineAlert:
     quiet, memory = detection.quiet_window(t), t.silence_memory
     seen = selector("target_info", [match("job", job_re), ne(c.SYNTHETIC_LABEL, "true")])
     recent = selector("target_info", regex={"job": job_re})
-    expr = _with_service(f"count by (job) (last_over_time({seen}[{memory}]))\n"
-                         f"  unless count by (job) (last_over_time({recent}[{quiet}]))")
+    expr = _unless_collector_was_down(_with_service(f"count by (job) (last_over_time({seen}[{memory}]))\n"
+                                                    f"  unless count by (job) (last_over_time({recent}[{quiet}]))"),
+                                      quiet)
     svc = services[0]
     step = t.scrape_interval
     stop_after = 4
     gone = {"job": f"prod/{svc}", "instance": "i-1"}
+    bad = Scenario(((selector("target_info", gone), f"1x{stop_after} _x{{n}}"),),
+                   fires=({"job": f"prod/{svc}", c.LABEL_SERVICE: svc},), onset=step * (stop_after + 1) + quiet)
     return PipelineAlert(
         c.SERVICE_SILENT_ALERT, c.PIPELINE_GROUP_INCIDENTS, expr, None, "page", "service",
         f"{label(c.LABEL_SERVICE)} stopped sending telemetry",
@@ -74,9 +97,7 @@ def service_silent(model: Model, services: list[str]) -> PipelineAlert:
         f"{memory}): it crashed, or cannot reach the collector. Its SLOs cannot be judged meanwhile.",
         "Check the service's pods or processes; if they run, check they reach the collector (`obs env "
         "<service>`); `obs verify --only coverage` shows which services have data.",
-        bad=Scenario(((selector("target_info", gone), f"1x{stop_after} _x{{n}}"),),
-                     fires=({"job": f"prod/{svc}", c.LABEL_SERVICE: svc},),
-                     onset=step * (stop_after + 1) + quiet),
+        bad=bad, explained=_collector_blip(bad, step), explained_by=EXPLAINED_BY_COLLECTOR,
         healthy=Scenario(((selector("target_info", {"job": svc, "instance": "i-2"}), "1x{n}"),
                           (selector("target_info", {"job": "not-declared", "instance": "i-3"}),
                            f"1x{stop_after} _x{{n}}"),
@@ -88,13 +109,16 @@ def traffic_stopped(model: Model, services: list[str]) -> PipelineAlert:
     t = model.stack.timing
     job_re = job_regex(services)
     quiet = detection.quiet_window(t)
-    expr = _with_service(f"{_requests(job_re, quiet)} == 0\n  and {_requests(job_re, TRAFFIC_BASELINE)} "
-                         f"* {quiet.ms // 1000 or 1} >= {MIN_EXPECTED_REQUESTS}")
+    expr = _unless_collector_was_down(
+        _with_service(f"{_requests(job_re, quiet)} == 0\n  and {_requests(job_re, TRAFFIC_BASELINE)} "
+                      f"* {quiet.ms // 1000 or 1} >= {MIN_EXPECTED_REQUESTS}"), quiet)
     svc = services[0]
     busy = {"job": svc, "instance": "i-1", "http_route": "/"}
     rising = 10
     # Enough requests that the baseline rate promises MIN_EXPECTED_REQUESTS per quiet window in any profile.
     per_step = 20 * MIN_EXPECTED_REQUESTS * TRAFFIC_BASELINE.ms // max(1, quiet.ms) // rising
+    bad = Scenario(((selector(f"{STABLE.name}_count", busy), f"0+{per_step}x{rising} {per_step * rising}+0x{{n}}"),),
+                   fires=({"job": svc, c.LABEL_SERVICE: svc},), onset=t.scrape_interval * (rising + 1) + quiet)
     return PipelineAlert(
         c.SERVICE_TRAFFIC_STOPPED_ALERT, c.PIPELINE_GROUP_INCIDENTS, expr, None, "page", "service",
         f"{label(c.LABEL_SERVICE)} serves no requests",
@@ -103,9 +127,7 @@ def traffic_stopped(model: Model, services: list[str]) -> PipelineAlert:
         "(load balancer, DNS, a client-side outage) or it hangs.",
         "Check what routes traffic to the service and whether its clients see errors; the service dashboard "
         "shows when requests stopped.",
-        bad=Scenario(((selector(f"{STABLE.name}_count", busy), f"0+{per_step}x{rising} {per_step * rising}+0x{{n}}"),),
-                     fires=({"job": svc, c.LABEL_SERVICE: svc},),
-                     onset=t.scrape_interval * (rising + 1) + quiet),
+        bad=bad, explained=_collector_blip(bad, t.scrape_interval), explained_by=EXPLAINED_BY_COLLECTOR,
         healthy=Scenario(((selector(f"{STABLE.name}_count", {**busy, "job": f"prod/{svc}"}), f"0+{per_step}x{{n}}"),
                           (selector(f"{STABLE.name}_count", {**busy, "job": f"idle/{svc}"}), "0+1x10 10+0x{n}"))))
 

@@ -136,11 +136,25 @@ def _quiet(a: PipelineAlert, t: Timing) -> dict[str, object]:
     }
 
 
+def _explained(a: PipelineAlert, t: Timing) -> dict[str, object]:
+    clock = _Clock(t, a)
+    interval = t.scrape_interval
+    assert a.explained is not None
+    return {
+        "name": f"{a.name} stays quiet while {a.explained_by}",
+        "interval": str(interval),
+        "input_series": _series(a.explained, clock.samples(interval), interval),
+        "alert_rule_test": [{"eval_time": str(clock.fire), "alertname": a.name, "exp_alerts": []}],
+    }
+
+
 def tests(alerts: tuple[PipelineAlert, ...], t: Timing) -> dict[str, object]:
     cases: list[dict[str, object]] = []
     for a in alerts:
         cases.append(_fires(a, t))
         if a.healthy.series:
             cases.append(_quiet(a, t))
+        if a.explained is not None:
+            cases.append(_explained(a, t))
     rules_path = "../" + c.PIPELINE_RULES_FILE.removeprefix(c.ALERTS_DIR + "/")
     return {"rule_files": [rules_path], "evaluation_interval": str(t.evaluation_interval), "tests": cases}

@@ -34,16 +34,17 @@ def follow(path: Path, start: int) -> None:
         time.sleep(0.25)
 
 
-NAMES = (*SERVICES, "receivers")
+NAMES = (*SERVICES, "receivers", "thanos-query", "gateway-dns")
 # `topology: ha` runs these as replicas named <component>-<i>.
-REPLICATED = re.compile(r"(alertmanager|prometheus)-[0-9]")
+REPLICATED = re.compile(r"(alertmanager|prometheus|thanos-sidecar|otelcol-gateway)-[0-9]")
 
 
 def _component(ctx: click.Context, param: click.Parameter, value: str) -> str:
     if value in NAMES or REPLICATED.fullmatch(value):
         return value
     raise click.BadParameter(f"{value!r} is not a component; choose from {', '.join(NAMES)}, or a replica under "
-                             "`topology: ha` such as alertmanager-0 or prometheus-1 (`obs status` lists them)")
+                             "`topology: ha` such as alertmanager-0, prometheus-1 or otelcol-gateway-0 (`obs status` "
+                             "lists them)")
 
 
 @click.command("logs", epilog="""\b
@@ -53,6 +54,7 @@ Examples:
   obs logs alertmanager --follow    keep printing new lines (Ctrl-C to stop)
   obs logs jaeger --out build       the stack running from build/
   obs logs alertmanager-1           one replica, under `topology: ha`
+  obs logs otelcol-gateway-0        one collector gateway, under `topology: ha`
 \b
 Native logs live in OUT/.obs/logs/COMPONENT.log; each `obs up` that starts a
 component appends a `--- obs up` line with the exact command it ran.

@@ -103,7 +103,9 @@ class _Builder:
             timing=PROFILES[st.profile], metrics=MetricsPath(st.metrics), bind=st.bind, receivers_bind=r.bind,
             receivers_tls=TLS(r.tls.cert_file, r.tls.key_file, r.tls.client_ca_file) if r.tls else None,
             receivers_bearer=_secret(r.bearer_token), ports=st.ports.model_dump(), versions=pins,
-            persistent_queue=st.persistent_queue if st.persistent_queue is not None else st.profile == "production",
+            # On under `ha` in any profile: what a killed collector or gateway had accepted waits on disk.
+            persistent_queue=(st.persistent_queue if st.persistent_queue is not None
+                              else st.profile == "production" or Topology(st.topology) is Topology.HA),
             verify_budget=Duration.parse(st.verify_budget) if st.verify_budget else None,
             topology=Topology(st.topology),
         ))
@@ -113,7 +115,7 @@ class _Builder:
         if Topology(st.topology) is not Topology.HA:
             return stack
         r = st.replicas or v1.Replicas()
-        return replace(stack, alertmanagers=r.alertmanager, prometheis=r.prometheus)
+        return replace(stack, alertmanagers=r.alertmanager, prometheis=r.prometheus, gateways=r.gateway)
 
     def _topology(self) -> None:
         """Settings that would defeat `topology: ha`, located; under `single`, replicas that would be ignored."""
@@ -124,10 +126,14 @@ class _Builder:
                              "stack.replicas")
             return
         r = st.replicas or v1.Replicas()
-        for name in ("alertmanager", "prometheus"):
+        for name in ("alertmanager", "prometheus", "gateway"):
             if getattr(r, name) < 2:
                 self.problem(f"stack.replicas.{name}", f"one replica leaves nothing to fail over to under "
                              f"`topology: ha`; use 2 or more (the default is {getattr(v1.Replicas(), name)})")
+        if MetricsPath(st.metrics) is MetricsPath.PULL:
+            self.problem("stack.metrics", "under `topology: ha` the collector pushes every point to each Prometheus "
+                         "of the pair through its gateways; a pull exporter would be scraped per gateway, each "
+                         "holding a share. Use `metrics: push` (the default)")
         if st.persistent_queue is False:
             self.problem("stack.persistent_queue", "under `topology: ha` a collector killed with data in memory "
                          "loses it; remove `persistent_queue: false`")
@@ -162,7 +168,8 @@ class _Builder:
                 self.problem(f"stack.ports.{name}", f"port {port}{of} is already used by {owner[port]}; "
                              f"give each component its own port{ha}")
             else:
-                component = {"alertmanager_cluster": "alertmanager"}.get(name, name)
+                component = {"alertmanager_cluster": "alertmanager", "gateway_health": "gateway",
+                             "gateway_metrics": "gateway"}.get(name, name)
                 where = (f"stack.replicas.{component}" if self.spec.stack.replicas is not None
                          and component in self.spec.stack.replicas.model_fields_set else f"stack.ports.{name}")
                 self.problem(where, f"{who} would listen on {port}, which {owner[port]} uses (replica i of a "

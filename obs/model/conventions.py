@@ -168,6 +168,25 @@ def replica(component: str, index: int) -> str:
 # Prometheus replicas differ only in this external label (set from the environment of each process): their
 # series stay apart wherever they are read together, and alerts drop it, so both fire one alert at Alertmanager.
 REPLICA_LABEL = "replica"
+# The collector gateway tier (`topology: ha`): processes otelcol-gateway-<i>, each on its own loopback address,
+# all listed under one name the agent collector's gRPC client resolves (obs/stack/dns.py locally; a compose
+# network alias; a headless Service in Kubernetes) and balances over, skipping gateways that are down.
+GATEWAY = "otelcol-gateway"
+GATEWAY_DNS_NAME = "otelcol-gateway.obs.internal"
+JOB_OTELCOL_GATEWAY = "otelcol-gateway"
+
+
+def gateway_address(index: int) -> str:
+    """Gateway i's loopback address in the native stack: all of 127/8 is loopback on Linux."""
+    return f"127.0.0.{index + 1}"
+
+
+def gateway_config(index: int) -> str:
+    return f"deploy/otelcol/gateway-{index}.yaml"
+
+
+def compose_gateway_config(index: int) -> str:
+    return f"deploy/compose/otelcol-gateway-{index}.yaml"
 PROMETHEUS_REPLICA_ENV = "OBS_PROMETHEUS_REPLICA"
 
 

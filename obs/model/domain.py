@@ -142,6 +142,7 @@ class Stack:
     # Replica counts; one of each under `single`.
     alertmanagers: int = 1
     prometheis: int = 1
+    gateways: int = 0          # collector gateways behind the agent collector; none under `single`
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "metrics", MetricsPath(self.metrics))
@@ -157,7 +158,11 @@ class Stack:
                  "prometheus": self.prometheis,
                  "thanos_sidecar_grpc": self.prometheis if self.ha else 0,
                  "thanos_sidecar_http": self.prometheis if self.ha else 0,
-                 "thanos_query": int(self.ha), "thanos_query_grpc": int(self.ha)}
+                 "thanos_query": int(self.ha), "thanos_query_grpc": int(self.ha),
+                 # Every gateway takes the same OTLP port, each on its own loopback address (gateway_address).
+                 "gateway_otlp_grpc": int(self.gateways > 0), "gateway_health": self.gateways,
+                 "gateway_metrics": self.gateways, "gateway_dns": int(self.gateways > 0),
+                 "gateway_dns_health": int(self.gateways > 0)}
         return count.get(port_key, 1)
 
     def replica_ports(self, port_key: str) -> list[int]:

@@ -68,7 +68,8 @@ class Net:
         return address
 
 
-COMPONENTS = ("otelcol", "jaeger", "prometheus", "alertmanager", "grafana", "thanos-sidecar", "thanos-query")
+COMPONENTS = ("otelcol", "jaeger", "prometheus", "alertmanager", "grafana", "thanos-sidecar", "thanos-query",
+              c.GATEWAY)
 
 
 def native(model: Model) -> Net:

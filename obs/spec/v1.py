@@ -88,6 +88,13 @@ class Ports(Strict):
     thanos_sidecar_http: Port = 10921
     thanos_query: Port = 10904          # Thanos Query's HTTP API: what `obs verify` and Grafana read under ha
     thanos_query_grpc: Port = 10903
+    # The collector gateways all take this port, each on its own loopback address (127.0.0.1, 127.0.0.2, ...),
+    # so one DNS name lists them all; their health and metrics ports take + i.
+    gateway_otlp_grpc: Port = 4327
+    gateway_health: Port = 13143
+    gateway_metrics: Port = 8898
+    gateway_dns: Port = 9053            # UDP: the name server that lists the gateways to the agent
+    gateway_dns_health: Port = 9054
     # Distinctness is checked in obs.model.build, which can point at the port the user wrote.
 
 
@@ -120,12 +127,15 @@ class Replicas(Strict):
 
     alertmanager: StrictInt = Field(3, ge=1, le=9, description="Alertmanagers in the gossip cluster.")
     prometheus: StrictInt = Field(2, ge=1, le=9, description="Prometheus servers with identical rules.")
+    gateway: StrictInt = Field(2, ge=1, le=9, description="Collector gateways the agent collector fails over "
+                               "between; each writes to the backends.")
 
 
 class Stack(Strict):
     topology: Literal["single", "ha"] = Field(
         "single", description="single: one of each component. ha: an Alertmanager cluster and a Prometheus pair "
-        "with identical rules behind Thanos Query, each page sent once."
+        "with identical rules behind Thanos Query, each page sent once, and a tier of collector gateways the collector "
+        "fails over between."
     )
     replicas: Replicas | None = Field(None, description="Replica counts under `topology: ha`.")
     profile: Literal["production", "fast"] = Field(

@@ -49,7 +49,10 @@ class Component:
             ports.append("collector_prometheus")
         if self.binary == "alertmanager" and model.stack.ha:
             ports.append("alertmanager_cluster")
-        return [(_bind_of(model, key), model.stack.ports[key] + self.index) for key in ports]
+        listens = [(_bind_of(model, key), model.stack.ports[key] + self.index) for key in ports]
+        if self.name.startswith(c.GATEWAY):
+            listens.append((c.gateway_address(self.index), model.stack.ports["gateway_otlp_grpc"]))
+        return listens
 
 
 def _bind_of(model: Model, port_key: str) -> str:
@@ -110,6 +113,17 @@ def _alertmanager(model: Model, out: Path, index: int) -> list[str]:
             f"--cluster.peer-timeout={st.timing.peer_timeout}"]
 
 
+def _gateway(model: Model, out: Path, index: int) -> list[str]:
+    return ["--config", str(out / c.gateway_config(index))]
+
+
+def _gateway_dns(model: Model, out: Path, index: int) -> list[str]:
+    st = model.stack
+    return ["-m", "obs.stack.dns", "--bind", reach(st.bind), "--port", str(st.ports["gateway_dns"]),
+            "--health-port", str(st.ports["gateway_dns_health"]), "--name", c.GATEWAY_DNS_NAME,
+            *[a for i in range(st.gateways) for a in ("--address", c.gateway_address(i))]]
+
+
 def _sidecar(model: Model, out: Path, index: int) -> list[str]:
     # Thanos Query reads each Prometheus through its sidecar's Store API (no object storage: nothing uploads).
     return ["sidecar", f"--prometheus.url=http://{_local(model, 'prometheus', index)}",
@@ -156,6 +170,13 @@ def _replicated(model: Model) -> list[Component]:
                         index=i) for i in range(st.prometheis)]
     comps.append(Component("thanos-query", "thanos", c.PROMETHEUS_CONFIG, (), ("thanos_query", "thanos_query_grpc"),
                            "thanos_query", "/-/ready", _query))
+    if st.gateways:
+        # The name server first: the collector resolves the gateways' name once at start, then on each failure.
+        comps.append(Component(GATEWAY_DNS, PYTHON, c.OTELCOL_CONFIG, (), ("gateway_dns_health",),
+                               "gateway_dns_health", "/-/healthy", _gateway_dns))
+        comps += [Component(c.replica(c.GATEWAY, i), "otelcol", c.gateway_config(i), (c.gateway_config(i),),
+                            ("gateway_health", "gateway_metrics"), "gateway_health", "/", _gateway, index=i)
+                  for i in range(st.gateways)]
     return comps
 
 
@@ -169,6 +190,7 @@ def stack_components(model: Model) -> dict[str, Component]:
 # The native stack also runs obs's own contract receivers and heartbeat watcher (`obs receivers`), first,
 # so Alertmanager's first heartbeat and page land. Its "binary" is the Python running obs.
 PYTHON = "python"
+GATEWAY_DNS = "gateway-dns"
 WATCHER_KEY_FILE = f"{c.SECRETS_DIR}/obs-local-routing-key"
 
 

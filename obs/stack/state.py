@@ -76,9 +76,10 @@ def _plausible(rec: ProcessRecord) -> bool:
              bool(rec.cmdline) and all(isinstance(a, str) for a in rec.cmdline) and isinstance(rec.log_offset, int))
     if not types:
         return False
-    # obs's own receivers run as `<this python> -m obs receivers ...`; every other component is a binary
-    # obs built into its cache.
-    if rec.cmdline[0] == sys.executable and rec.cmdline[1:4] == ["-m", "obs", "receivers"]:
+    # obs's own receivers and the `ha` stack's name server run as `<this python> -m ...`; every other component
+    # is a binary obs built into its cache.
+    if rec.cmdline[0] == sys.executable and (rec.cmdline[1:4] == ["-m", "obs", "receivers"]
+                                             or rec.cmdline[1:3] == ["-m", "obs.stack.dns"]):
         return True
     return Path(os.path.normpath(rec.cmdline[0])).is_relative_to(cache.bin_root())
 

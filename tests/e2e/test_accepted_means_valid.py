@@ -178,6 +178,19 @@ REJECTED = [
      "obs.yaml:3:34: stack.replicas.alertmanager: alertmanager (replica 3) would listen on 9096, which local_receivers "
      "uses (replica i of a component takes its port + i); give stack.ports.alertmanager room for every replica, or "
      "run fewer"),
+    ("one collector gateway under topology ha", HEAD + "stack: {topology: ha, replicas: {gateway: 1}}\n"
+     "services: [{name: api}]\n",
+     "obs.yaml:3:34: stack.replicas.gateway: one replica leaves nothing to fail over to under `topology: ha`; "
+     "use 2 or more (the default is 2)"),
+    ("a pull exporter under topology ha", HEAD + "stack: {topology: ha, metrics: pull}\nservices: [{name: api}]\n",
+     "obs.yaml:3:23: stack.metrics: under `topology: ha` the collector pushes every point to each Prometheus of the "
+     "pair through its gateways; a pull exporter would be scraped per gateway, each holding a share. Use "
+     "`metrics: push` (the default)"),
+    ("a gateway's health port on the next gateway's metrics port", HEAD + "stack: {topology: ha, ports: "
+     "{gateway_health: 8897}}\nservices: [{name: api}]\n",
+     "obs.yaml:3:31: stack.ports.gateway_health: gateway_health (replica 1) would listen on 8898, which "
+     "gateway_metrics (replica 0) uses (replica i of a component takes its port + i); give "
+     "stack.ports.gateway_health room for every replica, or run fewer"),
     ("an empty secret file", HEAD + "services: [{name: api}]\nalerting:\n  receivers:\n    - name: pd\n"
      "      pagerduty: {routing_key: {file: ''}}\n",
      "obs.yaml:7:33: alerting.receivers[0].pagerduty.routing_key.file: must be a path to a file, e.g. "
@@ -274,10 +287,10 @@ ACCEPTED = {
       routes:
         - {match: {severity: page}, receiver: mail, group_wait: 0s, repeat_interval: 1s}
     """),
-    "topology ha with four Alertmanagers and three Prometheus servers": HEAD + y(r"""
+    "topology ha with four Alertmanagers, three Prometheus servers and three gateways": HEAD + y(r"""
     stack:
       topology: ha
-      replicas: {alertmanager: 4, prometheus: 3}
+      replicas: {alertmanager: 4, prometheus: 3, gateway: 3}
       ports: {alertmanager: 9200}
     services:
       - name: api

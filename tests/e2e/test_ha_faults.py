@@ -19,13 +19,16 @@ import requests
 from obs.commands.generate import generate
 from obs.model import conventions as c
 from obs.project import load_model
+from obs.stack.components import urls
 from obs.stack.native import Stack
 from tests.support.drill_spec import BODY
+from tests.support.outage import PHASES, Sender, Tally, new_run_id, samples_found, spans_found, tally
 from tests.support.stack_spec import free_ports, write_spec
 
 pytestmark = pytest.mark.live
 REPLICAS = ["alertmanager-0", "alertmanager-1", "alertmanager-2", "prometheus-0", "prometheus-1", "thanos-sidecar-0",
-            "thanos-sidecar-1", "thanos-query"]
+            "thanos-sidecar-1", "thanos-query", "gateway-dns", "otelcol-gateway-0", "otelcol-gateway-1"]
+GATEWAYS = ("otelcol-gateway-0", "otelcol-gateway-1")
 
 
 def progress(message: str) -> None:
@@ -72,6 +75,10 @@ def test_status_lists_every_replica_by_name_with_its_pid_ports_and_health(stack)
         assert am["state"] == "healthy" and am["pid"] == stack.pid(f"alertmanager-{i}")
         assert am["ports"] == [p["alertmanager"] + i, p["alertmanager_cluster"] + i]
     assert [components[f"prometheus-{i}"]["ports"] for i in range(2)] == [[p["prometheus"]], [p["prometheus"] + 1]]
+    # The gateways share one OTLP port, each on its own loopback address; health and metrics take + i.
+    assert [components[g]["ports"] for g in GATEWAYS] == [
+        [p["gateway_health"] + i, p["gateway_metrics"] + i, p["gateway_otlp_grpc"]] for i in range(2)]
+    assert all(components[g]["state"] == "healthy" for g in (*GATEWAYS, "gateway-dns"))
 
 
 def test_the_alertmanagers_gossip_as_one_cluster_of_three(stack):
@@ -165,3 +172,79 @@ def test_thanos_query_shows_the_pair_as_one_series_and_answers_without_a_gap_whe
         assert len(stamps) == 21 and all(b - a == 1 for a, b in zip(stamps, stamps[1:], strict=False)), stamps
     finally:
         stack.up(progress)
+
+
+# -- the collector gateway tier ------------------------------------------------------------------------------
+
+def _sender(stack: Stack) -> Sender:
+    # 20 spans (each its own trace) and 2 gauge samples every 0.1 s, through the agent collector's OTLP/HTTP.
+    return Sender(urls(stack.model)["otlp_http"], new_run_id(), period=0.1, spans_per_tick=20, lanes=2,
+                  max_seconds=120)
+
+
+def _arrived(stack: Stack, sender: Sender, phases: tuple[str, ...], timeout: float) -> tuple[Tally, Tally]:
+    """Spans in Jaeger and samples in prometheus-0 (each replica gets every point) of what the agent accepted in
+    `phases`, polled until all are there or `timeout`."""
+    jaeger = urls(stack.model)["jaeger_query"]
+    prometheus = f"http://127.0.0.1:{stack.model.stack.ports['prometheus']}"
+    deadline = time.monotonic() + timeout
+    while True:
+        spans = {k: p for k, p in sender.spans.items() if p in phases}
+        samples = {k: p for k, p in sender.samples.items() if p in phases}
+        window = int(time.monotonic() - sender.started) + 60
+        found_spans = spans_found(jaeger, sender.service, time.time() - window, set(spans))
+        found_samples = samples_found(prometheus, sender.run_id, window) & set(samples)
+        if (len(found_spans), len(found_samples)) == (len(spans), len(samples)) or time.monotonic() > deadline:
+            return tally(spans, found_spans), tally(samples, found_samples)
+        time.sleep(1)
+
+
+def test_with_a_gateway_killed_under_load_the_collector_fails_over_and_nothing_accepted_is_lost(stack):
+    sender = _sender(stack)
+    sender.start()
+    try:
+        time.sleep(3)
+        stack.kill("otelcol-gateway-0")
+        sender.enter("outage")
+        time.sleep(6)
+        sender.enter("after")
+        time.sleep(1)
+    finally:
+        sender.stop()
+    try:
+        # Failover: while gateway-0 stays dead, everything the agent took after the kill arrives through gateway-1.
+        spans, samples = _arrived(stack, sender, ("outage", "after"), 60)
+        progress(f"gateway-0 dead: spans {spans.line(('outage', 'after'))}; samples {samples.line(('outage', 'after'))}")
+        assert sum(spans.accepted.values()) >= 1000 and not any(spans.lost.values()), spans
+        assert sum(samples.accepted.values()) >= 100 and not any(samples.lost.values()), samples
+    finally:
+        stack.up(progress)
+    # What gateway-0 had taken before it died waited in its persistent queue: restarted, it sends it.
+    spans, samples = _arrived(stack, sender, PHASES, 90)
+    progress(f"all: spans {spans.line(PHASES)}; samples {samples.line(PHASES)}")
+    assert not any(spans.lost.values()) and not any(samples.lost.values()), (spans, samples)
+
+
+def test_with_the_whole_collector_tier_down_for_a_minute_everything_queued_arrives(stack):
+    sender = _sender(stack)
+    sender.start()
+    try:
+        time.sleep(3)
+        for gateway in GATEWAYS:
+            stack.kill(gateway)
+        # The agent goes on accepting into its persistent queue for a while, then dies too, with all of it queued.
+        sender.enter("outage")
+        time.sleep(5)
+        stack.kill("otelcol")
+        sender.enter("restarted")
+        time.sleep(55)
+        stack.up(progress)
+        sender.enter("after")
+        time.sleep(2)
+    finally:
+        sender.stop()
+        stack.up(progress)
+    spans, samples = _arrived(stack, sender, PHASES, 120)
+    progress(f"tier down 60s: spans {spans.line(PHASES)}; samples {samples.line(PHASES)}")
+    assert spans.accepted.get("outage", 0) >= 500, spans   # the agent did take data with no gateway up
+    assert not any(spans.lost.values()) and not any(samples.lost.values()), (spans, samples)

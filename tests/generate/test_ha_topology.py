@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from obs.generate.configs import compose, otelcol, prometheus
+from obs.generate.configs import builder_manifest, compose, otelcol, prometheus
 from obs.generate.kubernetes import prometheus as kube_prometheus
 from obs.model import conventions as c
 from obs.model import network
@@ -66,23 +66,60 @@ def test_every_prometheus_sends_to_every_alertmanager_and_alerts_lose_the_replic
     assert c.REPLICA_LABEL not in plain["global"]["external_labels"] and "alert_relabel_configs" not in plain["alerting"]
 
 
-def test_the_collector_writes_every_point_to_every_prometheus_each_through_its_own_queue(ha, single):
-    cfg = otelcol.config(ha, network.native(ha))
+def test_each_gateway_writes_every_point_to_every_prometheus_each_through_its_own_queue(ha, single):
+    cfg = otelcol.gateway_config(ha, network.native(ha), 1)
     pushes = {k: v for k, v in cfg["exporters"].items() if k.startswith(otelcol.TO_PROMETHEUS)}
     assert {k: v["endpoint"] for k, v in pushes.items()} == {
         "otlp_http/prometheus-0": "http://127.0.0.1:9090/api/v1/otlp",
         "otlp_http/prometheus-1": "http://127.0.0.1:9091/api/v1/otlp"}
     assert all(v["sending_queue"]["enabled"] for v in pushes.values())
+    # Batched once, by the agent collector; the gateway's queue is on disk, in a directory of its own.
+    assert all("batch" not in v["sending_queue"] and v["sending_queue"]["storage"] == otelcol.STORAGE
+               for v in cfg["exporters"].values())
+    assert cfg["extensions"][otelcol.STORAGE]["directory"].endswith("}/otelcol-gateway-1")
     assert cfg["service"]["pipelines"]["metrics"]["exporters"] == list(pushes)
+    assert cfg["receivers"]["otlp"]["protocols"] == {"grpc": {"endpoint": "127.0.0.2:4327"}}
+    assert cfg["service"]["telemetry"]["metrics"]["readers"][0]["pull"]["exporter"]["prometheus"]["port"] == 8899
     assert otelcol.config(single, network.native(single))["service"]["pipelines"]["metrics"]["exporters"] == [
         otelcol.TO_PROMETHEUS]
+
+
+def test_the_agent_collector_makes_span_metrics_then_balances_over_the_gateways_by_one_name(ha, single):
+    cfg = otelcol.config(ha, network.native(ha))
+    assert list(cfg["exporters"]) == [otelcol.TO_GATEWAY]
+    to = cfg["exporters"][otelcol.TO_GATEWAY]
+    # gRPC asks obs's name server for every gateway and sends only to those whose connection is up.
+    assert to["endpoint"] == "dns://127.0.0.1:9053/otelcol-gateway.obs.internal:4327"
+    assert to["balancer_name"] == "round_robin" and to["sending_queue"]["storage"] == otelcol.STORAGE
+    pipelines = cfg["service"]["pipelines"]
+    assert pipelines["traces"]["exporters"] == [otelcol.TO_GATEWAY, otelcol.SPANMETRICS]
+    assert pipelines["metrics"] == {**pipelines["metrics"], "receivers": ["otlp", otelcol.SPANMETRICS],
+                                    "exporters": [otelcol.TO_GATEWAY]}
+    # Under compose Docker's DNS lists every container with the alias.
+    assert otelcol.config(ha, network.compose(ha))["exporters"][otelcol.TO_GATEWAY]["endpoint"] == \
+        "dns:///otelcol-gateway:4327"
+    assert otelcol.TO_GATEWAY not in otelcol.config(single, network.native(single))["exporters"]
+    # One distribution runs both: the manifest holds the gateways' OTLP/HTTP exporter too.
+    manifest = builder_manifest.generate(ha, None)[c.OTELCOL_MANIFEST]
+    assert "otlphttpexporter" in manifest and "spanmetricsconnector" in manifest
+
+
+def test_prometheus_scrapes_each_gateway_as_its_own_job(ha, single):
+    jobs = {j["job_name"]: j for j in prometheus.config(ha, network.native(ha))["scrape_configs"]}
+    assert jobs[c.JOB_OTELCOL_GATEWAY]["static_configs"][0]["targets"] == ["127.0.0.1:8898", "127.0.0.1:8899"]
+    assert c.JOB_OTELCOL_GATEWAY not in {j["job_name"] for j in prometheus.config(single, network.native(single))[
+        "scrape_configs"]}
 
 
 def test_each_replica_is_its_own_process_on_its_own_ports_data_and_gossip_peers(ha, tmp_path: Path):
     comps = stack_components(ha)
     assert list(comps) == ["receivers", "jaeger", "alertmanager-0", "alertmanager-1", "alertmanager-2",
                            "prometheus-0", "prometheus-1", "thanos-sidecar-0", "thanos-sidecar-1", "thanos-query",
-                           "otelcol"]
+                           "gateway-dns", "otelcol-gateway-0", "otelcol-gateway-1", "otelcol"]
+    dns = comps["gateway-dns"].argv(ha, tmp_path, Path("/py"))
+    assert dns[1:3] == ["-m", "obs.stack.dns"] and dns[-4:] == ["--address", "127.0.0.1", "--address", "127.0.0.2"]
+    assert comps["otelcol-gateway-1"].listens(ha) == [("127.0.0.1", 13144), ("127.0.0.1", 8899), ("127.0.0.2", 4327)]
+    assert str(tmp_path / c.gateway_config(1)) in comps["otelcol-gateway-1"].argv(ha, tmp_path, Path("/otelcol"))
     query = comps["thanos-query"].argv(ha, tmp_path, Path("/bin/thanos"))
     assert query[1:2] == ["query"] and "--query.replica-label=replica" in query
     assert [a for a in query if a.startswith("--endpoint=")] == ["--endpoint=127.0.0.1:10911",
@@ -108,14 +145,20 @@ def test_a_single_alertmanager_gossips_with_nobody(single, tmp_path: Path):
 def test_compose_runs_the_same_replicas_as_services_peering_by_name(ha):
     svcs = compose.document(ha)["services"]
     assert list(svcs) == ["jaeger", "alertmanager-0", "alertmanager-1", "alertmanager-2", "prometheus-0",
-                          "prometheus-1", "thanos-sidecar-0", "thanos-sidecar-1", "thanos-query", "otelcol",
-                          "grafana"]
+                          "prometheus-1", "thanos-sidecar-0", "thanos-sidecar-1", "thanos-query",
+                          "otelcol-gateway-0", "otelcol-gateway-1", "otelcol", "grafana"]
+    gateway = svcs["otelcol-gateway-1"]
+    assert gateway["networks"] == {"default": {"aliases": [c.GATEWAY]}}
+    assert gateway["ports"] == ["127.0.0.1:13144:13144", "127.0.0.1:8899:8899"]
+    assert gateway["command"] == [f"--config={c.compose_gateway_config(1)}"]
+    assert f"otelcol-gateway-1-queue:{c.COMPOSE_WORKDIR}/.obs/otelcol-gateway-1" in gateway["volumes"]
     assert "--endpoint=thanos-sidecar-1:10912" in svcs["thanos-query"]["command"]
     am = svcs["alertmanager-0"]["command"]
     assert "--cluster.peer=alertmanager-1:9195" in am and "--cluster.peer=alertmanager-2:9196" in am
     assert svcs["prometheus-1"]["environment"] == {c.PROMETHEUS_REPLICA_ENV: "1"}
     assert "prometheus-1-data:/prometheus" in svcs["prometheus-1"]["volumes"]
-    assert set(svcs["otelcol"]["depends_on"]) == {"jaeger", "prometheus-0", "prometheus-1"}
+    assert set(svcs["otelcol"]["depends_on"]) == {"otelcol-gateway-0", "otelcol-gateway-1"}
+    assert set(gateway["depends_on"]) == {"jaeger", "prometheus-0", "prometheus-1"}
     assert {"alertmanager-0-data", "prometheus-1-data"} <= set(compose.document(ha)["volumes"])
 
 

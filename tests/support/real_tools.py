@@ -52,8 +52,10 @@ def calls(tree: Path, collector: bool = True) -> list[tuple[str, list, Path]]:
         out.append(("promtool test rules", [promtool, "test", "rules", *suites], tree / c.ALERT_TESTS_DIR))
     if collector:
         otelcol = otelcol_for(tree)
+        # Under `topology: ha` the gateways' configs too (deploy/otelcol/gateway-<i>.yaml and their compose twins).
+        gateways = sorted(str(p.relative_to(tree)) for p in (tree / "deploy").glob("*/*gateway-*.yaml"))
         out += [(f"otelcol validate {cfg}", [otelcol, "validate", f"--config={cfg}"], tree)
-                for cfg in (c.OTELCOL_CONFIG, c.COMPOSE_OTELCOL_CONFIG)]
+                for cfg in (c.OTELCOL_CONFIG, c.COMPOSE_OTELCOL_CONFIG, *gateways)]
     return out
 
 

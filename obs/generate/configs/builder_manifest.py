@@ -58,5 +58,10 @@ def manifest(model: Model, config: dict[str, Any]) -> dict[str, Any]:
 
 
 def generate(model: Model, inputs: Inputs) -> dict[str, str]:
-    config = otelcol.config(model, network.native(model))
+    net = network.native(model)
+    config = otelcol.config(model, net)
+    if otelcol.has_gateways(model, net):
+        # One distribution runs the collector and its gateways: it holds what either config uses.
+        gateway = otelcol.gateway_config(model, net, 0)
+        config = {s: {**config.get(s, {}), **gateway.get(s, {})} for s in SECTIONS}
     return {c.OTELCOL_MANIFEST: yaml(model, manifest(model, config))}

@@ -189,7 +189,20 @@ def _replicated(model: Model, svcs: dict[str, Any]) -> dict[str, Any]:
                                        f"--query.replica-label={c.REPLICA_LABEL}"],
                            "ports": [_publish(st.bind, query)], "healthcheck": _healthcheck(query, "/-/ready"),
                            "depends_on": _healthy(*sidecars)}
-    out["otelcol"] = {**svcs["otelcol"], "depends_on": _healthy("jaeger", *proms)}
+    gateways = [c.replica(c.GATEWAY, i) for i in range(st.gateways)]
+    for i, name in enumerate(gateways):
+        # Every gateway carries the alias the collector resolves: Docker's DNS lists them all.
+        gw = {**copy.deepcopy(svcs["otelcol"]), "command": [f"--config={c.compose_gateway_config(i)}"],
+              # Health and metrics published as the native stack has them, for `obs up` and `obs status`; the OTLP
+              # port only inside the network, where the collector reaches it.
+              "ports": [_publish(st.bind, p[k] + i) for k in ("gateway_health", "gateway_metrics")],
+              "networks": {"default": {"aliases": [c.GATEWAY]}}, "depends_on": _healthy("jaeger", *proms)}
+        gw["volumes"] = [v for v in gw["volumes"] if not v.startswith("otelcol-queue:")]
+        if st.persistent_queue:
+            gw["volumes"].append(f"{name}-queue:{W}/{c.state_data_dir(name)}")
+        out[name] = gw
+    # The collector image has no healthcheck (FROM scratch): started after the gateways, not after them healthy.
+    out["otelcol"] = {**svcs["otelcol"], "depends_on": {g: {"condition": "service_started"} for g in gateways}}
     out["grafana"] = {**svcs["grafana"], "depends_on": _healthy("thanos-query", "jaeger", ams[0])}
     return out
 
@@ -203,6 +216,7 @@ def document(model: Model) -> dict[str, Any]:
         volumes.append("grafana-data")
     if model.stack.persistent_queue:
         volumes.append("otelcol-queue")
+        volumes += [f"{c.replica(c.GATEWAY, i)}-queue" for i in range(model.stack.gateways)]
     # Your own services join this project's network from docker-compose.override.yml, with
     # `env_file: [<the file named here>]`: their OTEL_* settings, reaching the collector as `otelcol`.
     instrumented = {s.name: {"env_file": [c.instrumentation_file(s.name, "compose")]} for s in model.services if s.otlp}
@@ -218,4 +232,6 @@ def generate(model: Model, inputs: Inputs) -> dict[str, str]:
         c.COMPOSE_JAEGER_CONFIG: yaml(model, jaeger.config(model, net)),
         c.COMPOSE_PROMETHEUS_CONFIG: yaml(model, prometheus.config(model, net, c.COMPOSE_PROMETHEUS_CONFIG)),
         c.COMPOSE_ALERTMANAGER_CONFIG: yaml(model, alertmanager.local_config(model, net)),
+        **{c.compose_gateway_config(i): yaml(model, otelcol.gateway_config(model, net, i))
+           for i in range(model.stack.gateways)},
     }

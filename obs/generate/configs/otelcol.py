@@ -39,6 +39,23 @@ def metrics_exporters(model: Model, net: network.Net) -> list[str]:
     return [TO_PROMETHEUS]
 
 
+def has_gateways(model: Model, net: network.Net) -> bool:
+    """Under `topology: ha` the native stack and compose put a gateway tier between the collector and the
+    backends. (Kubernetes has its own agent/gateway split: obs/generate/kubernetes/collector.py.)"""
+    return model.stack.gateways > 0 and net.kind in ("native", "compose")
+
+
+def gateway_endpoint(model: Model, net: network.Net) -> str:
+    """The one name that lists every gateway, as gRPC's dns resolver reads it. Natively it is asked of the
+    stack's own name server (obs/stack/dns.py); under compose, of Docker's, which lists every container carrying
+    the network alias."""
+    p = model.stack.ports
+    if net.kind == "compose":
+        return f"dns:///{c.GATEWAY}:{p['gateway_otlp_grpc']}"
+    dns = network.host_port(network.reach(model.stack.bind), p["gateway_dns"])
+    return f"dns://{dns}/{c.GATEWAY_DNS_NAME}:{p['gateway_otlp_grpc']}"
+
+
 def secret_path(secret: Secret) -> str:
     """Relative paths resolve against the component's working directory: the output directory."""
     return secret.file if secret.file is not None else c.secret_file(secret.env or "")
@@ -49,9 +66,9 @@ def mounted(net: network.Net, path: str) -> str:
     return f"{net.secrets_dir}/{c.kube_secret_key(path)}" if net.secrets_dir else path
 
 
-def queue_directory() -> str:
+def queue_directory(component: str = "otelcol") -> str:
     # Relative to the collector's working directory unless OBS_STATE_DIR says otherwise.
-    return "${env:" + c.STATE_DIR_ENV + ":-" + c.STATE_DIR + "}/otelcol"
+    return "${env:" + c.STATE_DIR_ENV + ":-" + c.STATE_DIR + "}/" + component
 
 
 def span_buckets(model: Model) -> list[str]:
@@ -183,10 +200,54 @@ def agent_config(model: Model, net: network.Net, gateway: str) -> dict[str, Any]
     }
 
 
+def _to_gateways(model: Model, net: network.Net) -> dict[str, Any]:
+    """The collector's one exporter under a gateway tier: gRPC balances over every gateway the name lists and
+    sends only to those whose connection is up, so a dead gateway's share moves to the others within a retry;
+    a request it failed is retried from the (persistent) queue. Span metrics are made before this point, from
+    every span, so no trace-aware routing is needed: any gateway may take any span."""
+    return {TO_GATEWAY: {"endpoint": gateway_endpoint(model, net), "balancer_name": "round_robin",
+                         "tls": {"insecure": True}, **_delivery(model)}}
+
+
+def gateway_config(model: Model, net: network.Net, index: int) -> dict[str, Any]:
+    """Gateway `index`: OTLP in from the collector, out to Jaeger and every Prometheus, each through its own
+    persistent queue (one backend down delays nobody; a gateway killed with data queued sends it when it
+    restarts). No batching here: the collector has batched already, and a second flush would add its timeout
+    to every hop. Gateway i takes its health and metrics ports + i, as every replica does; its OTLP port is the
+    same for all, on its own loopback address natively, in its own container under compose."""
+    st, p = model.stack, model.stack.ports
+    listen = (network.host_port(c.gateway_address(index), p["gateway_otlp_grpc"]) if net.kind == "native"
+              else net.bind(p["gateway_otlp_grpc"]))
+    exporters = {name: {**e, "sending_queue": {k: v for k, v in e["sending_queue"].items() if k != "batch"}}
+                 for name, e in _exporters(model, net).items()}
+    ext: dict[str, Any] = {"health_check": {"endpoint": net.bind(p["gateway_health"] + index)}}
+    if st.persistent_queue:
+        ext[STORAGE] = {"directory": queue_directory(c.replica(c.GATEWAY, index)), "create_directory": True}
+    processors = list(_processors(model))
+    return {
+        "receivers": {"otlp": {"protocols": {"grpc": {"endpoint": listen}}}},
+        "processors": _processors(model),
+        "exporters": exporters,
+        "extensions": ext,
+        "service": {
+            "extensions": list(ext),
+            "pipelines": {
+                "traces": {"receivers": ["otlp"], "processors": processors, "exporters": [TO_JAEGER]},
+                "metrics": {"receivers": ["otlp"], "processors": processors,
+                            "exporters": metrics_exporters(model, net)},
+            },
+            "telemetry": {"logs": {"level": "info"},
+                          "metrics": {"level": "normal", "readers": [{"pull": {"exporter": {"prometheus": {
+                              "host": net.listen, "port": p["gateway_metrics"] + index}}}}]}},
+        },
+    }
+
+
 def config(model: Model, net: network.Net) -> dict[str, Any]:
     t = model.stack.timing
     extensions = _extensions(model, net)
     processors = list(_processors(model))
+    gateways = has_gateways(model, net)
     return {
         "receivers": _receivers(model, net),
         "processors": _processors(model),
@@ -198,14 +259,15 @@ def config(model: Model, net: network.Net) -> dict[str, Any]:
             "histogram": {"unit": "s", "explicit": {"buckets": span_buckets(model)}},
             "dimensions": [{"name": d} for d in SPAN_DIMENSIONS],
         }},
-        "exporters": _exporters(model, net),
+        "exporters": _to_gateways(model, net) if gateways else _exporters(model, net),
         "extensions": extensions,
         "service": {
             "extensions": list(extensions),
             "pipelines": {
-                "traces": {"receivers": ["otlp"], "processors": processors, "exporters": [TO_JAEGER, SPANMETRICS]},
+                "traces": {"receivers": ["otlp"], "processors": processors,
+                           "exporters": [TO_GATEWAY if gateways else TO_JAEGER, SPANMETRICS]},
                 "metrics": {"receivers": ["otlp", SPANMETRICS], "processors": processors,
-                            "exporters": metrics_exporters(model, net)},
+                            "exporters": [TO_GATEWAY] if gateways else metrics_exporters(model, net)},
             },
             "telemetry": _telemetry(model, net),
         },
@@ -213,4 +275,9 @@ def config(model: Model, net: network.Net) -> dict[str, Any]:
 
 
 def generate(model: Model, inputs: Inputs) -> dict[str, str]:
-    return {c.OTELCOL_CONFIG: yaml(model, config(model, network.native(model)))}
+    net = network.native(model)
+    out = {c.OTELCOL_CONFIG: yaml(model, config(model, net))}
+    if has_gateways(model, net):
+        out.update({c.gateway_config(i): yaml(model, gateway_config(model, net, i))
+                    for i in range(model.stack.gateways)})
+    return out

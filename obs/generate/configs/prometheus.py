@@ -11,6 +11,7 @@ import posixpath
 from typing import Any
 
 from obs.generate.common import Inputs, yaml
+from obs.generate.configs import otelcol
 from obs.model import conventions as c
 from obs.model import network
 from obs.model.domain import Model
@@ -88,6 +89,8 @@ def config(model: Model, net: network.Net, config_path: str = c.PROMETHEUS_CONFI
         _job(c.JOB_JAEGER, [net.peer("jaeger", p["jaeger_metrics"])]),
         _job(c.JOB_ALERTMANAGER, _replicas(model, net, "alertmanager", "alertmanager")),
     ]
+    if otelcol.has_gateways(model, net):
+        stack_jobs.append(_job(c.JOB_OTELCOL_GATEWAY, _replicas(model, net, c.GATEWAY, "gateway_metrics")))
     if model.stack.metrics == MetricsPath.PULL:
         # honor_labels keeps the job/instance the exporter derives from each service's resource.
         stack_jobs.append(_job(c.JOB_OTELCOL_EXPORTER, [net.peer("otelcol", p["collector_prometheus"])],

@@ -74,6 +74,9 @@ Incidents (each driven for real; `obs explain` prints the bound each is held to)
   metrics-backend  Prometheus is SIGKILLed: the dead man's switch must page
   alertmanager     Alertmanager is SIGKILLed: the dead man's switch must page
   notification     the paging integration rejects every event: the failure pages elsewhere
+Under `stack.topology: ha` metrics-backend and alertmanager kill every replica still running (one
+down pages nobody) and start again only those; the collector incident kills the collector the
+services send to, not a gateway (a dead gateway is failed over, and raises a ticket).
 \b
 Canaries are OTLP senders in a namespace of their own (job obs-drill-<id>/<service>). Pages are read
 at obs's contract receivers, where the local stack's Alertmanager delivers through its real

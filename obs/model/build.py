@@ -115,7 +115,8 @@ class _Builder:
         if Topology(st.topology) is not Topology.HA:
             return stack
         r = st.replicas or v1.Replicas()
-        return replace(stack, alertmanagers=r.alertmanager, prometheis=r.prometheus, gateways=r.gateway)
+        return replace(stack, alertmanagers=r.alertmanager, prometheis=r.prometheus, gateways=r.gateway,
+                       timing=stack.timing.clustered(r.alertmanager))
 
     def _topology(self) -> None:
         """Settings that would defeat `topology: ha`, located; under `single`, replicas that would be ignored."""
@@ -431,7 +432,7 @@ def _kubernetes(k: v1.Kubernetes) -> Kubernetes:
         namespace=k.namespace, name_prefix=k.name_prefix, labels=_pairs(k.labels), rule_labels=_pairs(k.rule_labels),
         monitor_labels=_pairs(k.monitor_labels), alertmanager_config_labels=_pairs(k.alertmanager_config_labels),
         dashboard_labels=_pairs(k.dashboard_labels), collector_mode=CollectorMode(k.collector.mode),
-        collector_image=k.collector.image, jaeger=k.jaeger, prometheus=k.prometheus,
+        collector_image=k.collector.image, jaeger=k.jaeger, prometheus=k.prometheus, prometheus_name=k.prometheus_name,
         alerting_secret=k.secrets.alerting, collector_secret=k.secrets.collector, monitors=monitors,
         tenant=k.tenant)
 

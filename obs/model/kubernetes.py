@@ -32,7 +32,14 @@ class Kubernetes:
     collector_image: str | None = None
     jaeger: str = "jaeger-collector:4317"
     prometheus: str = "prometheus-operated:9090"
+    prometheus_name: str = "k8s"
     alerting_secret: str = "obs-alerting"
     collector_secret: str = "obs-collector"
     monitors: dict[str, Monitor] = field(default_factory=dict, hash=False)
     tenant: str = "anonymous"
+
+    def prometheus_replica(self, index: int) -> str:
+        """Replica `index` of the operator's Prometheus (`topology: ha`): its pod, prometheus-<name>-<i>, by the
+        governing Service `prometheus` names (a StatefulSet pod's DNS name), on the same port."""
+        host, _, port = self.prometheus.rpartition(":")
+        return f"prometheus-{self.prometheus_name}-{index}.{host}:{port}"

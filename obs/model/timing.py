@@ -8,7 +8,7 @@ Alertmanager's route group_wait/group_interval (prometheus.io/docs/alerting/late
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from obs.model.durations import Duration
 
@@ -39,9 +39,17 @@ class Timing:
     state_snapshot: Duration          # Alertmanager saves silences and its notification log this often
     memory_limit_mib: int
     # `topology: ha` only: an Alertmanager at cluster position n waits n peer timeouts for a peer's notification
-    # before sending its own; the agent retries a failed-over gateway this often.
+    # before sending its own; the notification log reaches the peers at the next gossip tick, well within one.
     peer_timeout: Duration = D("15s")
-    failover_retry: Duration = D("30s")
+    gossip_interval: Duration = D("200ms")
+
+    def clustered(self, alertmanagers: int) -> Timing:
+        """The timing of an Alertmanager cluster: group_interval longer than the last replica's wait.
+
+        The replica at position n sends what it computed n peer timeouts earlier unless the notification log
+        already holds the same: firing when the others sent the resolve in between, it pages again. A group's
+        resolve comes a group_interval after its page at the soonest, so that wait must end first."""
+        return replace(self, group_interval=max(self.group_interval, self.peer_timeout * alertmanagers))
 
     @property
     def rate_window(self) -> Duration:
@@ -82,7 +90,8 @@ FAST = Timing(
     resend_delay=D("1s"), group_wait=D("0s"), group_interval=D("1s"), repeat_interval=D("1h"),
     alert_for=D("0s"), down_for=D("0s"), silence_memory=D("30s"), heartbeat_interval=D("1s"),
     heartbeat_timeout=D("5s"), state_snapshot=D("5s"), memory_limit_mib=256,
-    peer_timeout=D("2s"), failover_retry=D("3s"),
+    # On loopback a 50 ms gossip tick carries the notification log to the peers five times within a peer timeout.
+    peer_timeout=D("250ms"), gossip_interval=D("50ms"),
 )
 
 PROFILES = {t.name: t for t in (PRODUCTION, FAST)}

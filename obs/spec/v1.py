@@ -461,7 +461,13 @@ class Kubernetes(Strict):
     jaeger: HostPort = Field("jaeger-collector:4317", description="The trace backend's OTLP/gRPC receiver as the "
                              "collector reaches it in the cluster.")
     prometheus: HostPort = Field("prometheus-operated:9090", description="Prometheus (host:port) as the collector "
-                                 "reaches it in the cluster (push: its OTLP receiver, `enableOTLPReceiver`).")
+                                 "reaches it in the cluster (push: its OTLP receiver, `enableOTLPReceiver`). Under "
+                                 "`topology: ha`, the operator's governing Service, whose SRV records list the "
+                                 "replicas' Thanos sidecars.")
+    prometheus_name: Name = Field("k8s", description="Under `topology: ha`: the name of your Prometheus object "
+                                  "(kube-prometheus: k8s; kube-prometheus-stack: <release>-kube-prom-prometheus). The "
+                                  "collector pushes to each replica's pod, prometheus-<name>-<i>, by the governing "
+                                  "Service.")
     secrets: KubeSecrets = KubeSecrets()
     monitors: KubeMonitors = KubeMonitors()
     tenant: Name = Field("anonymous", description="Mimir/Cortex tenant the ruler files "

@@ -110,7 +110,8 @@ def _alertmanager(model: Model, out: Path, index: int) -> list[str]:
              for i in range(st.alertmanagers) if i != index]
     return [*argv, f"--cluster.listen-address={_listen(model, 'alertmanager_cluster', index)}",
             f"--cluster.advertise-address={_local(model, 'alertmanager_cluster', index)}", *peers,
-            f"--cluster.peer-timeout={st.timing.peer_timeout}"]
+            f"--cluster.peer-timeout={st.timing.peer_timeout}",
+            f"--cluster.gossip-interval={st.timing.gossip_interval}"]
 
 
 def _gateway(model: Model, out: Path, index: int) -> list[str]:

@@ -261,23 +261,30 @@ class TrafficDrill(CanaryDrill):
 
 
 class ComponentDrill(Drill):
-    """collector / trace-backend / metrics-backend / alertmanager: SIGKILL the process, start it again."""
+    """collector / trace-backend / metrics-backend / alertmanager: SIGKILL the process, start it again.
 
-    def __init__(self, run: Runner, incident: Incident, component: str, expect: Expect):
+    Under `topology: ha` the metrics backend is every Prometheus replica and the alerting tier every Alertmanager:
+    one of them down pages nobody, all of them down is the incident. Only what the drill killed is started again,
+    so replicas someone stopped on purpose stay stopped."""
+
+    def __init__(self, run: Runner, incident: Incident, processes: list[str], expect: Expect):
         super().__init__(run)
-        self.incident, self.component, self.expect = incident, component, expect
-        self.killed = False
+        self.incident, self.processes, self.expect = incident, processes, expect
+        self.killed: list[str] = []
 
     def inject(self) -> None:
-        pid = self.run.stack.kill(self.component)
-        self.killed = True
-        self.run.progress(f"killed {self.component} (pid {pid})")
+        running = [name for name in self.processes if self.run.stack.pid(name) is not None] or self.processes
+        for name in running:
+            pid = self.run.stack.kill(name)
+            self.killed.append(name)
+            self.run.progress(f"killed {name} (pid {pid})")
 
     def restore(self) -> None:
-        self.run.stack.start(self.component)
-        self.killed = False
-        self.run.progress(f"{self.component} started again")
-        if self.component == "alertmanager":
+        while self.killed:
+            name = self.killed.pop(0)
+            self.run.stack.start(name)
+            self.run.progress(f"{name} started again")
+        if self.incident is Incident.ALERTMANAGER:
             self.run.resilence()
 
     def finish(self) -> None:

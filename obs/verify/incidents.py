@@ -152,15 +152,17 @@ class Runner:
                 return (f"no receiver of another kind than {pager.kind} to hear that {pager.name} fails; add one "
                         "(alerting.fallback_receiver)")
             return NotificationDrill(self, services[0], pager.kind, fallback)
-        if m.stack.ha and incident in (Incident.METRICS_BACKEND, Incident.ALERTMANAGER):
-            return ("under `topology: ha` one stopped replica pages nobody, as the others carry on; stop one "
-                    "(`kill` its pid from `obs status`) and drill another incident: it must page exactly once")
         component = {Incident.COLLECTOR: "otelcol", Incident.TRACE_BACKEND: "jaeger",
                      Incident.METRICS_BACKEND: "prometheus", Incident.ALERTMANAGER: "alertmanager"}[incident]
         expect = (Expect(c.COMPONENT_DOWN_ALERT, component=component)
                   if incident in (Incident.COLLECTOR, Incident.TRACE_BACKEND) else Expect(WATCHER_CLASS))
         del http
-        return ComponentDrill(self, incident, component, expect)
+        processes = [component]
+        if m.stack.ha and incident in (Incident.METRICS_BACKEND, Incident.ALERTMANAGER):
+            # One replica down pages nobody (the others carry on): the incident is the whole tier down.
+            count = m.stack.prometheis if incident is Incident.METRICS_BACKEND else m.stack.alertmanagers
+            processes = [c.replica(component, i) for i in range(count)]
+        return ComponentDrill(self, incident, processes, expect)
 
     # -- running -------------------------------------------------------------------
 

@@ -122,6 +122,24 @@ def test_with_one_alertmanager_killed_and_both_prometheus_up_an_outage_pages_exa
         stack.up(progress)
 
 
+def test_the_whole_metrics_tier_and_the_whole_alertmanager_cluster_down_each_page_once_by_the_dead_mans_switch(
+        stack):
+    # One replica of each already down, as an operator might leave it: the drill kills the rest, pages once, and
+    # starts again only what it killed.
+    stack.kill("alertmanager-0")
+    stack.kill("prometheus-0")
+    try:
+        proc = obs(stack, "drill", "--incident", "metrics-backend,alertmanager", "--format", "json")
+        sys.stderr.write(proc.stderr)
+        results = {r["incident"]: r for r in json.loads(proc.stdout)["incidents"]}
+        assert {k: (r["pages"], r["paged_once"]) for k, r in results.items()} == {
+            "metrics-backend": (1, True), "alertmanager": (1, True)}, results
+        assert stack.pid("alertmanager-0") is None and stack.pid("prometheus-0") is None
+        assert all(stack.pid(n) for n in ("alertmanager-1", "alertmanager-2", "prometheus-1"))
+    finally:
+        stack.up(progress)
+
+
 def test_with_a_prometheus_killed_verify_proves_the_pipeline_through_the_other(stack):
     # Queries, rules and alerts are read from prometheus-0 first; killed, it does not answer, and the verifier asks
     # prometheus-1, which has every point too (the collector writes to each replica through its own queue).

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from obs import versions
 from obs.generate.configs import builder_manifest, compose, otelcol, prometheus
 from obs.generate.kubernetes import prometheus as kube_prometheus
+from obs.generate.kubernetes import thanos as kube_thanos
 from obs.model import conventions as c
 from obs.model import network
 from obs.project import load_text
@@ -129,7 +131,8 @@ def test_each_replica_is_its_own_process_on_its_own_ports_data_and_gossip_peers(
     assert "127.0.0.1:9094" in argv and str(tmp_path / ".obs" / "alertmanager-1") in argv
     assert [a for a in argv if a.startswith("--cluster.")] == [
         "--cluster.listen-address=127.0.0.1:9195", "--cluster.advertise-address=127.0.0.1:9195",
-        "--cluster.peer=127.0.0.1:9194", "--cluster.peer=127.0.0.1:9196", "--cluster.peer-timeout=2s"]
+        "--cluster.peer=127.0.0.1:9194", "--cluster.peer=127.0.0.1:9196", "--cluster.peer-timeout=250ms",
+        "--cluster.gossip-interval=50ms"]
     assert comps["alertmanager-2"].listens(ha) == [("127.0.0.1", 9095), ("127.0.0.1", 9196)]
     prom = comps["prometheus-1"]
     assert prom.env == ((c.PROMETHEUS_REPLICA_ENV, "1"),)
@@ -176,6 +179,30 @@ def test_the_kubernetes_prometheus_patch_asks_the_operator_for_the_pair(ha, sing
     spec = kube_prometheus.settings(ha)["spec"]
     assert (spec["replicas"], spec["replicaExternalLabelName"]) == (2, c.REPLICA_LABEL)
     assert "replicas" not in kube_prometheus.settings(single)["spec"]
+    # A Thanos sidecar in every replica, at the pin the local stack runs.
+    assert spec["thanos"] == {"image": versions.IMAGES["thanos"].ref}
+    assert "thanos" not in kube_prometheus.settings(single)["spec"]
+
+
+def test_in_kubernetes_thanos_query_finds_every_sidecar_by_the_operators_service_and_dedups_the_pair(ha, single):
+    objs = kube_thanos.objects(ha)
+    deployment = objs[c.kube_file("thanos", "query-deployment")]
+    service = objs[c.kube_file("thanos", "query-service")]
+    pod = deployment["spec"]["template"]
+    assert deployment["spec"]["selector"]["matchLabels"] == pod["metadata"]["labels"] == service["spec"]["selector"]
+    args = pod["spec"]["containers"][0]["args"]
+    # The operator lists each sidecar's Store API as port `grpc` of the Service kubernetes.prometheus names.
+    assert "--endpoint=dnssrv+_grpc._tcp.prometheus-operated" in args and "--query.replica-label=replica" in args
+    assert kube_thanos.objects(single) == {}
+
+
+def test_in_kubernetes_the_collector_pushes_to_each_replica_pod_by_the_governing_service(ha, single):
+    exporters = otelcol.config(ha, network.kubernetes(ha))["exporters"]
+    assert {k: v["endpoint"] for k, v in exporters.items() if k.startswith(otelcol.TO_PROMETHEUS)} == {
+        "otlp_http/prometheus-0": "http://prometheus-k8s-0.prometheus-operated:9090/api/v1/otlp",
+        "otlp_http/prometheus-1": "http://prometheus-k8s-1.prometheus-operated:9090/api/v1/otlp"}
+    assert otelcol.config(single, network.kubernetes(single))["exporters"][otelcol.TO_PROMETHEUS]["endpoint"] == \
+        "http://prometheus-operated:9090/api/v1/otlp"
 
 
 class _Answer(BaseHTTPRequestHandler):

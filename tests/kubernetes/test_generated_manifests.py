@@ -20,7 +20,8 @@ from tests.support.real_tools import write_tree
 
 pytestmark = pytest.mark.stack
 
-SPECS = {"repo": REPO / "obs.yaml", "every-option": FIXTURES / "kubernetes" / "obs.yaml"}
+SPECS = {"repo": REPO / "obs.yaml", "every-option": FIXTURES / "kubernetes" / "obs.yaml",
+         "topology-ha": FIXTURES / "kubernetes-ha" / "obs.yaml"}
 
 
 @pytest.fixture(scope="module", params=sorted(SPECS))

@@ -47,7 +47,20 @@ COLLECTOR: Obj = {
 DASHBOARDS: Obj = {
     "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "shop-dashboards"}, "data": {"shop.json": "{}"},
 }
-VALID = {"PrometheusRule": RULE, "ServiceMonitor": MONITOR, "OpenTelemetryCollector": COLLECTOR, "ConfigMap": DASHBOARDS}
+POD_LABELS = {"app.kubernetes.io/name": "shop"}
+DEPLOYMENT: Obj = {
+    "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "shop"},
+    "spec": {"replicas": 2, "selector": {"matchLabels": dict(POD_LABELS)}, "template": {
+        "metadata": {"labels": dict(POD_LABELS)},
+        "spec": {"containers": [{"name": "query", "image": "quay.io/thanos/thanos:v0.42.4", "args": ["query"],
+                                 "ports": [{"name": "http", "containerPort": 10904}]}]}}},
+}
+SERVICE: Obj = {
+    "apiVersion": "v1", "kind": "Service", "metadata": {"name": "shop"},
+    "spec": {"selector": POD_LABELS, "ports": [{"name": "http", "port": 10904, "targetPort": "http"}]},
+}
+VALID = {"PrometheusRule": RULE, "ServiceMonitor": MONITOR, "OpenTelemetryCollector": COLLECTOR, "ConfigMap": DASHBOARDS,
+         "Deployment": DEPLOYMENT, "Service": SERVICE}
 
 
 def mutated(kind: str, change: Callable[[Obj], object]) -> Obj:
@@ -116,6 +129,19 @@ KUBECHECK = [
     ("a ConfigMap over the apiserver's 1 MiB",
      mutated("ConfigMap", lambda o: o["data"].update({"big.json": "x" * (1 << 20)})),
      "ConfigMap/shop-dashboards: data: Too long: may not be more than 1048576 bytes"),
+    ("a Deployment whose selector does not pick its own pods",
+     mutated("Deployment", lambda o: o["spec"]["selector"]["matchLabels"].update({"app.kubernetes.io/name": "x"})),
+     "Deployment/shop: spec.template.metadata.labels: Invalid value: "),
+    ("an unknown field in a Deployment's container",
+     mutated("Deployment", lambda o: o["spec"]["template"]["spec"]["containers"][0].update(arguments=["query"])),
+     "Deployment/shop: spec.template.spec.containers[0].arguments: unknown field"),
+    ("a container port name the apiserver refuses",
+     mutated("Deployment", lambda o: o["spec"]["template"]["spec"]["containers"][0]["ports"][0].update(
+         name="thanos_query_http")),
+     "Deployment/shop: spec.template.spec.containers[0].ports[0].name: Invalid value: \"thanos_query_http\""),
+    ("a Service targetPort name the apiserver refuses",
+     mutated("Service", lambda o: o["spec"]["ports"][0].update(targetPort="HTTP API")),
+     "Service/shop: spec.ports[0].targetPort: Invalid value: \"HTTP API\""),
     ("a kind kubecheck does not know",
      {"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRules", "metadata": {"name": "shop"}},
      "PrometheusRules/shop: apiVersion/kind: \"monitoring.coreos.com/v1\" \"PrometheusRules\" is not a kind "

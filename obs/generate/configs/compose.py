@@ -162,7 +162,8 @@ def _replicated(model: Model, svcs: dict[str, Any]) -> dict[str, Any]:
         out[name] = {**copy.deepcopy(am),
                      "command": [*am["command"][:2], f"--web.listen-address=0.0.0.0:{web}",
                                  f"--cluster.listen-address=0.0.0.0:{gossip}", *peers,
-                                 f"--cluster.peer-timeout={st.timing.peer_timeout}"],
+                                 f"--cluster.peer-timeout={st.timing.peer_timeout}",
+                                 f"--cluster.gossip-interval={st.timing.gossip_interval}"],
                      "ports": [_publish(st.bind, web)], "healthcheck": _healthcheck(web, "/-/ready")}
         out[name]["volumes"] = [DEPLOY_MOUNT, f"{name}-data:/alertmanager", *am["volumes"][2:]]
     for i, name in enumerate(proms):

@@ -34,7 +34,7 @@ def prometheus_exporter(index: int) -> str:
 def metrics_exporters(model: Model, net: network.Net) -> list[str]:
     if model.stack.metrics == MetricsPath.PULL:
         return [PULL_EXPORTER]
-    if model.stack.ha and net.kind != "kubernetes":
+    if model.stack.ha:
         return [prometheus_exporter(i) for i in range(model.stack.prometheis)]
     return [TO_PROMETHEUS]
 
@@ -127,12 +127,13 @@ def _exporters(model: Model, net: network.Net) -> dict[str, Any]:
         # otlp_http appends /v1/metrics: Prometheus 3's receiver is /api/v1/otlp/v1/metrics.
         exporters[TO_PROMETHEUS] = {"endpoint": f"http://{net.peer('prometheus', p['prometheus'])}/api/v1/otlp",
                                     **_delivery(model)}
-        if model.stack.ha and net.kind != "kubernetes":
+        if model.stack.ha:
             # Every Prometheus replica gets every point, each through its own queue: one down delays nobody.
-            # (In Kubernetes the spec names one address, the operator's Service: see docs/KUBERNETES.md.)
+            # In Kubernetes each replica is a pod of the operator's StatefulSet, by its governing Service.
             exporters.pop(TO_PROMETHEUS)
             for i in range(model.stack.prometheis):
-                target = net.replica("prometheus", i, p["prometheus"] + i)
+                target = (model.kubernetes.prometheus_replica(i) if net.kind == "kubernetes"
+                          else net.replica("prometheus", i, p["prometheus"] + i))
                 exporters[prometheus_exporter(i)] = {"endpoint": f"http://{target}/api/v1/otlp", **_delivery(model)}
     else:
         # A pull exporter has nothing to retry or queue: Prometheus scrapes its latest values.

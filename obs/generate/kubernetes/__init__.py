@@ -12,7 +12,16 @@ from typing import Any
 
 from obs.emit import yaml_dump
 from obs.generate.common import header, yaml
-from obs.generate.kubernetes import alerting, collector, dashboards, instrumentation, monitors, prometheus, rules
+from obs.generate.kubernetes import (
+    alerting,
+    collector,
+    dashboards,
+    instrumentation,
+    monitors,
+    prometheus,
+    rules,
+    thanos,
+)
 from obs.model import conventions as c
 from obs.model.domain import Model
 
@@ -35,7 +44,7 @@ def derive(model: Model, files: dict[str, str]) -> dict[str, str]:
     """Every object's file and the kustomization; `files` are the other generators' (the dashboards among them)."""
     objects: dict[str, dict[str, Any]] = {}
     for part in (rules.objects(model), alerting.objects(model), collector.objects(model), monitors.objects(model),
-                 dashboards.objects(model, files)):
+                 dashboards.objects(model, files), thanos.objects(model)):
         objects.update(part)
     # An Instrumentation carries notes: what the team does beyond applying it (annotate pods, copy a Secret).
     noted = instrumentation.objects(model)

@@ -9,6 +9,7 @@ MONITORING_ALPHA = "monitoring.coreos.com/v1alpha1"
 OTEL = "opentelemetry.io/v1beta1"
 OTEL_ALPHA = "opentelemetry.io/v1alpha1"
 CORE = "v1"
+APPS = "apps/v1"
 
 
 def obj(api: str, kind: str, name: str, spec: dict[str, Any] | None = None,

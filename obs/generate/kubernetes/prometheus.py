@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from obs import versions
 from obs.generate.configs import prometheus
 from obs.generate.kubernetes.objects import MONITORING, obj
 from obs.model import conventions as c
@@ -53,7 +54,9 @@ def settings(model: Model) -> dict[str, Any]:
         spec["additionalArgs"] = args
     if model.stack.ha:
         # The operator names each replica in this external label and drops it from alerts, as the local pair does.
-        spec.update(replicas=model.stack.prometheis, replicaExternalLabelName=c.REPLICA_LABEL)
+        spec.update(replicas=model.stack.prometheis, replicaExternalLabelName=c.REPLICA_LABEL,
+                    # A Thanos sidecar in each replica, which thanos.py's Query reads: the pair as one.
+                    thanos={"image": versions.IMAGES["thanos"].ref})
     if k.rule_labels:
         spec["ruleSelector"] = {"matchLabels": dict(k.rule_labels)}
     return obj(MONITORING, "Prometheus", NAME, spec)

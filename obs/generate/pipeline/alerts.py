@@ -241,16 +241,18 @@ def _notifications_alert(t: Timing, user_webhooks: bool) -> PipelineAlert:
     probe_sink = ((selector(failed, {**ALERTMANAGER, "integration": "webhook", "reason": "other"}), "0+1x{n}"),)
     return PipelineAlert(
         c.NOTIFICATIONS_FAILING_ALERT, c.PIPELINE_GROUP_STACK,
-        f"{sum_by(('job', 'instance', 'integration'), increase(failed + matcher, w))} > 0",
+        # Not by instance: in an Alertmanager cluster each replica that tries the failing integration counts its
+        # own failures, and one alert per replica would page once per replica for one broken integration.
+        f"{sum_by(('job', 'integration'), increase(failed + matcher, w))} > 0",
         # No `for:`: one failed delivery is already a page nobody got. Alertmanager routes this alert
         # away from the failing integration (obs/generate/configs/alertmanager.py).
         None, "page", "alertmanager",
         f"Alertmanager fails to deliver {label('integration')} notifications",
-        f"Alertmanager {label('instance')} fails to send notifications through {label('integration')}: "
-        "alerts fire but nobody is told.",
+        f"Alertmanager fails to send notifications through {label('integration')}: alerts fire but nobody is "
+        "told.",
         "Check the receiver's secret file and URL in obs.yaml (alerting.receivers) and the Alertmanager log "
         "(`obs logs alertmanager`) for the integration's error.",
         bad=Scenario(((selector(failed, {**ALERTMANAGER, "integration": "slack", "reason": "other"}), "0+1x{n}"),),
-                     fires=({**ALERTMANAGER, "integration": "slack"},), onset=s),
+                     fires=({"job": ALERTMANAGER["job"], "integration": "slack"},), onset=s),
         healthy=Scenario(((selector(failed, {**ALERTMANAGER, "integration": "pagerduty", "reason": "other"}), "4x{n}"),)
                          + (() if user_webhooks else probe_sink)))

@@ -10,9 +10,12 @@ import (
 
 	"github.com/go-logr/logr"
 	otelv1beta1 "github.com/open-telemetry/opentelemetry-operator/apis/v1beta1"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metavalidation "k8s.io/apimachinery/pkg/api/validation"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -69,6 +72,7 @@ func coreChecks(obj runtime.Object) []problem {
 	}
 	nameFn, namespaced := metavalidation.NameIsDNSSubdomain, true
 	var data map[string]int
+	var extra field.ErrorList
 	switch o := obj.(type) {
 	case *corev1.Namespace:
 		nameFn, namespaced = metavalidation.ValidateNamespaceName, false
@@ -84,6 +88,10 @@ func coreChecks(obj runtime.Object) []problem {
 				data[key] = len(value)
 			}
 		}
+	case *appsv1.Deployment:
+		extra = deploymentChecks(o)
+	case *corev1.Service:
+		extra = serviceChecks(o)
 	case *corev1.Secret:
 		data = map[string]int{}
 		for key, value := range o.Data {
@@ -97,6 +105,7 @@ func coreChecks(obj runtime.Object) []problem {
 		accessor.SetNamespace("default") // a request's namespace fills an object that names none
 	}
 	errs := metavalidation.ValidateObjectMetaAccessor(accessor, namespaced, nameFn, field.NewPath("metadata"))
+	errs = append(errs, extra...)
 	total := 0
 	for _, key := range slices.Sorted(maps.Keys(data)) {
 		size := data[key]
@@ -113,4 +122,73 @@ func coreChecks(obj runtime.Object) []problem {
 		errs = append(errs, field.TooLong(field.NewPath("data"), "", corev1.MaxSecretSize))
 	}
 	return fieldProblems(errs)
+}
+
+// deploymentChecks restate the apiserver's apps/v1 rules a generated Deployment could break: a selector that
+// selects its own pods, and containers with names and ports the kubelet takes.
+func deploymentChecks(d *appsv1.Deployment) field.ErrorList {
+	var errs field.ErrorList
+	spec := field.NewPath("spec")
+	if d.Spec.Selector == nil || len(d.Spec.Selector.MatchLabels)+len(d.Spec.Selector.MatchExpressions) == 0 {
+		return append(errs, field.Required(spec.Child("selector"), "a Deployment selects its pods"))
+	}
+	selector, err := metav1.LabelSelectorAsSelector(d.Spec.Selector)
+	if err != nil {
+		errs = append(errs, field.Invalid(spec.Child("selector"), d.Spec.Selector, err.Error()))
+	} else if !selector.Matches(labels.Set(d.Spec.Template.Labels)) {
+		errs = append(errs, field.Invalid(spec.Child("template", "metadata", "labels"), d.Spec.Template.Labels,
+			"`selector` does not match template `labels`"))
+	}
+	pod := spec.Child("template", "spec")
+	if len(d.Spec.Template.Spec.Containers) == 0 {
+		errs = append(errs, field.Required(pod.Child("containers"), ""))
+	}
+	for i, ctr := range d.Spec.Template.Spec.Containers {
+		at := pod.Child("containers").Index(i)
+		for _, msg := range validation.IsDNS1123Label(ctr.Name) {
+			errs = append(errs, field.Invalid(at.Child("name"), ctr.Name, msg))
+		}
+		if ctr.Image == "" {
+			errs = append(errs, field.Required(at.Child("image"), ""))
+		}
+		for j, port := range ctr.Ports {
+			errs = append(errs, portChecks(at.Child("ports").Index(j), port.Name, "containerPort", port.ContainerPort)...)
+		}
+	}
+	return errs
+}
+
+// serviceChecks: ports named and numbered as the apiserver takes them, each targetPort a number or a port name.
+func serviceChecks(s *corev1.Service) field.ErrorList {
+	var errs field.ErrorList
+	ports := field.NewPath("spec", "ports")
+	if len(s.Spec.Ports) == 0 && s.Spec.Type != corev1.ServiceTypeExternalName {
+		errs = append(errs, field.Required(ports, ""))
+	}
+	for i, port := range s.Spec.Ports {
+		at := ports.Index(i)
+		if len(s.Spec.Ports) > 1 && port.Name == "" {
+			errs = append(errs, field.Required(at.Child("name"), "a Service with several ports names each"))
+		}
+		errs = append(errs, portChecks(at, port.Name, "port", port.Port)...)
+		if port.TargetPort.StrVal != "" {
+			for _, msg := range validation.IsValidPortName(port.TargetPort.StrVal) {
+				errs = append(errs, field.Invalid(at.Child("targetPort"), port.TargetPort.StrVal, msg))
+			}
+		}
+	}
+	return errs
+}
+
+func portChecks(at *field.Path, name, numberField string, number int32) field.ErrorList {
+	var errs field.ErrorList
+	if name != "" {
+		for _, msg := range validation.IsValidPortName(name) {
+			errs = append(errs, field.Invalid(at.Child("name"), name, msg))
+		}
+	}
+	for _, msg := range validation.IsValidPortNum(int(number)) {
+		errs = append(errs, field.Invalid(at.Child(numberField), number, msg))
+	}
+	return errs
 }

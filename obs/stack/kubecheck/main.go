@@ -28,6 +28,7 @@ import (
 	otelv1beta1 "github.com/open-telemetry/opentelemetry-operator/apis/v1beta1"
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	monitoringv1alpha1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1alpha1"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -62,6 +63,8 @@ var kinds = []kind{
 	{corev1.SchemeGroupVersion.WithKind("ConfigMap"), ""},
 	{corev1.SchemeGroupVersion.WithKind("Secret"), ""},
 	{corev1.SchemeGroupVersion.WithKind("Namespace"), ""},
+	{corev1.SchemeGroupVersion.WithKind("Service"), ""},
+	{appsv1.SchemeGroupVersion.WithKind("Deployment"), ""},
 }
 
 type problem struct{ path, what string }
@@ -98,7 +101,7 @@ type checker struct {
 
 func newChecker() *checker {
 	scheme := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, monitoringv1.AddToScheme,
+	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, appsv1.AddToScheme, monitoringv1.AddToScheme,
 		monitoringv1alpha1.AddToScheme, otelv1beta1.AddToScheme, otelv1alpha1.AddToScheme} {
 		if err := add(scheme); err != nil {
 			panic(err)

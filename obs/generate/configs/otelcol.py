@@ -117,16 +117,22 @@ def _delivery(model: Model) -> dict[str, Any]:
     }
 
 
+def _same_host(net: network.Net) -> dict[str, Any]:
+    """No gzip to a backend on the same host (loopback, or compose's bridge): compressing costs the collector 13 %
+    of its CPU under span load (BENCHMARKS.md) and saves no wire. Across a cluster the exporters' default stays."""
+    return {"compression": "none"} if net.kind in ("native", "compose") else {}
+
+
 def _exporters(model: Model, net: network.Net) -> dict[str, Any]:
     p = model.stack.ports
     exporters: dict[str, Any] = {
         TO_JAEGER: {"endpoint": net.peer("jaeger", p["jaeger_otlp_grpc"]), "tls": {"insecure": True},
-                    **_delivery(model)},
+                    **_same_host(net), **_delivery(model)},
     }
     if model.stack.metrics == MetricsPath.PUSH:
         # otlp_http appends /v1/metrics: Prometheus 3's receiver is /api/v1/otlp/v1/metrics.
         exporters[TO_PROMETHEUS] = {"endpoint": f"http://{net.peer('prometheus', p['prometheus'])}/api/v1/otlp",
-                                    **_delivery(model)}
+                                    **_same_host(net), **_delivery(model)}
         if model.stack.ha:
             # Every Prometheus replica gets every point, each through its own queue: one down delays nobody.
             # In Kubernetes each replica is a pod of the operator's StatefulSet, by its governing Service.
@@ -134,7 +140,8 @@ def _exporters(model: Model, net: network.Net) -> dict[str, Any]:
             for i in range(model.stack.prometheis):
                 target = (model.kubernetes.prometheus_replica(i) if net.kind == "kubernetes"
                           else net.replica("prometheus", i, p["prometheus"] + i))
-                exporters[prometheus_exporter(i)] = {"endpoint": f"http://{target}/api/v1/otlp", **_delivery(model)}
+                exporters[prometheus_exporter(i)] = {"endpoint": f"http://{target}/api/v1/otlp", **_same_host(net),
+                                                     **_delivery(model)}
     else:
         # A pull exporter has nothing to retry or queue: Prometheus scrapes its latest values.
         exporters[PULL_EXPORTER] = {"endpoint": net.bind(p["collector_prometheus"]),
@@ -207,7 +214,7 @@ def _to_gateways(model: Model, net: network.Net) -> dict[str, Any]:
     a request it failed is retried from the (persistent) queue. Span metrics are made before this point, from
     every span, so no trace-aware routing is needed: any gateway may take any span."""
     return {TO_GATEWAY: {"endpoint": gateway_endpoint(model, net), "balancer_name": "round_robin",
-                         "tls": {"insecure": True}, **_delivery(model)}}
+                         "tls": {"insecure": True}, **_same_host(net), **_delivery(model)}}
 
 
 def gateway_config(model: Model, net: network.Net, index: int) -> dict[str, Any]:

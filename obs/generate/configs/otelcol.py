@@ -171,10 +171,11 @@ def _processors(model: Model) -> dict[str, Any]:
                                "spike_limit_mib": t.memory_limit_mib // 5}}
 
 
-def _telemetry(model: Model, net: network.Net) -> dict[str, Any]:
+def _telemetry(net: network.Net, port: int) -> dict[str, Any]:
+    """The collector's own logs, and its metrics on `port` for Prometheus to scrape."""
     return {"logs": {"level": "info"},
             "metrics": {"level": "normal", "readers": [{"pull": {"exporter": {"prometheus": {
-                "host": net.listen, "port": model.stack.ports["collector_metrics"]}}}}]}}
+                "host": net.listen, "port": port}}}}]}}
 
 
 def agent_config(model: Model, net: network.Net, gateway: str) -> dict[str, Any]:
@@ -203,7 +204,7 @@ def agent_config(model: Model, net: network.Net, gateway: str) -> dict[str, Any]
             "extensions": list(extensions),
             "pipelines": {signal: {"receivers": ["otlp"], "processors": processors, "exporters": [TO_GATEWAY]}
                           for signal in ("traces", "metrics")},
-            "telemetry": _telemetry(model, net),
+            "telemetry": _telemetry(net, model.stack.ports["collector_metrics"]),
         },
     }
 
@@ -244,9 +245,7 @@ def gateway_config(model: Model, net: network.Net, index: int) -> dict[str, Any]
                 "metrics": {"receivers": ["otlp"], "processors": processors,
                             "exporters": metrics_exporters(model, net)},
             },
-            "telemetry": {"logs": {"level": "info"},
-                          "metrics": {"level": "normal", "readers": [{"pull": {"exporter": {"prometheus": {
-                              "host": net.listen, "port": p["gateway_metrics"] + index}}}}]}},
+            "telemetry": _telemetry(net, p["gateway_metrics"] + index),
         },
     }
 
@@ -277,7 +276,7 @@ def config(model: Model, net: network.Net) -> dict[str, Any]:
                 "metrics": {"receivers": ["otlp", SPANMETRICS], "processors": processors,
                             "exporters": [TO_GATEWAY] if gateways else metrics_exporters(model, net)},
             },
-            "telemetry": _telemetry(model, net),
+            "telemetry": _telemetry(net, model.stack.ports["collector_metrics"]),
         },
     }
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from importlib import import_module
 
 from obs.emit.ownership import Layout
-from obs.generate import kubernetes
+from obs.generate import kubernetes, stamp
 from obs.generate.common import Inputs, forget
 from obs.model import conventions as c
 from obs.model.domain import Model
@@ -38,16 +38,26 @@ MODULES = (
 
 def render(model: Model, inputs: Inputs = Inputs()) -> dict[str, str]:
     files: dict[str, str] = {}
-    for name in MODULES:
-        module = import_module(f"obs.generate.{name}")
-        for path, text in module.generate(model, inputs).items():
+
+    def add(name: str, produced: dict[str, str]) -> None:
+        for path, text in produced.items():
             if path in files:
                 raise AssertionError(f"{name} and another generator both write {path}")
             files[path] = text
+
+    makers = []
+    for name in MODULES:
+        module = import_module(f"obs.generate.{name}")
+        if hasattr(module, "per_service"):   # a file per service besides any shared: stamped per shape below
+            add(name, module.shared(model, inputs))
+            makers.append(module.per_service)
+        else:
+            add(name, module.generate(model, inputs))
+    makers.append(kubernetes.per_service)
+    own = stamp.per_service(model, makers, forget)
+    add("a per-service generator", own)
     # Derived from the others' output: deploy/kubernetes holds the dashboards' very JSON.
-    for path, text in kubernetes.derive(model, files).items():
-        if path in files:
-            raise AssertionError(f"the Kubernetes objects and another generator both write {path}")
-        files[path] = text
+    service_objects = [p for p in own if p.startswith(c.KUBERNETES_DIR + "/")]
+    add("the Kubernetes objects", kubernetes.shared(model, files, service_objects))
     forget(model)
     return dict(sorted(files.items()))

@@ -8,7 +8,7 @@ from typing import TypeVar, cast
 
 from obs.emit import json_dump, yaml_dump
 from obs.model import conventions as c
-from obs.model.domain import Model
+from obs.model.domain import Model, Service
 
 T = TypeVar("T")
 _MEMOS: dict[int, dict[object, object]] = {}
@@ -31,6 +31,15 @@ def yaml(model: Model, data: object) -> str:
 
 def json(data: object) -> str:
     return json_dump.dump(data)
+
+
+def every_service(model: Model, per_service: Callable[[Model, Service], dict[str, str]]) -> dict[str, str]:
+    """The files `per_service` makes for each service, in the model's order: a generator's `generate`, whose
+    render() counterpart stamps them per shape of service instead (obs.generate.stamp)."""
+    out: dict[str, str] = {}
+    for service in model.services:
+        out.update(per_service(model, service))
+    return out
 
 
 def per_model(model: Model, key: object, build: Callable[[], T]) -> T:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from obs.emit import yaml_dump
-from obs.generate.common import Inputs, header
+from obs.generate.common import Inputs, every_service, header
 from obs.generate.slo import checks as k
 from obs.generate.slo.alerts import NO_DATA_FOR, alert_labels, no_data_alert, templated
 from obs.generate.slo.ideal import minutes
@@ -75,13 +75,18 @@ def service_tests(model: Model, service: Service) -> tuple[dict[str, Any], list[
             "tests": groups}, notes
 
 
+def shared(model: Model, inputs: Inputs) -> dict[str, str]:
+    return {}
+
+
+def per_service(model: Model, service: Service) -> dict[str, str]:
+    if not service.slos:
+        return {}
+    doc, notes = service_tests(model, service)
+    lines = [header(model), f"Run: cd {c.ALERT_TESTS_DIR} && promtool test rules {service.name}.test.yml"]
+    lines += [f"Note: {n}" for n in notes]
+    return {c.rule_test_file(service.name): yaml_dump.dump(doc, header="\n".join(lines))}
+
+
 def generate(model: Model, inputs: Inputs) -> dict[str, str]:
-    out = {}
-    for service in model.services:
-        if not service.slos:
-            continue
-        doc, notes = service_tests(model, service)
-        lines = [header(model), f"Run: cd {c.ALERT_TESTS_DIR} && promtool test rules {service.name}.test.yml"]
-        lines += [f"Note: {n}" for n in notes]
-        out[c.rule_test_file(service.name)] = yaml_dump.dump(doc, header="\n".join(lines))
-    return out
+    return every_service(model, per_service)

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from obs.generate.common import Inputs, header
+from obs.generate.common import Inputs, every_service, header
 from obs.model import conventions as c
 from obs.model import network
 from obs.model.domain import Histogram, Model, Service
@@ -113,12 +113,16 @@ def dotenv(model: Model, s: Settings, runtime: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def shared(model: Model, inputs: Inputs) -> dict[str, str]:
+    return {}
+
+
+def per_service(model: Model, service: Service) -> dict[str, str]:
+    if not service.otlp:
+        return {}
+    return {c.instrumentation_file(service.name, runtime): dotenv(model, settings(model, service, runtime), runtime)
+            for runtime in ("native", "compose")}
+
+
 def generate(model: Model, inputs: Inputs) -> dict[str, str]:
-    out = {}
-    for service in model.services:
-        if not service.otlp:
-            continue
-        for runtime in ("native", "compose"):
-            out[c.instrumentation_file(service.name, runtime)] = dotenv(
-                model, settings(model, service, runtime), runtime)
-    return out
+    return every_service(model, per_service)

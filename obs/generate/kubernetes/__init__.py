@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from obs.emit import yaml_dump
-from obs.generate.common import header, yaml
+from obs.generate.common import every_service, header, yaml
 from obs.generate.kubernetes import (
     alerting,
     collector,
@@ -23,7 +23,7 @@ from obs.generate.kubernetes import (
     thanos,
 )
 from obs.model import conventions as c
-from obs.model.domain import Model
+from obs.model.domain import Model, Service
 
 KUSTOMIZE_API = "kustomize.config.k8s.io/v1beta1"
 
@@ -40,19 +40,31 @@ def kustomization(model: Model, resources: list[str]) -> dict[str, Any]:
     return out
 
 
-def derive(model: Model, files: dict[str, str]) -> dict[str, str]:
-    """Every object's file and the kustomization; `files` are the other generators' (the dashboards among them)."""
-    objects: dict[str, dict[str, Any]] = {}
-    for part in (rules.objects(model), alerting.objects(model), collector.objects(model), monitors.objects(model),
-                 dashboards.objects(model, files), thanos.objects(model)):
-        objects.update(part)
+def per_service(model: Model, service: Service) -> dict[str, str]:
+    """The service's own objects: its PrometheusRule and its Instrumentation. Each is a resource of the
+    kustomization."""
+    out = {path: yaml(model, o) for path, o in rules.service_objects(model, service).items()}
     # An Instrumentation carries notes: what the team does beyond applying it (annotate pods, copy a Secret).
-    noted = instrumentation.objects(model)
-    objects.update({path: o for path, (o, _) in noted.items()})
+    for path, (o, notes) in instrumentation.service_objects(model, service).items():
+        out[path] = yaml_dump.dump(o, header="\n".join([header(model), *(f"note: {n}" for n in notes)]))
+    return out
+
+
+def shared(model: Model, files: dict[str, str], service_objects: list[str]) -> dict[str, str]:
+    """Every other object's file and the kustomization, whose resources are those and `service_objects` (the paths
+    per_service wrote); `files` are the other generators' (the dashboards among them)."""
+    objects: dict[str, dict[str, Any]] = {}
+    for part in (rules.pipeline_objects(model), alerting.objects(model), collector.objects(model),
+                 monitors.objects(model), dashboards.objects(model, files), thanos.objects(model)):
+        objects.update(part)
     patches = prometheus.objects(model)
     out = {path: yaml(model, o) for path, o in {**objects, **patches}.items()}
-    for path, (o, notes) in noted.items():
-        out[path] = yaml_dump.dump(o, header="\n".join([header(model), *(f"note: {n}" for n in notes)]))
-    resources = sorted(p.removeprefix(c.KUBERNETES_DIR + "/") for p in objects)
+    resources = sorted(p.removeprefix(c.KUBERNETES_DIR + "/") for p in [*objects, *service_objects])
     out[c.KUSTOMIZATION] = yaml(model, kustomization(model, resources))
     return out
+
+
+def derive(model: Model, files: dict[str, str]) -> dict[str, str]:
+    """Every object's file and the kustomization; `files` are the other generators' (the dashboards among them)."""
+    own = every_service(model, per_service)
+    return {**own, **shared(model, files, list(own))}

@@ -56,7 +56,9 @@ def notes(model: Model, service: str) -> list[str]:
     return out
 
 
-def objects(model: Model) -> dict[str, tuple[dict[str, Any], list[str]]]:
-    """path -> (object, notes)."""
-    return {c.kube_file("instrumentation", s.name): (instrumentation_object(model, s), notes(model, s.name))
-            for s in model.services if s.otlp}
+def service_objects(model: Model, service: Service) -> dict[str, tuple[dict[str, Any], list[str]]]:
+    """path -> (object, notes), if the service sends OTLP."""
+    if not service.otlp:
+        return {}
+    return {c.kube_file("instrumentation", service.name): (instrumentation_object(model, service),
+                                                           notes(model, service.name))}

@@ -13,14 +13,22 @@ from obs.generate.kubernetes.objects import MONITORING, obj
 from obs.generate.pipeline import rules as pipeline
 from obs.generate.slo.rules import service_groups
 from obs.model import conventions as c
-from obs.model.domain import Model
+from obs.model.domain import Model, Service
 
 
 def rule_sets(model: Model) -> list[tuple[str, list[dict[str, Any]]]]:
     """(name, groups) for every rule file: each service with SLOs, then the pipeline's."""
-    sets: list[tuple[str, list[dict[str, Any]]]] = [(s.name, service_groups(model, s.name))
-                                                    for s in model.services if s.slos]
-    return [*sets, (c.PIPELINE_RULES_NAME, pipeline.groups(model))]
+    sets = [rule_set for s in model.services for rule_set in service_rule_sets(model, s)]
+    return [*sets, pipeline_rule_set(model)]
+
+
+def service_rule_sets(model: Model, service: Service) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The service's (name, groups), if it has SLOs."""
+    return [(service.name, service_groups(model, service.name))] if service.slos else []
+
+
+def pipeline_rule_set(model: Model) -> tuple[str, list[dict[str, Any]]]:
+    return c.PIPELINE_RULES_NAME, pipeline.groups(model)
 
 
 def _namespaced(groups: list[dict[str, Any]], namespace: str) -> list[dict[str, Any]]:
@@ -29,8 +37,20 @@ def _namespaced(groups: list[dict[str, Any]], namespace: str) -> list[dict[str, 
     return [{**g, "rules": [rule(r) for r in g["rules"]]} for g in groups]
 
 
-def objects(model: Model) -> dict[str, dict[str, Any]]:
+def _objects(model: Model, sets: list[tuple[str, list[dict[str, Any]]]]) -> dict[str, dict[str, Any]]:
     k = model.kubernetes
     return {c.kube_file("rules", name): obj(MONITORING, "PrometheusRule", f"{model.project}-{name}",
                                             {"groups": _namespaced(groups, k.namespace)}, k.rule_labels)
-            for name, groups in rule_sets(model)}
+            for name, groups in sets}
+
+
+def objects(model: Model) -> dict[str, dict[str, Any]]:
+    return _objects(model, rule_sets(model))
+
+
+def service_objects(model: Model, service: Service) -> dict[str, dict[str, Any]]:
+    return _objects(model, service_rule_sets(model, service))
+
+
+def pipeline_objects(model: Model) -> dict[str, dict[str, Any]]:
+    return _objects(model, [pipeline_rule_set(model)])

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from decimal import Decimal
 
-from obs.generate.common import Inputs, yaml
+from obs.generate.common import Inputs, every_service, yaml
 from obs.generate.slo.sli import http_counts, http_fast, le_matcher, native
 from obs.generate.slo.text import sum_by
 from obs.model import conventions as c
@@ -31,9 +31,16 @@ MAX_DESCRIPTION = 1050
 _DAY, _HOUR, _MINUTE = Duration.parse("1d").ms, Duration.parse("1h").ms, Duration.parse("1m").ms
 
 
+def shared(model: Model, inputs: Inputs) -> dict[str, str]:
+    return {}
+
+
+def per_service(model: Model, service: Service) -> dict[str, str]:
+    return {c.openslo_file(service.name, slo.name): yaml(model, document(model, service, slo)) for slo in service.slos}
+
+
 def generate(model: Model, inputs: Inputs) -> dict[str, str]:
-    return {c.openslo_file(svc.name, slo.name): yaml(model, document(model, svc, slo))
-            for svc in model.services for slo in svc.slos}
+    return every_service(model, per_service)
 
 
 def dns_name(text: str) -> str:

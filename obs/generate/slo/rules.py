@@ -17,13 +17,13 @@ from functools import lru_cache
 from typing import Any
 
 from obs.emit.yaml_dump import Shared
-from obs.generate.common import Inputs, per_model, yaml
+from obs.generate.common import Inputs, every_service, per_model, yaml
 from obs.generate.slo.alerts import alert_rules
 from obs.generate.slo.sli import base_rules
 from obs.generate.slo.text import num, rule_labels, slo_selector
 from obs.generate.slo.windows import Piece, is_short, period_window, tiling
 from obs.model import conventions as c
-from obs.model.domain import SLO, Model
+from obs.model.domain import SLO, Model, Service
 from obs.model.durations import Duration
 from obs.model.windows import BASE_WINDOW
 
@@ -98,6 +98,14 @@ def service_groups(model: Model, service: str) -> list[dict[str, Any]]:
                      lambda: [g for slo in model.service(service).slos for g in slo_groups(model, slo)])
 
 
+def shared(model: Model, inputs: Inputs) -> dict[str, str]:
+    return {}
+
+
+def per_service(model: Model, service: Service) -> dict[str, str]:
+    return {c.rules_file(service.name): yaml(model, {"groups": service_groups(model, service.name)})} \
+        if service.slos else {}
+
+
 def generate(model: Model, inputs: Inputs) -> dict[str, str]:
-    return {c.rules_file(s.name): yaml(model, {"groups": service_groups(model, s.name)})
-            for s in model.services if s.slos}
+    return every_service(model, per_service)

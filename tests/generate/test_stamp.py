@@ -1,0 +1,134 @@
+"""Per-service files stamped per shape of service (obs.generate.stamp) are byte for byte the files a full render
+writes, whatever the names; and at scale the stamping really happens."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from obs.generate import render, stamp
+from obs.model.domain import Service
+from obs.project import load_model, load_text
+from tests.support.paths import REPO
+
+TAIL = """alerting:
+  receivers:
+    - {name: pager, pagerduty: {routing_key: {env: PD_KEY}}}
+    - {name: chat, slack: {api_url: {env: SLACK_URL}, channel: '#alerts'}}
+  routes:
+    - {match: {severity: page}, receiver: pager}
+    - {match: {severity: ticket}, receiver: chat}
+"""
+
+
+def service(name: str, team: str = "core", query_metric: str = "jobs_total") -> str:
+    """Like a templated service: availability, latency and an events SLO whose queries name the service."""
+    return f"""  - name: '{name}'
+    team: {team}
+    http: true
+    slos:
+      - {{name: availability, objective: 99.9, sli: {{availability: {{}}}}}}
+      - {{name: latency, objective: 99, sli: {{latency: {{threshold: 500ms}}}}}}
+      - name: jobs
+        objective: 99
+        sli:
+          events:
+            error_query: sum(rate({query_metric}{{service_name="{name}",outcome="failure"}}[{{{{window}}}}]))
+            total_query: sum(rate({query_metric}{{service_name="{name}"}}[{{{{window}}}}]))
+"""
+
+
+def spec(*services: str) -> str:
+    return "version: obs/v1\nproject: shop\nservices:\n" + "".join(services) + TAIL
+
+
+def full_render(model):
+    saved = stamp.MIN_MEMBERS
+    stamp.MIN_MEMBERS = 10**9
+    try:
+        return render(model)
+    finally:
+        stamp.MIN_MEMBERS = saved
+
+
+def assert_stamped_equals_full(model) -> None:
+    stamped, full = render(model), full_render(model)
+    assert sorted(stamped) == sorted(full)
+    assert [p for p in full if stamped[p] != full[p]] == []
+
+
+NAMES = {
+    "templated services of three teams": [(f"svc-{i:03d}", f"team-{i % 3}") for i in range(12)],
+    "names that are words YAML reads otherwise, and digits only": [(n, "core") for n in
+                                                                   ("yes", "no", "on", "null", "true", "123", "0001",
+                                                                    "api", "web", "db1")],
+    "names long enough that OpenSLO names carry a hash of them": [(f"{'long-service-name-' * 3}{i:04d}", "core")
+                                                                   for i in range(4)],
+    "a name inside another's, and a name inside the metric's": [(n, "core") for n in
+                                                                 ("jobs", "api", "api-v2", "api-v3", "total")],
+}
+
+
+@pytest.mark.parametrize("names", NAMES.values(), ids=list(NAMES))
+def test_stamped_files_are_the_files_a_full_render_writes(names):
+    assert_stamped_equals_full(load_text(spec(*(service(n, t) for n, t in names)), "obs.yaml"))
+
+
+def test_the_repositorys_spec_renders_alike_stamped_and_in_full():
+    assert_stamped_equals_full(load_model(REPO / "obs.yaml"))
+
+
+def test_at_scale_each_shape_is_rendered_three_times_not_once_per_service(monkeypatch):
+    model = load_text(spec(*(service(f"svc-{i:03d}", f"team-{i % 3}") for i in range(60))), "obs.yaml")
+    calls: list[str] = []
+    one = stamp._one
+
+    def counted(m, s, makers):
+        calls.append(s.name)
+        return one(m, s, makers)
+
+    monkeypatch.setattr(stamp, "_one", counted)
+    render(model)
+    assert len(calls) == 3 * 3   # per team: the stand-in, and two members rendered in full to prove the stamp
+
+
+def test_a_shape_whose_stamp_differs_from_its_members_is_rendered_in_full(monkeypatch):
+    # A generator that reads the name (here: its length parity) must not be stamped: the proof renders fail.
+    model = load_text(spec(*(service(f"svc-{i:03d}") for i in range(5))), "obs.yaml")
+    calls: list[str] = []
+    one = stamp._one
+
+    def odd(m, s, makers):
+        calls.append(s.name)
+        files = one(m, s, makers)
+        return {**files, f"x/{s.name}": str(sum(map(ord, s.name)))}
+
+    monkeypatch.setattr(stamp, "_one", odd)
+    files = stamp.per_service(model, [], lambda m: None)
+    assert {p: t for p, t in files.items() if p.startswith("x/")} == {
+        f"x/svc-{i:03d}": str(sum(map(ord, f"svc-{i:03d}"))) for i in range(5)}
+    assert len(calls) == 1 + 2 + 3   # the stand-in, the two proofs, then the remaining members in full
+
+
+@pytest.mark.parametrize("name", ["svc-0001", "a1b2c3", "payments-api", "x-y-z-9"])
+def test_a_stand_in_keeps_the_names_pattern_and_length(name):
+    other = stamp._stand_in(name, set())
+    assert other is not None and other != name and len(other) == len(name)
+    assert stamp._pattern(other) == stamp._pattern(name)
+
+
+def test_renaming_reaches_every_string_of_a_service_and_its_slos():
+    model = load_text(spec(service("checkout")), "obs.yaml")
+    renamed: Service = stamp.renamed(model.services[0], "checkout", "qzxjkvwq")
+    assert renamed.name == "qzxjkvwq"
+    assert {slo.service for slo in renamed.slos} == {"qzxjkvwq"}
+    assert "checkout" not in repr(renamed)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(st.from_regex(r"[a-z]{3}-[a-z0-9]{2}", fullmatch=True),   # one pattern: stamped
+                          st.from_regex(r"[a-z][a-z0-9-]{0,10}[a-z0-9]", fullmatch=True)),
+                min_size=3, max_size=6, unique=True),
+       st.sampled_from(["jobs_total", "svc_jobs_total"]))
+def test_random_names_render_alike_stamped_and_in_full(names, metric):
+    assert_stamped_equals_full(load_text(spec(*(service(n, "core", metric) for n in names)), "obs.yaml"))

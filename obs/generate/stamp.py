@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable, Iterator, Sequence
+from decimal import Decimal
 from enum import Enum
 from typing import Any
 
@@ -53,16 +54,29 @@ def _stand_in(name: str, taken: set[str]) -> str | None:
     return None
 
 
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 def renamed(value: Any, old: str, new: str) -> Any:
-    """`value` with `old` replaced by `new` in every string it holds: frozen dataclasses, tuples, strings."""
-    if isinstance(value, str):
-        return value.replace(old, new) if not isinstance(value, Enum) else value
-    if isinstance(value, tuple):
-        return tuple(renamed(v, old, new) for v in value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        changes = {f.name: renamed(getattr(value, f.name), old, new) for f in dataclasses.fields(value) if f.init}
-        return dataclasses.replace(value, **changes)
-    return value
+    """`value` with `old` replaced by `new` in every string it holds: frozen dataclasses, tuples, strings. What
+    holds no `old` is returned as it is (the same object), so a shape's key is cheap to make and to hash."""
+    kind = type(value)
+    if kind is str:
+        return value.replace(old, new) if old in value else value
+    if kind is tuple:
+        items = tuple(renamed(v, old, new) for v in value)
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    if isinstance(value, (Enum, int, float, Decimal)) or value is None:
+        return value
+    fields = _FIELDS.get(kind)
+    if fields is None:
+        if not dataclasses.is_dataclass(value):
+            return value
+        fields = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(value) if f.init)
+    changes = {f: renamed(getattr(value, f), old, new) for f in fields}
+    if all(changes[f] is getattr(value, f) for f in fields):
+        return value
+    return kind(**changes)
 
 
 def _shape(service: Service) -> tuple[str, Service]:

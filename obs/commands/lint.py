@@ -1,6 +1,7 @@
 """obs lint: warn about the pipeline pitfalls a valid spec can still walk into."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
@@ -52,6 +53,7 @@ FILE[:LINE]: WHERE: MESSAGE [RULE]. Exit 0, or 1 with --strict and any warning;
 def command(spec: Path, artifacts: Path | None, strict: bool, fmt: str) -> None:
     """Warn about pipeline pitfalls in SPEC (default ./obs.yaml) and its artifacts."""
     model = load(spec)
+    files: Mapping[str, str]
     if artifacts is not None:
         files, prefix = read_artifacts(artifacts), f"{artifacts}/"
     else:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -51,7 +51,7 @@ class Options:
     protected: frozenset[str] = frozenset()   # never written or deleted (the spec itself)
 
 
-def tree(files: dict[str, str]) -> dict[str, str]:
+def tree(files: Mapping[str, str]) -> dict[str, str]:
     """What the output directory holds of obs's after writing `files`: them and their record."""
     return {**files, RECORD: ownership.render({k: v.encode("utf-8") for k, v in files.items()})}
 
@@ -82,7 +82,7 @@ def _journal(root: Path, shown: Path, layout: Layout) -> jr.Journal | None:
 @dataclass
 class _Plan:
     drift: Drift
-    files: dict[str, str]           # every file to write but the record, as text
+    files: Mapping[str, str]        # every file to write but the record, as text (made when read, if stamped)
     record: bytes                   # the ownership record of them
     new: dict[str, str]             # the digest of every file to write, the record included
     digests: dict[str, str]         # the recorded digest of each file about to be replaced or deleted
@@ -93,7 +93,7 @@ class _Plan:
         return self.record if rel == RECORD else self.files[rel].encode("utf-8")
 
 
-def _plan(root: Path, shown: Path, files: dict[str, str], layout: Layout, opts: Options) -> _Plan:
+def _plan(root: Path, shown: Path, files: Mapping[str, str], layout: Layout, opts: Options) -> _Plan:
     record = _record(root, shown, layout)
     drift = Drift(pending=safepath.is_file(root, JOURNAL))
     digests: dict[str, str] = {}
@@ -171,10 +171,10 @@ def _exclusive(out: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def diff(out: Path, files: dict[str, str], layout: Layout, options: Options = Options()) -> Drift:
+def diff(out: Path, files: Mapping[str, str], layout: Layout, options: Options = Options()) -> Drift:
     """What write() would do, without doing it: `obs generate --check`."""
     if not out.is_dir():
-        return Drift(missing=sorted(tree(files)))
+        return Drift(missing=sorted([*files, RECORD]))
     with _filesystem_errors(out, "nothing was changed"):
         return _plan(out.resolve(), out, files, layout, options).drift
 
@@ -189,7 +189,7 @@ def recover(out: Path, layout: Layout) -> bool:
     return j is not None
 
 
-def write(out: Path, files: dict[str, str], layout: Layout, options: Options = Options()) -> Drift:
+def write(out: Path, files: Mapping[str, str], layout: Layout, options: Options = Options()) -> Drift:
     """Make `out` hold `files` in obs's part of the tree. Returns what changed; raises before changing anything."""
     try:
         out.mkdir(parents=True, exist_ok=True)

@@ -5,11 +5,14 @@ pipeline's own health and incident rules), `dashboards/` (Grafana dashboards as 
 configs and docker-compose.yml); `rule_tests.py` writes the promtool suites for both kinds of rules."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from importlib import import_module
+from typing import cast
 
 from obs.emit.ownership import Layout
 from obs.generate import kubernetes, stamp
 from obs.generate.common import Inputs, forget
+from obs.generate.stamp import Stamped, Tree
 from obs.model import conventions as c
 from obs.model.domain import Model
 
@@ -36,10 +39,12 @@ MODULES = (
 )
 
 
-def render(model: Model, inputs: Inputs = Inputs()) -> dict[str, str]:
-    files: dict[str, str] = {}
+def render(model: Model, inputs: Inputs = Inputs()) -> Tree:
+    """Every artifact, by path. A Mapping rather than a dict: most files at scale are stamped from their shape's text
+    when read (obs.generate.stamp), so the whole tree is never in memory at once."""
+    files: dict[str, str | Stamped] = {}
 
-    def add(name: str, produced: dict[str, str]) -> None:
+    def add(name: str, produced: Mapping[str, str | Stamped]) -> None:
         for path, text in produced.items():
             if path in files:
                 raise AssertionError(f"{name} and another generator both write {path}")
@@ -55,9 +60,9 @@ def render(model: Model, inputs: Inputs = Inputs()) -> dict[str, str]:
             add(name, module.generate(model, inputs))
     makers.append(kubernetes.per_service)
     own = stamp.per_service(model, makers, forget)
-    add("a per-service generator", own)
-    # Derived from the others' output: deploy/kubernetes holds the dashboards' very JSON.
+    # Derived from the others' output (deploy/kubernetes holds the dashboards' very JSON), which are all text here.
     service_objects = [p for p in own if p.startswith(c.KUBERNETES_DIR + "/")]
-    add("the Kubernetes objects", kubernetes.shared(model, files, service_objects))
+    add("the Kubernetes objects", kubernetes.shared(model, cast("dict[str, str]", files), service_objects))
+    add("a per-service generator", own)
     forget(model)
-    return dict(sorted(files.items()))
+    return Tree(files)

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
 from obs.model.domain import Model, Service
 
@@ -83,8 +83,25 @@ def _shape(service: Service) -> tuple[str, Service]:
     return _pattern(service.name), renamed(service, service.name, "\0")
 
 
+class Stamped:
+    """A member's file, made from its shape's text when read: the tree of a thousand services is not held in
+    memory at once, since the writer reads each file, hashes it and lets it go."""
+
+    __slots__ = ("template", "stand_in", "name")
+
+    def __init__(self, template: str, stand_in: str, name: str) -> None:
+        self.template, self.stand_in, self.name = template, stand_in, name
+
+    def text(self) -> str:
+        return self.template.replace(self.stand_in, self.name)
+
+
 def _stamped(files: dict[str, str], stand_in: str, name: str) -> dict[str, str]:
     return {path.replace(stand_in, name): text.replace(stand_in, name) for path, text in files.items()}
+
+
+def _lazy(files: dict[str, str], stand_in: str, name: str) -> dict[str, Stamped]:
+    return {path.replace(stand_in, name): Stamped(text, stand_in, name) for path, text in files.items()}
 
 
 def _one(model: Model, service: Service, makers: Sequence[PerService]) -> dict[str, str]:
@@ -101,10 +118,11 @@ def _shapes(model: Model) -> Iterator[list[Service]]:
     yield from groups.values()
 
 
-def per_service(model: Model, makers: Sequence[PerService], forget: Callable[[Model], None]) -> dict[str, str]:
-    """Every service's own files from `makers`, stamped per shape where that is proven exact. `forget` drops what
-    the generators kept for the stand-in's model."""
-    out: dict[str, str] = {}
+def per_service(model: Model, makers: Sequence[PerService],
+                forget: Callable[[Model], None]) -> dict[str, str | Stamped]:
+    """Every service's own files from `makers`, stamped per shape where that is proven exact (a Stamped, whose
+    text() is the file). `forget` drops what the generators kept for the stand-in's model."""
+    out: dict[str, str | Stamped] = {}
     taken = {s.name for s in model.services} | {r.name for r in model.receivers} | {model.project}
     for members in _shapes(model):
         first = members[0]
@@ -123,5 +141,22 @@ def per_service(model: Model, makers: Sequence[PerService], forget: Callable[[Mo
                 out.update(full.get(m.name) or _one(model, m, makers))
             continue
         for m in members:
-            out.update(full.get(m.name) or _stamped(stamp, stand_in or "", m.name))
+            out.update(full.get(m.name) or _lazy(stamp, stand_in or "", m.name))
     return out
+
+
+class Tree(Mapping[str, str]):
+    """A rendered tree, in path order: text for most files, a Stamped for a stamped member's, made when read."""
+
+    def __init__(self, files: dict[str, str | Stamped]) -> None:
+        self._files = dict(sorted(files.items()))
+
+    def __getitem__(self, path: str) -> str:
+        value = self._files[path]
+        return value if type(value) is str else cast(Stamped, value).text()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._files)
+
+    def __len__(self) -> int:
+        return len(self._files)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,9 +22,9 @@ class Result:
     output: str
 
 
-def rule_files(files: dict[str, str]) -> dict[str, str]:
+def rule_files(files: Mapping[str, str]) -> dict[str, str]:
     """Only what promtool reads: the rules and their tests."""
-    return {p: t for p, t in files.items() if p.startswith(c.ALERTS_DIR + "/")}
+    return {p: files[p] for p in files if p.startswith(c.ALERTS_DIR + "/")}
 
 
 def write(target: Path, files: dict[str, str]) -> None:

@@ -19,7 +19,7 @@ Prometheus the scrape jobs it makes of the monitors (`serviceMonitor/<namespace>
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,11 +51,11 @@ class Generated:
     operated: Operated | None = None  # deployed with the operators: compare with these instead of the two above
 
 
-def generated(files: dict[str, str], kubernetes: Kubernetes | None = None) -> Generated:
+def generated(files: Mapping[str, str], kubernetes: Kubernetes | None = None) -> Generated:
     """The repository's side; `kubernetes` (the model's settings) when the environment runs deploy/kubernetes."""
     if kubernetes is not None:
         return _operated(files, kubernetes)
-    rules = {p: t for p, t in sorted(files.items())
+    rules = {p: files[p] for p in sorted(files)
              if p.startswith(c.ALERTS_DIR + "/") and p.count("/") == 1 and p.endswith(".rules.yml")}
     return Generated(rules, files[c.ALERTMANAGER_CONFIG], files[c.PROMETHEUS_CONFIG])
 
@@ -63,8 +63,8 @@ def generated(files: dict[str, str], kubernetes: Kubernetes | None = None) -> Ge
 _MONITOR_JOBS = {"ServiceMonitor": ("serviceMonitor", "endpoints"), "PodMonitor": ("podMonitor", "podMetricsEndpoints")}
 
 
-def _operated(files: dict[str, str], k: Kubernetes) -> Generated:
-    objects = {p: _doc(t) for p, t in sorted(files.items()) if p.startswith(c.KUBERNETES_DIR + "/")}
+def _operated(files: Mapping[str, str], k: Kubernetes) -> Generated:
+    objects = {p: _doc(files[p]) for p in sorted(files) if p.startswith(c.KUBERNETES_DIR + "/")}
     rules = {p: files[p] for p, o in objects.items() if o.get("kind") == "PrometheusRule"}
     [amc] = [o for o in objects.values() if o.get("kind") == "AlertmanagerConfig"]
     name = k.name_prefix + amc["metadata"]["name"]

@@ -147,20 +147,26 @@ def _held(out: Path, src: str) -> bool:
     return safepath.is_file(out, src)
 
 
-def _put(out: Path, src: str, rel: str) -> None:
-    """Move the staged or backed-up `out/src` to `out/rel`, creating real directories on the way."""
-    if not _held(out, src):
+def _put(out: Path, src: str, rel: str, probe: safepath.Probe | None = None) -> None:
+    """Move the staged or backed-up `out/src` to `out/rel`, creating real directories on the way. `probe` (one
+    for the whole journal) remembers the directories checked and made."""
+    probe = probe or safepath.Probe(out)
+    if not probe.is_file(src):
         return   # moved already (an earlier, interrupted pass)
-    why = safepath.obstacle(out, rel)
+    why = probe.obstacle(rel)
     if why is not None:
         raise OSError(f"cannot write {rel}: {why}")
-    (out / rel).parent.mkdir(parents=True, exist_ok=True)
-    os.replace(out / src, out / rel)
+    folder = rel.rpartition("/")[0]
+    if folder and not probe.is_dir(folder):
+        (out / folder).mkdir(parents=True, exist_ok=True)
+        probe.made(folder)
+    os.replace(os.path.join(out, src), os.path.join(out, rel))
 
 
 def roll_forward(out: Path, j: Journal) -> None:
+    probe = safepath.Probe(out)
     for m in j.moves:
-        _put(out, f"{j.staging}/new/{m.path}", m.path)
+        _put(out, f"{j.staging}/new/{m.path}", m.path, probe)
     for d in j.deletes:
         if _matches(out, d.path, d.old):
             os.unlink(out / d.path)

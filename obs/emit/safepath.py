@@ -60,15 +60,103 @@ def obstacle(out: Path, rel: str, *, leaf_may_be_dir: bool = False) -> str | Non
     return None
 
 
+class Probe:
+    """obstacle(), unwritable(), read() and is_file() for the many paths of one tree, with what each directory is
+    remembered: one lstat per directory instead of one per component of every path (at a thousand services, most
+    of planning a write). Anything but a real directory or a missing one is handed to the functions above, so the
+    verdicts and their messages are theirs. A directory obs creates is told with made()."""
+
+    _DIR, _ABSENT, _OTHER = "dir", "absent", "other"
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self._root = os.fspath(out)
+        self._dirs: dict[str, str] = {"": self._DIR}
+        self._writable: dict[str, Path | None] = {}
+
+    def _dir(self, rel: str) -> str:
+        state = self._dirs.get(rel)
+        if state is None:
+            parent = rel.rpartition("/")[0]
+            state = self._dir(parent)
+            if state == self._DIR:
+                try:
+                    mode = os.lstat(os.path.join(self._root, rel)).st_mode
+                    state = self._DIR if stat.S_ISDIR(mode) else self._OTHER
+                except FileNotFoundError:
+                    state = self._ABSENT
+                except OSError:
+                    state = self._OTHER
+            self._dirs[rel] = state
+        return state
+
+    def is_dir(self, rel_dir: str) -> bool:
+        """`out/rel_dir` is a real directory reached through real directories."""
+        return self._dir(rel_dir) == self._DIR
+
+    def made(self, rel_dir: str) -> None:
+        """`rel_dir` and its parents are now real directories obs created."""
+        while rel_dir and self._dirs.get(rel_dir) != self._DIR:
+            self._dirs[rel_dir] = self._DIR
+            rel_dir = rel_dir.rpartition("/")[0]
+
+    def _leaf(self, rel: str) -> int | None:
+        """The mode of `out/rel` when every directory on the way is real; None when something is missing."""
+        state = self._dir(rel.rpartition("/")[0])
+        if state == self._ABSENT:
+            return None
+        if state == self._OTHER:
+            return -1
+        try:
+            return os.lstat(os.path.join(self._root, rel)).st_mode
+        except FileNotFoundError:
+            return None
+        except OSError:
+            return -1
+
+    def obstacle(self, rel: str) -> str | None:
+        mode = self._leaf(rel)
+        if mode is None or (mode >= 0 and stat.S_ISREG(mode)):
+            return None
+        return obstacle(self.out, rel)
+
+    def unwritable(self, rel: str) -> str | None:
+        parent = rel.rpartition("/")[0]
+        if parent not in self._writable:
+            self._writable[parent] = _unwritable_folder(self.out, self.out / parent if parent else self.out)
+        folder = self._writable[parent]
+        return None if folder is None else _unwritable_message(self.out, folder, rel)
+
+    def is_file(self, rel: str) -> bool:
+        mode = self._leaf(rel)
+        return mode is not None and (stat.S_ISREG(mode) if mode >= 0 else is_file(self.out, rel))
+
+    def read(self, rel: str) -> bytes | None:
+        """read(out, rel), with the way already checked by obstacle()."""
+        mode = self._leaf(rel)
+        if mode is None:
+            return None
+        if mode < 0 or not stat.S_ISREG(mode):
+            return read(self.out, rel)
+        return _read_file(os.path.join(self._root, rel))
+
+
 def unwritable(out: Path, rel: str) -> str | None:
     """`folder: why` the directory that will hold `out/rel` cannot take a new entry, or None."""
-    folder = (out / rel).parent
+    folder = _unwritable_folder(out, (out / rel).parent)
+    return None if folder is None else _unwritable_message(out, folder, rel)
+
+
+def _unwritable_folder(out: Path, folder: Path) -> Path | None:
+    """The folder that would refuse a new entry below `folder` (itself or the nearest that exists), or None."""
     while not folder.exists() and folder != out:
         folder = folder.parent
-    if not os.access(folder, os.W_OK | os.X_OK):
-        return (f"{folder.relative_to(out).as_posix() or '.'}: is not writable, so {rel} cannot be written; "
-                "fix its permissions")
-    return None
+    return None if os.access(folder, os.W_OK | os.X_OK) else folder
+
+
+def _unwritable_message(out: Path, folder: Path, rel: str) -> str:
+    return (f"{folder.relative_to(out).as_posix() or '.'}: is not writable, so {rel} cannot be written; "
+            "fix its permissions")
 
 
 def read(out: Path, rel: str) -> bytes | None:
@@ -78,8 +166,12 @@ def read(out: Path, rel: str) -> bytes | None:
     problem = obstacle(out, rel)
     if problem is not None:
         raise OSError(errno.ELOOP, problem, str(out / rel))
+    return _read_file(out / rel)
+
+
+def _read_file(path: str | Path) -> bytes | None:
     try:
-        fd = os.open(out / rel, os.O_RDONLY | os.O_NOFOLLOW)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except FileNotFoundError:
         return None
     try:
@@ -137,10 +229,11 @@ def write_synced(path: Path, data: bytes) -> None:
     write_new(path, data, sync=True)
 
 
-def write_new(path: Path, data: bytes, sync: bool = False) -> None:
+def write_new(path: str | Path, data: bytes, sync: bool = False, make_parent: bool = True) -> None:
     """Write a new file (fsynced if `sync`); O_EXCL|O_NOFOLLOW, so a link or file planted at `path` is never
     followed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if make_parent:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
     try:
         view = memoryview(data)
@@ -169,7 +262,7 @@ def sync_filesystem(path: Path) -> bool:
     return True
 
 
-def fsync_file(path: Path) -> None:
+def fsync_file(path: str | Path) -> None:
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     try:
         os.fsync(fd)

@@ -98,15 +98,16 @@ def _plan(root: Path, shown: Path, files: Mapping[str, str], layout: Layout, opt
     drift = Drift(pending=safepath.is_file(root, JOURNAL))
     digests: dict[str, str] = {}
     problems: list[tuple[str, str]] = []   # (path, why), put in path order below
+    probe = safepath.Probe(root)
 
     def visit(rel: str, data: bytes) -> None:
-        why = safepath.obstacle(root, rel) or safepath.unwritable(root, rel)
+        why = probe.obstacle(rel) or probe.unwritable(rel)
         if why is None and rel in opts.protected:
             why = f"{rel}: is the spec obs reads, which generate never writes; move the spec or use another --out"
         if why is not None:
             problems.append((rel, why))
             return
-        current = safepath.read(root, rel)
+        current = probe.read(rel)
         if current is None:
             drift.missing.append(rel)
             return
@@ -138,8 +139,8 @@ def _plan(root: Path, shown: Path, files: Mapping[str, str], layout: Layout, opt
     problems.sort(key=lambda p: p[0])   # stable: each path's own problems keep their order
     blocked: dict[str, None] = dict.fromkeys(why for _, why in problems)   # one link in the way blocks many files
     for rel in sorted(set(record.files) - set(new) - opts.protected):
-        why = safepath.obstacle(root, rel)
-        current = None if why else safepath.read(root, rel)
+        why = probe.obstacle(rel)
+        current = None if why else probe.read(rel)
         if why:
             drift.kept.append(f"{rel}: no longer generated, but {why.split(': ', 1)[0]} is in the way; left alone")
         elif current is None:
@@ -220,9 +221,15 @@ def _stage(root: Path, plan: _Plan) -> jr.Journal:
     d = plan.drift
     staging = jr.new_staging_name()
     (root / staging).mkdir(mode=0o700)
-    staged = [root / staging / "new" / rel for rel in (*d.changed, *d.missing)]
+    new = os.path.join(root, staging, "new")
+    staged = [os.path.join(new, rel) for rel in (*d.changed, *d.missing)]
+    made: set[str] = set()
     for rel, path in zip((*d.changed, *d.missing), staged, strict=True):
-        safepath.write_new(path, plan.data(rel))
+        folder = os.path.dirname(path)
+        if folder not in made:   # the staging tree is obs's own, made just now: one mkdir per folder
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+            made.add(folder)
+        safepath.write_new(path, plan.data(rel), make_parent=False)
     # Durable before the journal names them: one flush of the filesystem, else an fsync per file.
     if not safepath.sync_filesystem(root / staging):
         for path in staged:

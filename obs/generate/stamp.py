@@ -29,79 +29,140 @@ MIN_MEMBERS = 3      # two members verify a shape's stamp: below three nothing i
 _VERIFIED = 2
 # Names a YAML reader could take for something else are quoted where a stand-in is not: never stamped.
 _RESERVED = frozenset("y n yes no on off true false null".split())
-_STAND_IN_LETTERS = "qzxjkvwq"
+# A stand-in's letters, one alphabet per word (the service's name, its team), so that one never holds the other.
+_ALPHABETS = ("qzxjqzxj", "kvwykvwy")
+
+Pairs = tuple[tuple[str, str], ...]   # (old, new), applied in order
 
 
-def _pattern(name: str) -> str:
-    return re.sub(r"[0-9]", "9", re.sub(r"[a-z]", "a", name))
+def _pattern(word: str) -> str:
+    return re.sub(r"[0-9]", "9", re.sub(r"[A-Z]", "A", re.sub(r"[a-z]", "a", word)))
 
 
-def _stand_in(name: str, taken: set[str]) -> str | None:
-    """A name of the same pattern and length, unlike any in the model; None when the name has too few letters."""
-    letters = [i for i, ch in enumerate(name) if ch.isalpha()]
-    if len(letters) < 3 or name in _RESERVED or not re.fullmatch(r"[a-z0-9-]+", name):
+def _stand_in(word: str, taken: set[str], alphabet: str) -> str | None:
+    """A word of the same pattern and length, unlike any taken; None when the word has too few letters."""
+    letters = [i for i, ch in enumerate(word) if ch.isascii() and ch.isalpha()]
+    if len(letters) < 3 or word.lower() in _RESERVED:
         return None
-    for shift in range(len(_STAND_IN_LETTERS)):
-        out = list(name)
+    for shift in range(len(alphabet)):
+        out = list(word)
         for n, i in enumerate(letters):
-            out[i] = _STAND_IN_LETTERS[(n + shift) % len(_STAND_IN_LETTERS)]
-        for i, ch in enumerate(name):
-            if ch.isdigit():
+            letter = alphabet[(n + shift) % len(alphabet)]
+            out[i] = letter.upper() if word[i].isupper() else letter
+        for i, ch in enumerate(word):
+            if ch.isascii() and ch.isdigit():
                 out[i] = "7"
         candidate = "".join(out)
-        if candidate not in taken and candidate not in _RESERVED:
+        if candidate not in taken and candidate.lower() not in _RESERVED:
             return candidate
     return None
 
 
-_FIELDS: dict[type, tuple[str, ...]] = {}
+def _words(service: Service) -> tuple[str, ...]:
+    """What a service's own files differ by from another's of the same template: its name, and its team."""
+    team = service.team
+    return (service.name,) if not team or team in service.name or service.name in team else (service.name, team)
+
+
+class _Renamer:
+    """Replaces words in every string a frozen dataclass holds. Whether an object holds any string at all is
+    remembered by identity (the model is alive meanwhile), so durations, tiers and numbers are looked at once."""
+
+    def __init__(self) -> None:
+        self._fields: dict[type, tuple[str, ...]] = {}
+        self._has_text: dict[int, bool] = {}
+
+    def fields(self, kind: type) -> tuple[str, ...]:
+        names = self._fields.get(kind)
+        if names is None:
+            names = self._fields[kind] = tuple(f.name for f in dataclasses.fields(kind) if f.init)
+        return names
+
+    def has_text(self, value: Any) -> bool:
+        if type(value) is str:
+            return True
+        if isinstance(value, (Enum, int, float, Decimal)) or value is None:
+            return False
+        known = self._has_text.get(id(value))
+        if known is None:
+            if type(value) is tuple:
+                known = any(self.has_text(v) for v in value)
+            elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+                known = any(self.has_text(getattr(value, f)) for f in self.fields(type(value)))
+            else:
+                known = False
+            self._has_text[id(value)] = known
+        return known
+
+    def key(self, value: Any, pairs: Pairs) -> Any:
+        """What __call__ would make of `value`, as nested tuples: as exact a key, without building objects."""
+        kind = type(value)
+        if kind is str:
+            for old, new in pairs:
+                if old in value:
+                    value = value.replace(old, new)
+            return value
+        if not self.has_text(value):
+            return value
+        if kind is tuple:
+            return tuple(self.key(v, pairs) for v in value)
+        return kind, tuple(self.key(getattr(value, f), pairs) for f in self.fields(kind))
+
+    def __call__(self, value: Any, pairs: Pairs) -> Any:
+        """`value` with each old word replaced by its new one; what changes nothing is returned as it is."""
+        kind = type(value)
+        if kind is str:
+            for old, new in pairs:
+                if old in value:
+                    value = value.replace(old, new)
+            return value
+        if not self.has_text(value):
+            return value
+        if kind is tuple:
+            items = tuple(self(v, pairs) for v in value)
+            return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+        names = self.fields(kind)
+        changes = {f: self(getattr(value, f), pairs) for f in names}
+        if all(changes[f] is getattr(value, f) for f in names):
+            return value
+        return kind(**changes)
 
 
 def renamed(value: Any, old: str, new: str) -> Any:
-    """`value` with `old` replaced by `new` in every string it holds: frozen dataclasses, tuples, strings. What
-    holds no `old` is returned as it is (the same object), so a shape's key is cheap to make and to hash."""
-    kind = type(value)
-    if kind is str:
-        return value.replace(old, new) if old in value else value
-    if kind is tuple:
-        items = tuple(renamed(v, old, new) for v in value)
-        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
-    if isinstance(value, (Enum, int, float, Decimal)) or value is None:
-        return value
-    fields = _FIELDS.get(kind)
-    if fields is None:
-        if not dataclasses.is_dataclass(value):
-            return value
-        fields = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(value) if f.init)
-    changes = {f: renamed(getattr(value, f), old, new) for f in fields}
-    if all(changes[f] is getattr(value, f) for f in fields):
-        return value
-    return kind(**changes)
+    """`value` with `old` replaced by `new` in every string it holds."""
+    return _Renamer()(value, ((old, new),))
 
 
-def _shape(service: Service) -> tuple[str, Service]:
-    return _pattern(service.name), renamed(service, service.name, "\0")
+def _ordered(pairs: Pairs) -> Pairs:
+    # The longer word first: a team named inside the service's name must not cut the name apart.
+    return tuple(sorted(pairs, key=lambda p: -len(p[0])))
 
 
 class Stamped:
     """A member's file, made from its shape's text when read: the tree of a thousand services is not held in
     memory at once, since the writer reads each file, hashes it and lets it go."""
 
-    __slots__ = ("template", "stand_in", "name")
+    __slots__ = ("template", "pairs")
 
-    def __init__(self, template: str, stand_in: str, name: str) -> None:
-        self.template, self.stand_in, self.name = template, stand_in, name
+    def __init__(self, template: str, pairs: Pairs) -> None:
+        self.template, self.pairs = template, pairs
 
     def text(self) -> str:
-        return self.template.replace(self.stand_in, self.name)
+        return _replaced(self.template, self.pairs)
 
 
-def _stamped(files: dict[str, str], stand_in: str, name: str) -> dict[str, str]:
-    return {path.replace(stand_in, name): text.replace(stand_in, name) for path, text in files.items()}
+def _replaced(text: str, pairs: Pairs) -> str:
+    for old, new in pairs:
+        text = text.replace(old, new)
+    return text
 
 
-def _lazy(files: dict[str, str], stand_in: str, name: str) -> dict[str, Stamped]:
-    return {path.replace(stand_in, name): Stamped(text, stand_in, name) for path, text in files.items()}
+def _stamped(files: dict[str, str], pairs: Pairs) -> dict[str, str]:
+    return {_replaced(path, pairs): _replaced(text, pairs) for path, text in files.items()}
+
+
+def _lazy(files: dict[str, str], pairs: Pairs) -> dict[str, str | Stamped]:
+    return {_replaced(path, pairs): Stamped(text, pairs) for path, text in files.items()}
 
 
 def _one(model: Model, service: Service, makers: Sequence[PerService]) -> dict[str, str]:
@@ -111,11 +172,35 @@ def _one(model: Model, service: Service, makers: Sequence[PerService]) -> dict[s
     return out
 
 
-def _shapes(model: Model) -> Iterator[list[Service]]:
-    groups: dict[tuple[str, Service], list[Service]] = {}
+def _shapes(model: Model, rename: _Renamer) -> Iterator[list[Service]]:
+    groups: dict[tuple[tuple[str, ...], Any], list[Service]] = {}
     for service in model.services:
-        groups.setdefault(_shape(service), []).append(service)
+        words = _words(service)
+        placeholders = _ordered(tuple((w, f"\0{i}") for i, w in enumerate(words)))
+        key = (tuple(map(_pattern, words)), rename.key(service, placeholders))
+        groups.setdefault(key, []).append(service)
     yield from groups.values()
+
+
+def _stand_ins(model: Model, first: Service) -> tuple[str, ...] | None:
+    """A stand-in for each of the first member's words, or None when a word cannot be stood in for."""
+    taken = {s.name for s in model.services} | {r.name for r in model.receivers} | {model.project}
+    out = []
+    for word, alphabet in zip(_words(first), _ALPHABETS, strict=False):
+        stand_in = _stand_in(word, taken, alphabet)
+        if stand_in is None or stand_in in model.source or stand_in in model.project:
+            return None
+        out.append(stand_in)
+    return tuple(out)
+
+
+def _back(stand_ins: tuple[str, ...], member: Service) -> Pairs | None:
+    """(stand-in, the member's word) for each word; None when a word of the member holds a stand-in, which a
+    later replacement would then change."""
+    words = _words(member)
+    if any(stand_in in word for word in words for stand_in in stand_ins):
+        return None
+    return tuple(zip(stand_ins, words, strict=True))
 
 
 def per_service(model: Model, makers: Sequence[PerService],
@@ -123,25 +208,28 @@ def per_service(model: Model, makers: Sequence[PerService],
     """Every service's own files from `makers`, stamped per shape where that is proven exact (a Stamped, whose
     text() is the file). `forget` drops what the generators kept for the stand-in's model."""
     out: dict[str, str | Stamped] = {}
-    taken = {s.name for s in model.services} | {r.name for r in model.receivers} | {model.project}
-    for members in _shapes(model):
+    rename = _Renamer()
+    for members in _shapes(model, rename):
         first = members[0]
-        stand_in = _stand_in(first.name, taken) if len(members) >= MIN_MEMBERS else None
+        stand_ins = _stand_ins(model, first) if len(members) >= MIN_MEMBERS else None
         stamp: dict[str, str] | None = None
-        if stand_in is not None:
-            proto = renamed(first, first.name, stand_in)
+        if stand_ins is not None:
+            proto = rename(first, _ordered(tuple(zip(_words(first), stand_ins, strict=True))))
             proto_model = dataclasses.replace(model, services=(*model.services, proto))
             stamp = _one(proto_model, proto, makers)
             forget(proto_model)
-            if any(stand_in in s for s in (model.source, model.project)):
-                stamp = None
         full = {m.name: _one(model, m, makers) for m in members[:_VERIFIED]} if stamp is not None else {}
-        if stamp is None or any(_stamped(stamp, stand_in or "", name) != files for name, files in full.items()):
-            for m in members:
-                out.update(full.get(m.name) or _one(model, m, makers))
-            continue
+        proven = stamp is not None and stand_ins is not None and all(
+            (back := _back(stand_ins, m)) is not None and _stamped(stamp, back) == full[m.name]
+            for m in members[:_VERIFIED])
         for m in members:
-            out.update(full.get(m.name) or _lazy(stamp, stand_in or "", m.name))
+            back = _back(stand_ins, m) if proven and stand_ins is not None else None
+            if m.name in full:
+                out.update(full[m.name])
+            elif stamp is not None and back is not None:
+                out.update(_lazy(stamp, back))
+            else:
+                out.update(_one(model, m, makers))
     return out
 
 

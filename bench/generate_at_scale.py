@@ -1,7 +1,7 @@
 """Generation at scale: 1,000 services x 3 SLOs, from spec text to a written tree.
 
     python bench/generate_at_scale.py [--services 1000] [--layout templated|per_service] [--keep DIR]
-                                      [--without dashboards] [--by-generator]
+                                      [--without dashboards] [--by-generator] [--rulers]
 
 Prints the wall and CPU time of each phase (load+validate, render, write, an unchanged rewrite, --check),
 peak memory (tracemalloc's peak of Python allocations, and the process's max RSS), and ratios
@@ -32,7 +32,7 @@ from obs.generate.common import Inputs
 from obs.project import load_model
 
 
-def spec(services: int, layout: str = "templated") -> str:
+def spec(services: int, layout: str = "templated", rulers: bool = False) -> str:
     """Each service: HTTP availability and latency SLOs, and an events SLO, like the repo's api-gateway."""
     lines = ["version: obs/v1", "project: scale", "services:"]
     for i in range(services):
@@ -47,7 +47,7 @@ def spec(services: int, layout: str = "templated") -> str:
     lines += ["alerting:", "  receivers:", "    - {name: pager, pagerduty: {routing_key: {env: PD_KEY}}}",
               "    - {name: chat, slack: {api_url: {env: SLACK_URL}, channel: '#alerts'}}", "  routes:",
               "    - {match: {severity: page}, receiver: pager}", "    - {match: {severity: ticket}, receiver: chat}",
-              f"dashboards: {{layout: {layout}}}"]
+              f"dashboards: {{layout: {layout}}}"] + (["rulers: [thanos, cortex]"] if rulers else [])
     return "\n".join(lines) + "\n"
 
 
@@ -78,6 +78,8 @@ def main() -> None:
     parser.add_argument("--layout", choices=("templated", "per_service"), default="templated",
                         help="The spec's dashboards.layout.")
     parser.add_argument("--keep", type=Path, help="Generate here and keep the result.")
+    parser.add_argument("--rulers", action="store_true",
+                        help="Name both scale-out rulers in the spec: two more copies of every rule group.")
     parser.add_argument("--by-generator", action="store_true", help="Also time each generator module on its own.")
     parser.add_argument("--trace-memory", action="store_true",
                         help="Also measure load+render again under tracemalloc (slow) for the peak of Python "
@@ -90,7 +92,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="obs-scale-"))
     out = args.keep or work / "out"
     spec_path = work / "obs.yaml"
-    spec_path.write_text(spec(args.services, args.layout))
+    spec_path.write_text(spec(args.services, args.layout, args.rulers))
     try:
         model, t_load = timed(lambda: load_model(spec_path))
         files, t_render = timed(lambda: render(model, Inputs()))

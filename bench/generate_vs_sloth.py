@@ -1,6 +1,6 @@
 """obs's whole tree against Sloth's rules alone, on the same 1,000 services x 3 SLOs, in the same run.
 
-    python bench/generate_vs_sloth.py [--services 1000] [--runs 1] [--without dashboards]
+    python bench/generate_vs_sloth.py [--services 1000] [--runs 1] [--without dashboards] [--rulers]
 
 The SLOs are those of bench/generate_at_scale.py (per service: HTTP availability 99.9, latency 99 under 500ms,
 an events SLO on jobs_total). Sloth v0.16.0 (built from the Go module proxy at its pin, or taken from obs's tool
@@ -108,12 +108,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1, help="Runs of each tool; the fastest is reported.")
     parser.add_argument("--without", action="append", default=[], metavar="PREFIX",
                         help="Leave out obs's generator modules starting with PREFIX (say, dashboards).")
+    parser.add_argument("--rulers", action="store_true",
+                        help="Name both scale-out rulers in obs's spec: two more copies of every rule group.")
     args = parser.parse_args()
     sloth = build.ensure(["sloth"], progress=lambda m: print(m, file=sys.stderr))["sloth"]
 
     work = Path(tempfile.mkdtemp(prefix="obs-vs-sloth-"))
     try:
-        (work / "obs.yaml").write_text(spec(args.services))
+        (work / "obs.yaml").write_text(spec(args.services, rulers=args.rulers))
         sloth_specs(args.services, work / "sloth-specs")
         runs: dict[str, list[Run]] = {"obs generate": [], "obs generate --check": [], "sloth generate": []}
         for _ in range(args.runs):
@@ -131,6 +133,7 @@ def main() -> None:
         sloth_files, sloth_bytes = tree_size(work / "sloth-out")
         print(f"{args.services} services x 3 SLOs"
               + (f", obs without {', '.join(args.without)}" if args.without else "")
+            + (", obs with both rulers' copies" if args.rulers else "")
               + f"; best of {args.runs} run(s) each")
         print(f"obs output   {obs_files:6d} files {obs_bytes / 2**20:7.1f} MiB")
         print(f"sloth output {sloth_files:6d} files {sloth_bytes / 2**20:7.1f} MiB")

@@ -39,7 +39,7 @@ Examples:
 
 \b
 Writes alerts/, alerts/tests/, dashboards/, deploy/ and docker-compose.yml (deploy/kubernetes/
-for `kubectl apply -k`, deploy/rulers/ for Thanos, Mimir and Cortex among them), and records
+for `kubectl apply -k` among them; deploy/rulers/ for the spec's `rulers:`), and records
 what it wrote, with a hash of each file, in {ownership.RECORD} (commit it with the artifacts).
 obs overwrites or deletes only files that record names with the content they still have:
   - a file in the way that obs did not write stops the run: move it, or --adopt it;

@@ -13,7 +13,7 @@ from obs.model import conventions as c
 from obs.model import names as naming
 from obs.model.domain import SLI, SLO, TLS, Histogram, Model, Receiver, Route, ScrapeTarget, Secret, Service, Stack
 from obs.model.durations import Duration
-from obs.model.kinds import DashboardLayout, MetricsPath, ReceiverKind, Severity, SliKind, Topology
+from obs.model.kinds import DashboardLayout, MetricsPath, ReceiverKind, Ruler, Severity, SliKind, Topology
 from obs.model.kubernetes import CollectorMode, Kubernetes, Monitor
 from obs.model.timing import PROFILES
 from obs.model.windows import BASE_WINDOW, Tier, fast_tier, workbook_tiers
@@ -91,7 +91,8 @@ class _Builder:
                      receivers=receivers, routes=routes, default_receiver=default,
                      heartbeat=_secret(heartbeat.url) if heartbeat else None, fallback_receiver=fallback,
                      environments=environments, kubernetes=_kubernetes(spec.kubernetes),
-                     dashboard_layout=DashboardLayout(spec.dashboards.layout))
+                     dashboard_layout=DashboardLayout(spec.dashboards.layout),
+                     rulers=tuple(Ruler(r) for r in dict.fromkeys(spec.rulers)))
 
     def _stack(self) -> Stack:
         st = self.spec.stack

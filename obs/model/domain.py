@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from obs.model.conventions import LABEL_SEVERITY
 from obs.model.durations import Duration
-from obs.model.kinds import DashboardLayout, MetricsPath, ReceiverKind, Severity, SliKind, Topology
+from obs.model.kinds import DashboardLayout, MetricsPath, ReceiverKind, Ruler, Severity, SliKind, Topology
 from obs.model.kubernetes import Kubernetes
 from obs.model.timing import Timing
 from obs.model.windows import Tier
@@ -183,6 +183,7 @@ class Model:
     environments: tuple[Environment, ...] = field(default=(), hash=False)   # deployed stacks verify reaches
     kubernetes: Kubernetes = field(default_factory=Kubernetes, hash=False)  # deploy/kubernetes' settings
     dashboard_layout: DashboardLayout = DashboardLayout.TEMPLATED
+    rulers: tuple[Ruler, ...] = ()             # scale-out rulers deploy/rulers/ writes rule files for
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "dashboard_layout", DashboardLayout(self.dashboard_layout))

@@ -34,6 +34,11 @@ class MetricsPath(StrEnum):
     PULL = "pull"                   # Prometheus scrapes the collector's exporter
 
 
+class Ruler(StrEnum):
+    THANOS = "thanos"               # Thanos Ruler: Prometheus rule files with a partial response strategy
+    CORTEX = "cortex"               # the Mimir and Cortex rulers: one rule namespace per file, per tenant
+
+
 class DashboardLayout(StrEnum):
     TEMPLATED = "templated"         # a constant handful of dashboards; $team, $service and $slo pick what they show
     PER_SERVICE = "per_service"     # one dashboard per service and per SLO, their names written into every query

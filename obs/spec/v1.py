@@ -493,3 +493,7 @@ class Spec(Strict):
         default_factory=dict, description="Deployed stacks `obs verify --env NAME` checks (`local` is implicit).")
     kubernetes: Kubernetes = Field(Kubernetes(), description="Settings of the objects under deploy/kubernetes/.")
     dashboards: Dashboards = Field(Dashboards(), description="How the generated Grafana dashboards are laid out.")
+    rulers: list[Literal["thanos", "cortex"]] = Field(
+        default_factory=list, description="Scale-out rulers to write rule files for, besides Prometheus's: thanos "
+        "(Thanos Ruler, deploy/rulers/thanos/) and cortex (the Mimir and Cortex rulers, "
+        "deploy/rulers/cortex/<kubernetes.tenant>/). None by default: each is a copy of every rule group.")

@@ -123,6 +123,20 @@ def test_the_rulers_files_hold_the_same_groups_thanos_with_its_partial_response_
         assert cortex == {"namespace": f"{m.project}-{name}", "groups": groups}
 
 
+RULERS = {"none named": ([], []), "thanos alone": (["thanos"], ["thanos"]), "cortex alone": (["cortex"], ["cortex"]),
+          "both, one twice": (["cortex", "thanos", "cortex"], ["cortex", "thanos"])}
+
+
+@pytest.mark.parametrize(("named", "written"), RULERS.values(), ids=list(RULERS))
+def test_rule_files_are_written_only_for_the_rulers_the_spec_names(named, written):
+    text = (REPO / "obs.yaml").read_text().replace("rulers: [thanos, cortex]", f"rulers: {named}")
+    m = load_text(text, "obs.yaml", "obs.yaml")
+    paths = [p for p in render(m) if p.startswith("deploy/rulers/")]
+    assert sorted({p.split("/")[2] for p in paths}) == written
+    # each named ruler gets every rule file: the services' and the pipeline's
+    assert len(paths) == len(written) * (sum(1 for s in m.services if s.slos) + 1)
+
+
 @both
 def test_the_collectors_config_is_a_mapping_built_by_the_single_host_generator(which):
     m = model(which)

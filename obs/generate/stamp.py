@@ -15,18 +15,20 @@ always rendered in full. tests/generate/test_stamp.py compares stamped and full 
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from enum import Enum
 from typing import Any, cast
 
+from obs.emit import yaml_dump
 from obs.model.domain import Model, Service
 
 PerService = Callable[[Model, Service], dict[str, str]]
 
 MIN_MEMBERS = 3      # two members verify a shape's stamp: below three nothing is saved
-_VERIFIED = 2
+_VERIFIED = 2        # ... and one of every other length of words
 # Names a YAML reader could take for something else are quoted where a stand-in is not: never stamped.
 _RESERVED = frozenset("y n yes no on off true false null".split())
 # A stand-in's letters, one alphabet per word (the service's name, its team), so that one never holds the other.
@@ -35,8 +37,16 @@ _ALPHABETS = ("qzxjqzxj", "kvwykvwy")
 Pairs = tuple[tuple[str, str], ...]   # (old, new), applied in order
 
 
-def _pattern(word: str) -> str:
-    return re.sub(r"[0-9]", "9", re.sub(r"[A-Z]", "A", re.sub(r"[a-z]", "a", word)))
+def _pattern(word: str) -> tuple[object, ...]:
+    """What of a word a generator may see, besides its length: its skeleton (each run of lowercase letters, of
+    capitals, of digits as one mark; every other character as it is) and whether YAML or JSON would quote or
+    escape it. `payments-api` and `ads-worker` share one; `api` and `api-v2` do not."""
+    skeleton = re.sub(r"[0-9]+", "9", re.sub(r"[A-Z]+", "A", re.sub(r"[a-z]+", "a", word)))
+    return skeleton, word.lower() in _RESERVED, yaml_dump.scalar(word) == word, json.dumps(word) == f'"{word}"'
+
+
+def _lengths(service: Service) -> tuple[int, ...]:
+    return tuple(len(w) for w in _words(service))
 
 
 def _stand_in(word: str, taken: set[str], alphabet: str) -> str | None:
@@ -59,9 +69,10 @@ def _stand_in(word: str, taken: set[str], alphabet: str) -> str | None:
 
 
 def _words(service: Service) -> tuple[str, ...]:
-    """What a service's own files differ by from another's of the same template: its name, and its team."""
+    """What a service's own files differ by from another's of the same template: its name, and its team (which
+    may be part of the name: `payments` of `payments-api`)."""
     team = service.team
-    return (service.name,) if not team or team in service.name or service.name in team else (service.name, team)
+    return (service.name,) if not team or team == service.name else (service.name, team)
 
 
 class _Renamer:
@@ -173,7 +184,7 @@ def _one(model: Model, service: Service, makers: Sequence[PerService]) -> dict[s
 
 
 def _shapes(model: Model, rename: _Renamer) -> Iterator[list[Service]]:
-    groups: dict[tuple[tuple[str, ...], Any], list[Service]] = {}
+    groups: dict[tuple[tuple[tuple[object, ...], ...], Any], list[Service]] = {}
     for service in model.services:
         words = _words(service)
         placeholders = _ordered(tuple((w, f"\0{i}") for i, w in enumerate(words)))
@@ -218,15 +229,26 @@ def per_service(model: Model, makers: Sequence[PerService],
             proto_model = dataclasses.replace(model, services=(*model.services, proto))
             stamp = _one(proto_model, proto, makers)
             forget(proto_model)
-        full = {m.name: _one(model, m, makers) for m in members[:_VERIFIED]} if stamp is not None else {}
-        proven = stamp is not None and stand_ins is not None and all(
-            (back := _back(stand_ins, m)) is not None and _stamped(stamp, back) == full[m.name]
-            for m in members[:_VERIFIED])
+        if stamp is None or stand_ins is None:
+            for m in members:
+                out.update(_one(model, m, makers))
+            continue
+        # The proof: the first members, then one of each other length of words (a generator may cut or hash a
+        # long name). A first member that differs means the generators read the words: all in full. A member of
+        # another length that differs: all of that length in full.
+        probes = {m.name: m for m in members[:_VERIFIED]}
         for m in members:
-            back = _back(stand_ins, m) if proven and stand_ins is not None else None
+            if _lengths(m) not in {_lengths(p) for p in probes.values()}:
+                probes[m.name] = m
+        full = {name: _one(model, m, makers) for name, m in probes.items()}
+        failed = {_lengths(m) for name, m in probes.items()
+                  if (back := _back(stand_ins, m)) is None or _stamped(stamp, back) != full[name]}
+        whole = any(_lengths(m) in failed for m in members[:_VERIFIED])
+        for m in members:
+            back = _back(stand_ins, m)
             if m.name in full:
                 out.update(full[m.name])
-            elif stamp is not None and back is not None:
+            elif not whole and _lengths(m) not in failed and back is not None:
                 out.update(_lazy(stamp, back))
             else:
                 out.update(_one(model, m, makers))

@@ -70,6 +70,8 @@ NAMES = {
         ("payments-api", "payments"), ("payments-web", "payments"), ("payments-db", "payments"),
         ("web", "web-team"), ("api", "api-team"), ("cli", "cli-team"),
         ("svc-a1", "Team One"), ("svc-b2", "Team Two"), ("svc-c3", "Team Six"), ("svc-d4", "Team One")],
+    "one template at every length across the one where OpenSLO names are hashed": [
+        (f"{'x' * n}-svc", "core") for n in (3, 4, 20, 45, 46, 47, 48, 50, 55)],
     "a team's stand-in inside a member's name": [(f"kvwy{i}", "team-a") for i in range(4)]
                                                 + [(f"abcd{i}", "team-b") for i in range(4)],
 }
@@ -116,6 +118,26 @@ def test_a_shape_whose_stamp_differs_from_its_members_is_rendered_in_full(monkey
     assert {p: t for p, t in files.items() if p.startswith("x/")} == {
         f"x/svc-{i:03d}": str(sum(map(ord, f"svc-{i:03d}"))) for i in range(5)}
     assert len(calls) == 1 + 2 + 3   # the stand-in, the two proofs, then the remaining members in full
+
+
+def test_a_length_whose_proof_fails_is_rendered_in_full_and_the_others_stamped(monkeypatch):
+    # A generator that cuts long names: the members of length 9 differ from their stamp; those of 7 do not.
+    model = load_text(spec(*(service(n) for n in ("svc-000", "svc-001", "svc-002", "svc-003", "svc-0004",
+                                                  "svc-0005", "svc-00006", "svc-00007"))), "obs.yaml")
+    calls: list[str] = []
+    one = stamp._one
+
+    def cut(m, s, makers):
+        calls.append(s.name)
+        return {**one(m, s, makers), f"x/{s.name}": s.name[:8]}
+
+    monkeypatch.setattr(stamp, "_one", cut)
+    files = stamp.Tree(stamp.per_service(model, [], lambda m: None))
+    assert {p: t for p, t in files.items() if p.startswith("x/")} == {
+        f"x/{n}": n[:8] for n in ("svc-000", "svc-001", "svc-002", "svc-003", "svc-0004", "svc-0005", "svc-00006",
+                                  "svc-00007")}
+    # the stand-in, the first two, one of each other length (8 and 9), then the other member of length 9 in full
+    assert calls[1:] == ["svc-000", "svc-001", "svc-0004", "svc-00006", "svc-00007"]
 
 
 @pytest.mark.parametrize("name", ["svc-0001", "a1b2c3", "payments-api", "x-y-z-9", "Team Payments (EU)"])

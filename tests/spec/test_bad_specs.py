@@ -703,7 +703,7 @@ CASES = [
       - <<: *base
         name: api
     """), [
-        'obs.yaml:3:1: base: unknown key; known keys here: version, project, stack, services, alerting, environments, kubernetes, dashboards',
+        'obs.yaml:3:1: base: unknown key; known keys here: version, project, stack, services, alerting, environments, kubernetes, dashboards, rulers',
         'obs.yaml:5:5: `<<` must merge a mapping or a list of mappings',
     ]),
     Bad('buckets_and_telemetry', y("""

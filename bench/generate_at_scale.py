@@ -2,6 +2,7 @@
 
     python bench/generate_at_scale.py [--services 1000] [--layout templated|per_service] [--keep DIR]
                                       [--without dashboards] [--by-generator] [--rulers]
+                                      [--names numbered|realistic]
 
 Prints the wall and CPU time of each phase (load+validate, render, write, an unchanged rewrite, --check),
 peak memory (tracemalloc's peak of Python allocations, and the process's max RSS), and ratios
@@ -31,19 +32,36 @@ from obs.generate import LAYOUT, kubernetes, render
 from obs.generate.common import Inputs
 from obs.project import load_model
 
+DOMAINS = ("payments", "checkout", "search", "catalog", "identity", "billing", "shipping", "inventory", "reviews",
+           "ads", "ml", "notify", "media", "profile", "pricing", "fraud", "ledger", "gateway", "orders", "cart")
+COMPONENTS = ("api", "worker", "web", "consumer", "scheduler", "indexer", "gateway", "sync", "export", "admin",
+              "events", "cache-warmer", "grpc", "batch", "stream", "ingest", "render", "proxy", "auth", "store")
+REGIONS = ("", "-eu", "-us", "-ap")
 
-def spec(services: int, layout: str = "templated", rulers: bool = False) -> str:
-    """Each service: HTTP availability and latency SLOs, and an events SLO, like the repo's api-gateway."""
+
+def realistic(i: int) -> tuple[str, str, int]:
+    """(name, team, SLOs) of the i-th service as a platform team names them: <domain>-<component>[-<region>], the
+    domain's team, and three SLOs for one in three services, two for one in three, availability alone for the rest."""
+    domain, rest = DOMAINS[i % len(DOMAINS)], i // len(DOMAINS)
+    component, region = COMPONENTS[rest % len(COMPONENTS)], REGIONS[(rest // len(COMPONENTS)) % len(REGIONS)]
+    return f"{domain}-{component}{region}", domain, 3 - i % 3
+
+
+def spec(services: int, layout: str = "templated", rulers: bool = False, names: str = "numbered") -> str:
+    """Each service: HTTP availability and latency SLOs, and an events SLO, like the repo's api-gateway (numbered:
+    svc-0000, ... of 20 teams); or names, teams and SLO sets of realistic()."""
     lines = ["version: obs/v1", "project: scale", "services:"]
     for i in range(services):
-        name = f"svc-{i:04d}"
-        lines += [f"  - name: {name}", f"    team: team-{i % 20}", "    http: true", "    slos:",
-                  "      - {name: availability, objective: 99.9, sli: {availability: {}}}",
-                  "      - {name: latency, objective: 99, sli: {latency: {threshold: 500ms}}}",
-                  "      - name: jobs", "        objective: 99", "        sli:", "          events:",
-                  f"            error_query: sum(rate(jobs_total{{service_name=\"{name}\",outcome=\"failure\"}}"
-                  "[{{window}}]))",
-                  f"            total_query: sum(rate(jobs_total{{service_name=\"{name}\"}}[{{{{window}}}}]))"]
+        name, team, slos = realistic(i) if names == "realistic" else (f"svc-{i:04d}", f"team-{i % 20}", 3)
+        lines += [f"  - name: {name}", f"    team: {team}", "    http: true", "    slos:",
+                  "      - {name: availability, objective: 99.9, sli: {availability: {}}}"]
+        if slos > 1:
+            lines += ["      - {name: latency, objective: 99, sli: {latency: {threshold: 500ms}}}"]
+        if slos > 2:
+            lines += ["      - name: jobs", "        objective: 99", "        sli:", "          events:",
+                      f"            error_query: sum(rate(jobs_total{{service_name=\"{name}\",outcome=\"failure\"}}"
+                      "[{{window}}]))",
+                      f"            total_query: sum(rate(jobs_total{{service_name=\"{name}\"}}[{{{{window}}}}]))"]
     lines += ["alerting:", "  receivers:", "    - {name: pager, pagerduty: {routing_key: {env: PD_KEY}}}",
               "    - {name: chat, slack: {api_url: {env: SLACK_URL}, channel: '#alerts'}}", "  routes:",
               "    - {match: {severity: page}, receiver: pager}", "    - {match: {severity: ticket}, receiver: chat}",
@@ -80,6 +98,9 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="Generate here and keep the result.")
     parser.add_argument("--rulers", action="store_true",
                         help="Name both scale-out rulers in the spec: two more copies of every rule group.")
+    parser.add_argument("--names", choices=("numbered", "realistic"), default="numbered",
+                        help="numbered: svc-0000 ... with 3 SLOs each; realistic: <domain>-<component>[-<region>], "
+                        "teams by domain, 1 to 3 SLOs.")
     parser.add_argument("--by-generator", action="store_true", help="Also time each generator module on its own.")
     parser.add_argument("--trace-memory", action="store_true",
                         help="Also measure load+render again under tracemalloc (slow) for the peak of Python "
@@ -92,7 +113,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="obs-scale-"))
     out = args.keep or work / "out"
     spec_path = work / "obs.yaml"
-    spec_path.write_text(spec(args.services, args.layout, args.rulers))
+    spec_path.write_text(spec(args.services, args.layout, args.rulers, args.names))
     try:
         model, t_load = timed(lambda: load_model(spec_path))
         files, t_render = timed(lambda: render(model, Inputs()))

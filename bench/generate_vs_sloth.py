@@ -1,6 +1,7 @@
 """obs's whole tree against Sloth's rules alone, on the same 1,000 services x 3 SLOs, in the same run.
 
     python bench/generate_vs_sloth.py [--services 1000] [--runs 1] [--without dashboards] [--rulers]
+                                      [--names numbered|realistic]
 
 The SLOs are those of bench/generate_at_scale.py (per service: HTTP availability 99.9, latency 99 under 500ms,
 an events SLO on jobs_total). Sloth v0.16.0 (built from the Go module proxy at its pin, or taken from obs's tool
@@ -25,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from generate_at_scale import spec  # noqa: E402
+from generate_at_scale import realistic, spec  # noqa: E402
 
 from obs.model import conventions as c  # noqa: E402
 from obs.stack import build  # noqa: E402
@@ -51,18 +52,15 @@ def timed(argv: list[str], cwd: Path | None = None) -> Run:
     return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
 
 
-def sloth_specs(services: int, out: Path) -> None:
+def sloth_specs(services: int, out: Path, names: str = "numbered") -> None:
     """The same SLOs in Sloth's prometheus/v1 format, as event queries over the series obs's SLIs read."""
     count, bucket = f"{c.HTTP_DURATION}_count", f"{c.HTTP_DURATION}_bucket"
     out.mkdir()
     for i in range(services):
-        name = f"svc-{i:04d}"
+        name, _, slos = realistic(i) if names == "realistic" else (f"svc-{i:04d}", "", 3)
         sel = f'{c.SERVICE_NAME_LABEL}="{name}"'
         total = f"sum(rate({count}{{{sel}}}[{{{{.window}}}}]))"
-        (out / f"{name}.yml").write_text(f"""version: prometheus/v1
-service: {name}
-slos:
-  - name: availability
+        docs = [f"""  - name: availability
     objective: 99.9
     sli:
       events:
@@ -72,21 +70,22 @@ slos:
       name: SlothBurn
       page_alert: {{labels: {{severity: page}}}}
       ticket_alert: {{labels: {{severity: ticket}}}}
-  - name: latency
+""", f"""  - name: latency
     objective: 99
     sli:
       events:
         error_query: ({total} - sum(rate({bucket}{{{sel},le="0.5"}}[{{{{.window}}}}])))
         total_query: {total}
     alerting: *alerting
-  - name: jobs
+""", f"""  - name: jobs
     objective: 99
     sli:
       events:
         error_query: sum(rate(jobs_total{{{sel},outcome="failure"}}[{{{{.window}}}}]))
         total_query: sum(rate(jobs_total{{{sel}}}[{{{{.window}}}}]))
     alerting: *alerting
-""")
+"""]
+        (out / f"{name}.yml").write_text(f"version: prometheus/v1\nservice: {name}\nslos:\n" + "".join(docs[:slos]))
 
 
 def obs_argv(without: list[str], *args: str) -> list[str]:
@@ -110,13 +109,16 @@ def main() -> None:
                         help="Leave out obs's generator modules starting with PREFIX (say, dashboards).")
     parser.add_argument("--rulers", action="store_true",
                         help="Name both scale-out rulers in obs's spec: two more copies of every rule group.")
+    parser.add_argument("--names", choices=("numbered", "realistic"), default="numbered",
+                        help="The services of bench/generate_at_scale.py's spec: numbered (svc-0000 ..., 3 SLOs each) "
+                        "or realistic (<domain>-<component>[-<region>], 1 to 3 SLOs); Sloth gets the same SLOs.")
     args = parser.parse_args()
     sloth = build.ensure(["sloth"], progress=lambda m: print(m, file=sys.stderr))["sloth"]
 
     work = Path(tempfile.mkdtemp(prefix="obs-vs-sloth-"))
     try:
-        (work / "obs.yaml").write_text(spec(args.services, rulers=args.rulers))
-        sloth_specs(args.services, work / "sloth-specs")
+        (work / "obs.yaml").write_text(spec(args.services, rulers=args.rulers, names=args.names))
+        sloth_specs(args.services, work / "sloth-specs", args.names)
         runs: dict[str, list[Run]] = {"obs generate": [], "obs generate --check": [], "sloth generate": []}
         for _ in range(args.runs):
             shutil.rmtree(work / "out", ignore_errors=True)
@@ -133,7 +135,7 @@ def main() -> None:
         sloth_files, sloth_bytes = tree_size(work / "sloth-out")
         print(f"{args.services} services x 3 SLOs"
               + (f", obs without {', '.join(args.without)}" if args.without else "")
-            + (", obs with both rulers' copies" if args.rulers else "")
+            + (", obs with both rulers' copies" if args.rulers else "") + f", {args.names} names"
               + f"; best of {args.runs} run(s) each")
         print(f"obs output   {obs_files:6d} files {obs_bytes / 2**20:7.1f} MiB")
         print(f"sloth output {sloth_files:6d} files {sloth_bytes / 2**20:7.1f} MiB")

@@ -179,10 +179,21 @@ def test_python_dash_m_obs_prints_help():
 
 
 def commands(group: click.Group, prefix: tuple[str, ...] = ()):
-    for name, command in sorted(group.commands.items()):
+    # Through list_commands and get_command: obs's group imports each command only when asked for it.
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        assert command is not None, name
         yield prefix + (name,)
         if isinstance(command, click.Group):
             yield from commands(command, prefix + (name,))
+
+
+def test_every_command_is_listed_and_found():
+    from obs.cli import COMMANDS
+    found = list(commands(cli))
+    assert {argv[0] for argv in found} == {m.rstrip("_") for m in COMMANDS}
+    assert ("stack", "build") in found
 
 
 @pytest.mark.parametrize("argv", list(commands(cli)), ids=" ".join)

@@ -28,7 +28,7 @@ from obs.model.domain import Model, Service
 PerService = Callable[[Model, Service], dict[str, str]]
 
 MIN_MEMBERS = 3      # two members verify a shape's stamp: below three nothing is saved
-_VERIFIED = 2        # ... and one of every other length of words
+_VERIFIED = 2        # ... and one of every other length of each word
 # Names a YAML reader could take for something else are quoted where a stand-in is not: never stamped.
 _RESERVED = frozenset("y n yes no on off true false null".split())
 # A stand-in's letters, one alphabet per word (the service's name, its team), so that one never holds the other.
@@ -233,22 +233,33 @@ def per_service(model: Model, makers: Sequence[PerService],
             for m in members:
                 out.update(_one(model, m, makers))
             continue
-        # The proof: the first members, then one of each other length of words (a generator may cut or hash a
-        # long name). A first member that differs means the generators read the words: all in full. A member of
-        # another length that differs: all of that length in full.
+        # The proof: the first members, then members until every length of every word is met (a generator may
+        # cut or hash a long name). A first member that differs means the generators read the words: all in full.
+        # Another that differs: every member with its length of the word to blame in full.
         probes = {m.name: m for m in members[:_VERIFIED]}
+        met: list[set[int]] = [set() for _ in stand_ins]
         for m in members:
-            if _lengths(m) not in {_lengths(p) for p in probes.values()}:
+            if m.name in probes or any(n not in met[i] for i, n in enumerate(_lengths(m))):
                 probes[m.name] = m
+                for i, n in enumerate(_lengths(m)):
+                    met[i].add(n)
         full = {name: _one(model, m, makers) for name, m in probes.items()}
-        failed = {_lengths(m) for name, m in probes.items()
-                  if (back := _back(stand_ins, m)) is None or _stamped(stamp, back) != full[name]}
-        whole = any(_lengths(m) in failed for m in members[:_VERIFIED])
+        failed = [m for name, m in probes.items()
+                  if (back := _back(stand_ins, m)) is None or _stamped(stamp, back) != full[name]]
+        whole = any(m in failed for m in members[:_VERIFIED])
+        # A length a passing probe has too is not the cause; a probe that fails with none of its own is.
+        proven = [{_lengths(m)[i] for m in probes.values() if m not in failed} for i in range(len(stand_ins))]
+        unproven: list[set[int]] = [set() for _ in stand_ins]
+        for m in failed:
+            causes = [i for i, n in enumerate(_lengths(m)) if n not in proven[i]]
+            whole = whole or not causes
+            for i in causes:
+                unproven[i].add(_lengths(m)[i])
         for m in members:
             back = _back(stand_ins, m)
             if m.name in full:
                 out.update(full[m.name])
-            elif not whole and _lengths(m) not in failed and back is not None:
+            elif not whole and back is not None and all(n not in unproven[i] for i, n in enumerate(_lengths(m))):
                 out.update(_lazy(stamp, back))
             else:
                 out.update(_one(model, m, makers))

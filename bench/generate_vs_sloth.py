@@ -40,7 +40,9 @@ class Run:
 
 
 def timed(argv: list[str], cwd: Path | None = None) -> Run:
-    """Run `argv` to completion; its own rusage (os.wait4), not that of every child so far."""
+    """Run `argv` to completion; its own rusage (os.wait4), not that of every child so far. The filesystem is
+    synced first, so neither tool pays for the writeback of what ran before it."""
+    os.sync()
     start = time.perf_counter()
     proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)

@@ -20,6 +20,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent, DocumentStartEvent
 from ruamel.yaml.nodes import Node, ScalarNode
 from ruamel.yaml.reader import ReaderError
+from ruamel.yaml.resolver import VersionedResolver
 
 from obs.errors import Problem, SpecError
 from obs.spec.v1 import Spec
@@ -31,9 +32,10 @@ MAX_BYTES = 1 << 20
 # ruamel.yaml.clib: libyaml's parser, which YAML(pure=False) uses. Without its wheel the pure parser reads the same
 # specs, only slower.
 _HAS_C_PARSER = importlib.util.find_spec("_ruamel_yaml") is not None
-# libyaml folds NEL, LS and PS as line breaks inside scalars where the pure parser keeps them: a spec holding one is
-# read by the pure parser alone. (Found by tests/spec/test_loader_fast_path.py's random documents.)
-_C_READS_OTHERWISE = re.compile("[\x85\u2028\u2029]")
+# libyaml folds NEL, LS and PS as line breaks inside scalars where the pure parser keeps them, and ruamel does not
+# tell the resolver of a `%YAML 1.1` directive read by the C parser (`yes` stays a string): a spec holding either
+# is read by the pure parser alone. (Found by tests/spec/test_loader_fast_path.py.)
+_C_READS_OTHERWISE = re.compile("[\x85\u2028\u2029]|^%", re.MULTILINE)
 
 
 @dataclass
@@ -77,6 +79,28 @@ def _fail(source: str, message: str, line: int | None = 1, column: int | None = 
     return SpecError(source, [Problem(path, message, line, column)])
 
 
+class _MemoResolver(VersionedResolver):
+    """ruamel's YAML 1.2 resolver, remembering the tag of each plain scalar text: under the C parser it is called
+    from Python for every scalar, and a spec of a thousand services repeats its keys and values thousands of times.
+    One loader reads one stream, whose version directive comes first, so the tag of a text cannot change."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is not ScalarNode:
+            return super().resolve(kind, value, implicit)
+        memo: dict[tuple[str, Any], Any] = self.__dict__.setdefault("_obs_tags", {})
+        key = (value, tuple(implicit))
+        tag = memo.get(key)
+        if tag is None:
+            tag = memo[key] = super().resolve(kind, value, implicit)
+        return tag
+
+
+def _c_yaml() -> YAML:
+    yaml = YAML(typ="safe", pure=False)
+    yaml.Resolver = _MemoResolver
+    return yaml
+
+
 def _fast_compose(text: str) -> list[Node] | None:
     """The nodes from libyaml's C parser (ruamel.yaml.clib), about 4x the pure-Python scanner's speed, or None when
     the pure path must decide: no C parser, invalid YAML (its messages are the pure parser's), or nesting past
@@ -89,14 +113,14 @@ def _fast_compose(text: str) -> list[Node] | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            for event in YAML(typ="safe", pure=False).parse(io.StringIO(text)):
+            for event in _c_yaml().parse(io.StringIO(text)):
                 if isinstance(event, CollectionStartEvent):
                     depth += 1
                     if depth > MAX_DEPTH:
                         return None
                 elif isinstance(event, CollectionEndEvent):
                     depth -= 1
-            return [n for n in YAML(typ="safe", pure=False).compose_all(io.StringIO(text))]
+            return [n for n in _c_yaml().compose_all(io.StringIO(text))]
     except Exception:   # whatever the C parser refuses, the pure one explains in its own words
         return None
 

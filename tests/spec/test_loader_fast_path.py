@@ -84,6 +84,19 @@ def test_each_tricky_scalar_resolves_to_the_same_tag_in_c_and_in_python(scalar):
         assert fast(text) == pure(text)
 
 
+@pytest.mark.parametrize("directive", ["%YAML 1.1\n---\n", "%YAML 1.2\n---\n", ""])
+def test_a_version_directive_is_left_to_the_pure_parser_which_honours_it(directive, monkeypatch):
+    # ruamel's C path resolves `yes` under `%YAML 1.1` as a string: any directive goes to the pure parser.
+    text = directive + "a: yes\nb: on\nc: 010\nd: [yes, no, 1_000]\ne: yes\n"
+    assert (loader._fast_compose(text) is None) == bool(directive)
+    if not directive:
+        assert fast(text) == pure(text)
+    read = loader.read_yaml(text, "obs.yaml").data
+    assert read["a"] == (True if "1.1" in directive else "yes")
+    monkeypatch.setattr(loader, "_HAS_C_PARSER", False)
+    assert loader.read_yaml(text, "obs.yaml").data == read
+
+
 @settings(max_examples=400, deadline=None)
 @given(st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=12)),
                     lambda inner: st.one_of(st.lists(inner, max_size=4),

@@ -55,7 +55,7 @@ class Journal:
             "version": VERSION, "state": self.state, "staging": self.staging,
             "moves": [{"path": m.path, "new": m.new, "old": m.old} for m in self.moves],
             "deletes": [{"path": d.path, "old": d.old} for d in self.deletes],
-        }, indent=1).encode()
+        }).encode()   # no indent: Python's indenting encoder is pure Python, and this file lives for one write
 
 
 class BadJournal(Exception):

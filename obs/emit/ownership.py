@@ -66,9 +66,13 @@ def render(files: dict[str, bytes]) -> str:
 
 
 def render_digests(digests: dict[str, str]) -> str:
-    """The record of files with these digests (path -> "sha256:..."), as render() writes it."""
-    body = {"version": VERSION, "files": {rel: digests[rel] for rel in sorted(digests)}}
-    return json.dumps(body, indent=1, sort_keys=True) + "\n"
+    """The record of files with these digests (path -> "sha256:..."), as render() writes it: the text of
+    `json.dumps(body, indent=1, sort_keys=True)`, written a line per file with the C encoder's strings, since
+    the indenting encoder is pure Python (a fifth of a second at a thousand services)."""
+    if not digests:
+        return json.dumps({"files": {}, "version": VERSION}, indent=1, sort_keys=True) + "\n"
+    lines = ",\n".join(f"  {json.dumps(rel)}: {json.dumps(digests[rel])}" for rel in sorted(digests))
+    return f'{{\n "files": {{\n{lines}\n }},\n "version": {json.dumps(VERSION)}\n}}\n'
 
 
 def read(out: Path, layout: Layout) -> Record:

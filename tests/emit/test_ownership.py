@@ -11,9 +11,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from obs.cli import main
-from obs.emit import journal, writer
+from obs.emit import journal, ownership, writer
 from obs.model import conventions as c
 from tests.support.paths import REPO
 
@@ -282,3 +284,10 @@ def test_a_directory_that_appears_after_planning_rolls_the_write_back(repo, monk
 def test_an_output_directory_that_cannot_exist_is_bad_input_not_a_crash(repo, capsys):
     assert main(["generate", str(repo / "deploy" / "obs.yaml"), "--out", str(repo / "README.md" / "out")]) == 2
     assert f"{repo / 'README.md' / 'out'}: cannot be the output directory: Not a directory" in capsys.readouterr().err
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.text(min_size=1, max_size=30), st.text(max_size=70), max_size=12))
+def test_the_record_is_written_as_json_dumps_with_indent_one_and_sorted_keys_would_write_it(digests):
+    body = {"version": ownership.VERSION, "files": {rel: digests[rel] for rel in sorted(digests)}}
+    assert ownership.render_digests(digests) == json.dumps(body, indent=1, sort_keys=True) + "\n"

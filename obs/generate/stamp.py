@@ -109,10 +109,7 @@ class _Renamer:
         """What __call__ would make of `value`, as nested tuples: as exact a key, without building objects."""
         kind = type(value)
         if kind is str:
-            for old, new in pairs:
-                if old in value:
-                    value = value.replace(old, new)
-            return value
+            return _replaced(value, pairs)
         if not self.has_text(value):
             return value
         if kind is tuple:
@@ -123,10 +120,7 @@ class _Renamer:
         """`value` with each old word replaced by its new one; what changes nothing is returned as it is."""
         kind = type(value)
         if kind is str:
-            for old, new in pairs:
-                if old in value:
-                    value = value.replace(old, new)
-            return value
+            return _replaced(value, pairs)
         if not self.has_text(value):
             return value
         if kind is tuple:

@@ -1,16 +1,16 @@
-"""A service's own files, rendered once per shape of service and stamped with each one's name.
+"""A service's own files, rendered once per shape of service and stamped with each one's name and team.
 
 At a thousand services most of a render is the same work a thousand times: services written from one template
-differ only in their names, and the rules, their tests, the OpenSLO documents, the SDK settings and the
-Kubernetes objects of one are those of another with the name changed. So services are grouped by shape (the
-service with its name taken out of every string, and the name's pattern of letters, digits and dashes), each
-shape's files are rendered once for a stand-in name of the same pattern and length, and each member's files are
-that text with the stand-in replaced.
+differ only in their words (name and team), and the rules, their tests, the OpenSLO documents, the SDK settings and
+the Kubernetes objects of one are those of another with the words changed. So services are grouped by shape (the
+service with its words taken out of every string, and each word's skeleton and how YAML and JSON treat it), each
+shape's files are rendered once for stand-ins, and each member's files are that text with the stand-ins replaced.
 
-That is exact only if generation treats the name as opaque text, and a generator may not (a hash of a long name,
-a name that reads as YAML's `no`): so a shape is stamped only when two of its members, rendered in full, equal
-their stamps byte for byte; otherwise every member is rendered in full. Shapes of fewer than MIN_MEMBERS are
-always rendered in full. tests/generate/test_stamp.py compares stamped and full renders.
+That is exact only if generation treats the words as opaque text, and a generator may not (a hash of a long name,
+a name that reads as YAML's `no`): so a shape is stamped only where its first two members, and one member of each
+other length of each word, rendered in full, equal their stamps byte for byte; what differs is rendered in full.
+Shapes of fewer than MIN_MEMBERS are always rendered in full. tests/generate/test_stamp.py compares stamped and
+full renders.
 """
 from __future__ import annotations
 
@@ -217,16 +217,14 @@ def per_service(model: Model, makers: Sequence[PerService],
     for members in _shapes(model, rename):
         first = members[0]
         stand_ins = _stand_ins(model, first) if len(members) >= MIN_MEMBERS else None
-        stamp: dict[str, str] | None = None
-        if stand_ins is not None:
-            proto = rename(first, _ordered(tuple(zip(_words(first), stand_ins, strict=True))))
-            proto_model = dataclasses.replace(model, services=(*model.services, proto))
-            stamp = _one(proto_model, proto, makers)
-            forget(proto_model)
-        if stamp is None or stand_ins is None:
+        if stand_ins is None:
             for m in members:
                 out.update(_one(model, m, makers))
             continue
+        proto = rename(first, _ordered(tuple(zip(_words(first), stand_ins, strict=True))))
+        proto_model = dataclasses.replace(model, services=(*model.services, proto))
+        stamp = _one(proto_model, proto, makers)
+        forget(proto_model)
         # The proof: the first members, then members until every length of every word is met (a generator may
         # cut or hash a long name). A first member that differs means the generators read the words: all in full.
         # Another that differs: every member with its length of the word to blame in full.

@@ -122,19 +122,21 @@ def main() -> None:
         (work / "obs.yaml").write_text(spec(args.services, rulers=args.rulers, names=args.names))
         sloth_specs(args.services, work / "sloth-specs", args.names)
         runs: dict[str, list[Run]] = {"obs generate": [], "obs generate --check": [], "sloth generate": []}
-        for _ in range(args.runs):
-            shutil.rmtree(work / "out", ignore_errors=True)
-            shutil.rmtree(work / "sloth-out", ignore_errors=True)
-            (work / "sloth-out").mkdir()
-            out = ["--out", str(work / "out")]
+        # Every run writes into folders of its own, and nothing is deleted until all runs are done: on ext4
+        # without a journal (this VM's root), a file created within minutes of thousands being deleted costs
+        # up to 30x more, the allocator skipping each recently deleted inode (ext4 recently_deleted()), so
+        # clearing one tool's tree before a run would time the deletion's aftermath, not the tool.
+        for i in range(args.runs):
+            (work / f"sloth-out-{i}").mkdir()
+            out = ["--out", str(work / f"out-{i}")]
             runs["obs generate"].append(timed(obs_argv(args.without, "generate", str(work / "obs.yaml"), *out)))
             runs["obs generate --check"].append(
                 timed(obs_argv(args.without, "generate", str(work / "obs.yaml"), *out, "--check")))
             runs["sloth generate"].append(timed([str(sloth), "generate", "--no-log", "-i", str(work / "sloth-specs"),
-                                                 "-o", str(work / "sloth-out")]))
+                                                 "-o", str(work / f"sloth-out-{i}")]))
         best = {name: min(rs, key=lambda r: r.wall) for name, rs in runs.items()}
-        obs_files, obs_bytes = tree_size(work / "out")
-        sloth_files, sloth_bytes = tree_size(work / "sloth-out")
+        obs_files, obs_bytes = tree_size(work / "out-0")
+        sloth_files, sloth_bytes = tree_size(work / "sloth-out-0")
         print(f"{args.services} services x 3 SLOs"
               + (f", obs without {', '.join(args.without)}" if args.without else "")
             + (", obs with both rulers' copies" if args.rulers else "") + f", {args.names} names"

@@ -7,10 +7,11 @@ file obs no longer generates is deleted only if its hash still matches. Everythi
 output directory is the user's, whatever folder it sits in.
 
 All or nothing: every obstacle (a user's file, an edited one, a link, a directory where a file
-goes, an unwritable folder, a bad state file) is found before the first write and reported at
-once. Then new content is staged and made durable (one syncfs(2) of the filesystem, not an fsync
-per file), the journal committed with one rename (obs.emit.journal), and the moves made; a failure
-part-way rolls every path back to its old bytes. Unchanged files are not rewritten, so their mtimes
+goes, an unwritable folder, a bad state file) is found before anything in the tree changes, and
+reported at once. New content is staged in obs's own folder as the plan meets it (the folder is
+dropped whole if the plan finds an obstacle), made durable (one syncfs(2) of the filesystem, not
+an fsync per file), the journal committed with one rename (obs.emit.journal), and the moves made;
+a failure part-way rolls every path back to its old bytes. Unchanged files are not rewritten, so their mtimes
 stay and config reloads are not triggered for nothing.
 """
 from __future__ import annotations
@@ -22,9 +23,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import cast
 
+from obs.emit import halves, ownership, safepath
 from obs.emit import journal as jr
-from obs.emit import ownership, safepath
 from obs.emit.journal import JOURNAL, STAGING_PREFIX  # noqa: F401 (re-exported for callers and tests)
 from obs.emit.ownership import RECORD, Layout
 from obs.errors import InputError, WriteFailed
@@ -82,58 +84,105 @@ def _journal(root: Path, shown: Path, layout: Layout) -> jr.Journal | None:
 @dataclass
 class _Plan:
     drift: Drift
-    files: Mapping[str, str]        # every file to write but the record, as text (made when read, if stamped)
-    record: bytes                   # the ownership record of them
     new: dict[str, str]             # the digest of every file to write, the record included
     digests: dict[str, str]         # the recorded digest of each file about to be replaced or deleted
 
-    def data(self, rel: str) -> bytes:
-        # Encoded again when staged rather than held: at a thousand services the bytes were a second copy of the
-        # whole tree in memory.
-        return self.record if rel == RECORD else self.files[rel].encode("utf-8")
+
+_MISSING, _CHANGED, _SAME, _BLOCKED = "missing", "changed", "same", "blocked"   # a file, to the plan
 
 
-def _plan(root: Path, shown: Path, files: Mapping[str, str], layout: Layout, opts: Options) -> _Plan:
+class _Stager:
+    """New content written into obs's own staging folder while the plan is still being made, so each file is made
+    (stamped, encoded) once, not once to compare and again to stage. Nothing in the user's tree changes until the
+    journal is committed; a plan that finds an obstacle drops the staging folder whole."""
+
+    def __init__(self, root: Path) -> None:
+        self.folder = root / jr.new_staging_name()
+        self._new = os.path.join(self.folder, "new")
+        self._made: set[str] = set()
+
+    def made(self) -> Path:
+        """The staging folder, made on first use: a run that changes nothing makes none."""
+        if not self._made:
+            self.folder.mkdir(mode=0o700)
+            self._made.add(str(self.folder))
+        return self.folder
+
+    def put(self, rel: str, data: bytes) -> None:
+        self.made()
+        path = os.path.join(self._new, rel)
+        folder = os.path.dirname(path)
+        if folder not in self._made:   # the staging tree is obs's own, made just now: one mkdir per folder
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+            self._made.add(folder)
+        safepath.write_new(path, data, make_parent=False)
+
+    def path(self, rel: str) -> str:
+        return os.path.join(self._new, rel)
+
+
+def _plan(root: Path, shown: Path, files: Mapping[str, str], layout: Layout, opts: Options,
+          stager: _Stager | None = None) -> _Plan:
+    """What writing `files` changes, and every obstacle to it; with a stager, the new content is staged as found."""
     record = _record(root, shown, layout)
     drift = Drift(pending=safepath.is_file(root, JOURNAL))
     digests: dict[str, str] = {}
     problems: list[tuple[str, str]] = []   # (path, why), put in path order below
     probe = safepath.Probe(root)
 
-    def visit(rel: str, data: bytes) -> None:
+    def visit(rel: str, data: bytes) -> tuple[str, str | None, str | None]:
+        """(what the file is to the plan, the digest it has now if it is replaced, the problem if any)."""
         why = probe.obstacle(rel) or probe.unwritable(rel)
         if why is None and rel in opts.protected:
             why = f"{rel}: is the spec obs reads, which generate never writes; move the spec or use another --out"
         if why is not None:
-            problems.append((rel, why))
-            return
+            return _BLOCKED, None, why
         current = probe.read(rel)
         if current is None:
-            drift.missing.append(rel)
-            return
+            if stager is not None:
+                stager.put(rel, data)
+            return _MISSING, None, None
         if current == data:
-            return
+            return _SAME, None, None
         digest = safepath.digest(current)
         ours = record.files.get(rel) == digest or (opts.force and rel in record.files)
         if rel == RECORD or ours or rel in opts.adopt:
-            drift.changed.append(rel)
-            digests[rel] = digest
-        elif rel in record.files:
-            drift.changed.append(rel)   # drifted for --check; and generate will not overwrite it unasked
-            problems.append((rel, f"{rel}: refusing to overwrite: edited since obs wrote it; make the change in the "
-                             "spec (obs regenerates this file from it), or pass --force to overwrite the edit"))
-        else:
-            problems.append((rel, f"{rel}: refusing to overwrite: not written by obs; move it or pass --adopt {rel}"))
+            if stager is not None:
+                stager.put(rel, data)
+            return _CHANGED, digest, None
+        if rel in record.files:   # drifted for --check; and generate will not overwrite it unasked
+            return _CHANGED, None, (f"{rel}: refusing to overwrite: edited since obs wrote it; make the change in "
+                                    "the spec (obs regenerates this file from it), or pass --force to overwrite "
+                                    "the edit")
+        return _BLOCKED, None, f"{rel}: refusing to overwrite: not written by obs; move it or pass --adopt {rel}"
 
-    # One pass, each file encoded once and then dropped; the record, which holds every digest, comes last.
+    def one(rel: str) -> tuple[str, str, str | None, str | None]:
+        data = files[rel].encode("utf-8")   # made (stamped) and encoded once, then dropped
+        return (safepath.digest(data), *visit(rel, data))
+
+    def take(rel: str, outcome: tuple[str, str | None, str | None]) -> None:
+        kind, digest, why = outcome
+        if kind == _MISSING:
+            drift.missing.append(rel)
+        elif kind == _CHANGED:
+            drift.changed.append(rel)
+            if why is None:
+                digests[rel] = cast(str, digest)
+        if why is not None:
+            problems.append((rel, why))
+
+    # One pass over the files, half of it in a second process at scale (obs.emit.halves); the record, which
+    # holds every digest, comes last.
+    if stager is not None and halves.can_split(len(files)):
+        stager.made()   # before the fork: both processes stage into it
+    rels = sorted(files)
     new: dict[str, str] = {}
-    for rel in sorted(files):
-        data = files[rel].encode("utf-8")
-        new[rel] = safepath.digest(data)
-        visit(rel, data)
+    for rel, (digest, *outcome) in zip(rels, halves.map_halves(one, rels), strict=True):
+        new[rel] = digest
+        take(rel, cast("tuple[str, str | None, str | None]", tuple(outcome)))
     record_text = ownership.render_digests(new).encode("utf-8")
     new[RECORD] = safepath.digest(record_text)
-    visit(RECORD, record_text)
+    take(RECORD, visit(RECORD, record_text))
     drift.missing.sort()
     drift.changed.sort()
     problems.sort(key=lambda p: p[0])   # stable: each path's own problems keep their order
@@ -156,7 +205,7 @@ def _plan(root: Path, shown: Path, files: Mapping[str, str], layout: Layout, opt
     for rel in sorted(opts.adopt - set(new)):
         blocked[f"{rel}: --adopt names a file obs does not generate; drop the option"] = None
     drift.blocked = list(blocked)
-    return _Plan(drift, files, record_text, new, digests)
+    return _Plan(drift, new, digests)
 
 
 @contextmanager
@@ -199,12 +248,17 @@ def write(out: Path, files: Mapping[str, str], layout: Layout, options: Options 
     root = out.resolve()
     with _filesystem_errors(out, "nothing was changed"), _exclusive(root):
         recover(out, layout)
-        plan = _plan(root, out, files, layout, options)
-        drift = plan.drift
-        if drift.blocked:
-            raise InputError("\n".join(f"{out / b}" for b in drift.blocked) + "\nnothing was written")
+        stager = _Stager(root)
+        try:
+            plan = _plan(root, out, files, layout, options, stager)
+            drift = plan.drift
+            if drift.blocked:
+                raise InputError("\n".join(f"{out / b}" for b in drift.blocked) + "\nnothing was written")
+        except BaseException:
+            shutil.rmtree(stager.folder, ignore_errors=True)
+            raise
         if drift.changed or drift.missing or drift.extra:
-            _commit(root, out, plan)
+            _commit(root, out, plan, stager)
         return drift
 
 
@@ -217,23 +271,13 @@ def _filesystem_errors(shown: Path, outcome: str) -> Iterator[None]:
         raise WriteFailed(f"{_cause(e, shown)}; {outcome}") from None
 
 
-def _stage(root: Path, plan: _Plan) -> jr.Journal:
+def _stage(root: Path, plan: _Plan, stager: _Stager) -> jr.Journal:
     d = plan.drift
-    staging = jr.new_staging_name()
-    (root / staging).mkdir(mode=0o700)
-    new = os.path.join(root, staging, "new")
-    staged = [os.path.join(new, rel) for rel in (*d.changed, *d.missing)]
-    made: set[str] = set()
-    for rel, path in zip((*d.changed, *d.missing), staged, strict=True):
-        folder = os.path.dirname(path)
-        if folder not in made:   # the staging tree is obs's own, made just now: one mkdir per folder
-            os.makedirs(folder, mode=0o700, exist_ok=True)
-            made.add(folder)
-        safepath.write_new(path, plan.data(rel), make_parent=False)
+    staging = stager.made().name
     # Durable before the journal names them: one flush of the filesystem, else an fsync per file.
     if not safepath.sync_filesystem(root / staging):
-        for path in staged:
-            safepath.fsync_file(path)
+        for rel in (*d.changed, *d.missing):
+            safepath.fsync_file(stager.path(rel))
     for rel in (*d.changed, *d.extra):   # backups, so a failure part-way can restore every byte
         backup = root / staging / "old" / rel
         backup.parent.mkdir(parents=True, exist_ok=True)
@@ -247,9 +291,9 @@ def _stage(root: Path, plan: _Plan) -> jr.Journal:
     return jr.Journal("commit", staging, moves, deletes)
 
 
-def _commit(root: Path, shown: Path, plan: _Plan) -> None:
+def _commit(root: Path, shown: Path, plan: _Plan, stager: _Stager) -> None:
     try:
-        journal = _stage(root, plan)
+        journal = _stage(root, plan, stager)
     except OSError as e:
         jr.sweep_leftovers(root)
         raise WriteFailed(f"{_cause(e, shown)}; nothing was changed") from None

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from obs.model.durations import Duration
 from obs.model.kinds import Severity
@@ -52,6 +53,7 @@ def full_outage_seconds(tier: Tier, budget: Decimal) -> Decimal:
     return tier.burn_rate * budget * Decimal(tier.long.ms) / 1000
 
 
+@lru_cache(maxsize=256)   # decimal arithmetic, the same few (tiers, budget) for every SLO of a large spec
 def fast_tier(tiers: tuple[Tier, ...], budget: Decimal) -> Tier | None:
     """The extra page tier an SLO needs to page a full outage within FAST_PAGE_CAP, or None."""
     pages = [t for t in tiers if t.severity == Severity.PAGE]

@@ -25,7 +25,7 @@ from ruamel.yaml.resolver import VersionedResolver
 from obs.errors import Problem, SpecError
 from obs.spec.v1 import Spec
 from obs.spec.validation import validate
-from obs.spec.yaml_walk import MAX_DEPTH, NULL, Positions, TooBig, Walker, at
+from obs.spec.yaml_walk import MAX_DEPTH, NULL, Positions, TooBig, Walker, at, tag_of
 
 MAX_BYTES = 1 << 20
 
@@ -84,14 +84,21 @@ class _MemoResolver(VersionedResolver):
     from Python for every scalar, and a spec of a thousand services repeats its keys and values thousands of times.
     One loader reads one stream, whose version directive comes first, so the tag of a text cannot change."""
 
+    _obs_tags: dict[tuple[str, Any], Any]
+
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         if kind is not ScalarNode:
             return super().resolve(kind, value, implicit)
-        memo: dict[tuple[str, Any], Any] = self.__dict__.setdefault("_obs_tags", {})
+        try:   # the hit, tens of thousands of times, as cheap as a lookup can be
+            return self._obs_tags[value, implicit]
+        except AttributeError:
+            self._obs_tags = {}
+        except (KeyError, TypeError):   # TypeError: an implicit given as a list, which is not a key
+            pass
         key = (value, tuple(implicit))
-        tag = memo.get(key)
+        tag = self._obs_tags.get(key)
         if tag is None:
-            tag = memo[key] = super().resolve(kind, value, implicit)
+            tag = self._obs_tags[key] = super().resolve(kind, value, implicit)
         return tag
 
 
@@ -160,7 +167,7 @@ def read_yaml(text: str, source: str) -> Document:
         raise _fail(source, "the spec must be a single YAML document; remove this `---` and what follows, or "
                     "split it into several files", *_second_documentat(text, roots[1]))
     root = roots[0] if roots else None
-    if root is None or (isinstance(root, ScalarNode) and str(root.tag) == NULL):
+    if root is None or (isinstance(root, ScalarNode) and tag_of(root) == NULL):
         raise _fail(source, "the spec is empty; run `obs init` for a starter")
     yaml = YAML(typ="safe", pure=True)
     walker = Walker(yaml, len(text))

@@ -37,6 +37,13 @@ def at(node: Node | Event) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
+def tag_of(node: Node) -> str:
+    """str(node.tag), read where ruamel keeps it: the property and Tag.__str__ cost more than the rest of the walk,
+    called some 80,000 times for a spec of a thousand services."""
+    trval = node.ctag.trval if node.ctag is not None else None
+    return str(node.tag) if trval is None else trval
+
+
 def _shown_tag(tag: str) -> str:
     return tag.replace(_T, "!!")
 
@@ -52,6 +59,7 @@ class Walker:
         self.problems: list[Problem] = []
         self.dropped: set[str] = set()
         self.nodes = 0
+        self.numbers: dict[tuple[str, str], tuple[Any]] = {}
 
     def value(self, node: Node, path: str, depth: int) -> Any:
         self.nodes += 1
@@ -61,7 +69,7 @@ class Walker:
         if depth > MAX_DEPTH:
             raise TooBig(node, path, f"the spec nests deeper than {MAX_DEPTH} levels (or an alias refers to itself); "
                                 "flatten it")
-        tag = str(node.tag)
+        tag = tag_of(node)
         if isinstance(node, MappingNode) and tag == MAP:
             return self._mapping(node, path, depth)
         if isinstance(node, SequenceNode) and tag == SEQ:
@@ -82,13 +90,19 @@ class Walker:
         return self.value(node, child, depth + 1)
 
     def _number(self, node: ScalarNode, path: str) -> Any:
+        # A spec repeats its objectives and flags thousands of times: each text is constructed once.
+        known = self.numbers.get((tag_of(node), node.value))
+        if known is not None:
+            return known[0]
         try:
-            return self.constructor.construct_object(node, deep=True)
+            number = self.constructor.construct_object(node, deep=True)
+            self.numbers[tag_of(node), node.value] = (number,)
+            return number
         except Exception as e:   # ruamel's constructors raise ValueError, KeyError, IndexError on odd input
             shown = node.value if len(node.value) <= 20 else node.value[:17] + "..."
             if "Exceeds the limit" in str(e):
                 return self._drop(path, f"the number {shown} is too large to read; write a smaller number")
-            kind = _shown_tag(str(node.tag))
+            kind = _shown_tag(tag_of(node))
             return self._drop(path, f"{shown!r} is not a valid {kind[2:]}; fix the value or remove the {kind} tag")
 
     def _drop(self, path: str, message: str) -> None:
@@ -122,16 +136,16 @@ class Walker:
         their size raised to the number of levels."""
         if id(node) in self.merged:
             return self.merged[id(node)]
-        own = [(k, v, False) for k, v in node.value if str(k.tag) != MERGE]
+        own = [(k, v, False) for k, v in node.value if tag_of(k) != MERGE]
         taken = {k.value for k, _, _ in own if isinstance(k, ScalarNode)}
         merged: list[tuple[Node, Node, bool]] = []
-        for key_node, source in ((k, v) for k, v in node.value if str(k.tag) == MERGE):
+        for key_node, source in ((k, v) for k, v in node.value if tag_of(k) == MERGE):
             for src in source.value if isinstance(source, SequenceNode) else [source]:
                 self.nodes += 1
                 if depth > MAX_DEPTH or self.nodes > self.limit:
                     raise TooBig(src, path, f"merge keys (`<<`) expand the spec beyond {self.limit} values or "
                                              f"{MAX_DEPTH} levels; remove them")
-                if not (isinstance(src, MappingNode) and str(src.tag) == MAP):
+                if not (isinstance(src, MappingNode) and tag_of(src) == MAP):
                     self.problems.append(Problem("", "`<<` must merge a mapping or a list of mappings",
                                                  *at(key_node)))
                     continue
@@ -143,13 +157,13 @@ class Walker:
         return own + merged
 
     def _key(self, node: Node, path: str) -> str | None:
-        if isinstance(node, ScalarNode) and str(node.tag) in (STR, TIMESTAMP):
+        if isinstance(node, ScalarNode) and tag_of(node) in (STR, TIMESTAMP):
             key: str = node.value
             return key
-        if isinstance(node, ScalarNode) and str(node.tag) in (INT, FLOAT, BOOL, NULL):
+        if isinstance(node, ScalarNode) and tag_of(node) in (INT, FLOAT, BOOL, NULL):
             what = f"{node.value!r}; quote it" if node.value else "an empty key"
         elif isinstance(node, ScalarNode):
-            what = f"a value tagged {_shown_tag(str(node.tag))}"
+            what = f"a value tagged {_shown_tag(tag_of(node))}"
         else:
             what = "a mapping" if isinstance(node, MappingNode) else "a list"
         self.problems.append(Problem(path, f"keys must be strings (got {what})", *at(node)))

@@ -1,4 +1,5 @@
-"""SIGKILL `obs generate` at over a hundred random moments: the tree is always wholly old or wholly new.
+"""SIGKILL `obs generate` at over a hundred random moments: the tree is always wholly old or wholly new, whether
+the run is one process or splits its per-file work between two (obs.emit.halves), as a large tree does.
 
 The run replaces an old tree (spec A) with a new one (spec B) that changes, adds and removes files.
 Kills land at three kinds of moment: anywhere in the run; while new files are being staged; and
@@ -78,9 +79,13 @@ def trees(tmp_path_factory):
     return root, spec_b, template, as_bytes(old), as_bytes(new)
 
 
-def start(spec_b: Path, out: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "obs", "generate", str(spec_b), "--out", str(out)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def start(spec_b: Path, out: Path, split: bool) -> subprocess.Popen:
+    """`obs generate`; with `split`, every file's plan and staging and every move split between two processes
+    (obs.emit.halves), as at scale: this tree is far below the size that splits by itself."""
+    code = ("import sys, obs.emit.halves as h; h.MIN_ITEMS = 1 if sys.argv.pop(1) == 'split' else h.MIN_ITEMS; "
+            "from obs.cli import main; sys.exit(main(sys.argv[1:]))")
+    return subprocess.Popen([sys.executable, "-c", code, "split" if split else "whole", "generate", str(spec_b),
+                             "--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def wait_for(appeared, proc: subprocess.Popen) -> None:
@@ -127,8 +132,11 @@ def kill_and_judge(out: Path, proc: subprocess.Popen, old: dict, new: dict) -> s
     return outcome
 
 
-def test_a_kill_at_any_moment_of_generate_leaves_the_tree_wholly_old_or_wholly_new(trees):
+@pytest.mark.parametrize("split", [False, True], ids=["in-one-process", "split-in-two-processes"])
+def test_a_kill_at_any_moment_of_generate_leaves_the_tree_wholly_old_or_wholly_new(trees, split):
     root, spec_b, template, old, new = trees
+    root = root / ("split" if split else "whole")
+    root.mkdir()
     assert old != new and set(old) - set(new) and set(new) - set(old)
     assert any(old[k] != new[k] for k in set(old) & set(new))
     rng = random.Random(int(os.environ.get("OBS_CRASH_SEED", time.time_ns())))
@@ -136,7 +144,7 @@ def test_a_kill_at_any_moment_of_generate_leaves_the_tree_wholly_old_or_wholly_n
     full = root / "timing"
     shutil.copytree(template, full)
     began = time.monotonic()
-    proc = start(spec_b, full)
+    proc = start(spec_b, full, split)
     wait_for(staging_began(full), proc)
     staging_at = time.monotonic() - began
     proc.wait()
@@ -149,7 +157,7 @@ def test_a_kill_at_any_moment_of_generate_leaves_the_tree_wholly_old_or_wholly_n
     for n, moment in enumerate(moments):
         out = root / f"run-{n}"
         shutil.copytree(template, out)
-        proc = start(spec_b, out)
+        proc = start(spec_b, out, split)
         if moment == "anywhere":
             time.sleep(rng.uniform(0, total * 1.1))
         elif moment == "staging":

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from obs.cli import main
-from obs.emit import journal, ownership, writer
+from obs.emit import halves, journal, ownership, writer
 from obs.model import conventions as c
 from tests.support.paths import REPO
 
@@ -37,6 +37,14 @@ def snapshot(root: Path) -> dict[str, object]:
             elif path.is_file():
                 found[rel] = path.read_bytes()
     return found
+
+
+@pytest.fixture(autouse=True, params=["in-one-process", "split-in-two-processes"])
+def split(request, monkeypatch):
+    """Every test twice: as a tree of this size is written, and with every file's plan, staging and move split
+    between two processes, as a tree of a thousand services is (obs.emit.halves)."""
+    if request.param == "split-in-two-processes":
+        monkeypatch.setattr(halves, "MIN_ITEMS", 1)
 
 
 @pytest.fixture

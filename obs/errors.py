@@ -39,6 +39,9 @@ class SpecError(ObsError):
     def render(self) -> str:
         return "\n".join(format_problem(self.source, p) for p in self.problems)
 
+    def __reduce__(self) -> tuple[type, tuple[str, list[Problem]]]:   # it crosses processes (obs.emit.halves)
+        return SpecError, (self.source, self.problems)
+
 
 def format_problem(source: str, p: Problem) -> str:
     where = source if p.line is None else f"{source}:{p.line}:{p.column}"
@@ -69,3 +72,6 @@ class Exit(ObsError):
     def __init__(self, code: int):
         self.exit_code = code
         super().__init__("")
+
+    def __reduce__(self) -> tuple[type, tuple[int]]:
+        return Exit, (self.exit_code,)

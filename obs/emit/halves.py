@@ -1,10 +1,11 @@
-"""A map over many items, the second half of them in a forked process: the writer's per-file work at scale.
+"""A map over many items, every other one in a forked process: generate's independent work at scale.
 
 At a thousand services a write is some 9,000 files, each made from its shape's text, encoded, hashed, compared
-with what is on disk and staged: work that shares nothing between files, and that one Python process runs on one
-core. One fork gives a second core every other file. The child inherits the rendered tree and the plan's state
-(copy on write), does its share, sends back only the small results, and exits; what it staged is in obs's own
-staging folder, which the parent commits or drops as before.
+with what is on disk and staged; a render is a hundred services rendered in full and a dozen generators. Each item
+shares nothing with the others, and one Python process runs them on one core. One fork gives a second core every
+other item. The child inherits the model, the rendered tree and the plan's state (copy on write), does its share,
+sends back only the results, and exits; what the writer's child staged is in obs's own staging folder, which the
+parent commits or drops as before.
 
 The child dies with the parent (PR_SET_PDEATHSIG), so a killed generate leaves no writer behind, only a staging
 folder that the next run sweeps. Without fork, with one core, with threads running (a fork copies no other thread)
@@ -35,8 +36,9 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def can_split(count: int) -> bool:
-    return (count >= MIN_ITEMS and hasattr(os, "fork") and _cores() > 1 and threading.active_count() == 1)
+def can_split(count: int, at_least: int | None = None) -> bool:
+    return (count >= (MIN_ITEMS if at_least is None else at_least) and hasattr(os, "fork") and _cores() > 1
+            and threading.active_count() == 1)
 
 
 def _die_with_parent(parent: int) -> None:
@@ -46,19 +48,58 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _sendable(error: BaseException) -> BaseException:
+def _sendable(error: BaseException) -> BaseException | None:
     try:
         pickle.loads(pickle.dumps(error))
         return error
     except Exception:
-        return RuntimeError(f"{type(error).__name__}: {error}")
+        return None
 
 
-def map_halves(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
-    """[fn(item) for item in items], in order; items 1, 3, 5 ... in a forked child where can_split(len(items)).
-    An exception in either process is raised here, after the child is gone."""
-    if not can_split(len(items)):
+_TOKEN = 4                     # bytes of one chunk's number in the queue
+_MAX_CHUNKS = 8192             # the queue's numbers fit a pipe's buffer (64 KiB) at once
+
+
+def _take(queue: int, chunk: int, count: int) -> range | None:
+    """The next chunk of item indices from the shared queue, or None when it is empty. A pipe's read of at most
+    PIPE_BUF bytes is atomic, so the two processes never take the same number."""
+    token = os.read(queue, _TOKEN)
+    if len(token) < _TOKEN:
+        return None
+    start = int.from_bytes(token, "little") * chunk
+    return range(start, min(start + chunk, count))
+
+
+class _Failed(Exception):
+    def __init__(self, index: int, error: BaseException) -> None:
+        super().__init__(index)
+        self.index, self.error = index, error
+
+
+def _run(fn: Callable[[T], R], items: Sequence[T], queue: int, chunk: int) -> list[tuple[int, R]]:
+    """(index, result) of each item this process takes; _Failed names the item that raised."""
+    done: list[tuple[int, R]] = []
+    while (indices := _take(queue, chunk, len(items))) is not None:
+        for i in indices:
+            try:
+                done.append((i, fn(items[i])))
+            except BaseException as e:
+                raise _Failed(i, e) from e
+    return done
+
+
+def map_halves(fn: Callable[[T], R], items: Sequence[T], at_least: int | None = None) -> list[R]:
+    """[fn(item) for item in items], in order; shared with a forked child where can_split(len(items), at_least)
+    (MIN_ITEMS by default). Both take the next chunk of items from one queue as they finish the last, so neither
+    waits for the other however the items' costs vary. An exception in either process is raised here, after the
+    child is gone; one that cannot cross processes is raised by running the child's failing item again here."""
+    if not can_split(len(items), at_least):
         return [fn(item) for item in items]
+    chunk = -(-len(items) // _MAX_CHUNKS)
+    queue, fill = os.pipe()
+    os.set_blocking(queue, False)   # an empty queue reads as empty, not as a wait
+    os.write(fill, b"".join(n.to_bytes(_TOKEN, "little") for n in range(-(-len(items) // chunk))))
+    os.close(fill)
     parent = os.getpid()
     read_end, write_end = os.pipe()
     pid = os.fork()
@@ -68,9 +109,9 @@ def map_halves(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
             os.close(read_end)
             _die_with_parent(parent)
             try:
-                payload: tuple[bool, object] = (True, [fn(item) for item in items[1::2]])
-            except BaseException as e:   # noqa: BLE001 (the parent raises it)
-                payload = (False, _sendable(e))
+                payload: tuple[bool, object] = (True, _run(fn, items, queue, chunk))
+            except _Failed as failed:   # the parent raises it
+                payload = (False, (failed.index, _sendable(failed.error)))
             with os.fdopen(write_end, "wb") as pipe:
                 pickle.dump(payload, pipe, protocol=pickle.HIGHEST_PROTOCOL)
             status = 0
@@ -79,22 +120,28 @@ def map_halves(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
     os.close(write_end)
     try:
         with os.fdopen(read_end, "rb") as inp:
-            mine = [fn(item) for item in items[0::2]]
+            try:
+                mine = _run(fn, items, queue, chunk)
+            except _Failed as failed:
+                raise failed.error from None
             ok, theirs = pickle.load(inp)
     except BaseException:
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         raise
+    finally:
+        os.close(queue)
     _, status = os.waitpid(pid, 0)
     if not ok:
-        raise cast(BaseException, theirs)
+        index, error = cast("tuple[int, BaseException | None]", theirs)
+        if error is None:
+            fn(items[index])   # raises it here, in its own type and words
+            error = RuntimeError(f"the second process failed on item {index}, which passes here")
+        raise error
     if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"the writer's second process ended with status {os.waitstatus_to_exitcode(status)}")
-    others = cast("list[R]", theirs)
-    merged: list[R] = []
-    for k, result in enumerate(mine):
-        merged.append(result)
-        if k < len(others):
-            merged.append(others[k])
-    return merged
+        raise RuntimeError(f"the second process ended with status {os.waitstatus_to_exitcode(status)}")
+    merged: list[R | None] = [None] * len(items)
+    for i, result in (*mine, *cast("list[tuple[int, R]]", theirs)):
+        merged[i] = result
+    return cast("list[R]", merged)

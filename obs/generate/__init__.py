@@ -5,10 +5,12 @@ pipeline's own health and incident rules), `dashboards/` (Grafana dashboards as 
 configs and docker-compose.yml); `rule_tests.py` writes the promtool suites for both kinds of rules."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 from importlib import import_module
 from typing import cast
 
+from obs.emit import halves
 from obs.emit.ownership import Layout
 from obs.generate import kubernetes, stamp
 from obs.generate.common import Inputs, forget
@@ -39,9 +41,25 @@ MODULES = (
 )
 
 
+# The generators with a file per service: their per_service is stamped per shape (obs.generate.stamp), their shared
+# writes the rest. The others write shared files only (generate). tests/generate/test_render.py holds this list to
+# the modules' own functions.
+STAMPED = ("slo.rules", "rule_tests", "slo.openslo", "configs.instrumentation", "rulers")
+# Jobs (generators, and services rendered in full) from which a render splits them over two processes.
+SPLIT_FROM = 48
+
+
+def _shared(name: str, model: Model, inputs: Inputs) -> dict[str, str | Stamped]:
+    module = import_module(f"obs.generate.{name}")
+    return dict(module.shared(model, inputs) if name in STAMPED else module.generate(model, inputs))
+
+
 def render(model: Model, inputs: Inputs = Inputs()) -> Tree:
     """Every artifact, by path. A Mapping rather than a dict: most files at scale are stamped from their shape's text
-    when read (obs.generate.stamp), so the whole tree is never in memory at once."""
+    when read (obs.generate.stamp), so the whole tree is never in memory at once.
+
+    The generators' shared files and the services rendered in full are independent jobs: at scale every other one
+    runs in a second process (obs.emit.halves), the dashboards' (and grafanalib's import) among them."""
     files: dict[str, str | Stamped] = {}
 
     def add(name: str, produced: Mapping[str, str | Stamped]) -> None:
@@ -50,16 +68,19 @@ def render(model: Model, inputs: Inputs = Inputs()) -> Tree:
                 raise AssertionError(f"{name} and another generator both write {path}")
             files[path] = text
 
-    makers = []
-    for name in MODULES:
-        module = import_module(f"obs.generate.{name}")
-        if hasattr(module, "per_service"):   # a file per service besides any shared: stamped per shape below
-            add(name, module.shared(model, inputs))
-            makers.append(module.per_service)
-        else:
-            add(name, module.generate(model, inputs))
-    makers.append(kubernetes.per_service)
-    own = stamp.per_service(model, makers, forget)
+    makers = [import_module(f"obs.generate.{name}").per_service for name in STAMPED]
+    stamping = stamp.Stamping(model, [*makers, kubernetes.per_service], forget)
+    wanted = stamping.first()
+    jobs: list[Callable[[], Mapping[str, str | Stamped]]] = [
+        *(partial(_shared, name, model, inputs) for name in MODULES), *(partial(stamping.render, m) for m in wanted)]
+    done = halves.map_halves(lambda job: job(), jobs, at_least=SPLIT_FROM)
+    for name, produced in zip(MODULES, done, strict=False):
+        add(name, produced)
+    full = {m.name: cast("dict[str, str]", produced) for m, produced in zip(wanted, done[len(MODULES):], strict=True)}
+    more = stamping.then(full)
+    full.update(zip((m.name for m in more), halves.map_halves(stamping.render, more, at_least=SPLIT_FROM),
+                    strict=True))
+    own = stamping.files(full)
     # Derived from the others' output (deploy/kubernetes holds the dashboards' very JSON), which are all text here.
     service_objects = [p for p in own if p.startswith(c.KUBERNETES_DIR + "/")]
     add("the Kubernetes objects", kubernetes.shared(model, cast("dict[str, str]", files), service_objects))

@@ -208,54 +208,111 @@ def _back(stand_ins: tuple[str, ...], member: Service) -> Pairs | None:
     return tuple(zip(stand_ins, words, strict=True))
 
 
-def per_service(model: Model, makers: Sequence[PerService],
-                forget: Callable[[Model], None]) -> dict[str, str | Stamped]:
-    """Every service's own files from `makers`, stamped per shape where that is proven exact (a Stamped, whose
-    text() is the file). `forget` drops what the generators kept for the stand-in's model."""
-    out: dict[str, str | Stamped] = {}
-    rename = _Renamer()
-    for members in _shapes(model, rename):
-        first = members[0]
-        stand_ins = _stand_ins(model, first) if len(members) >= MIN_MEMBERS else None
-        if stand_ins is None:
+Full = Mapping[str, dict[str, str]]   # a member's name: its files rendered in full
+Mapper = Callable[[Callable[[Service], dict[str, str]], Sequence[Service]], list[dict[str, str]]]
+
+
+@dataclasses.dataclass
+class _Shape:
+    members: list[Service]
+    stand_ins: tuple[str, ...] | None = None     # None: every member is rendered in full
+    stamp: dict[str, str] = dataclasses.field(default_factory=dict)   # the stand-ins' files
+    probes: list[Service] = dataclasses.field(default_factory=list)
+    whole: bool = False                          # a probe failed for no length of its own: all in full
+    unproven: list[set[int]] = dataclasses.field(default_factory=list)   # per word, lengths rendered in full
+
+    def stamped(self, m: Service) -> Pairs | None:
+        """(stand-in, word) to make `m`'s files from the stamp; None when `m` is rendered in full."""
+        if self.stand_ins is None or self.whole:
+            return None
+        back = _back(self.stand_ins, m)
+        if back is None or any(n in self.unproven[i] for i, n in enumerate(_lengths(m))):
+            return None
+        return back
+
+
+class Stamping:
+    """Every service's own files from `makers`, stamped per shape where that is proven exact, in three steps so
+    that the full renders, most of the cost, can be made anywhere (obs.generate.render maps them over two
+    processes): the stand-ins' renders here; then `first()`, the members to render in full before deciding (the
+    probes, and every member of a shape that is not stamped); then `then(full)`, those the probes found unproven;
+    then `files(full)`, each file as text or as a Stamped, whose text() is the file. `forget` drops what the
+    generators kept for a stand-in's model."""
+
+    def __init__(self, model: Model, makers: Sequence[PerService], forget: Callable[[Model], None]) -> None:
+        self.model, self.makers = model, makers
+        self._shapes: list[_Shape] = []
+        rename = _Renamer()
+        for members in _shapes(model, rename):
+            shape = _Shape(members)
+            self._shapes.append(shape)
+            first = members[0]
+            shape.stand_ins = _stand_ins(model, first) if len(members) >= MIN_MEMBERS else None
+            if shape.stand_ins is None:
+                continue
+            proto = rename(first, _ordered(tuple(zip(_words(first), shape.stand_ins, strict=True))))
+            proto_model = dataclasses.replace(model, services=(*model.services, proto))
+            shape.stamp = _one(proto_model, proto, makers)
+            forget(proto_model)
+            # The proof: the first members, then members until every length of every word is met (a generator
+            # may cut or hash a long name).
+            probes = {m.name: m for m in members[:_VERIFIED]}
+            met: list[set[int]] = [set() for _ in shape.stand_ins]
             for m in members:
-                out.update(_one(model, m, makers))
-            continue
-        proto = rename(first, _ordered(tuple(zip(_words(first), stand_ins, strict=True))))
-        proto_model = dataclasses.replace(model, services=(*model.services, proto))
-        stamp = _one(proto_model, proto, makers)
-        forget(proto_model)
-        # The proof: the first members, then members until every length of every word is met (a generator may
-        # cut or hash a long name). A first member that differs means the generators read the words: all in full.
-        # Another that differs: every member with its length of the word to blame in full.
-        probes = {m.name: m for m in members[:_VERIFIED]}
-        met: list[set[int]] = [set() for _ in stand_ins]
-        for m in members:
-            if m.name in probes or any(n not in met[i] for i, n in enumerate(_lengths(m))):
-                probes[m.name] = m
-                for i, n in enumerate(_lengths(m)):
-                    met[i].add(n)
-        full = {name: _one(model, m, makers) for name, m in probes.items()}
-        failed = [m for name, m in probes.items()
-                  if (back := _back(stand_ins, m)) is None or _stamped(stamp, back) != full[name]]
-        whole = any(m in failed for m in members[:_VERIFIED])
-        # A length a passing probe has too is not the cause; a probe that fails with none of its own is.
-        proven = [{_lengths(m)[i] for m in probes.values() if m not in failed} for i in range(len(stand_ins))]
-        unproven: list[set[int]] = [set() for _ in stand_ins]
-        for m in failed:
-            causes = [i for i, n in enumerate(_lengths(m)) if n not in proven[i]]
-            whole = whole or not causes
-            for i in causes:
-                unproven[i].add(_lengths(m)[i])
-        for m in members:
-            back = _back(stand_ins, m)
-            if m.name in full:
-                out.update(full[m.name])
-            elif not whole and back is not None and all(n not in unproven[i] for i, n in enumerate(_lengths(m))):
-                out.update(_lazy(stamp, back))
-            else:
-                out.update(_one(model, m, makers))
-    return out
+                if m.name in probes or any(n not in met[i] for i, n in enumerate(_lengths(m))):
+                    probes[m.name] = m
+                    for i, n in enumerate(_lengths(m)):
+                        met[i].add(n)
+            shape.probes = list(probes.values())
+
+    def render(self, service: Service) -> dict[str, str]:
+        """`service`'s files in full."""
+        return _one(self.model, service, self.makers)
+
+    def first(self) -> list[Service]:
+        return [m for shape in self._shapes for m in (shape.members if shape.stand_ins is None else shape.probes)]
+
+    def then(self, full: Full) -> list[Service]:
+        """Judge each shape by its probes. A first member that differs from its stamp means the generators read the
+        words: the shape in full. Another that differs: every member with its length of the word to blame."""
+        for shape in self._shapes:
+            if shape.stand_ins is None:
+                continue
+            stand_ins = shape.stand_ins
+            failed = [m for m in shape.probes
+                      if (back := _back(stand_ins, m)) is None or _stamped(shape.stamp, back) != full[m.name]]
+            shape.whole = any(m in failed for m in shape.members[:_VERIFIED])
+            # A length a passing probe has too is not the cause; a probe that fails with none of its own is.
+            proven = [{_lengths(m)[i] for m in shape.probes if m not in failed} for i in range(len(stand_ins))]
+            shape.unproven = [set() for _ in stand_ins]
+            for m in failed:
+                causes = [i for i, n in enumerate(_lengths(m)) if n not in proven[i]]
+                shape.whole = shape.whole or not causes
+                for i in causes:
+                    shape.unproven[i].add(_lengths(m)[i])
+        return [m for shape in self._shapes if shape.stand_ins is not None for m in shape.members
+                if m.name not in full and shape.stamped(m) is None]
+
+    def files(self, full: Full) -> dict[str, str | Stamped]:
+        out: dict[str, str | Stamped] = {}
+        for shape in self._shapes:
+            for m in shape.members:
+                back = shape.stamped(m) if m.name not in full else None
+                out.update(_lazy(shape.stamp, back) if back is not None else full[m.name])
+        return out
+
+
+def per_service(model: Model, makers: Sequence[PerService], forget: Callable[[Model], None],
+                mapper: Mapper | None = None) -> dict[str, str | Stamped]:
+    """Every service's own files from `makers`, stamped per shape where that is proven exact (Stamping); the full
+    renders through `mapper` (a map over services), in this process by default."""
+    each = mapper or (lambda fn, services: [fn(s) for s in services])
+    stamping = Stamping(model, makers, forget)
+    wanted = stamping.first()
+    full = dict(zip((m.name for m in wanted), each(stamping.render, wanted), strict=True))
+    more = stamping.then(full)
+    full.update(zip((m.name for m in more), each(stamping.render, more), strict=True))
+    return stamping.files(full)
 
 
 class Tree(Mapping[str, str]):

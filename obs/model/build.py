@@ -24,6 +24,7 @@ DEFAULT_MIN_EVENTS = Decimal(5)   # per 5m: one event a minute
 # A grouped SLO records every rule once per group: past this many groups a label is unbounded (a user id, a raw
 # path), and Prometheus fails the rule rather than record it (the rule group `limit`).
 DEFAULT_MAX_GROUPS = 100
+MAX_BUCKET_SECONDS = 365 * 86400   # a latency bucket past a year is a unit mistake (and past 1e305 s not a number)
 
 
 class ModelProblems(Exception):
@@ -214,6 +215,10 @@ class _Builder:
                              "the service sends no telemetry; set `otlp: true` or add `scrape:` targets")
             histogram = self._histogram(s, path)
             buckets = tuple(s.latency_buckets) if s.latency_buckets else c.OTEL_HTTP_BUCKETS
+            if any(b > MAX_BUCKET_SECONDS for b in buckets):
+                self.problem(f"{path}.latency_buckets", "bucket boundaries are seconds, and "
+                             f"{max(buckets):g} is more than a year; write them in seconds (0.5 for 500 ms)")
+                buckets = tuple(b for b in buckets if b <= MAX_BUCKET_SECONDS)   # the rest is still checked
             if list(buckets) != sorted(set(buckets)):
                 self.problem(f"{path}.latency_buckets", "bucket boundaries must be strictly increasing; sort them and "
                              f"drop duplicates (got {', '.join(f'{b:g}' for b in buckets)})")

@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from obs.emit import halves
+from obs.errors import Problem, SpecError
 
 two_cores = pytest.mark.skipif(not halves.can_split(halves.MIN_ITEMS),
                                reason="needs fork and two cores; the map is then a plain one, tested below")
@@ -25,39 +26,108 @@ def test_below_the_threshold_the_map_runs_in_this_process():
 
 
 @two_cores
-def test_the_map_returns_every_result_in_order_with_every_other_one_made_in_a_second_process(split_everything):
-    for count in (1, 2, 7, 100):
-        results = halves.map_halves(lambda i: (i * i, os.getpid()), list(range(count)))
-        assert [r for r, _ in results] == [i * i for i in range(count)]
-        assert {pid for k, (_, pid) in enumerate(results) if k % 2 == 0} == {os.getpid()}
-        assert os.getpid() not in {pid for k, (_, pid) in enumerate(results) if k % 2 == 1}
+@pytest.mark.parametrize("count", [2, 7, 100, 20_000])
+def test_the_map_returns_every_result_in_order_with_some_made_in_a_second_process(split_everything, count):
+    """The first process, at its first item, waits for word that the second has made one: so each makes some,
+    however the two share the queue."""
+    here = os.getpid()
+    word_read, word_write = os.pipe()
+    waited = []
+
+    def square(i):
+        if os.getpid() != here:
+            os.write(word_write, b"x")
+        elif not waited:
+            waited.append(os.read(word_read, 1))
+        return i * i, os.getpid()
+
+    results = halves.map_halves(square, list(range(count)))
+    os.close(word_read)
+    os.close(word_write)
+    assert [r for r, _ in results] == [i * i for i in range(count)]
+    assert here in {pid for _, pid in results} and len({pid for _, pid in results}) == 2
     with pytest.raises(ChildProcessError):
-        os.waitpid(-1, os.WNOHANG)   # every second process was reaped
+        os.waitpid(-1, os.WNOHANG)   # the second process was reaped
+
+
+def in_second(raise_there):
+    """A map's function that raises `raise_there()` in the second process, at its first item; the first process
+    waits at its own first item for word that the second has begun, so the second always gets an item."""
+    here = os.getpid()
+    word_read, word_write = os.pipe()
+    waited = []
+
+    def step(i):
+        if os.getpid() != here:
+            os.write(word_write, b"x")
+            raise raise_there()
+        if not waited:
+            waited.append(os.read(word_read, 1))
+        return i
+
+    return step
 
 
 @two_cores
 def test_an_error_in_the_second_process_is_raised_in_the_first_with_its_path(split_everything):
-    def fail_on_three(i):
-        if i == 3:
-            raise OSError(errno.ENOSPC, "No space left on device", "deploy/slo/x.yaml")
-        return i
-
+    step = in_second(lambda: OSError(errno.ENOSPC, "No space left on device", "deploy/slo/x.yaml"))
     with pytest.raises(OSError) as caught:
-        halves.map_halves(fail_on_three, list(range(10)))
+        halves.map_halves(step, list(range(10)))
     assert (caught.value.errno, caught.value.filename) == (errno.ENOSPC, "deploy/slo/x.yaml")
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)
 
 
+class Unsendable(Exception):
+    """An error pickle cannot rebuild (its constructor takes two arguments, its args hold one)."""
+
+    def __init__(self, what: str, where: int):
+        super().__init__(f"{what} at {where}")
+
+
+@two_cores
+def test_an_error_that_cannot_cross_processes_is_raised_by_running_its_item_again_here(split_everything):
+    """The second process fails at its first item and says which; that item fails here too, as a pure function's
+    would, and so the first process raises the error in its own type and words."""
+    here = os.getpid()
+    word_read, word_write = os.pipe()
+    failing: list[int] = []
+
+    def step(i):
+        if os.getpid() != here:
+            os.write(word_write, i.to_bytes(4, "little"))
+            raise Unsendable("no", i)
+        if not failing:
+            failing.append(int.from_bytes(os.read(word_read, 4), "little"))
+        if i == failing[0]:
+            raise Unsendable("no", i)
+        return i
+
+    with pytest.raises(Unsendable) as caught:
+        halves.map_halves(step, list(range(10)))
+    assert str(caught.value) == f"no at {failing[0]}"
+
+
+@two_cores
+def test_a_spec_error_crosses_processes_whole(split_everything):
+    problems = [Problem("services[0].name", "is bad", 3, 5)]
+    with pytest.raises(SpecError) as caught:
+        halves.map_halves(in_second(lambda: SpecError("obs.yaml", problems)), list(range(4)))
+    assert (caught.value.source, caught.value.problems, str(caught.value)) == (
+        "obs.yaml", problems, "obs.yaml:3:5: services[0].name: is bad")
+
+
 @two_cores
 def test_an_error_in_the_first_process_ends_the_second_and_is_raised(split_everything):
-    def fail_on_zero(i):
-        if i == 0:
+    here = os.getpid()
+
+    def fail_here(i):
+        if os.getpid() == here:
             raise ValueError("the first process failed")
         return i
 
     with pytest.raises(ValueError, match="the first process failed"):
-        halves.map_halves(fail_on_zero, list(range(10)))
+        halves.map_halves(fail_here, list(range(10)))
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)
 
@@ -67,6 +137,7 @@ def test_an_error_in_the_first_process_ends_the_second_and_is_raised(split_every
 WORKER = """
 import os, signal, sys
 from obs.emit import halves
+from obs.errors import Problem, SpecError
 halves.MIN_ITEMS = 1
 ready_read, ready_write = os.pipe()
 def step(i):

@@ -1,0 +1,49 @@
+"""obs.generate.render: the generators it runs, and a render split over two processes is the render in one."""
+from __future__ import annotations
+
+import os
+from importlib import import_module
+
+import pytest
+
+import obs.generate as generate
+from obs.emit import halves
+from obs.project import load_model, load_text
+from tests.generate.test_stamp import service, spec
+from tests.support.paths import REPO
+
+
+def test_the_stamped_generators_are_exactly_those_with_a_file_per_service():
+    own = {name for name in generate.MODULES if hasattr(import_module(f"obs.generate.{name}"), "per_service")}
+    assert own == set(generate.STAMPED)
+    assert set(generate.STAMPED) <= set(generate.MODULES)
+
+
+SPECS = {
+    "the repository's spec": lambda: load_model(REPO / "obs.yaml"),
+    "services of one template, of names of every length, and one of its own": lambda: load_text(spec(
+        *(service(f"{'x' * n}-svc", f"team-{n % 3}") for n in range(3, 60)),
+        service("billing", "money", query_metric="invoices_total")), "obs.yaml"),
+}
+
+
+@pytest.mark.skipif(not halves.can_split(halves.MIN_ITEMS), reason="needs fork and two cores")
+@pytest.mark.parametrize("make", SPECS.values(), ids=list(SPECS))
+def test_a_render_split_over_two_processes_is_the_render_in_one(make, monkeypatch):
+    model = make()
+    whole = dict(generate.render(model))
+    forks: list[int] = []
+    fork = os.fork
+
+    def counted() -> int:
+        pid = fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(generate, "SPLIT_FROM", 1)
+    monkeypatch.setattr(os, "fork", counted)
+    split = dict(generate.render(model))
+    assert forks, "the render was not split"
+    assert sorted(split) == sorted(whole)
+    assert [p for p in whole if split[p] != whole[p]] == []

@@ -35,6 +35,8 @@ _RESERVED = frozenset("y n yes no on off true false null".split())
 _ALPHABETS = ("qzxjqzxj", "kvwykvwy")
 
 Pairs = tuple[tuple[str, str], ...]   # (old, new), applied in order
+_OPAQUE = (Enum, int, float, Decimal)   # values that hold no text (bool is an int)
+_CONTAINER = object()
 
 
 def _pattern(word: str) -> tuple[object, ...]:
@@ -82,6 +84,7 @@ class _Renamer:
     def __init__(self) -> None:
         self._fields: dict[type, tuple[str, ...]] = {}
         self._has_text: dict[int, bool] = {}
+        self._leaves: dict[type, object] = {}   # per type: True (text), False (none), or _CONTAINER (look inside)
 
     def fields(self, kind: type) -> tuple[str, ...]:
         names = self._fields.get(kind)
@@ -90,10 +93,13 @@ class _Renamer:
         return names
 
     def has_text(self, value: Any) -> bool:
-        if type(value) is str:
-            return True
-        if isinstance(value, (Enum, int, float, Decimal)) or value is None:
-            return False
+        kind = type(value)
+        leaf = self._leaves.get(kind)
+        if leaf is None:
+            leaf = self._leaves[kind] = (True if kind is str else False if issubclass(kind, _OPAQUE) or value is None
+                                         else _CONTAINER)
+        if leaf is not _CONTAINER:
+            return leaf is True
         known = self._has_text.get(id(value))
         if known is None:
             if type(value) is tuple:

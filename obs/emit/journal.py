@@ -163,10 +163,53 @@ def _put(out: Path, src: str, rel: str, probe: safepath.Probe | None = None) -> 
     os.replace(os.path.join(out, src), os.path.join(out, rel))
 
 
+def _files_below(folder: str) -> set[str] | None:
+    """Every file below `folder`, relative to it; None if anything there is neither a real folder nor a regular
+    file (a staging tree may be planted)."""
+    found: set[str] = set()
+    pending = [("", folder)]
+    while pending:
+        rel, path = pending.pop()
+        with os.scandir(path) as entries:
+            for entry in entries:
+                name = f"{rel}{entry.name}"
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append((f"{name}/", entry.path))
+                elif entry.is_file(follow_symlinks=False):
+                    found.add(name)
+                else:
+                    return None
+    return found
+
+
+def _move_new_folders(out: Path, j: Journal, probe: safepath.Probe) -> set[str]:
+    """A folder the tree does not have yet moves whole, in one rename, where its staged copy holds exactly the
+    files the journal moves into it: a fresh tree of 9,000 files is a handful of renames. The rename never replaces
+    a folder that appeared meanwhile (safepath.rename_new); where it cannot be made, the files move one by one.
+    Returns the folders moved."""
+    into: dict[str, set[str]] = {}
+    for m in j.moves:
+        folder = m.path.rpartition("/")[0]
+        top = probe.absent_top(folder) if folder else None
+        if top is not None:
+            into.setdefault(top, set()).add(m.path[len(top) + 1:])
+    moved = set()
+    for top, files in into.items():
+        staged = os.path.join(out, j.staging, "new", top)
+        if _real_dir(Path(staged)) and _files_below(staged) == files and safepath.rename_new(staged,
+                                                                                             os.path.join(out, top)):
+            probe.made(top)
+            moved.add(top)
+    return moved
+
+
 def roll_forward(out: Path, j: Journal) -> None:
     probe = safepath.Probe(out)
+    moved = _move_new_folders(out, j, probe)
+    prefixes = tuple(f"{top}/" for top in moved)
+    rest = [m for m in j.moves if not (prefixes and m.path.startswith(prefixes))]
     # Each move is one rename, independent of the others: at scale half of them run in a second process.
-    halves.map_halves(lambda m: _put(out, f"{j.staging}/new/{m.path}", m.path, probe), j.moves)
+    halves.map_halves(lambda m: _put(out, f"{j.staging}/new/{m.path}", m.path, probe), rest)
     for d in j.deletes:
         if _matches(out, d.path, d.old):
             os.unlink(out / d.path)

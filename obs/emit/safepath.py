@@ -94,6 +94,19 @@ class Probe:
         """`out/rel_dir` is a real directory reached through real directories."""
         return self._dir(rel_dir) == self._DIR
 
+    def absent_top(self, rel_dir: str) -> str | None:
+        """The outermost folder on the way to `rel_dir` (itself included) that does not exist, under real
+        directories only; None when all exist, or when something other than a directory is in the way."""
+        parts = rel_dir.split("/")
+        for k in range(1, len(parts) + 1):
+            prefix = "/".join(parts[:k])
+            state = self._dir(prefix)
+            if state == self._ABSENT:
+                return prefix
+            if state != self._DIR:
+                return None
+        return None
+
     def made(self, rel_dir: str) -> None:
         """`rel_dir` and its parents are now real directories obs created."""
         while rel_dir and self._dirs.get(rel_dir) != self._DIR:
@@ -243,6 +256,24 @@ def write_new(path: str | Path, data: bytes, sync: bool = False, make_parent: bo
             os.fsync(fd)
     finally:
         os.close(fd)
+
+
+_AT_FDCWD, _RENAME_NOREPLACE = -100, 1
+
+
+def rename_new(src: str, dst: str) -> bool:
+    """Rename `src` to `dst` only if nothing is at `dst` (renameat2 with RENAME_NOREPLACE): True if renamed, False
+    if something is there or the system cannot promise not to replace it. os.rename would replace an empty folder
+    that appeared meanwhile."""
+    renameat2 = getattr(_LIBC, "renameat2", None)
+    if renameat2 is None:
+        return False
+    if renameat2(_AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dst), _RENAME_NOREPLACE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EEXIST, errno.EINVAL, errno.ENOSYS, errno.ENOTEMPTY):
+        return False
+    raise OSError(err, os.strerror(err), dst)
 
 
 def sync_filesystem(path: Path) -> bool:

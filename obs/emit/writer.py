@@ -113,7 +113,9 @@ class _Stager:
         path = os.path.join(self._new, rel)
         folder = os.path.dirname(path)
         if folder not in self._made:   # the staging tree is obs's own, made just now: one mkdir per folder
-            os.makedirs(folder, mode=0o700, exist_ok=True)
+            # The modes a folder made in place would have: a new folder moves into the tree whole (journal). The
+            # staging folder itself (0700) keeps them private until then.
+            os.makedirs(folder, exist_ok=True)
             self._made.add(folder)
         safepath.write_new(path, data, make_parent=False)
 

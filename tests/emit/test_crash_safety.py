@@ -132,13 +132,18 @@ def kill_and_judge(out: Path, proc: subprocess.Popen, old: dict, new: dict) -> s
     return outcome
 
 
-@pytest.mark.parametrize("split", [False, True], ids=["in-one-process", "split-in-two-processes"])
-def test_a_kill_at_any_moment_of_generate_leaves_the_tree_wholly_old_or_wholly_new(trees, split):
+@pytest.mark.parametrize(("split", "fresh"), [(False, False), (True, False), (True, True)],
+                         ids=["in-one-process", "split-in-two-processes", "split-into-an-empty-folder"])
+def test_a_kill_at_any_moment_of_generate_leaves_the_tree_wholly_old_or_wholly_new(trees, split, fresh):
+    """Into an empty folder, the new folders move in whole (one rename each): a kill leaves nothing or all."""
     root, spec_b, template, old, new = trees
-    root = root / ("split" if split else "whole")
-    root.mkdir()
     assert old != new and set(old) - set(new) and set(new) - set(old)
     assert any(old[k] != new[k] for k in set(old) & set(new))
+    root = root / f"{'split' if split else 'whole'}-{'fresh' if fresh else 'over-old'}"
+    root.mkdir()
+    if fresh:
+        template, old = root / "empty", {}
+        template.mkdir()
     rng = random.Random(int(os.environ.get("OBS_CRASH_SEED", time.time_ns())))
 
     full = root / "timing"

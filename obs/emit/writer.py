@@ -99,18 +99,19 @@ class _Stager:
     def __init__(self, root: Path) -> None:
         self.folder = root / jr.new_staging_name()
         self._new = os.path.join(self.folder, "new")
-        self._made: set[str] = set()
+        self._exists = False
+        self._made: set[str] = set()   # folders made below it
 
     def made(self) -> Path:
         """The staging folder, made on first use: a run that changes nothing makes none."""
-        if not self._made:
+        if not self._exists:
             self.folder.mkdir(mode=0o700)
-            self._made.add(str(self.folder))
+            self._exists = True
         return self.folder
 
     def put(self, rel: str, data: bytes) -> None:
         self.made()
-        path = os.path.join(self._new, rel)
+        path = self.path(rel)
         folder = os.path.dirname(path)
         if folder not in self._made:   # the staging tree is obs's own, made just now: one mkdir per folder
             # The modes a folder made in place would have: a new folder moves into the tree whole (journal). The
@@ -158,9 +159,9 @@ def _plan(root: Path, shown: Path, files: Mapping[str, str], layout: Layout, opt
                                     "the edit")
         return _BLOCKED, None, f"{rel}: refusing to overwrite: not written by obs; move it or pass --adopt {rel}"
 
-    def one(rel: str) -> tuple[str, str, str | None, str | None]:
+    def one(rel: str) -> tuple[str, tuple[str, str | None, str | None]]:
         data = files[rel].encode("utf-8")   # made (stamped) and encoded once, then dropped
-        return (safepath.digest(data), *visit(rel, data))
+        return safepath.digest(data), visit(rel, data)
 
     def take(rel: str, outcome: tuple[str, str | None, str | None]) -> None:
         kind, digest, why = outcome
@@ -179,9 +180,9 @@ def _plan(root: Path, shown: Path, files: Mapping[str, str], layout: Layout, opt
         stager.made()   # before the fork: both processes stage into it
     rels = sorted(files)
     new: dict[str, str] = {}
-    for rel, (digest, *outcome) in zip(rels, halves.map_halves(one, rels), strict=True):
+    for rel, (digest, outcome) in zip(rels, halves.map_halves(one, rels), strict=True):
         new[rel] = digest
-        take(rel, cast("tuple[str, str | None, str | None]", tuple(outcome)))
+        take(rel, outcome)
     record_text = ownership.render_digests(new).encode("utf-8")
     new[RECORD] = safepath.digest(record_text)
     take(RECORD, visit(RECORD, record_text))

@@ -215,7 +215,6 @@ def _back(stand_ins: tuple[str, ...], member: Service) -> Pairs | None:
 
 
 Full = Mapping[str, dict[str, str]]   # a member's name: its files rendered in full
-Mapper = Callable[[Callable[[Service], dict[str, str]], Sequence[Service]], list[dict[str, str]]]
 
 
 @dataclasses.dataclass
@@ -308,16 +307,13 @@ class Stamping:
         return out
 
 
-def per_service(model: Model, makers: Sequence[PerService], forget: Callable[[Model], None],
-                mapper: Mapper | None = None) -> dict[str, str | Stamped]:
-    """Every service's own files from `makers`, stamped per shape where that is proven exact (Stamping); the full
-    renders through `mapper` (a map over services), in this process by default."""
-    each = mapper or (lambda fn, services: [fn(s) for s in services])
+def per_service(model: Model, makers: Sequence[PerService],
+                forget: Callable[[Model], None]) -> dict[str, str | Stamped]:
+    """Every service's own files from `makers`, stamped per shape where that is proven exact (Stamping), the full
+    renders made here, in this process (obs.generate.render maps them over two)."""
     stamping = Stamping(model, makers, forget)
-    wanted = stamping.first()
-    full = dict(zip((m.name for m in wanted), each(stamping.render, wanted), strict=True))
-    more = stamping.then(full)
-    full.update(zip((m.name for m in more), each(stamping.render, more), strict=True))
+    full = {m.name: stamping.render(m) for m in stamping.first()}
+    full.update({m.name: stamping.render(m) for m in stamping.then(full)})
     return stamping.files(full)
 
 

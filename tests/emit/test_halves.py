@@ -25,47 +25,45 @@ def test_below_the_threshold_the_map_runs_in_this_process():
     assert {pid for _, pid in halves.map_halves(lambda i: (i, os.getpid()), range(50))} == {os.getpid()}
 
 
+def both_take_part(here, there):
+    """A map's function that runs `here(i)` in the first process and `there(i)` in the second. The second says which
+    item it began with (the list returned beside the function holds it); the first waits for that word at its own
+    first item, so each process gets items however the two share the queue."""
+    first = os.getpid()
+    word_read, word_write = os.pipe()
+    began: list[int] = []
+
+    def step(i):
+        if os.getpid() != first:
+            if not began:   # the second process's own copy of the list
+                began.append(i)
+                os.write(word_write, i.to_bytes(4, "little"))
+            return there(i)
+        if not began:
+            began.append(int.from_bytes(os.read(word_read, 4), "little"))
+        return here(i)
+
+    return step, began
+
+
 @two_cores
 @pytest.mark.parametrize("count", [2, 7, 100, 20_000])
 def test_the_map_returns_every_result_in_order_with_some_made_in_a_second_process(split_everything, count):
-    """The first process, at its first item, waits for word that the second has made one: so each makes some,
-    however the two share the queue."""
     here = os.getpid()
-    word_read, word_write = os.pipe()
-    waited = []
-
-    def square(i):
-        if os.getpid() != here:
-            os.write(word_write, b"x")
-        elif not waited:
-            waited.append(os.read(word_read, 1))
-        return i * i, os.getpid()
-
-    results = halves.map_halves(square, list(range(count)))
-    os.close(word_read)
-    os.close(word_write)
+    square = lambda i: (i * i, os.getpid())  # noqa: E731
+    results = halves.map_halves(both_take_part(square, square)[0], list(range(count)))
     assert [r for r, _ in results] == [i * i for i in range(count)]
     assert here in {pid for _, pid in results} and len({pid for _, pid in results}) == 2
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)   # the second process was reaped
 
 
-def in_second(raise_there):
-    """A map's function that raises `raise_there()` in the second process, at its first item; the first process
-    waits at its own first item for word that the second has begun, so the second always gets an item."""
-    here = os.getpid()
-    word_read, word_write = os.pipe()
-    waited = []
+def in_second(error):
+    """A map's function that raises `error()` in the second process, at its first item."""
+    def fail(i):
+        raise error()
 
-    def step(i):
-        if os.getpid() != here:
-            os.write(word_write, b"x")
-            raise raise_there()
-        if not waited:
-            waited.append(os.read(word_read, 1))
-        return i
-
-    return step
+    return both_take_part(lambda i: i, fail)[0]
 
 
 @two_cores
@@ -89,20 +87,10 @@ class Unsendable(Exception):
 def test_an_error_that_cannot_cross_processes_is_raised_by_running_its_item_again_here(split_everything):
     """The second process fails at its first item and says which; that item fails here too, as a pure function's
     would, and so the first process raises the error in its own type and words."""
-    here = os.getpid()
-    word_read, word_write = os.pipe()
-    failing: list[int] = []
+    def fail(i):
+        raise Unsendable("no", i)
 
-    def step(i):
-        if os.getpid() != here:
-            os.write(word_write, i.to_bytes(4, "little"))
-            raise Unsendable("no", i)
-        if not failing:
-            failing.append(int.from_bytes(os.read(word_read, 4), "little"))
-        if i == failing[0]:
-            raise Unsendable("no", i)
-        return i
-
+    step, failing = both_take_part(lambda i: fail(i) if i == failing[0] else i, fail)
     with pytest.raises(Unsendable) as caught:
         halves.map_halves(step, list(range(10)))
     assert str(caught.value) == f"no at {failing[0]}"

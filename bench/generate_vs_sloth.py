@@ -14,6 +14,7 @@ the ratios obs/Sloth. Goal (issue 17): obs <= 1.0x Sloth's time, obs peak RSS <=
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import shutil
 import subprocess
@@ -28,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from generate_at_scale import realistic, spec  # noqa: E402
 
+import obs  # noqa: E402
 from obs.model import conventions as c  # noqa: E402
 from obs.stack import build  # noqa: E402
 
@@ -91,7 +93,10 @@ def sloth_specs(services: int, out: Path, names: str = "numbered") -> None:
 
 
 def obs_argv(without: list[str], *args: str) -> list[str]:
-    """`obs generate ...` in a fresh interpreter; with `without`, those generator modules left out."""
+    """`obs generate ...` in a fresh interpreter, as the `obs` command runs; with `without`, those generator modules
+    left out."""
+    if not without:
+        return [sys.executable, "-m", "obs", *args]
     code = ("import sys, obs.generate as g; "
             f"g.MODULES = tuple(m for m in g.MODULES if not m.startswith({tuple(without)!r})); "
             "from obs.cli import main; sys.exit(main(sys.argv[1:]))")
@@ -116,6 +121,9 @@ def main() -> None:
                         "or realistic (<domain>-<component>[-<region>], 1 to 3 SLOs); Sloth gets the same SLOs.")
     args = parser.parse_args()
     sloth = build.ensure(["sloth"], progress=lambda m: print(m, file=sys.stderr))["sloth"]
+    # obs as installed: pip compiles a package's modules to bytecode, but an editable install under
+    # PYTHONDONTWRITEBYTECODE (set in many CI and container shells) would compile all of obs again on every run.
+    compileall.compile_dir(str(Path(obs.__file__).parent), quiet=1)
 
     work = Path(tempfile.mkdtemp(prefix="obs-vs-sloth-"))
     try:

@@ -11,6 +11,7 @@ from importlib import import_module
 
 import click
 
+from obs.batch import batch
 from obs.errors import ObsError
 
 COMMANDS = ("init", "validate", "schema", "generate", "test", "lint", "import_", "env", "stack", "up", "down",
@@ -39,7 +40,8 @@ class _LazyGroup(click.Group):
         module = next((m for m in COMMANDS if _command_name(m) == cmd_name), None)
         if module is None:
             return None
-        command: click.Command = import_module(f"obs.commands.{module}").command
+        with batch():   # imports make thousands of classes; collecting cycles among them is wasted work
+            command: click.Command = import_module(f"obs.commands.{module}").command
         return command
 
 

@@ -1,14 +1,16 @@
 """Options and output helpers shared by commands, so every command behaves alike."""
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 
+from obs.batch import batch
 from obs.emit import safepath
 from obs.errors import InputError, Problem, SpecError
 from obs.generate.common import Inputs
@@ -17,16 +19,24 @@ from obs.model.domain import Model
 from obs.model.durations import Duration
 from obs.project import load_model
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
 spec_argument = click.argument("spec", type=click.Path(path_type=Path), default="obs.yaml",
                                required=False)
 format_option = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
                              help="json prints one machine-readable document on stdout.")
 
-err_console = Console(stderr=True, highlight=False)
+@functools.cache
+def err_console() -> Console:
+    """The stderr console, made (and rich imported) on first use: `obs generate` prints with click alone."""
+    from rich.console import Console
+    return Console(stderr=True, highlight=False)
 
 
 def out_console() -> Console:
     """stdout console; when piped (CI logs, `make demo`), wide enough that tables do not wrap every cell."""
+    from rich.console import Console
     console = Console(highlight=False)
     if not console.is_terminal:
         console = Console(highlight=False, width=140)
@@ -34,7 +44,8 @@ def out_console() -> Console:
 
 
 def load(spec: Path) -> Model:
-    return load_model(spec)
+    with batch():
+        return load_model(spec)
 
 
 def out_dir_for(spec: Path, out: Path | None) -> Path:
@@ -47,7 +58,7 @@ def emit_json(doc: object) -> None:
 
 
 def progress(message: str) -> None:
-    err_console.print(f"[dim]…[/dim] {message}")
+    err_console().print(f"[dim]…[/dim] {message}")
 
 
 def seconds_option(value: str | None, option: str) -> float | None:

@@ -127,7 +127,7 @@ def command(spec: Path, out: Path | None, incident: tuple[str, ...], yes_page_fo
     model = load(spec)
     target = out_dir_for(spec, out)
     chosen = _incidents(incident)
-    progress = (lambda message: err_console.print(f"[dim]…[/dim] {message}")) if fmt == "text" else (lambda m: None)
+    progress = (lambda message: err_console().print(f"[dim]…[/dim] {message}")) if fmt == "text" else (lambda m: None)
     if env != "local":
         results = _deployed(spec, model, target, env, chosen, yes_page_for_real, progress)
         _finish(results, fmt, TARGET_S, Saving(model, spec, target, env, report_to))
@@ -147,7 +147,7 @@ def command(spec: Path, out: Path | None, incident: tuple[str, ...], yes_page_fo
     down = [f"{s.name} ({s.state})" for s in statuses if stack.components[s.name].binary not in up]
     for s in statuses:
         if s.state != "healthy" and stack.components[s.name].binary in up and fmt == "text":
-            err_console.print(f"[dim]…[/dim] {s.name} is {s.state}: drilling on the other replicas")
+            err_console().print(f"[dim]…[/dim] {s.name} is {s.state}: drilling on the other replicas")
     if down:
         raise StackError(f"the native stack is not fully running ({', '.join(down)}); start it with `obs up`")
     ctx = Context(model, target, endpoints(model, target), floors(model), Deadline.after(24 * 3600))
@@ -188,7 +188,7 @@ def _finish(results: list[IncidentResult], fmt: str, target_s: float, saving: Sa
     else:
         _show(results, target_s)
     for line in finish_run(saving.model, saving.spec, saving.out, saving.env, Kind.DRILL, doc, saving.report):
-        err_console.print(line, style="yellow" if line.startswith("warning") else "dim")
+        err_console().print(line, style="yellow" if line.startswith("warning") else "dim")
     if not all(r.ok for r in results):
         raise Exit(1)
 

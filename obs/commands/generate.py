@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from obs.batch import batch
 from obs.commands.common import emit_json, format_option, load, out_dir_for, read_inputs, spec_argument
 from obs.emit import ownership, writer
 from obs.errors import CheckFailed
@@ -21,13 +22,15 @@ def _protected(spec: Path, target: Path) -> frozenset[str]:
 
 def generate(spec: Path, out: Path | None, check: bool, adopt: tuple[Path, ...] = (),
              force: bool = False) -> tuple[Path, writer.Drift]:
-    model = load(spec)
-    target = out_dir_for(spec, out)
-    files = render(model, read_inputs(target))
-    options = writer.Options(adopt=writer.relative_to(target, adopt), force=force, protected=_protected(spec, target))
-    if check:
-        return target, writer.diff(target, files, LAYOUT, options)
-    return target, writer.write(target, files, LAYOUT, options)
+    with batch():
+        model = load(spec)
+        target = out_dir_for(spec, out)
+        files = render(model, read_inputs(target))
+        options = writer.Options(adopt=writer.relative_to(target, adopt), force=force,
+                                 protected=_protected(spec, target))
+        if check:
+            return target, writer.diff(target, files, LAYOUT, options)
+        return target, writer.write(target, files, LAYOUT, options)
 
 
 @click.command("generate", epilog=f"""\b

@@ -68,4 +68,4 @@ def command(spec: Path, output: Path, out: Path | None, sources: tuple[Path, ...
                          f"{target / c.STATE_RESULTS / env}; start the stack with `obs up`, or run `obs verify`")
     size = page.write(output, data)
     verdict, _ = data.verdict()
-    err_console.print(f"wrote {output} ({size / 1024:.0f} KB): {verdict.value}")
+    err_console().print(f"wrote {output} ({size / 1024:.0f} KB): {verdict.value}")

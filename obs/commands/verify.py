@@ -105,7 +105,7 @@ def command(spec: Path, out: Path | None, traffic: bool, env: str, only: tuple[s
     default = ENV_CHECKS if env != LOCAL else CHECKS
     options = runner.Options(only=only or default, traffic=traffic, budget=budget_s, env=env)
     try:
-        with show.LiveProgress(err_console) as live:
+        with show.LiveProgress(err_console()) as live:
             progress = live if fmt == "text" else (lambda check, message: None)
             report = runner.run(model, target, options, progress)
     except SpecError as e:
@@ -122,7 +122,7 @@ def command(spec: Path, out: Path | None, traffic: bool, env: str, only: tuple[s
     from obs.report.page import finish_run
     from obs.report.saved import Kind
     for line in finish_run(model, spec, target, env, Kind.VERIFY, report.as_dict(), report_to):
-        err_console.print(line, style="yellow" if line.startswith("warning") else "dim")
+        err_console().print(line, style="yellow" if line.startswith("warning") else "dim")
     if not report.ok:
         raise Exit(1)
 
@@ -149,12 +149,12 @@ def _watch(model: Model, target: Path, interval: float | None, budget: float | N
 
     from obs.verify import watch
     every = interval if interval is not None else watch.default_interval(model)
-    err_console.print(f"watching every {every:g}s; metrics on "
+    err_console().print(f"watching every {every:g}s; metrics on "
                       f"{model.stack.bind}:{model.stack.ports['verify_metrics']}; Ctrl-C stops")
 
     def on_round(report: Report | None, error: str | None) -> None:
         if error is not None:
-            err_console.print(f"[red]round failed:[/red] {error}")
+            err_console().print(f"[red]round failed:[/red] {error}")
         elif fmt == "json":
             assert report is not None   # a round that raised no error has its report
             sys.stdout.write(json.dumps(report.as_dict(), sort_keys=True) + "\n")   # one JSON document per line
@@ -163,6 +163,6 @@ def _watch(model: Model, target: Path, interval: float | None, budget: float | N
             state = "[green]pass[/green]" if report.ok else "[red]FAIL[/red]"
             detail = "; ".join(f"{r.name} {r.seconds:.2f}s" if r.ok else f"{r.name}: {r.summary}"
                                for r in report.results)
-            err_console.print(f"{state} {detail}")
+            err_console().print(f"{state} {detail}")
 
     watch.watch(model, target, every, lambda check, message: None, on_round, budget=budget)

@@ -26,16 +26,22 @@ def _notation(ms: int) -> str:
     return "".join(out)
 
 
+@lru_cache(maxsize=1024)
+def _parsed_ms(text: str) -> int:
+    # Cached: a spec of a thousand services gives the same few windows thousands of times.
+    parts = _PART.findall(text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise ValueError(f"not a duration: {text!r}")
+    return sum(int(n) * _MS[u] for n, u in parts)
+
+
 @dataclass(frozen=True, order=True)
 class Duration:
     ms: int
 
     @classmethod
     def parse(cls, text: str) -> Duration:
-        parts = _PART.findall(text)
-        if not parts or "".join(n + u for n, u in parts) != text:
-            raise ValueError(f"not a duration: {text!r}")
-        return cls(sum(int(n) * _MS[u] for n, u in parts))
+        return cls(_parsed_ms(text))
 
     @classmethod
     def seconds(cls, s: float) -> Duration:

@@ -33,6 +33,8 @@ def strip_comments(query: str) -> str:
     wherever the query is spliced, and they carry a reason into the generated rule (the OpenSLO
     importer explains its good/total conversion that way)."""
     lines = query.strip().splitlines()
+    if "#" not in query:   # most queries: nothing to strip, only line breaks to make plain
+        return "\n".join(lines).strip()
     lead = 0
     while lead < len(lines) and lines[lead].lstrip().startswith("#"):
         lead += 1

@@ -23,6 +23,7 @@ from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.resolver import VersionedResolver
 
 from obs.errors import Problem, SpecError
+from obs.spec import yaml_events
 from obs.spec.v1 import Spec
 from obs.spec.validation import validate
 from obs.spec.yaml_walk import MAX_DEPTH, NULL, Positions, TooBig, Walker, at, tag_of
@@ -132,6 +133,22 @@ def _fast_compose(text: str) -> list[Node] | None:
         return None
 
 
+def _read_events(text: str) -> Document | None:
+    """The spec read in one pass over the C parser's events (obs/spec/yaml_events.py), or None when the nodes
+    must decide: no C parser, YAML it reads otherwise or refuses, or a spec with anchors, tags, merge keys, odd or
+    duplicate keys, or past a limit."""
+    if not _HAS_C_PARSER or _C_READS_OTHERWISE.search(text):
+        return None
+    walker = Walker(YAML(typ="safe", pure=True), len(text))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            data = yaml_events.read(_c_yaml().parse(io.StringIO(text)), _MemoResolver(), walker)
+    except Exception:   # Declined, or whatever the C parser refuses: the pure parser explains in its own words
+        return None
+    return Document(data, walker.positions, walker.problems, walker.dropped)
+
+
 def _compose(text: str, source: str) -> list[Node]:
     fast = _fast_compose(text)
     if fast is not None:
@@ -162,6 +179,9 @@ def read_yaml(text: str, source: str) -> Document:
     """Plain data and positions. Raises SpecError when nothing sensible can be read at all."""
     if len(text) > MAX_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         raise _fail(source, f"the spec is larger than {MAX_BYTES // 1024} KiB; split it or trim it")
+    read = _read_events(text)
+    if read is not None:
+        return read
     roots = _compose(text, source)
     if len(roots) > 1:
         raise _fail(source, "the spec must be a single YAML document; remove this `---` and what follows, or "

@@ -80,7 +80,7 @@ class Walker:
             if tag == NULL:
                 return None
             if tag in (BOOL, INT, FLOAT):
-                return self._number(node, path)
+                return self.number(node, path)
         return self._drop(path, f"YAML tags such as {_shown_tag(tag)} are not allowed; remove the tag and write a "
                                 "plain value")
 
@@ -89,7 +89,8 @@ class Walker:
         self.positions.setdefault(child, at(node))
         return self.value(node, child, depth + 1)
 
-    def _number(self, node: ScalarNode, path: str) -> Any:
+    def number(self, node: ScalarNode, path: str) -> Any:
+        """A bool, int or float scalar's value; a bad one is dropped with a problem."""
         # A spec repeats its objectives and flags thousands of times: each text is constructed once.
         known = self.numbers.get((tag_of(node), node.value))
         if known is not None:

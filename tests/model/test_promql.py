@@ -122,3 +122,12 @@ def test_the_real_promtool_parses_every_selector_and_reads_back_each_value(tool,
     assert check.returncode == 0, check.stdout + check.stderr
     test = subprocess.run([promtool, "test", "rules", "test.yml"], cwd=d, capture_output=True, text=True)
     assert test.returncode == 0, test.stdout + test.stderr
+
+
+
+@pytest.mark.parametrize("query", ["sum(rate(x[5m]))", "  a\r\nor b  \n", "a\u2028/ b", 'x{a="b"}\n/ y', "a\n\n\nb",
+                                   "\tsum by (le) (x)\t"])
+def test_a_query_without_a_comment_strips_to_what_the_comment_stripper_makes_of_it(query):
+    # strip_comments skips the character scan where there is no `#`: the result must be the scan's.
+    from obs.model import queries
+    assert queries.strip_comments(query) == queries._without_comments("\n".join(query.strip().splitlines()))

@@ -148,3 +148,75 @@ def test_a_spec_reads_to_the_same_data_and_positions_with_and_without_the_c_pars
     else:
         assert not isinstance(with_c, SpecError)
         assert (with_c.data, with_c.positions, with_c.problems) == (without.data, without.positions, without.problems)
+
+
+def by_nodes(text: str, monkeypatch) -> object:
+    """What the node walker reads: the event pass turned off."""
+    with monkeypatch.context() as m:
+        m.setattr(loader, "_read_events", lambda text: None)
+        try:
+            doc = loader.read_yaml(text, "obs.yaml")
+        except SpecError as e:
+            return e.problems
+    return doc.data, doc.positions, doc.problems, doc.dropped
+
+
+def by_events(text: str) -> object:
+    doc = loader._read_events(text)
+    assert doc is not None, "the event pass declined"
+    return doc.data, doc.positions, doc.problems, doc.dropped
+
+
+@pytest.mark.parametrize("path", ["obs.yaml", *[p for p in repo_yaml() if p.startswith(("examples/", "tests/fixtures/"))
+                                                 and not p.startswith("tests/fixtures/sloth/")]])
+def test_a_spec_the_event_pass_reads_reads_as_the_node_walker_reads_it(path, monkeypatch):
+    text = (REPO / path).read_text(encoding="utf-8")
+    if loader._read_events(text) is not None:
+        assert by_events(text) == by_nodes(text, monkeypatch)
+
+
+def test_the_repositorys_own_spec_and_the_examples_take_the_event_pass():
+    # The pass is what makes a large spec fast to read: declining the common spec would be silent and slow.
+    for path in ["obs.yaml", *[p for p in repo_yaml() if p.startswith("examples/") and p.endswith("obs.yaml")]]:
+        assert loader._read_events((REPO / path).read_text(encoding="utf-8")) is not None, path
+
+
+@pytest.mark.parametrize("text", [
+    "a: &x 1\nb: *x\n",                      # an anchor and an alias
+    "a: !!str 5\n",                          # a tag
+    "base: {x: 1}\na:\n  <<: {y: 2}\n",      # a merge key
+    "a: 1\na: 2\n",                          # a duplicate key
+    "1: a\n",                                # a key that is not text
+    "? [a]\n: b\n",                          # a collection as a key
+    "a: b\n---\nc: d\n",                     # a second document
+    "- a\n",                                 # not a mapping
+    "",                                      # empty
+    "a: " + "[" * 70 + "]" * 70 + "\n",      # past MAX_DEPTH
+    "a: [b\n",                               # invalid YAML
+])
+def test_what_the_event_pass_leaves_to_the_node_walker(text):
+    assert loader._read_events(text) is None
+
+
+@pytest.mark.parametrize("number", ["1", "-0", "0x1F", "1_000", "1e3", ".inf", "-.5", "true", "False", "1" * 5000])
+def test_numbers_read_by_the_event_pass_are_the_walkers_own(number, monkeypatch):
+    text = f"a: {number}\nb: [{number}, x]\nc:\n  d: {number}\n"
+    assert by_events(text) == by_nodes(text, monkeypatch)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
+                              st.text(max_size=12)),
+                    lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                            st.dictionaries(st.text(min_size=1, max_size=8), inner, max_size=4)),
+                    max_leaves=20),
+       st.sampled_from(["block", "flow"]))
+def test_random_documents_read_alike_by_events_and_by_nodes(data, style):
+    out = io.StringIO()
+    y = YAML(typ="safe", pure=True)
+    y.default_flow_style = style == "flow"
+    y.dump({"root": data}, out)
+    text = out.getvalue()
+    if loader._read_events(text) is not None:
+        with pytest.MonkeyPatch.context() as m:
+            assert by_events(text) == by_nodes(text, m)

@@ -70,14 +70,13 @@ def render(model: Model, inputs: Inputs = Inputs()) -> Tree:
 
     makers = [import_module(f"obs.generate.{name}").per_service for name in STAMPED]
     stamping = stamp.Stamping(model, [*makers, kubernetes.per_service], forget)
-    wanted = stamping.first()
+    wanted = stamping.jobs()
     jobs: list[Callable[[], Mapping[str, str | Stamped]]] = [
-        *(partial(_shared, name, model, inputs) for name in MODULES), *(partial(stamping.render, m) for m in wanted)]
+        *(partial(_shared, name, model, inputs) for name in MODULES), *(partial(stamping.run, job) for job in wanted)]
     done = halves.map_halves(lambda job: job(), jobs, at_least=SPLIT_FROM)
     for name, produced in zip(MODULES, done, strict=False):
         add(name, produced)
-    full = {m.name: cast("dict[str, str]", produced) for m, produced in zip(wanted, done[len(MODULES):], strict=True)}
-    more = stamping.then(full)
+    full, more = stamping.then(cast("list[dict[str, str]]", done[len(MODULES):]))
     full.update(zip((m.name for m in more), halves.map_halves(stamping.render, more, at_least=SPLIT_FROM),
                     strict=True))
     own = stamping.files(full)

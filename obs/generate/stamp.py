@@ -215,6 +215,8 @@ def _back(stand_ins: tuple[str, ...], member: Service) -> Pairs | None:
 
 
 Full = Mapping[str, dict[str, str]]   # a member's name: its files rendered in full
+_STAND_INS, _MEMBER = "stand-ins", "member"
+Job = tuple[str, object]   # (_STAND_INS, a shape's number) or (_MEMBER, a service)
 
 
 @dataclasses.dataclass
@@ -237,16 +239,17 @@ class _Shape:
 
 
 class Stamping:
-    """Every service's own files from `makers`, stamped per shape where that is proven exact, in three steps so
-    that the full renders, most of the cost, can be made anywhere (obs.generate.render maps them over two
-    processes): the stand-ins' renders here; then `first()`, the members to render in full before deciding (the
-    probes, and every member of a shape that is not stamped); then `then(full)`, those the probes found unproven;
-    then `files(full)`, each file as text or as a Stamped, whose text() is the file. `forget` drops what the
-    generators kept for a stand-in's model."""
+    """Every service's own files from `makers`, stamped per shape where that is proven exact, in steps so that the
+    renders, most of the cost, can be made anywhere (obs.generate.render maps them over two processes): `jobs()`,
+    each shape's render for its stand-ins and the members to render in full before deciding (the probes, and
+    every member of a shape that is not stamped), whose results go to `then(done)`, which returns those the
+    probes found unproven; then `files(full)`, each file as text or as a Stamped, whose text() is the file.
+    `forget` drops what the generators kept for a stand-in's model."""
 
     def __init__(self, model: Model, makers: Sequence[PerService], forget: Callable[[Model], None]) -> None:
-        self.model, self.makers = model, makers
+        self.model, self.makers, self.forget = model, makers, forget
         self._shapes: list[_Shape] = []
+        self._protos: list[tuple[_Shape, Model, Service]] = []   # a stamped shape, its stand-ins' model and service
         rename = _Renamer()
         for members in _shapes(model, rename):
             shape = _Shape(members)
@@ -256,9 +259,7 @@ class Stamping:
             if shape.stand_ins is None:
                 continue
             proto = rename(first, _ordered(tuple(zip(_words(first), shape.stand_ins, strict=True))))
-            proto_model = dataclasses.replace(model, services=(*model.services, proto))
-            shape.stamp = _one(proto_model, proto, makers)
-            forget(proto_model)
+            self._protos.append((shape, dataclasses.replace(model, services=(*model.services, proto)), proto))
             # The proof: the first members, then members until every length of every word is met (a generator
             # may cut or hash a long name).
             probes = {m.name: m for m in members[:_VERIFIED]}
@@ -270,6 +271,20 @@ class Stamping:
                         met[i].add(n)
             shape.probes = list(probes.values())
 
+    def jobs(self) -> list[Job]:
+        """The renders to make before deciding, each as (what it is, its argument) for run()."""
+        return [*((_STAND_INS, i) for i in range(len(self._protos))),
+                *((_MEMBER, m) for m in self.first())]
+
+    def run(self, job: Job) -> dict[str, str]:
+        kind, arg = job
+        if kind == _MEMBER:
+            return self.render(cast(Service, arg))
+        _, proto_model, proto = self._protos[cast(int, arg)]
+        out = _one(proto_model, proto, self.makers)
+        self.forget(proto_model)
+        return out
+
     def render(self, service: Service) -> dict[str, str]:
         """`service`'s files in full."""
         return _one(self.model, service, self.makers)
@@ -277,9 +292,14 @@ class Stamping:
     def first(self) -> list[Service]:
         return [m for shape in self._shapes for m in (shape.members if shape.stand_ins is None else shape.probes)]
 
-    def then(self, full: Full) -> list[Service]:
-        """Judge each shape by its probes. A first member that differs from its stamp means the generators read the
-        words: the shape in full. Another that differs: every member with its length of the word to blame."""
+    def then(self, done: Sequence[dict[str, str]]) -> tuple[dict[str, dict[str, str]], list[Service]]:
+        """The members rendered in full so far, by name, from the jobs' results in their order; and the members
+        still to render in full. Each shape is judged by its probes: a first member that differs from its stamp
+        means the generators read the words: the shape in full. Another that differs: every member with its length
+        of the word to blame."""
+        for (shape, _, _), stamp in zip(self._protos, done, strict=False):
+            shape.stamp = stamp
+        full = {m.name: files for m, files in zip(self.first(), done[len(self._protos):], strict=True)}
         for shape in self._shapes:
             if shape.stand_ins is None:
                 continue
@@ -295,8 +315,8 @@ class Stamping:
                 shape.whole = shape.whole or not causes
                 for i in causes:
                     shape.unproven[i].add(_lengths(m)[i])
-        return [m for shape in self._shapes if shape.stand_ins is not None for m in shape.members
-                if m.name not in full and shape.stamped(m) is None]
+        return full, [m for shape in self._shapes if shape.stand_ins is not None for m in shape.members
+                      if m.name not in full and shape.stamped(m) is None]
 
     def files(self, full: Full) -> dict[str, str | Stamped]:
         out: dict[str, str | Stamped] = {}
@@ -312,8 +332,8 @@ def per_service(model: Model, makers: Sequence[PerService],
     """Every service's own files from `makers`, stamped per shape where that is proven exact (Stamping), the full
     renders made here, in this process (obs.generate.render maps them over two)."""
     stamping = Stamping(model, makers, forget)
-    full = {m.name: stamping.render(m) for m in stamping.first()}
-    full.update({m.name: stamping.render(m) for m in stamping.then(full)})
+    full, more = stamping.then([stamping.run(job) for job in stamping.jobs()])
+    full.update({m.name: stamping.render(m) for m in more})
     return stamping.files(full)
 
 

@@ -284,6 +284,8 @@ class _Builder:
             if histogram is Histogram.NATIVE:   # classic instances in the fleet are read at this `le` too
                 return SLI(SliKind.LATENCY, threshold=threshold, threshold_le=le_label(threshold.s),
                            histogram=histogram)
+            if not buckets:   # every boundary was refused above, where it is written
+                return None
             if threshold.s not in buckets:
                 near = min(buckets, key=lambda b: abs(b - threshold.s))
                 self.problem(f"{path}.latency.threshold",

@@ -34,7 +34,9 @@ from obs.spec.fields import (  # noqa: F401
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
+    # defer_build: a validator is built for a model when it is first used, not for each of the forty at import;
+    # the Spec's validator holds the nested ones' schemas, so reading a spec builds one.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False, defer_build=True)
 
 
 class SecretRef(Strict):

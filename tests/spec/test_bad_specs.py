@@ -733,6 +733,18 @@ CASES = [
         'obs.yaml:6:5: services[0].latency_buckets: bucket boundaries are seconds, and 1e+308 is more than a year; write them in seconds (0.5 for 500 ms)',
         'obs.yaml:8:53: services[0].slos[0].sli.latency.threshold: 30d is not a histogram bucket boundary, so the SLI cannot be computed exactly; use 8m20s, add 2.592e+06 to the service\'s latency_buckets (boundaries: 100, 250, 500), or send a native histogram (`histogram: native`, which `obs env` sets up), which reads any threshold',
     ]),
+    Bad('only_a_bucket_past_any_duration', y("""
+    version: obs/v1
+    project: shop
+    services:
+      - name: api
+        http: true
+        latency_buckets: [1e+308]
+        slos:
+          - {name: fast, objective: 99, sli: {latency: {threshold: 30d}}}
+    """), [
+        'obs.yaml:6:5: services[0].latency_buckets: bucket boundaries are seconds, and 1e+308 is more than a year; write them in seconds (0.5 for 500 ms)',
+    ]),
     Bad('no_services', y("""
     version: obs/v1
     project: shop

@@ -97,21 +97,29 @@ def test_a_version_directive_is_left_to_the_pure_parser_which_honours_it(directi
     assert loader.read_yaml(text, "obs.yaml").data == read
 
 
-@settings(max_examples=400, deadline=None)
-@given(st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=12)),
-                    lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                            st.dictionaries(st.text(min_size=1, max_size=8), inner, max_size=4)),
-                    max_leaves=20),
-       st.sampled_from(["block", "flow"]))
-def test_random_documents_compose_alike_in_c_and_in_python(data, style):
+def documents(leaves: st.SearchStrategy[object]) -> st.SearchStrategy[object]:
+    return st.recursive(leaves, lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(min_size=1, max_size=8), inner, max_size=4)),
+        max_leaves=20)
+
+
+def dumped(data: object, style: str) -> str:
     out = io.StringIO()
     y = YAML(typ="safe", pure=True)
     y.default_flow_style = style == "flow"
     y.dump({"root": data}, out)
+    return out.getvalue()
+
+
+@settings(max_examples=400, deadline=None)
+@given(documents(st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=12))),
+       st.sampled_from(["block", "flow"]))
+def test_random_documents_compose_alike_in_c_and_in_python(data, style):
+    text = dumped(data, style)
     # Where the C parser declines (a plain `:0` in flow style, say), the pure one reads the spec: only what C
     # returns must be the same.
-    if loader._fast_compose(out.getvalue()) is not None:
-        assert fast(out.getvalue()) == pure(out.getvalue())
+    if loader._fast_compose(text) is not None:
+        assert fast(text) == pure(text)
 
 
 @pytest.mark.parametrize("text", ["a: [b\nc: d\n", "a: b\n\tc: d\n", "a: 'open\n", "a: b\n---\nc: d\n", "a: \x07\n"])
@@ -205,18 +213,11 @@ def test_numbers_read_by_the_event_pass_are_the_walkers_own(number, monkeypatch)
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
-                              st.text(max_size=12)),
-                    lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                            st.dictionaries(st.text(min_size=1, max_size=8), inner, max_size=4)),
-                    max_leaves=20),
+@given(documents(st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
+                           st.text(max_size=12))),
        st.sampled_from(["block", "flow"]))
 def test_random_documents_read_alike_by_events_and_by_nodes(data, style):
-    out = io.StringIO()
-    y = YAML(typ="safe", pure=True)
-    y.default_flow_style = style == "flow"
-    y.dump({"root": data}, out)
-    text = out.getvalue()
+    text = dumped(data, style)
     if loader._read_events(text) is not None:
         with pytest.MonkeyPatch.context() as m:
             assert by_events(text) == by_nodes(text, m)

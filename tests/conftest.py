@@ -1,6 +1,7 @@
 """Shared fixtures. Every external program a test runs comes through `tool`, never a bare name."""
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,6 +11,14 @@ from obs.errors import StackError
 from obs.stack import tools
 from obs.stack.build import ensure
 from tests.support import realsvc
+
+
+@pytest.fixture(autouse=True)
+def _cycle_collection_stays_on():
+    """A test that leaves cycle collection off (obs.batch) fails: the session after it would keep every cycle, open
+    connections among them, and the live stacks' checks time out far from the cause."""
+    yield
+    assert gc.isenabled(), "this test left cycle collection off; restore it (gc.enable()) before it ends"
 
 
 @pytest.fixture(scope="session")

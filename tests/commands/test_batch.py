@@ -12,10 +12,14 @@ from tests.support.paths import REPO
 
 @pytest.fixture
 def collecting():
+    """Collection on for the test, and as it was after it, whatever the test did: a session left without collection
+    keeps every cycle, open connections among them, and the live stacks' checks after it time out."""
     was = gc.isenabled()
     gc.enable()
     yield
-    if not was:
+    if was:
+        gc.enable()
+    else:
         gc.disable()
 
 

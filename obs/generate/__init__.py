@@ -70,9 +70,8 @@ def render(model: Model, inputs: Inputs = Inputs()) -> Tree:
 
     makers = [import_module(f"obs.generate.{name}").per_service for name in STAMPED]
     stamping = stamp.Stamping(model, [*makers, kubernetes.per_service], forget)
-    wanted = stamping.jobs()
     jobs: list[Callable[[], Mapping[str, str | Stamped]]] = [
-        *(partial(_shared, name, model, inputs) for name in MODULES), *(partial(stamping.run, job) for job in wanted)]
+        *(partial(_shared, name, model, inputs) for name in MODULES), *stamping.jobs()]
     done = halves.map_halves(lambda job: job(), jobs, at_least=SPLIT_FROM)
     for name, produced in zip(MODULES, done, strict=False):
         add(name, produced)

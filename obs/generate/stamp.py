@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from enum import Enum
+from functools import partial
 from typing import Any, cast
 
 from obs.emit import yaml_dump
@@ -215,8 +216,6 @@ def _back(stand_ins: tuple[str, ...], member: Service) -> Pairs | None:
 
 
 Full = Mapping[str, dict[str, str]]   # a member's name: its files rendered in full
-_STAND_INS, _MEMBER = "stand-ins", "member"
-Job = tuple[str, object]   # (_STAND_INS, a shape's number) or (_MEMBER, a service)
 
 
 @dataclasses.dataclass
@@ -271,16 +270,13 @@ class Stamping:
                         met[i].add(n)
             shape.probes = list(probes.values())
 
-    def jobs(self) -> list[Job]:
-        """The renders to make before deciding, each as (what it is, its argument) for run()."""
-        return [*((_STAND_INS, i) for i in range(len(self._protos))),
-                *((_MEMBER, m) for m in self.first())]
+    def jobs(self) -> list[Callable[[], dict[str, str]]]:
+        """The renders to make before deciding, in the order then() takes their results."""
+        return [*(partial(self._stand_ins, i) for i in range(len(self._protos))),
+                *(partial(self.render, m) for m in self.first())]
 
-    def run(self, job: Job) -> dict[str, str]:
-        kind, arg = job
-        if kind == _MEMBER:
-            return self.render(cast(Service, arg))
-        _, proto_model, proto = self._protos[cast(int, arg)]
+    def _stand_ins(self, i: int) -> dict[str, str]:
+        _, proto_model, proto = self._protos[i]
         out = _one(proto_model, proto, self.makers)
         self.forget(proto_model)
         return out
@@ -297,7 +293,7 @@ class Stamping:
         still to render in full. Each shape is judged by its probes: a first member that differs from its stamp
         means the generators read the words: the shape in full. Another that differs: every member with its length
         of the word to blame."""
-        for (shape, _, _), stamp in zip(self._protos, done, strict=False):
+        for (shape, _, _), stamp in zip(self._protos, done[:len(self._protos)], strict=True):
             shape.stamp = stamp
         full = {m.name: files for m, files in zip(self.first(), done[len(self._protos):], strict=True)}
         for shape in self._shapes:
@@ -332,7 +328,7 @@ def per_service(model: Model, makers: Sequence[PerService],
     """Every service's own files from `makers`, stamped per shape where that is proven exact (Stamping), the full
     renders made here, in this process (obs.generate.render maps them over two)."""
     stamping = Stamping(model, makers, forget)
-    full, more = stamping.then([stamping.run(job) for job in stamping.jobs()])
+    full, more = stamping.then([job() for job in stamping.jobs()])
     full.update({m.name: stamping.render(m) for m in more})
     return stamping.files(full)
 

@@ -143,7 +143,7 @@ def _read_events(text: str) -> Document | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            data = yaml_events.read(_c_yaml().parse(io.StringIO(text)), _MemoResolver(), walker)
+            data = yaml_events.read(_c_yaml().parse(io.StringIO(text)), VersionedResolver(), walker)   # it memoizes
     except Exception:   # Declined, or whatever the C parser refuses: the pure parser explains in its own words
         return None
     return Document(data, walker.positions, walker.problems, walker.dropped)

@@ -75,9 +75,7 @@ def read(events: Iterable[Any], resolver: BaseResolver, walker: Walker) -> dict[
                 raise Declined
             frame = stack[-1] if stack else None
             key = None
-            if frame is None:
-                if root is not _UNSET:
-                    raise Declined
+            if frame is None:   # the root: a second one comes after a DocumentStartEvent, declined below
                 path, depth = "", 0
             elif type(frame.value) is dict:
                 if frame.key is None:   # a key: the path's position is the key's, as the walker records it

@@ -6,7 +6,7 @@ so that YAML's loose scalars (`on`, `1e3`, `"99.9"`) never change meaning silent
 """
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator, model_validator
 
@@ -37,6 +37,21 @@ class Strict(BaseModel):
     # defer_build: a validator is built for a model when it is first used, not for each of the forty at import;
     # the Spec's validator holds the nested ones' schemas, so reading a spec builds one.
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False, defer_build=True)
+
+
+M = TypeVar("M", bound=Strict)
+
+
+def default(model: type[M], **values: Any) -> M:
+    """A field's default instance, made without its model's validator: a default made by validation would build
+    that validator at import (fourteen of them, a fifth of `obs`'s start-up), though reading a spec uses only the
+    Spec's. tests/spec/test_defaults.py holds each default to the instance validation makes of the same values."""
+    return cast(M, model.model_construct(**values))   # pydantic types it as the bound, Strict
+
+
+def schema_default(model: type[Strict]) -> Any:
+    """json_schema_extra that shows a factory-made default in the schema, made when the schema is."""
+    return lambda schema: schema.update(default=model().model_dump())
 
 
 class SecretRef(Strict):
@@ -150,9 +165,9 @@ class Stack(Strict):
     persistent_queue: StrictBool | None = Field(
         None, description="Keep exporter queues on disk across backend outages (default: on in production)."
     )
-    receivers: Receivers = Receivers()
-    ports: Ports = Ports()
-    versions: Versions = Versions()
+    receivers: Receivers = default(Receivers)
+    ports: Ports = default(Ports)
+    versions: Versions = default(Versions)
     verify_budget: Duration | None = Field(None, description="How long `obs verify` waits for each probe.")
 
 
@@ -238,7 +253,7 @@ class SLO(Strict):
         "ticket fires.")
     # A factory, not a shared instance: pydantic deep-copies a model default for every SLO (at a thousand services,
     # a tenth of loading); the schema still shows the default.
-    alerting: Alerting = Field(default_factory=Alerting, json_schema_extra={"default": Alerting().model_dump()})
+    alerting: Alerting = Field(default_factory=Alerting, json_schema_extra=schema_default(Alerting))
 
 
 
@@ -257,7 +272,7 @@ class Service(Strict):
     )
     calls: list[Name] = Field(default_factory=list, description="Services this one calls: edges the service graph "
                               "and `obs verify` expect to carry traces.")
-    telemetry: Telemetry = Field(default_factory=Telemetry, json_schema_extra={"default": Telemetry().model_dump()})
+    telemetry: Telemetry = Field(default_factory=Telemetry, json_schema_extra=schema_default(Telemetry))
     slos: list[SLO] = Field(default_factory=list)
 
 
@@ -313,7 +328,7 @@ class Match(Strict):
 
 
 class Route(Strict):
-    match: Match = Match()
+    match: Match = default(Match)
     receiver: StrictStr
     group_wait: Duration | None = None
     repeat_interval: PositiveDuration | None = None
@@ -425,10 +440,10 @@ class KubeMonitor(Strict):
 
 
 class KubeMonitors(Strict):
-    jaeger: KubeMonitor = KubeMonitor(selector={"app.kubernetes.io/name": "jaeger"}, port="metrics")
+    jaeger: KubeMonitor = default(KubeMonitor, selector={"app.kubernetes.io/name": "jaeger"}, port="metrics")
     # The Services the Prometheus Operator itself creates for every Prometheus and Alertmanager.
-    prometheus: KubeMonitor = KubeMonitor(selector={"operated-prometheus": "true"}, port="web")
-    alertmanager: KubeMonitor = KubeMonitor(selector={"operated-alertmanager": "true"}, port="web")
+    prometheus: KubeMonitor = default(KubeMonitor, selector={"operated-prometheus": "true"}, port="web")
+    alertmanager: KubeMonitor = default(KubeMonitor, selector={"operated-alertmanager": "true"}, port="web")
 
 
 class KubeCollector(Strict):
@@ -461,7 +476,7 @@ class Kubernetes(Strict):
                                                    "alertmanagerConfigSelector.")
     dashboard_labels: KubeLabels = Field(default_factory=lambda: {"grafana_dashboard": "1"}, min_length=1,
                                          description="Labels Grafana's dashboard sidecar looks for.")
-    collector: KubeCollector = KubeCollector()
+    collector: KubeCollector = default(KubeCollector)
     jaeger: HostPort = Field("jaeger-collector:4317", description="The trace backend's OTLP/gRPC receiver as the "
                              "collector reaches it in the cluster.")
     prometheus: HostPort = Field("prometheus-operated:9090", description="Prometheus (host:port) as the collector "
@@ -472,8 +487,8 @@ class Kubernetes(Strict):
                                   "(kube-prometheus: k8s; kube-prometheus-stack: <release>-kube-prom-prometheus). The "
                                   "collector pushes to each replica's pod, prometheus-<name>-<i>, by the governing "
                                   "Service.")
-    secrets: KubeSecrets = KubeSecrets()
-    monitors: KubeMonitors = KubeMonitors()
+    secrets: KubeSecrets = default(KubeSecrets)
+    monitors: KubeMonitors = default(KubeMonitors)
     tenant: Name = Field("anonymous", description="Mimir/Cortex tenant the ruler files "
                                                 "under deploy/rulers/cortex/ are for.")
 
@@ -488,13 +503,14 @@ class Dashboards(Strict):
 class Spec(Strict):
     version: Literal["obs/v1"]
     project: Name
-    stack: Stack = Stack()
+    stack: Stack = default(Stack)
     services: list[Service] = Field(min_length=1)
-    alerting: AlertRouting = AlertRouting()
+    alerting: AlertRouting = default(AlertRouting)
     environments: dict[Name, Environment] = Field(
         default_factory=dict, description="Deployed stacks `obs verify --env NAME` checks (`local` is implicit).")
-    kubernetes: Kubernetes = Field(Kubernetes(), description="Settings of the objects under deploy/kubernetes/.")
-    dashboards: Dashboards = Field(Dashboards(), description="How the generated Grafana dashboards are laid out.")
+    kubernetes: Kubernetes = Field(default(Kubernetes), description="Settings of the objects under deploy/kubernetes/.")
+    dashboards: Dashboards = Field(default(Dashboards),
+                                   description="How the generated Grafana dashboards are laid out.")
     rulers: list[Literal["thanos", "cortex"]] = Field(
         default_factory=list, description="Scale-out rulers to write rule files for, besides Prometheus's: thanos "
         "(Thanos Ruler, deploy/rulers/thanos/) and cortex (the Mimir and Cortex rulers, "

@@ -135,7 +135,10 @@ def _scalar(event: ScalarEvent, tag_of: _Tags, walker: Walker, path: str) -> Any
         return event.value
     if tag == NULL:
         return None
-    if tag in _NUMBER:   # the walker's own construction (memoized there), and its message for a bad one
+    if tag in _NUMBER:   # the walker's own construction, and its message for a bad one
+        known = walker.numbers.get((tag, event.value))   # its memo, looked up before a node is made for it
+        if known is not None:
+            return known[0]
         return walker.number(ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style),
                               path)
     raise Declined

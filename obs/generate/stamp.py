@@ -7,9 +7,12 @@ service with its words taken out of every string, and each word's skeleton and h
 shape's files are rendered once for stand-ins, and each member's files are that text with the stand-ins replaced.
 
 That is exact only if generation treats the words as opaque text, and a generator may not (a hash of a long name,
-a name that reads as YAML's `no`): so a shape is stamped only where its first two members, and one member of each
-other length of each word, rendered in full, equal their stamps byte for byte; what differs is rendered in full.
-Shapes of fewer than MIN_MEMBERS are always rendered in full. tests/generate/test_stamp.py compares stamped and
+a name that reads as YAML's `no`): so a shape is stamped only where its first two members, and its members of the
+shortest and the longest of each word, rendered in full, equal their stamps byte for byte; what differs is rendered
+in full. A generator reads a word's length only against a limit (a name cut and hashed past 63 characters, a pad
+up to a width), so a length between two whose members pass passes too: a word's proven lengths are the range its
+passing probes span, and a member with a word outside it is rendered in full. Shapes of fewer than MIN_MEMBERS are
+always rendered in full. tests/generate/test_stamp.py compares stamped and
 full renders.
 """
 from __future__ import annotations
@@ -29,7 +32,7 @@ from obs.model.domain import Model, Service
 PerService = Callable[[Model, Service], dict[str, str]]
 
 MIN_MEMBERS = 3      # two members verify a shape's stamp: below three nothing is saved
-_VERIFIED = 2        # ... and one of every other length of each word
+_VERIFIED = 2        # ... and the shortest and longest of each word
 # Names a YAML reader could take for something else are quoted where a stand-in is not: never stamped.
 _RESERVED = frozenset("y n yes no on off true false null".split())
 # A stand-in's letters, one alphabet per word (the service's name, its team), so that one never holds the other.
@@ -225,14 +228,14 @@ class _Shape:
     stamp: dict[str, str] = dataclasses.field(default_factory=dict)   # the stand-ins' files
     probes: list[Service] = dataclasses.field(default_factory=list)
     whole: bool = False                          # a probe failed for no length of its own: all in full
-    unproven: list[set[int]] = dataclasses.field(default_factory=list)   # per word, lengths rendered in full
+    proven: list[range] = dataclasses.field(default_factory=list)   # per word, the lengths whose stamp is exact
 
     def stamped(self, m: Service) -> Pairs | None:
         """(stand-in, word) to make `m`'s files from the stamp; None when `m` is rendered in full."""
         if self.stand_ins is None or self.whole:
             return None
         back = _back(self.stand_ins, m)
-        if back is None or any(n in self.unproven[i] for i, n in enumerate(_lengths(m))):
+        if back is None or any(n not in self.proven[i] for i, n in enumerate(_lengths(m))):
             return None
         return back
 
@@ -259,15 +262,14 @@ class Stamping:
                 continue
             proto = rename(first, _ordered(tuple(zip(_words(first), shape.stand_ins, strict=True))))
             self._protos.append((shape, dataclasses.replace(model, services=(*model.services, proto)), proto))
-            # The proof: the first members, then members until every length of every word is met (a generator
-            # may cut or hash a long name).
+            # The proof: the first members, then the first of the shortest and of the longest of each word (a
+            # generator may cut or hash a long name).
             probes = {m.name: m for m in members[:_VERIFIED]}
-            met: list[set[int]] = [set() for _ in shape.stand_ins]
-            for m in members:
-                if m.name in probes or any(n not in met[i] for i, n in enumerate(_lengths(m))):
-                    probes[m.name] = m
-                    for i, n in enumerate(_lengths(m)):
-                        met[i].add(n)
+            lengths = [_lengths(m) for m in members]
+            for i in range(len(shape.stand_ins)):
+                for n in (min(ns[i] for ns in lengths), max(ns[i] for ns in lengths)):
+                    m = members[[ns[i] for ns in lengths].index(n)]
+                    probes.setdefault(m.name, m)
             shape.probes = list(probes.values())
 
     def jobs(self) -> list[Callable[[], dict[str, str]]]:
@@ -291,8 +293,8 @@ class Stamping:
     def then(self, done: Sequence[dict[str, str]]) -> tuple[dict[str, dict[str, str]], list[Service]]:
         """The members rendered in full so far, by name, from the jobs' results in their order; and the members
         still to render in full. Each shape is judged by its probes: a first member that differs from its stamp
-        means the generators read the words: the shape in full. Another that differs: every member with its length
-        of the word to blame."""
+        means the generators read the words: the shape in full. Another that differs: every member with a length
+        of a word beyond those the passing probes span, in full; and the shape in full if the failing one has none."""
         for (shape, _, _), stamp in zip(self._protos, done[:len(self._protos)], strict=True):
             shape.stamp = stamp
         full = {m.name: files for m, files in zip(self.first(), done[len(self._protos):], strict=True)}
@@ -303,14 +305,13 @@ class Stamping:
             failed = [m for m in shape.probes
                       if (back := _back(stand_ins, m)) is None or _stamped(shape.stamp, back) != full[m.name]]
             shape.whole = any(m in failed for m in shape.members[:_VERIFIED])
-            # A length a passing probe has too is not the cause; a probe that fails with none of its own is.
-            proven = [{_lengths(m)[i] for m in shape.probes if m not in failed} for i in range(len(stand_ins))]
-            shape.unproven = [set() for _ in stand_ins]
-            for m in failed:
-                causes = [i for i, n in enumerate(_lengths(m)) if n not in proven[i]]
-                shape.whole = shape.whole or not causes
-                for i in causes:
-                    shape.unproven[i].add(_lengths(m)[i])
+            if shape.whole:
+                continue
+            passed = [_lengths(m) for m in shape.probes if m not in failed]   # the first two among them
+            shape.proven = [range(min(n[i] for n in passed), max(n[i] for n in passed) + 1)
+                            for i in range(len(stand_ins))]
+            # A length within what passing probes span is not the cause; a probe that fails with no other is.
+            shape.whole = any(all(n in shape.proven[i] for i, n in enumerate(_lengths(m))) for m in failed)
         return full, [m for shape in self._shapes if shape.stand_ins is not None for m in shape.members
                       if m.name not in full and shape.stamped(m) is None]
 

@@ -103,7 +103,7 @@ def test_at_scale_each_shape_is_rendered_three_times_not_once_per_service(monkey
 
 
 def test_a_shape_whose_stamp_differs_from_its_members_is_rendered_in_full(monkeypatch):
-    # A generator that reads the name (here: its length parity) must not be stamped: the proof renders fail.
+    # A generator that reads the name (here: the sum of its characters) must not be stamped: the proof renders fail.
     model = load_text(spec(*(service(f"svc-{i:03d}") for i in range(5))), "obs.yaml")
     calls: list[str] = []
     one = stamp._one
@@ -136,8 +136,29 @@ def test_a_length_whose_proof_fails_is_rendered_in_full_and_the_others_stamped(m
     assert {p: t for p, t in files.items() if p.startswith("x/")} == {
         f"x/{n}": n[:8] for n in ("svc-000", "svc-001", "svc-002", "svc-003", "svc-0004", "svc-0005", "svc-00006",
                                   "svc-00007")}
-    # the stand-in, the first two, one of each other length (8 and 9), then the other member of length 9 in full
-    assert calls[1:] == ["svc-000", "svc-001", "svc-0004", "svc-00006", "svc-00007"]
+    # the stand-in, the first two, the first of the longest (which fails), then every member longer than the
+    # passing probes' 7 in full
+    assert calls[1:] == ["svc-000", "svc-001", "svc-00006", "svc-0004", "svc-0005", "svc-00007"]
+
+
+def test_lengths_between_the_shortest_and_the_longest_are_stamped_when_both_pass(monkeypatch):
+    # One template at five lengths: the first two, the shortest and the longest prove the stamp; the members of the
+    # lengths between them are stamped, not rendered.
+    names = ("svc-0000", "svc-0001", "svc-000002", "svc-000", "svc-00003", "svc-0000004", "svc-00005", "svc-000006")
+    model = load_text(spec(*(service(n) for n in names)), "obs.yaml")
+    full = full_render(model)
+    calls: list[str] = []
+    one = stamp._one
+
+    def counted(m, s, makers):
+        calls.append(s.name)
+        return one(m, s, makers)
+
+    monkeypatch.setattr(stamp, "_one", counted)
+    stamped = render(model)
+    assert calls[1:] == ["svc-0000", "svc-0001", "svc-000", "svc-0000004"]
+    assert sorted(stamped) == sorted(full)
+    assert [p for p in full if stamped[p] != full[p]] == []
 
 
 @pytest.mark.parametrize("name", ["svc-0001", "a1b2c3", "payments-api", "x-y-z-9", "Team Payments (EU)"])

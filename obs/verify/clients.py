@@ -122,7 +122,13 @@ class Prometheus(Http):
     def __init__(self, base: str, timeout: float = TIMEOUT_S, settings: Settings = LOCAL,
                  alternates: tuple[str, ...] = (), servers: tuple[str, ...] = ()):
         super().__init__(base, timeout, settings, alternates)
-        self.server = Prometheus(servers[0], timeout, settings, servers[1:]) if servers else self
+        self._server = Prometheus(servers[0], timeout, settings, servers[1:]) if servers else None
+
+    @property
+    def server(self) -> Prometheus:
+        # Not an attribute that can be `self`: a client referring to itself is freed, and its session's open
+        # connection closed, only by the cycle collector, and a verify run makes hundreds of clients.
+        return self if self._server is None else self._server
 
     def _data(self, path: str, **params: Any) -> Any:
         status, doc = self.get_json(path, **params)

@@ -8,12 +8,11 @@ shape's files are rendered once for stand-ins, and each member's files are that 
 
 That is exact only if generation treats the words as opaque text, and a generator may not (a hash of a long name,
 a name that reads as YAML's `no`): so a shape is stamped only where its first two members, and its members of the
-shortest and the longest of each word, rendered in full, equal their stamps byte for byte; what differs is rendered
-in full. A generator reads a word's length only against a limit (a name cut and hashed past 63 characters, a pad
-up to a width), so a length between two whose members pass passes too: a word's proven lengths are the range its
-passing probes span, and a member with a word outside it is rendered in full. Shapes of fewer than MIN_MEMBERS are
-always rendered in full. tests/generate/test_stamp.py compares stamped and
-full renders.
+shortest and the longest of each word and of both words together, rendered in full, equal their stamps byte for
+byte; what differs is rendered in full. A generator reads a word's length only against a limit (a name cut and
+hashed past 63 characters, a pad up to a width), so a length between two whose members pass passes too: the
+proven lengths are the range the passing probes span, and a member outside it is rendered in full. Shapes of
+fewer than MIN_MEMBERS are always rendered in full. tests/generate/test_stamp.py compares stamped and full renders.
 """
 from __future__ import annotations
 
@@ -32,7 +31,7 @@ from obs.model.domain import Model, Service
 PerService = Callable[[Model, Service], dict[str, str]]
 
 MIN_MEMBERS = 3      # two members verify a shape's stamp: below three nothing is saved
-_VERIFIED = 2        # ... and the shortest and longest of each word
+_VERIFIED = 2        # ... and the shortest and longest of each word, and of both together
 # Names a YAML reader could take for something else are quoted where a stand-in is not: never stamped.
 _RESERVED = frozenset("y n yes no on off true false null".split())
 # A stand-in's letters, one alphabet per word (the service's name, its team), so that one never holds the other.
@@ -52,7 +51,10 @@ def _pattern(word: str) -> tuple[object, ...]:
 
 
 def _lengths(service: Service) -> tuple[int, ...]:
-    return tuple(len(w) for w in _words(service))
+    """What a generator's limits may read of a member's words: each one's length, and with two, their total (a text
+    holding both, cut at a limit, is cut by the sum)."""
+    lengths = tuple(len(w) for w in _words(service))
+    return lengths if len(lengths) == 1 else (*lengths, sum(lengths))
 
 
 def _stand_in(word: str, taken: set[str], alphabet: str) -> str | None:
@@ -228,7 +230,7 @@ class _Shape:
     stamp: dict[str, str] = dataclasses.field(default_factory=dict)   # the stand-ins' files
     probes: list[Service] = dataclasses.field(default_factory=list)
     whole: bool = False                          # a probe failed for no length of its own: all in full
-    proven: list[range] = dataclasses.field(default_factory=list)   # per word, the lengths whose stamp is exact
+    proven: list[range] = dataclasses.field(default_factory=list)   # per _lengths() measure, those proven exact
 
     def stamped(self, m: Service) -> Pairs | None:
         """(stand-in, word) to make `m`'s files from the stamp; None when `m` is rendered in full."""
@@ -262,11 +264,11 @@ class Stamping:
                 continue
             proto = rename(first, _ordered(tuple(zip(_words(first), shape.stand_ins, strict=True))))
             self._protos.append((shape, dataclasses.replace(model, services=(*model.services, proto)), proto))
-            # The proof: the first members, then the first of the shortest and of the longest of each word (a
-            # generator may cut or hash a long name).
+            # The proof: the first members, then the first of the shortest and of the longest of each word, and
+            # of the two together (a generator may cut or hash a long name).
             probes = {m.name: m for m in members[:_VERIFIED]}
             lengths = [_lengths(m) for m in members]
-            for i in range(len(shape.stand_ins)):
+            for i in range(len(lengths[0])):
                 for n in (min(ns[i] for ns in lengths), max(ns[i] for ns in lengths)):
                     m = members[[ns[i] for ns in lengths].index(n)]
                     probes.setdefault(m.name, m)
@@ -309,7 +311,7 @@ class Stamping:
                 continue
             passed = [_lengths(m) for m in shape.probes if m not in failed]   # the first two among them
             shape.proven = [range(min(n[i] for n in passed), max(n[i] for n in passed) + 1)
-                            for i in range(len(stand_ins))]
+                            for i in range(len(passed[0]))]
             # A length within what passing probes span is not the cause; a probe that fails with no other is.
             shape.whole = any(all(n in shape.proven[i] for i, n in enumerate(_lengths(m))) for m in failed)
         return full, [m for shape in self._shapes if shape.stand_ins is not None for m in shape.members

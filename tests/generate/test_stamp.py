@@ -161,6 +161,29 @@ def test_lengths_between_the_shortest_and_the_longest_are_stamped_when_both_pass
     assert [p for p in full if stamped[p] != full[p]] == []
 
 
+def test_a_limit_on_name_and_team_together_renders_in_full_what_passes_each_alone(monkeypatch):
+    # A generator that cuts "<team>-<name>" at 18 characters: the longest name and the longest team each pass
+    # alone, but not together; the first member with both is the probe of the longest total, and fails.
+    members = [("svc-000", "team-00"), ("svc-001", "team-01"), ("svc-00002", "team-02"), ("svc-003", "team-003"),
+               ("svc-004", "team-0004"), ("svc-00005", "team-0005"), ("svc-00006", "team-0006"),
+               ("svc-007", "team-07")]
+    model = load_text(spec(*(service(n, t) for n, t in members)), "obs.yaml")
+    calls: list[str] = []
+    one = stamp._one
+
+    def cut(m, s, makers):
+        calls.append(s.name)
+        return {**one(m, s, makers), f"x/{s.name}": f"{s.team}-{s.name}"[:18]}
+
+    monkeypatch.setattr(stamp, "_one", cut)
+    files = stamp.Tree(stamp.per_service(model, [], lambda m: None))
+    assert {p: t for p, t in files.items() if p.startswith("x/")} == {
+        f"x/{n}": f"{t}-{n}"[:18] for n, t in members}
+    # the stand-in; the first two, the longest name, the longest team, the longest total (which fails); then the
+    # other member of that total in full, and every other member stamped
+    assert calls[1:] == ["svc-000", "svc-001", "svc-00002", "svc-004", "svc-00005", "svc-00006"]
+
+
 @pytest.mark.parametrize("name", ["svc-0001", "a1b2c3", "payments-api", "x-y-z-9", "Team Payments (EU)"])
 def test_a_stand_in_keeps_the_names_pattern_and_length(name):
     other = stamp._stand_in(name, set(), stamp._ALPHABETS[0])

@@ -8,7 +8,9 @@ started without its OTLP receiver); verify must fail naming that hop, and after
 """
 from __future__ import annotations
 
+import gc
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -86,6 +88,22 @@ def test_a_healthy_stack_passes_every_check_with_every_hop_timed(stack, spec, ca
         assert hops and all(h["seconds"] is not None and h["floor_seconds"] >= 0 for h in hops), name
     assert [h["id"] for h in probes["alert"]["hops"]][-4:] == ["prometheus", "rule", "alertmanager", "webhook"]
     assert probes["trace"]["probe_id"] and len(probes["trace"]["probe_id"]) == 32
+
+
+def test_a_verify_run_closes_the_connections_it_opens_without_the_cycle_collector(stack, spec, capsys):
+    # verify makes a client for each question it asks; each must close its connection once dropped, not when the
+    # cycle collector next runs. A Prometheus client that referred to itself kept every one open: with collection
+    # off this very run failed, its coverage checks timing out at Prometheus.
+    gc.collect()
+    gc.disable()
+    try:
+        before = len(os.listdir("/proc/self/fd"))
+        code, doc = verify(spec, capsys, "--traffic")
+        opened = len(os.listdir("/proc/self/fd")) - before
+    finally:
+        gc.enable()
+    assert json.dumps(failing(doc)) == "{}" and code == 0
+    assert opened <= 2, f"{opened} files left open by one verify run"
 
 
 def test_the_junit_report_parses_and_lists_each_check_as_a_passing_test_case(stack, spec, capsys):

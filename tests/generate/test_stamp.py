@@ -57,6 +57,21 @@ def assert_stamped_equals_full(model) -> None:
     assert [p for p in full if stamped[p] != full[p]] == []
 
 
+def recorded_renders(monkeypatch, extra=None) -> list[str]:
+    """The names of the services rendered in full from now on, in order; `extra(service)` adds a file x/<name>
+    holding what it returns, as a generator that reads the name would."""
+    calls: list[str] = []
+    one = stamp._one
+
+    def recorded(m, s, makers):
+        calls.append(s.name)
+        files = one(m, s, makers)
+        return files if extra is None else {**files, f"x/{s.name}": extra(s)}
+
+    monkeypatch.setattr(stamp, "_one", recorded)
+    return calls
+
+
 NAMES = {
     "templated services of three teams": [(f"svc-{i:03d}", f"team-{i % 3}") for i in range(12)],
     "names that are words YAML reads otherwise, and digits only": [(n, "core") for n in
@@ -90,14 +105,7 @@ def test_at_scale_each_shape_is_rendered_three_times_not_once_per_service(monkey
     # Two shapes: names of two patterns. The teams are stood in for like the names, so they make no more.
     model = load_text(spec(*(service(f"svc-{i:03d}", f"team-{i % 3}") for i in range(40)),
                            *(service(f"api{i:02d}", f"team-{i % 3}") for i in range(20))), "obs.yaml")
-    calls: list[str] = []
-    one = stamp._one
-
-    def counted(m, s, makers):
-        calls.append(s.name)
-        return one(m, s, makers)
-
-    monkeypatch.setattr(stamp, "_one", counted)
+    calls = recorded_renders(monkeypatch)
     render(model)
     assert len(calls) == 2 * 3   # per shape: the stand-in, and two members rendered in full to prove the stamp
 
@@ -105,15 +113,7 @@ def test_at_scale_each_shape_is_rendered_three_times_not_once_per_service(monkey
 def test_a_shape_whose_stamp_differs_from_its_members_is_rendered_in_full(monkeypatch):
     # A generator that reads the name (here: the sum of its characters) must not be stamped: the proof renders fail.
     model = load_text(spec(*(service(f"svc-{i:03d}") for i in range(5))), "obs.yaml")
-    calls: list[str] = []
-    one = stamp._one
-
-    def odd(m, s, makers):
-        calls.append(s.name)
-        files = one(m, s, makers)
-        return {**files, f"x/{s.name}": str(sum(map(ord, s.name)))}
-
-    monkeypatch.setattr(stamp, "_one", odd)
+    calls = recorded_renders(monkeypatch, lambda s: str(sum(map(ord, s.name))))
     files = stamp.per_service(model, [], lambda m: None)
     assert {p: t for p, t in files.items() if p.startswith("x/")} == {
         f"x/svc-{i:03d}": str(sum(map(ord, f"svc-{i:03d}"))) for i in range(5)}
@@ -124,14 +124,7 @@ def test_a_length_whose_proof_fails_is_rendered_in_full_and_the_others_stamped(m
     # A generator that cuts long names: the members of length 9 differ from their stamp; those of 7 do not.
     model = load_text(spec(*(service(n) for n in ("svc-000", "svc-001", "svc-002", "svc-003", "svc-0004",
                                                   "svc-0005", "svc-00006", "svc-00007"))), "obs.yaml")
-    calls: list[str] = []
-    one = stamp._one
-
-    def cut(m, s, makers):
-        calls.append(s.name)
-        return {**one(m, s, makers), f"x/{s.name}": s.name[:8]}
-
-    monkeypatch.setattr(stamp, "_one", cut)
+    calls = recorded_renders(monkeypatch, lambda s: s.name[:8])
     files = stamp.Tree(stamp.per_service(model, [], lambda m: None))
     assert {p: t for p, t in files.items() if p.startswith("x/")} == {
         f"x/{n}": n[:8] for n in ("svc-000", "svc-001", "svc-002", "svc-003", "svc-0004", "svc-0005", "svc-00006",
@@ -147,14 +140,7 @@ def test_lengths_between_the_shortest_and_the_longest_are_stamped_when_both_pass
     names = ("svc-0000", "svc-0001", "svc-000002", "svc-000", "svc-00003", "svc-0000004", "svc-00005", "svc-000006")
     model = load_text(spec(*(service(n) for n in names)), "obs.yaml")
     full = full_render(model)
-    calls: list[str] = []
-    one = stamp._one
-
-    def counted(m, s, makers):
-        calls.append(s.name)
-        return one(m, s, makers)
-
-    monkeypatch.setattr(stamp, "_one", counted)
+    calls = recorded_renders(monkeypatch)
     stamped = render(model)
     assert calls[1:] == ["svc-0000", "svc-0001", "svc-000", "svc-0000004"]
     assert sorted(stamped) == sorted(full)
@@ -168,14 +154,7 @@ def test_a_limit_on_name_and_team_together_renders_in_full_what_passes_each_alon
                ("svc-004", "team-0004"), ("svc-00005", "team-0005"), ("svc-00006", "team-0006"),
                ("svc-007", "team-07")]
     model = load_text(spec(*(service(n, t) for n, t in members)), "obs.yaml")
-    calls: list[str] = []
-    one = stamp._one
-
-    def cut(m, s, makers):
-        calls.append(s.name)
-        return {**one(m, s, makers), f"x/{s.name}": f"{s.team}-{s.name}"[:18]}
-
-    monkeypatch.setattr(stamp, "_one", cut)
+    calls = recorded_renders(monkeypatch, lambda s: f"{s.team}-{s.name}"[:18])
     files = stamp.Tree(stamp.per_service(model, [], lambda m: None))
     assert {p: t for p, t in files.items() if p.startswith("x/")} == {
         f"x/{n}": f"{t}-{n}"[:18] for n, t in members}

@@ -3,8 +3,9 @@
 At a thousand services most of a render is the same work a thousand times: services written from one template
 differ only in their words (name and team), and the rules, their tests, the OpenSLO documents, the SDK settings and
 the Kubernetes objects of one are those of another with the words changed. So services are grouped by shape (the
-service with its words taken out of every string, and each word's skeleton and how YAML and JSON treat it), each
-shape's files are rendered once for stand-ins, and each member's files are that text with the stand-ins replaced.
+service with its words taken out of every string, and each word's skeleton and how YAML and JSON treat it; without
+what those files never read, UNREAD, such as its description), each shape's files are rendered once for stand-ins,
+and each member's files are that text with the stand-ins replaced.
 
 That is exact only if generation treats the words as opaque text, and a generator may not (a hash of a long name,
 a name that reads as YAML's `no`): so a shape is stamped only where its first two members, and its members of the
@@ -40,6 +41,11 @@ _ALPHABETS = ("qzxjqzxj", "kvwykvwy")
 Pairs = tuple[tuple[str, str], ...]   # (old, new), applied in order
 _OPAQUE = (Enum, int, float, Decimal)   # values that hold no text (bool is an int)
 _CONTAINER = object()
+# What a service's own files never read (the dashboards and the Prometheus config, which are shared, do): a shape
+# leaves these out, so that services unlike only in them share one, and its stand-ins are rendered with them blank,
+# so that a first member holding any fails its probe if a generator ever reads them. tests/generate/test_stamp.py
+# holds every per-service generator to this.
+UNREAD: dict[str, Any] = {"owner": None, "description": "", "calls": (), "scrape": ()}
 
 
 def _pattern(word: str) -> tuple[object, ...]:
@@ -58,20 +64,27 @@ def _lengths(service: Service) -> tuple[int, ...]:
 
 
 def _stand_in(word: str, taken: set[str], alphabet: str) -> str | None:
-    """A word of the same pattern and length, unlike any taken; None when the word has too few letters."""
+    """A word of the same pattern, unlike any taken, and of the same length: but a word of one or two letters gets
+    three (its last run of letters is drawn out), since a stand-in must occur in no other text. The length of a
+    stand-in is free: the probes prove the stamp for the members' lengths. None when no such word is found."""
     letters = [i for i, ch in enumerate(word) if ch.isascii() and ch.isalpha()]
-    if len(letters) < 3 or word.lower() in _RESERVED:
+    if not letters or word.lower() in _RESERVED:
         return None
+    pattern, drawn = _pattern(word), word
+    if len(letters) < 3:
+        last = letters[-1]
+        drawn = word[:last + 1] + word[last] * (3 - len(letters)) + word[last + 1:]
+        letters = [i for i, ch in enumerate(drawn) if ch.isascii() and ch.isalpha()]
     for shift in range(len(alphabet)):
-        out = list(word)
+        out = list(drawn)
         for n, i in enumerate(letters):
             letter = alphabet[(n + shift) % len(alphabet)]
-            out[i] = letter.upper() if word[i].isupper() else letter
-        for i, ch in enumerate(word):
+            out[i] = letter.upper() if drawn[i].isupper() else letter
+        for i, ch in enumerate(drawn):
             if ch.isascii() and ch.isdigit():
                 out[i] = "7"
         candidate = "".join(out)
-        if candidate not in taken and candidate.lower() not in _RESERVED:
+        if candidate not in taken and candidate.lower() not in _RESERVED and _pattern(candidate) == pattern:
             return candidate
     return None
 
@@ -191,10 +204,11 @@ def _one(model: Model, service: Service, makers: Sequence[PerService]) -> dict[s
 
 def _shapes(model: Model, rename: _Renamer) -> Iterator[list[Service]]:
     groups: dict[tuple[tuple[tuple[object, ...], ...], Any], list[Service]] = {}
+    read = [f for f in rename.fields(Service) if f not in UNREAD]
     for service in model.services:
         words = _words(service)
         placeholders = _ordered(tuple((w, f"\0{i}") for i, w in enumerate(words)))
-        key = (tuple(map(_pattern, words)), rename.key(service, placeholders))
+        key = (tuple(map(_pattern, words)), tuple(rename.key(getattr(service, f), placeholders) for f in read))
         groups.setdefault(key, []).append(service)
     yield from groups.values()
 
@@ -262,7 +276,8 @@ class Stamping:
             shape.stand_ins = _stand_ins(model, first) if len(members) >= MIN_MEMBERS else None
             if shape.stand_ins is None:
                 continue
-            proto = rename(first, _ordered(tuple(zip(_words(first), shape.stand_ins, strict=True))))
+            pairs = _ordered(tuple(zip(_words(first), shape.stand_ins, strict=True)))
+            proto = rename(dataclasses.replace(first, **UNREAD), pairs)
             self._protos.append((shape, dataclasses.replace(model, services=(*model.services, proto)), proto))
             # The proof: the first members, then the first of the shortest and of the longest of each word, and
             # of the two together (a generator may cut or hash a long name).

@@ -2,11 +2,15 @@
 writes, whatever the names; and at scale the stamping really happens."""
 from __future__ import annotations
 
+import dataclasses
+from importlib import import_module
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from obs.generate import render, stamp
+from obs.generate import STAMPED, kubernetes, render, stamp
+from obs.generate.common import forget
 from obs.model.domain import Service
 from obs.project import load_model, load_text
 from tests.support.paths import REPO
@@ -168,6 +172,80 @@ def test_a_stand_in_keeps_the_names_pattern_and_length(name):
     other = stamp._stand_in(name, set(), stamp._ALPHABETS[0])
     assert other is not None and other != name and len(other) == len(name)
     assert stamp._pattern(other) == stamp._pattern(name)
+
+
+@pytest.mark.parametrize("word", ["ml", "a", "db-1", "x9", "ab-cd", "A"])
+def test_a_word_of_one_or_two_letters_gets_a_stand_in_of_three_with_its_pattern(word):
+    other = stamp._stand_in(word, set(), stamp._ALPHABETS[1])
+    assert other is not None and other != word
+    assert sum(ch.isalpha() for ch in other) >= 3 and stamp._pattern(other) == stamp._pattern(word)
+
+
+def test_members_of_a_two_letter_team_are_stamped_like_the_rest(monkeypatch):
+    # Names of one domain, whose team is the two letters "ml": a stand-in of three letters stands for it.
+    model = load_text(spec(*(service(f"ml-{c}", "ml") for c in ("api", "web", "etl", "ops", "gpu"))), "obs.yaml")
+    full = full_render(model)
+    calls = recorded_renders(monkeypatch)
+    stamped = render(model)
+    assert len(calls) == 3   # the stand-in and the first two
+    assert sorted(stamped) == sorted(full)
+    assert [p for p in full if stamped[p] != full[p]] == []
+
+
+def described(name: str, text: str, calls: str = "[]", owner: str = "someone") -> str:
+    """service(name) with a description, an owner and calls of its own."""
+    return service(name).replace("    http: true\n", f"    description: '{text}'\n    owner: {owner}\n"
+                                                    f"    calls: {calls}\n    http: true\n")
+
+
+def test_services_unlike_only_in_what_their_own_files_never_read_share_a_shape(monkeypatch):
+    # Each service is described in its own words, has its own owner and calls others: none of it is in a service's
+    # own files (the shared dashboards hold it), so they are one shape, stamped after the first two.
+    names = [f"svc-{i:03d}" for i in range(6)]
+    model = load_text(spec(*(described(n, f"Does thing #{i}: {'very ' * i}well", f"[{names[(i + 1) % 6]}]",
+                                       f"owner-{i}") for i, n in enumerate(names))), "obs.yaml")
+    full = full_render(model)
+    calls = recorded_renders(monkeypatch)
+    stamped = render(model)
+    assert len(calls) == 3
+    assert sorted(stamped) == sorted(full)
+    assert [p for p in full if stamped[p] != full[p]] == []
+
+
+def test_a_generator_that_read_a_description_would_fail_its_proof_and_render_in_full(monkeypatch):
+    # The stand-ins' service has no description: a generator that wrote one would differ from the first member's.
+    model = load_text(spec(*(described(f"svc-{i:03d}", f"Text {i}") for i in range(5))), "obs.yaml")
+    calls = recorded_renders(monkeypatch, lambda s: s.description)
+    files = stamp.Tree(stamp.per_service(model, [], lambda m: None))
+    assert {p: t for p, t in files.items() if p.startswith("x/")} == {f"x/svc-{i:03d}": f"Text {i}" for i in range(5)}
+    assert len(calls) == 1 + 5
+
+
+def own_files(model, service) -> dict[str, str]:
+    makers = [import_module(f"obs.generate.{name}").per_service for name in STAMPED] + [kubernetes.per_service]
+    out = {}
+    for make in makers:
+        out.update(make(model, service))
+    forget(model)
+    return out
+
+
+OTHER_VALUES = {"owner": "another-owner", "description": "Another: text, #entirely", "calls": ("elsewhere",),
+                "scrape": ()}
+
+
+@pytest.mark.parametrize("path", ["obs.yaml", "tests/fixtures/kubernetes/obs.yaml", "tests/fixtures/slo/obs.yaml"])
+def test_no_generator_of_a_services_own_files_reads_what_a_shape_leaves_out(path):
+    assert set(OTHER_VALUES) == set(stamp.UNREAD)
+    model = load_model(REPO / path)
+    for s in model.services:
+        files = own_files(model, s)
+        for field, value in [*OTHER_VALUES.items(), *stamp.UNREAD.items()]:
+            if value == getattr(s, field):
+                continue
+            other = dataclasses.replace(s, **{field: value})
+            changed = dataclasses.replace(model, services=tuple(other if x is s else x for x in model.services))
+            assert own_files(changed, other) == files, f"{path}: {s.name}'s own files read its {field}"
 
 
 def test_renaming_reaches_every_string_of_a_service_and_its_slos():

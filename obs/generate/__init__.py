@@ -70,12 +70,12 @@ def render(model: Model, inputs: Inputs = Inputs()) -> Tree:
 
     makers = [import_module(f"obs.generate.{name}").per_service for name in STAMPED]
     stamping = stamp.Stamping(model, [*makers, kubernetes.per_service], forget)
-    jobs: list[Callable[[], Mapping[str, str | Stamped]]] = [
+    jobs: list[Callable[[], Mapping[str, str | Stamped] | None]] = [
         *(partial(_shared, name, model, inputs) for name in MODULES), *stamping.jobs()]
     done = halves.map_halves(lambda job: job(), jobs, at_least=SPLIT_FROM)
     for name, produced in zip(MODULES, done, strict=False):
-        add(name, produced)
-    full, more = stamping.then(cast("list[dict[str, str]]", done[len(MODULES):]))
+        add(name, cast("Mapping[str, str | Stamped]", produced))
+    full, more = stamping.then(cast("list[dict[str, str] | None]", done[len(MODULES):]))
     full.update(zip((m.name for m in more), halves.map_halves(stamping.render, more, at_least=SPLIT_FROM),
                     strict=True))
     own = stamping.files(full)

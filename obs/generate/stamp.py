@@ -8,12 +8,15 @@ what those files never read, UNREAD, such as its description), each shape's file
 and each member's files are that text with the stand-ins replaced.
 
 That is exact only if generation treats the words as opaque text, and a generator may not (a hash of a long name,
-a name that reads as YAML's `no`): so a shape is stamped only where its first two members, and its members of the
-shortest and the longest of each word and of both words together, rendered in full, equal their stamps byte for
-byte; what differs is rendered in full. A generator reads a word's length only against a limit (a name cut and
-hashed past 63 characters, a pad up to a width), so a length between two whose members pass passes too: the
-proven lengths are the range the passing probes span, and a member outside it is rendered in full. Shapes of
-fewer than MIN_MEMBERS are always rendered in full. tests/generate/test_stamp.py compares stamped and full renders.
+a name that reads as YAML's `no`): so a shape is stamped only where its probes, rendered in full, equal their stamps
+byte for byte: its first member, and members that hold between them the shortest and the longest of each word and
+of both words together, at least two; what differs is rendered in full. A generator reads a word's length only
+against a limit (a name cut and hashed past 63 characters, a pad up to a width), so a length between two whose
+members pass passes too: the proven lengths are the range the passing probes span, and a member outside it is
+rendered in full. A word standing against other letters (team `a` in `rate`) is never stood in for, and a shape
+whose stand-ins a generator refuses (team `rate` makes `sum(rate(...))` name no function) is rendered in full.
+Shapes of fewer than MIN_MEMBERS are always rendered in full. tests/generate/test_stamp.py compares stamped and
+full renders.
 """
 from __future__ import annotations
 
@@ -32,7 +35,7 @@ from obs.model.domain import Model, Service
 PerService = Callable[[Model, Service], dict[str, str]]
 
 MIN_MEMBERS = 3      # two members verify a shape's stamp: below three nothing is saved
-_VERIFIED = 2        # ... and the shortest and longest of each word, and of both together
+_VERIFIED = 2        # ... at least: the first, and those of the shortest and longest of each word and of both
 # Names a YAML reader could take for something else are quoted where a stand-in is not: never stamped.
 _RESERVED = frozenset("y n yes no on off true false null".split())
 # A stand-in's letters, one alphabet per word (the service's name, its team), so that one never holds the other.
@@ -214,7 +217,13 @@ def _shapes(model: Model, rename: _Renamer) -> Iterator[list[Service]]:
 
 
 def _stand_ins(model: Model, first: Service) -> tuple[str, ...] | None:
-    """A stand-in for each of the first member's words, or None when a word cannot be stood in for."""
+    """A stand-in for each of the first member's words, or None when a word cannot be stood in for: one that stands
+    against a letter or a digit somewhere (team `a` in `rate`) would rename the text around it, not the word."""
+    text = repr(dataclasses.replace(first, **UNREAD))
+    for word in sorted(_words(first), key=len, reverse=True):   # as _ordered() renames: the longer first
+        if re.search(rf"[^\W_]{re.escape(word)}|{re.escape(word)}[^\W_]", text):
+            return None
+        text = text.replace(word, "\0")
     taken = {s.name for s in model.services} | {r.name for r in model.receivers} | {model.project}
     out = []
     for word, alphabet in zip(_words(first), _ALPHABETS, strict=False):
@@ -223,6 +232,26 @@ def _stand_ins(model: Model, first: Service) -> tuple[str, ...] | None:
             return None
         out.append(stand_in)
     return tuple(out)
+
+
+def _probes(members: list[Service]) -> list[Service]:
+    """The members a shape's proof renders in full: the first, then, until every shortest and longest of each
+    measure of _lengths() is held by one of them, the member that holds the most of those still missing (the first
+    of equals); and the second when that makes one. Fewer renders than a member per extreme, since one member is
+    often the longest name and the longest total, or the shortest team and the shortest total."""
+    lengths = [_lengths(m) for m in members]
+    measures = range(len(lengths[0]))
+    missing = {(i, extreme(ns[i] for ns in lengths)) for i in measures for extreme in (min, max)}
+    holds = {j: held for j, ns in enumerate(lengths) if (held := missing & {(i, ns[i]) for i in measures})}
+    chosen = [0]
+    missing -= holds.get(0, set())
+    while missing:
+        best = max(holds, key=lambda j: len(holds[j] & missing))   # dicts keep order: the first of equals
+        chosen.append(best)
+        missing -= holds[best]
+    if len(chosen) < _VERIFIED:
+        chosen.append(1)
+    return [members[j] for j in chosen]
 
 
 def _back(stand_ins: tuple[str, ...], member: Service) -> Pairs | None:
@@ -279,26 +308,24 @@ class Stamping:
             pairs = _ordered(tuple(zip(_words(first), shape.stand_ins, strict=True)))
             proto = rename(dataclasses.replace(first, **UNREAD), pairs)
             self._protos.append((shape, dataclasses.replace(model, services=(*model.services, proto)), proto))
-            # The proof: the first members, then the first of the shortest and of the longest of each word, and
-            # of the two together (a generator may cut or hash a long name).
-            probes = {m.name: m for m in members[:_VERIFIED]}
-            lengths = [_lengths(m) for m in members]
-            for i in range(len(lengths[0])):
-                for n in (min(ns[i] for ns in lengths), max(ns[i] for ns in lengths)):
-                    m = members[[ns[i] for ns in lengths].index(n)]
-                    probes.setdefault(m.name, m)
-            shape.probes = list(probes.values())
+            shape.probes = _probes(members)
 
-    def jobs(self) -> list[Callable[[], dict[str, str]]]:
+    def jobs(self) -> list[Callable[[], dict[str, str] | None]]:
         """The renders to make before deciding, in the order then() takes their results."""
         return [*(partial(self._stand_ins, i) for i in range(len(self._protos))),
                 *(partial(self.render, m) for m in self.first())]
 
-    def _stand_ins(self, i: int) -> dict[str, str]:
+    def _stand_ins(self, i: int) -> dict[str, str] | None:
+        """The stand-ins' files; None when a generator refused them. A stand-in renamed text around its word too
+        (a team `rate` inside `sum(rate(...))` makes a query that names no function): the members themselves are
+        then rendered in full, where any error of theirs is raised as it would be without stamping."""
         _, proto_model, proto = self._protos[i]
-        out = _one(proto_model, proto, self.makers)
-        self.forget(proto_model)
-        return out
+        try:
+            return _one(proto_model, proto, self.makers)
+        except Exception:   # noqa: BLE001 - any refusal of a stand-in's model means: no stamp, render in full
+            return None
+        finally:
+            self.forget(proto_model)
 
     def render(self, service: Service) -> dict[str, str]:
         """`service`'s files in full."""
@@ -307,24 +334,26 @@ class Stamping:
     def first(self) -> list[Service]:
         return [m for shape in self._shapes for m in (shape.members if shape.stand_ins is None else shape.probes)]
 
-    def then(self, done: Sequence[dict[str, str]]) -> tuple[dict[str, dict[str, str]], list[Service]]:
+    def then(self, done: Sequence[dict[str, str] | None]) -> tuple[dict[str, dict[str, str]], list[Service]]:
         """The members rendered in full so far, by name, from the jobs' results in their order; and the members
         still to render in full. Each shape is judged by its probes: a first member that differs from its stamp
-        means the generators read the words: the shape in full. Another that differs: every member with a length
-        of a word beyond those the passing probes span, in full; and the shape in full if the failing one has none."""
+        means the generators read the words: the shape in full, as when its stand-ins were refused. Another that
+        differs: every member with a length of a word beyond those the passing probes span, in full; and the shape
+        in full if the failing one has none."""
         for (shape, _, _), stamp in zip(self._protos, done[:len(self._protos)], strict=True):
-            shape.stamp = stamp
-        full = {m.name: files for m, files in zip(self.first(), done[len(self._protos):], strict=True)}
+            shape.stamp, shape.whole = stamp or {}, stamp is None
+        full = {m.name: cast("dict[str, str]", files)
+                for m, files in zip(self.first(), done[len(self._protos):], strict=True)}
         for shape in self._shapes:
-            if shape.stand_ins is None:
+            if shape.stand_ins is None or shape.whole:
                 continue
             stand_ins = shape.stand_ins
             failed = [m for m in shape.probes
                       if (back := _back(stand_ins, m)) is None or _stamped(shape.stamp, back) != full[m.name]]
-            shape.whole = any(m in failed for m in shape.members[:_VERIFIED])
+            shape.whole = shape.members[0] in failed
             if shape.whole:
                 continue
-            passed = [_lengths(m) for m in shape.probes if m not in failed]   # the first two among them
+            passed = [_lengths(m) for m in shape.probes if m not in failed]   # the first among them
             shape.proven = [range(min(n[i] for n in passed), max(n[i] for n in passed) + 1)
                             for i in range(len(passed[0]))]
             # A length within what passing probes span is not the cause; a probe that fails with no other is.

@@ -133,38 +133,38 @@ def test_a_length_whose_proof_fails_is_rendered_in_full_and_the_others_stamped(m
     assert {p: t for p, t in files.items() if p.startswith("x/")} == {
         f"x/{n}": n[:8] for n in ("svc-000", "svc-001", "svc-002", "svc-003", "svc-0004", "svc-0005", "svc-00006",
                                   "svc-00007")}
-    # the stand-in, the first two, the first of the longest (which fails), then every member longer than the
-    # passing probes' 7 in full
-    assert calls[1:] == ["svc-000", "svc-001", "svc-00006", "svc-0004", "svc-0005", "svc-00007"]
+    # the stand-in, the first (also the shortest), the first of the longest (which fails), then every member
+    # longer than the passing probe's 7 in full
+    assert calls[1:] == ["svc-000", "svc-00006", "svc-0004", "svc-0005", "svc-00007"]
 
 
 def test_lengths_between_the_shortest_and_the_longest_are_stamped_when_both_pass(monkeypatch):
-    # One template at five lengths: the first two, the shortest and the longest prove the stamp; the members of the
+    # One template at five lengths: the first, the shortest and the longest prove the stamp; the members of the
     # lengths between them are stamped, not rendered.
     names = ("svc-0000", "svc-0001", "svc-000002", "svc-000", "svc-00003", "svc-0000004", "svc-00005", "svc-000006")
     model = load_text(spec(*(service(n) for n in names)), "obs.yaml")
     full = full_render(model)
     calls = recorded_renders(monkeypatch)
     stamped = render(model)
-    assert calls[1:] == ["svc-0000", "svc-0001", "svc-000", "svc-0000004"]
+    assert calls[1:] == ["svc-0000", "svc-000", "svc-0000004"]
     assert sorted(stamped) == sorted(full)
     assert [p for p in full if stamped[p] != full[p]] == []
 
 
 def test_a_limit_on_name_and_team_together_renders_in_full_what_passes_each_alone(monkeypatch):
-    # A generator that cuts "<team>-<name>" at 18 characters: the longest name and the longest team each pass
-    # alone, but not together; the first member with both is the probe of the longest total, and fails.
-    members = [("svc-000", "team-00"), ("svc-001", "team-01"), ("svc-00002", "team-02"), ("svc-003", "team-003"),
-               ("svc-004", "team-0004"), ("svc-00005", "team-0005"), ("svc-00006", "team-0006"),
-               ("svc-007", "team-07")]
+    # A generator that cuts "<team>-<name>" at 18 characters: the longest name and the longest team each pass (in
+    # members whose other word is short), but two members with both long names and long teams exceed it; the
+    # probe of the longest total is one of them, and fails.
+    members = [("svc-000", "team-00"), ("svc-001", "team-01"), ("svc-0000002", "team-2"), ("svc-3", "team-0000003"),
+               ("svc-000004", "team-00004"), ("svc-000005", "team-0005")]
     model = load_text(spec(*(service(n, t) for n, t in members)), "obs.yaml")
     calls = recorded_renders(monkeypatch, lambda s: f"{s.team}-{s.name}"[:18])
     files = stamp.Tree(stamp.per_service(model, [], lambda m: None))
     assert {p: t for p, t in files.items() if p.startswith("x/")} == {
         f"x/{n}": f"{t}-{n}"[:18] for n, t in members}
-    # the stand-in; the first two, the longest name, the longest team, the longest total (which fails); then the
-    # other member of that total in full, and every other member stamped
-    assert calls[1:] == ["svc-000", "svc-001", "svc-00002", "svc-004", "svc-00005", "svc-00006"]
+    # the stand-in; the first (the shortest total), the longest name with the shortest team, the shortest name with
+    # the longest team, the longest total (which fails); then the other member past the proven totals in full
+    assert calls[1:] == ["svc-000", "svc-0000002", "svc-3", "svc-000004", "svc-000005"]
 
 
 @pytest.mark.parametrize("name", ["svc-0001", "a1b2c3", "payments-api", "x-y-z-9", "Team Payments (EU)"])
@@ -190,6 +190,32 @@ def test_members_of_a_two_letter_team_are_stamped_like_the_rest(monkeypatch):
     assert len(calls) == 3   # the stand-in and the first two
     assert sorted(stamped) == sorted(full)
     assert [p for p in full if stamped[p] != full[p]] == []
+
+
+@pytest.mark.parametrize("team", ["rate", "sum", "a", "jobs"])
+def test_a_team_that_is_also_a_word_of_a_query_renders_alike_stamped_and_in_full(team):
+    # The stand-ins' service renames the team wherever it stands: `rate` and `sum` make queries that name no
+    # function, which the rule tests' generator refuses; `a` stands inside `rate`; `jobs` inside `jobs_total`.
+    assert_stamped_equals_full(load_text(spec(*(service(f"svc-{i:03d}", team) for i in range(4))), "obs.yaml"))
+
+
+def test_a_shape_whose_stand_ins_a_generator_refuses_is_rendered_in_full(monkeypatch):
+    calls = recorded_renders(monkeypatch, lambda s: s.name if "qzx" not in s.name else 1 / 0)
+    model = load_text(spec(*(service(f"svc-{i:03d}") for i in range(5))), "obs.yaml")
+    files = stamp.Tree(stamp.per_service(model, [], lambda m: None))
+    assert {p: t for p, t in files.items() if p.startswith("x/")} == {f"x/svc-{i:03d}": f"svc-{i:03d}"
+                                                                      for i in range(5)}
+    assert len(calls) == 1 + 5   # the stand-in (refused), then every member
+
+
+def test_the_probes_are_the_first_member_and_the_fewest_that_hold_every_shortest_and_longest():
+    model = load_text(spec(*(service(n, t) for n, t in [
+        ("svc-000", "team-00"), ("svc-001", "team-01"), ("svc-00002", "team-0002"), ("svc-0", "team-0"),
+        ("svc-00004", "team-04"), ("svc-005", "team-0005")])), "obs.yaml")
+    # svc-00002 holds the longest name, team and total; svc-0 the shortest of all three
+    assert [m.name for m in stamp._probes(list(model.services))] == ["svc-000", "svc-00002", "svc-0"]
+    same = load_text(spec(*(service(f"svc-{i:03d}") for i in range(4))), "obs.yaml")
+    assert [m.name for m in stamp._probes(list(same.services))] == ["svc-000", "svc-001"]   # at least two
 
 
 def described(name: str, text: str, calls: str = "[]", owner: str = "someone") -> str:

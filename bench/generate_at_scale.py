@@ -2,7 +2,7 @@
 
     python bench/generate_at_scale.py [--services 1000] [--layout templated|per_service] [--keep DIR]
                                       [--without dashboards] [--by-generator] [--rulers]
-                                      [--names numbered|realistic]
+                                      [--names numbered|realistic] [--various]
 
 Prints the wall and CPU time of each phase (load+validate, render, write, an unchanged rewrite, --check),
 peak memory (tracemalloc's peak of Python allocations, and the process's max RSS), and ratios
@@ -47,16 +47,45 @@ def realistic(i: int) -> tuple[str, str, int]:
     return f"{domain}-{component}{region}", domain, 3 - i % 3
 
 
-def spec(services: int, layout: str = "templated", rulers: bool = False, names: str = "numbered") -> str:
+OBJECTIVES = (99.9, 99.5, 99.95, 99)
+THRESHOLDS = ("500ms", "250ms", "1s")
+
+
+def varied(i: int) -> tuple[float, str, bool, bool]:
+    """(availability objective, latency threshold, classic histogram, latency per route) of the i-th service of a
+    varied spec: objectives of four values, thresholds of three, a quarter of the services on classic histograms
+    (whose thresholds must be bucket boundaries: 500ms), one in six latency SLOs grouped by route."""
+    classic = i % 4 == 0
+    return OBJECTIVES[i % 4], "500ms" if classic else THRESHOLDS[i % 3], classic, i % 6 == 1
+
+
+def named(i: int, names: str) -> tuple[str, str, int]:
+    return realistic(i) if names == "realistic" else (f"svc-{i:04d}", f"team-{i % 20}", 3)
+
+
+def spec(services: int, layout: str = "templated", rulers: bool = False, names: str = "numbered",
+         various: bool = False) -> str:
     """Each service: HTTP availability and latency SLOs, and an events SLO, like the repo's api-gateway (numbered:
-    svc-0000, ... of 20 teams); or names, teams and SLO sets of realistic()."""
+    svc-0000, ... of 20 teams); or names, teams and SLO sets of realistic(). `various`: as a team writes them, each
+    with its description, owner and runbooks, one in five calling two others, and the settings of varied()."""
     lines = ["version: obs/v1", "project: scale", "services:"]
     for i in range(services):
-        name, team, slos = realistic(i) if names == "realistic" else (f"svc-{i:04d}", f"team-{i % 20}", 3)
-        lines += [f"  - name: {name}", f"    team: {team}", "    http: true", "    slos:",
-                  "      - {name: availability, objective: 99.9, sli: {availability: {}}}"]
+        name, team, slos = named(i, names)
+        objective, threshold, classic, grouped = varied(i) if various else (99.9, "500ms", False, False)
+        lines += [f"  - name: {name}", f"    team: {team}"]
+        if various:
+            lines += [f"    description: The {name.split('-')[1]} of {team}, run by on-call rota #{i % 37}.",
+                      f"    owner: oncall-{team}"]
+            if i % 5 == 0:
+                lines += [f"    calls: [{named((i + 1) % services, names)[0]}, {named((i + 7) % services, names)[0]}]"]
+            if classic:
+                lines += ["    histogram: classic"]
+        runbook = f", alerting: {{runbook_url: 'https://runbooks.example.com/{name}'}}" if various else ""
+        lines += ["    http: true", "    slos:",
+                  f"      - {{name: availability, objective: {objective}, sli: {{availability: {{}}}}{runbook}}}"]
         if slos > 1:
-            lines += ["      - {name: latency, objective: 99, sli: {latency: {threshold: 500ms}}}"]
+            group = ", group_by: [http_route]" if grouped else ""
+            lines += [f"      - {{name: latency, objective: 99, sli: {{latency: {{threshold: {threshold}}}}}{group}}}"]
         if slos > 2:
             lines += ["      - name: jobs", "        objective: 99", "        sli:", "          events:",
                       f"            error_query: sum(rate(jobs_total{{service_name=\"{name}\",outcome=\"failure\"}}"
@@ -101,6 +130,9 @@ def main() -> None:
     parser.add_argument("--names", choices=("numbered", "realistic"), default="numbered",
                         help="numbered: svc-0000 ... with 3 SLOs each; realistic: <domain>-<component>[-<region>], "
                         "teams by domain, 1 to 3 SLOs.")
+    parser.add_argument("--various", action="store_true",
+                        help="Services as a team writes them: descriptions, owners, runbooks, calls, and objectives, "
+                        "thresholds, histograms and groupings that vary (bench/generate_at_scale.py varied()).")
     parser.add_argument("--by-generator", action="store_true", help="Also time each generator module on its own.")
     parser.add_argument("--trace-memory", action="store_true",
                         help="Also measure load+render again under tracemalloc (slow) for the peak of Python "
@@ -113,7 +145,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="obs-scale-"))
     out = args.keep or work / "out"
     spec_path = work / "obs.yaml"
-    spec_path.write_text(spec(args.services, args.layout, args.rulers, args.names))
+    spec_path.write_text(spec(args.services, args.layout, args.rulers, args.names, args.various))
     try:
         model, t_load = timed(lambda: load_model(spec_path))
         files, t_render = timed(lambda: render(model, Inputs()))

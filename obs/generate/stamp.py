@@ -166,6 +166,15 @@ def renamed(value: Any, old: str, new: str) -> Any:
     return _Renamer()(value, ((old, new),))
 
 
+def _spellings(old: tuple[str, ...], new: tuple[str, ...]) -> Pairs:
+    """(old word, new word) for each word, and for a name with dashes its snake_case spelling too, as metric and
+    label names spell it (`payments_api_jobs_total`); the longer first."""
+    pairs = list(zip(old, new, strict=True))
+    if "-" in old[0]:
+        pairs.append((old[0].replace("-", "_"), new[0].replace("-", "_")))
+    return _ordered(tuple(pairs))
+
+
 def _ordered(pairs: Pairs) -> Pairs:
     # The longer word first: a team named inside the service's name must not cut the name apart.
     return tuple(sorted(pairs, key=lambda p: -len(p[0])))
@@ -210,7 +219,7 @@ def _shapes(model: Model, rename: _Renamer) -> Iterator[list[Service]]:
     read = [f for f in rename.fields(Service) if f not in UNREAD]
     for service in model.services:
         words = _words(service)
-        placeholders = _ordered(tuple((w, f"\0{i}") for i, w in enumerate(words)))
+        placeholders = _spellings(words, tuple(f"\0-{i}" for i in range(len(words))))
         key = (tuple(map(_pattern, words)), tuple(rename.key(getattr(service, f), placeholders) for f in read))
         groups.setdefault(key, []).append(service)
     yield from groups.values()
@@ -220,7 +229,7 @@ def _stand_ins(model: Model, first: Service) -> tuple[str, ...] | None:
     """A stand-in for each of the first member's words, or None when a word cannot be stood in for: one that stands
     against a letter or a digit somewhere (team `a` in `rate`) would rename the text around it, not the word."""
     text = repr(dataclasses.replace(first, **UNREAD))
-    for word in sorted(_words(first), key=len, reverse=True):   # as _ordered() renames: the longer first
+    for word, _ in _spellings(_words(first), _words(first)):   # as they are renamed: the longer first
         if re.search(rf"[^\W_]{re.escape(word)}|{re.escape(word)}[^\W_]", text):
             return None
         text = text.replace(word, "\0")
@@ -228,9 +237,11 @@ def _stand_ins(model: Model, first: Service) -> tuple[str, ...] | None:
     out = []
     for word, alphabet in zip(_words(first), _ALPHABETS, strict=False):
         stand_in = _stand_in(word, taken, alphabet)
-        if stand_in is None or stand_in in model.source or stand_in in model.project:
+        if stand_in is None:
             return None
         out.append(stand_in)
+    if any(new in model.source or new in model.project for _, new in _spellings(_words(first), tuple(out))):
+        return None
     return tuple(out)
 
 
@@ -257,10 +268,10 @@ def _probes(members: list[Service]) -> list[Service]:
 def _back(stand_ins: tuple[str, ...], member: Service) -> Pairs | None:
     """(stand-in, the member's word) for each word; None when a word of the member holds a stand-in, which a
     later replacement would then change."""
-    words = _words(member)
-    if any(stand_in in word for word in words for stand_in in stand_ins):
+    pairs = _spellings(stand_ins, _words(member))
+    if any(stand_in in word for _, word in pairs for stand_in, _ in pairs):
         return None
-    return tuple(zip(stand_ins, words, strict=True))
+    return pairs
 
 
 Full = Mapping[str, dict[str, str]]   # a member's name: its files rendered in full
@@ -305,7 +316,7 @@ class Stamping:
             shape.stand_ins = _stand_ins(model, first) if len(members) >= MIN_MEMBERS else None
             if shape.stand_ins is None:
                 continue
-            pairs = _ordered(tuple(zip(_words(first), shape.stand_ins, strict=True)))
+            pairs = _spellings(_words(first), shape.stand_ins)
             proto = rename(dataclasses.replace(first, **UNREAD), pairs)
             self._protos.append((shape, dataclasses.replace(model, services=(*model.services, proto)), proto))
             shape.probes = _probes(members)

@@ -218,6 +218,18 @@ def test_the_probes_are_the_first_member_and_the_fewest_that_hold_every_shortest
     assert [m.name for m in stamp._probes(list(same.services))] == ["svc-000", "svc-001"]   # at least two
 
 
+def test_names_spelled_in_snake_case_in_queries_are_stamped(monkeypatch):
+    # Each service counts its jobs in a metric of its own name, as metric names spell it: pay_api_000_jobs_total.
+    names = [f"pay-api-{i:03d}" for i in range(6)]
+    model = load_text(spec(*(service(n, "payments", f"{n.replace('-', '_')}_jobs_total") for n in names)), "obs.yaml")
+    full = full_render(model)
+    calls = recorded_renders(monkeypatch)
+    stamped = render(model)
+    assert len(calls) == 3   # the stand-in and the first two
+    assert sorted(stamped) == sorted(full)
+    assert [p for p in full if stamped[p] != full[p]] == []
+
+
 def described(name: str, text: str, calls: str = "[]", owner: str = "someone") -> str:
     """service(name) with a description, an owner and calls of its own."""
     return service(name).replace("    http: true\n", f"    description: '{text}'\n    owner: {owner}\n"

@@ -2,7 +2,7 @@
 
     python bench/generate_at_scale.py [--services 1000] [--layout templated|per_service] [--keep DIR]
                                       [--without dashboards] [--by-generator] [--rulers]
-                                      [--names numbered|realistic] [--various]
+                                      [--names numbered|realistic] [--various] [--distinct]
 
 Prints the wall and CPU time of each phase (load+validate, render, write, an unchanged rewrite, --check),
 peak memory (tracemalloc's peak of Python allocations, and the process's max RSS), and ratios
@@ -59,19 +59,27 @@ def varied(i: int) -> tuple[float, str, bool, bool]:
     return OBJECTIVES[i % 4], "500ms" if classic else THRESHOLDS[i % 3], classic, i % 6 == 1
 
 
+def distinct_threshold(i: int) -> str:
+    """A latency threshold of the i-th service's own (native histograms read any): the stamp's worst case, where
+    every service is its own shape and is rendered in full."""
+    return f"{100 + i}ms"
+
+
 def named(i: int, names: str) -> tuple[str, str, int]:
     return realistic(i) if names == "realistic" else (f"svc-{i:04d}", f"team-{i % 20}", 3)
 
 
 def spec(services: int, layout: str = "templated", rulers: bool = False, names: str = "numbered",
-         various: bool = False) -> str:
+         various: bool = False, distinct: bool = False) -> str:
     """Each service: HTTP availability and latency SLOs, and an events SLO, like the repo's api-gateway (numbered:
     svc-0000, ... of 20 teams); or names, teams and SLO sets of realistic(). `various`: as a team writes them, each
-    with its description, owner and runbooks, one in five calling two others, and the settings of varied()."""
+    with its description, owner and runbooks, one in five calling two others, and the settings of varied().
+    `distinct`: each service its own latency threshold, distinct_threshold(), so that no two share a shape."""
     lines = ["version: obs/v1", "project: scale", "services:"]
     for i in range(services):
         name, team, slos = named(i, names)
         objective, threshold, classic, grouped = varied(i) if various else (99.9, "500ms", False, False)
+        threshold = distinct_threshold(i) if distinct and not classic else threshold
         lines += [f"  - name: {name}", f"    team: {team}"]
         if various:
             lines += [f"    description: The {name.split('-')[1]} of {team}, run by on-call rota #{i % 37}.",
@@ -133,6 +141,9 @@ def main() -> None:
     parser.add_argument("--various", action="store_true",
                         help="Services as a team writes them: descriptions, owners, runbooks, calls, and objectives, "
                         "thresholds, histograms and groupings that vary (bench/generate_at_scale.py varied()).")
+    parser.add_argument("--distinct", action="store_true",
+                        help="Each service its own latency threshold: no two services share a shape (the worst case "
+                        "of obs.generate.stamp), every one is rendered in full.")
     parser.add_argument("--by-generator", action="store_true", help="Also time each generator module on its own.")
     parser.add_argument("--trace-memory", action="store_true",
                         help="Also measure load+render again under tracemalloc (slow) for the peak of Python "
@@ -145,7 +156,8 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="obs-scale-"))
     out = args.keep or work / "out"
     spec_path = work / "obs.yaml"
-    spec_path.write_text(spec(args.services, args.layout, args.rulers, args.names, args.various))
+    spec_path.write_text(spec(args.services, args.layout, args.rulers, args.names, args.various,
+                                    args.distinct))
     try:
         model, t_load = timed(lambda: load_model(spec_path))
         files, t_render = timed(lambda: render(model, Inputs()))

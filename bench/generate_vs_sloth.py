@@ -1,7 +1,7 @@
 """obs's whole tree against Sloth's rules alone, on the same 1,000 services x 3 SLOs, in the same run.
 
     python bench/generate_vs_sloth.py [--services 1000] [--runs 1] [--without dashboards] [--rulers]
-                                      [--names numbered|realistic] [--various]
+                                      [--names numbered|realistic] [--various] [--distinct]
 
 The SLOs are those of bench/generate_at_scale.py (per service: HTTP availability 99.9, latency 99 under 500ms,
 an events SLO on jobs_total). Sloth v0.16.0 (built from the Go module proxy at its pin, or taken from obs's tool
@@ -27,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from generate_at_scale import named, spec, varied  # noqa: E402
+from generate_at_scale import distinct_threshold, named, spec, varied  # noqa: E402
 
 import obs  # noqa: E402
 from obs.model import conventions as c  # noqa: E402
@@ -56,17 +56,20 @@ def timed(argv: list[str], cwd: Path | None = None) -> Run:
     return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
 
 
-LE = {"500ms": "0.5", "250ms": "0.25", "1s": "1"}
+def seconds(duration: str) -> str:
+    return str(float(duration[:-2]) / 1000) if duration.endswith("ms") else duration[:-1]
 
 
-def sloth_specs(services: int, out: Path, names: str = "numbered", various: bool = False) -> None:
+def sloth_specs(services: int, out: Path, names: str = "numbered", various: bool = False,
+                distinct: bool = False) -> None:
     """The same SLOs in Sloth's prometheus/v1 format, as event queries over the series obs's SLIs read (with
     `various`, the objectives and thresholds of varied(); Sloth has no grouping, so a grouped SLO is one SLO)."""
     count, bucket = f"{c.HTTP_DURATION}_count", f"{c.HTTP_DURATION}_bucket"
     out.mkdir()
     for i in range(services):
         name, _, slos = named(i, names)
-        objective, threshold, _, _ = varied(i) if various else (99.9, "500ms", False, False)
+        objective, threshold, classic, _ = varied(i) if various else (99.9, "500ms", False, False)
+        threshold = distinct_threshold(i) if distinct and not classic else threshold
         sel = f'{c.SERVICE_NAME_LABEL}="{name}"'
         total = f"sum(rate({count}{{{sel}}}[{{{{.window}}}}]))"
         docs = [f"""  - name: availability
@@ -83,7 +86,7 @@ def sloth_specs(services: int, out: Path, names: str = "numbered", various: bool
     objective: 99
     sli:
       events:
-        error_query: ({total} - sum(rate({bucket}{{{sel},le="{LE[threshold]}"}}[{{{{.window}}}}])))
+        error_query: ({total} - sum(rate({bucket}{{{sel},le="{seconds(threshold)}"}}[{{{{.window}}}}])))
         total_query: {total}
     alerting: *alerting
 """, f"""  - name: jobs
@@ -127,6 +130,8 @@ def main() -> None:
     parser.add_argument("--various", action="store_true",
                         help="Services as a team writes them: descriptions, owners, runbooks, calls, and objectives, "
                         "thresholds, histograms and groupings that vary (bench/generate_at_scale.py varied()).")
+    parser.add_argument("--distinct", action="store_true",
+                        help="Each service its own latency threshold: no two share a shape, the stamp's worst case.")
     args = parser.parse_args()
     sloth = build.ensure(["sloth"], progress=lambda m: print(m, file=sys.stderr))["sloth"]
     # obs as installed: pip compiles a package's modules to bytecode, but an editable install under
@@ -136,8 +141,8 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="obs-vs-sloth-"))
     try:
         (work / "obs.yaml").write_text(spec(args.services, rulers=args.rulers, names=args.names,
-                                                     various=args.various))
-        sloth_specs(args.services, work / "sloth-specs", args.names, args.various)
+                                                     various=args.various, distinct=args.distinct))
+        sloth_specs(args.services, work / "sloth-specs", args.names, args.various, args.distinct)
         runs: dict[str, list[Run]] = {"obs generate": [], "obs generate --check": [], "sloth generate": []}
         # Every run writes into folders of its own, and nothing is deleted until all runs are done: on ext4
         # without a journal (this VM's root), a file created within minutes of thousands being deleted costs
@@ -158,6 +163,7 @@ def main() -> None:
               + (f", obs without {', '.join(args.without)}" if args.without else "")
             + (", obs with both rulers' copies" if args.rulers else "") + f", {args.names} names"
               + (", various settings" if args.various else "")
+              + (", a latency threshold per service" if args.distinct else "")
               + f"; best of {args.runs} run(s) each")
         print(f"obs output   {obs_files:6d} files {obs_bytes / 2**20:7.1f} MiB")
         print(f"sloth output {sloth_files:6d} files {sloth_bytes / 2**20:7.1f} MiB")

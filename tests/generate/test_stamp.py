@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from obs.emit import halves
 from obs.generate import STAMPED, kubernetes, render, stamp
 from obs.generate.common import forget
 from obs.model.domain import Service
@@ -103,6 +104,27 @@ def test_stamped_files_are_the_files_a_full_render_writes(names):
 
 def test_the_repositorys_spec_renders_alike_stamped_and_in_full():
     assert_stamped_equals_full(load_model(REPO / "obs.yaml"))
+
+
+@pytest.mark.parametrize("settings", [{"names": "realistic", "various": True}, {"names": "numbered", "various": True},
+                                      {"names": "realistic", "distinct": True}], ids=["various", "numbered", "distinct"])
+def test_the_benchmarks_specs_render_alike_stamped_and_in_full(settings, monkeypatch):
+    # bench/generate_at_scale.py's specs: descriptions, owners, calls, runbooks, objectives and thresholds that vary,
+    # classic and native histograms, SLOs grouped by route; or a threshold per service.
+    monkeypatch.syspath_prepend(str(REPO / "bench"))
+    from generate_at_scale import spec as scale_spec
+    model = load_text(scale_spec(240, **settings), "obs.yaml")
+    full = full_render(model)
+    monkeypatch.setattr(halves, "_cores", lambda: 1)   # every render in this process, where it is recorded
+    calls = recorded_renders(monkeypatch)
+    stamped = render(model)
+    assert sorted(stamped) == sorted(full)
+    assert [p for p in full if stamped[p] != full[p]] == []
+    if settings.get("distinct"):
+        # no two services with a latency SLO share a shape: each is rendered in full
+        assert {s.name for s in model.services if len(s.slos) > 1} <= set(calls)
+    else:
+        assert len(calls) < len(model.services) / 3
 
 
 def test_at_scale_each_shape_is_rendered_three_times_not_once_per_service(monkeypatch):

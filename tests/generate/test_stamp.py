@@ -77,6 +77,16 @@ def recorded_renders(monkeypatch, extra=None) -> list[str]:
     return calls
 
 
+def renders_stamped_as_in_full(model, monkeypatch) -> list[str]:
+    """The services a render renders in full, having checked that its files are those of a full render."""
+    full = full_render(model)
+    calls = recorded_renders(monkeypatch)
+    stamped = render(model)
+    assert sorted(stamped) == sorted(full)
+    assert [p for p in full if stamped[p] != full[p]] == []
+    return calls
+
+
 NAMES = {
     "templated services of three teams": [(f"svc-{i:03d}", f"team-{i % 3}") for i in range(12)],
     "names that are words YAML reads otherwise, and digits only": [(n, "core") for n in
@@ -206,12 +216,7 @@ def test_a_word_of_one_or_two_letters_gets_a_stand_in_of_three_with_its_pattern(
 def test_members_of_a_two_letter_team_are_stamped_like_the_rest(monkeypatch):
     # Names of one domain, whose team is the two letters "ml": a stand-in of three letters stands for it.
     model = load_text(spec(*(service(f"ml-{c}", "ml") for c in ("api", "web", "etl", "ops", "gpu"))), "obs.yaml")
-    full = full_render(model)
-    calls = recorded_renders(monkeypatch)
-    stamped = render(model)
-    assert len(calls) == 3   # the stand-in and the first two
-    assert sorted(stamped) == sorted(full)
-    assert [p for p in full if stamped[p] != full[p]] == []
+    assert len(renders_stamped_as_in_full(model, monkeypatch)) == 3   # the stand-in and the first two
 
 
 @pytest.mark.parametrize("team", ["rate", "sum", "a", "jobs"])
@@ -244,12 +249,7 @@ def test_names_spelled_in_snake_case_in_queries_are_stamped(monkeypatch):
     # Each service counts its jobs in a metric of its own name, as metric names spell it: pay_api_000_jobs_total.
     names = [f"pay-api-{i:03d}" for i in range(6)]
     model = load_text(spec(*(service(n, "payments", f"{n.replace('-', '_')}_jobs_total") for n in names)), "obs.yaml")
-    full = full_render(model)
-    calls = recorded_renders(monkeypatch)
-    stamped = render(model)
-    assert len(calls) == 3   # the stand-in and the first two
-    assert sorted(stamped) == sorted(full)
-    assert [p for p in full if stamped[p] != full[p]] == []
+    assert len(renders_stamped_as_in_full(model, monkeypatch)) == 3   # the stand-in and the first two
 
 
 def described(name: str, text: str, calls: str = "[]", owner: str = "someone") -> str:

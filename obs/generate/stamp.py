@@ -172,10 +172,6 @@ def _spellings(old: tuple[str, ...], new: tuple[str, ...]) -> Pairs:
     pairs = list(zip(old, new, strict=True))
     if "-" in old[0]:
         pairs.append((old[0].replace("-", "_"), new[0].replace("-", "_")))
-    return _ordered(tuple(pairs))
-
-
-def _ordered(pairs: Pairs) -> Pairs:
     # The longer word first: a team named inside the service's name must not cut the name apart.
     return tuple(sorted(pairs, key=lambda p: -len(p[0])))
 
@@ -226,21 +222,22 @@ def _shapes(model: Model, rename: _Renamer) -> Iterator[list[Service]]:
 
 
 def _stand_ins(model: Model, first: Service) -> tuple[str, ...] | None:
-    """A stand-in for each of the first member's words, or None when a word cannot be stood in for: one that stands
-    against a letter or a digit somewhere (team `a` in `rate`) would rename the text around it, not the word."""
-    text = repr(dataclasses.replace(first, **UNREAD))
-    for word, _ in _spellings(_words(first), _words(first)):   # as they are renamed: the longer first
+    """A stand-in for each of the first member's words (`first` without what UNREAD leaves out), or None when a word
+    cannot be stood in for: one that stands against a letter or a digit somewhere (team `a` in `rate`) would rename
+    the text around it, not the word."""
+    words, text = _words(first), repr(first)
+    for word, _ in _spellings(words, words):   # as they are renamed: the longer first
         if re.search(rf"[^\W_]{re.escape(word)}|{re.escape(word)}[^\W_]", text):
             return None
         text = text.replace(word, "\0")
     taken = {s.name for s in model.services} | {r.name for r in model.receivers} | {model.project}
     out = []
-    for word, alphabet in zip(_words(first), _ALPHABETS, strict=False):
+    for word, alphabet in zip(words, _ALPHABETS, strict=False):
         stand_in = _stand_in(word, taken, alphabet)
         if stand_in is None:
             return None
         out.append(stand_in)
-    if any(new in model.source or new in model.project for _, new in _spellings(_words(first), tuple(out))):
+    if any(new in model.source or new in model.project for _, new in _spellings(words, tuple(out))):
         return None
     return tuple(out)
 
@@ -312,12 +309,13 @@ class Stamping:
         for members in _shapes(model, rename):
             shape = _Shape(members)
             self._shapes.append(shape)
-            first = members[0]
-            shape.stand_ins = _stand_ins(model, first) if len(members) >= MIN_MEMBERS else None
+            if len(members) < MIN_MEMBERS:
+                continue
+            first = dataclasses.replace(members[0], **UNREAD)
+            shape.stand_ins = _stand_ins(model, first)
             if shape.stand_ins is None:
                 continue
-            pairs = _spellings(_words(first), shape.stand_ins)
-            proto = rename(dataclasses.replace(first, **UNREAD), pairs)
+            proto = rename(first, _spellings(_words(first), shape.stand_ins))
             self._protos.append((shape, dataclasses.replace(model, services=(*model.services, proto)), proto))
             shape.probes = _probes(members)
 

@@ -65,6 +65,13 @@ def distinct_threshold(i: int) -> str:
     return f"{100 + i}ms"
 
 
+def settings(i: int, various: bool, distinct: bool) -> tuple[float, str, bool, bool]:
+    """varied(i) with `various`, else the defaults; with `distinct`, the threshold of distinct_threshold(i) where the
+    histogram is native."""
+    objective, threshold, classic, grouped = varied(i) if various else (99.9, "500ms", False, False)
+    return objective, distinct_threshold(i) if distinct and not classic else threshold, classic, grouped
+
+
 def named(i: int, names: str) -> tuple[str, str, int]:
     return realistic(i) if names == "realistic" else (f"svc-{i:04d}", f"team-{i % 20}", 3)
 
@@ -78,8 +85,7 @@ def spec(services: int, layout: str = "templated", rulers: bool = False, names: 
     lines = ["version: obs/v1", "project: scale", "services:"]
     for i in range(services):
         name, team, slos = named(i, names)
-        objective, threshold, classic, grouped = varied(i) if various else (99.9, "500ms", False, False)
-        threshold = distinct_threshold(i) if distinct and not classic else threshold
+        objective, threshold, classic, grouped = settings(i, various, distinct)
         lines += [f"  - name: {name}", f"    team: {team}"]
         if various:
             lines += [f"    description: The {name.split('-')[1]} of {team}, run by on-call rota #{i % 37}.",
@@ -156,8 +162,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="obs-scale-"))
     out = args.keep or work / "out"
     spec_path = work / "obs.yaml"
-    spec_path.write_text(spec(args.services, args.layout, args.rulers, args.names, args.various,
-                                    args.distinct))
+    spec_path.write_text(spec(args.services, args.layout, args.rulers, args.names, args.various, args.distinct))
     try:
         model, t_load = timed(lambda: load_model(spec_path))
         files, t_render = timed(lambda: render(model, Inputs()))

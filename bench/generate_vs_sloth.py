@@ -27,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from generate_at_scale import distinct_threshold, named, spec, varied  # noqa: E402
+from generate_at_scale import named, settings, spec  # noqa: E402
 
 import obs  # noqa: E402
 from obs.model import conventions as c  # noqa: E402
@@ -68,8 +68,7 @@ def sloth_specs(services: int, out: Path, names: str = "numbered", various: bool
     out.mkdir()
     for i in range(services):
         name, _, slos = named(i, names)
-        objective, threshold, classic, _ = varied(i) if various else (99.9, "500ms", False, False)
-        threshold = distinct_threshold(i) if distinct and not classic else threshold
+        objective, threshold, _, _ = settings(i, various, distinct)
         sel = f'{c.SERVICE_NAME_LABEL}="{name}"'
         total = f"sum(rate({count}{{{sel}}}[{{{{.window}}}}]))"
         docs = [f"""  - name: availability
@@ -141,7 +140,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="obs-vs-sloth-"))
     try:
         (work / "obs.yaml").write_text(spec(args.services, rulers=args.rulers, names=args.names,
-                                                     various=args.various, distinct=args.distinct))
+                                            various=args.various, distinct=args.distinct))
         sloth_specs(args.services, work / "sloth-specs", args.names, args.various, args.distinct)
         runs: dict[str, list[Run]] = {"obs generate": [], "obs generate --check": [], "sloth generate": []}
         # Every run writes into folders of its own, and nothing is deleted until all runs are done: on ext4

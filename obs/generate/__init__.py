@@ -14,7 +14,7 @@ from obs.emit import halves
 from obs.emit.ownership import Layout
 from obs.generate import kubernetes, stamp
 from obs.generate.common import Inputs, forget
-from obs.generate.stamp import Stamped, Tree
+from obs.generate.stamp import Made, Tree
 from obs.model import conventions as c
 from obs.model.domain import Model
 
@@ -41,44 +41,41 @@ MODULES = (
 )
 
 
-# The generators with a file per service: their per_service is stamped per shape (obs.generate.stamp), their shared
-# writes the rest. The others write shared files only (generate). tests/generate/test_render.py holds this list to
-# the modules' own functions.
+# The generators with a file per service: their files() (each file made when called; per_service makes them now)
+# are stamped per shape (obs.generate.stamp), their shared writes the rest. The others write shared files only
+# (generate). tests/generate/test_render.py holds this list to the modules' own functions.
 STAMPED = ("slo.rules", "rule_tests", "slo.openslo", "configs.instrumentation", "rulers")
-# Jobs (generators, and services rendered in full) from which a render splits them over two processes.
+# Jobs (generators, stand-ins and probes) from which a render splits them over two processes.
 SPLIT_FROM = 48
 
 
-def _shared(name: str, model: Model, inputs: Inputs) -> dict[str, str | Stamped]:
+def _shared(name: str, model: Model, inputs: Inputs) -> dict[str, str]:
     module = import_module(f"obs.generate.{name}")
     return dict(module.shared(model, inputs) if name in STAMPED else module.generate(model, inputs))
 
 
 def render(model: Model, inputs: Inputs = Inputs()) -> Tree:
-    """Every artifact, by path. A Mapping rather than a dict: most files at scale are stamped from their shape's text
-    when read (obs.generate.stamp), so the whole tree is never in memory at once.
+    """Every artifact, by path. A Mapping rather than a dict: most files at scale are made when read, stamped from
+    their shape's text or rendered in full (obs.generate.stamp), so the whole tree is never in memory at once.
 
-    The generators' shared files and the services rendered in full are independent jobs: at scale every other one
-    runs in a second process (obs.emit.halves), the dashboards' (and grafanalib's import) among them."""
-    files: dict[str, str | Stamped] = {}
+    The generators' shared files and the renders that prove the stamps are independent jobs: at scale every other
+    one runs in a second process (obs.emit.halves), the dashboards' (and grafanalib's import) among them."""
+    files: dict[str, Made] = {}
 
-    def add(name: str, produced: Mapping[str, str | Stamped]) -> None:
+    def add(name: str, produced: Mapping[str, Made]) -> None:
         for path, text in produced.items():
             if path in files:
                 raise AssertionError(f"{name} and another generator both write {path}")
             files[path] = text
 
-    makers = [import_module(f"obs.generate.{name}").per_service for name in STAMPED]
-    stamping = stamp.Stamping(model, [*makers, kubernetes.per_service], forget)
-    jobs: list[Callable[[], Mapping[str, str | Stamped] | None]] = [
+    makers = [import_module(f"obs.generate.{name}").files for name in STAMPED]
+    stamping = stamp.Stamping(model, [*makers, kubernetes.files], forget)
+    jobs: list[Callable[[], Mapping[str, str] | None]] = [
         *(partial(_shared, name, model, inputs) for name in MODULES), *stamping.jobs()]
     done = halves.map_halves(lambda job: job(), jobs, at_least=SPLIT_FROM)
     for name, produced in zip(MODULES, done, strict=False):
-        add(name, cast("Mapping[str, str | Stamped]", produced))
-    full, more = stamping.then(cast("list[dict[str, str] | None]", done[len(MODULES):]))
-    full.update(zip((m.name for m in more), halves.map_halves(stamping.render, more, at_least=SPLIT_FROM),
-                    strict=True))
-    own = stamping.files(full)
+        add(name, cast("Mapping[str, str]", produced))
+    own = stamping.files(stamping.then(cast("list[dict[str, str] | None]", done[len(MODULES):])))
     # Derived from the others' output (deploy/kubernetes holds the dashboards' very JSON), which are all text here.
     service_objects = [p for p in own if p.startswith(c.KUBERNETES_DIR + "/")]
     add("the Kubernetes objects", kubernetes.shared(model, cast("dict[str, str]", files), service_objects))

@@ -11,6 +11,7 @@ from obs.model import conventions as c
 from obs.model.domain import Model, Service
 
 T = TypeVar("T")
+Later = Callable[[], str]   # a file's text, made when called
 _MEMOS: dict[int, dict[object, object]] = {}
 
 
@@ -42,6 +43,11 @@ def every_service(model: Model, per_service: Callable[[Model, Service], dict[str
     return out
 
 
+def made(files: dict[str, Later]) -> dict[str, str]:
+    """Each file's text, made now."""
+    return {path: make() for path, make in files.items()}
+
+
 def per_model(model: Model, key: object, build: Callable[[], T]) -> T:
     """`build()`, once per model: several generators derive from the same parts (the rule groups feed the rule
     files, their tests, both rulers and the PrometheusRules), and building them again for each was most of a
@@ -57,5 +63,9 @@ def per_model(model: Model, key: object, build: Callable[[], T]) -> T:
 
 
 def forget(model: Model) -> None:
-    """Drop what per_model kept for `model`: a render's shared parts are not needed once its files are made."""
-    _MEMOS.pop(id(model), None)
+    """Drop what per_model kept for `model`: a render's shared parts are not needed once its files are made.
+    Emptied rather than removed, so that a model whose files are made when read (obs.generate.stamp.Deferred)
+    keeps its one finalizer however often it is emptied."""
+    memo = _MEMOS.get(id(model))
+    if memo is not None:
+        memo.clear()

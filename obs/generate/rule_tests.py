@@ -9,14 +9,15 @@ file's header.
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from obs.emit import yaml_dump
-from obs.generate.common import Inputs, every_service, header
+from obs.generate.common import Inputs, Later, every_service, header, made
 from obs.generate.slo import checks as k
 from obs.generate.slo.alerts import NO_DATA_FOR, alert_labels, no_data_alert, templated
 from obs.generate.slo.ideal import minutes
-from obs.generate.slo.rules import service_groups
+from obs.generate.slo.rules import group_names
 from obs.generate.slo.scenarios import HEALTHY_GROUP, Scenario, scenarios
 from obs.generate.slo.series import Segment, Unsynthesisable, series_for
 from obs.model import conventions as c
@@ -70,8 +71,8 @@ def service_tests(model: Model, service: Service) -> tuple[dict[str, Any], list[
             notes.append(f"{slo.name}: REDUCED to the no-data proof: obs cannot synthesise series for its "
                          f"query ({e}); test that SLI with your own series")
     rule_file = "../" + c.rules_file(service.name).split("/", 1)[1]
-    order = [g["name"] for g in service_groups(model, service.name)]
-    return {"rule_files": [rule_file], "evaluation_interval": EVALUATION_INTERVAL, "group_eval_order": order,
+    return {"rule_files": [rule_file], "evaluation_interval": EVALUATION_INTERVAL,
+            "group_eval_order": group_names(service),
             "tests": groups}, notes
 
 
@@ -79,13 +80,19 @@ def shared(model: Model, inputs: Inputs) -> dict[str, str]:
     return {}
 
 
-def per_service(model: Model, service: Service) -> dict[str, str]:
-    if not service.slos:
-        return {}
+def _text(model: Model, service: Service) -> str:
     doc, notes = service_tests(model, service)
     lines = [header(model), f"Run: cd {c.ALERT_TESTS_DIR} && promtool test rules {service.name}.test.yml"]
     lines += [f"Note: {n}" for n in notes]
-    return {c.rule_test_file(service.name): yaml_dump.dump(doc, header="\n".join(lines))}
+    return yaml_dump.dump(doc, header="\n".join(lines))
+
+
+def files(model: Model, service: Service) -> dict[str, Later]:
+    return {c.rule_test_file(service.name): partial(_text, model, service)} if service.slos else {}
+
+
+def per_service(model: Model, service: Service) -> dict[str, str]:
+    return made(files(model, service))
 
 
 def generate(model: Model, inputs: Inputs) -> dict[str, str]:

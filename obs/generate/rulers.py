@@ -8,10 +8,13 @@ alerts/*.rules.yml.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
-from obs.generate.common import Inputs, every_service, yaml
-from obs.generate.kubernetes.rules import pipeline_rule_set, service_rule_sets
+from obs.generate.common import Inputs, Later, every_service, made, yaml
+from obs.generate.kubernetes.rules import pipeline_rule_set
+from obs.generate.slo.rules import service_groups
 from obs.model import conventions as c
 from obs.model.domain import Model, Service
 from obs.model.kinds import Ruler
@@ -21,26 +24,39 @@ from obs.model.kinds import Ruler
 PARTIAL_RESPONSE = "abort"
 
 
-def _files(model: Model, sets: list[tuple[str, list[dict[str, Any]]]]) -> dict[str, str]:
-    """Only for the rulers the spec names: each file is another copy of every rule group."""
-    tenant = model.kubernetes.tenant
-    files: dict[str, str] = {}
-    for name, groups in sets:
-        if Ruler.THANOS in model.rulers:
-            thanos = [{**g, "partial_response_strategy": PARTIAL_RESPONSE} for g in groups]
-            files[c.thanos_rules_file(name)] = yaml(model, {"groups": thanos})
-        if Ruler.CORTEX in model.rulers:
-            namespace = f"{model.project}-{name}"
-            files[c.cortex_rules_file(tenant, namespace)] = yaml(model, {"namespace": namespace, "groups": groups})
+Groups = Callable[[], list[dict[str, Any]]]
+
+
+def _thanos(model: Model, groups: Groups) -> str:
+    return yaml(model, {"groups": [{**g, "partial_response_strategy": PARTIAL_RESPONSE} for g in groups()]})
+
+
+def _cortex(model: Model, namespace: str, groups: Groups) -> str:
+    return yaml(model, {"namespace": namespace, "groups": groups()})
+
+
+def _files(model: Model, name: str, groups: Groups) -> dict[str, Later]:
+    """Only for the rulers the spec names: each file is another copy of the rule groups `name` holds."""
+    files: dict[str, Later] = {}
+    if Ruler.THANOS in model.rulers:
+        files[c.thanos_rules_file(name)] = partial(_thanos, model, groups)
+    if Ruler.CORTEX in model.rulers:
+        namespace = f"{model.project}-{name}"
+        files[c.cortex_rules_file(model.kubernetes.tenant, namespace)] = partial(_cortex, model, namespace, groups)
     return files
 
 
 def shared(model: Model, inputs: Inputs) -> dict[str, str]:
-    return _files(model, [pipeline_rule_set(model)])
+    name, groups = pipeline_rule_set(model)
+    return made(_files(model, name, lambda: groups))
+
+
+def files(model: Model, service: Service) -> dict[str, Later]:
+    return _files(model, service.name, partial(service_groups, model, service.name)) if service.slos else {}
 
 
 def per_service(model: Model, service: Service) -> dict[str, str]:
-    return _files(model, service_rule_sets(model, service))
+    return made(files(model, service))
 
 
 def generate(model: Model, inputs: Inputs) -> dict[str, str]:

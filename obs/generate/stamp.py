@@ -17,6 +17,10 @@ rendered in full. A word standing against other letters (team `a` in `rate`) is 
 whose stand-ins a generator refuses (team `rate` makes `sum(rate(...))` name no function) is rendered in full.
 Shapes of fewer than MIN_MEMBERS are always rendered in full. tests/generate/test_stamp.py compares stamped and
 full renders.
+
+A member rendered in full other than to prove a stamp is rendered when its files are read (Deferred), file by
+file, like a stamped one: the writer reads each, hashes it and lets it go, so the text of a thousand services
+rendered in full (every one of its own shape) is never all in memory at once, and no process sends it to another.
 """
 from __future__ import annotations
 
@@ -30,9 +34,10 @@ from functools import partial
 from typing import Any, cast
 
 from obs.emit import yaml_dump
+from obs.generate.common import Later, made
 from obs.model.domain import Model, Service
 
-PerService = Callable[[Model, Service], dict[str, str]]
+Maker = Callable[[Model, Service], dict[str, Later]]   # a service's files by path, each made when called
 
 MIN_MEMBERS = 3      # two members verify a shape's stamp: below three nothing is saved
 _VERIFIED = 2        # ... at least: the first, and those of the shortest and longest of each word and of both
@@ -203,8 +208,28 @@ def _lazy(files: dict[str, str], pairs: Pairs) -> dict[str, str | Stamped]:
     return {_replaced(path, pairs): Stamped(text, pairs) for path, text in files.items()}
 
 
-def _one(model: Model, service: Service, makers: Sequence[PerService]) -> dict[str, str]:
-    out: dict[str, str] = {}
+class Deferred:
+    """A file of a member rendered in full, made when read; what its making kept for the model (per_model: the
+    service's rule groups) is dropped then, so that reading every file keeps no more than reading one."""
+
+    __slots__ = ("make", "model", "forget")
+
+    def __init__(self, make: Later, model: Model, forget: Callable[[Model], None]) -> None:
+        self.make, self.model, self.forget = make, model, forget
+
+    def text(self) -> str:
+        try:
+            return self.make()
+        finally:
+            self.forget(self.model)
+
+
+Made = str | Stamped | Deferred
+
+
+def _one(model: Model, service: Service, makers: Sequence[Maker]) -> dict[str, Later]:
+    """`service`'s files in full, each made when called."""
+    out: dict[str, Later] = {}
     for make in makers:
         out.update(make(model, service))
     return out
@@ -295,13 +320,13 @@ class _Shape:
 
 class Stamping:
     """Every service's own files from `makers`, stamped per shape where that is proven exact, in steps so that the
-    renders, most of the cost, can be made anywhere (obs.generate.render maps them over two processes): `jobs()`,
-    each shape's render for its stand-ins and the members to render in full before deciding (the probes, and
-    every member of a shape that is not stamped), whose results go to `then(done)`, which returns those the
-    probes found unproven; then `files(full)`, each file as text or as a Stamped, whose text() is the file.
-    `forget` drops what the generators kept for a stand-in's model."""
+    renders made before deciding can be made anywhere (obs.generate.render maps them over two processes): `jobs()`,
+    each shape's render for its stand-ins and its probes, whose results go to `then(done)`, which returns the
+    probes' files; then `files(full)`, each file as text (a probe's), a Stamped, or a Deferred (a member rendered in
+    full, the shape's stamp refused or unproven for it), whose text() is the file. `forget` drops what the
+    generators kept for a model: a stand-in's, and the model's own after each Deferred is read."""
 
-    def __init__(self, model: Model, makers: Sequence[PerService], forget: Callable[[Model], None]) -> None:
+    def __init__(self, model: Model, makers: Sequence[Maker], forget: Callable[[Model], None]) -> None:
         self.model, self.makers, self.forget = model, makers, forget
         self._shapes: list[_Shape] = []
         self._protos: list[tuple[_Shape, Model, Service]] = []   # a stamped shape, its stand-ins' model and service
@@ -330,25 +355,25 @@ class Stamping:
         then rendered in full, where any error of theirs is raised as it would be without stamping."""
         _, proto_model, proto = self._protos[i]
         try:
-            return _one(proto_model, proto, self.makers)
+            return made(_one(proto_model, proto, self.makers))
         except Exception:   # noqa: BLE001 - any refusal of a stand-in's model means: no stamp, render in full
             return None
         finally:
             self.forget(proto_model)
 
     def render(self, service: Service) -> dict[str, str]:
-        """`service`'s files in full."""
-        return _one(self.model, service, self.makers)
+        """`service`'s files in full, made now."""
+        return made(_one(self.model, service, self.makers))
 
     def first(self) -> list[Service]:
-        return [m for shape in self._shapes for m in (shape.members if shape.stand_ins is None else shape.probes)]
+        """The probes, in the order of their jobs."""
+        return [m for shape in self._shapes if shape.stand_ins is not None for m in shape.probes]
 
-    def then(self, done: Sequence[dict[str, str] | None]) -> tuple[dict[str, dict[str, str]], list[Service]]:
-        """The members rendered in full so far, by name, from the jobs' results in their order; and the members
-        still to render in full. Each shape is judged by its probes: a first member that differs from its stamp
-        means the generators read the words: the shape in full, as when its stand-ins were refused. Another that
-        differs: every member with a length of a word beyond those the passing probes span, in full; and the shape
-        in full if the failing one has none."""
+    def then(self, done: Sequence[dict[str, str] | None]) -> dict[str, dict[str, str]]:
+        """The probes' files, by name, from the jobs' results in their order. Each shape is judged by its probes: a
+        first member that differs from its stamp means the generators read the words: the shape in full, as when
+        its stand-ins were refused. Another that differs: every member with a length of a word beyond those the
+        passing probes span, in full; and the shape in full if the failing one has none."""
         for (shape, _, _), stamp in zip(self._protos, done[:len(self._protos)], strict=True):
             shape.stamp, shape.whole = stamp or {}, stamp is None
         full = {m.name: cast("dict[str, str]", files)
@@ -367,37 +392,38 @@ class Stamping:
                             for i in range(len(passed[0]))]
             # A length within what passing probes span is not the cause; a probe that fails with no other is.
             shape.whole = any(all(n in shape.proven[i] for i, n in enumerate(_lengths(m))) for m in failed)
-        return full, [m for shape in self._shapes if shape.stand_ins is not None for m in shape.members
-                      if m.name not in full and shape.stamped(m) is None]
+        return full
 
-    def files(self, full: Full) -> dict[str, str | Stamped]:
-        out: dict[str, str | Stamped] = {}
+    def files(self, full: Full) -> dict[str, Made]:
+        out: dict[str, Made] = {}
         for shape in self._shapes:
             for m in shape.members:
-                back = shape.stamped(m) if m.name not in full else None
-                out.update(_lazy(shape.stamp, back) if back is not None else full[m.name])
+                if m.name in full:
+                    out.update(full[m.name])
+                elif (back := shape.stamped(m)) is not None:
+                    out.update(_lazy(shape.stamp, back))
+                else:
+                    out.update({path: Deferred(make, self.model, self.forget)
+                                for path, make in _one(self.model, m, self.makers).items()})
         return out
 
 
-def per_service(model: Model, makers: Sequence[PerService],
-                forget: Callable[[Model], None]) -> dict[str, str | Stamped]:
-    """Every service's own files from `makers`, stamped per shape where that is proven exact (Stamping), the full
-    renders made here, in this process (obs.generate.render maps them over two)."""
+def per_service(model: Model, makers: Sequence[Maker], forget: Callable[[Model], None]) -> dict[str, Made]:
+    """Every service's own files from `makers`, stamped per shape where that is proven exact (Stamping), the
+    probes rendered here, in this process (obs.generate.render maps them over two)."""
     stamping = Stamping(model, makers, forget)
-    full, more = stamping.then([job() for job in stamping.jobs()])
-    full.update({m.name: stamping.render(m) for m in more})
-    return stamping.files(full)
+    return stamping.files(stamping.then([job() for job in stamping.jobs()]))
 
 
 class Tree(Mapping[str, str]):
     """A rendered tree, in path order: text for most files, a Stamped for a stamped member's, made when read."""
 
-    def __init__(self, files: dict[str, str | Stamped]) -> None:
+    def __init__(self, files: dict[str, Made]) -> None:
         self._files = dict(sorted(files.items()))
 
     def __getitem__(self, path: str) -> str:
         value = self._files[path]
-        return value if type(value) is str else cast(Stamped, value).text()
+        return value if type(value) is str else cast("Stamped | Deferred", value).text()
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._files)

@@ -14,7 +14,7 @@ from tests.support.paths import REPO
 
 
 def test_the_stamped_generators_are_exactly_those_with_a_file_per_service():
-    own = {name for name in generate.MODULES if hasattr(import_module(f"obs.generate.{name}"), "per_service")}
+    own = {name for name in generate.MODULES if hasattr(import_module(f"obs.generate.{name}"), "files")}
     assert own == set(generate.STAMPED)
     assert set(generate.STAMPED) <= set(generate.MODULES)
 

@@ -285,3 +285,11 @@ def test_a_window_is_tiled_by_contiguous_recorded_pieces_that_cover_it_exactly(w
 def test_generation_is_deterministic(which):
     assert slo_rules.generate(model(which), Inputs()) == slo_rules.generate(model(which), Inputs())
     assert rule_tests.generate(model(which), Inputs()) == rule_tests.generate(model(which), Inputs())
+
+
+@pytest.mark.parametrize("path", ["obs.yaml", "tests/fixtures/kubernetes/obs.yaml", "tests/fixtures/slo/obs.yaml"])
+def test_the_group_names_a_test_file_orders_are_those_of_the_groups_built(path):
+    # The promtool suite names its groups' evaluation order without building them (a file made alone when read).
+    model = load_model(REPO / path)
+    for s in model.services:
+        assert slo_rules.group_names(s) == [g["name"] for g in slo_rules.service_groups(model, s.name)]

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from obs.emit import halves
-from obs.generate import STAMPED, kubernetes, render, stamp
+from obs.emit import halves, writer
+from obs.generate import LAYOUT, STAMPED, common, kubernetes, render, stamp
 from obs.generate.common import forget
 from obs.model.domain import Service
 from obs.project import load_model, load_text
@@ -63,15 +63,16 @@ def assert_stamped_equals_full(model) -> None:
 
 
 def recorded_renders(monkeypatch, extra=None) -> list[str]:
-    """The names of the services rendered in full from now on, in order; `extra(service)` adds a file x/<name>
-    holding what it returns, as a generator that reads the name would."""
+    """The names of the services rendered in full from now on, in order, whether made at once (a stand-in, a probe)
+    or when read (a Deferred); `extra(service)` adds a file x/<name> holding what it returns, as a generator that
+    reads the name would."""
     calls: list[str] = []
     one = stamp._one
 
     def recorded(m, s, makers):
         calls.append(s.name)
         files = one(m, s, makers)
-        return files if extra is None else {**files, f"x/{s.name}": extra(s)}
+        return files if extra is None else {**files, f"x/{s.name}": lambda: extra(s)}
 
     monkeypatch.setattr(stamp, "_one", recorded)
     return calls
@@ -150,7 +151,7 @@ def test_a_shape_whose_stamp_differs_from_its_members_is_rendered_in_full(monkey
     # A generator that reads the name (here: the sum of its characters) must not be stamped: the proof renders fail.
     model = load_text(spec(*(service(f"svc-{i:03d}") for i in range(5))), "obs.yaml")
     calls = recorded_renders(monkeypatch, lambda s: str(sum(map(ord, s.name))))
-    files = stamp.per_service(model, [], lambda m: None)
+    files = stamp.Tree(stamp.per_service(model, [], lambda m: None))
     assert {p: t for p, t in files.items() if p.startswith("x/")} == {
         f"x/svc-{i:03d}": str(sum(map(ord, f"svc-{i:03d}"))) for i in range(5)}
     assert len(calls) == 1 + 2 + 3   # the stand-in, the two proofs, then the remaining members in full
@@ -325,3 +326,46 @@ def test_renaming_reaches_every_string_of_a_service_and_its_slos():
 def test_random_names_and_teams_render_alike_stamped_and_in_full(names, teams, metric):
     services = (service(n, teams[i % len(teams)].strip() or "core", metric) for i, n in enumerate(names))
     assert_stamped_equals_full(load_text(spec(*services), "obs.yaml"))
+
+
+def own_threshold(i: int) -> str:
+    """service(svc-<i>) with a latency threshold of its own: no two share a shape."""
+    return service(f"svc-{i:03d}").replace("threshold: 500ms", f"threshold: {100 + i}ms")
+
+
+def test_a_member_rendered_in_full_other_than_to_prove_a_stamp_is_made_when_read(monkeypatch):
+    # Each service its own shape: none is stamped, none is a probe, so none is rendered before its files are read,
+    # and each file is made alone (the writer reads one, hashes it and lets it go).
+    model = load_text(spec(*(own_threshold(i) for i in range(6))), "obs.yaml")
+    full = full_render(model)
+    made: list[str] = []
+    recorded_renders(monkeypatch, lambda s: made.append(s.name) or s.name)
+    tree = render(model)
+    assert made == []
+    assert tree["x/svc-004"] == "svc-004" and made == ["svc-004"]
+    assert sorted(p for p in tree if not p.startswith("x/")) == sorted(full)
+    assert [p for p in full if tree[p] != full[p]] == []
+
+
+def test_reading_a_file_rendered_in_full_keeps_nothing_of_it_for_the_model():
+    # What generators keep per model (a service's rule groups, feeding its rules, their tests, its PrometheusRule
+    # and the rulers' copies) is dropped after each file is made: reading a thousand services keeps none of it.
+    model = load_text(spec(*(own_threshold(i) for i in range(4))).replace("alerting:", "rulers: [thanos]\nalerting:"),
+                      "obs.yaml")
+    tree = render(model)
+    deferred = [p for p, v in tree._files.items() if isinstance(v, stamp.Deferred)]
+    assert any(p.startswith("deploy/rulers/") for p in deferred) and any("kubernetes/rules" in p for p in deferred)
+    for path in deferred:
+        assert tree[path]
+        assert not common._MEMOS.get(id(model)), f"{path}: its making left {list(common._MEMOS[id(model)])} behind"
+
+
+def test_a_file_that_fails_to_be_made_when_read_leaves_the_tree_as_it_was(tmp_path, monkeypatch):
+    # A generator's error while the writer reads a deferred file is raised, and nothing is written: no file, no
+    # staging folder.
+    model = load_text(spec(*(own_threshold(i) for i in range(4))), "obs.yaml")
+    recorded_renders(monkeypatch, lambda s: 1 / 0 if s.name == "svc-002" else s.name)
+    tree = render(model)
+    with pytest.raises(ZeroDivisionError):
+        writer.write(tmp_path / "out", tree, LAYOUT)
+    assert list((tmp_path / "out").iterdir()) == []

@@ -18,9 +18,10 @@ No secret is ever written: a required bearer token becomes a note naming where i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from urllib.parse import quote
 
-from obs.generate.common import Inputs, every_service, header
+from obs.generate.common import Inputs, Later, every_service, header, made
 from obs.model import conventions as c
 from obs.model import network
 from obs.model.domain import Histogram, Model, Service
@@ -117,11 +118,19 @@ def shared(model: Model, inputs: Inputs) -> dict[str, str]:
     return {}
 
 
-def per_service(model: Model, service: Service) -> dict[str, str]:
+def _text(model: Model, service: Service, runtime: str) -> str:
+    return dotenv(model, settings(model, service, runtime), runtime)
+
+
+def files(model: Model, service: Service) -> dict[str, Later]:
     if not service.otlp:
         return {}
-    return {c.instrumentation_file(service.name, runtime): dotenv(model, settings(model, service, runtime), runtime)
+    return {c.instrumentation_file(service.name, runtime): partial(_text, model, service, runtime)
             for runtime in ("native", "compose")}
+
+
+def per_service(model: Model, service: Service) -> dict[str, str]:
+    return made(files(model, service))
 
 
 def generate(model: Model, inputs: Inputs) -> dict[str, str]:

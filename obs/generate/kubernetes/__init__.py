@@ -8,10 +8,12 @@ object carries a secret either: they name keys of Secrets the team creates (the 
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from obs.emit import yaml_dump
-from obs.generate.common import every_service, header, yaml
+from obs.generate.common import Later, every_service, header, made, yaml
 from obs.generate.kubernetes import (
     alerting,
     collector,
@@ -40,14 +42,28 @@ def kustomization(model: Model, resources: list[str]) -> dict[str, Any]:
     return out
 
 
-def per_service(model: Model, service: Service) -> dict[str, str]:
+def _text(model: Model, make: Callable[[], dict[str, Any]]) -> str:
+    return yaml(model, make())
+
+
+def _noted(model: Model, make: Callable[[], tuple[dict[str, Any], list[str]]]) -> str:
+    # An Instrumentation carries notes: what the team does beyond applying it (annotate pods, copy a Secret).
+    o, notes = make()
+    return yaml_dump.dump(o, header="\n".join([header(model), *(f"note: {n}" for n in notes)]))
+
+
+def files(model: Model, service: Service) -> dict[str, Later]:
     """The service's own objects: its PrometheusRule and its Instrumentation. Each is a resource of the
     kustomization."""
-    out = {path: yaml(model, o) for path, o in rules.service_objects(model, service).items()}
-    # An Instrumentation carries notes: what the team does beyond applying it (annotate pods, copy a Secret).
-    for path, (o, notes) in instrumentation.service_objects(model, service).items():
-        out[path] = yaml_dump.dump(o, header="\n".join([header(model), *(f"note: {n}" for n in notes)]))
+    out: dict[str, Later] = {path: partial(_text, model, make)
+                             for path, make in rules.service_objects(model, service).items()}
+    out.update((path, partial(_noted, model, make))
+               for path, make in instrumentation.service_objects(model, service).items())
     return out
+
+
+def per_service(model: Model, service: Service) -> dict[str, str]:
+    return made(files(model, service))
 
 
 def shared(model: Model, files: dict[str, str], service_objects: list[str]) -> dict[str, str]:

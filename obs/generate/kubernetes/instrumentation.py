@@ -7,6 +7,8 @@ The exporter endpoint is the collector's Service in the collector's namespace, s
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from obs.generate.configs import instrumentation
@@ -56,9 +58,12 @@ def notes(model: Model, service: str) -> list[str]:
     return out
 
 
-def service_objects(model: Model, service: Service) -> dict[str, tuple[dict[str, Any], list[str]]]:
-    """path -> (object, notes), if the service sends OTLP."""
+def _noted(model: Model, service: Service) -> tuple[dict[str, Any], list[str]]:
+    return instrumentation_object(model, service), notes(model, service.name)
+
+
+def service_objects(model: Model, service: Service) -> dict[str, Callable[[], tuple[dict[str, Any], list[str]]]]:
+    """path -> (object, notes), built when called, if the service sends OTLP."""
     if not service.otlp:
         return {}
-    return {c.kube_file("instrumentation", service.name): (instrumentation_object(model, service),
-                                                           notes(model, service.name))}
+    return {c.kube_file("instrumentation", service.name): partial(_noted, model, service)}

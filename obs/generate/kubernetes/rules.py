@@ -7,6 +7,8 @@ receiver. A rule's label wins over the series', so a component scraped in anothe
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from obs.generate.kubernetes.objects import MONITORING, obj
@@ -37,19 +39,27 @@ def _namespaced(groups: list[dict[str, Any]], namespace: str) -> list[dict[str, 
     return [{**g, "rules": [rule(r) for r in g["rules"]]} for g in groups]
 
 
-def _objects(model: Model, sets: list[tuple[str, list[dict[str, Any]]]]) -> dict[str, dict[str, Any]]:
+def _object(model: Model, name: str, groups: list[dict[str, Any]]) -> dict[str, Any]:
     k = model.kubernetes
-    return {c.kube_file("rules", name): obj(MONITORING, "PrometheusRule", f"{model.project}-{name}",
-                                            {"groups": _namespaced(groups, k.namespace)}, k.rule_labels)
-            for name, groups in sets}
+    return obj(MONITORING, "PrometheusRule", f"{model.project}-{name}", {"groups": _namespaced(groups, k.namespace)},
+               k.rule_labels)
+
+
+def _objects(model: Model, sets: list[tuple[str, list[dict[str, Any]]]]) -> dict[str, dict[str, Any]]:
+    return {c.kube_file("rules", name): _object(model, name, groups) for name, groups in sets}
+
+
+def _service_object(model: Model, service: str) -> dict[str, Any]:
+    return _object(model, service, service_groups(model, service))
 
 
 def objects(model: Model) -> dict[str, dict[str, Any]]:
     return _objects(model, rule_sets(model))
 
 
-def service_objects(model: Model, service: Service) -> dict[str, dict[str, Any]]:
-    return _objects(model, service_rule_sets(model, service))
+def service_objects(model: Model, service: Service) -> dict[str, Callable[[], dict[str, Any]]]:
+    """path -> the service's PrometheusRule, built when called, if it has SLOs."""
+    return {c.kube_file("rules", service.name): partial(_service_object, model, service.name)} if service.slos else {}
 
 
 def pipeline_objects(model: Model) -> dict[str, dict[str, Any]]:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import hashlib
 from decimal import Decimal
+from functools import partial
 
-from obs.generate.common import Inputs, every_service, yaml
+from obs.generate.common import Inputs, Later, every_service, made, yaml
 from obs.generate.slo.sli import http_counts, http_fast, le_matcher, native
 from obs.generate.slo.text import sum_by
 from obs.model import conventions as c
@@ -35,8 +36,16 @@ def shared(model: Model, inputs: Inputs) -> dict[str, str]:
     return {}
 
 
+def _text(model: Model, service: Service, slo: SLO) -> str:
+    return yaml(model, document(model, service, slo))
+
+
+def files(model: Model, service: Service) -> dict[str, Later]:
+    return {c.openslo_file(service.name, slo.name): partial(_text, model, service, slo) for slo in service.slos}
+
+
 def per_service(model: Model, service: Service) -> dict[str, str]:
-    return {c.openslo_file(service.name, slo.name): yaml(model, document(model, service, slo)) for slo in service.slos}
+    return made(files(model, service))
 
 
 def generate(model: Model, inputs: Inputs) -> dict[str, str]:

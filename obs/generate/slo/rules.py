@@ -13,11 +13,11 @@ error_ratio_W = errors_W / (events_W > 0): absent, never NaN or Inf, without tra
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from obs.emit.yaml_dump import Shared
-from obs.generate.common import Inputs, every_service, per_model, yaml
+from obs.generate.common import Inputs, Later, every_service, made, per_model, yaml
 from obs.generate.slo.alerts import alert_rules
 from obs.generate.slo.sli import base_rules
 from obs.generate.slo.text import num, rule_labels, slo_selector
@@ -92,6 +92,11 @@ def slo_groups(model: Model, slo: SLO) -> list[dict[str, Any]]:
              "rules": Shared(rules[kind])} for kind in KINDS]
 
 
+def group_names(service: Service) -> list[str]:
+    """The names of service_groups(), in order, without building them."""
+    return [c.rule_group(slo.service, slo.name, kind) for slo in service.slos for kind in KINDS]
+
+
 def service_groups(model: Model, service: str) -> list[dict[str, Any]]:
     """The service's groups, built once per model and shared (see per_model): callers copy, never change them."""
     return per_model(model, ("slo.rules", service),
@@ -102,9 +107,16 @@ def shared(model: Model, inputs: Inputs) -> dict[str, str]:
     return {}
 
 
+def _file(model: Model, service: str) -> str:
+    return yaml(model, {"groups": service_groups(model, service)})
+
+
+def files(model: Model, service: Service) -> dict[str, Later]:
+    return {c.rules_file(service.name): partial(_file, model, service.name)} if service.slos else {}
+
+
 def per_service(model: Model, service: Service) -> dict[str, str]:
-    return {c.rules_file(service.name): yaml(model, {"groups": service_groups(model, service.name)})} \
-        if service.slos else {}
+    return made(files(model, service))
 
 
 def generate(model: Model, inputs: Inputs) -> dict[str, str]:

@@ -2,7 +2,7 @@
 
     python bench/generate_at_scale.py [--services 1000] [--layout templated|per_service] [--keep DIR]
                                       [--without dashboards] [--by-generator] [--rulers]
-                                      [--names numbered|realistic] [--various] [--distinct]
+                                      [--names numbered|realistic] [--various] [--richer] [--distinct]
 
 Prints the wall and CPU time of each phase (load+validate, render, write, an unchanged rewrite, --check),
 peak memory (tracemalloc's peak of Python allocations, and the process's max RSS), and ratios
@@ -49,14 +49,20 @@ def realistic(i: int) -> tuple[str, str, int]:
 
 OBJECTIVES = (99.9, 99.5, 99.95, 99)
 THRESHOLDS = ("500ms", "250ms", "1s")
+# --richer: as many values as a large platform's services hold between them.
+RICHER_OBJECTIVES = (*OBJECTIVES, 99.99, 99.8)
+RICHER_THRESHOLDS = (*THRESHOLDS, "300ms", "200ms", "750ms", "2s")
 
 
-def varied(i: int) -> tuple[float, str, bool, bool]:
+def varied(i: int, richer: bool = False) -> tuple[float, str, bool, bool]:
     """(availability objective, latency threshold, classic histogram, latency per route) of the i-th service of a
-    varied spec: objectives of four values, thresholds of three, a quarter of the services on classic histograms
-    (whose thresholds must be bucket boundaries: 500ms), one in six latency SLOs grouped by route."""
+    varied spec: objectives of four values, thresholds of three (`richer`: six and seven), a quarter of the services
+    on classic histograms (whose thresholds must be bucket boundaries: 500ms), one in six latency SLOs grouped by
+    route."""
+    objectives, thresholds = (RICHER_OBJECTIVES, RICHER_THRESHOLDS) if richer else (OBJECTIVES, THRESHOLDS)
     classic = i % 4 == 0
-    return OBJECTIVES[i % 4], "500ms" if classic else THRESHOLDS[i % 3], classic, i % 6 == 1
+    return (objectives[i % len(objectives)], "500ms" if classic else thresholds[i % len(thresholds)], classic,
+            i % 6 == 1)
 
 
 def distinct_threshold(i: int) -> str:
@@ -65,10 +71,11 @@ def distinct_threshold(i: int) -> str:
     return f"{100 + i}ms"
 
 
-def settings(i: int, various: bool, distinct: bool) -> tuple[float, str, bool, bool]:
-    """varied(i) with `various`, else the defaults; with `distinct`, the threshold of distinct_threshold(i) where the
-    histogram is native."""
-    objective, threshold, classic, grouped = varied(i) if various else (99.9, "500ms", False, False)
+def settings(i: int, various: bool, distinct: bool, richer: bool = False) -> tuple[float, str, bool, bool]:
+    """varied(i, richer) with `various` or `richer`, else the defaults; with `distinct`, the threshold of
+    distinct_threshold(i) where the histogram is native."""
+    objective, threshold, classic, grouped = (varied(i, richer) if various or richer
+                                              else (99.9, "500ms", False, False))
     return objective, distinct_threshold(i) if distinct and not classic else threshold, classic, grouped
 
 
@@ -77,15 +84,17 @@ def named(i: int, names: str) -> tuple[str, str, int]:
 
 
 def spec(services: int, layout: str = "templated", rulers: bool = False, names: str = "numbered",
-         various: bool = False, distinct: bool = False) -> str:
+         various: bool = False, distinct: bool = False, richer: bool = False) -> str:
     """Each service: HTTP availability and latency SLOs, and an events SLO, like the repo's api-gateway (numbered:
     svc-0000, ... of 20 teams); or names, teams and SLO sets of realistic(). `various`: as a team writes them, each
     with its description, owner and runbooks, one in five calling two others, and the settings of varied().
-    `distinct`: each service its own latency threshold, distinct_threshold(), so that no two share a shape."""
+    `richer`: `various`, with the more values of varied(richer=True). `distinct`: each service its own latency
+    threshold, distinct_threshold(), so that no two share a shape."""
+    various = various or richer
     lines = ["version: obs/v1", "project: scale", "services:"]
     for i in range(services):
         name, team, slos = named(i, names)
-        objective, threshold, classic, grouped = settings(i, various, distinct)
+        objective, threshold, classic, grouped = settings(i, various, distinct, richer)
         lines += [f"  - name: {name}", f"    team: {team}"]
         if various:
             lines += [f"    description: The {name.split('-')[1]} of {team}, run by on-call rota #{i % 37}.",
@@ -147,6 +156,9 @@ def main() -> None:
     parser.add_argument("--various", action="store_true",
                         help="Services as a team writes them: descriptions, owners, runbooks, calls, and objectives, "
                         "thresholds, histograms and groupings that vary (bench/generate_at_scale.py varied()).")
+    parser.add_argument("--richer", action="store_true",
+                        help="--various with objectives of six values and thresholds of seven: more shapes of service, "
+                        "fewer members each.")
     parser.add_argument("--distinct", action="store_true",
                         help="Each service its own latency threshold: no two services share a shape (the worst case "
                         "of obs.generate.stamp), every one is rendered in full.")
@@ -162,7 +174,8 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="obs-scale-"))
     out = args.keep or work / "out"
     spec_path = work / "obs.yaml"
-    spec_path.write_text(spec(args.services, args.layout, args.rulers, args.names, args.various, args.distinct))
+    spec_path.write_text(spec(args.services, args.layout, args.rulers, args.names, args.various, args.distinct,
+                              args.richer))
     try:
         model, t_load = timed(lambda: load_model(spec_path))
         files, t_render = timed(lambda: render(model, Inputs()))

@@ -118,7 +118,8 @@ def test_the_repositorys_spec_renders_alike_stamped_and_in_full():
 
 
 @pytest.mark.parametrize("settings", [{"names": "realistic", "various": True}, {"names": "numbered", "various": True},
-                                      {"names": "realistic", "distinct": True}], ids=["various", "numbered", "distinct"])
+                                      {"names": "realistic", "richer": True}, {"names": "realistic", "distinct": True}],
+                         ids=["various", "numbered", "richer", "distinct"])
 def test_the_benchmarks_specs_render_alike_stamped_and_in_full(settings, monkeypatch):
     # bench/generate_at_scale.py's specs: descriptions, owners, calls, runbooks, objectives and thresholds that vary,
     # classic and native histograms, SLOs grouped by route; or a threshold per service.
@@ -134,6 +135,8 @@ def test_the_benchmarks_specs_render_alike_stamped_and_in_full(settings, monkeyp
     if settings.get("distinct"):
         # no two services with a latency SLO share a shape: each is rendered in full
         assert {s.name for s in model.services if len(s.slos) > 1} <= set(calls)
+    elif settings.get("richer"):
+        assert len(calls) < len(model.services) * 2 / 3   # more shapes, fewer members each: more probes
     else:
         assert len(calls) < len(model.services) / 3
 

@@ -121,15 +121,18 @@ def test_an_error_in_the_first_process_ends_the_second_and_is_raised(split_every
 
 
 # The map under test: its second process says it is running, then blocks reading a pipe the harness holds (fd in
-# argv[1]); its first waits for that word, then kills itself.
+# argv[1]); its first waits for that word, then kills itself. Each process is told by its pid, not by its item: the
+# two take items from one queue in either order, and a first process that took the second's part would wait on
+# the harness's pipe for ever. Neither takes both: the first is blocked at its first item until the second begins.
 WORKER = """
 import os, signal, sys
 from obs.emit import halves
 from obs.errors import Problem, SpecError
 halves.MIN_ITEMS = 1
+first = os.getpid()
 ready_read, ready_write = os.pipe()
 def step(i):
-    if i % 2:
+    if os.getpid() != first:
         os.write(ready_write, b"r")
         os.read(int(sys.argv[1]), 1)
     else:

@@ -41,8 +41,8 @@ MODULES = (
 )
 
 
-# The generators with a file per service: their files() (each file made when called; per_service makes them now)
-# are stamped per shape (obs.generate.stamp), their shared writes the rest. The others write shared files only
+# The generators with a file per service: their files() (each file made when called) are stamped per shape
+# (obs.generate.stamp), their shared writes the rest. The others write shared files only
 # (generate). tests/generate/test_render.py holds this list to the modules' own functions.
 STAMPED = ("slo.rules", "rule_tests", "slo.openslo", "configs.instrumentation", "rulers")
 # Jobs (generators, stand-ins and probes) from which a render splits them over two processes.

@@ -34,12 +34,12 @@ def json(data: object) -> str:
     return json_dump.dump(data)
 
 
-def every_service(model: Model, per_service: Callable[[Model, Service], dict[str, str]]) -> dict[str, str]:
-    """The files `per_service` makes for each service, in the model's order: a generator's `generate`, whose
+def every_service(model: Model, files: Callable[[Model, Service], dict[str, Later]]) -> dict[str, str]:
+    """The files `files` gives for each service, made now, in the model's order: a generator's `generate`, whose
     render() counterpart stamps them per shape of service instead (obs.generate.stamp)."""
     out: dict[str, str] = {}
     for service in model.services:
-        out.update(per_service(model, service))
+        out.update(made(files(model, service)))
     return out
 
 

@@ -13,7 +13,7 @@ from functools import partial
 from typing import Any
 
 from obs.emit import yaml_dump
-from obs.generate.common import Inputs, Later, every_service, header, made
+from obs.generate.common import Inputs, Later, every_service, header
 from obs.generate.slo import checks as k
 from obs.generate.slo.alerts import NO_DATA_FOR, alert_labels, no_data_alert, templated
 from obs.generate.slo.ideal import minutes
@@ -91,9 +91,5 @@ def files(model: Model, service: Service) -> dict[str, Later]:
     return {c.rule_test_file(service.name): partial(_text, model, service)} if service.slos else {}
 
 
-def per_service(model: Model, service: Service) -> dict[str, str]:
-    return made(files(model, service))
-
-
 def generate(model: Model, inputs: Inputs) -> dict[str, str]:
-    return every_service(model, per_service)
+    return every_service(model, files)

@@ -55,9 +55,5 @@ def files(model: Model, service: Service) -> dict[str, Later]:
     return _files(model, service.name, partial(service_groups, model, service.name)) if service.slos else {}
 
 
-def per_service(model: Model, service: Service) -> dict[str, str]:
-    return made(files(model, service))
-
-
 def generate(model: Model, inputs: Inputs) -> dict[str, str]:
-    return {**every_service(model, per_service), **shared(model, inputs)}
+    return {**every_service(model, files), **shared(model, inputs)}

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from obs.emit import halves, writer
 from obs.generate import LAYOUT, STAMPED, common, kubernetes, render, stamp
-from obs.generate.common import forget
+from obs.generate.common import forget, made
 from obs.model.domain import Service
 from obs.project import load_model, load_text
 from tests.support.paths import REPO
@@ -286,10 +286,10 @@ def test_a_generator_that_read_a_description_would_fail_its_proof_and_render_in_
 
 
 def own_files(model, service) -> dict[str, str]:
-    makers = [import_module(f"obs.generate.{name}").per_service for name in STAMPED] + [kubernetes.per_service]
+    makers = [import_module(f"obs.generate.{name}").files for name in STAMPED] + [kubernetes.files]
     out = {}
     for make in makers:
-        out.update(make(model, service))
+        out.update(made(make(model, service)))
     forget(model)
     return out
 

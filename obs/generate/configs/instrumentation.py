@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import partial
 from urllib.parse import quote
 
-from obs.generate.common import Inputs, Later, every_service, header, made
+from obs.generate.common import Inputs, Later, every_service, header
 from obs.model import conventions as c
 from obs.model import network
 from obs.model.domain import Histogram, Model, Service
@@ -129,9 +129,5 @@ def files(model: Model, service: Service) -> dict[str, Later]:
             for runtime in ("native", "compose")}
 
 
-def per_service(model: Model, service: Service) -> dict[str, str]:
-    return made(files(model, service))
-
-
 def generate(model: Model, inputs: Inputs) -> dict[str, str]:
-    return every_service(model, per_service)
+    return every_service(model, files)

@@ -13,7 +13,7 @@ from functools import partial
 from typing import Any
 
 from obs.emit import yaml_dump
-from obs.generate.common import Later, every_service, header, made, yaml
+from obs.generate.common import Later, every_service, header, yaml
 from obs.generate.kubernetes import (
     alerting,
     collector,
@@ -62,13 +62,9 @@ def files(model: Model, service: Service) -> dict[str, Later]:
     return out
 
 
-def per_service(model: Model, service: Service) -> dict[str, str]:
-    return made(files(model, service))
-
-
 def shared(model: Model, files: dict[str, str], service_objects: list[str]) -> dict[str, str]:
     """Every other object's file and the kustomization, whose resources are those and `service_objects` (the paths
-    per_service wrote); `files` are the other generators' (the dashboards among them)."""
+    files() gives); `files` are the other generators' (the dashboards among them)."""
     objects: dict[str, dict[str, Any]] = {}
     for part in (rules.pipeline_objects(model), alerting.objects(model), collector.objects(model),
                  monitors.objects(model), dashboards.objects(model, files), thanos.objects(model)):
@@ -80,7 +76,8 @@ def shared(model: Model, files: dict[str, str], service_objects: list[str]) -> d
     return out
 
 
-def derive(model: Model, files: dict[str, str]) -> dict[str, str]:
-    """Every object's file and the kustomization; `files` are the other generators' (the dashboards among them)."""
-    own = every_service(model, per_service)
-    return {**own, **shared(model, files, list(own))}
+def derive(model: Model, others: dict[str, str]) -> dict[str, str]:
+    """Every object's file and the kustomization; `others` are the other generators' files (the dashboards among
+    them)."""
+    own = every_service(model, files)
+    return {**own, **shared(model, others, list(own))}

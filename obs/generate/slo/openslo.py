@@ -14,7 +14,7 @@ import hashlib
 from decimal import Decimal
 from functools import partial
 
-from obs.generate.common import Inputs, Later, every_service, made, yaml
+from obs.generate.common import Inputs, Later, every_service, yaml
 from obs.generate.slo.sli import http_counts, http_fast, le_matcher, native
 from obs.generate.slo.text import sum_by
 from obs.model import conventions as c
@@ -44,12 +44,8 @@ def files(model: Model, service: Service) -> dict[str, Later]:
     return {c.openslo_file(service.name, slo.name): partial(_text, model, service, slo) for slo in service.slos}
 
 
-def per_service(model: Model, service: Service) -> dict[str, str]:
-    return made(files(model, service))
-
-
 def generate(model: Model, inputs: Inputs) -> dict[str, str]:
-    return every_service(model, per_service)
+    return every_service(model, files)
 
 
 def dns_name(text: str) -> str:

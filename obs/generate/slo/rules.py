@@ -17,7 +17,7 @@ from functools import lru_cache, partial
 from typing import Any
 
 from obs.emit.yaml_dump import Shared
-from obs.generate.common import Inputs, Later, every_service, made, per_model, yaml
+from obs.generate.common import Inputs, Later, every_service, per_model, yaml
 from obs.generate.slo.alerts import alert_rules
 from obs.generate.slo.sli import base_rules
 from obs.generate.slo.text import num, rule_labels, slo_selector
@@ -115,9 +115,5 @@ def files(model: Model, service: Service) -> dict[str, Later]:
     return {c.rules_file(service.name): partial(_file, model, service.name)} if service.slos else {}
 
 
-def per_service(model: Model, service: Service) -> dict[str, str]:
-    return made(files(model, service))
-
-
 def generate(model: Model, inputs: Inputs) -> dict[str, str]:
-    return every_service(model, per_service)
+    return every_service(model, files)

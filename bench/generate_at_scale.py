@@ -79,6 +79,20 @@ def settings(i: int, various: bool, distinct: bool, richer: bool = False) -> tup
     return objective, distinct_threshold(i) if distinct and not classic else threshold, classic, grouped
 
 
+def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
+    """--various, --richer and --distinct: the per-service settings() of this benchmark's spec and of
+    bench/generate_vs_sloth.py's, which gives Sloth the same objectives and thresholds."""
+    parser.add_argument("--various", action="store_true",
+                        help="Services as a team writes them: descriptions, owners, runbooks, calls, and objectives, "
+                        "thresholds, histograms and groupings that vary (bench/generate_at_scale.py varied()).")
+    parser.add_argument("--richer", action="store_true",
+                        help="--various with objectives of six values and thresholds of seven: more shapes of service, "
+                        "fewer members each.")
+    parser.add_argument("--distinct", action="store_true",
+                        help="Each service its own latency threshold: no two services share a shape (the worst case "
+                        "of obs.generate.stamp), every one is rendered in full.")
+
+
 def named(i: int, names: str) -> tuple[str, str, int]:
     return realistic(i) if names == "realistic" else (f"svc-{i:04d}", f"team-{i % 20}", 3)
 
@@ -153,15 +167,7 @@ def main() -> None:
     parser.add_argument("--names", choices=("numbered", "realistic"), default="numbered",
                         help="numbered: svc-0000 ... with 3 SLOs each; realistic: <domain>-<component>[-<region>], "
                         "teams by domain, 1 to 3 SLOs.")
-    parser.add_argument("--various", action="store_true",
-                        help="Services as a team writes them: descriptions, owners, runbooks, calls, and objectives, "
-                        "thresholds, histograms and groupings that vary (bench/generate_at_scale.py varied()).")
-    parser.add_argument("--richer", action="store_true",
-                        help="--various with objectives of six values and thresholds of seven: more shapes of service, "
-                        "fewer members each.")
-    parser.add_argument("--distinct", action="store_true",
-                        help="Each service its own latency threshold: no two services share a shape (the worst case "
-                        "of obs.generate.stamp), every one is rendered in full.")
+    add_settings_arguments(parser)
     parser.add_argument("--by-generator", action="store_true", help="Also time each generator module on its own.")
     parser.add_argument("--trace-memory", action="store_true",
                         help="Also measure load+render again under tracemalloc (slow) for the peak of Python "

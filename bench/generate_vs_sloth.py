@@ -27,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from generate_at_scale import named, settings, spec  # noqa: E402
+from generate_at_scale import add_settings_arguments, named, settings, spec  # noqa: E402
 
 import obs  # noqa: E402
 from obs.model import conventions as c  # noqa: E402
@@ -126,14 +126,7 @@ def main() -> None:
     parser.add_argument("--names", choices=("numbered", "realistic"), default="numbered",
                         help="The services of bench/generate_at_scale.py's spec: numbered (svc-0000 ..., 3 SLOs each) "
                         "or realistic (<domain>-<component>[-<region>], 1 to 3 SLOs); Sloth gets the same SLOs.")
-    parser.add_argument("--various", action="store_true",
-                        help="Services as a team writes them: descriptions, owners, runbooks, calls, and objectives, "
-                        "thresholds, histograms and groupings that vary (bench/generate_at_scale.py varied()).")
-    parser.add_argument("--richer", action="store_true",
-                        help="--various with objectives of six values and thresholds of seven: more shapes, fewer "
-                        "members each.")
-    parser.add_argument("--distinct", action="store_true",
-                        help="Each service its own latency threshold: no two share a shape, the stamp's worst case.")
+    add_settings_arguments(parser)
     args = parser.parse_args()
     sloth = build.ensure(["sloth"], progress=lambda m: print(m, file=sys.stderr))["sloth"]
     # obs as installed: pip compiles a package's modules to bytecode, but an editable install under

@@ -8,15 +8,16 @@ what those files never read, UNREAD, such as its description), each shape's file
 and each member's files are that text with the stand-ins replaced.
 
 That is exact only if generation treats the words as opaque text, and a generator may not (a hash of a long name,
-a name that reads as YAML's `no`): so a shape is stamped only where its probes, rendered in full, equal their stamps
-byte for byte: its first member, and members that hold between them the shortest and the longest of each word and
-of both words together, at least two; what differs is rendered in full. A generator reads a word's length only
-against a limit (a name cut and hashed past 63 characters, a pad up to a width), so a length between two whose
-members pass passes too: the proven lengths are the range the passing probes span, and a member outside it is
-rendered in full. A word standing against other letters (team `a` in `rate`) is never stood in for, and a shape
-whose stand-ins a generator refuses (team `rate` makes `sum(rate(...))` name no function) is rendered in full.
-Shapes of fewer than MIN_MEMBERS are always rendered in full. tests/generate/test_stamp.py compares stamped and
-full renders.
+a name that reads as YAML's `no`): so a shape is stamped only where its proofs hold byte for byte. Its first member
+is rendered in full and must equal its stamp, or the whole shape is rendered in full. A generator reads a word's
+length only against a limit (a name cut and hashed past 63 characters, a pad up to a width), so a length between
+two that pass passes too: the stand-ins are as short as the shape's shortest words, and what else is rendered to
+prove the stamp reaches its longest (of each word, and of both together): members, or stand-ins as long as the
+longest of each word where no member holds them all, at least two proofs in all. The proven lengths are the range
+those that pass span, and a member outside it is rendered in full. A word standing against other letters (team `a`
+in `rate`) is never stood in for, and a shape whose stand-ins a generator refuses (team `rate` makes
+`sum(rate(...))` name no function) is rendered in full. Shapes of fewer than MIN_MEMBERS are always rendered in full.
+tests/generate/test_stamp.py compares stamped and full renders.
 
 A member rendered in full other than to prove a stamp is rendered when its files are read (Deferred), file by
 file, like a stamped one: the writer reads each, hashes it and lets it go, so the text of a thousand services
@@ -39,12 +40,15 @@ from obs.model.domain import Model, Service
 
 Maker = Callable[[Model, Service], dict[str, Later]]   # a service's files by path, each made when called
 
-MIN_MEMBERS = 3      # two members verify a shape's stamp: below three nothing is saved
-_VERIFIED = 2        # ... at least: the first, and those of the shortest and longest of each word and of both
+MIN_MEMBERS = 3      # a shape's proof takes three renders: below three members nothing is saved
+_VERIFIED = 2        # proofs besides the stamp's own render, at least: the first member and one more
 # Names a YAML reader could take for something else are quoted where a stand-in is not: never stamped.
 _RESERVED = frozenset("y n yes no on off true false null".split())
 # A stand-in's letters, one alphabet per word (the service's name, its team), so that one never holds the other.
 _ALPHABETS = ("qzxjqzxj", "kvwykvwy")
+# The longest stand-ins' letters: the same letters in another cycle, which shares no three letters in a row with
+# the first, so that no longest stand-in (of three letters or more) holds a shortest one.
+_LONG_ALPHABETS = ("xqjzxqjz", "wkyvwkyv")
 
 Pairs = tuple[tuple[str, str], ...]   # (old, new), applied in order
 _OPAQUE = (Enum, int, float, Decimal)   # values that hold no text (bool is an int)
@@ -64,10 +68,10 @@ def _pattern(word: str) -> tuple[object, ...]:
     return skeleton, word.lower() in _RESERVED, yaml_dump.scalar(word) == word, json.dumps(word) == f'"{word}"'
 
 
-def _lengths(service: Service) -> tuple[int, ...]:
-    """What a generator's limits may read of a member's words: each one's length, and with two, their total (a text
-    holding both, cut at a limit, is cut by the sum)."""
-    lengths = tuple(len(w) for w in _words(service))
+def _lengths(words: tuple[str, ...]) -> tuple[int, ...]:
+    """What a generator's limits may read of a service's words: each one's length, and with two, their total (a
+    text holding both, cut at a limit, is cut by the sum)."""
+    lengths = tuple(len(w) for w in words)
     return lengths if len(lengths) == 1 else (*lengths, sum(lengths))
 
 
@@ -246,51 +250,78 @@ def _shapes(model: Model, rename: _Renamer) -> Iterator[list[Service]]:
     yield from groups.values()
 
 
-def _stand_ins(model: Model, first: Service) -> tuple[str, ...] | None:
-    """A stand-in for each of the first member's words (`first` without what UNREAD leaves out), or None when a word
-    cannot be stood in for: one that stands against a letter or a digit somewhere (team `a` in `rate`) would rename
-    the text around it, not the word."""
+def _stands_apart(first: Service) -> bool:
+    """Whether each of the first member's words (`first` without what UNREAD leaves out) stands apart wherever it is
+    written: one that stands against a letter or a digit somewhere (team `a` in `rate`) would rename the text around
+    it, not the word."""
     words, text = _words(first), repr(first)
     for word, _ in _spellings(words, words):   # as they are renamed: the longer first
         if re.search(rf"[^\W_]{re.escape(word)}|{re.escape(word)}[^\W_]", text):
-            return None
+            return False
         text = text.replace(word, "\0")
-    taken = {s.name for s in model.services} | {r.name for r in model.receivers} | {model.project}
+    return True
+
+
+def _extremes(members: list[Service]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The shortest of each word among the members, and the longest (the first of equals): the stand-ins are made
+    from them, at their lengths. Members of a shape have as many words, of one pattern each."""
+    words = [_words(m) for m in members]
+    at = range(len(words[0]))
+    return (tuple(min((w[i] for w in words), key=len) for i in at),
+            tuple(max((w[i] for w in words), key=len) for i in at))
+
+
+def _probes(members: list[Service], shortest: tuple[int, ...],
+            longest: tuple[int, ...] | None) -> tuple[list[Service], bool]:
+    """The members a shape's proof renders in full, and whether the longest stand-ins (of `longest` lengths; None:
+    there are none) are rendered too; the shortest (of `shortest` lengths) always are, for the stamp. The first
+    member; then, until the lengths of what is rendered reach every member's shortest and longest of each measure of
+    _lengths(), the one that reaches the most of those still missing: a member (the first of equals), or the longest
+    stand-ins where they reach more (every longest at once, where members hold one each). At least two proofs. A
+    member's render is its own files; the stand-ins' are proof only."""
+    lengths = [_lengths(_words(m)) for m in members]
+    measures = range(len(lengths[0]))
+    low = [min(ns[i] for ns in lengths) for i in measures]
+    high = [max(ns[i] for ns in lengths) for i in measures]
+
+    def reach(ns: tuple[int, ...]) -> set[tuple[int, bool]]:
+        return {(i, False) for i in measures if ns[i] <= low[i]} | {(i, True) for i in measures if ns[i] >= high[i]}
+
+    reaches = [reach(ns) for ns in lengths]
+    missing = {(i, up) for i in measures for up in (False, True)} - reach(shortest) - reaches[0]
+    chosen, long = [0], False
+    while missing:
+        best = max(range(len(members)), key=lambda j: len(reaches[j] & missing))
+        if longest is not None and not long and len(reach(longest) & missing) > len(reaches[best] & missing):
+            long, missing = True, missing - reach(longest)
+        else:
+            chosen.append(best)
+            missing -= reaches[best]
+    if len(chosen) + long < _VERIFIED:
+        chosen.append(1)
+    return [members[j] for j in chosen], long
+
+
+def _stand_ins(model: Model, first: Service, like: tuple[str, ...], alphabets: tuple[str, ...],
+               taken: frozenset[str] = frozenset()) -> tuple[str, ...] | None:
+    """A stand-in for each of the first member's words, of the pattern and length of the word `like` holds in its
+    place, unlike any name of the model and any of `taken`; None when one cannot be made."""
+    names = {s.name for s in model.services} | {r.name for r in model.receivers} | {model.project} | taken
     out = []
-    for word, alphabet in zip(words, _ALPHABETS, strict=False):
-        stand_in = _stand_in(word, taken, alphabet)
+    for word, alphabet in zip(like, alphabets, strict=False):
+        stand_in = _stand_in(word, names, alphabet)
         if stand_in is None:
             return None
         out.append(stand_in)
-    if any(new in model.source or new in model.project for _, new in _spellings(words, tuple(out))):
+    if any(new in model.source or new in model.project for _, new in _spellings(_words(first), tuple(out))):
         return None
     return tuple(out)
 
 
-def _probes(members: list[Service]) -> list[Service]:
-    """The members a shape's proof renders in full: the first, then, until every shortest and longest of each
-    measure of _lengths() is held by one of them, the member that holds the most of those still missing (the first
-    of equals); and the second when that makes one. Fewer renders than a member per extreme, since one member is
-    often the longest name and the longest total, or the shortest team and the shortest total."""
-    lengths = [_lengths(m) for m in members]
-    measures = range(len(lengths[0]))
-    missing = {(i, extreme(ns[i] for ns in lengths)) for i in measures for extreme in (min, max)}
-    holds = {j: held for j, ns in enumerate(lengths) if (held := missing & {(i, ns[i]) for i in measures})}
-    chosen = [0]
-    missing -= holds.get(0, set())
-    while missing:
-        best = max(holds, key=lambda j: len(holds[j] & missing))   # dicts keep order: the first of equals
-        chosen.append(best)
-        missing -= holds[best]
-    if len(chosen) < _VERIFIED:
-        chosen.append(1)
-    return [members[j] for j in chosen]
-
-
-def _back(stand_ins: tuple[str, ...], member: Service) -> Pairs | None:
-    """(stand-in, the member's word) for each word; None when a word of the member holds a stand-in, which a
-    later replacement would then change."""
-    pairs = _spellings(stand_ins, _words(member))
+def _back(stand_ins: tuple[str, ...], words: tuple[str, ...]) -> Pairs | None:
+    """(stand-in, word) for each word; None when a word holds a stand-in, which a later replacement would then
+    change."""
+    pairs = _spellings(stand_ins, words)
     if any(stand_in in word for _, word in pairs for stand_in, _ in pairs):
         return None
     return pairs
@@ -302,58 +333,82 @@ Full = Mapping[str, dict[str, str]]   # a member's name: its files rendered in f
 @dataclasses.dataclass
 class _Shape:
     members: list[Service]
-    stand_ins: tuple[str, ...] | None = None     # None: every member is rendered in full
-    stamp: dict[str, str] = dataclasses.field(default_factory=dict)   # the stand-ins' files
-    probes: list[Service] = dataclasses.field(default_factory=list)
-    whole: bool = False                          # a probe failed for no length of its own: all in full
+    stand_ins: tuple[str, ...] | None = None     # the shortest stand-ins; None: every member is rendered in full
+    stamp: dict[str, str] = dataclasses.field(default_factory=dict)   # their files
+    probes: list[Service] = dataclasses.field(default_factory=list)   # the members rendered to prove it
+    whole: bool = False                          # a proof failed for no length of its own: all in full
     proven: list[range] = dataclasses.field(default_factory=list)   # per _lengths() measure, those proven exact
+
+    def back(self, words: tuple[str, ...]) -> Pairs | None:
+        """(stand-in, word) to make the files of a service of these words from the stamp; None when it cannot."""
+        return None if self.stand_ins is None else _back(self.stand_ins, words)
+
+    def holds(self, words: tuple[str, ...], files: dict[str, str] | None) -> bool:
+        """Whether the stamp, made with `words`, is `files` (their render in full; None: refused) byte for byte."""
+        return files is not None and (back := self.back(words)) is not None and _stamped(self.stamp, back) == files
 
     def stamped(self, m: Service) -> Pairs | None:
         """(stand-in, word) to make `m`'s files from the stamp; None when `m` is rendered in full."""
         if self.stand_ins is None or self.whole:
             return None
-        back = _back(self.stand_ins, m)
-        if back is None or any(n not in self.proven[i] for i, n in enumerate(_lengths(m))):
+        words = _words(m)
+        if any(n not in self.proven[i] for i, n in enumerate(_lengths(words))):
             return None
-        return back
+        return self.back(words)
 
 
 class Stamping:
     """Every service's own files from `makers`, stamped per shape where that is proven exact, in steps so that the
     renders made before deciding can be made anywhere (obs.generate.render maps them over two processes): `jobs()`,
-    each shape's render for its stand-ins and its probes, whose results go to `then(done)`, which returns the
-    probes' files; then `files(full)`, each file as text (a probe's), a Stamped, or a Deferred (a member rendered in
-    full, the shape's stamp refused or unproven for it), whose text() is the file. `forget` drops what the
-    generators kept for a model: a stand-in's, and the model's own after each Deferred is read."""
+    the renders of each shape's shortest stand-ins, its longest and its first member, whose results go to
+    `then(done)`, which returns the first members' files; then `files(full)`, each file as text (a first
+    member's), a Stamped, or a Deferred (a member rendered in full, the shape's stamp refused or unproven for it),
+    whose text() is the file. `forget` drops what the generators kept for a model: the stand-ins', and the model's
+    own after each Deferred is read."""
 
     def __init__(self, model: Model, makers: Sequence[Maker], forget: Callable[[Model], None]) -> None:
         self.model, self.makers, self.forget = model, makers, forget
         self._shapes: list[_Shape] = []
-        self._protos: list[tuple[_Shape, Model, Service]] = []   # a stamped shape, its stand-ins' model and service
+        # Per stamped shape: the shape, its shortest stand-ins' model and service; and per shape whose proof takes
+        # them, its longest stand-ins, their model and service.
+        self._shortest: list[tuple[_Shape, Model, Service]] = []
+        self._longest: list[tuple[_Shape, tuple[str, ...], Model, Service]] = []
         rename = _Renamer()
+
+        def proto(first: Service, words: tuple[str, ...]) -> tuple[Model, Service]:
+            service = rename(first, _spellings(_words(first), words))
+            return dataclasses.replace(model, services=(*model.services, service)), service
+
         for members in _shapes(model, rename):
             shape = _Shape(members)
             self._shapes.append(shape)
             if len(members) < MIN_MEMBERS:
                 continue
             first = dataclasses.replace(members[0], **UNREAD)
-            shape.stand_ins = _stand_ins(model, first)
-            if shape.stand_ins is None:
+            if not _stands_apart(first):
                 continue
-            proto = rename(first, _spellings(_words(first), shape.stand_ins))
-            self._protos.append((shape, dataclasses.replace(model, services=(*model.services, proto)), proto))
-            shape.probes = _probes(members)
+            short, long = _extremes(members)
+            shortest = _stand_ins(model, first, short, _ALPHABETS)
+            if shortest is None:
+                continue
+            longest = _stand_ins(model, first, long, _LONG_ALPHABETS, frozenset(shortest))
+            shape.stand_ins = shortest
+            reach = None if longest is None else _lengths(longest)
+            shape.probes, with_longest = _probes(members, _lengths(shortest), reach)
+            self._shortest.append((shape, *proto(first, shortest)))
+            if longest is not None and with_longest:
+                self._longest.append((shape, longest, *proto(first, longest)))
 
     def jobs(self) -> list[Callable[[], dict[str, str] | None]]:
         """The renders to make before deciding, in the order then() takes their results."""
-        return [*(partial(self._stand_ins, i) for i in range(len(self._protos))),
+        return [*(partial(self._stand_ins, m, p) for _, m, p in self._shortest),
+                *(partial(self._stand_ins, m, p) for _, _, m, p in self._longest),
                 *(partial(self.render, m) for m in self.first())]
 
-    def _stand_ins(self, i: int) -> dict[str, str] | None:
+    def _stand_ins(self, proto_model: Model, proto: Service) -> dict[str, str] | None:
         """The stand-ins' files; None when a generator refused them. A stand-in renamed text around its word too
         (a team `rate` inside `sum(rate(...))` makes a query that names no function): the members themselves are
         then rendered in full, where any error of theirs is raised as it would be without stamping."""
-        _, proto_model, proto = self._protos[i]
         try:
             return made(_one(proto_model, proto, self.makers))
         except Exception:   # noqa: BLE001 - any refusal of a stand-in's model means: no stamp, render in full
@@ -366,32 +421,39 @@ class Stamping:
         return made(_one(self.model, service, self.makers))
 
     def first(self) -> list[Service]:
-        """The probes, in the order of their jobs."""
-        return [m for shape in self._shapes if shape.stand_ins is not None for m in shape.probes]
+        """The members rendered to prove a stamp, in the order of their jobs."""
+        return [m for shape, _, _ in self._shortest for m in shape.probes]
 
     def then(self, done: Sequence[dict[str, str] | None]) -> dict[str, dict[str, str]]:
-        """The probes' files, by name, from the jobs' results in their order. Each shape is judged by its probes: a
+        """The probes' files, by name, from the jobs' results in their order. Each shape is judged by its proofs: a
         first member that differs from its stamp means the generators read the words: the shape in full, as when
-        its stand-ins were refused. Another that differs: every member with a length of a word beyond those the
-        passing probes span, in full; and the shape in full if the failing one has none."""
-        for (shape, _, _), stamp in zip(self._protos, done[:len(self._protos)], strict=True):
-            shape.stamp, shape.whole = stamp or {}, stamp is None
+        its stand-ins were refused. Another proof that differs (a member, or the longest stand-ins): every member
+        with a length beyond those the passing proofs span, in full; and the shape in full if the failing one has
+        none."""
+        shortest, longest = len(self._shortest), len(self._longest)
         full = {m.name: cast("dict[str, str]", files)
-                for m, files in zip(self.first(), done[len(self._protos):], strict=True)}
-        for shape in self._shapes:
-            if shape.stand_ins is None or shape.whole:
+                for m, files in zip(self.first(), done[shortest + longest:], strict=True)}
+        proofs: dict[int, list[tuple[tuple[int, ...], bool]]] = {}
+        for (shape, _, _), stamp in zip(self._shortest, done[:shortest], strict=True):
+            shape.stamp, shape.whole = stamp or {}, stamp is None
+            if not shape.whole and shape.stand_ins is not None:
+                proofs[id(shape)] = [(_lengths(shape.stand_ins), True)] + [
+                    (_lengths(_words(m)), shape.holds(_words(m), full[m.name])) for m in shape.probes]
+        for (shape, words, _, _), files in zip(self._longest, done[shortest:shortest + longest], strict=True):
+            if id(shape) in proofs:
+                proofs[id(shape)].append((_lengths(words), shape.holds(words, files)))
+        for shape, _, _ in self._shortest:
+            judged = proofs.get(id(shape))
+            if judged is None:
                 continue
-            stand_ins = shape.stand_ins
-            failed = [m for m in shape.probes
-                      if (back := _back(stand_ins, m)) is None or _stamped(shape.stamp, back) != full[m.name]]
-            shape.whole = shape.members[0] in failed
+            shape.whole = not judged[1][1]   # the first member's
             if shape.whole:
                 continue
-            passed = [_lengths(m) for m in shape.probes if m not in failed]   # the first among them
+            passed = [ns for ns, held in judged if held]
             shape.proven = [range(min(n[i] for n in passed), max(n[i] for n in passed) + 1)
                             for i in range(len(passed[0]))]
-            # A length within what passing probes span is not the cause; a probe that fails with no other is.
-            shape.whole = any(all(n in shape.proven[i] for i, n in enumerate(_lengths(m))) for m in failed)
+            # A length within what passing proofs span is not the cause; a proof that fails with no other is.
+            shape.whole = any(all(n in shape.proven[i] for i, n in enumerate(ns)) for ns, held in judged if not held)
         return full
 
     def files(self, full: Full) -> dict[str, Made]:
@@ -410,7 +472,7 @@ class Stamping:
 
 def per_service(model: Model, makers: Sequence[Maker], forget: Callable[[Model], None]) -> dict[str, Made]:
     """Every service's own files from `makers`, stamped per shape where that is proven exact (Stamping), the
-    probes rendered here, in this process (obs.generate.render maps them over two)."""
+    proofs rendered here, in this process (obs.generate.render maps them over two)."""
     stamping = Stamping(model, makers, forget)
     return stamping.files(stamping.then([job() for job in stamping.jobs()]))
 

@@ -147,7 +147,7 @@ def test_at_scale_each_shape_is_rendered_three_times_not_once_per_service(monkey
                            *(service(f"api{i:02d}", f"team-{i % 3}") for i in range(20))), "obs.yaml")
     calls = recorded_renders(monkeypatch)
     render(model)
-    assert len(calls) == 2 * 3   # per shape: the stand-in, and two members rendered in full to prove the stamp
+    assert len(calls) == 2 * 3   # per shape: the stand-ins, and two members rendered in full to prove the stamp
 
 
 def test_a_shape_whose_stamp_differs_from_its_members_is_rendered_in_full(monkeypatch):
@@ -157,7 +157,7 @@ def test_a_shape_whose_stamp_differs_from_its_members_is_rendered_in_full(monkey
     files = stamp.Tree(stamp.per_service(model, [], lambda m: None))
     assert {p: t for p, t in files.items() if p.startswith("x/")} == {
         f"x/svc-{i:03d}": str(sum(map(ord, f"svc-{i:03d}"))) for i in range(5)}
-    assert len(calls) == 1 + 2 + 3   # the stand-in, the two proofs, then the remaining members in full
+    assert len(calls) == 1 + 2 + 3   # the stand-ins, the two proofs, then the remaining members in full
 
 
 def test_a_length_whose_proof_fails_is_rendered_in_full_and_the_others_stamped(monkeypatch):
@@ -169,28 +169,28 @@ def test_a_length_whose_proof_fails_is_rendered_in_full_and_the_others_stamped(m
     assert {p: t for p, t in files.items() if p.startswith("x/")} == {
         f"x/{n}": n[:8] for n in ("svc-000", "svc-001", "svc-002", "svc-003", "svc-0004", "svc-0005", "svc-00006",
                                   "svc-00007")}
-    # the stand-in, the first (also the shortest), the first of the longest (which fails), then every member
-    # longer than the passing probe's 7 in full
+    # the stand-ins (as short as the shortest), the first (also the shortest), the first of the longest (which
+    # fails), then every member longer than the passing proofs' 7 in full
     assert calls[1:] == ["svc-000", "svc-00006", "svc-0004", "svc-0005", "svc-00007"]
 
 
 def test_lengths_between_the_shortest_and_the_longest_are_stamped_when_both_pass(monkeypatch):
-    # One template at five lengths: the first, the shortest and the longest prove the stamp; the members of the
-    # lengths between them are stamped, not rendered.
+    # One template at five lengths: stand-ins as short as the shortest, the first member and the longest prove the
+    # stamp; the members of the lengths between them are stamped, not rendered.
     names = ("svc-0000", "svc-0001", "svc-000002", "svc-000", "svc-00003", "svc-0000004", "svc-00005", "svc-000006")
     model = load_text(spec(*(service(n) for n in names)), "obs.yaml")
     full = full_render(model)
     calls = recorded_renders(monkeypatch)
     stamped = render(model)
-    assert calls[1:] == ["svc-0000", "svc-000", "svc-0000004"]
+    assert len(calls[0]) == 7 and calls[1:] == ["svc-0000", "svc-0000004"]
     assert sorted(stamped) == sorted(full)
     assert [p for p in full if stamped[p] != full[p]] == []
 
 
 def test_a_limit_on_name_and_team_together_renders_in_full_what_passes_each_alone(monkeypatch):
-    # A generator that cuts "<team>-<name>" at 18 characters: the longest name and the longest team each pass (in
-    # members whose other word is short), but two members with both long names and long teams exceed it; the
-    # probe of the longest total is one of them, and fails.
+    # A generator that cuts "<team>-<name>" at 18 characters: two members with both long names and long teams
+    # exceed it. No member holds more than one of the longest name, team and total, so stand-ins as long as the
+    # longest of each prove them at once: they exceed it too, and their proof fails.
     members = [("svc-000", "team-00"), ("svc-001", "team-01"), ("svc-0000002", "team-2"), ("svc-3", "team-0000003"),
                ("svc-000004", "team-00004"), ("svc-000005", "team-0005")]
     model = load_text(spec(*(service(n, t) for n, t in members)), "obs.yaml")
@@ -198,9 +198,19 @@ def test_a_limit_on_name_and_team_together_renders_in_full_what_passes_each_alon
     files = stamp.Tree(stamp.per_service(model, [], lambda m: None))
     assert {p: t for p, t in files.items() if p.startswith("x/")} == {
         f"x/{n}": f"{t}-{n}"[:18] for n, t in members}
-    # the stand-in; the first (the shortest total), the longest name with the shortest team, the shortest name with
-    # the longest team, the longest total (which fails); then the other member past the proven totals in full
-    assert calls[1:] == ["svc-000", "svc-0000002", "svc-3", "svc-000004", "svc-000005"]
+    # the shortest stand-ins, the longest (which fail); the first; then every member past the lengths the shortest
+    # and the first span, in full
+    assert calls[2:] == ["svc-000", "svc-0000002", "svc-3", "svc-000004", "svc-000005"]
+
+
+def test_stand_ins_as_long_as_the_longest_name_and_team_prove_what_no_one_member_holds(monkeypatch):
+    # The longest name, the longest team and the longest total are each another member's: one render of stand-ins
+    # as long as the longest of each proves all three, and every member but the first is stamped.
+    members = [("svc-000", "team-00"), ("svc-0000002", "team-2"), ("svc-3", "team-0000003"),
+               ("svc-000004", "team-00004"), ("svc-005", "team-05")]
+    model = load_text(spec(*(service(n, t) for n, t in members)), "obs.yaml")
+    calls = renders_stamped_as_in_full(model, monkeypatch)
+    assert [len(n) for n in calls[:2]] == [5, 11] and calls[2:] == ["svc-000"]
 
 
 @pytest.mark.parametrize("name", ["svc-0001", "a1b2c3", "payments-api", "x-y-z-9", "Team Payments (EU)"])
@@ -220,7 +230,7 @@ def test_a_word_of_one_or_two_letters_gets_a_stand_in_of_three_with_its_pattern(
 def test_members_of_a_two_letter_team_are_stamped_like_the_rest(monkeypatch):
     # Names of one domain, whose team is the two letters "ml": a stand-in of three letters stands for it.
     model = load_text(spec(*(service(f"ml-{c}", "ml") for c in ("api", "web", "etl", "ops", "gpu"))), "obs.yaml")
-    assert len(renders_stamped_as_in_full(model, monkeypatch)) == 3   # the stand-in and the first two
+    assert len(renders_stamped_as_in_full(model, monkeypatch)) == 3   # the stand-ins and the first two
 
 
 @pytest.mark.parametrize("team", ["rate", "sum", "a", "jobs"])
@@ -236,24 +246,59 @@ def test_a_shape_whose_stand_ins_a_generator_refuses_is_rendered_in_full(monkeyp
     files = stamp.Tree(stamp.per_service(model, [], lambda m: None))
     assert {p: t for p, t in files.items() if p.startswith("x/")} == {f"x/svc-{i:03d}": f"svc-{i:03d}"
                                                                       for i in range(5)}
-    assert len(calls) == 1 + 5   # the stand-in (refused), then every member
+    assert len(calls) == 1 + 5   # the stand-ins (refused), then every member
 
 
-def test_the_probes_are_the_first_member_and_the_fewest_that_hold_every_shortest_and_longest():
+def test_the_stand_ins_are_as_short_as_the_shortest_of_each_word_and_as_long_as_the_longest():
     model = load_text(spec(*(service(n, t) for n, t in [
-        ("svc-000", "team-00"), ("svc-001", "team-01"), ("svc-00002", "team-0002"), ("svc-0", "team-0"),
+        ("svc-000", "team-00"), ("svc-001", "team-01"), ("svc-00002", "team-2"), ("svc-0", "team-0"),
         ("svc-00004", "team-04"), ("svc-005", "team-0005")])), "obs.yaml")
-    # svc-00002 holds the longest name, team and total; svc-0 the shortest of all three
-    assert [m.name for m in stamp._probes(list(model.services))] == ["svc-000", "svc-00002", "svc-0"]
-    same = load_text(spec(*(service(f"svc-{i:03d}") for i in range(4))), "obs.yaml")
-    assert [m.name for m in stamp._probes(list(same.services))] == ["svc-000", "svc-001"]   # at least two
+    members = list(model.services)
+    short, long = stamp._extremes(members)
+    assert (short, long) == (("svc-0", "team-2"), ("svc-00002", "team-0005"))   # the first of equals
+    first = members[0]
+    shortest = stamp._stand_ins(model, first, short, stamp._ALPHABETS)
+    longest = stamp._stand_ins(model, first, long, stamp._LONG_ALPHABETS, frozenset(shortest or ()))
+    assert shortest is not None and longest is not None
+    assert [len(w) for w in shortest] == [5, 6] and [len(w) for w in longest] == [9, 9]
+    assert [stamp._pattern(w) for w in (*shortest, *longest)] == [stamp._pattern(w) for w in (*short, *long)]
+    # a longest stand-in never holds a shortest one, which stamping it would rename
+    assert stamp._back(shortest, longest) is not None
+
+
+def test_the_probes_are_the_first_member_and_the_fewest_that_reach_every_shortest_and_longest():
+    def probes(members):
+        model = load_text(spec(*(service(n, t) for n, t in members)), "obs.yaml")
+        short, long = stamp._extremes(list(model.services))
+        found, longest = stamp._probes(list(model.services), stamp._lengths(short), stamp._lengths(long))
+        return [m.name for m in found], longest
+
+    # the stand-ins are as short as svc-0 and team-0; svc-00002 holds the longest name, team and total
+    assert probes([("svc-000", "team-00"), ("svc-001", "team-01"), ("svc-00002", "team-0002"), ("svc-0", "team-0"),
+                   ("svc-00004", "team-04"), ("svc-005", "team-0005")]) == (["svc-000", "svc-00002"], False)
+    assert probes([(f"svc-{i:03d}", "core") for i in range(4)]) == (["svc-000", "svc-001"], False)   # two at least
+    # one member holds the longest name, another the longest team, a third the longest total: stand-ins as long
+    # as each prove all three in one render
+    assert probes([("svc-000", "team-00"), ("svc-0000002", "team-2"), ("svc-3", "team-0000003"),
+                   ("svc-000004", "team-00004")]) == (["svc-000"], True)
+    # a team of two letters has stand-ins of three: the member that holds it is rendered
+    assert probes([("ml-api", "ml"), ("ml-web", "core"), ("ml-etl", "core")]) == (["ml-api", "ml-web"], False)
+
+
+@pytest.mark.parametrize("word", ["svc-0001", "ml", "a-b-c", "abcdefghijklmnopqrstuvwxyz", "Team Payments (EU)"])
+def test_no_longest_stand_in_holds_a_shortest_one_of_either_word(word):
+    shortest = [stamp._stand_in(word, set(), a) for a in stamp._ALPHABETS]
+    for alphabet in stamp._LONG_ALPHABETS:
+        for length in range(len(word), len(word) + 30):
+            longest = stamp._stand_in(word[:-1] + word[-1] * (1 + length - len(word)), set(), alphabet)
+            assert longest is not None and not any(s and s in longest for s in shortest)
 
 
 def test_names_spelled_in_snake_case_in_queries_are_stamped(monkeypatch):
     # Each service counts its jobs in a metric of its own name, as metric names spell it: pay_api_000_jobs_total.
     names = [f"pay-api-{i:03d}" for i in range(6)]
     model = load_text(spec(*(service(n, "payments", f"{n.replace('-', '_')}_jobs_total") for n in names)), "obs.yaml")
-    assert len(renders_stamped_as_in_full(model, monkeypatch)) == 3   # the stand-in and the first two
+    assert len(renders_stamped_as_in_full(model, monkeypatch)) == 3   # the stand-ins and the first two
 
 
 def described(name: str, text: str, calls: str = "[]", owner: str = "someone") -> str:

@@ -7,16 +7,19 @@ service with its words taken out of every string, and each word's skeleton and h
 what those files never read, UNREAD, such as its description), each shape's files are rendered once for stand-ins,
 and each member's files are that text with the stand-ins replaced.
 
-That is exact only if generation treats the words as opaque text, and a generator may not (a hash of a long name,
-a name that reads as YAML's `no`): so a shape is stamped only where its proofs hold byte for byte. Its first member
-is rendered in full and must equal its stamp, or the whole shape is rendered in full. A generator reads a word's
-length only against a limit (a name cut and hashed past 63 characters, a pad up to a width), so a length between
-two that pass passes too: the stand-ins are as short as the shape's shortest words, and what else is rendered to
-prove the stamp reaches its longest (of each word, and of both together): members, or stand-ins as long as the
-longest of each word where no member holds them all, at least two proofs in all. The proven lengths are the range
-those that pass span, and a member outside it is rendered in full. A word standing against other letters (team `a`
-in `rate`) is never stood in for, and a shape whose stand-ins a generator refuses (team `rate` makes
-`sum(rate(...))` name no function) is rendered in full. Shapes of fewer than MIN_MEMBERS are always rendered in full.
+That is exact only if generation treats the words as opaque text, and a generator may not (a hash of a long name, a
+name that reads as YAML's `no`): so a shape is stamped only where its proofs hold byte for byte. Its first member is
+rendered in full and must equal its stamp, or the whole shape is rendered in full. A generator reads a word's length
+only against a limit (a name cut and hashed past 63 characters, a pad up to a width), so a length between two that
+pass passes too: what is rendered to prove the stamp reaches the shape's shortest and longest of each word and of
+both together, with members, or with stand-ins as short as the shortest words or as long as the longest where no one
+member holds as many (each such render reaches every shortest, or every longest, at once); at least two proofs in
+all. The proven lengths are the range those that pass span, and a member outside it is rendered in full. The stamp's
+own stand-ins are as long as the first member's words: that member's proof is then about the words alone (a failure
+there is not a length's), and stand-ins as short as the shortest would slow every member's stamping (a short word is
+found more slowly in the text it is replaced in). A word standing against other letters (team `a` in `rate`) is
+never stood in for, and a shape whose stand-ins a generator refuses (team `rate` makes `sum(rate(...))` name no
+function) is rendered in full. Shapes of fewer than MIN_MEMBERS are always rendered in full.
 tests/generate/test_stamp.py compares stamped and full renders.
 
 A member rendered in full other than to prove a stamp is rendered when its files are read (Deferred), file by
@@ -46,9 +49,10 @@ _VERIFIED = 2        # proofs besides the stamp's own render, at least: the firs
 _RESERVED = frozenset("y n yes no on off true false null".split())
 # A stand-in's letters, one alphabet per word (the service's name, its team), so that one never holds the other.
 _ALPHABETS = ("qzxjqzxj", "kvwykvwy")
-# The longest stand-ins' letters: the same letters in another cycle, which shares no three letters in a row with
-# the first, so that no longest stand-in (of three letters or more) holds a shortest one.
-_LONG_ALPHABETS = ("xqjzxqjz", "wkyvwkyv")
+# The letters of the stand-ins that prove the shortest and longest lengths: the same letters in another cycle, which
+# shares no three letters in a row with the first, so that none of these stand-ins (of three letters or more) holds
+# one of the stamp's, which stamping it would rename.
+_PROOF_ALPHABETS = ("xqjzxqjz", "wkyvwkyv")
 
 Pairs = tuple[tuple[str, str], ...]   # (old, new), applied in order
 _OPAQUE = (Enum, int, float, Decimal)   # values that hold no text (bool is an int)
@@ -204,14 +208,6 @@ def _replaced(text: str, pairs: Pairs) -> str:
     return text
 
 
-def _stamped(files: dict[str, str], pairs: Pairs) -> dict[str, str]:
-    return {_replaced(path, pairs): _replaced(text, pairs) for path, text in files.items()}
-
-
-def _lazy(files: dict[str, str], pairs: Pairs) -> dict[str, str | Stamped]:
-    return {_replaced(path, pairs): Stamped(text, pairs) for path, text in files.items()}
-
-
 class Deferred:
     """A file of a member rendered in full, made when read; what its making kept for the model (per_model: the
     service's rule groups) is dropped then, so that reading every file keeps no more than reading one."""
@@ -263,22 +259,22 @@ def _stands_apart(first: Service) -> bool:
 
 
 def _extremes(members: list[Service]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The shortest of each word among the members, and the longest (the first of equals): the stand-ins are made
-    from them, at their lengths. Members of a shape have as many words, of one pattern each."""
+    """The shortest of each word among the members, and the longest (the first of equals): stand-ins that prove
+    those lengths are made from them. Members of a shape have as many words, of one pattern each."""
     words = [_words(m) for m in members]
     at = range(len(words[0]))
     return (tuple(min((w[i] for w in words), key=len) for i in at),
             tuple(max((w[i] for w in words), key=len) for i in at))
 
 
-def _probes(members: list[Service], shortest: tuple[int, ...],
-            longest: tuple[int, ...] | None) -> tuple[list[Service], bool]:
-    """The members a shape's proof renders in full, and whether the longest stand-ins (of `longest` lengths; None:
-    there are none) are rendered too; the shortest (of `shortest` lengths) always are, for the stamp. The first
-    member; then, until the lengths of what is rendered reach every member's shortest and longest of each measure of
-    _lengths(), the one that reaches the most of those still missing: a member (the first of equals), or the longest
-    stand-ins where they reach more (every longest at once, where members hold one each). At least two proofs. A
-    member's render is its own files; the stand-ins' are proof only."""
+def _probes(members: list[Service], stamp: tuple[int, ...],
+            extremes: Sequence[tuple[int, ...]]) -> tuple[list[Service], list[int]]:
+    """The members a shape's proof renders in full, and which of the stand-ins of `extremes` lengths (the shortest,
+    the longest) are rendered too; those of `stamp` lengths always are, for the stamp. The first member; then, until
+    the lengths of what is rendered reach every member's shortest and longest of each measure of _lengths(), the one
+    that reaches the most of those still missing: a member (the first of equals), or stand-ins where they reach more
+    (every shortest or every longest at once, where members hold one each). At least two proofs. A member's render
+    is its own files; stand-ins' are proof only."""
     lengths = [_lengths(_words(m)) for m in members]
     measures = range(len(lengths[0]))
     low = [min(ns[i] for ns in lengths) for i in measures]
@@ -288,18 +284,22 @@ def _probes(members: list[Service], shortest: tuple[int, ...],
         return {(i, False) for i in measures if ns[i] <= low[i]} | {(i, True) for i in measures if ns[i] >= high[i]}
 
     reaches = [reach(ns) for ns in lengths]
-    missing = {(i, up) for i in measures for up in (False, True)} - reach(shortest) - reaches[0]
-    chosen, long = [0], False
+    stand_ins = [reach(ns) for ns in extremes]
+    missing = {(i, up) for i in measures for up in (False, True)} - reach(stamp) - reaches[0]
+    chosen: list[int] = [0]
+    taken: list[int] = []
     while missing:
         best = max(range(len(members)), key=lambda j: len(reaches[j] & missing))
-        if longest is not None and not long and len(reach(longest) & missing) > len(reaches[best] & missing):
-            long, missing = True, missing - reach(longest)
+        other = max(range(len(stand_ins)), key=lambda j: len(stand_ins[j] & missing), default=None)
+        if other is not None and len(stand_ins[other] & missing) > len(reaches[best] & missing):
+            taken.append(other)
+            missing -= stand_ins[other]
         else:
             chosen.append(best)
             missing -= reaches[best]
-    if len(chosen) + long < _VERIFIED:
+    if len(chosen) + len(taken) < _VERIFIED:
         chosen.append(1)
-    return [members[j] for j in chosen], long
+    return [members[j] for j in chosen], sorted(taken)
 
 
 def _stand_ins(model: Model, first: Service, like: tuple[str, ...], alphabets: tuple[str, ...],
@@ -333,11 +333,15 @@ Full = Mapping[str, dict[str, str]]   # a member's name: its files rendered in f
 @dataclasses.dataclass
 class _Shape:
     members: list[Service]
-    stand_ins: tuple[str, ...] | None = None     # the shortest stand-ins; None: every member is rendered in full
+    stand_ins: tuple[str, ...] | None = None     # None: every member is rendered in full
     stamp: dict[str, str] = dataclasses.field(default_factory=dict)   # their files
     probes: list[Service] = dataclasses.field(default_factory=list)   # the members rendered to prove it
     whole: bool = False                          # a proof failed for no length of its own: all in full
     proven: list[range] = dataclasses.field(default_factory=list)   # per _lengths() measure, those proven exact
+    # Per file of the stamp, which spellings of the stand-ins it holds (Stamping's pairs are in one order for every
+    # member): each replace scans the whole text whether it finds the word or not, and most files hold one spelling
+    # of the name (the snake_case one is in a service's own metric names only), and many not the team.
+    held: dict[str, tuple[bool, ...]] = dataclasses.field(default_factory=dict)
 
     def back(self, words: tuple[str, ...]) -> Pairs | None:
         """(stand-in, word) to make the files of a service of these words from the stamp; None when it cannot."""
@@ -345,7 +349,20 @@ class _Shape:
 
     def holds(self, words: tuple[str, ...], files: dict[str, str] | None) -> bool:
         """Whether the stamp, made with `words`, is `files` (their render in full; None: refused) byte for byte."""
-        return files is not None and (back := self.back(words)) is not None and _stamped(self.stamp, back) == files
+        if files is None or (back := self.back(words)) is None:
+            return False
+        return {path: made.text() for path, made in self.made(back).items()} == files
+
+    def made(self, back: Pairs) -> dict[str, Stamped]:
+        """The files of the service `back` gives the words of, by path, each made from the stamp when read."""
+        out: dict[str, Stamped] = {}
+        for path, text in self.stamp.items():
+            held = self.held.get(path)
+            if held is None:
+                held = self.held[path] = tuple(old in text for old, _ in back)
+            pairs = tuple(pair for pair, hold in zip(back, held, strict=True) if hold)
+            out[_replaced(path, back)] = Stamped(text, pairs)
+        return out
 
     def stamped(self, m: Service) -> Pairs | None:
         """(stand-in, word) to make `m`'s files from the stamp; None when `m` is rendered in full."""
@@ -360,19 +377,19 @@ class _Shape:
 class Stamping:
     """Every service's own files from `makers`, stamped per shape where that is proven exact, in steps so that the
     renders made before deciding can be made anywhere (obs.generate.render maps them over two processes): `jobs()`,
-    the renders of each shape's shortest stand-ins, its longest and its first member, whose results go to
-    `then(done)`, which returns the first members' files; then `files(full)`, each file as text (a first
-    member's), a Stamped, or a Deferred (a member rendered in full, the shape's stamp refused or unproven for it),
+    the renders of each shape's stand-ins, of those that prove its shortest or longest lengths, and of its probes,
+    whose results go to `then(done)`, which returns the probes' files; then `files(full)`, each file as text (a
+    probe's), a Stamped, or a Deferred (a member rendered in full, the shape's stamp refused or unproven for it),
     whose text() is the file. `forget` drops what the generators kept for a model: the stand-ins', and the model's
     own after each Deferred is read."""
 
     def __init__(self, model: Model, makers: Sequence[Maker], forget: Callable[[Model], None]) -> None:
         self.model, self.makers, self.forget = model, makers, forget
         self._shapes: list[_Shape] = []
-        # Per stamped shape: the shape, its shortest stand-ins' model and service; and per shape whose proof takes
-        # them, its longest stand-ins, their model and service.
-        self._shortest: list[tuple[_Shape, Model, Service]] = []
-        self._longest: list[tuple[_Shape, tuple[str, ...], Model, Service]] = []
+        # Per stamped shape: the shape, its stand-ins' model and service; and the stand-ins that prove a shape's
+        # shortest or longest lengths, with the shape, their model and service.
+        self._stamps: list[tuple[_Shape, Model, Service]] = []
+        self._extremes: list[tuple[_Shape, tuple[str, ...], Model, Service]] = []
         rename = _Renamer()
 
         def proto(first: Service, words: tuple[str, ...]) -> tuple[Model, Service]:
@@ -387,22 +404,19 @@ class Stamping:
             first = dataclasses.replace(members[0], **UNREAD)
             if not _stands_apart(first):
                 continue
-            short, long = _extremes(members)
-            shortest = _stand_ins(model, first, short, _ALPHABETS)
-            if shortest is None:
+            shape.stand_ins = _stand_ins(model, first, _words(first), _ALPHABETS)
+            if shape.stand_ins is None:
                 continue
-            longest = _stand_ins(model, first, long, _LONG_ALPHABETS, frozenset(shortest))
-            shape.stand_ins = shortest
-            reach = None if longest is None else _lengths(longest)
-            shape.probes, with_longest = _probes(members, _lengths(shortest), reach)
-            self._shortest.append((shape, *proto(first, shortest)))
-            if longest is not None and with_longest:
-                self._longest.append((shape, longest, *proto(first, longest)))
+            extremes = [w for like in _extremes(members)
+                        if (w := _stand_ins(model, first, like, _PROOF_ALPHABETS, frozenset(shape.stand_ins)))]
+            shape.probes, taken = _probes(members, _lengths(shape.stand_ins), [_lengths(w) for w in extremes])
+            self._stamps.append((shape, *proto(first, shape.stand_ins)))
+            self._extremes += [(shape, extremes[j], *proto(first, extremes[j])) for j in taken]
 
     def jobs(self) -> list[Callable[[], dict[str, str] | None]]:
         """The renders to make before deciding, in the order then() takes their results."""
-        return [*(partial(self._stand_ins, m, p) for _, m, p in self._shortest),
-                *(partial(self._stand_ins, m, p) for _, _, m, p in self._longest),
+        return [*(partial(self._stand_ins, m, p) for _, m, p in self._stamps),
+                *(partial(self._stand_ins, m, p) for _, _, m, p in self._extremes),
                 *(partial(self.render, m) for m in self.first())]
 
     def _stand_ins(self, proto_model: Model, proto: Service) -> dict[str, str] | None:
@@ -422,27 +436,27 @@ class Stamping:
 
     def first(self) -> list[Service]:
         """The members rendered to prove a stamp, in the order of their jobs."""
-        return [m for shape, _, _ in self._shortest for m in shape.probes]
+        return [m for shape, _, _ in self._stamps for m in shape.probes]
 
     def then(self, done: Sequence[dict[str, str] | None]) -> dict[str, dict[str, str]]:
         """The probes' files, by name, from the jobs' results in their order. Each shape is judged by its proofs: a
         first member that differs from its stamp means the generators read the words: the shape in full, as when
-        its stand-ins were refused. Another proof that differs (a member, or the longest stand-ins): every member
-        with a length beyond those the passing proofs span, in full; and the shape in full if the failing one has
-        none."""
-        shortest, longest = len(self._shortest), len(self._longest)
+        its stand-ins were refused. Another proof that differs (a member, or stand-ins of the shortest or longest
+        lengths): every member with a length beyond those the passing proofs span, in full; and the shape in full
+        if the failing one has none."""
+        stamps, extremes = len(self._stamps), len(self._extremes)
         full = {m.name: cast("dict[str, str]", files)
-                for m, files in zip(self.first(), done[shortest + longest:], strict=True)}
+                for m, files in zip(self.first(), done[stamps + extremes:], strict=True)}
         proofs: dict[int, list[tuple[tuple[int, ...], bool]]] = {}
-        for (shape, _, _), stamp in zip(self._shortest, done[:shortest], strict=True):
+        for (shape, _, _), stamp in zip(self._stamps, done[:stamps], strict=True):
             shape.stamp, shape.whole = stamp or {}, stamp is None
             if not shape.whole and shape.stand_ins is not None:
                 proofs[id(shape)] = [(_lengths(shape.stand_ins), True)] + [
                     (_lengths(_words(m)), shape.holds(_words(m), full[m.name])) for m in shape.probes]
-        for (shape, words, _, _), files in zip(self._longest, done[shortest:shortest + longest], strict=True):
+        for (shape, words, _, _), files in zip(self._extremes, done[stamps:stamps + extremes], strict=True):
             if id(shape) in proofs:
                 proofs[id(shape)].append((_lengths(words), shape.holds(words, files)))
-        for shape, _, _ in self._shortest:
+        for shape, _, _ in self._stamps:
             judged = proofs.get(id(shape))
             if judged is None:
                 continue
@@ -463,7 +477,7 @@ class Stamping:
                 if m.name in full:
                     out.update(full[m.name])
                 elif (back := shape.stamped(m)) is not None:
-                    out.update(_lazy(shape.stamp, back))
+                    out.update(shape.made(back))
                 else:
                     out.update({path: Deferred(make, self.model, self.forget)
                                 for path, make in _one(self.model, m, self.makers).items()})

@@ -175,22 +175,23 @@ def test_a_length_whose_proof_fails_is_rendered_in_full_and_the_others_stamped(m
 
 
 def test_lengths_between_the_shortest_and_the_longest_are_stamped_when_both_pass(monkeypatch):
-    # One template at five lengths: stand-ins as short as the shortest, the first member and the longest prove the
-    # stamp; the members of the lengths between them are stamped, not rendered.
+    # One template at five lengths: the first, the shortest and the longest prove the stamp; the members of the
+    # lengths between them are stamped, not rendered.
     names = ("svc-0000", "svc-0001", "svc-000002", "svc-000", "svc-00003", "svc-0000004", "svc-00005", "svc-000006")
     model = load_text(spec(*(service(n) for n in names)), "obs.yaml")
     full = full_render(model)
     calls = recorded_renders(monkeypatch)
     stamped = render(model)
-    assert len(calls[0]) == 7 and calls[1:] == ["svc-0000", "svc-0000004"]
+    assert calls[1:] == ["svc-0000", "svc-000", "svc-0000004"]
     assert sorted(stamped) == sorted(full)
     assert [p for p in full if stamped[p] != full[p]] == []
 
 
 def test_a_limit_on_name_and_team_together_renders_in_full_what_passes_each_alone(monkeypatch):
     # A generator that cuts "<team>-<name>" at 18 characters: two members with both long names and long teams
-    # exceed it. No member holds more than one of the longest name, team and total, so stand-ins as long as the
-    # longest of each prove them at once: they exceed it too, and their proof fails.
+    # exceed it. No member holds more than two of the shortest and longest names, teams and totals, so stand-ins
+    # as long as the longest of each prove the longest at once (they exceed it too, and their proof fails), and
+    # stand-ins as short as the shortest the shortest.
     members = [("svc-000", "team-00"), ("svc-001", "team-01"), ("svc-0000002", "team-2"), ("svc-3", "team-0000003"),
                ("svc-000004", "team-00004"), ("svc-000005", "team-0005")]
     model = load_text(spec(*(service(n, t) for n, t in members)), "obs.yaml")
@@ -198,19 +199,21 @@ def test_a_limit_on_name_and_team_together_renders_in_full_what_passes_each_alon
     files = stamp.Tree(stamp.per_service(model, [], lambda m: None))
     assert {p: t for p, t in files.items() if p.startswith("x/")} == {
         f"x/{n}": f"{t}-{n}"[:18] for n, t in members}
-    # the shortest stand-ins, the longest (which fail); the first; then every member past the lengths the shortest
-    # and the first span, in full
-    assert calls[2:] == ["svc-000", "svc-0000002", "svc-3", "svc-000004", "svc-000005"]
+    # the stamp's stand-ins, the shortest, the longest (which fail); the first; then every member past the lengths
+    # the passing proofs span, in full
+    assert [len(n) for n in calls[:3]] == [7, 5, 11]
+    assert calls[3:] == ["svc-000", "svc-0000002", "svc-3", "svc-000004", "svc-000005"]
 
 
-def test_stand_ins_as_long_as_the_longest_name_and_team_prove_what_no_one_member_holds(monkeypatch):
-    # The longest name, the longest team and the longest total are each another member's: one render of stand-ins
-    # as long as the longest of each proves all three, and every member but the first is stamped.
+def test_stand_ins_as_short_as_the_shortest_and_as_long_as_the_longest_prove_what_no_one_member_holds(monkeypatch):
+    # The longest name, the longest team and the longest total are each another member's, and so are the shortest
+    # name and team: one render of stand-ins as long as the longest of each proves all three longest, one of
+    # stand-ins as short as the shortest both shortest, and every member but the first is stamped.
     members = [("svc-000", "team-00"), ("svc-0000002", "team-2"), ("svc-3", "team-0000003"),
                ("svc-000004", "team-00004"), ("svc-005", "team-05")]
     model = load_text(spec(*(service(n, t) for n, t in members)), "obs.yaml")
     calls = renders_stamped_as_in_full(model, monkeypatch)
-    assert [len(n) for n in calls[:2]] == [5, 11] and calls[2:] == ["svc-000"]
+    assert [len(n) for n in calls[:3]] == [7, 5, 11] and calls[3:] == ["svc-000"]
 
 
 @pytest.mark.parametrize("name", ["svc-0001", "a1b2c3", "payments-api", "x-y-z-9", "Team Payments (EU)"])
@@ -249,49 +252,53 @@ def test_a_shape_whose_stand_ins_a_generator_refuses_is_rendered_in_full(monkeyp
     assert len(calls) == 1 + 5   # the stand-ins (refused), then every member
 
 
-def test_the_stand_ins_are_as_short_as_the_shortest_of_each_word_and_as_long_as_the_longest():
+def test_the_stamps_stand_ins_have_the_first_members_lengths_and_the_proofs_the_shortest_and_longest():
     model = load_text(spec(*(service(n, t) for n, t in [
         ("svc-000", "team-00"), ("svc-001", "team-01"), ("svc-00002", "team-2"), ("svc-0", "team-0"),
         ("svc-00004", "team-04"), ("svc-005", "team-0005")])), "obs.yaml")
     members = list(model.services)
+    first = members[0]
     short, long = stamp._extremes(members)
     assert (short, long) == (("svc-0", "team-2"), ("svc-00002", "team-0005"))   # the first of equals
-    first = members[0]
-    shortest = stamp._stand_ins(model, first, short, stamp._ALPHABETS)
-    longest = stamp._stand_ins(model, first, long, stamp._LONG_ALPHABETS, frozenset(shortest or ()))
-    assert shortest is not None and longest is not None
-    assert [len(w) for w in shortest] == [5, 6] and [len(w) for w in longest] == [9, 9]
-    assert [stamp._pattern(w) for w in (*shortest, *longest)] == [stamp._pattern(w) for w in (*short, *long)]
-    # a longest stand-in never holds a shortest one, which stamping it would rename
-    assert stamp._back(shortest, longest) is not None
+    own = stamp._stand_ins(model, first, stamp._words(first), stamp._ALPHABETS)
+    assert own is not None and [len(w) for w in own] == [7, 7]
+    proofs = [stamp._stand_ins(model, first, like, stamp._PROOF_ALPHABETS, frozenset(own)) for like in (short, long)]
+    assert [[len(w) for w in p or ()] for p in proofs] == [[5, 6], [9, 9]]
+    for words, like in zip(proofs, (short, long), strict=True):
+        assert words is not None and [stamp._pattern(w) for w in words] == [stamp._pattern(w) for w in like]
+        assert stamp._back(own, words) is not None   # none holds one of the stamp's, which stamping would rename
+
+
+@pytest.mark.parametrize("word", ["svc-0001", "ml", "a-b-c", "abcdefghijklmnopqrstuvwxyz", "Team Payments (EU)"])
+def test_no_stand_in_of_a_proof_holds_one_of_the_stamps_of_either_word(word):
+    own = [stamp._stand_in(word, set(), a) for a in stamp._ALPHABETS]
+    for alphabet in stamp._PROOF_ALPHABETS:
+        for length in range(1, len(word) + 30):
+            proof = stamp._stand_in(word[:length] if length <= len(word) else word + word[-1] * (length - len(word)),
+                                    set(), alphabet)
+            assert proof is None or not any(w and w in proof for w in own)
 
 
 def test_the_probes_are_the_first_member_and_the_fewest_that_reach_every_shortest_and_longest():
     def probes(members):
         model = load_text(spec(*(service(n, t) for n, t in members)), "obs.yaml")
-        short, long = stamp._extremes(list(model.services))
-        found, longest = stamp._probes(list(model.services), stamp._lengths(short), stamp._lengths(long))
-        return [m.name for m in found], longest
+        services = list(model.services)
+        first = stamp._words(services[0])
+        found, taken = stamp._probes(services, stamp._lengths(stamp._stand_ins(model, services[0], first,
+                                                                                stamp._ALPHABETS) or first),
+                                     [stamp._lengths(w) for w in stamp._extremes(services)])
+        return [m.name for m in found], taken
 
-    # the stand-ins are as short as svc-0 and team-0; svc-00002 holds the longest name, team and total
+    # svc-00002 holds the longest name, team and total, svc-0 the shortest of all three
     assert probes([("svc-000", "team-00"), ("svc-001", "team-01"), ("svc-00002", "team-0002"), ("svc-0", "team-0"),
-                   ("svc-00004", "team-04"), ("svc-005", "team-0005")]) == (["svc-000", "svc-00002"], False)
-    assert probes([(f"svc-{i:03d}", "core") for i in range(4)]) == (["svc-000", "svc-001"], False)   # two at least
-    # one member holds the longest name, another the longest team, a third the longest total: stand-ins as long
-    # as each prove all three in one render
+                   ("svc-00004", "team-04"), ("svc-005", "team-0005")]) == (["svc-000", "svc-00002", "svc-0"], [])
+    assert probes([(f"svc-{i:03d}", "core") for i in range(4)]) == (["svc-000", "svc-001"], [])   # two at least
+    # no member holds more than two of the shortest and longest names, teams and totals: stand-ins as long as the
+    # longest of each reach three at once, and then stand-ins as short as the shortest two
     assert probes([("svc-000", "team-00"), ("svc-0000002", "team-2"), ("svc-3", "team-0000003"),
-                   ("svc-000004", "team-00004")]) == (["svc-000"], True)
-    # a team of two letters has stand-ins of three: the member that holds it is rendered
-    assert probes([("ml-api", "ml"), ("ml-web", "core"), ("ml-etl", "core")]) == (["ml-api", "ml-web"], False)
-
-
-@pytest.mark.parametrize("word", ["svc-0001", "ml", "a-b-c", "abcdefghijklmnopqrstuvwxyz", "Team Payments (EU)"])
-def test_no_longest_stand_in_holds_a_shortest_one_of_either_word(word):
-    shortest = [stamp._stand_in(word, set(), a) for a in stamp._ALPHABETS]
-    for alphabet in stamp._LONG_ALPHABETS:
-        for length in range(len(word), len(word) + 30):
-            longest = stamp._stand_in(word[:-1] + word[-1] * (1 + length - len(word)), set(), alphabet)
-            assert longest is not None and not any(s and s in longest for s in shortest)
+                   ("svc-000004", "team-00004")]) == (["svc-000"], [0, 1])
+    # a team of two letters has a stand-in of three: the first member, which holds it, is rendered as ever
+    assert probes([("ml-api", "ml"), ("ml-web", "core"), ("ml-etl", "core")]) == (["ml-api", "ml-web"], [])
 
 
 def test_names_spelled_in_snake_case_in_queries_are_stamped(monkeypatch):

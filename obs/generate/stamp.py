@@ -32,6 +32,7 @@ import dataclasses
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from decimal import Decimal
 from enum import Enum
 from functools import partial
@@ -79,7 +80,7 @@ def _lengths(words: tuple[str, ...]) -> tuple[int, ...]:
     return lengths if len(lengths) == 1 else (*lengths, sum(lengths))
 
 
-def _stand_in(word: str, taken: set[str], alphabet: str) -> str | None:
+def _stand_in(word: str, taken: AbstractSet[str], alphabet: str) -> str | None:
     """A word of the same pattern, unlike any taken, and of the same length: but a word of one or two letters gets
     three (its last run of letters is drawn out), since a stand-in must occur in no other text. The length of a
     stand-in is free: the probes prove the stamp for the members' lengths. None when no such word is found."""
@@ -302,14 +303,19 @@ def _probes(members: list[Service], stamp: tuple[int, ...],
     return [members[j] for j in chosen], sorted(taken)
 
 
+def _names(model: Model) -> frozenset[str]:
+    """The names a stand-in must be unlike: the services', the receivers' and the project's."""
+    return frozenset({s.name for s in model.services} | {r.name for r in model.receivers} | {model.project})
+
+
 def _stand_ins(model: Model, first: Service, like: tuple[str, ...], alphabets: tuple[str, ...],
-               taken: frozenset[str] = frozenset()) -> tuple[str, ...] | None:
+               taken: frozenset[str]) -> tuple[str, ...] | None:
     """A stand-in for each of the first member's words, of the pattern and length of the word `like` holds in its
-    place, unlike any name of the model and any of `taken`; None when one cannot be made."""
-    names = {s.name for s in model.services} | {r.name for r in model.receivers} | {model.project} | taken
+    place, unlike any of `taken` (_names(model), and the stamp's stand-ins for a proof's); None when one cannot be
+    made."""
     out = []
     for word, alphabet in zip(like, alphabets, strict=False):
-        stand_in = _stand_in(word, names, alphabet)
+        stand_in = _stand_in(word, taken, alphabet)
         if stand_in is None:
             return None
         out.append(stand_in)
@@ -391,6 +397,7 @@ class Stamping:
         self._stamps: list[tuple[_Shape, Model, Service]] = []
         self._extremes: list[tuple[_Shape, tuple[str, ...], Model, Service]] = []
         rename = _Renamer()
+        names = _names(model)
 
         def proto(first: Service, words: tuple[str, ...]) -> tuple[Model, Service]:
             service = rename(first, _spellings(_words(first), words))
@@ -404,22 +411,22 @@ class Stamping:
             first = dataclasses.replace(members[0], **UNREAD)
             if not _stands_apart(first):
                 continue
-            shape.stand_ins = _stand_ins(model, first, _words(first), _ALPHABETS)
+            shape.stand_ins = _stand_ins(model, first, _words(first), _ALPHABETS, names)
             if shape.stand_ins is None:
                 continue
             extremes = [w for like in _extremes(members)
-                        if (w := _stand_ins(model, first, like, _PROOF_ALPHABETS, frozenset(shape.stand_ins)))]
+                        if (w := _stand_ins(model, first, like, _PROOF_ALPHABETS, names | set(shape.stand_ins)))]
             shape.probes, taken = _probes(members, _lengths(shape.stand_ins), [_lengths(w) for w in extremes])
             self._stamps.append((shape, *proto(first, shape.stand_ins)))
             self._extremes += [(shape, extremes[j], *proto(first, extremes[j])) for j in taken]
 
     def jobs(self) -> list[Callable[[], dict[str, str] | None]]:
         """The renders to make before deciding, in the order then() takes their results."""
-        return [*(partial(self._stand_ins, m, p) for _, m, p in self._stamps),
-                *(partial(self._stand_ins, m, p) for _, _, m, p in self._extremes),
+        return [*(partial(self._stand_ins_files, m, p) for _, m, p in self._stamps),
+                *(partial(self._stand_ins_files, m, p) for _, _, m, p in self._extremes),
                 *(partial(self.render, m) for m in self.first())]
 
-    def _stand_ins(self, proto_model: Model, proto: Service) -> dict[str, str] | None:
+    def _stand_ins_files(self, proto_model: Model, proto: Service) -> dict[str, str] | None:
         """The stand-ins' files; None when a generator refused them. A stand-in renamed text around its word too
         (a team `rate` inside `sum(rate(...))` makes a query that names no function): the members themselves are
         then rendered in full, where any error of theirs is raised as it would be without stamping."""
@@ -447,23 +454,18 @@ class Stamping:
         stamps, extremes = len(self._stamps), len(self._extremes)
         full = {m.name: cast("dict[str, str]", files)
                 for m, files in zip(self.first(), done[stamps + extremes:], strict=True)}
-        proofs: dict[int, list[tuple[tuple[int, ...], bool]]] = {}
-        for (shape, _, _), stamp in zip(self._stamps, done[:stamps], strict=True):
-            shape.stamp, shape.whole = stamp or {}, stamp is None
-            if not shape.whole and shape.stand_ins is not None:
-                proofs[id(shape)] = [(_lengths(shape.stand_ins), True)] + [
-                    (_lengths(_words(m)), shape.holds(_words(m), full[m.name])) for m in shape.probes]
+        made_of: dict[int, list[tuple[tuple[str, ...], dict[str, str] | None]]] = {}   # a shape's extremes' renders
         for (shape, words, _, _), files in zip(self._extremes, done[stamps:stamps + extremes], strict=True):
-            if id(shape) in proofs:
-                proofs[id(shape)].append((_lengths(words), shape.holds(words, files)))
-        for shape, _, _ in self._stamps:
-            judged = proofs.get(id(shape))
-            if judged is None:
-                continue
-            shape.whole = not judged[1][1]   # the first member's
+            made_of.setdefault(id(shape), []).append((words, files))
+        for (shape, _, _), stamp in zip(self._stamps, done[:stamps], strict=True):
+            shape.stamp, first = stamp or {}, shape.members[0]
+            stand_ins = cast("tuple[str, ...]", shape.stand_ins)   # a shape with a stamp's job has them
+            shape.whole = stamp is None or not shape.holds(_words(first), full[first.name])
             if shape.whole:
                 continue
-            passed = [ns for ns, held in judged if held]
+            proofs = [(_words(m), full[m.name]) for m in shape.probes[1:]] + made_of.get(id(shape), [])
+            judged = [(_lengths(words), shape.holds(words, files)) for words, files in proofs]
+            passed = [_lengths(stand_ins), _lengths(_words(first)), *(ns for ns, held in judged if held)]
             shape.proven = [range(min(n[i] for n in passed), max(n[i] for n in passed) + 1)
                             for i in range(len(passed[0]))]
             # A length within what passing proofs span is not the cause; a proof that fails with no other is.

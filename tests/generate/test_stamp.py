@@ -169,8 +169,8 @@ def test_a_length_whose_proof_fails_is_rendered_in_full_and_the_others_stamped(m
     assert {p: t for p, t in files.items() if p.startswith("x/")} == {
         f"x/{n}": n[:8] for n in ("svc-000", "svc-001", "svc-002", "svc-003", "svc-0004", "svc-0005", "svc-00006",
                                   "svc-00007")}
-    # the stand-ins (as short as the shortest), the first (also the shortest), the first of the longest (which
-    # fails), then every member longer than the passing proofs' 7 in full
+    # the stand-ins, the first (also the shortest), the first of the longest (which fails), then every member
+    # longer than the passing proofs' 7 in full
     assert calls[1:] == ["svc-000", "svc-00006", "svc-0004", "svc-0005", "svc-00007"]
 
 
@@ -260,9 +260,10 @@ def test_the_stamps_stand_ins_have_the_first_members_lengths_and_the_proofs_the_
     first = members[0]
     short, long = stamp._extremes(members)
     assert (short, long) == (("svc-0", "team-2"), ("svc-00002", "team-0005"))   # the first of equals
-    own = stamp._stand_ins(model, first, stamp._words(first), stamp._ALPHABETS)
+    own = stamp._stand_ins(model, first, stamp._words(first), stamp._ALPHABETS, stamp._names(model))
     assert own is not None and [len(w) for w in own] == [7, 7]
-    proofs = [stamp._stand_ins(model, first, like, stamp._PROOF_ALPHABETS, frozenset(own)) for like in (short, long)]
+    taken = stamp._names(model) | set(own)
+    proofs = [stamp._stand_ins(model, first, like, stamp._PROOF_ALPHABETS, taken) for like in (short, long)]
     assert [[len(w) for w in p or ()] for p in proofs] == [[5, 6], [9, 9]]
     for words, like in zip(proofs, (short, long), strict=True):
         assert words is not None and [stamp._pattern(w) for w in words] == [stamp._pattern(w) for w in like]
@@ -284,8 +285,8 @@ def test_the_probes_are_the_first_member_and_the_fewest_that_reach_every_shortes
         model = load_text(spec(*(service(n, t) for n, t in members)), "obs.yaml")
         services = list(model.services)
         first = stamp._words(services[0])
-        found, taken = stamp._probes(services, stamp._lengths(stamp._stand_ins(model, services[0], first,
-                                                                                stamp._ALPHABETS) or first),
+        own = stamp._stand_ins(model, services[0], first, stamp._ALPHABETS, stamp._names(model))
+        found, taken = stamp._probes(services, stamp._lengths(own or first),
                                      [stamp._lengths(w) for w in stamp._extremes(services)])
         return [m.name for m in found], taken
 

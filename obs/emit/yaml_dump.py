@@ -87,23 +87,53 @@ def _literal(text: str, indent: str) -> str:
 
 
 class Shared(list[object]):
-    """A list that several documents embed at the same depth: the rule files and both rulers' files hold each
-    SLO's rules under `groups[].rules`. Its block text is made once per indent and reused, so it must not change
-    once dumped."""
+    """A list that several documents embed: the rule files and both rulers' files hold each SLO's rules under
+    `groups[].rules`, and its PrometheusRule two levels deeper. Its block text is made once and reused; at another
+    depth it is that text indented anew (reindented()), unless a line of it is empty. One may be made of others
+    (joined()): its block is theirs one after the other, so that documents sharing only some of the parts (a
+    PrometheusRule's alerts carry one more label) share those. It must not change once dumped."""
 
-    __slots__ = ("_blocks",)
+    __slots__ = ("_blocks", "_parts")
 
     def __init__(self, items: Iterable[object] = ()):
         super().__init__(items)
         self._blocks: dict[str, str] = {}
+        self._parts: tuple[Shared, ...] = ()
+
+    @classmethod
+    def joined(cls, parts: Sequence[Shared]) -> Shared:
+        """The parts' items in one list, whose block is made of the parts' blocks."""
+        out = cls(item for part in parts for item in part)
+        out._parts = tuple(parts)
+        return out
+
+    @property
+    def parts(self) -> tuple[Shared, ...]:
+        return self._parts or (self,)
 
     def block(self, indent: str) -> str:
+        if self._parts:   # not kept: the parts keep theirs, and joining them costs next to nothing
+            return "\n".join(part.block(indent) for part in self._parts if part)
         text = self._blocks.get(indent)
         if text is None:
-            lines: list[str] = []
-            _emit_seq(self, indent, lines)
-            text = self._blocks[indent] = "\n".join(lines)
+            for made_at, made in self._blocks.items():
+                text = reindented(made, made_at, indent)
+                if text is not None:
+                    break
+            else:
+                lines: list[str] = []
+                _emit_seq(self, indent, lines)
+                text = "\n".join(lines)
+            self._blocks[indent] = text
         return text
+
+
+def reindented(text: str, old: str, new: str) -> str | None:
+    """Block text written at indent `old` as the dumper writes it at `new`: every line of it starts with `old`,
+    except an empty line (in a `|` block), which carries no indent at either depth; so None where there is one."""
+    if "\n\n" in text or text.endswith("\n") or not text.startswith(old):
+        return None
+    return new + text[len(old):].replace("\n" + old, "\n" + new)
 
 
 _LEAF, _MAP, _SEQ = 0, 1, 2

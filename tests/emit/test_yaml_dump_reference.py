@@ -64,3 +64,25 @@ def test_a_shared_list_dumps_as_a_plain_list_at_every_depth_it_is_reused(data):
             assert yaml_dump.dump(doc) == reference.dump(doc)
             if plain is not None:
                 assert yaml_dump.dump(doc) == yaml_dump.dump(plain)
+
+
+@given(documents, documents)
+@settings(max_examples=300, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+def test_a_shared_list_joined_from_parts_dumps_as_the_plain_list_of_their_items_deepest_first(first, second):
+    # The PrometheusRule shares the rule files' parts two levels deeper, and is sometimes dumped before them: each
+    # part's text is made at one depth and indented anew at the others, shallower or deeper.
+    parts = [yaml_dump.Shared(x if isinstance(x, list) else [x]) for x in (first, second)]
+    joined = yaml_dump.Shared.joined(parts)
+    assert list(joined) == [*parts[0], *parts[1]]
+    for doc in ({"a": {"b": {"c": joined}}}, {"rules": parts[0]}, [{"d": [joined]}], {"rules": joined},
+                {"e": yaml_dump.Shared.joined([parts[1], parts[0]])}):
+        assert yaml_dump.dump(doc) == reference.dump(doc)
+
+
+def test_text_with_an_empty_line_is_not_indented_anew():
+    # An empty line of a `|` block carries no indent at any depth: shifting every line would put spaces on it.
+    assert yaml_dump.reindented("- a\n- b: 1", "", "    ") == "    - a\n    - b: 1"
+    assert yaml_dump.reindented("    - a\n      b: 1", "    ", "  ") == "  - a\n    b: 1"
+    assert yaml_dump.reindented("- |-\n  a\n\n  b", "", "  ") is None
+    assert yaml_dump.reindented("- |+\n  a\n", "", "  ") is None

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
+from obs.emit.yaml_dump import Shared
 from obs.generate.kubernetes.objects import MONITORING, obj
 from obs.generate.pipeline import rules as pipeline
 from obs.generate.slo.rules import service_groups
@@ -36,7 +37,15 @@ def pipeline_rule_set(model: Model) -> tuple[str, list[dict[str, Any]]]:
 def _namespaced(groups: list[dict[str, Any]], namespace: str) -> list[dict[str, Any]]:
     def rule(r: dict[str, Any]) -> dict[str, Any]:
         return {**r, "labels": {**r.get("labels", {}), "namespace": namespace}} if "alert" in r else r
-    return [{**g, "rules": [rule(r) for r in g["rules"]]} for g in groups]
+
+    def rules(rs: list[dict[str, Any]] | Shared) -> list[Any]:
+        if not isinstance(rs, Shared):
+            return [rule(r) for r in rs]
+        # The parts without alerts are the rule files' very lists, whose text is made once (yaml_dump.Shared).
+        parts = [p if not any("alert" in r for r in cast("list[dict[str, Any]]", p))
+                 else Shared(rule(r) for r in cast("list[dict[str, Any]]", p)) for p in rs.parts]
+        return rs if all(a is b for a, b in zip(parts, rs.parts, strict=True)) else Shared.joined(parts)
+    return [{**g, "rules": rules(g["rules"])} for g in groups]
 
 
 def _object(model: Model, name: str, groups: list[dict[str, Any]]) -> dict[str, Any]:

@@ -82,14 +82,16 @@ def slo_groups(model: Model, slo: SLO) -> list[dict[str, Any]]:
     long: list[dict[str, Any]] = []
     for window, pieces in tiling(slo).items():
         (short if is_short(window) else long).extend(window_rules(slo, window, pieces))
-    rules = {"short": short + alert_rules(model, slo), "long": long + meta_rules(slo)}
+    # The alerts apart from the records: a PrometheusRule's carry one more label, and share the records' text.
+    rules = {"short": Shared.joined([Shared(short), Shared(alert_rules(model, slo))]),
+             "long": Shared(long + meta_rules(slo))}
     interval = {"short": timing.evaluation_interval, "long": timing.slo_long_interval}
     # A grouped SLO's rules may each produce at most max_groups series (alerts): beyond, Prometheus fails the rule
     # instead of recording an unbounded label, and the SLO's no-data ticket says so.
     limit = {"limit": slo.max_groups} if slo.max_groups else {}
-    # Shared: the rule files and both rulers' files dump these very rules at the same depth.
+    # Shared: the rule files, both rulers' files and the PrometheusRule dump these very rules.
     return [{"name": c.rule_group(slo.service, slo.name, kind), "interval": str(interval[kind]), **limit,
-             "rules": Shared(rules[kind])} for kind in KINDS]
+             "rules": rules[kind]} for kind in KINDS]
 
 
 def group_names(service: Service) -> list[str]:

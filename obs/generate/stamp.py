@@ -8,18 +8,19 @@ what those files never read, UNREAD, such as its description), each shape's file
 and each member's files are that text with the stand-ins replaced.
 
 That is exact only if generation treats the words as opaque text, and a generator may not (a hash of a long name, a
-name that reads as YAML's `no`): so a shape is stamped only where its proofs hold byte for byte. Its first member is
-rendered in full and must equal its stamp, or the whole shape is rendered in full. A generator reads a word's length
-only against a limit (a name cut and hashed past 63 characters, a pad up to a width), so a length between two that
-pass passes too: what is rendered to prove the stamp reaches the shape's shortest and longest of each word and of
-both together, with members, or with stand-ins as short as the shortest words or as long as the longest where no one
-member holds as many (each such render reaches every shortest, or every longest, at once); at least two proofs in
-all. The proven lengths are the range those that pass span, and a member outside it is rendered in full. The stamp's
-own stand-ins are as long as the first member's words: that member's proof is then about the words alone (a failure
-there is not a length's), and stand-ins as short as the shortest would slow every member's stamping (a short word is
-found more slowly in the text it is replaced in). A word standing against other letters (team `a` in `rate`) is
-never stood in for, and a shape whose stand-ins a generator refuses (team `rate` makes `sum(rate(...))` name no
-function) is rendered in full. Shapes of fewer than MIN_MEMBERS are always rendered in full.
+name that reads as YAML's `no`): so a shape is stamped only where its proofs hold byte for byte. Its lead member
+(_lead(): the one that needs the fewest other proofs, of equals the longest) is rendered in full and must equal its
+stamp, or the whole shape is rendered in full; so is it where a limit cuts the lead's words, since it cuts the
+stamp's stand-ins, made at its lengths, as well. A generator reads a word's length only against a limit (a name cut
+and hashed past 63 characters, a pad up to a width), so a length between two that pass passes too: what is rendered
+to prove the stamp reaches the shape's shortest and longest of each word and of both together, with members, or with
+stand-ins as short as the shortest words or as long as the longest where no one member holds as many (each such
+render reaches every shortest, or every longest, at once); at least two proofs in all. The proven lengths are the
+range those that pass span, and a member outside it is rendered in full. The stamp's own stand-ins are as long as
+the lead's words, so that its proof is of the words at the stamp's own lengths (and a long stand-in is found faster
+than a short one in the text it is replaced in). A word standing against other letters (team `a` in `rate`) is never
+stood in for, and a shape whose stand-ins a generator refuses (team `rate` makes `sum(rate(...))` name no function)
+is rendered in full. Shapes of fewer than MIN_MEMBERS are always rendered in full.
 tests/generate/test_stamp.py compares stamped and full renders.
 
 A member rendered in full other than to prove a stamp is rendered when its files are read (Deferred), file by
@@ -36,6 +37,7 @@ from collections.abc import Set as AbstractSet
 from decimal import Decimal
 from enum import Enum
 from functools import partial
+from itertools import combinations
 from typing import Any, cast
 
 from obs.emit import yaml_dump
@@ -45,7 +47,7 @@ from obs.model.domain import Model, Service
 Maker = Callable[[Model, Service], dict[str, Later]]   # a service's files by path, each made when called
 
 MIN_MEMBERS = 3      # a shape's proof takes three renders: below three members nothing is saved
-_VERIFIED = 2        # proofs besides the stamp's own render, at least: the first member and one more
+_VERIFIED = 2        # proofs besides the stamp's own render, at least: the lead member and one more
 # Names a YAML reader could take for something else are quoted where a stand-in is not: never stamped.
 _RESERVED = frozenset("y n yes no on off true false null".split())
 # A stand-in's letters, one alphabet per word (the service's name, its team), so that one never holds the other.
@@ -60,7 +62,7 @@ _OPAQUE = (Enum, int, float, Decimal)   # values that hold no text (bool is an i
 _CONTAINER = object()
 # What a service's own files never read (the dashboards and the Prometheus config, which are shared, do): a shape
 # leaves these out, so that services unlike only in them share one, and its stand-ins are rendered with them blank,
-# so that a first member holding any fails its probe if a generator ever reads them. tests/generate/test_stamp.py
+# so that a lead member holding any fails its probe if a generator ever reads them. tests/generate/test_stamp.py
 # holds every per-service generator to this.
 UNREAD: dict[str, Any] = {"owner": None, "description": "", "calls": (), "scrape": ()}
 
@@ -248,7 +250,7 @@ def _shapes(model: Model, rename: _Renamer) -> Iterator[list[Service]]:
 
 
 def _stands_apart(first: Service) -> bool:
-    """Whether each of the first member's words (`first` without what UNREAD leaves out) stands apart wherever it is
+    """Whether each of the lead member's words (`first` without what UNREAD leaves out) stands apart wherever it is
     written: one that stands against a letter or a digit somewhere (team `a` in `rate`) would rename the text around
     it, not the word."""
     words, text = _words(first), repr(first)
@@ -268,39 +270,74 @@ def _extremes(members: list[Service]) -> tuple[tuple[str, ...], tuple[str, ...]]
             tuple(max((w[i] for w in words), key=len) for i in at))
 
 
-def _probes(members: list[Service], stamp: tuple[int, ...],
-            extremes: Sequence[tuple[int, ...]]) -> tuple[list[Service], list[int]]:
-    """The members a shape's proof renders in full, and which of the stand-ins of `extremes` lengths (the shortest,
-    the longest) are rendered too; those of `stamp` lengths always are, for the stamp. The first member; then, until
-    the lengths of what is rendered reach every member's shortest and longest of each measure of _lengths(), the one
-    that reaches the most of those still missing: a member (the first of equals), or stand-ins where they reach more
-    (every shortest or every longest at once, where members hold one each). At least two proofs. A member's render
-    is its own files; stand-ins' are proof only."""
-    lengths = [_lengths(_words(m)) for m in members]
+Reach = frozenset[tuple[int, bool]]   # which of the shortest (False) and longest (True) of each measure, by measure
+
+
+def _reach(lengths: list[tuple[int, ...]]) -> Callable[[tuple[int, ...]], Reach]:
+    """Which of the shortest and the longest of each measure among `lengths` a render of some lengths reaches."""
     measures = range(len(lengths[0]))
     low = [min(ns[i] for ns in lengths) for i in measures]
     high = [max(ns[i] for ns in lengths) for i in measures]
 
-    def reach(ns: tuple[int, ...]) -> set[tuple[int, bool]]:
-        return {(i, False) for i in measures if ns[i] <= low[i]} | {(i, True) for i in measures if ns[i] >= high[i]}
+    def reach(ns: tuple[int, ...]) -> Reach:
+        return frozenset([*((i, False) for i in measures if ns[i] <= low[i]),
+                          *((i, True) for i in measures if ns[i] >= high[i])])
+    return reach
 
-    reaches = [reach(ns) for ns in lengths]
-    stand_ins = [reach(ns) for ns in extremes]
-    missing = {(i, up) for i in measures for up in (False, True)} - reach(stamp) - reaches[0]
-    chosen: list[int] = [0]
-    taken: list[int] = []
-    while missing:
-        best = max(range(len(members)), key=lambda j: len(reaches[j] & missing))
-        other = max(range(len(stand_ins)), key=lambda j: len(stand_ins[j] & missing), default=None)
-        if other is not None and len(stand_ins[other] & missing) > len(reaches[best] & missing):
-            taken.append(other)
-            missing -= stand_ins[other]
-        else:
-            chosen.append(best)
-            missing -= reaches[best]
+
+def _cover(missing: Reach, options: Sequence[Reach], members: int) -> tuple[int, ...]:
+    """The fewest of `options` (by index: members' reaches, then from `members` on, stand-ins') that together reach
+    all of `missing`: of equals, those with the fewest stand-ins (a member's render is its own files, stand-ins' are
+    proof only), then the first. A member that reaches no more than another member is left out, so that the search
+    stays small (what is missing is at most six)."""
+    useful: dict[Reach, int] = {}
+    for j, r in enumerate(options):
+        if (r := r & missing) and r not in useful:
+            useful[r] = j
+    kept = [j for r, j in useful.items()
+            if j >= members or not any(r < other and k < members for other, k in useful.items())]
+    for size in range(len(missing) + 1):
+        found = [c for c in combinations(kept, size) if missing <= frozenset().union(*(options[j] for j in c))]
+        if found:
+            return min(found, key=lambda c: (sum(j >= members for j in c), c))
+    raise AssertionError("every shortest and longest length is some member's")
+
+
+def _lead(members: list[Service], extremes: Sequence[tuple[int, ...]]) -> int:
+    """The member whose render proves the stamp's words, and whose lengths the stamp's stand-ins keep: one that
+    needs the fewest other proofs (of the members, and of stand-ins of `extremes` lengths) to reach every shortest
+    and longest length, then the fewest stand-ins; of equals, the one of the longest words (the stamp's stand-ins
+    are then long, and a long word is found faster in the text it is replaced in), then the first."""
+    lengths = [_lengths(_words(m)) for m in members]
+    reach = _reach(lengths)
+    options = [*map(reach, lengths), *map(reach, extremes)]
+    every = frozenset((i, up) for i in range(len(lengths[0])) for up in (False, True))
+    costs: dict[Reach, tuple[int, int]] = {}
+
+    def cost(j: int) -> tuple[int, ...]:
+        if options[j] not in costs:
+            others = _cover(every - options[j], options, len(members))
+            costs[options[j]] = (max(_VERIFIED, 1 + len(others)), sum(k >= len(members) for k in others))
+        return *costs[options[j]], -sum(lengths[j]), j
+    return min(range(len(members)), key=cost)
+
+
+def _probes(members: list[Service], lead: int, stamp: tuple[int, ...],
+            extremes: Sequence[tuple[int, ...]]) -> tuple[list[Service], list[int]]:
+    """The members a shape's proof renders in full, and which of the stand-ins of `extremes` lengths (the shortest,
+    the longest) are rendered too; those of `stamp` lengths always are, for the stamp. The lead (_lead()), then the
+    fewest that reach what it and the stamp do not of every member's shortest and longest of each measure of
+    _lengths() (_cover()). At least _VERIFIED proofs."""
+    lengths = [_lengths(_words(m)) for m in members]
+    reach = _reach(lengths)
+    every = frozenset((i, up) for i in range(len(lengths[0])) for up in (False, True))
+    others = _cover(every - reach(stamp) - reach(lengths[lead]),
+                    [*map(reach, lengths), *map(reach, extremes)], len(members))
+    chosen = [lead, *(j for j in others if j < len(members))]
+    taken = [j - len(members) for j in others if j >= len(members)]
     if len(chosen) + len(taken) < _VERIFIED:
-        chosen.append(1)
-    return [members[j] for j in chosen], sorted(taken)
+        chosen.append(0 if lead else 1)
+    return [members[j] for j in chosen], taken
 
 
 def _names(model: Model) -> frozenset[str]:
@@ -310,9 +347,9 @@ def _names(model: Model) -> frozenset[str]:
 
 def _stand_ins(model: Model, first: Service, like: tuple[str, ...], alphabets: tuple[str, ...],
                taken: frozenset[str]) -> tuple[str, ...] | None:
-    """A stand-in for each of the first member's words, of the pattern and length of the word `like` holds in its
-    place, unlike any of `taken` (_names(model), and the stamp's stand-ins for a proof's); None when one cannot be
-    made."""
+    """A stand-in for each of the lead member's words (`first`), of the pattern and length of the word `like` holds
+    in its place, unlike any of `taken` (_names(model), and the stamp's stand-ins for a proof's); None when one
+    cannot be made."""
     out = []
     for word, alphabet in zip(like, alphabets, strict=False):
         stand_in = _stand_in(word, taken, alphabet)
@@ -408,15 +445,17 @@ class Stamping:
             self._shapes.append(shape)
             if len(members) < MIN_MEMBERS:
                 continue
-            first = dataclasses.replace(members[0], **UNREAD)
+            short, long = _extremes(members)
+            lead = _lead(members, [_lengths(short), _lengths(long)])
+            first = dataclasses.replace(members[lead], **UNREAD)   # the lead, as the stand-ins are made from it
             if not _stands_apart(first):
                 continue
             shape.stand_ins = _stand_ins(model, first, _words(first), _ALPHABETS, names)
             if shape.stand_ins is None:
                 continue
-            extremes = [w for like in _extremes(members)
+            extremes = [w for like in (short, long)
                         if (w := _stand_ins(model, first, like, _PROOF_ALPHABETS, names | set(shape.stand_ins)))]
-            shape.probes, taken = _probes(members, _lengths(shape.stand_ins), [_lengths(w) for w in extremes])
+            shape.probes, taken = _probes(members, lead, _lengths(shape.stand_ins), [_lengths(w) for w in extremes])
             self._stamps.append((shape, *proto(first, shape.stand_ins)))
             self._extremes += [(shape, extremes[j], *proto(first, extremes[j])) for j in taken]
 
@@ -442,15 +481,15 @@ class Stamping:
         return made(_one(self.model, service, self.makers))
 
     def first(self) -> list[Service]:
-        """The members rendered to prove a stamp, in the order of their jobs."""
+        """The members rendered to prove a stamp (each shape's lead first), in the order of their jobs."""
         return [m for shape, _, _ in self._stamps for m in shape.probes]
 
     def then(self, done: Sequence[dict[str, str] | None]) -> dict[str, dict[str, str]]:
         """The probes' files, by name, from the jobs' results in their order. Each shape is judged by its proofs: a
-        first member that differs from its stamp means the generators read the words: the shape in full, as when
-        its stand-ins were refused. Another proof that differs (a member, or stand-ins of the shortest or longest
-        lengths): every member with a length beyond those the passing proofs span, in full; and the shape in full
-        if the failing one has none."""
+        lead member that differs from its stamp means the generators read the words, or cut or pad them at its
+        lengths, and so the stamp's too: the shape in full, as when its stand-ins were refused. Another proof that
+        differs (a member, or stand-ins of the shortest or longest lengths): every member with a length beyond
+        those the passing proofs span, in full; and the shape in full if the failing one has none."""
         stamps, extremes = len(self._stamps), len(self._extremes)
         full = {m.name: cast("dict[str, str]", files)
                 for m, files in zip(self.first(), done[stamps + extremes:], strict=True)}
@@ -458,14 +497,14 @@ class Stamping:
         for (shape, words, _, _), files in zip(self._extremes, done[stamps:stamps + extremes], strict=True):
             made_of.setdefault(id(shape), []).append((words, files))
         for (shape, _, _), stamp in zip(self._stamps, done[:stamps], strict=True):
-            shape.stamp, first = stamp or {}, shape.members[0]
+            shape.stamp, lead = stamp or {}, shape.probes[0]
             stand_ins = cast("tuple[str, ...]", shape.stand_ins)   # a shape with a stamp's job has them
-            shape.whole = stamp is None or not shape.holds(_words(first), full[first.name])
+            shape.whole = stamp is None or not shape.holds(_words(lead), full[lead.name])
             if shape.whole:
                 continue
             proofs = [(_words(m), full[m.name]) for m in shape.probes[1:]] + made_of.get(id(shape), [])
             judged = [(_lengths(words), shape.holds(words, files)) for words, files in proofs]
-            passed = [_lengths(stand_ins), _lengths(_words(first)), *(ns for ns, held in judged if held)]
+            passed = [_lengths(stand_ins), _lengths(_words(lead)), *(ns for ns, held in judged if held)]
             shape.proven = [range(min(n[i] for n in passed), max(n[i] for n in passed) + 1)
                             for i in range(len(passed[0]))]
             # A length within what passing proofs span is not the cause; a proof that fails with no other is.

@@ -161,59 +161,71 @@ def test_a_shape_whose_stamp_differs_from_its_members_is_rendered_in_full(monkey
 
 
 def test_a_length_whose_proof_fails_is_rendered_in_full_and_the_others_stamped(monkeypatch):
-    # A generator that cuts long names: the members of length 9 differ from their stamp; those of 7 do not.
-    model = load_text(spec(*(service(n) for n in ("svc-000", "svc-001", "svc-002", "svc-003", "svc-0004",
-                                                  "svc-0005", "svc-00006", "svc-00007"))), "obs.yaml")
-    calls = recorded_renders(monkeypatch, lambda s: s.name[:8])
+    # A generator that pads short names to 8 characters: the members of length 7 differ from their stamp, made at
+    # the lead's 9; those of 9 do not.
+    names = ("svc-000", "svc-001", "svc-002", "svc-003", "svc-0004", "svc-0005", "svc-00006", "svc-00007")
+    model = load_text(spec(*(service(n) for n in names)), "obs.yaml")
+    calls = recorded_renders(monkeypatch, lambda s: s.name.ljust(8, "."))
     files = stamp.Tree(stamp.per_service(model, [], lambda m: None))
-    assert {p: t for p, t in files.items() if p.startswith("x/")} == {
-        f"x/{n}": n[:8] for n in ("svc-000", "svc-001", "svc-002", "svc-003", "svc-0004", "svc-0005", "svc-00006",
-                                  "svc-00007")}
-    # the stand-ins, the first (also the shortest), the first of the longest (which fails), then every member
-    # longer than the passing proofs' 7 in full
-    assert calls[1:] == ["svc-000", "svc-00006", "svc-0004", "svc-0005", "svc-00007"]
+    assert {p: t for p, t in files.items() if p.startswith("x/")} == {f"x/{n}": n.ljust(8, ".") for n in names}
+    # the stand-ins; the lead, the first of the longest; the first of the shortest, which fails; then every member
+    # shorter than the passing proofs' 9 in full
+    assert calls[1:] == ["svc-00006", "svc-000", "svc-001", "svc-002", "svc-003", "svc-0004", "svc-0005"]
 
 
 def test_lengths_between_the_shortest_and_the_longest_are_stamped_when_both_pass(monkeypatch):
-    # One template at five lengths: the first, the shortest and the longest prove the stamp; the members of the
+    # One template at five lengths: the longest (the lead) and the shortest prove the stamp; the members of the
     # lengths between them are stamped, not rendered.
     names = ("svc-0000", "svc-0001", "svc-000002", "svc-000", "svc-00003", "svc-0000004", "svc-00005", "svc-000006")
     model = load_text(spec(*(service(n) for n in names)), "obs.yaml")
     full = full_render(model)
     calls = recorded_renders(monkeypatch)
     stamped = render(model)
-    assert calls[1:] == ["svc-0000", "svc-000", "svc-0000004"]
+    assert calls[1:] == ["svc-0000004", "svc-000"]
     assert sorted(stamped) == sorted(full)
     assert [p for p in full if stamped[p] != full[p]] == []
 
 
-def test_a_limit_on_name_and_team_together_renders_in_full_what_passes_each_alone(monkeypatch):
-    # A generator that cuts "<team>-<name>" at 18 characters: two members with both long names and long teams
-    # exceed it. No member holds more than two of the shortest and longest names, teams and totals, so stand-ins
-    # as long as the longest of each prove the longest at once (they exceed it too, and their proof fails), and
-    # stand-ins as short as the shortest the shortest.
-    members = [("svc-000", "team-00"), ("svc-001", "team-01"), ("svc-0000002", "team-2"), ("svc-3", "team-0000003"),
-               ("svc-000004", "team-00004"), ("svc-000005", "team-0005")]
-    model = load_text(spec(*(service(n, t) for n, t in members)), "obs.yaml")
+LIMITED = [("svc-000", "team-00"), ("svc-001", "team-01"), ("svc-0000002", "team-2"), ("svc-3", "team-0000003"),
+           ("svc-000004", "team-00004"), ("svc-000005", "team-0005")]
+
+
+def test_a_limit_that_cuts_the_leads_words_renders_the_shape_in_full(monkeypatch):
+    # A generator that cuts "<team>-<name>" at 18 characters. No member holds more than two of the shortest and
+    # longest names, teams and totals, so the lead is the longest of those that need the fewest proofs besides:
+    # stand-ins as short as the shortest and as long as the longest. It exceeds the limit, and so do the stamp's
+    # stand-ins, made at its lengths: no member's proof holds.
+    model = load_text(spec(*(service(n, t) for n, t in LIMITED)), "obs.yaml")
     calls = recorded_renders(monkeypatch, lambda s: f"{s.team}-{s.name}"[:18])
     files = stamp.Tree(stamp.per_service(model, [], lambda m: None))
-    assert {p: t for p, t in files.items() if p.startswith("x/")} == {
-        f"x/{n}": f"{t}-{n}"[:18] for n, t in members}
-    # the stamp's stand-ins, the shortest, the longest (which fail); the first; then every member past the lengths
-    # the passing proofs span, in full
-    assert [len(n) for n in calls[:3]] == [7, 5, 11]
-    assert calls[3:] == ["svc-000", "svc-0000002", "svc-3", "svc-000004", "svc-000005"]
+    assert {p: t for p, t in files.items() if p.startswith("x/")} == {f"x/{n}": f"{t}-{n}"[:18] for n, t in LIMITED}
+    # the stamp's stand-ins, the shortest, the longest; the lead; then every other member in full
+    assert [len(n) for n in calls[:3]] == [10, 5, 11]
+    assert calls[3:] == ["svc-000004", "svc-000", "svc-001", "svc-0000002", "svc-3", "svc-000005"]
+
+
+def test_a_limit_on_name_and_team_together_renders_in_full_what_passes_each_alone(monkeypatch):
+    # The same at 21 characters: the lead passes, the stand-ins as long as the longest name and the longest team
+    # (11 and 11) do not. The members whose name or team is as long, each passing alone, are rendered in full; the
+    # others are stamped.
+    model = load_text(spec(*(service(n, t) for n, t in LIMITED)), "obs.yaml")
+    calls = recorded_renders(monkeypatch, lambda s: f"{s.team}-{s.name}"[:21])
+    files = stamp.Tree(stamp.per_service(model, [], lambda m: None))
+    assert {p: t for p, t in files.items() if p.startswith("x/")} == {f"x/{n}": f"{t}-{n}"[:21] for n, t in LIMITED}
+    assert [len(n) for n in calls[:3]] == [10, 5, 11]
+    assert calls[3:] == ["svc-000004", "svc-0000002", "svc-3"]
 
 
 def test_stand_ins_as_short_as_the_shortest_and_as_long_as_the_longest_prove_what_no_one_member_holds(monkeypatch):
     # The longest name, the longest team and the longest total are each another member's, and so are the shortest
     # name and team: one render of stand-ins as long as the longest of each proves all three longest, one of
-    # stand-ins as short as the shortest both shortest, and every member but the first is stamped.
+    # stand-ins as short as the shortest all three shortest, and every member but the lead (the longest total of
+    # those that need no more) is stamped.
     members = [("svc-000", "team-00"), ("svc-0000002", "team-2"), ("svc-3", "team-0000003"),
                ("svc-000004", "team-00004"), ("svc-005", "team-05")]
     model = load_text(spec(*(service(n, t) for n, t in members)), "obs.yaml")
     calls = renders_stamped_as_in_full(model, monkeypatch)
-    assert [len(n) for n in calls[:3]] == [7, 5, 11] and calls[3:] == ["svc-000"]
+    assert [len(n) for n in calls[:3]] == [10, 5, 11] and calls[3:] == ["svc-000004"]
 
 
 @pytest.mark.parametrize("name", ["svc-0001", "a1b2c3", "payments-api", "x-y-z-9", "Team Payments (EU)"])
@@ -252,16 +264,19 @@ def test_a_shape_whose_stand_ins_a_generator_refuses_is_rendered_in_full(monkeyp
     assert len(calls) == 1 + 5   # the stand-ins (refused), then every member
 
 
-def test_the_stamps_stand_ins_have_the_first_members_lengths_and_the_proofs_the_shortest_and_longest():
+def test_the_stamps_stand_ins_have_the_leads_lengths_and_the_proofs_the_shortest_and_longest():
     model = load_text(spec(*(service(n, t) for n, t in [
         ("svc-000", "team-00"), ("svc-001", "team-01"), ("svc-00002", "team-2"), ("svc-0", "team-0"),
         ("svc-00004", "team-04"), ("svc-005", "team-0005")])), "obs.yaml")
     members = list(model.services)
-    first = members[0]
     short, long = stamp._extremes(members)
     assert (short, long) == (("svc-0", "team-2"), ("svc-00002", "team-0005"))   # the first of equals
+    # svc-0 holds every shortest: with stand-ins as long as the longest, it needs one proof besides, where every
+    # other member needs two
+    first = members[stamp._lead(members, [stamp._lengths(short), stamp._lengths(long)])]
+    assert first.name == "svc-0"
     own = stamp._stand_ins(model, first, stamp._words(first), stamp._ALPHABETS, stamp._names(model))
-    assert own is not None and [len(w) for w in own] == [7, 7]
+    assert own is not None and [len(w) for w in own] == [5, 6]
     taken = stamp._names(model) | set(own)
     proofs = [stamp._stand_ins(model, first, like, stamp._PROOF_ALPHABETS, taken) for like in (short, long)]
     assert [[len(w) for w in p or ()] for p in proofs] == [[5, 6], [9, 9]]
@@ -280,26 +295,34 @@ def test_no_stand_in_of_a_proof_holds_one_of_the_stamps_of_either_word(word):
             assert proof is None or not any(w and w in proof for w in own)
 
 
-def test_the_probes_are_the_first_member_and_the_fewest_that_reach_every_shortest_and_longest():
+def test_the_probes_are_the_lead_and_the_fewest_that_reach_every_shortest_and_longest():
     def probes(members):
         model = load_text(spec(*(service(n, t) for n, t in members)), "obs.yaml")
         services = list(model.services)
-        first = stamp._words(services[0])
-        own = stamp._stand_ins(model, services[0], first, stamp._ALPHABETS, stamp._names(model))
-        found, taken = stamp._probes(services, stamp._lengths(own or first),
-                                     [stamp._lengths(w) for w in stamp._extremes(services)])
+        extremes = [stamp._lengths(w) for w in stamp._extremes(services)]
+        lead = stamp._lead(services, extremes)
+        words = stamp._words(services[lead])
+        own = stamp._stand_ins(model, services[lead], words, stamp._ALPHABETS, stamp._names(model))
+        found, taken = stamp._probes(services, lead, stamp._lengths(own or words), extremes)
         return [m.name for m in found], taken
 
-    # svc-00002 holds the longest name, team and total, svc-0 the shortest of all three
+    # svc-00002 holds the longest name, team and total, svc-0 the shortest of all three: either leads with the
+    # other (a member, rather than stand-ins that reach as much), and the longer leads
     assert probes([("svc-000", "team-00"), ("svc-001", "team-01"), ("svc-00002", "team-0002"), ("svc-0", "team-0"),
-                   ("svc-00004", "team-04"), ("svc-005", "team-0005")]) == (["svc-000", "svc-00002", "svc-0"], [])
+                   ("svc-00004", "team-04"), ("svc-005", "team-0005")]) == (["svc-00002", "svc-0"], [])
     assert probes([(f"svc-{i:03d}", "core") for i in range(4)]) == (["svc-000", "svc-001"], [])   # two at least
     # no member holds more than two of the shortest and longest names, teams and totals: stand-ins as long as the
-    # longest of each reach three at once, and then stand-ins as short as the shortest two
+    # longest of each reach three at once, and stand-ins as short as the shortest the other three; with them, any
+    # member leads, and the longest does
     assert probes([("svc-000", "team-00"), ("svc-0000002", "team-2"), ("svc-3", "team-0000003"),
-                   ("svc-000004", "team-00004")]) == (["svc-000"], [0, 1])
-    # a team of two letters has a stand-in of three: the first member, which holds it, is rendered as ever
-    assert probes([("ml-api", "ml"), ("ml-web", "core"), ("ml-etl", "core")]) == (["ml-api", "ml-web"], [])
+                   ("svc-000004", "team-00004")]) == (["svc-000004"], [0, 1])
+    # the fewest proofs before the longest lead: svc-0 holds every shortest, and stand-ins as long as the longest
+    # reach the rest; svc-0000004, the longest, would need svc-0 and svc-3 besides
+    assert probes([("svc-000", "team-00"), ("svc-0", "team-0"), ("svc-3", "team-0000003"),
+                   ("svc-0000004", "team-00004")]) == (["svc-0"], [1])
+    # a team of two letters has a stand-in of three: the lead is a member of the longer team, and the one of two
+    # letters is rendered to prove its lengths
+    assert probes([("ml-api", "ml"), ("ml-web", "core"), ("ml-etl", "core")]) == (["ml-web", "ml-api"], [])
 
 
 def test_names_spelled_in_snake_case_in_queries_are_stamped(monkeypatch):
@@ -330,7 +353,7 @@ def test_services_unlike_only_in_what_their_own_files_never_read_share_a_shape(m
 
 
 def test_a_generator_that_read_a_description_would_fail_its_proof_and_render_in_full(monkeypatch):
-    # The stand-ins' service has no description: a generator that wrote one would differ from the first member's.
+    # The stand-ins' service has no description: a generator that wrote one would differ from the lead member's.
     model = load_text(spec(*(described(f"svc-{i:03d}", f"Text {i}") for i in range(5))), "obs.yaml")
     calls = recorded_renders(monkeypatch, lambda s: s.description)
     files = stamp.Tree(stamp.per_service(model, [], lambda m: None))

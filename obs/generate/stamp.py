@@ -438,7 +438,7 @@ class Stamping:
 
         def proto(first: Service, words: tuple[str, ...]) -> tuple[Model, Service]:
             service = rename(first, _spellings(_words(first), words))
-            return dataclasses.replace(model, services=(*model.services, service)), service
+            return model.with_service(service), service
 
         for members in _shapes(model, rename):
             shape = _Shape(members)

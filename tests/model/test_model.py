@@ -1,4 +1,5 @@
 """The domain model: durations, tiers as data, exact thresholds, and names."""
+import dataclasses
 from decimal import Decimal
 
 import pytest
@@ -87,3 +88,15 @@ def test_the_repo_spec_describes_the_ai_tools_platform():
 def test_no_tier_burns_slower_than_1x_so_an_error_rate_under_budget_never_tickets():
     for period in ("7d", "28d"):
         assert min(t.burn_rate for t in workbook_tiers(Duration.parse(period))) == Decimal(1)
+
+
+def test_a_model_with_one_more_service_finds_it_and_every_other_by_name():
+    model = load_model(REPO / "obs.yaml")
+    model.service(model.services[0].name)   # this model's lookup is made, and the new one's is made from it
+    extra = dataclasses.replace(model.services[0], name="stand-in")
+    more = model.with_service(extra)
+    assert more == dataclasses.replace(model, services=(*model.services, extra))
+    assert more.service("stand-in") is extra
+    assert [more.service(s.name) for s in model.services] == list(model.services)
+    with pytest.raises(KeyError):
+        model.service("stand-in")   # the model it was made from is as it was

@@ -190,15 +190,22 @@ LIMITED = [("svc-000", "team-00"), ("svc-001", "team-01"), ("svc-0000002", "team
            ("svc-000004", "team-00004"), ("svc-000005", "team-0005")]
 
 
+def renders_cut_at(limit: int, monkeypatch) -> list[str]:
+    """The services of LIMITED rendered in full where a generator cuts "<team>-<name>" at `limit` characters, having
+    checked that every member's file is cut so."""
+    model = load_text(spec(*(service(n, t) for n, t in LIMITED)), "obs.yaml")
+    calls = recorded_renders(monkeypatch, lambda s: f"{s.team}-{s.name}"[:limit])
+    files = stamp.Tree(stamp.per_service(model, [], lambda m: None))
+    assert {p: t for p, t in files.items() if p.startswith("x/")} == {f"x/{n}": f"{t}-{n}"[:limit] for n, t in LIMITED}
+    return calls
+
+
 def test_a_limit_that_cuts_the_leads_words_renders_the_shape_in_full(monkeypatch):
     # A generator that cuts "<team>-<name>" at 18 characters. No member holds more than two of the shortest and
     # longest names, teams and totals, so the lead is the longest of those that need the fewest proofs besides:
     # stand-ins as short as the shortest and as long as the longest. It exceeds the limit, and so do the stamp's
     # stand-ins, made at its lengths: no member's proof holds.
-    model = load_text(spec(*(service(n, t) for n, t in LIMITED)), "obs.yaml")
-    calls = recorded_renders(monkeypatch, lambda s: f"{s.team}-{s.name}"[:18])
-    files = stamp.Tree(stamp.per_service(model, [], lambda m: None))
-    assert {p: t for p, t in files.items() if p.startswith("x/")} == {f"x/{n}": f"{t}-{n}"[:18] for n, t in LIMITED}
+    calls = renders_cut_at(18, monkeypatch)
     # the stamp's stand-ins, the shortest, the longest; the lead; then every other member in full
     assert [len(n) for n in calls[:3]] == [10, 5, 11]
     assert calls[3:] == ["svc-000004", "svc-000", "svc-001", "svc-0000002", "svc-3", "svc-000005"]
@@ -208,10 +215,7 @@ def test_a_limit_on_name_and_team_together_renders_in_full_what_passes_each_alon
     # The same at 21 characters: the lead passes, the stand-ins as long as the longest name and the longest team
     # (11 and 11) do not. The members whose name or team is as long, each passing alone, are rendered in full; the
     # others are stamped.
-    model = load_text(spec(*(service(n, t) for n, t in LIMITED)), "obs.yaml")
-    calls = recorded_renders(monkeypatch, lambda s: f"{s.team}-{s.name}"[:21])
-    files = stamp.Tree(stamp.per_service(model, [], lambda m: None))
-    assert {p: t for p, t in files.items() if p.startswith("x/")} == {f"x/{n}": f"{t}-{n}"[:21] for n, t in LIMITED}
+    calls = renders_cut_at(21, monkeypatch)
     assert [len(n) for n in calls[:3]] == [10, 5, 11]
     assert calls[3:] == ["svc-000004", "svc-0000002", "svc-3"]
 

@@ -255,10 +255,22 @@ def _stands_apart(first: Service) -> bool:
     it, not the word."""
     words, text = _words(first), repr(first)
     for word, _ in _spellings(words, words):   # as they are renamed: the longer first
-        if re.search(rf"[^\W_]{re.escape(word)}|{re.escape(word)}[^\W_]", text):
+        if _against(text, word):
             return False
         text = text.replace(word, "\0")
     return True
+
+
+def _against(text: str, word: str) -> bool:
+    """Whether `word` stands against a letter or a digit anywhere in `text` (a search, not a regex: one compiled for
+    each word of each shape cost more than the search)."""
+    at = text.find(word)
+    while at >= 0:
+        end = at + len(word)
+        if (at and text[at - 1].isalnum()) or (end < len(text) and text[end].isalnum()):
+            return True
+        at = text.find(word, at + 1)
+    return False
 
 
 def _extremes(members: list[Service]) -> tuple[tuple[str, ...], tuple[str, ...]]:

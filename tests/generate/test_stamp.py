@@ -3,6 +3,7 @@ writes, whatever the names; and at scale the stamping really happens."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from importlib import import_module
 
 import pytest
@@ -250,6 +251,22 @@ def test_members_of_a_two_letter_team_are_stamped_like_the_rest(monkeypatch):
     # Names of one domain, whose team is the two letters "ml": a stand-in of three letters stands for it.
     model = load_text(spec(*(service(f"ml-{c}", "ml") for c in ("api", "web", "etl", "ops", "gpu"))), "obs.yaml")
     assert len(renders_stamped_as_in_full(model, monkeypatch)) == 3   # the stand-ins and the first two
+
+
+@pytest.mark.parametrize("text, word, against", [
+    ("sum(rate(x))", "rate", False),
+    ("sum(rate(x))", "a", True),                  # inside `rate`
+    ("payments_api_jobs_total", "payments", False),   # an underscore is no letter: snake_case names stand apart
+    ("api-v2 xapi", "api", True),                 # the second time
+    ("api2", "api", True),
+    ("aapi", "api", True),
+    ("é-api", "api", False),
+    ("éapi", "api", True),                        # letters beyond ASCII count
+    ("", "api", False),
+])
+def test_a_word_stands_against_a_letter_or_a_digit_where_the_regex_of_one_would_find_it(text, word, against):
+    assert stamp._against(text, word) is against
+    assert bool(re.search(rf"[^\W_]{re.escape(word)}|{re.escape(word)}[^\W_]", text)) is against
 
 
 @pytest.mark.parametrize("team", ["rate", "sum", "a", "jobs"])

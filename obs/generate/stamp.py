@@ -285,8 +285,10 @@ def _extremes(members: list[Service]) -> tuple[tuple[str, ...], tuple[str, ...]]
 Reach = frozenset[tuple[int, bool]]   # which of the shortest (False) and longest (True) of each measure, by measure
 
 
-def _reach(lengths: list[tuple[int, ...]]) -> Callable[[tuple[int, ...]], Reach]:
-    """Which of the shortest and the longest of each measure among `lengths` a render of some lengths reaches."""
+def _reach(members: list[Service]) -> tuple[list[tuple[int, ...]], Callable[[tuple[int, ...]], Reach], Reach]:
+    """The members' _lengths(); which of the shortest and the longest of each measure among them a render of some
+    lengths reaches; and all of those, which the proofs must reach together."""
+    lengths = [_lengths(_words(m)) for m in members]
     measures = range(len(lengths[0]))
     low = [min(ns[i] for ns in lengths) for i in measures]
     high = [max(ns[i] for ns in lengths) for i in measures]
@@ -294,7 +296,7 @@ def _reach(lengths: list[tuple[int, ...]]) -> Callable[[tuple[int, ...]], Reach]
     def reach(ns: tuple[int, ...]) -> Reach:
         return frozenset([*((i, False) for i in measures if ns[i] <= low[i]),
                           *((i, True) for i in measures if ns[i] >= high[i])])
-    return reach
+    return lengths, reach, frozenset((i, up) for i in measures for up in (False, True))
 
 
 def _cover(missing: Reach, options: Sequence[Reach], members: int) -> tuple[int, ...]:
@@ -320,10 +322,8 @@ def _lead(members: list[Service], extremes: Sequence[tuple[int, ...]]) -> int:
     needs the fewest other proofs (of the members, and of stand-ins of `extremes` lengths) to reach every shortest
     and longest length, then the fewest stand-ins; of equals, the one of the longest words (the stamp's stand-ins
     are then long, and a long word is found faster in the text it is replaced in), then the first."""
-    lengths = [_lengths(_words(m)) for m in members]
-    reach = _reach(lengths)
+    lengths, reach, every = _reach(members)
     options = [*map(reach, lengths), *map(reach, extremes)]
-    every = frozenset((i, up) for i in range(len(lengths[0])) for up in (False, True))
     costs: dict[Reach, tuple[int, int]] = {}
 
     def cost(j: int) -> tuple[int, ...]:
@@ -340,9 +340,7 @@ def _probes(members: list[Service], lead: int, stamp: tuple[int, ...],
     the longest) are rendered too; those of `stamp` lengths always are, for the stamp. The lead (_lead()), then the
     fewest that reach what it and the stamp do not of every member's shortest and longest of each measure of
     _lengths() (_cover()). At least _VERIFIED proofs."""
-    lengths = [_lengths(_words(m)) for m in members]
-    reach = _reach(lengths)
-    every = frozenset((i, up) for i in range(len(lengths[0])) for up in (False, True))
+    lengths, reach, every = _reach(members)
     others = _cover(every - reach(stamp) - reach(lengths[lead]),
                     [*map(reach, lengths), *map(reach, extremes)], len(members))
     chosen = [lead, *(j for j in others if j < len(members))]

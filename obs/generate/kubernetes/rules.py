@@ -38,13 +38,13 @@ def _namespaced(groups: list[dict[str, Any]], namespace: str) -> list[dict[str, 
     def rule(r: dict[str, Any]) -> dict[str, Any]:
         return {**r, "labels": {**r.get("labels", {}), "namespace": namespace}} if "alert" in r else r
 
+    def part(p: Shared) -> Shared:
+        rs = cast("list[dict[str, Any]]", p)
+        return Shared(rule(r) for r in rs) if any("alert" in r for r in rs) else p
+
     def rules(rs: list[dict[str, Any]] | Shared) -> list[Any]:
-        if not isinstance(rs, Shared):
-            return [rule(r) for r in rs]
         # The parts without alerts are the rule files' very lists, whose text is made once (yaml_dump.Shared).
-        parts = [p if not any("alert" in r for r in cast("list[dict[str, Any]]", p))
-                 else Shared(rule(r) for r in cast("list[dict[str, Any]]", p)) for p in rs.parts]
-        return rs if all(a is b for a, b in zip(parts, rs.parts, strict=True)) else Shared.joined(parts)
+        return Shared.joined([part(p) for p in rs.parts]) if isinstance(rs, Shared) else [rule(r) for r in rs]
     return [{**g, "rules": rules(g["rules"])} for g in groups]
 
 

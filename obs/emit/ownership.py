@@ -40,7 +40,7 @@ class Layout:
         why = safepath.rel_problem(rel)
         if why is not None:
             return why
-        if rel.split("/")[0] not in self.tops:
+        if rel.partition("/")[0] not in self.tops:
             return f"is outside the paths obs generates ({', '.join(self.tops)})"
         if self.user_suffixes and rel.endswith(self.user_suffixes):
             return "is a file users write, which obs never owns"

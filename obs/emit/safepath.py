@@ -12,22 +12,30 @@ import errno
 import hashlib
 import json
 import os
+import re
 import stat
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 MAX_PATH = 1024
 
 
+_CONTROL_OR_BACKSLASH = re.compile(r"[\x00-\x1f\\]")
+
+
 def rel_problem(rel: object) -> str | None:
-    """Why `rel` is not a plain relative path inside the output directory, or None when it is."""
+    """Why `rel` is not a plain relative path inside the output directory, or None when it is.
+
+    It runs for every entry of the ownership record (9,000 at a thousand services) before any --check: a search
+    and list lookups, not a Python step per character. A relative path with no empty, `.` or `..` component is
+    already in normal form (tests/emit/test_safepath.py holds this to PurePosixPath's)."""
     if not isinstance(rel, str) or not rel:
         return "must be a non-empty relative path"
-    if len(rel) > MAX_PATH or "\0" in rel or "\\" in rel or any(ord(ch) < 32 for ch in rel):
+    if len(rel) > MAX_PATH or _CONTROL_OR_BACKSLASH.search(rel):
         return "must be a short path without control characters or backslashes"
     if rel.startswith("/"):
         return "must be relative to the output directory, not absolute"
     parts = rel.split("/")
-    if any(p in ("", ".", "..") for p in parts) or PurePosixPath(rel).as_posix() != rel:
+    if "" in parts or "." in parts or ".." in parts:
         return "must be in normal form, without `..`, `.` or empty components"
     return None
 
@@ -146,12 +154,18 @@ class Probe:
 
     def read(self, rel: str) -> bytes | None:
         """read(out, rel), with the way already checked by obstacle()."""
+        return self.examine(rel)[1]
+
+    def examine(self, rel: str) -> tuple[str | None, bytes | None]:
+        """(obstacle(rel), and read(rel) where there is none) with one lstat of the file, not one for each: a
+        plan asks both of every file it writes."""
         mode = self._leaf(rel)
         if mode is None:
-            return None
+            return None, None
         if mode < 0 or not stat.S_ISREG(mode):
-            return read(self.out, rel)
-        return _read_file(os.path.join(self._root, rel))
+            why = obstacle(self.out, rel)
+            return why, None if why else read(self.out, rel)
+        return None, _read_file(os.path.join(self._root, rel))
 
 
 def unwritable(out: Path, rel: str) -> str | None:
@@ -183,13 +197,21 @@ def read(out: Path, rel: str) -> bytes | None:
 
 
 def _read_file(path: str | Path) -> bytes | None:
+    """The whole file: one read of the size fstat gives, then reads until one finds the end (a file may grow
+    meanwhile, and a read may return less than asked). A buffered reader's loop took half as long again over a
+    thousand services' files."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except FileNotFoundError:
         return None
     try:
-        with os.fdopen(fd, "rb", closefd=False) as f:
-            return f.read()
+        data = os.read(fd, os.fstat(fd).st_size + 1)
+        if not data:
+            return data
+        rest = []
+        while more := os.read(fd, 1 << 20):
+            rest.append(more)
+        return data + b"".join(rest) if rest else data
     finally:
         os.close(fd)
 

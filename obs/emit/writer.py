@@ -135,12 +135,12 @@ def _plan(root: Path, shown: Path, files: Mapping[str, str], layout: Layout, opt
 
     def visit(rel: str, data: bytes) -> tuple[str, str | None, str | None]:
         """(what the file is to the plan, the digest it has now if it is replaced, the problem if any)."""
-        why = probe.obstacle(rel) or probe.unwritable(rel)
+        why, current = probe.examine(rel)
+        why = why or probe.unwritable(rel)
         if why is None and rel in opts.protected:
             why = f"{rel}: is the spec obs reads, which generate never writes; move the spec or use another --out"
         if why is not None:
             return _BLOCKED, None, why
-        current = probe.read(rel)
         if current is None:
             if stager is not None:
                 stager.put(rel, data)
@@ -191,8 +191,7 @@ def _plan(root: Path, shown: Path, files: Mapping[str, str], layout: Layout, opt
     problems.sort(key=lambda p: p[0])   # stable: each path's own problems keep their order
     blocked: dict[str, None] = dict.fromkeys(why for _, why in problems)   # one link in the way blocks many files
     for rel in sorted(set(record.files) - set(new) - opts.protected):
-        why = probe.obstacle(rel)
-        current = None if why else probe.read(rel)
+        why, current = probe.examine(rel)
         if why:
             drift.kept.append(f"{rel}: no longer generated, but {why.split(': ', 1)[0]} is in the way; left alone")
         elif current is None:

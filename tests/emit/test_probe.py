@@ -50,6 +50,13 @@ def answers(out: Path, rel: str, probe: safepath.Probe | None) -> tuple[object, 
             read() if probe.obstacle(rel) is None else "blocked")
 
 
+def examined(out: Path, rel: str, probe: safepath.Probe) -> tuple[object, object]:
+    try:
+        return probe.examine(rel)
+    except OSError as e:
+        return ("OSError", e.errno), None
+
+
 @pytest.mark.parametrize("order", ["as listed", "reversed"])
 def test_a_probe_answers_every_path_as_the_one_off_functions_do(tree, order):
     probe = safepath.Probe(tree)
@@ -59,6 +66,37 @@ def test_a_probe_answers_every_path_as_the_one_off_functions_do(tree, order):
     # and again, now that every directory is remembered
     for rel in paths:
         assert answers(tree, rel, probe) == answers(tree, rel, None), rel
+
+
+@pytest.mark.parametrize("order", ["as listed", "reversed"])
+def test_examine_answers_as_obstacle_and_then_read_do_with_one_look_at_the_file(tree, order):
+    paths = PATHS if order == "as listed" else PATHS[::-1]
+    probe = safepath.Probe(tree)
+    seen = {rel: examined(tree, rel, probe) for rel in paths}
+    for rel in paths:
+        why = safepath.obstacle(tree, rel)
+        assert seen[rel] == (why, None if why else safepath.read(tree, rel)), rel
+    assert seen["alerts/x.yml"] == (None, b"x") and seen["missing/deeper/x.yml"] == (None, None)
+    assert seen["leaf-link.yml"][0].startswith("leaf-link.yml: is a symbolic link") and seen["leaf-link.yml"][1] is None
+
+
+def test_a_file_is_read_whole_past_the_size_it_had_when_opened(tmp_path, monkeypatch):
+    """One read of the size fstat gives is not the end: a file that grew since, or a read cut short, reads on."""
+    big = bytes(range(256)) * 40_000   # 10 MB, past the reads of 1 MiB that follow the first
+    (tmp_path / "f").write_bytes(big)
+    assert safepath.Probe(tmp_path).read("f") == big
+    real_fstat = os.fstat
+
+    class Shrunk:
+        st_size = 10
+
+    probe = safepath.Probe(tmp_path)
+    assert probe.is_file("f")
+    with monkeypatch.context() as patched:   # only around the read: os.fstat is every module's
+        patched.setattr(os, "fstat", lambda fd: Shrunk() if fd > 2 else real_fstat(fd))
+        assert probe.read("f") == big
+    (tmp_path / "empty").write_bytes(b"")
+    assert safepath.Probe(tmp_path).read("empty") == b""
 
 
 def test_a_directory_made_after_the_probe_looked_is_told_with_made(tree):

@@ -27,10 +27,12 @@ def test_below_the_threshold_the_map_runs_in_this_process():
 
 def both_take_part(here, there):
     """A map's function that runs `here(i)` in the first process and `there(i)` in the second. The second says which
-    item it began with (the list returned beside the function holds it); the first waits for that word at its own
-    first item, so each process gets items however the two share the queue."""
+    item it began with (the list returned beside the function holds it) and waits for the first's answer, which the
+    first gives at its own first item: so each process gets items however the two share the queue, and however
+    late either is scheduled (without the answer, a second process scheduled first could take every item)."""
     first = os.getpid()
     word_read, word_write = os.pipe()
+    answer_read, answer_write = os.pipe()
     began: list[int] = []
 
     def step(i):
@@ -38,9 +40,11 @@ def both_take_part(here, there):
             if not began:   # the second process's own copy of the list
                 began.append(i)
                 os.write(word_write, i.to_bytes(4, "little"))
+                os.read(answer_read, 1)
             return there(i)
         if not began:
             began.append(int.from_bytes(os.read(word_read, 4), "little"))
+            os.write(answer_write, b"a")
         return here(i)
 
     return step, began
@@ -107,15 +111,11 @@ def test_a_spec_error_crosses_processes_whole(split_everything):
 
 @two_cores
 def test_an_error_in_the_first_process_ends_the_second_and_is_raised(split_everything):
-    here = os.getpid()
-
-    def fail_here(i):
-        if os.getpid() == here:
-            raise ValueError("the first process failed")
-        return i
+    def fail(i):
+        raise ValueError("the first process failed")
 
     with pytest.raises(ValueError, match="the first process failed"):
-        halves.map_halves(fail_here, list(range(10)))
+        halves.map_halves(both_take_part(fail, lambda i: i)[0], list(range(10)))
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)
 

@@ -12,7 +12,7 @@ from obs.errors import Problem, SpecError
 from obs.model.build import ModelProblems, build
 from obs.model.domain import Model
 from obs.spec.loader import ordered, read_file, read_yaml
-from obs.spec.validation import Salvage, salvage, validate
+from obs.spec.validation import Salvage, prepare, salvage, validate
 
 _SERVICE = re.compile(r"^services\[(\d+)\](?:\.slos\[(\d+)\])?")
 _ALERTING = re.compile(r"^alerting\.(receivers|routes)\[(\d+)\]")
@@ -59,6 +59,7 @@ def _semantic_problems_of_salvage(s: Salvage, name: str) -> list[Problem]:
 def load_text(text: str, source: str, name: str | None = None) -> Model:
     """The Model of spec text; `source` is how problems name the file, `name` how headers do."""
     name = name or Path(source).name
+    prepare()
     doc = read_yaml(text, source)
     spec, problems = validate(doc.data, doc.dropped)
     problems = doc.problems + problems

@@ -2,13 +2,9 @@
 from __future__ import annotations
 
 import functools
-import json
 import os
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-import click
 
 from obs.batch import batch
 from obs.emit import safepath
@@ -22,10 +18,6 @@ from obs.project import load_model
 if TYPE_CHECKING:
     from rich.console import Console
 
-spec_argument = click.argument("spec", type=click.Path(path_type=Path), default="obs.yaml",
-                               required=False)
-format_option = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-                             help="json prints one machine-readable document on stdout.")
 
 @functools.cache
 def err_console() -> Console:
@@ -51,10 +43,6 @@ def load(spec: Path) -> Model:
 def out_dir_for(spec: Path, out: Path | None) -> Path:
     """Artifacts go beside the spec unless --out says otherwise."""
     return out if out is not None else (spec.parent if str(spec.parent) else Path("."))
-
-
-def emit_json(doc: object) -> None:
-    sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
 
 
 def progress(message: str) -> None:

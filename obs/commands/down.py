@@ -6,7 +6,8 @@ from pathlib import Path
 import click
 
 from obs.commands import _stack
-from obs.commands.common import emit_json, format_option, out_dir_for, progress, spec_argument
+from obs.commands.common import out_dir_for, progress
+from obs.commands.options import emit_json, format_option, spec_argument
 from obs.stack import runtime as rt
 
 

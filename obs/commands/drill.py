@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 import click
 from rich.table import Table
 
-from obs.commands.common import emit_json, err_console, load, out_console, out_dir_for, spec_argument
+from obs.commands.common import err_console, load, out_console, out_dir_for
+from obs.commands.options import emit_json, spec_argument
 from obs.errors import Exit, InputError, Problem, SpecError, StackError
 from obs.model.detection import Incident
 from obs.verify.result import Status

@@ -6,7 +6,8 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from obs.commands.common import emit_json, load, out_console, spec_argument
+from obs.commands.common import load, out_console
+from obs.commands.options import emit_json, spec_argument
 from obs.errors import Exit
 
 

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from obs.batch import batch
-from obs.commands.common import emit_json, format_option, load, out_dir_for, read_inputs, spec_argument
-from obs.emit import ownership, writer
+from obs.commands.options import emit_json, format_option, spec_argument
+from obs.emit import ownership
 from obs.errors import CheckFailed
-from obs.generate import LAYOUT, render
+from obs.spec import loader
+
+if TYPE_CHECKING:
+    from obs.emit import writer
 
 
 def _protected(spec: Path, target: Path) -> frozenset[str]:
@@ -23,7 +27,17 @@ def _protected(spec: Path, target: Path) -> frozenset[str]:
 def generate(spec: Path, out: Path | None, check: bool, adopt: tuple[Path, ...] = (),
              force: bool = False) -> tuple[Path, writer.Drift]:
     with batch():
-        model = load(spec)
+        # The spec's YAML is read on a second core while this one imports the model, pydantic and the generators
+        # (a third of a second before anything else can start), which is why they are imported only here.
+        loader.read_ahead(spec)
+        try:
+            from obs.commands.common import load, out_dir_for, read_inputs
+            from obs.emit import writer
+            from obs.generate import LAYOUT, render
+
+            model = load(spec)
+        finally:
+            loader.drop_ahead()   # taken by load(), unless it failed before reading
         target = out_dir_for(spec, out)
         files = render(model, read_inputs(target))
         options = writer.Options(adopt=writer.relative_to(target, adopt), force=force,

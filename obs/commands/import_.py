@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from obs.commands.common import emit_json
+from obs.commands.options import emit_json
 from obs.emit import yaml_dump
 from obs.errors import Problem, SpecError
 from obs.model import conventions as c

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from obs.commands.common import emit_json, format_option, load, out_dir_for, read_inputs, spec_argument
+from obs.commands.common import load, out_dir_for, read_inputs
+from obs.commands.options import emit_json, format_option, spec_argument
 from obs.errors import Exit, Problem, format_problem
 from obs.generate import render
 from obs.lint import WARNING, Finding, run

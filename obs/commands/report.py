@@ -5,7 +5,8 @@ from pathlib import Path
 
 import click
 
-from obs.commands.common import err_console, load, out_dir_for, seconds_option, spec_argument
+from obs.commands.common import err_console, load, out_dir_for, seconds_option
+from obs.commands.options import spec_argument
 from obs.errors import InputError, StackError
 from obs.model import conventions as c
 

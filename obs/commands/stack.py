@@ -6,8 +6,9 @@ from pathlib import Path
 
 import click
 
-from obs.commands.common import emit_json, format_option, out_dir_for, progress, spec_argument
+from obs.commands.common import out_dir_for, progress
 from obs.commands.generate import generate
+from obs.commands.options import emit_json, format_option, spec_argument
 from obs.model import conventions as c
 from obs.stack import build, cache
 

@@ -6,7 +6,8 @@ from pathlib import Path
 import click
 
 from obs.commands import _stack
-from obs.commands.common import emit_json, format_option, load, out_dir_for, spec_argument
+from obs.commands.common import load, out_dir_for
+from obs.commands.options import emit_json, format_option, spec_argument
 from obs.errors import Exit
 from obs.stack import runtime as rt
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from obs.commands.common import emit_json, format_option, load, out_dir_for, progress, read_inputs, spec_argument
+from obs.commands.common import load, out_dir_for, progress, read_inputs
+from obs.commands.options import emit_json, format_option, spec_argument
 from obs.errors import CheckFailed
 from obs.generate import render
 from obs.model import conventions as c

@@ -7,8 +7,9 @@ from pathlib import Path
 import click
 
 from obs.commands import _stack
-from obs.commands.common import emit_json, format_option, load, progress, spec_argument
+from obs.commands.common import load, progress
 from obs.commands.generate import generate
+from obs.commands.options import emit_json, format_option, spec_argument
 from obs.errors import Exit
 from obs.stack import runtime as rt
 

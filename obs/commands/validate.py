@@ -5,7 +5,8 @@ from pathlib import Path
 
 import click
 
-from obs.commands.common import emit_json, format_option, load, spec_argument
+from obs.commands.common import load
+from obs.commands.options import emit_json, format_option, spec_argument
 from obs.errors import Exit, SpecError
 
 

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from obs.commands.common import err_console, load, out_console, out_dir_for, seconds_option, spec_argument
+from obs.commands.common import err_console, load, out_console, out_dir_for, seconds_option
+from obs.commands.options import spec_argument
 from obs.errors import Exit, InputError, SpecError
 from obs.model.environments import LOCAL
 from obs.verify import ALL_CHECKS, CHECKS, DEPLOYED_CHECKS, ENV_CHECKS

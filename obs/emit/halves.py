@@ -13,47 +13,22 @@ or below MIN_ITEMS, the map runs in the calling process alone.
 """
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import os
 import pickle
-import signal
-import threading
 from collections.abc import Callable, Sequence
 from typing import TypeVar, cast
+
+from obs import forked
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 MIN_ITEMS = 2000   # below this the fork (and the copy on write of a large heap) costs about what it saves
-_PR_SET_PDEATHSIG = 1
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
+_cores = forked.cores
 
 
 def can_split(count: int, at_least: int | None = None) -> bool:
-    return (count >= (MIN_ITEMS if at_least is None else at_least) and hasattr(os, "fork") and _cores() > 1
-            and threading.active_count() == 1)
-
-
-def _die_with_parent(parent: int) -> None:
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:   # the parent died before the request took hold
-        os._exit(1)
-
-
-def _sendable(error: BaseException) -> BaseException | None:
-    try:
-        pickle.loads(pickle.dumps(error))
-        return error
-    except Exception:
-        return None
+    return count >= (MIN_ITEMS if at_least is None else at_least) and forked.can_fork(_cores())
 
 
 _TOKEN = 4                     # bytes of one chunk's number in the queue
@@ -107,11 +82,11 @@ def map_halves(fn: Callable[[T], R], items: Sequence[T], at_least: int | None = 
         status = 1
         try:
             os.close(read_end)
-            _die_with_parent(parent)
+            forked.die_with_parent(parent)
             try:
                 payload: tuple[bool, object] = (True, _run(fn, items, queue, chunk))
             except _Failed as failed:   # the parent raises it
-                payload = (False, (failed.index, _sendable(failed.error)))
+                payload = (False, (failed.index, forked.sendable(failed.error)))
             with os.fdopen(write_end, "wb") as pipe:
                 pickle.dump(payload, pipe, protocol=pickle.HIGHEST_PROTOCOL)
             status = 0
@@ -126,21 +101,19 @@ def map_halves(fn: Callable[[T], R], items: Sequence[T], at_least: int | None = 
                 raise failed.error from None
             ok, theirs = pickle.load(inp)
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
+        forked.reap(pid, kill=True)
         raise
     finally:
         os.close(queue)
-    _, status = os.waitpid(pid, 0)
+    status = forked.reap(pid)
     if not ok:
         index, error = cast("tuple[int, BaseException | None]", theirs)
         if error is None:
             fn(items[index])   # raises it here, in its own type and words
             error = RuntimeError(f"the second process failed on item {index}, which passes here")
         raise error
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"the second process ended with status {os.waitstatus_to_exitcode(status)}")
+    if status != 0:
+        raise RuntimeError(f"the second process ended with status {status}")
     merged: list[R | None] = [None] * len(items)
     for i, result in (*mine, *cast("list[tuple[int, R]]", theirs)):
         merged[i] = result

@@ -10,10 +10,11 @@ from __future__ import annotations
 import importlib.util
 import io
 import re
+import stat
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -22,13 +23,17 @@ from ruamel.yaml.nodes import Node, ScalarNode
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.resolver import VersionedResolver
 
+from obs import forked
 from obs.errors import Problem, SpecError
 from obs.spec import yaml_events
-from obs.spec.v1 import Spec
-from obs.spec.validation import validate
 from obs.spec.yaml_walk import MAX_DEPTH, NULL, Positions, TooBig, Walker, at, tag_of
 
+if TYPE_CHECKING:
+    from obs.spec.v1 import Spec
+
 MAX_BYTES = 1 << 20
+# A spec read ahead (read_ahead()): below this size its YAML is read in less time than the fork costs to matter.
+MIN_AHEAD_BYTES = 64 << 10
 
 # ruamel.yaml.clib: libyaml's parser, which YAML(pure=False) uses. Without its wheel the pure parser reads the same
 # specs, only slower.
@@ -175,11 +180,56 @@ def _compose(text: str, source: str) -> list[Node]:
         raise _fail(source, f"invalid YAML: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
 
 
+# The spec text being read ahead, and the child reading it: one at a time.
+_ahead: tuple[str, forked.Ahead[tuple[Document | None]]] | None = None
+
+
+def read_ahead(path: Path) -> None:
+    """Begin reading the spec at `path` in a second process (obs.forked.Ahead), for read_yaml() of that same text
+    to take: `obs generate` starts it before it imports the generators and pydantic, which then load on this core
+    while the YAML is read on the other. Only the fast path (_read_events) runs there; where it declines, fails or
+    cannot run, or the text read later differs, read_yaml() reads as always. A spec that cannot be read, or one
+    under MIN_AHEAD_BYTES, is left to be read as always."""
+    global _ahead
+    drop_ahead()
+    try:   # a regular file only: a pipe read here would be read empty later
+        if not stat.S_ISREG(path.stat().st_mode):
+            return
+        text = read_file(path)
+    except (OSError, SpecError):
+        return
+    if len(text) >= MIN_AHEAD_BYTES:
+        reading = forked.Ahead(lambda: (_read_events(text),))
+        if reading.running:
+            _ahead = (text, reading)
+
+
+def drop_ahead() -> None:
+    """End a read ahead that is not wanted."""
+    global _ahead
+    if _ahead is not None:
+        _ahead[1].cancel()
+        _ahead = None
+
+
+def _taken(text: str) -> tuple[Document | None] | None:
+    """What the read ahead made of `text`, (None,) where it declined; None if there is none for this text."""
+    global _ahead
+    if _ahead is None:
+        return None
+    (ahead_text, reading), _ahead = _ahead, None
+    if ahead_text != text:
+        reading.cancel()
+        return None
+    return reading.result()
+
+
 def read_yaml(text: str, source: str) -> Document:
     """Plain data and positions. Raises SpecError when nothing sensible can be read at all."""
     if len(text) > MAX_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         raise _fail(source, f"the spec is larger than {MAX_BYTES // 1024} KiB; split it or trim it")
-    read = _read_events(text)
+    ahead = _taken(text)
+    read = ahead[0] if ahead is not None else _read_events(text)
     if read is not None:
         return read
     roots = _compose(text, source)
@@ -229,6 +279,8 @@ def parse_text(text: str, source: str) -> tuple[Spec, Positions]:
     obs.project.load_text goes further: it also runs the semantic checks on every part that
     passed the schema, so one run reports every problem of both kinds.
     """
+    from obs.spec.validation import validate  # here: reading YAML alone needs no pydantic (read_ahead)
+
     doc = read_yaml(text, source)
     spec, problems = validate(doc.data, doc.dropped)
     problems = doc.problems + problems

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from obs.errors import Problem
 from obs.spec import fields, v1
+from obs.spec.paths import join
 
 # pydantic's wording names Python types ("a valid dictionary or instance of Stack"); users wrote YAML.
 _EXPECTED = {
@@ -24,12 +25,6 @@ _EXPECTED = {
     "finite_number": "must be a finite number", "none_required": "must be empty",
 }
 _BOUND_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}
-
-
-def join(path: str, key: str | int) -> str:
-    if isinstance(key, int):
-        return f"{path}[{key}]"
-    return f"{path}.{key}" if path else str(key)
 
 
 def shown(value: Any) -> str:
@@ -120,6 +115,12 @@ def problems_of(exc: ValidationError, root: type[BaseModel]) -> list[Problem]:
         loc = _clean_loc(err["loc"])
         out.append(Problem(_path_of(loc), _message(root, {**err, "loc": loc})))
     return out
+
+
+def prepare() -> None:
+    """Build the schema's validator now (pydantic defers it to the first validation): a spec read ahead in a second
+    process (obs.spec.loader.read_ahead) is still being read meanwhile."""
+    v1.Spec.model_rebuild()
 
 
 def validate(data: dict[str, Any], dropped: AbstractSet[str] = frozenset()) -> tuple[v1.Spec | None, list[Problem]]:

@@ -26,7 +26,7 @@ from ruamel.yaml.events import (
 from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.resolver import BaseResolver
 
-from obs.spec.validation import join
+from obs.spec.paths import join
 from obs.spec.yaml_walk import BOOL, FLOAT, INT, MAX_DEPTH, NULL, STR, TIMESTAMP, Walker
 
 _TEXT = (STR, TIMESTAMP)        # a date-like string stays the text the user wrote

@@ -13,7 +13,7 @@ from ruamel.yaml.events import Event
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from obs.errors import Problem
-from obs.spec.validation import join
+from obs.spec.paths import join
 
 MAX_NODES = 200_000
 # Values per character of spec text. An alias-free spec has fewer values than characters; templates

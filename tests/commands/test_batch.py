@@ -5,6 +5,7 @@ import gc
 
 import pytest
 
+import obs.generate
 from obs.batch import batch
 from obs.commands import generate
 from tests.support.paths import REPO
@@ -47,13 +48,13 @@ def test_a_batch_leaves_collection_off_where_it_was_off(collecting):
 
 def test_generate_runs_as_one_batch_and_leaves_collection_on(collecting, tmp_path, monkeypatch):
     seen = []
-    real = generate.render
+    real = obs.generate.render
 
     def spy(*args, **kwargs):
         seen.append(gc.isenabled())
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(generate, "render", spy)
+    monkeypatch.setattr(obs.generate, "render", spy)
     generate.generate(REPO / "obs.yaml", tmp_path / "out", check=False)
     assert seen == [False]
     assert gc.isenabled()

@@ -18,7 +18,7 @@ from ruamel.yaml.events import DocumentStartEvent, NodeEvent, ScalarEvent
 
 from obs.errors import Problem, SpecError
 from obs.spec.loader import MAX_BYTES, locate, read_yaml
-from obs.spec.validation import join
+from obs.spec.paths import join
 from obs.spec.yaml_walk import Positions
 
 WINDOW_TEMPLATE = re.compile(r"\{\{\s*\.?window\s*\}\}")

@@ -59,6 +59,28 @@ def reap(pid: int, kill: bool = False) -> int:
     return os.waitstatus_to_exitcode(status)
 
 
+def start(work: Callable[[], object]) -> tuple[int, int]:
+    """Fork a child that sends back work()'s result, pickled, and exits: (its pid, the end of the pipe to read the
+    result from). A child whose work raises, or whose result pickle refuses, ends with status 1 and sends nothing
+    whole."""
+    parent = os.getpid()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:   # the child: never returns, never runs the parent's exit handlers
+        status = 1
+        try:
+            os.close(read_end)
+            die_with_parent(parent)
+            result = work()
+            with os.fdopen(write_end, "wb") as pipe:
+                pickle.dump(result, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    return pid, read_end
+
+
 class Ahead(Generic[R]):
     """fn(*args) begun in a forked child at once, its result taken with result() when this process needs it.
 
@@ -69,24 +91,8 @@ class Ahead(Generic[R]):
     def __init__(self, fn: Callable[..., R], *args: object) -> None:
         self._pid: int | None = None
         self._read = -1
-        if not can_fork(cores()):
-            return
-        parent = os.getpid()
-        read_end, write_end = os.pipe()
-        pid = os.fork()
-        if pid == 0:   # the child: never returns, never runs the parent's exit handlers
-            status = 1
-            try:
-                os.close(read_end)
-                die_with_parent(parent)
-                result = fn(*args)
-                with os.fdopen(write_end, "wb") as pipe:
-                    pickle.dump(result, pipe, protocol=pickle.HIGHEST_PROTOCOL)
-                status = 0
-            finally:
-                os._exit(status)
-        os.close(write_end)
-        self._pid, self._read = pid, read_end
+        if can_fork(cores()):
+            self._pid, self._read = start(lambda: fn(*args))
 
     @property
     def running(self) -> bool:

@@ -75,24 +75,13 @@ def map_halves(fn: Callable[[T], R], items: Sequence[T], at_least: int | None = 
     os.set_blocking(queue, False)   # an empty queue reads as empty, not as a wait
     os.write(fill, b"".join(n.to_bytes(_TOKEN, "little") for n in range(-(-len(items) // chunk))))
     os.close(fill)
-    parent = os.getpid()
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:   # the child: never returns, never runs the parent's exit handlers
-        status = 1
+    def share() -> tuple[bool, object]:   # the child's share, or which item failed there (the parent raises it)
         try:
-            os.close(read_end)
-            forked.die_with_parent(parent)
-            try:
-                payload: tuple[bool, object] = (True, _run(fn, items, queue, chunk))
-            except _Failed as failed:   # the parent raises it
-                payload = (False, (failed.index, forked.sendable(failed.error)))
-            with os.fdopen(write_end, "wb") as pipe:
-                pickle.dump(payload, pipe, protocol=pickle.HIGHEST_PROTOCOL)
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(write_end)
+            return True, _run(fn, items, queue, chunk)
+        except _Failed as failed:
+            return False, (failed.index, forked.sendable(failed.error))
+
+    pid, read_end = forked.start(share)
     try:
         with os.fdopen(read_end, "rb") as inp:
             try:

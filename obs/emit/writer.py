@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import cast
+from typing import Protocol, cast, runtime_checkable
 
 from obs.emit import halves, ownership, safepath
 from obs.emit import journal as jr
@@ -79,6 +79,15 @@ def _journal(root: Path, shown: Path, layout: Layout) -> jr.Journal | None:
         raise InputError("\n".join(f"{shown / JOURNAL}: {p}" for p in e.problems) + "\n" + (
             f"{shown / JOURNAL} is not a journal obs wrote, so obs will not act on it. If you did not put it "
             f"there, delete it (and any {STAGING_PREFIX}* folder beside it).")) from None
+
+
+@runtime_checkable
+class Units(Protocol):
+    """Files to write that say which of them are best made one after another in one process (obs.generate.stamp.Tree:
+    a service's files rendered in full share its rule groups): every path once, in groups. Any other mapping's
+    files are made one at a time, in path order."""
+
+    def units(self) -> list[tuple[str, ...]]: ...
 
 
 @dataclass
@@ -174,15 +183,18 @@ def _plan(root: Path, shown: Path, files: Mapping[str, str], layout: Layout, opt
         if why is not None:
             problems.append((rel, why))
 
-    # One pass over the files, half of it in a second process at scale (obs.emit.halves); the record, which
-    # holds every digest, comes last.
-    if stager is not None and halves.can_split(len(files)):
+    # One pass over the files, half of it in a second process at scale (obs.emit.halves), a unit of files (Units) at
+    # a time; the record, which holds every digest, comes last.
+    split = halves.can_split(len(files))
+    if stager is not None and split:
         stager.made()   # before the fork: both processes stage into it
-    rels = sorted(files)
+    units = files.units() if isinstance(files, Units) else [(rel,) for rel in sorted(files)]
     new: dict[str, str] = {}
-    for rel, (digest, outcome) in zip(rels, halves.map_halves(one, rels), strict=True):
-        new[rel] = digest
-        take(rel, outcome)
+    done = halves.map_halves(lambda unit: [one(rel) for rel in unit], units, at_least=1 if split else len(units) + 1)
+    for unit, outcomes in zip(units, done, strict=True):
+        for rel, (digest, outcome) in zip(unit, outcomes, strict=True):
+            new[rel] = digest
+            take(rel, outcome)
     record_text = ownership.render_digests(new).encode("utf-8")
     new[RECORD] = safepath.digest(record_text)
     take(RECORD, visit(RECORD, record_text))

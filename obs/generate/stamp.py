@@ -26,12 +26,15 @@ tests/generate/test_stamp.py compares stamped and full renders.
 A member rendered in full other than to prove a stamp is rendered when its files are read (Deferred), file by
 file, like a stamped one: the writer reads each, hashes it and lets it go, so the text of a thousand services
 rendered in full (every one of its own shape) is never all in memory at once, and no process sends it to another.
+The writer reads a member's files one after another in one process (Tree.units()), so they share the parts its
+making keeps (its rule groups), which are dropped when another member's file is made.
 """
 from __future__ import annotations
 
 import dataclasses
 import json
 import re
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from decimal import Decimal
@@ -211,20 +214,29 @@ def _replaced(text: str, pairs: Pairs) -> str:
     return text
 
 
+# Per model (by id): the member whose Deferred file was made last, whose parts per_model may still hold.
+_MADE_FOR: dict[int, str] = {}
+
+
 class Deferred:
-    """A file of a member rendered in full, made when read; what its making kept for the model (per_model: the
-    service's rule groups) is dropped then, so that reading every file keeps no more than reading one."""
+    """A file of a member rendered in full, made when read. What its making keeps for the model (per_model: the
+    service's rule groups, which its rules, their tests, its PrometheusRule and the rulers' copies all read) is kept
+    until a file of another member is made, and dropped then: reading every file keeps no more than one member's
+    parts, and a member's files read one after another (Tree.units()) build them once."""
 
-    __slots__ = ("make", "model", "forget")
+    __slots__ = ("make", "model", "forget", "owner")
 
-    def __init__(self, make: Later, model: Model, forget: Callable[[Model], None]) -> None:
-        self.make, self.model, self.forget = make, model, forget
+    def __init__(self, make: Later, model: Model, forget: Callable[[Model], None], owner: str) -> None:
+        self.make, self.model, self.forget, self.owner = make, model, forget, owner
 
     def text(self) -> str:
-        try:
-            return self.make()
-        finally:
+        key = id(self.model)
+        if key not in _MADE_FOR:
+            weakref.finalize(self.model, _MADE_FOR.pop, key, None)
+        if _MADE_FOR.get(key) != self.owner:
             self.forget(self.model)
+            _MADE_FOR[key] = self.owner
+        return self.make()
 
 
 Made = str | Stamped | Deferred
@@ -530,7 +542,7 @@ class Stamping:
                 elif (back := shape.stamped(m)) is not None:
                     out.update(shape.made(back))
                 else:
-                    out.update({path: Deferred(make, self.model, self.forget)
+                    out.update({path: Deferred(make, self.model, self.forget, m.name)
                                 for path, make in _one(self.model, m, self.makers).items()})
         return out
 
@@ -554,6 +566,22 @@ class Tree(Mapping[str, str]):
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._files)
+
+    def units(self) -> list[tuple[str, ...]]:
+        """Every path once, in groups best made one after another in one process: each member rendered in full
+        (Deferred) with all its files, since they share its rule groups; every other file alone. In path order of
+        each group's first."""
+        units: list[tuple[str, ...] | list[str]] = []
+        members: dict[str, list[str]] = {}
+        for path, value in self._files.items():
+            if type(value) is Deferred:
+                if (files := members.get(value.owner)) is None:
+                    files = members[value.owner] = []
+                    units.append(files)
+                files.append(path)
+            else:
+                units.append((path,))
+        return [tuple(unit) for unit in units]
 
     def __len__(self) -> int:
         return len(self._files)

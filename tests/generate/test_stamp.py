@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from obs.emit import halves, writer
 from obs.generate import LAYOUT, STAMPED, common, kubernetes, render, stamp
 from obs.generate.common import forget, made
+from obs.generate.slo import rules
 from obs.model.domain import Service
 from obs.project import load_model, load_text
 from tests.support.paths import REPO
@@ -447,17 +448,32 @@ def test_a_member_rendered_in_full_other_than_to_prove_a_stamp_is_made_when_read
     assert [p for p in full if tree[p] != full[p]] == []
 
 
-def test_reading_a_file_rendered_in_full_keeps_nothing_of_it_for_the_model():
+def test_reading_files_rendered_in_full_keeps_one_members_parts_at_most_and_builds_them_once_per_member(monkeypatch):
     # What generators keep per model (a service's rule groups, feeding its rules, their tests, its PrometheusRule
-    # and the rulers' copies) is dropped after each file is made: reading a thousand services keeps none of it.
+    # and the rulers' copies) is kept while that member's files are read, and dropped when another's is: reading a
+    # thousand services keeps one's at most, and each member's files, read one after another, build its groups once.
     model = load_text(spec(*(own_threshold(i) for i in range(4))).replace("alerting:", "rulers: [thanos]\nalerting:"),
                       "obs.yaml")
     tree = render(model)
-    deferred = [p for p, v in tree._files.items() if isinstance(v, stamp.Deferred)]
+    built: list[str] = []
+    real = rules.slo_groups
+    monkeypatch.setattr(rules, "slo_groups", lambda m, slo: built.append(slo.service) or real(m, slo))
+    units = [unit for unit in tree.units() if len(unit) > 1]
+    assert [len({tree._files[p].owner for p in unit}) for unit in units] == [1] * 4   # a unit per member
+    deferred = [p for unit in units for p in unit]
+    assert sorted(deferred) == sorted(p for p, v in tree._files.items() if isinstance(v, stamp.Deferred))
     assert any(p.startswith("deploy/rulers/") for p in deferred) and any("kubernetes/rules" in p for p in deferred)
-    for path in deferred:
+    for unit in units:
+        owner = tree._files[unit[0]].owner
+        for path in unit:
+            assert tree[path]
+            kept = set(common._MEMOS.get(id(model), {}))
+            assert kept <= {("slo.rules", owner)}, f"{path}: its making left {kept} behind"
+        assert built.count(owner) == 3, f"{owner}'s rule groups were built {built.count(owner) // 3} times"
+    for path in reversed(deferred):   # in another order, a member's parts are built again when it comes back
         assert tree[path]
-        assert not common._MEMOS.get(id(model)), f"{path}: its making left {list(common._MEMOS[id(model)])} behind"
+        assert len({k[1] for k in common._MEMOS.get(id(model), {})}) <= 1
+    assert len(built) > 4 * 3
 
 
 def test_a_file_that_fails_to_be_made_when_read_leaves_the_tree_as_it_was(tmp_path, monkeypatch):

@@ -27,7 +27,7 @@ def rel_problem(rel: object) -> str | None:
 
     It runs for every entry of the ownership record (9,000 at a thousand services) before any --check: a search
     and list lookups, not a Python step per character. A relative path with no empty, `.` or `..` component is
-    already in normal form (tests/emit/test_safepath.py holds this to PurePosixPath's)."""
+    already in normal form (tests/emit/test_rel_problem.py holds this to PurePosixPath's)."""
     if not isinstance(rel, str) or not rel:
         return "must be a non-empty relative path"
     if len(rel) > MAX_PATH or _CONTROL_OR_BACKSLASH.search(rel):
@@ -154,7 +154,12 @@ class Probe:
 
     def read(self, rel: str) -> bytes | None:
         """read(out, rel), with the way already checked by obstacle()."""
-        return self.examine(rel)[1]
+        mode = self._leaf(rel)
+        if mode is None:
+            return None
+        if mode < 0 or not stat.S_ISREG(mode):
+            return read(self.out, rel)   # raises where something is in the way
+        return _read_file(os.path.join(self._root, rel))
 
     def examine(self, rel: str) -> tuple[str | None, bytes | None]:
         """(obstacle(rel), and read(rel) where there is none) with one lstat of the file, not one for each: a

@@ -82,17 +82,17 @@ def start(work: Callable[[], object]) -> tuple[int, int]:
 
 
 class Ahead(Generic[R]):
-    """fn(*args) begun in a forked child at once, its result taken with result() when this process needs it.
+    """work() begun in a forked child at once, its result taken with result() when this process needs it.
 
     result() is None where no child ran (see can_fork) or where it failed in any way: the caller then makes the call
     itself, so what it returns or raises, and where, is what it always was. A pending child is ended by cancel(),
     or with this process."""
 
-    def __init__(self, fn: Callable[..., R], *args: object) -> None:
+    def __init__(self, work: Callable[[], R]) -> None:
         self._pid: int | None = None
         self._read = -1
         if can_fork(cores()):
-            self._pid, self._read = start(lambda: fn(*args))
+            self._pid, self._read = start(work)
 
     @property
     def running(self) -> bool:

@@ -63,12 +63,15 @@ def _run(fn: Callable[[T], R], items: Sequence[T], queue: int, chunk: int) -> li
     return done
 
 
-def map_halves(fn: Callable[[T], R], items: Sequence[T], at_least: int | None = None) -> list[R]:
+def map_halves(fn: Callable[[T], R], items: Sequence[T], at_least: int | None = None, *,
+               split: bool | None = None) -> list[R]:
     """[fn(item) for item in items], in order; shared with a forked child where can_split(len(items), at_least)
-    (MIN_ITEMS by default). Both take the next chunk of items from one queue as they finish the last, so neither
-    waits for the other however the items' costs vary. An exception in either process is raised here, after the
-    child is gone; one that cannot cross processes is raised by running the child's failing item again here."""
-    if not can_split(len(items), at_least):
+    (MIN_ITEMS by default), or where `split` says so when given (the caller's own can_split() of what it counts: the
+    writer's files, not its units of them). Both take the next chunk of items from one queue as they finish the
+    last, so neither waits for the other however the items' costs vary. An exception in either process is raised
+    here, after the child is gone; one that cannot cross processes is raised by running the child's failing item
+    again here."""
+    if not (can_split(len(items), at_least) if split is None else split):
         return [fn(item) for item in items]
     chunk = -(-len(items) // _MAX_CHUNKS)
     queue, fill = os.pipe()

@@ -190,7 +190,7 @@ def _plan(root: Path, shown: Path, files: Mapping[str, str], layout: Layout, opt
         stager.made()   # before the fork: both processes stage into it
     units = files.units() if isinstance(files, Units) else [(rel,) for rel in sorted(files)]
     new: dict[str, str] = {}
-    done = halves.map_halves(lambda unit: [one(rel) for rel in unit], units, at_least=1 if split else len(units) + 1)
+    done = halves.map_halves(lambda unit: [one(rel) for rel in unit], units, split=split)
     for unit, outcomes in zip(units, done, strict=True):
         for rel, (digest, outcome) in zip(unit, outcomes, strict=True):
             new[rel] = digest

@@ -34,7 +34,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from decimal import Decimal
@@ -214,8 +213,13 @@ def _replaced(text: str, pairs: Pairs) -> str:
     return text
 
 
-# Per model (by id): the member whose Deferred file was made last, whose parts per_model may still hold.
-_MADE_FOR: dict[int, str] = {}
+class _LastMade:
+    """The member whose Deferred file was made last, of one Stamping's: per_model may still hold its parts."""
+
+    __slots__ = ("member",)
+
+    def __init__(self) -> None:
+        self.member: str | None = None
 
 
 class Deferred:
@@ -224,18 +228,16 @@ class Deferred:
     until a file of another member is made, and dropped then: reading every file keeps no more than one member's
     parts, and a member's files read one after another (Tree.units()) build them once."""
 
-    __slots__ = ("make", "model", "forget", "owner")
+    __slots__ = ("make", "model", "forget", "owner", "last")
 
-    def __init__(self, make: Later, model: Model, forget: Callable[[Model], None], owner: str) -> None:
-        self.make, self.model, self.forget, self.owner = make, model, forget, owner
+    def __init__(self, make: Later, model: Model, forget: Callable[[Model], None], owner: str,
+                 last: _LastMade) -> None:
+        self.make, self.model, self.forget, self.owner, self.last = make, model, forget, owner, last
 
     def text(self) -> str:
-        key = id(self.model)
-        if key not in _MADE_FOR:
-            weakref.finalize(self.model, _MADE_FOR.pop, key, None)
-        if _MADE_FOR.get(key) != self.owner:
+        if self.last.member != self.owner:
             self.forget(self.model)
-            _MADE_FOR[key] = self.owner
+            self.last.member = self.owner
         return self.make()
 
 
@@ -535,6 +537,7 @@ class Stamping:
 
     def files(self, full: Full) -> dict[str, Made]:
         out: dict[str, Made] = {}
+        last = _LastMade()
         for shape in self._shapes:
             for m in shape.members:
                 if m.name in full:
@@ -542,7 +545,7 @@ class Stamping:
                 elif (back := shape.stamped(m)) is not None:
                     out.update(shape.made(back))
                 else:
-                    out.update({path: Deferred(make, self.model, self.forget, m.name)
+                    out.update({path: Deferred(make, self.model, self.forget, m.name, last)
                                 for path, make in _one(self.model, m, self.makers).items()})
         return out
 

@@ -215,12 +215,10 @@ def drop_ahead() -> None:
 def _taken(text: str) -> tuple[Document | None] | None:
     """What the read ahead made of `text`, (None,) where it declined; None if there is none for this text."""
     global _ahead
-    if _ahead is None:
+    if _ahead is None or _ahead[0] != text:
+        drop_ahead()
         return None
-    (ahead_text, reading), _ahead = _ahead, None
-    if ahead_text != text:
-        reading.cancel()
-        return None
+    reading, _ahead = _ahead[1], None
     return reading.result()
 
 

@@ -22,7 +22,7 @@ def no_child_left() -> None:
 @two_cores
 def test_the_result_is_made_in_a_child_and_crosses_whole():
     here = os.getpid()
-    ahead = forked.Ahead(lambda n: ({"pid": os.getpid(), "squares": [i * i for i in range(n)]}), 1000)
+    ahead = forked.Ahead(lambda: ({"pid": os.getpid(), "squares": [i * i for i in range(1000)]}))
     assert ahead.running
     got = ahead.result()
     assert got is not None and got["pid"] != here and got["squares"] == [i * i for i in range(1000)]

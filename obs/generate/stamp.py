@@ -8,19 +8,20 @@ what those files never read, UNREAD, such as its description), each shape's file
 and each member's files are that text with the stand-ins replaced.
 
 That is exact only if generation treats the words as opaque text, and a generator may not (a hash of a long name, a
-name that reads as YAML's `no`): so a shape is stamped only where its proofs hold byte for byte. Its lead member
-(_lead(): the one that needs the fewest other proofs, of equals the longest) is rendered in full and must equal its
-stamp, or the whole shape is rendered in full; so is it where a limit cuts the lead's words, since it cuts the
-stamp's stand-ins, made at its lengths, as well. A generator reads a word's length only against a limit (a name cut
-and hashed past 63 characters, a pad up to a width), so a length between two that pass passes too: what is rendered
-to prove the stamp reaches the shape's shortest and longest of each word and of both together, with members, or with
-stand-ins as short as the shortest words or as long as the longest where no one member holds as many (each such
-render reaches every shortest, or every longest, at once); at least two proofs in all. The proven lengths are the
-range those that pass span, and a member outside it is rendered in full. The stamp's own stand-ins are as long as
-the lead's words, so that its proof is of the words at the stamp's own lengths (and a long stand-in is found faster
-than a short one in the text it is replaced in). A word standing against other letters (team `a` in `rate`) is never
-stood in for, and a shape whose stand-ins a generator refuses (team `rate` makes `sum(rate(...))` name no function)
-is rendered in full. Shapes of fewer than MIN_MEMBERS are always rendered in full.
+name that reads as YAML's `no`): so a shape is stamped only where its proofs hold byte for byte. The stamp's
+stand-ins take the lengths of one member's words (the lead's: _lead(), the one that leaves the fewest proofs to
+render, of equals the longest), and members rendered in full (one at least) must equal their stamp. A proof that holds
+shows the stand-ins whole in the stamp (one cut, padded or hashed at the stamp's lengths would be in every text made
+from it, and in no render), and so proves the stamp's lengths as well as its own; where none holds, the whole shape is
+rendered in full. A generator reads a word's length only against a limit (a name cut and hashed past 63 characters,
+a pad up to a width), so a length between two that pass passes too: what is rendered to prove the stamp reaches the
+shape's shortest and longest of each word and of both together, with members, or with stand-ins as short as the
+shortest words or as long as the longest where no one member holds as many (each such render reaches every
+shortest, or every longest, at once). The proven lengths are the range those that pass span with the stamp's, and a
+member outside it is rendered in full. The stamp's own stand-ins are as long as the lead's words (and a long
+stand-in is found faster than a short one in the text it is replaced in). A word standing against other letters
+(team `a` in `rate`) is never stood in for, and a shape whose stand-ins a generator refuses (team `rate` makes
+`sum(rate(...))` name no function) is rendered in full. Shapes of fewer than MIN_MEMBERS are always rendered in full.
 tests/generate/test_stamp.py compares stamped and full renders.
 
 A member rendered in full other than to prove a stamp is rendered when its files are read (Deferred), file by
@@ -48,8 +49,12 @@ from obs.model.domain import Model, Service
 
 Maker = Callable[[Model, Service], dict[str, Later]]   # a service's files by path, each made when called
 
-MIN_MEMBERS = 3      # a shape's proof takes three renders: below three members nothing is saved
-_VERIFIED = 2        # proofs besides the stamp's own render, at least: the lead member and one more
+MIN_MEMBERS = 3      # a shape's proof takes two renders at least: below three members nothing is saved
+# Members rendered to prove a stamp, at least: one proof that holds shows the stamp's stand-ins whole (a stand-in
+# cut, padded or hashed at the stamp's lengths would be in every text made from it, and in no render), and so proves
+# the stamp's lengths as well as its own; it is a member's, since stand-ins alone could pass where a generator reads
+# what real words hold and stand-ins do not.
+_VERIFIED = 1
 # Names a YAML reader could take for something else are quoted where a stand-in is not: never stamped.
 _RESERVED = frozenset("y n yes no on off true false null".split())
 # A stand-in's letters, one alphabet per word (the service's name, its team), so that one never holds the other.
@@ -64,8 +69,8 @@ _OPAQUE = (Enum, int, float, Decimal)   # values that hold no text (bool is an i
 _CONTAINER = object()
 # What a service's own files never read (the dashboards and the Prometheus config, which are shared, do): a shape
 # leaves these out, so that services unlike only in them share one, and its stand-ins are rendered with them blank,
-# so that a lead member holding any fails its probe if a generator ever reads them. tests/generate/test_stamp.py
-# holds every per-service generator to this.
+# so that a member rendered to prove the stamp, holding any, fails its proof if a generator ever reads them.
+# tests/generate/test_stamp.py holds every per-service generator to this.
 UNREAD: dict[str, Any] = {"owner": None, "description": "", "calls": (), "scrape": ()}
 
 
@@ -332,10 +337,11 @@ def _cover(missing: Reach, options: Sequence[Reach], members: int) -> tuple[int,
 
 
 def _lead(members: list[Service], extremes: Sequence[tuple[int, ...]]) -> int:
-    """The member whose render proves the stamp's words, and whose lengths the stamp's stand-ins keep: one that
-    needs the fewest other proofs (of the members, and of stand-ins of `extremes` lengths) to reach every shortest
-    and longest length, then the fewest stand-ins; of equals, the one of the longest words (the stamp's stand-ins
-    are then long, and a long word is found faster in the text it is replaced in), then the first."""
+    """The member whose lengths the stamp's stand-ins take: one whose lengths leave the fewest proofs to render (of
+    the members, and of stand-ins of `extremes` lengths) to reach every shortest and longest length, _VERIFIED
+    members at least (itself, where none is needed), then the fewest stand-ins; of equals, the one of the longest
+    words (the stamp's stand-ins are then long, and a long word is found faster in the text it is replaced in), then
+    the first."""
     lengths, reach, every = _reach(members)
     options = [*map(reach, lengths), *map(reach, extremes)]
     costs: dict[Reach, tuple[int, int]] = {}
@@ -343,7 +349,8 @@ def _lead(members: list[Service], extremes: Sequence[tuple[int, ...]]) -> int:
     def cost(j: int) -> tuple[int, ...]:
         if options[j] not in costs:
             others = _cover(every - options[j], options, len(members))
-            costs[options[j]] = (max(_VERIFIED, 1 + len(others)), sum(k >= len(members) for k in others))
+            added = max(0, _VERIFIED - sum(k < len(members) for k in others))   # the lead itself, then
+            costs[options[j]] = (len(others) + added, sum(k >= len(members) for k in others))
         return *costs[options[j]], -sum(lengths[j]), j
     return min(range(len(members)), key=cost)
 
@@ -351,16 +358,15 @@ def _lead(members: list[Service], extremes: Sequence[tuple[int, ...]]) -> int:
 def _probes(members: list[Service], lead: int, stamp: tuple[int, ...],
             extremes: Sequence[tuple[int, ...]]) -> tuple[list[Service], list[int]]:
     """The members a shape's proof renders in full, and which of the stand-ins of `extremes` lengths (the shortest,
-    the longest) are rendered too; those of `stamp` lengths always are, for the stamp. The lead (_lead()), then the
-    fewest that reach what it and the stamp do not of every member's shortest and longest of each measure of
-    _lengths() (_cover()). At least _VERIFIED proofs."""
+    the longest) are rendered too: the fewest that reach what the stamp's lengths (`stamp`) do not of every member's
+    shortest and longest of each measure of _lengths() (_cover()); and the lead (_lead()) where no member is among
+    them, since _VERIFIED members at least are rendered."""
     lengths, reach, every = _reach(members)
-    others = _cover(every - reach(stamp) - reach(lengths[lead]),
-                    [*map(reach, lengths), *map(reach, extremes)], len(members))
-    chosen = [lead, *(j for j in others if j < len(members))]
+    others = _cover(every - reach(stamp), [*map(reach, lengths), *map(reach, extremes)], len(members))
+    chosen = [j for j in others if j < len(members)]
     taken = [j - len(members) for j in others if j >= len(members)]
-    if len(chosen) + len(taken) < _VERIFIED:
-        chosen.append(0 if lead else 1)
+    if len(chosen) < _VERIFIED:
+        chosen.append(lead)
     return [members[j] for j in chosen], taken
 
 
@@ -505,15 +511,16 @@ class Stamping:
         return made(_one(self.model, service, self.makers))
 
     def first(self) -> list[Service]:
-        """The members rendered to prove a stamp (each shape's lead first), in the order of their jobs."""
+        """The members rendered to prove a stamp, in the order of their jobs."""
         return [m for shape, _, _ in self._stamps for m in shape.probes]
 
     def then(self, done: Sequence[dict[str, str] | None]) -> dict[str, dict[str, str]]:
-        """The probes' files, by name, from the jobs' results in their order. Each shape is judged by its proofs: a
-        lead member that differs from its stamp means the generators read the words, or cut or pad them at its
-        lengths, and so the stamp's too: the shape in full, as when its stand-ins were refused. Another proof that
-        differs (a member, or stand-ins of the shortest or longest lengths): every member with a length beyond
-        those the passing proofs span, in full; and the shape in full if the failing one has none."""
+        """The probes' files, by name, from the jobs' results in their order. Each shape is judged by its proofs (its
+        members', and those of stand-ins of the shortest or longest lengths): one that holds shows the stamp's
+        stand-ins whole, which a generator that read the words, or cut or pad them at the stamp's lengths, would not
+        leave them, and so proves the stamp's lengths with its own. A proof that differs: every member with a
+        length beyond those the passing proofs and the stamp span, in full; and the shape in full if the failing
+        one has none, if none holds, or if the stand-ins were refused."""
         stamps, extremes = len(self._stamps), len(self._extremes)
         full = {m.name: cast("dict[str, str]", files)
                 for m, files in zip(self.first(), done[stamps + extremes:], strict=True)}
@@ -521,14 +528,15 @@ class Stamping:
         for (shape, words, _, _), files in zip(self._extremes, done[stamps:stamps + extremes], strict=True):
             made_of.setdefault(id(shape), []).append((words, files))
         for (shape, _, _), stamp in zip(self._stamps, done[:stamps], strict=True):
-            shape.stamp, lead = stamp or {}, shape.probes[0]
+            shape.stamp = stamp or {}
             stand_ins = cast("tuple[str, ...]", shape.stand_ins)   # a shape with a stamp's job has them
-            shape.whole = stamp is None or not shape.holds(_words(lead), full[lead.name])
+            proofs = [(_words(m), full[m.name]) for m in shape.probes] + made_of.get(id(shape), [])
+            judged = [(_lengths(words), stamp is not None and shape.holds(words, files)) for words, files in proofs]
+            passed = [ns for ns, held in judged if held]
+            shape.whole = not passed
             if shape.whole:
                 continue
-            proofs = [(_words(m), full[m.name]) for m in shape.probes[1:]] + made_of.get(id(shape), [])
-            judged = [(_lengths(words), shape.holds(words, files)) for words, files in proofs]
-            passed = [_lengths(stand_ins), _lengths(_words(lead)), *(ns for ns, held in judged if held)]
+            passed.append(_lengths(stand_ins))
             shape.proven = [range(min(n[i] for n in passed), max(n[i] for n in passed) + 1)
                             for i in range(len(passed[0]))]
             # A length within what passing proofs span is not the cause; a proof that fails with no other is.

@@ -143,13 +143,14 @@ def test_the_benchmarks_specs_render_alike_stamped_and_in_full(settings, monkeyp
         assert len(calls) < len(model.services) / 3
 
 
-def test_at_scale_each_shape_is_rendered_three_times_not_once_per_service(monkeypatch):
+def test_at_scale_each_shape_is_rendered_twice_not_once_per_service(monkeypatch):
     # Two shapes: names of two patterns. The teams are stood in for like the names, so they make no more.
     model = load_text(spec(*(service(f"svc-{i:03d}", f"team-{i % 3}") for i in range(40)),
                            *(service(f"api{i:02d}", f"team-{i % 3}") for i in range(20))), "obs.yaml")
     calls = recorded_renders(monkeypatch)
     render(model)
-    assert len(calls) == 2 * 3   # per shape: the stand-ins, and two members rendered in full to prove the stamp
+    # per shape: the stand-ins, and one member rendered in full to prove the stamp (every member is as long)
+    assert calls == ["qzx-777", "qzx77", "svc-000", "api00"]
 
 
 def test_a_shape_whose_stamp_differs_from_its_members_is_rendered_in_full(monkeypatch):
@@ -159,31 +160,43 @@ def test_a_shape_whose_stamp_differs_from_its_members_is_rendered_in_full(monkey
     files = stamp.Tree(stamp.per_service(model, [], lambda m: None))
     assert {p: t for p, t in files.items() if p.startswith("x/")} == {
         f"x/svc-{i:03d}": str(sum(map(ord, f"svc-{i:03d}"))) for i in range(5)}
-    assert len(calls) == 1 + 2 + 3   # the stand-ins, the two proofs, then the remaining members in full
+    assert len(calls) == 1 + 1 + 4   # the stand-ins, the proof, then the remaining members in full
 
 
-def test_a_length_whose_proof_fails_is_rendered_in_full_and_the_others_stamped(monkeypatch):
+def test_a_shape_whose_only_proof_fails_for_its_length_is_rendered_in_full(monkeypatch):
     # A generator that pads short names to 8 characters: the members of length 7 differ from their stamp, made at
-    # the lead's 9; those of 9 do not.
+    # the lead's 9. The proof of the shortest fails, and no other holds to show the stamp's own length exact.
     names = ("svc-000", "svc-001", "svc-002", "svc-003", "svc-0004", "svc-0005", "svc-00006", "svc-00007")
     model = load_text(spec(*(service(n) for n in names)), "obs.yaml")
     calls = recorded_renders(monkeypatch, lambda s: s.name.ljust(8, "."))
     files = stamp.Tree(stamp.per_service(model, [], lambda m: None))
     assert {p: t for p, t in files.items() if p.startswith("x/")} == {f"x/{n}": n.ljust(8, ".") for n in names}
-    # the stand-ins; the lead, the first of the longest; the first of the shortest, which fails; then every member
-    # shorter than the passing proofs' 9 in full
-    assert calls[1:] == ["svc-00006", "svc-000", "svc-001", "svc-002", "svc-003", "svc-0004", "svc-0005"]
+    # the stand-ins, as long as the lead (the first of the longest); the first of the shortest, which fails; then
+    # every other member in full
+    assert calls[1:] == ["svc-000", "svc-001", "svc-002", "svc-003", "svc-0004", "svc-0005", "svc-00006", "svc-00007"]
+
+
+def test_a_stamp_cut_at_its_own_length_is_never_stamped_though_no_member_of_that_length_is_rendered(monkeypatch):
+    # A generator that cuts names at 8 characters cuts the stand-ins, made at the lead's 9: the stamp holds part of
+    # one, which no member's text made from it may keep. The one proof (the shortest, not cut) fails for it, and
+    # since none holds, nothing shows the stamp's own length exact: every member of 9 is rendered in full too.
+    names = ("svc-000", "svc-001", "svc-002", "svc-0003", "svc-00004", "svc-00005")
+    model = load_text(spec(*(service(n) for n in names)), "obs.yaml")
+    calls = recorded_renders(monkeypatch, lambda s: s.name[:8])
+    files = stamp.Tree(stamp.per_service(model, [], lambda m: None))
+    assert {p: t for p, t in files.items() if p.startswith("x/")} == {f"x/{n}": n[:8] for n in names}
+    assert len(calls[0]) == 9 and calls[1:] == ["svc-000", "svc-001", "svc-002", "svc-0003", "svc-00004", "svc-00005"]
 
 
 def test_lengths_between_the_shortest_and_the_longest_are_stamped_when_both_pass(monkeypatch):
-    # One template at five lengths: the longest (the lead) and the shortest prove the stamp; the members of the
-    # lengths between them are stamped, not rendered.
+    # One template at five lengths: the stand-ins as long as the longest (the lead's) and the shortest member prove
+    # the stamp; the members of the lengths between them, and the lead, are stamped, not rendered.
     names = ("svc-0000", "svc-0001", "svc-000002", "svc-000", "svc-00003", "svc-0000004", "svc-00005", "svc-000006")
     model = load_text(spec(*(service(n) for n in names)), "obs.yaml")
     full = full_render(model)
     calls = recorded_renders(monkeypatch)
     stamped = render(model)
-    assert calls[1:] == ["svc-0000004", "svc-000"]
+    assert calls[1:] == ["svc-000"]
     assert sorted(stamped) == sorted(full)
     assert [p for p in full if stamped[p] != full[p]] == []
 
@@ -251,7 +264,7 @@ def test_a_word_of_one_or_two_letters_gets_a_stand_in_of_three_with_its_pattern(
 def test_members_of_a_two_letter_team_are_stamped_like_the_rest(monkeypatch):
     # Names of one domain, whose team is the two letters "ml": a stand-in of three letters stands for it.
     model = load_text(spec(*(service(f"ml-{c}", "ml") for c in ("api", "web", "etl", "ops", "gpu"))), "obs.yaml")
-    assert len(renders_stamped_as_in_full(model, monkeypatch)) == 3   # the stand-ins and the first two
+    assert len(renders_stamped_as_in_full(model, monkeypatch)) == 2   # the stand-ins and one member
 
 
 @pytest.mark.parametrize("text, word, against", [
@@ -293,12 +306,12 @@ def test_the_stamps_stand_ins_have_the_leads_lengths_and_the_proofs_the_shortest
     members = list(model.services)
     short, long = stamp._extremes(members)
     assert (short, long) == (("svc-0", "team-2"), ("svc-00002", "team-0005"))   # the first of equals
-    # svc-0 holds every shortest: with stand-ins as long as the longest, it needs one proof besides, where every
-    # other member needs two
+    # svc-0 holds every shortest: it needs stand-ins as long as the longest, and a member (itself) to prove them;
+    # svc-00004 needs two members, svc-0 and svc-005 (the longest team), and no stand-ins, so it leads
     first = members[stamp._lead(members, [stamp._lengths(short), stamp._lengths(long)])]
-    assert first.name == "svc-0"
+    assert first.name == "svc-00004"
     own = stamp._stand_ins(model, first, stamp._words(first), stamp._ALPHABETS, stamp._names(model))
-    assert own is not None and [len(w) for w in own] == [5, 6]
+    assert own is not None and [len(w) for w in own] == [9, 7]
     taken = stamp._names(model) | set(own)
     proofs = [stamp._stand_ins(model, first, like, stamp._PROOF_ALPHABETS, taken) for like in (short, long)]
     assert [[len(w) for w in p or ()] for p in proofs] == [[5, 6], [9, 9]]
@@ -328,30 +341,31 @@ def test_the_probes_are_the_lead_and_the_fewest_that_reach_every_shortest_and_lo
         found, taken = stamp._probes(services, lead, stamp._lengths(own or words), extremes)
         return [m.name for m in found], taken
 
-    # svc-00002 holds the longest name, team and total, svc-0 the shortest of all three: either leads with the
-    # other (a member, rather than stand-ins that reach as much), and the longer leads
+    # svc-00002 holds the longest name, team and total, svc-0 the shortest of all three: the stamp takes the
+    # longer's lengths (a member reaches as much as stand-ins would), and the other proves it
     assert probes([("svc-000", "team-00"), ("svc-001", "team-01"), ("svc-00002", "team-0002"), ("svc-0", "team-0"),
-                   ("svc-00004", "team-04"), ("svc-005", "team-0005")]) == (["svc-00002", "svc-0"], [])
-    assert probes([(f"svc-{i:03d}", "core") for i in range(4)]) == (["svc-000", "svc-001"], [])   # two at least
+                   ("svc-00004", "team-04"), ("svc-005", "team-0005")]) == (["svc-0"], [])
+    # all as long: the stamp's lengths are every member's, and the lead proves it, since one member at least does
+    assert probes([(f"svc-{i:03d}", "core") for i in range(4)]) == (["svc-000"], [])
     # no member holds more than two of the shortest and longest names, teams and totals: stand-ins as long as the
     # longest of each reach three at once, and stand-ins as short as the shortest the other three; with them, any
-    # member leads, and the longest does
+    # member leads, the longest does, and proves them
     assert probes([("svc-000", "team-00"), ("svc-0000002", "team-2"), ("svc-3", "team-0000003"),
                    ("svc-000004", "team-00004")]) == (["svc-000004"], [0, 1])
-    # the fewest proofs before the longest lead: svc-0 holds every shortest, and stand-ins as long as the longest
-    # reach the rest; svc-0000004, the longest, would need svc-0 and svc-3 besides
+    # three proofs whichever leads: svc-0 holds every shortest and would need stand-ins as long as the longest and
+    # itself; svc-0000004, the longest, needs svc-0 and svc-3, no stand-ins, and leads
     assert probes([("svc-000", "team-00"), ("svc-0", "team-0"), ("svc-3", "team-0000003"),
-                   ("svc-0000004", "team-00004")]) == (["svc-0"], [1])
-    # a team of two letters has a stand-in of three: the lead is a member of the longer team, and the one of two
-    # letters is rendered to prove its lengths
-    assert probes([("ml-api", "ml"), ("ml-web", "core"), ("ml-etl", "core")]) == (["ml-web", "ml-api"], [])
+                   ("svc-0000004", "team-00004")]) == (["svc-0", "svc-3"], [])
+    # a team of two letters has a stand-in of three: the stamp takes the lengths of a member of the longer team,
+    # and the one of two letters is rendered to prove its lengths
+    assert probes([("ml-api", "ml"), ("ml-web", "core"), ("ml-etl", "core")]) == (["ml-api"], [])
 
 
 def test_names_spelled_in_snake_case_in_queries_are_stamped(monkeypatch):
     # Each service counts its jobs in a metric of its own name, as metric names spell it: pay_api_000_jobs_total.
     names = [f"pay-api-{i:03d}" for i in range(6)]
     model = load_text(spec(*(service(n, "payments", f"{n.replace('-', '_')}_jobs_total") for n in names)), "obs.yaml")
-    assert len(renders_stamped_as_in_full(model, monkeypatch)) == 3   # the stand-ins and the first two
+    assert len(renders_stamped_as_in_full(model, monkeypatch)) == 2   # the stand-ins and one member
 
 
 def described(name: str, text: str, calls: str = "[]", owner: str = "someone") -> str:
@@ -362,14 +376,14 @@ def described(name: str, text: str, calls: str = "[]", owner: str = "someone") -
 
 def test_services_unlike_only_in_what_their_own_files_never_read_share_a_shape(monkeypatch):
     # Each service is described in its own words, has its own owner and calls others: none of it is in a service's
-    # own files (the shared dashboards hold it), so they are one shape, stamped after the first two.
+    # own files (the shared dashboards hold it), so they are one shape, stamped after one proof.
     names = [f"svc-{i:03d}" for i in range(6)]
     model = load_text(spec(*(described(n, f"Does thing #{i}: {'very ' * i}well", f"[{names[(i + 1) % 6]}]",
                                        f"owner-{i}") for i, n in enumerate(names))), "obs.yaml")
     full = full_render(model)
     calls = recorded_renders(monkeypatch)
     stamped = render(model)
-    assert len(calls) == 3
+    assert len(calls) == 2
     assert sorted(stamped) == sorted(full)
     assert [p for p in full if stamped[p] != full[p]] == []
 

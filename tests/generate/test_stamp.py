@@ -215,6 +215,44 @@ def renders_cut_at(limit: int, monkeypatch) -> list[str]:
     return calls
 
 
+def test_a_member_whose_proof_fails_within_the_lengths_others_prove_renders_the_shape_in_full(monkeypatch):
+    # A generator that reads what the names hold (a mark for "0000"): the stand-ins as short as the shortest and as
+    # long as the longest hold no such thing and pass, the lead's proof fails at lengths between theirs, so no
+    # length is the cause: every member is rendered in full, svc-0000002 with its mark.
+    members = [("svc-000", "team-00"), ("svc-0000002", "team-2"), ("svc-3", "team-0000003"),
+               ("svc-000004", "team-00004")]
+    model = load_text(spec(*(service(n, t) for n, t in members)), "obs.yaml")
+    calls = recorded_renders(monkeypatch, lambda s: s.name + ("!" if "0000" in s.name else ""))
+    files = stamp.Tree(stamp.per_service(model, [], lambda m: None))
+    assert {p: t for p, t in files.items() if p.startswith("x/")} == {
+        f"x/{n}": n + ("!" if "0000" in n else "") for n, _ in members}
+    assert calls[3:] == ["svc-000004", "svc-000", "svc-0000002", "svc-3"]   # after the stamp's and the proofs' renders
+
+
+READINGS = {   # what a generator may make of the words' lengths: (name, team, limit) -> the text it writes
+    "cut <team>-<name>": lambda name, team, n: f"{team}-{name}"[:n],
+    "pad the name": lambda name, team, n: name.ljust(n, "."),
+    "hash a long name": lambda name, team, n: name if len(name) <= n else f"h{sum(map(ord, name)) % 9973}",
+    "both words when short": lambda name, team, n: f"{name}/{team}" if len(name) + len(team) < n else "long",
+}
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.integers(1, 9), st.integers(1, 9)), min_size=3, max_size=8, unique=True),
+       st.sampled_from(sorted(READINGS)), st.integers(5, 24))
+def test_whatever_a_generator_makes_of_the_lengths_every_member_gets_its_own_text(monkeypatch, lengths, reading, n):
+    # Members of one shape whose names and teams are of random lengths, and a generator that cuts, pads or hashes
+    # at a random limit: each member's file is what the generator makes of its own words, stamped or not.
+    members = [(f"svc-{'0' * a}{i}", f"team-{'1' * b}") for i, (a, b) in enumerate(lengths)]
+    model = load_text(spec(*(service(name, team) for name, team in members)), "obs.yaml")
+    make = READINGS[reading]
+    recorded_renders(monkeypatch, lambda s: make(s.name, s.team, n))
+    files = stamp.Tree(stamp.per_service(model, [], lambda m: None))
+    assert {p: t for p, t in files.items() if p.startswith("x/")} == {
+        f"x/{name}": make(name, team, n) for name, team in members}
+
+
 def test_a_limit_that_cuts_the_leads_words_renders_the_shape_in_full(monkeypatch):
     # A generator that cuts "<team>-<name>" at 18 characters. No member holds more than two of the shortest and
     # longest names, teams and totals, so the lead is the longest of those that need the fewest proofs besides:

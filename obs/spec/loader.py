@@ -114,7 +114,7 @@ def _c_yaml() -> YAML:
     return yaml
 
 
-def _fast_compose(text: str) -> list[Node] | None:
+def fast_compose(text: str) -> list[Node] | None:
     """The nodes from libyaml's C parser (ruamel.yaml.clib), about 4x the pure-Python scanner's speed, or None when
     the pure path must decide: no C parser, invalid YAML (its messages are the pure parser's), or nesting past
     MAX_DEPTH, which the C composer would follow down the C stack until the process crashed. The depth is
@@ -155,7 +155,7 @@ def _read_events(text: str) -> Document | None:
 
 
 def _compose(text: str, source: str) -> list[Node]:
-    fast = _fast_compose(text)
+    fast = fast_compose(text)
     if fast is not None:
         return fast
     yaml = YAML(typ="safe", pure=True)

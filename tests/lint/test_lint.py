@@ -5,11 +5,14 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from obs.cli import main
 from obs.emit.yaml_read import load
 from obs.generate import render
 from obs.lint import NOTE, WARNING, run
+from obs.lint.artifact_checks import SECRET_PATTERNS
 from obs.lint.routing import routes_for
 from obs.model import conventions as c
 from obs.model.build import build
@@ -145,6 +148,36 @@ def test_a_secret_value_from_the_environment_found_in_any_artifact_is_reported()
     found = run(model(), files, environ={"PAGERDUTY_ROUTING_KEY": "s3cr3t-pagerduty-key"})
     assert [(f.rule, f.file, f.line) for f in found] == [
         ("inline-secret", c.PROMETHEUS_CONFIG, files[c.PROMETHEUS_CONFIG].count("\n"))]
+
+
+SPELLED = {   # a secret key as YAML may spell it in a per-service file, which lint reads only where it may hold one
+    "in capitals": "ROUTING_KEY: abc123abc",
+    "quoted": '"api_key": abc123abc',
+    "in a flow mapping": "x: {password: abc123abc}",
+    "with a hex escape": '"routing\\x5fkey": abc123abc',
+    "with a unicode escape": '"\\u0070assword": abc123abc',
+    "across an escaped line break": '? "pass\\\n  word"\n: abc123abc',
+    "as a Grafana variable": "GF_SECURITY_ADMIN_PASSWORD: abc123abc",
+}
+
+
+@pytest.mark.parametrize("line", SPELLED.values(), ids=list(SPELLED))
+def test_a_secret_key_written_into_any_generated_file_is_found_however_yaml_spells_it(line):
+    files = rendered()
+    path = next(p for p in files if p.startswith(c.ALERT_TESTS_DIR + "/"))
+    files[path] += line + "\n"
+    found = [(f.rule, f.file) for f in run(model(), files, environ={})]
+    assert found == [("inline-secret", path)]
+
+
+@pytest.mark.parametrize("name, pattern, needs", SECRET_PATTERNS, ids=[n for n, _, _ in SECRET_PATTERNS])
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_every_text_a_secret_pattern_matches_holds_what_lint_looks_for_before_running_it(name, pattern, needs, data):
+    # The patterns run only over a text that holds each of `needs`: sound only if every match holds them.
+    text = data.draw(st.from_regex(pattern))
+    match = pattern.search(text)
+    assert match is not None and all(part in match.group() for part in needs)
 
 
 ROOT = {"receiver": "default", "group_by": ["alertname"], "routes": [

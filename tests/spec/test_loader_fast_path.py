@@ -47,7 +47,7 @@ def pure(text: str) -> list[object]:
 
 
 def fast(text: str) -> list[object]:
-    roots = loader._fast_compose(text)
+    roots = loader.fast_compose(text)
     assert roots is not None, "the C parser declined a spec the pure parser reads"
     out: list[object] = []
     for root in roots:
@@ -77,7 +77,7 @@ def test_each_tricky_scalar_resolves_to_the_same_tag_in_c_and_in_python(scalar):
     nested = scalar.replace("\n", "\n  ")
     text = f"a: &anchor 1\nb: {scalar}\nc:\n  - {nested}\n"
     # A reused anchor is refused by the C composer and only warned of by the pure one: the pure path decides.
-    roots = loader._fast_compose(text)
+    roots = loader.fast_compose(text)
     expected_declined = scalar.startswith("&")
     assert (roots is None) == expected_declined
     if roots is not None:
@@ -88,7 +88,7 @@ def test_each_tricky_scalar_resolves_to_the_same_tag_in_c_and_in_python(scalar):
 def test_a_version_directive_is_left_to_the_pure_parser_which_honours_it(directive, monkeypatch):
     # ruamel's C path resolves `yes` under `%YAML 1.1` as a string: any directive goes to the pure parser.
     text = directive + "a: yes\nb: on\nc: 010\nd: [yes, no, 1_000]\ne: yes\n"
-    assert (loader._fast_compose(text) is None) == bool(directive)
+    assert (loader.fast_compose(text) is None) == bool(directive)
     if not directive:
         assert fast(text) == pure(text)
     read = loader.read_yaml(text, "obs.yaml").data
@@ -118,19 +118,19 @@ def test_random_documents_compose_alike_in_c_and_in_python(data, style):
     text = dumped(data, style)
     # Where the C parser declines (a plain `:0` in flow style, say), the pure one reads the spec: only what C
     # returns must be the same.
-    if loader._fast_compose(text) is not None:
+    if loader.fast_compose(text) is not None:
         assert fast(text) == pure(text)
 
 
 @pytest.mark.parametrize("text", ["a: [b\nc: d\n", "a: b\n\tc: d\n", "a: 'open\n", "a: b\n---\nc: d\n", "a: \x07\n"])
 def test_yaml_the_c_parser_refuses_is_left_to_the_pure_parser_for_its_message(text):
-    assert loader._fast_compose(text) is None or len(loader._fast_compose(text) or []) > 1
+    assert loader.fast_compose(text) is None or len(loader.fast_compose(text) or []) > 1
 
 
 def test_nesting_past_the_limit_never_reaches_the_c_composer():
     # Followed down the C stack, 100,000 levels crash the interpreter (SIGSEGV); the event scan stops it first.
     deep = "version: obs/v1\nservices: " + "[" * 100_000 + "]" * 100_000 + "\n"
-    assert loader._fast_compose(deep) is None
+    assert loader.fast_compose(deep) is None
     code = ("import sys; from obs.spec.loader import read_yaml; from obs.errors import SpecError\n"
             "try:\n    read_yaml(sys.stdin.read(), 'obs.yaml')\nexcept SpecError as e:\n    print(e.problems[0].message)")
     done = subprocess.run([sys.executable, "-c", code], input=deep, capture_output=True, text=True, cwd=REPO)

@@ -516,9 +516,9 @@ class Stamping:
 
     def then(self, done: Sequence[dict[str, str] | None]) -> dict[str, dict[str, str]]:
         """The probes' files, by name, from the jobs' results in their order. Each shape is judged by its proofs (its
-        members', and those of stand-ins of the shortest or longest lengths): one that holds shows the stamp's
-        stand-ins whole, which a generator that read the words, or cut or pad them at the stamp's lengths, would not
-        leave them, and so proves the stamp's lengths with its own. A proof that differs: every member with a
+        members', and those of stand-ins of the shortest or longest lengths). One that holds shows the stamp's
+        stand-ins whole (a generator that read the words, or cut or padded them at the stamp's lengths, would have
+        changed them), and so proves the stamp's lengths with its own. A proof that differs: every member with a
         length beyond those the passing proofs and the stamp span, in full; and the shape in full if the failing
         one has none, if none holds, or if the stand-ins were refused."""
         stamps, extremes = len(self._stamps), len(self._extremes)

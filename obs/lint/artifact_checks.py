@@ -21,8 +21,8 @@ NATIVE_LISTENER_FILES = (c.OTELCOL_CONFIG, c.JAEGER_CONFIG)
 # Keys whose value is a secret in Alertmanager, the collector, Prometheus and Grafana provisioning.
 SECRET_KEYS = {"routing_key", "service_key", "api_url", "auth_password", "auth_secret", "password", "token",
                "bearer_token", "credentials", "api_key", "client_secret", "secret", "secret_key", "basicauthpassword"}
-# Each with what a match must hold (the pattern runs only over a text that holds it all: at a thousand services a
-# pattern's search over every file was most of lint's time).
+# Each with what a match must hold: the pattern runs only over a text that holds it all (at a thousand services,
+# searching every file of 120 MiB took seconds).
 SECRET_PATTERNS = (
     ("a Slack webhook URL", re.compile(r"https://hooks\.slack\.com/services/\S+"), ("hooks.slack.com/services/",)),
     ("a private key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"), ("-----BEGIN ", "PRIVATE KEY-----")),
@@ -188,7 +188,7 @@ def grouped_slo_series(model: Model, files: Mapping[str, str], environ: Mapping[
     for i, s in enumerate(model.services):
         grouped = [(j, slo, slo.max_groups) for j, slo in enumerate(s.slos) if slo.group_by and slo.max_groups]
         if not grouped:
-            continue   # its rules file is not read: at a thousand services, most of lint's time
+            continue   # its rules file is not read (reading every one took lint seconds at a thousand services)
         doc = _load(files.get(c.rules_file(s.name), ""))
         groups = (doc or {}).get("groups") or [] if isinstance(doc, dict) else []
         for j, slo, max_groups in grouped:

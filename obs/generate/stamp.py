@@ -594,5 +594,12 @@ class Tree(Mapping[str, str]):
                 units.append((path,))
         return [tuple(unit) for unit in units]
 
+    def alike(self) -> dict[str, str]:
+        """Each stamped file, by path, with the first (in path order) stamped from the same text: its shape's for
+        the same generator, so the two are that text with other names. A file rendered in full is in neither."""
+        first: dict[int, str] = {}
+        return {path: first.setdefault(id(value.template), path) for path, value in self._files.items()
+                if type(value) is Stamped}
+
     def __len__(self) -> int:
         return len(self._files)

@@ -20,6 +20,7 @@ class Result:
     ok: bool
     seconds: float
     output: str
+    same_as: str | None = None   # not run: the file whose result it takes, the same text but for the names
 
 
 def rule_files(files: Mapping[str, str]) -> dict[str, str]:
@@ -44,14 +45,17 @@ def _promtool(promtool: Path, args: list[str], cwd: Path) -> tuple[bool, float, 
 
 
 def run_promtool(target: Path, files: list[str], promtool: Path, report: Callable[[str], None] = lambda msg: None,
-                 workers: int | None = None) -> list[Result]:
+                 workers: int | None = None, same_as: Mapping[str, str] | None = None) -> list[Result]:
     """`check rules` on every rules file, then `test rules` on every suite from inside alerts/tests/.
 
-    Suites are independent promtool processes, so they run side by side, one per core."""
+    Suites are independent promtool processes, so they run side by side, one per core. A file `same_as` maps to
+    another (the same text but for a service's names: obs.generate.stamp.Tree.alike()) is not run; it takes that
+    file's result."""
+    alike = {rel: other for rel, other in (same_as or {}).items() if other != rel and other in files}
     tests_dir = target / c.ALERT_TESTS_DIR
     suites = sorted(f for f in files if f.startswith(c.ALERT_TESTS_DIR + "/"))
     results = []
-    for rel in sorted(set(files) - set(suites)):
+    for rel in sorted(set(files) - set(suites) - set(alike)):
         report(f"promtool check rules {rel}")
         results.append(Result("check", rel, *_promtool(promtool, ["check", "rules", rel], target)))
 
@@ -61,5 +65,11 @@ def run_promtool(target: Path, files: list[str], promtool: Path, report: Callabl
         return Result("test", rel, *_promtool(promtool, ["test", "rules", name], tests_dir))
 
     with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
-        results += list(pool.map(run, suites))
-    return results
+        results += list(pool.map(run, [rel for rel in suites if rel not in alike]))
+    ran = {r.file: r for r in results}
+    for rel, other in alike.items():
+        done = ran[other]
+        results.append(Result(done.kind, rel, done.ok, 0.0, f"not run: {other} is the same text but for the names, "
+                              "and took this result", same_as=other))
+    order = {rel: i for i, rel in enumerate([*sorted(set(files) - set(suites)), *suites])}
+    return sorted(results, key=lambda r: order[r.file])

@@ -81,3 +81,34 @@ def test_a_bad_spec_exits_2(tmp_path, capsys):
     bad.write_text(SPEC.replace("99.9", "100"))
     code, _, err = run(capsys, str(bad))
     assert code == 2 and "objective" in err
+
+
+TEMPLATED = "version: obs/v1\nproject: small\nservices:\n" + "".join(f"""\
+  - name: shop-{name}
+    team: shop
+    http: true
+    slos:
+      - name: availability
+        objective: 99.9
+        sli: {{availability: {{}}}}
+""" for name in ("api", "web", "etl", "ops"))
+
+
+@pytest.mark.stack   # the real promtool; no stack is started
+def test_services_of_one_template_run_promtool_once_for_the_shape_and_every_one_with_every_service(tmp_path,
+                                                                                                     capsys):
+    spec = tmp_path / "obs.yaml"
+    spec.write_text(TEMPLATED)
+    code, out, _ = run(capsys, str(spec), "--format", "json")
+    results = {r["file"]: r for r in json.loads(out)["results"]}
+    assert code == 0 and all(r["ok"] for r in results.values())
+    files = {(kind, f(f"shop-{n}")) for n in ("api", "web", "etl", "ops")
+             for kind, f in (("check", c.rules_file), ("test", c.rule_test_file))}
+    assert files <= {(r["kind"], r["file"]) for r in results.values()}   # every file is reported
+    taken = {f: r["same_as"] for f, r in results.items() if r["same_as"]}
+    # the stamped members take the result of the first of them; the members rendered to prove the stamp run
+    assert taken and all(results[other]["same_as"] is None and results[other]["seconds"] > 0 for other in taken.values())
+    assert {r["kind"] for f, r in results.items() if f in taken} == {"check", "test"}
+
+    code, out, _ = run(capsys, str(spec), "--every-service", "--format", "json")
+    assert code == 0 and not any(r["same_as"] for r in json.loads(out)["results"])

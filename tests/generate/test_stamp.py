@@ -14,6 +14,7 @@ from obs.emit import halves, writer
 from obs.generate import LAYOUT, STAMPED, common, kubernetes, render, stamp
 from obs.generate.common import forget, made
 from obs.generate.slo import rules
+from obs.model import conventions
 from obs.model.domain import Service
 from obs.project import load_model, load_text
 from tests.support.paths import REPO
@@ -537,3 +538,17 @@ def test_a_file_that_fails_to_be_made_when_read_leaves_the_tree_as_it_was(tmp_pa
     with pytest.raises(ZeroDivisionError):
         writer.write(tmp_path / "out", tree, LAYOUT)
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_alike_pairs_each_stamped_file_with_the_first_stamped_from_the_same_text(monkeypatch):
+    names = [f"svc-{i:03d}" for i in range(6)]
+    model = load_text(spec(*(service(n) for n in names)), "obs.yaml")
+    tree = render(model)
+    alike = tree.alike()
+    stamped = [n for n in names if conventions.rules_file(n) in alike]
+    assert len(stamped) >= 3   # six of one shape: all but the proofs are stamped
+    first = stamped[0]
+    assert {n: alike[conventions.rules_file(n)] for n in stamped} == {n: conventions.rules_file(first) for n in stamped}
+    # the same text but for the names, and a file rendered in full (a proof's) in neither place
+    assert all(tree[conventions.rules_file(n)].replace(n, first) == tree[conventions.rules_file(first)] for n in stamped)
+    assert not set(names) - set(stamped) & {p.split("/")[-1].split(".")[0] for p in alike.values()}

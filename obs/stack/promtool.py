@@ -51,7 +51,8 @@ def run_promtool(target: Path, files: list[str], promtool: Path, report: Callabl
     Suites are independent promtool processes, so they run side by side, one per core. A file `same_as` maps to
     another (the same text but for a service's names: obs.generate.stamp.Tree.alike()) is not run; it takes that
     file's result."""
-    alike = {rel: other for rel, other in (same_as or {}).items() if other != rel and other in files}
+    given = set(files)
+    alike = {rel: other for rel, other in (same_as or {}).items() if rel in given and other in given and other != rel}
     tests_dir = target / c.ALERT_TESTS_DIR
     suites = sorted(f for f in files if f.startswith(c.ALERT_TESTS_DIR + "/"))
     results = []

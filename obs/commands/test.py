@@ -66,11 +66,9 @@ def command(spec: Path, out: Path | None, every_service: bool, fmt: str) -> None
                    "results": [asdict(r) for r in results]})
     else:
         for r in results:
-            if r.same_as is not None:
-                click.echo(f"{'ok  ' if r.ok else 'FAIL'}  {r.kind:<5}  {r.file}  (same as {r.same_as})")
-                continue
-            click.echo(f"{'ok  ' if r.ok else 'FAIL'}  {r.kind:<5}  {r.file}  ({r.seconds}s)")
-            if not r.ok:
+            took = f"same as {r.same_as}" if r.same_as is not None else f"{r.seconds}s"
+            click.echo(f"{'ok  ' if r.ok else 'FAIL'}  {r.kind:<5}  {r.file}  ({took})")
+            if not r.ok and r.same_as is None:
                 click.echo("\n".join("      " + line for line in r.output.splitlines()))
         ran = [r for r in results if r.same_as is None]
         checks = sum(r.kind == "check" for r in ran)

@@ -528,10 +528,13 @@ class Stamping:
         for (shape, words, _, _), files in zip(self._extremes, done[stamps:stamps + extremes], strict=True):
             made_of.setdefault(id(shape), []).append((words, files))
         for (shape, _, _), stamp in zip(self._stamps, done[:stamps], strict=True):
-            shape.stamp = stamp or {}
+            shape.whole = stamp is None   # its stand-ins refused
+            if shape.whole:
+                continue
+            shape.stamp = cast("dict[str, str]", stamp)
             stand_ins = cast("tuple[str, ...]", shape.stand_ins)   # a shape with a stamp's job has them
             proofs = [(_words(m), full[m.name]) for m in shape.probes] + made_of.get(id(shape), [])
-            judged = [(_lengths(words), stamp is not None and shape.holds(words, files)) for words, files in proofs]
+            judged = [(_lengths(words), shape.holds(words, files)) for words, files in proofs]
             passed = [ns for ns, held in judged if held]
             shape.whole = not passed
             if shape.whole:

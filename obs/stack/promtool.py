@@ -55,8 +55,9 @@ def run_promtool(target: Path, files: list[str], promtool: Path, report: Callabl
     alike = {rel: other for rel, other in (same_as or {}).items() if rel in given and other in given and other != rel}
     tests_dir = target / c.ALERT_TESTS_DIR
     suites = sorted(f for f in files if f.startswith(c.ALERT_TESTS_DIR + "/"))
+    checks = sorted(given - set(suites))
     results = []
-    for rel in sorted(set(files) - set(suites) - set(alike)):
+    for rel in (rel for rel in checks if rel not in alike):
         report(f"promtool check rules {rel}")
         results.append(Result("check", rel, *_promtool(promtool, ["check", "rules", rel], target)))
 
@@ -72,5 +73,5 @@ def run_promtool(target: Path, files: list[str], promtool: Path, report: Callabl
         done = ran[other]
         results.append(Result(done.kind, rel, done.ok, 0.0, f"not run: {other} is the same text but for the names, "
                               "and took this result", same_as=other))
-    order = {rel: i for i, rel in enumerate([*sorted(set(files) - set(suites)), *suites])}
+    order = {rel: i for i, rel in enumerate([*checks, *suites])}
     return sorted(results, key=lambda r: order[r.file])

@@ -5,7 +5,9 @@ differ only in their words (name and team), and the rules, their tests, the Open
 the Kubernetes objects of one are those of another with the words changed. So services are grouped by shape (the
 service with its words taken out of every string, and each word's skeleton and how YAML and JSON treat it; without
 what those files never read, UNREAD, such as its description), each shape's files are rendered once for stand-ins,
-and each member's files are that text with the stand-ins replaced.
+and each member's files are that text with the stand-ins replaced. A native latency threshold is stood in for too,
+where others of its class fill the same buckets (obs.generate.stamp_thresholds): a shape keeps its class, and the
+stamp's numbers are written as each member's (a Stand is a service's words and thresholds).
 
 That is exact only if generation treats the words as opaque text, and a generator may not (a hash of a long name, a
 name that reads as YAML's `no`): so a shape is stamped only where its proofs hold byte for byte. The stamp's
@@ -13,8 +15,9 @@ stand-ins take the lengths of one member's words (the lead's: _lead(), the one t
 render, of equals the longest), and members rendered in full (one at least) must equal their stamp. A proof that holds
 shows the stand-ins whole in the stamp (one cut, padded or hashed at the stamp's lengths would be in every text made
 from it, and in no render), and so proves the stamp's lengths as well as its own; where none holds, the whole shape is
-rendered in full. A generator reads a word's length only against a limit (a name cut and hashed past 63 characters,
-a pad up to a width), so a length between two that pass passes too: what is rendered to prove the stamp reaches the
+rendered in full. A generator reads a word's length only against a limit (a name cut and hashed past 63
+characters, a pad up to a width), and a threshold too (a bucket's bound), so a length or a threshold between two that
+pass passes too: what is rendered to prove the stamp reaches the
 shape's shortest and longest of each word and of both together, with members, or with stand-ins as short as the
 shortest words or as long as the longest where no one member holds as many (each such render reaches every
 shortest, or every longest, at once). The proven lengths are the range those that pass span with the stamp's, and a
@@ -41,9 +44,10 @@ from decimal import Decimal
 from enum import Enum
 from functools import partial
 from itertools import combinations
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from obs.emit import yaml_dump
+from obs.generate import stamp_thresholds as thresholds
 from obs.generate.common import Later, made
 from obs.model.domain import Model, Service
 
@@ -89,6 +93,23 @@ def _lengths(words: tuple[str, ...]) -> tuple[int, ...]:
     return lengths if len(lengths) == 1 else (*lengths, sum(lengths))
 
 
+class Stand(NamedTuple):
+    """What a service's own files differ by from another's of its shape: its words (_words()), and its native
+    latency thresholds in milliseconds (obs.generate.stamp_thresholds); a member's, or the stand-ins'."""
+
+    words: tuple[str, ...]
+    numbers: tuple[int, ...] = ()
+
+    @property
+    def measures(self) -> tuple[int, ...]:
+        """What a generator's limits may read: the words' _lengths(), and each threshold."""
+        return (*_lengths(self.words), *self.numbers)
+
+
+def _stand(service: Service) -> Stand:
+    return Stand(_words(service), thresholds.numbers(service))
+
+
 def _stand_in(word: str, taken: AbstractSet[str], alphabet: str) -> str | None:
     """A word of the same pattern, unlike any taken, and of the same length: but a word of one or two letters gets
     three (its last run of letters is drawn out), since a stand-in must occur in no other text. The length of a
@@ -130,6 +151,9 @@ class _Renamer:
         self._fields: dict[type, tuple[str, ...]] = {}
         self._has_text: dict[int, bool] = {}
         self._leaves: dict[type, object] = {}   # per type: True (text), False (none), or _CONTAINER (look inside)
+        # What _has_text remembers by identity, kept alive meanwhile: a short-lived object (a shape's key is made of
+        # services with their thresholds blanked) freed and its identity taken by another would be misread.
+        self._kept: list[Any] = []
 
     def fields(self, kind: type) -> tuple[str, ...]:
         names = self._fields.get(kind)
@@ -154,6 +178,7 @@ class _Renamer:
             else:
                 known = False
             self._has_text[id(value)] = known
+            self._kept.append(value)
         return known
 
     def key(self, value: Any, pairs: Pairs) -> Any:
@@ -203,13 +228,16 @@ class Stamped:
     """A member's file, made from its shape's text when read: the tree of a thousand services is not held in
     memory at once, since the writer reads each file, hashes it and lets it go."""
 
-    __slots__ = ("template", "pairs")
+    __slots__ = ("template", "pairs", "numbers")
 
-    def __init__(self, template: str, pairs: Pairs) -> None:
-        self.template, self.pairs = template, pairs
+    def __init__(self, template: str, pairs: Pairs, numbers: thresholds.Pairs = ()) -> None:
+        self.template, self.pairs, self.numbers = template, pairs, numbers
 
     def text(self) -> str:
-        return _replaced(self.template, self.pairs)
+        # The numbers first: the text then holds the stand-ins' words, whose digits (7s) no stand-in number holds,
+        # and not yet the members', which may hold any.
+        text = thresholds.renumbered(self.template, self.numbers) if self.numbers else self.template
+        return _replaced(text, self.pairs)
 
 
 def _replaced(text: str, pairs: Pairs) -> str:
@@ -258,12 +286,14 @@ def _one(model: Model, service: Service, makers: Sequence[Maker]) -> dict[str, L
 
 
 def _shapes(model: Model, rename: _Renamer) -> Iterator[list[Service]]:
-    groups: dict[tuple[tuple[tuple[object, ...], ...], Any], list[Service]] = {}
+    groups: dict[tuple[object, ...], list[Service]] = {}
     read = [f for f in rename.fields(Service) if f not in UNREAD]
     for service in model.services:
-        words = _words(service)
+        words, numbers = _words(service), thresholds.numbers(service)
         placeholders = _spellings(words, tuple(f"\0-{i}" for i in range(len(words))))
-        key = (tuple(map(_pattern, words)), tuple(rename.key(getattr(service, f), placeholders) for f in read))
+        blank = thresholds.with_numbers(service, (0,) * len(numbers))   # the thresholds' classes stand for them
+        key = (tuple(map(_pattern, words)), thresholds.pattern(numbers),
+               tuple(rename.key(getattr(blank, f), placeholders) for f in read))
         groups.setdefault(key, []).append(service)
     yield from groups.values()
 
@@ -292,13 +322,17 @@ def _against(text: str, word: str) -> bool:
     return False
 
 
-def _extremes(members: list[Service]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The shortest of each word among the members, and the longest (the first of equals): stand-ins that prove
-    those lengths are made from them. Members of a shape have as many words, of one pattern each."""
-    words = [_words(m) for m in members]
-    at = range(len(words[0]))
-    return (tuple(min((w[i] for w in words), key=len) for i in at),
-            tuple(max((w[i] for w in words), key=len) for i in at))
+def _extremes(members: list[Service]) -> tuple[Stand, Stand]:
+    """The shortest of each word among the members and the lowest of each threshold, and the longest and the
+    highest (the first of equals): stand-ins that prove those measures are made from them. Members of a shape have
+    as many words, of one pattern each, and as many thresholds, of one class each and in one order (so the lowest of
+    each are in that order too)."""
+    stands = [_stand(m) for m in members]
+    at, numbered = range(len(stands[0].words)), range(len(stands[0].numbers))
+    return (Stand(tuple(min((s.words[i] for s in stands), key=len) for i in at),
+                  tuple(min(s.numbers[i] for s in stands) for i in numbered)),
+            Stand(tuple(max((s.words[i] for s in stands), key=len) for i in at),
+                  tuple(max(s.numbers[i] for s in stands) for i in numbered)))
 
 
 Reach = frozenset[tuple[int, bool]]   # which of the shortest (False) and longest (True) of each measure, by measure
@@ -307,7 +341,7 @@ Reach = frozenset[tuple[int, bool]]   # which of the shortest (False) and longes
 def _reach(members: list[Service]) -> tuple[list[tuple[int, ...]], Callable[[tuple[int, ...]], Reach], Reach]:
     """The members' _lengths(); which of the shortest and the longest of each measure among them a render of some
     lengths reaches; and all of those, which the proofs must reach together."""
-    lengths = [_lengths(_words(m)) for m in members]
+    lengths = [_stand(m).measures for m in members]
     measures = range(len(lengths[0]))
     low = [min(ns[i] for ns in lengths) for i in measures]
     high = [max(ns[i] for ns in lengths) for i in measures]
@@ -391,13 +425,18 @@ def _stand_ins(model: Model, first: Service, like: tuple[str, ...], alphabets: t
     return tuple(out)
 
 
-def _back(stand_ins: tuple[str, ...], words: tuple[str, ...]) -> Pairs | None:
-    """(stand-in, word) for each word; None when a word holds a stand-in, which a later replacement would then
-    change."""
-    pairs = _spellings(stand_ins, words)
+Back = tuple[Pairs, thresholds.Pairs]   # (stand-in, word) pairs, and (stand-in's number, member's) pairs
+
+
+def _back(stand_ins: Stand, member: Stand) -> Back | None:
+    """(stand-in, word) for each word, and the stand-in thresholds' numbers as the member's; None when a word
+    holds a stand-in, which a later replacement would then change, or a stand-in's number would be two of the
+    member's."""
+    pairs = _spellings(stand_ins.words, member.words)
     if any(stand_in in word for _, word in pairs for stand_in, _ in pairs):
         return None
-    return pairs
+    numbers = thresholds.pairs(stand_ins.numbers, member.numbers)
+    return None if numbers is None else (pairs, numbers)
 
 
 Full = Mapping[str, dict[str, str]]   # a member's name: its files rendered in full
@@ -406,45 +445,48 @@ Full = Mapping[str, dict[str, str]]   # a member's name: its files rendered in f
 @dataclasses.dataclass
 class _Shape:
     members: list[Service]
-    stand_ins: tuple[str, ...] | None = None     # None: every member is rendered in full
+    stand_ins: Stand | None = None               # None: every member is rendered in full
     stamp: dict[str, str] = dataclasses.field(default_factory=dict)   # their files
     probes: list[Service] = dataclasses.field(default_factory=list)   # the members rendered to prove it
     whole: bool = False                          # a proof failed for no length of its own: all in full
-    proven: list[range] = dataclasses.field(default_factory=list)   # per _lengths() measure, those proven exact
+    proven: list[range] = dataclasses.field(default_factory=list)   # per measure (Stand), those proven exact
     # Per file of the stamp, which spellings of the stand-ins it holds (Stamping's pairs are in one order for every
     # member): each replace scans the whole text whether it finds the word or not, and most files hold one spelling
-    # of the name (the snake_case one is in a service's own metric names only), and many not the team.
+    # of the name (the snake_case one is in a service's own metric names only), and many not the team; and, last,
+    # whether it holds any of the stand-in thresholds' numbers.
     held: dict[str, tuple[bool, ...]] = dataclasses.field(default_factory=dict)
 
-    def back(self, words: tuple[str, ...]) -> Pairs | None:
-        """(stand-in, word) to make the files of a service of these words from the stamp; None when it cannot."""
-        return None if self.stand_ins is None else _back(self.stand_ins, words)
+    def back(self, member: Stand) -> Back | None:
+        """What makes the files of a service of these words and thresholds from the stamp; None when it cannot."""
+        return None if self.stand_ins is None else _back(self.stand_ins, member)
 
-    def holds(self, words: tuple[str, ...], files: dict[str, str] | None) -> bool:
-        """Whether the stamp, made with `words`, is `files` (their render in full; None: refused) byte for byte."""
-        if files is None or (back := self.back(words)) is None:
+    def holds(self, member: Stand, files: dict[str, str] | None) -> bool:
+        """Whether the stamp, made for `member`, is `files` (their render in full; None: refused) byte for byte."""
+        if files is None or (back := self.back(member)) is None:
             return False
         return {path: made.text() for path, made in self.made(back).items()} == files
 
-    def made(self, back: Pairs) -> dict[str, Stamped]:
-        """The files of the service `back` gives the words of, by path, each made from the stamp when read."""
+    def made(self, back: Back) -> dict[str, Stamped]:
+        """The files of the service `back` gives the words and thresholds of, by path, each made from the stamp
+        when read."""
+        words, numbers = back
         out: dict[str, Stamped] = {}
         for path, text in self.stamp.items():
             held = self.held.get(path)
             if held is None:
-                held = self.held[path] = tuple(old in text for old, _ in back)
-            pairs = tuple(pair for pair, hold in zip(back, held, strict=True) if hold)
-            out[_replaced(path, back)] = Stamped(text, pairs)
+                held = self.held[path] = (*(old in text for old, _ in words), any(old in text for old, _ in numbers))
+            pairs = tuple(pair for pair, hold in zip(words, held, strict=False) if hold)
+            out[_replaced(path, words)] = Stamped(text, pairs, numbers if held[-1] else ())
         return out
 
-    def stamped(self, m: Service) -> Pairs | None:
-        """(stand-in, word) to make `m`'s files from the stamp; None when `m` is rendered in full."""
+    def stamped(self, m: Service) -> Back | None:
+        """What makes `m`'s files from the stamp; None when `m` is rendered in full."""
         if self.stand_ins is None or self.whole:
             return None
-        words = _words(m)
-        if any(n not in self.proven[i] for i, n in enumerate(_lengths(words))):
+        stand = _stand(m)
+        if any(n not in self.proven[i] for i, n in enumerate(stand.measures)):
             return None
-        return self.back(words)
+        return self.back(stand)
 
 
 class Stamping:
@@ -462,12 +504,12 @@ class Stamping:
         # Per stamped shape: the shape, its stand-ins' model and service; and the stand-ins that prove a shape's
         # shortest or longest lengths, with the shape, their model and service.
         self._stamps: list[tuple[_Shape, Model, Service]] = []
-        self._extremes: list[tuple[_Shape, tuple[str, ...], Model, Service]] = []
+        self._extremes: list[tuple[_Shape, Stand, Model, Service]] = []
         rename = _Renamer()
         names = _names(model)
 
-        def proto(first: Service, words: tuple[str, ...]) -> tuple[Model, Service]:
-            service = rename(first, _spellings(_words(first), words))
+        def proto(first: Service, stand: Stand) -> tuple[Model, Service]:
+            service = thresholds.with_numbers(rename(first, _spellings(_words(first), stand.words)), stand.numbers)
             return model.with_service(service), service
 
         for members in _shapes(model, rename):
@@ -476,16 +518,18 @@ class Stamping:
             if len(members) < MIN_MEMBERS:
                 continue
             short, long = _extremes(members)
-            lead = _lead(members, [_lengths(short), _lengths(long)])
+            lead = _lead(members, [short.measures, long.measures])
             first = dataclasses.replace(members[lead], **UNREAD)   # the lead, as the stand-ins are made from it
             if not _stands_apart(first):
                 continue
-            shape.stand_ins = _stand_ins(model, first, _words(first), _ALPHABETS, names)
-            if shape.stand_ins is None:
+            words = _stand_ins(model, first, _words(first), _ALPHABETS, names)
+            numbers = thresholds.stand_ins(thresholds.numbers(first), {n for m in members for n in _stand(m).numbers})
+            if words is None or numbers is None:
                 continue
-            extremes = [w for like in (short, long)
-                        if (w := _stand_ins(model, first, like, _PROOF_ALPHABETS, names | set(shape.stand_ins)))]
-            shape.probes, taken = _probes(members, lead, _lengths(shape.stand_ins), [_lengths(w) for w in extremes])
+            shape.stand_ins = Stand(words, numbers)
+            extremes = [Stand(w, like.numbers) for like in (short, long)
+                        if (w := _stand_ins(model, first, like.words, _PROOF_ALPHABETS, names | set(words)))]
+            shape.probes, taken = _probes(members, lead, shape.stand_ins.measures, [w.measures for w in extremes])
             self._stamps.append((shape, *proto(first, shape.stand_ins)))
             self._extremes += [(shape, extremes[j], *proto(first, extremes[j])) for j in taken]
 
@@ -524,22 +568,22 @@ class Stamping:
         stamps, extremes = len(self._stamps), len(self._extremes)
         full = {m.name: cast("dict[str, str]", files)
                 for m, files in zip(self.first(), done[stamps + extremes:], strict=True)}
-        made_of: dict[int, list[tuple[tuple[str, ...], dict[str, str] | None]]] = {}   # a shape's extremes' renders
-        for (shape, words, _, _), files in zip(self._extremes, done[stamps:stamps + extremes], strict=True):
-            made_of.setdefault(id(shape), []).append((words, files))
+        made_of: dict[int, list[tuple[Stand, dict[str, str] | None]]] = {}   # a shape's extremes' renders
+        for (shape, stand, _, _), files in zip(self._extremes, done[stamps:stamps + extremes], strict=True):
+            made_of.setdefault(id(shape), []).append((stand, files))
         for (shape, _, _), stamp in zip(self._stamps, done[:stamps], strict=True):
             shape.whole = stamp is None   # its stand-ins refused
             if shape.whole:
                 continue
             shape.stamp = cast("dict[str, str]", stamp)
-            stand_ins = cast("tuple[str, ...]", shape.stand_ins)   # a shape with a stamp's job has them
-            proofs = [(_words(m), full[m.name]) for m in shape.probes] + made_of.get(id(shape), [])
-            judged = [(_lengths(words), shape.holds(words, files)) for words, files in proofs]
+            stand_ins = cast("Stand", shape.stand_ins)   # a shape with a stamp's job has them
+            proofs = [(_stand(m), full[m.name]) for m in shape.probes] + made_of.get(id(shape), [])
+            judged = [(stand.measures, shape.holds(stand, files)) for stand, files in proofs]
             passed = [ns for ns, held in judged if held]
             shape.whole = not passed
             if shape.whole:
                 continue
-            passed.append(_lengths(stand_ins))
+            passed.append(stand_ins.measures)
             shape.proven = [range(min(n[i] for n in passed), max(n[i] for n in passed) + 1)
                             for i in range(len(passed[0]))]
             # A length within what passing proofs span is not the cause; a proof that fails with no other is.
@@ -598,11 +642,12 @@ class Tree(Mapping[str, str]):
         return [tuple(unit) for unit in units]
 
     def alike(self) -> dict[str, str]:
-        """Each stamped file, by path, with the first (in path order) stamped from the same text: its shape's for
-        the same generator, so the two are that text with other names. A file rendered in full is in neither."""
-        first: dict[int, str] = {}
-        return {path: first.setdefault(id(value.template), path) for path, value in self._files.items()
-                if type(value) is Stamped}
+        """Each stamped file, by path, with the first (in path order) stamped from the same text and written with
+        the same thresholds: its shape's for the same generator, so the two are that text with other names (a
+        threshold is not a name: what a test computes at it may differ). A file rendered in full is in neither."""
+        first: dict[tuple[int, tuple[tuple[str, str], ...]], str] = {}
+        return {path: first.setdefault((id(value.template), value.numbers), path)
+                for path, value in self._files.items() if type(value) is Stamped}
 
     def __len__(self) -> int:
         return len(self._files)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from obs.emit import halves, writer
 from obs.generate import LAYOUT, STAMPED, common, kubernetes, render, stamp
+from obs.generate import stamp_thresholds as thresholds
 from obs.generate.common import forget, made
 from obs.generate.slo import rules
 from obs.model import conventions
@@ -125,7 +126,8 @@ def test_the_repositorys_spec_renders_alike_stamped_and_in_full():
                          ids=["various", "numbered", "richer", "distinct"])
 def test_the_benchmarks_specs_render_alike_stamped_and_in_full(settings, monkeypatch):
     # bench/generate_at_scale.py's specs: descriptions, owners, calls, runbooks, objectives and thresholds that vary,
-    # classic and native histograms, SLOs grouped by route; or a threshold per service.
+    # classic and native histograms, SLOs grouped by route; or a threshold per service (stood in for, so that
+    # services whose thresholds share a class share a shape, obs.generate.stamp_thresholds).
     monkeypatch.syspath_prepend(str(REPO / "bench"))
     from generate_at_scale import spec as scale_spec
     model = load_text(scale_spec(240, **settings), "obs.yaml")
@@ -135,10 +137,7 @@ def test_the_benchmarks_specs_render_alike_stamped_and_in_full(settings, monkeyp
     stamped = render(model)
     assert sorted(stamped) == sorted(full)
     assert [p for p in full if stamped[p] != full[p]] == []
-    if settings.get("distinct"):
-        # no two services with a latency SLO share a shape: each is rendered in full
-        assert {s.name for s in model.services if len(s.slos) > 1} <= set(calls)
-    elif settings.get("richer"):
+    if settings.get("richer"):
         assert len(calls) < len(model.services) * 2 / 3   # more shapes, fewer members each: more probes
     else:
         assert len(calls) < len(model.services) / 3
@@ -344,19 +343,19 @@ def test_the_stamps_stand_ins_have_the_leads_lengths_and_the_proofs_the_shortest
         ("svc-00004", "team-04"), ("svc-005", "team-0005")])), "obs.yaml")
     members = list(model.services)
     short, long = stamp._extremes(members)
-    assert (short, long) == (("svc-0", "team-2"), ("svc-00002", "team-0005"))   # the first of equals
+    assert (short.words, long.words) == (("svc-0", "team-2"), ("svc-00002", "team-0005"))   # the first of equals
     # svc-0 holds every shortest: it needs stand-ins as long as the longest, and a member (itself) to prove them;
     # svc-00004 needs two members, svc-0 and svc-005 (the longest team), and no stand-ins, so it leads
-    first = members[stamp._lead(members, [stamp._lengths(short), stamp._lengths(long)])]
+    first = members[stamp._lead(members, [short.measures, long.measures])]
     assert first.name == "svc-00004"
     own = stamp._stand_ins(model, first, stamp._words(first), stamp._ALPHABETS, stamp._names(model))
     assert own is not None and [len(w) for w in own] == [9, 7]
     taken = stamp._names(model) | set(own)
-    proofs = [stamp._stand_ins(model, first, like, stamp._PROOF_ALPHABETS, taken) for like in (short, long)]
+    proofs = [stamp._stand_ins(model, first, like.words, stamp._PROOF_ALPHABETS, taken) for like in (short, long)]
     assert [[len(w) for w in p or ()] for p in proofs] == [[5, 6], [9, 9]]
     for words, like in zip(proofs, (short, long), strict=True):
-        assert words is not None and [stamp._pattern(w) for w in words] == [stamp._pattern(w) for w in like]
-        assert stamp._back(own, words) is not None   # none holds one of the stamp's, which stamping would rename
+        assert words is not None and [stamp._pattern(w) for w in words] == [stamp._pattern(w) for w in like.words]
+        assert stamp._back(stamp.Stand(own), stamp.Stand(words)) is not None   # none holds one of the stamp's, which stamping would rename
 
 
 @pytest.mark.parametrize("word", ["svc-0001", "ml", "a-b-c", "abcdefghijklmnopqrstuvwxyz", "Team Payments (EU)"])
@@ -373,11 +372,11 @@ def test_the_probes_are_the_lead_and_the_fewest_that_reach_every_shortest_and_lo
     def probes(members):
         model = load_text(spec(*(service(n, t) for n, t in members)), "obs.yaml")
         services = list(model.services)
-        extremes = [stamp._lengths(w) for w in stamp._extremes(services)]
+        extremes = [w.measures for w in stamp._extremes(services)]
         lead = stamp._lead(services, extremes)
         words = stamp._words(services[lead])
         own = stamp._stand_ins(model, services[lead], words, stamp._ALPHABETS, stamp._names(model))
-        found, taken = stamp._probes(services, lead, stamp._lengths(own or words), extremes)
+        found, taken = stamp._probes(services, lead, stamp.Stand(own or words).measures, extremes)
         return [m.name for m in found], taken
 
     # svc-00002 holds the longest name, team and total, svc-0 the shortest of all three: the stamp takes the
@@ -482,15 +481,15 @@ def test_random_names_and_teams_render_alike_stamped_and_in_full(names, teams, m
     assert_stamped_equals_full(load_text(spec(*services), "obs.yaml"))
 
 
-def own_threshold(i: int) -> str:
-    """service(svc-<i>) with a latency threshold of its own: no two share a shape."""
-    return service(f"svc-{i:03d}").replace("threshold: 500ms", f"threshold: {100 + i}ms")
+def own_objective(i: int) -> str:
+    """service(svc-<i>) with an availability objective of its own: no two share a shape."""
+    return service(f"svc-{i:03d}").replace("objective: 99.9,", f"objective: {95 + i / 10},")
 
 
 def test_a_member_rendered_in_full_other_than_to_prove_a_stamp_is_made_when_read(monkeypatch):
     # Each service its own shape: none is stamped, none is a probe, so none is rendered before its files are read,
     # and each file is made alone (the writer reads one, hashes it and lets it go).
-    model = load_text(spec(*(own_threshold(i) for i in range(6))), "obs.yaml")
+    model = load_text(spec(*(own_objective(i) for i in range(6))), "obs.yaml")
     full = full_render(model)
     made: list[str] = []
     recorded_renders(monkeypatch, lambda s: made.append(s.name) or s.name)
@@ -505,7 +504,7 @@ def test_reading_files_rendered_in_full_keeps_one_members_parts_at_most_and_buil
     # What generators keep per model (a service's rule groups, feeding its rules, their tests, its PrometheusRule
     # and the rulers' copies) is kept while that member's files are read, and dropped when another's is: reading a
     # thousand services keeps one's at most, and each member's files, read one after another, build its groups once.
-    model = load_text(spec(*(own_threshold(i) for i in range(4))).replace("alerting:", "rulers: [thanos]\nalerting:"),
+    model = load_text(spec(*(own_objective(i) for i in range(4))).replace("alerting:", "rulers: [thanos]\nalerting:"),
                       "obs.yaml")
     tree = render(model)
     built: list[str] = []
@@ -532,7 +531,7 @@ def test_reading_files_rendered_in_full_keeps_one_members_parts_at_most_and_buil
 def test_a_file_that_fails_to_be_made_when_read_leaves_the_tree_as_it_was(tmp_path, monkeypatch):
     # A generator's error while the writer reads a deferred file is raised, and nothing is written: no file, no
     # staging folder.
-    model = load_text(spec(*(own_threshold(i) for i in range(4))), "obs.yaml")
+    model = load_text(spec(*(own_objective(i) for i in range(4))), "obs.yaml")
     recorded_renders(monkeypatch, lambda s: 1 / 0 if s.name == "svc-002" else s.name)
     tree = render(model)
     with pytest.raises(ZeroDivisionError):
@@ -552,3 +551,85 @@ def test_alike_pairs_each_stamped_file_with_the_first_stamped_from_the_same_text
     # the same text but for the names, and a file rendered in full (a proof's) in neither place
     assert all(tree[conventions.rules_file(n)].replace(n, first) == tree[conventions.rules_file(first)] for n in stamped)
     assert not set(names) - set(stamped) & {p.split("/")[-1].split(".")[0] for p in alike.values()}
+
+
+def with_threshold(name: str, ms: int) -> str:
+    """service(name) with a native latency threshold of `ms` milliseconds."""
+    return service(name).replace("threshold: 500ms", f"threshold: {ms}ms")
+
+
+def latency_ms(s: Service) -> int:
+    return next(slo.sli.threshold.ms for slo in s.slos if slo.sli.threshold is not None)
+
+
+def test_services_whose_thresholds_share_a_class_share_a_shape_and_render_alike_stamped_and_in_full(monkeypatch):
+    # Thresholds between 62.5 and 125 ms fill the same schema-0 buckets: one shape, whose stamp is rendered at a
+    # stand-in threshold of that class under the members' (63 ms), and proven by the member of the highest.
+    model = load_text(spec(*(with_threshold(f"svc-{i:03d}", ms) for i, ms in enumerate((101, 110, 124, 103, 117)))),
+                      "obs.yaml")
+    calls = renders_stamped_as_in_full(model, monkeypatch)
+    assert calls == ["qzx-777", "svc-002"]
+
+
+@pytest.mark.parametrize("ms, stood", [(101, True), (1099, True), (1500, True), (3000, False), (100, False),
+                                       (250, False), (125, False), (2000, False), (12345, True)],
+                         ids=lambda v: str(v))
+def test_thresholds_that_are_default_boundaries_or_alone_in_their_class_are_not_stood_in_for(ms, stood):
+    # 100 and 250 ms are OTel's default boundaries (a classic instance beside is read at them); 125 ms and 2 s are
+    # powers of two, each its own class; 3 s is the one whole second between 2 and 4.
+    model = load_text(spec(with_threshold("svc-000", ms)), "obs.yaml")
+    assert thresholds.numbers(model.services[0]) == ((ms,) if stood else ())
+
+
+@pytest.mark.parametrize("a, b, alike", [(101, 124, True), (101, 126, False), (1001, 1999, True), (1500, 1999, True),
+                                         (300, 600, False)], ids=lambda v: str(v))
+def test_thresholds_share_a_class_where_they_fill_the_same_buckets(a, b, alike):
+    assert (thresholds.pattern((a,)) == thresholds.pattern((b,))) is alike
+
+
+@pytest.mark.parametrize("text, renamed", [
+    ("le=0.101 and le=~\"101|101\\\\.0\"", "le=0.117 and le=~\"117|117\\\\.0\""),
+    ("count:46101 sum:1010 bucket:101.5", "count:46101 sum:1010 bucket:101.5"),
+    ("101.0, 101ms, 101.", "117.0, 117ms, 117."),
+    ("0.1010 10.101 a101b", "0.1010 10.101 a117b"),
+])
+def test_a_threshold_is_renamed_where_it_stands_alone_not_within_a_longer_number(text, renamed):
+    assert thresholds.renumbered(text, thresholds.pairs((101,), (117,))) == renamed
+
+
+def test_two_thresholds_of_a_service_keep_their_order_and_their_stand_ins_are_none_of_the_members():
+    ins = thresholds.stand_ins((110, 101, 110), {101, 110, 63, 64})
+    assert ins is not None and ins[0] == ins[2] and ins[1] < ins[0] and not set(ins) & {101, 110}
+    assert thresholds.pattern((110, 101, 110)) == thresholds.pattern(ins) != thresholds.pattern((101, 110, 110))
+
+
+THRESHOLD_READINGS = {   # what a generator may make of a threshold besides writing it: ms -> the text it writes
+    "a limit within the class": lambda ms: "slow" if ms > 111 else "fast",
+    "the threshold's own digits": lambda ms: str(ms * 3),
+    "a number that is the stand-in's": lambda ms: f"{thresholds.stand_ins((ms,), set(range(100, 125)))[0]}",
+}
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.lists(st.integers(101, 124), min_size=3, max_size=7, unique=True), st.sampled_from(sorted(THRESHOLD_READINGS)))
+def test_whatever_a_generator_makes_of_the_threshold_every_member_gets_its_own_text(monkeypatch, values, reading):
+    # Members of one shape at random thresholds of one class, and a generator that reads the threshold against a
+    # limit, computes from it, or writes a number equal to the stand-in's: each member's file is its own.
+    model = load_text(spec(*(with_threshold(f"svc-{i:03d}", ms) for i, ms in enumerate(values))), "obs.yaml")
+    make = THRESHOLD_READINGS[reading]
+    recorded_renders(monkeypatch, lambda s: make(latency_ms(s)))
+    files = stamp.Tree(stamp.per_service(model, [], lambda m: None))
+    assert {p: t for p, t in files.items() if p.startswith("x/")} == {
+        f"x/svc-{i:03d}": make(ms) for i, ms in enumerate(values)}
+
+
+def test_alike_keeps_apart_files_stamped_for_other_thresholds(monkeypatch):
+    # promtool's result at one threshold is not taken for another's: what a test computes at it may differ.
+    model = load_text(spec(*(with_threshold(f"svc-{i:03d}", ms) for i, ms in enumerate((101, 110, 110, 124, 101)))),
+                      "obs.yaml")
+    tree = render(model)
+    owner = {conventions.rules_file(s.name): s for s in model.services}
+    paired = [(owner[path], owner[first]) for path, first in tree.alike().items() if path in owner]
+    assert len(paired) >= 3 and len({first.name for _, first in paired}) >= 2
+    assert all(latency_ms(member) == latency_ms(first) for member, first in paired)

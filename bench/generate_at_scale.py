@@ -66,8 +66,9 @@ def varied(i: int, richer: bool = False) -> tuple[float, str, bool, bool]:
 
 
 def distinct_threshold(i: int) -> str:
-    """A latency threshold of the i-th service's own (native histograms read any): the stamp's worst case, where
-    every service is its own shape and is rendered in full."""
+    """A latency threshold of the i-th service's own (native histograms read any): before thresholds were stood in
+    for (obs.generate.stamp_thresholds), the stamp's worst case, every service its own shape, rendered in full; now
+    services share a shape where their thresholds fall between the same schema-0 buckets."""
     return f"{100 + i}ms"
 
 
@@ -89,8 +90,9 @@ def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
                         help="--various with objectives of six values and thresholds of seven: more shapes of service, "
                         "fewer members each.")
     parser.add_argument("--distinct", action="store_true",
-                        help="Each service its own latency threshold: no two services share a shape (the worst case "
-                        "of obs.generate.stamp), every one is rendered in full.")
+                        help="Each service its own latency threshold (100ms, 101ms, ...): services share a shape "
+                        "only where their thresholds fall between the same schema-0 buckets "
+                        "(obs.generate.stamp_thresholds).")
 
 
 def named(i: int, names: str) -> tuple[str, str, int]:
@@ -103,7 +105,7 @@ def spec(services: int, layout: str = "templated", rulers: bool = False, names: 
     svc-0000, ... of 20 teams); or names, teams and SLO sets of realistic(). `various`: as a team writes them, each
     with its description, owner and runbooks, one in five calling two others, and the settings of varied().
     `richer`: `various`, with the more values of varied(richer=True). `distinct`: each service its own latency
-    threshold, distinct_threshold(), so that no two share a shape."""
+    threshold, distinct_threshold()."""
     various = various or richer
     lines = ["version: obs/v1", "project: scale", "services:"]
     for i in range(services):

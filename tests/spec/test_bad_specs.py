@@ -292,6 +292,19 @@ CASES = [
     """), [
         "obs.yaml:10:25: services[0].slos[0].sli.latency.threshold: 300ms is not a histogram bucket boundary, so the SLI cannot be computed exactly; use 250ms, add 0.3 to the service's latency_buckets (boundaries: 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10), or send a native histogram (`histogram: native`, which `obs env` sets up), which reads any threshold",
     ]),
+    Bad('latency_threshold_of_zero', y("""
+    version: obs/v1
+    project: shop
+    services:
+      - name: api
+        http: true
+        slos:
+          - name: fast
+            objective: 99
+            sli: {latency: {threshold: 0ms}}
+    """), [
+        "obs.yaml:9:25: services[0].slos[0].sli.latency.threshold: must be above 0 (got 0ms): every request takes some time, so all would be slow; set the latency at which users notice, e.g. 500ms",
+    ]),
     Bad('calls_unknown_or_itself', y("""
     version: obs/v1
     project: shop

@@ -73,7 +73,7 @@ def _of_class(kind: tuple[object, ...]) -> tuple[int, ...]:
         return ()
     # Whole seconds (a skeleton without a point) are a thousand milliseconds apart.
     step = 1 if "." in seconds else 1000
-    start, end = int(1000 * 2.0 ** low), int(1000 * 2.0 ** (low + 1)) + 1
+    start, end = max(1, int(1000 * 2.0 ** low)), int(1000 * 2.0 ** (low + 1)) + 1
     found = list(islice((n for n in range(start - start % step, end + 1, step)
                          if _class(n) == kind and not any(_AVOIDED[0] in f for f in forms(n))), _LOOKED_AT))
     return tuple(sorted(found, key=lambda n: any(d in str(n) for d in _AVOIDED[1])))

@@ -572,11 +572,13 @@ def test_services_whose_thresholds_share_a_class_share_a_shape_and_render_alike_
 
 
 @pytest.mark.parametrize("ms, stood", [(101, True), (1099, True), (1500, True), (3000, False), (100, False),
-                                       (250, False), (125, False), (2000, False), (12345, True)],
+                                       (250, False), (125, False), (2000, False), (12345, True), (1, False),
+                                       (3, True)],
                          ids=lambda v: str(v))
 def test_thresholds_that_are_default_boundaries_or_alone_in_their_class_are_not_stood_in_for(ms, stood):
     # 100 and 250 ms are OTel's default boundaries (a classic instance beside is read at them); 125 ms and 2 s are
-    # powers of two, each its own class; 3 s is the one whole second between 2 and 4.
+    # powers of two, each its own class; 3 s is the one whole second between 2 and 4; 1 ms the one millisecond
+    # between 0.98 and 1.95.
     model = load_text(spec(with_threshold("svc-000", ms)), "obs.yaml")
     assert thresholds.numbers(model.services[0]) == ((ms,) if stood else ())
 

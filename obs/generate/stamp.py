@@ -339,8 +339,8 @@ Reach = frozenset[tuple[int, bool]]   # which of the shortest (False) and longes
 
 
 def _reach(members: list[Service]) -> tuple[list[tuple[int, ...]], Callable[[tuple[int, ...]], Reach], Reach]:
-    """The members' _lengths(); which of the shortest and the longest of each measure among them a render of some
-    lengths reaches; and all of those, which the proofs must reach together."""
+    """The members' measures (Stand.measures); which of the shortest and the longest of each measure among them a
+    render of some measures reaches; and all of those, which the proofs must reach together."""
     lengths = [_stand(m).measures for m in members]
     measures = range(len(lengths[0]))
     low = [min(ns[i] for ns in lengths) for i in measures]
@@ -393,7 +393,7 @@ def _probes(members: list[Service], lead: int, stamp: tuple[int, ...],
             extremes: Sequence[tuple[int, ...]]) -> tuple[list[Service], list[int]]:
     """The members a shape's proof renders in full, and which of the stand-ins of `extremes` lengths (the shortest,
     the longest) are rendered too: the fewest that reach what the stamp's lengths (`stamp`) do not of every member's
-    shortest and longest of each measure of _lengths() (_cover()); and the lead (_lead()) where no member is among
+    shortest and longest of each measure (Stand.measures, _cover()); and the lead (_lead()) where no member is among
     them, since _VERIFIED members at least are rendered."""
     lengths, reach, every = _reach(members)
     others = _cover(every - reach(stamp), [*map(reach, lengths), *map(reach, extremes)], len(members))

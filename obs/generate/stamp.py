@@ -322,12 +322,11 @@ def _against(text: str, word: str) -> bool:
     return False
 
 
-def _extremes(members: list[Service]) -> tuple[Stand, Stand]:
-    """The shortest of each word among the members and the lowest of each threshold, and the longest and the
-    highest (the first of equals): stand-ins that prove those measures are made from them. Members of a shape have
-    as many words, of one pattern each, and as many thresholds, of one class each and in one order (so the lowest of
-    each are in that order too)."""
-    stands = [_stand(m) for m in members]
+def _extremes(stands: Sequence[Stand]) -> tuple[Stand, Stand]:
+    """The shortest of each word among the members (`stands`, theirs) and the lowest of each threshold, and the
+    longest and the highest (the first of equals): stand-ins that prove those measures are made from them. Members of
+    a shape have as many words, of one pattern each, and as many thresholds, of one class each and in one order (so
+    the lowest of each are in that order too)."""
     at, numbered = range(len(stands[0].words)), range(len(stands[0].numbers))
     return (Stand(tuple(min((s.words[i] for s in stands), key=len) for i in at),
                   tuple(min(s.numbers[i] for s in stands) for i in numbered)),
@@ -338,10 +337,10 @@ def _extremes(members: list[Service]) -> tuple[Stand, Stand]:
 Reach = frozenset[tuple[int, bool]]   # which of the shortest (False) and longest (True) of each measure, by measure
 
 
-def _reach(members: list[Service]) -> tuple[list[tuple[int, ...]], Callable[[tuple[int, ...]], Reach], Reach]:
+def _reach(stands: Sequence[Stand]) -> tuple[list[tuple[int, ...]], Callable[[tuple[int, ...]], Reach], Reach]:
     """The members' measures (Stand.measures); which of the shortest and the longest of each measure among them a
     render of some measures reaches; and all of those, which the proofs must reach together."""
-    lengths = [_stand(m).measures for m in members]
+    lengths = [s.measures for s in stands]
     measures = range(len(lengths[0]))
     low = [min(ns[i] for ns in lengths) for i in measures]
     high = [max(ns[i] for ns in lengths) for i in measures]
@@ -370,38 +369,38 @@ def _cover(missing: Reach, options: Sequence[Reach], members: int) -> tuple[int,
     raise AssertionError("every shortest and longest length is some member's")
 
 
-def _lead(members: list[Service], extremes: Sequence[tuple[int, ...]]) -> int:
+def _lead(stands: Sequence[Stand], extremes: Sequence[tuple[int, ...]]) -> int:
     """The member whose lengths the stamp's stand-ins take: one whose lengths leave the fewest proofs to render (of
     the members, and of stand-ins of `extremes` lengths) to reach every shortest and longest length, _VERIFIED
     members at least (itself, where none is needed), then the fewest stand-ins; of equals, the one of the longest
     words (the stamp's stand-ins are then long, and a long word is found faster in the text it is replaced in), then
     the first."""
-    lengths, reach, every = _reach(members)
+    lengths, reach, every = _reach(stands)
     options = [*map(reach, lengths), *map(reach, extremes)]
     costs: dict[Reach, tuple[int, int]] = {}
 
     def cost(j: int) -> tuple[int, ...]:
         if options[j] not in costs:
-            others = _cover(every - options[j], options, len(members))
-            added = max(0, _VERIFIED - sum(k < len(members) for k in others))   # the lead itself, then
-            costs[options[j]] = (len(others) + added, sum(k >= len(members) for k in others))
-        return *costs[options[j]], -sum(lengths[j]), j
-    return min(range(len(members)), key=cost)
+            others = _cover(every - options[j], options, len(stands))
+            added = max(0, _VERIFIED - sum(k < len(stands) for k in others))   # the lead itself, then
+            costs[options[j]] = (len(others) + added, sum(k >= len(stands) for k in others))
+        return *costs[options[j]], -sum(map(len, stands[j].words)), j
+    return min(range(len(stands)), key=cost)
 
 
-def _probes(members: list[Service], lead: int, stamp: tuple[int, ...],
-            extremes: Sequence[tuple[int, ...]]) -> tuple[list[Service], list[int]]:
-    """The members a shape's proof renders in full, and which of the stand-ins of `extremes` lengths (the shortest,
-    the longest) are rendered too: the fewest that reach what the stamp's lengths (`stamp`) do not of every member's
-    shortest and longest of each measure (Stand.measures, _cover()); and the lead (_lead()) where no member is among
-    them, since _VERIFIED members at least are rendered."""
-    lengths, reach, every = _reach(members)
-    others = _cover(every - reach(stamp), [*map(reach, lengths), *map(reach, extremes)], len(members))
-    chosen = [j for j in others if j < len(members)]
-    taken = [j - len(members) for j in others if j >= len(members)]
+def _probes(stands: Sequence[Stand], lead: int, stamp: tuple[int, ...],
+            extremes: Sequence[tuple[int, ...]]) -> tuple[list[int], list[int]]:
+    """The members (by index) a shape's proof renders in full, and which of the stand-ins of `extremes` lengths (the
+    shortest, the longest) are rendered too: the fewest that reach what the stamp's lengths (`stamp`) do not of every
+    member's shortest and longest of each measure (Stand.measures, _cover()); and the lead (_lead()) where no member
+    is among them, since _VERIFIED members at least are rendered."""
+    lengths, reach, every = _reach(stands)
+    others = _cover(every - reach(stamp), [*map(reach, lengths), *map(reach, extremes)], len(stands))
+    chosen = [j for j in others if j < len(stands)]
+    taken = [j - len(stands) for j in others if j >= len(stands)]
     if len(chosen) < _VERIFIED:
         chosen.append(lead)
-    return [members[j] for j in chosen], taken
+    return chosen, taken
 
 
 def _names(model: Model) -> frozenset[str]:
@@ -474,7 +473,9 @@ class _Shape:
         for path, text in self.stamp.items():
             held = self.held.get(path)
             if held is None:
-                held = self.held[path] = (*(old in text for old, _ in words), any(old in text for old, _ in numbers))
+                stood = cast("Stand", self.stand_ins).numbers
+                held = self.held[path] = (*(old in text for old, _ in words),
+                                          any(f in text for n in stood for f in thresholds.forms(n)))
             pairs = tuple(pair for pair, hold in zip(words, held, strict=False) if hold)
             out[_replaced(path, words)] = Stamped(text, pairs, numbers if held[-1] else ())
         return out
@@ -517,19 +518,24 @@ class Stamping:
             self._shapes.append(shape)
             if len(members) < MIN_MEMBERS:
                 continue
-            short, long = _extremes(members)
-            lead = _lead(members, [short.measures, long.measures])
+            stands = [_stand(m) for m in members]
+            short, long = _extremes(stands)
+            lead = _lead(stands, [short.measures, long.measures])
             first = dataclasses.replace(members[lead], **UNREAD)   # the lead, as the stand-ins are made from it
             if not _stands_apart(first):
                 continue
             words = _stand_ins(model, first, _words(first), _ALPHABETS, names)
-            numbers = thresholds.stand_ins(thresholds.numbers(first), {n for m in members for n in _stand(m).numbers})
+            # A threshold all members share is its own stand-in: their texts hold it as the stamp does.
+            own = [s.numbers for s in stands]
+            numbers = (own[lead] if own.count(own[lead]) == len(own)
+                       else thresholds.stand_ins(own[lead], {n for o in own for n in o}))
             if words is None or numbers is None:
                 continue
             shape.stand_ins = Stand(words, numbers)
             extremes = [Stand(w, like.numbers) for like in (short, long)
                         if (w := _stand_ins(model, first, like.words, _PROOF_ALPHABETS, names | set(words)))]
-            shape.probes, taken = _probes(members, lead, shape.stand_ins.measures, [w.measures for w in extremes])
+            chosen, taken = _probes(stands, lead, shape.stand_ins.measures, [w.measures for w in extremes])
+            shape.probes = [members[j] for j in chosen]
             self._stamps.append((shape, *proto(first, shape.stand_ins)))
             self._extremes += [(shape, extremes[j], *proto(first, extremes[j])) for j in taken]
 

@@ -35,8 +35,10 @@ from obs.model.kinds import SliKind
 
 Pairs = tuple[tuple[str, str], ...]   # (the stand-in's number, the member's), as written
 _NUMERIC = frozenset("0123456789.")
-# How many values of a class are looked at for a stand-in: a class of long thresholds holds thousands.
+# How many values of a class are looked at for a stand-in (a class of long thresholds holds thousands), and how
+# many without a round digit are enough: a shape's stand-ins need one each, none of its members' own.
 _LOOKED_AT = 400
+_ENOUGH = 24
 # Digits a stand-in's numbers avoid: 7 is what a word's stand-in holds for a digit (obs.generate.stamp), so that
 # neither renames the other; 0 and 5 end the round numbers counts and rates are made of, which a stand-in's number
 # standing alone in a test's series would be taken for (the proofs would catch it, and render the shape in full).
@@ -61,8 +63,9 @@ def _class(ms: int) -> tuple[object, ...]:
 
 
 def _candidates(ms: int) -> tuple[int, ...]:
-    """Thresholds of `ms`'s class that no digit of a word's stand-in is in (_AVOIDED), of the first _LOOKED_AT
-    from the class's lowest, those without a round digit first; () for a class of one."""
+    """Thresholds of `ms`'s class that no digit of a word's stand-in is in (_AVOIDED), from the class's lowest, of
+    the first _LOOKED_AT: those without a round digit first (_ENOUGH at most, then the search ends); () for a class
+    of one."""
     return _of_class(_class(ms))
 
 
@@ -74,9 +77,14 @@ def _of_class(kind: tuple[object, ...]) -> tuple[int, ...]:
     # Whole seconds (a skeleton without a point) are a thousand milliseconds apart.
     step = 1 if "." in seconds else 1000
     start, end = max(1, int(1000 * 2.0 ** low)), int(1000 * 2.0 ** (low + 1)) + 1
-    found = list(islice((n for n in range(start - start % step, end + 1, step)
-                         if _class(n) == kind and not any(_AVOIDED[0] in f for f in forms(n))), _LOOKED_AT))
-    return tuple(sorted(found, key=lambda n: any(d in str(n) for d in _AVOIDED[1])))
+    plain: list[int] = []
+    round_: list[int] = []
+    for n in islice(range(start - start % step, end + 1, step), _LOOKED_AT):
+        if _class(n) == kind and not any(_AVOIDED[0] in f for f in forms(n)):
+            (round_ if any(d in str(n) for d in _AVOIDED[1]) else plain).append(n)
+            if len(plain) >= _ENOUGH:
+                break
+    return (*plain, *round_)
 
 
 def _stood(slo: SLO) -> bool:
@@ -133,9 +141,10 @@ def stand_ins(values: tuple[int, ...], taken: AbstractSet[int]) -> tuple[int, ..
 
 
 def pairs(stand_in: tuple[int, ...], member: tuple[int, ...]) -> Pairs | None:
-    """(the stand-in's number, the member's) for every form of every threshold, the same stand-in numbers in the
-    same order for every member (whether a file holds any is judged once per file); None where one number of the
-    stand-in's would be written as two of the member's."""
+    """(the stand-in's number, the member's) for every form of every threshold; None where one number of the
+    stand-in's would be written as two of the member's; () for a member whose thresholds are the stand-ins' own."""
+    if stand_in == member:
+        return ()
     out: dict[str, str] = {}
     for old, new in zip(stand_in, member, strict=True):
         for before, after in zip(forms(old), forms(new), strict=True):

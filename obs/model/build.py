@@ -283,8 +283,8 @@ class _Builder:
             threshold = Duration.parse(sli.latency.threshold)
             if threshold.ms <= 0:
                 self.problem(f"{path}.latency.threshold", f"must be above 0 (got {sli.latency.threshold}): every "
-                             "request takes some time, so all would be slow; set the latency at which users notice, e.g. "
-                             "500ms")
+                             "request takes some time, so all would be slow; set the latency at which users notice, "
+                             "e.g. 500ms")
                 return None
             if histogram is Histogram.NATIVE:   # classic instances in the fleet are read at this `le` too
                 return SLI(SliKind.LATENCY, threshold=threshold, threshold_le=le_label(threshold.s),

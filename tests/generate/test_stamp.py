@@ -342,11 +342,12 @@ def test_the_stamps_stand_ins_have_the_leads_lengths_and_the_proofs_the_shortest
         ("svc-000", "team-00"), ("svc-001", "team-01"), ("svc-00002", "team-2"), ("svc-0", "team-0"),
         ("svc-00004", "team-04"), ("svc-005", "team-0005")])), "obs.yaml")
     members = list(model.services)
-    short, long = stamp._extremes(members)
+    stands = [stamp._stand(m) for m in members]
+    short, long = stamp._extremes(stands)
     assert (short.words, long.words) == (("svc-0", "team-2"), ("svc-00002", "team-0005"))   # the first of equals
     # svc-0 holds every shortest: it needs stand-ins as long as the longest, and a member (itself) to prove them;
     # svc-00004 needs two members, svc-0 and svc-005 (the longest team), and no stand-ins, so it leads
-    first = members[stamp._lead(members, [short.measures, long.measures])]
+    first = members[stamp._lead(stands, [short.measures, long.measures])]
     assert first.name == "svc-00004"
     own = stamp._stand_ins(model, first, stamp._words(first), stamp._ALPHABETS, stamp._names(model))
     assert own is not None and [len(w) for w in own] == [9, 7]
@@ -372,12 +373,13 @@ def test_the_probes_are_the_lead_and_the_fewest_that_reach_every_shortest_and_lo
     def probes(members):
         model = load_text(spec(*(service(n, t) for n, t in members)), "obs.yaml")
         services = list(model.services)
-        extremes = [w.measures for w in stamp._extremes(services)]
-        lead = stamp._lead(services, extremes)
+        stands = [stamp._stand(s) for s in services]
+        extremes = [w.measures for w in stamp._extremes(stands)]
+        lead = stamp._lead(stands, extremes)
         words = stamp._words(services[lead])
         own = stamp._stand_ins(model, services[lead], words, stamp._ALPHABETS, stamp._names(model))
-        found, taken = stamp._probes(services, lead, stamp.Stand(own or words).measures, extremes)
-        return [m.name for m in found], taken
+        found, taken = stamp._probes(stands, lead, stamp.Stand(own or words).measures, extremes)
+        return [services[j].name for j in found], taken
 
     # svc-00002 holds the longest name, team and total, svc-0 the shortest of all three: the stamp takes the
     # longer's lengths (a member reaches as much as stand-ins would), and the other proves it

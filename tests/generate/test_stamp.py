@@ -637,3 +637,11 @@ def test_alike_keeps_apart_files_stamped_for_other_thresholds(monkeypatch):
     paired = [(owner[path], owner[first]) for path, first in tree.alike().items() if path in owner]
     assert len(paired) >= 3 and len({first.name for _, first in paired}) >= 2
     assert all(latency_ms(member) == latency_ms(first) for member, first in paired)
+
+
+def test_a_threshold_every_member_shares_is_written_as_it_is_not_renumbered(monkeypatch):
+    model = load_text(spec(*(with_threshold(f"svc-{i:03d}", 300) for i in range(5))), "obs.yaml")
+    renders_stamped_as_in_full(model, monkeypatch)
+    stamped = [v for v in render(model)._files.values() if isinstance(v, stamp.Stamped)]
+    assert stamped and all(v.numbers == () for v in stamped)
+    assert any("0.3" in v.template for v in stamped)

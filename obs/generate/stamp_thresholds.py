@@ -14,7 +14,7 @@ files are the stamp with the stand-in's numbers written as the member's. The pro
 byte for byte, and take each threshold as one more measure, like a word's length: a generator that reads it
 against a limit (as the buckets do) would fail at the lowest or the highest threshold of the shape if the limit fell
 between them. A threshold that is a default boundary, or alone in its class (a power of two: 125ms, 2s), is left as
-it is, a part of the shape.
+it is, a part of the shape; one that every member of a shape shares is its own stand-in, and nothing is renumbered.
 """
 from __future__ import annotations
 
@@ -169,13 +169,13 @@ def renumbered(text: str, numbers: Pairs) -> str:
                 start -= 1
             while end < size and text[end] in _NUMERIC:
                 end += 1
-            found = at = text.find(needle, end)
+            run_end = end
             while text[end - 1] == ".":
                 end -= 1
             new = new_of.get(text[start:end])
             if new is not None:
                 hits[start] = (end, new)
-            at = found
+            at = text.find(needle, run_end)
     if not hits:
         return text
     out: list[str] = []

@@ -102,7 +102,8 @@ class Stand(NamedTuple):
 
     @property
     def measures(self) -> tuple[int, ...]:
-        """What a generator's limits may read: the words' _lengths(), and each threshold."""
+        """What a generator's limits may read: the words' _lengths(), and each threshold. Where the proofs below
+        reach a shape's "shortest and longest lengths", these are the measures: a threshold's lowest and highest."""
         return (*_lengths(self.words), *self.numbers)
 
 

@@ -628,7 +628,7 @@ def test_whatever_a_generator_makes_of_the_threshold_every_member_gets_its_own_t
         f"x/svc-{i:03d}": make(ms) for i, ms in enumerate(values)}
 
 
-def test_alike_keeps_apart_files_stamped_for_other_thresholds(monkeypatch):
+def test_alike_keeps_apart_files_stamped_for_other_thresholds():
     # promtool's result at one threshold is not taken for another's: what a test computes at it may differ.
     model = load_text(spec(*(with_threshold(f"svc-{i:03d}", ms) for i, ms in enumerate((101, 110, 110, 124, 101)))),
                       "obs.yaml")

@@ -62,15 +62,11 @@ def _class(ms: int) -> tuple[object, ...]:
     return threshold_buckets(ms / 1000), tuple(map(_skeleton, seconds)), ms / 1000 in c.OTEL_HTTP_BUCKETS
 
 
-def _candidates(ms: int) -> tuple[int, ...]:
-    """Thresholds of `ms`'s class that no digit of a word's stand-in is in (_AVOIDED), from the class's lowest, of
-    the first _LOOKED_AT: those without a round digit first (_ENOUGH at most, then the search ends); () for a class
-    of one."""
-    return _of_class(_class(ms))
-
-
 @lru_cache(maxsize=256)
-def _of_class(kind: tuple[object, ...]) -> tuple[int, ...]:
+def _candidates(kind: tuple[object, ...]) -> tuple[int, ...]:
+    """Thresholds of the class `kind` (_class()) that no digit of a word's stand-in is in (_AVOIDED), from the
+    class's lowest, of the first _LOOKED_AT: those without a round digit first (_ENOUGH at most, then the search
+    ends); () for a class of one."""
     (low, high), (seconds, _), _ = cast("tuple[tuple[int, int], tuple[str, str], bool]", kind)
     if low == high - 1:   # a power of two: its own class
         return ()
@@ -96,7 +92,8 @@ def _stood(slo: SLO) -> bool:
 
 @lru_cache(maxsize=4096)
 def _stood_ms(ms: int) -> bool:
-    return not _class(ms)[2] and any(n != ms for n in _candidates(ms))
+    kind = _class(ms)
+    return not kind[2] and any(n != ms for n in _candidates(kind))
 
 
 def numbers(service: Service) -> tuple[int, ...]:
@@ -133,7 +130,7 @@ def stand_ins(values: tuple[int, ...], taken: AbstractSet[int]) -> tuple[int, ..
     chosen: dict[int, int] = {}
     below = 0
     for v in sorted(set(values)):
-        pick = next((n for n in _candidates(v) if n > below and n not in taken), None)
+        pick = next((n for n in _candidates(_class(v)) if n > below and n not in taken), None)
         if pick is None:
             return None
         chosen[v] = below = pick

@@ -3,8 +3,9 @@
 At a thousand services most of a render is the same work a thousand times: services written from one template
 differ only in their words (name and team), and the rules, their tests, the OpenSLO documents, the SDK settings and
 the Kubernetes objects of one are those of another with the words changed. So services are grouped by shape (the
-service with its words taken out of every string, and each word's skeleton and how YAML and JSON treat it; without
-what those files never read, UNREAD, such as its description), each shape's files are rendered once for stand-ins,
+service with its words taken out of every string, and each word's family: which marks its skeleton holds, and how
+YAML and JSON treat it; without what those files never read, UNREAD, such as its description; `ads-api` and
+`ads-api-eu` are of one shape), each shape's files are rendered once for stand-ins,
 and each member's files are that text with the stand-ins replaced. A native latency threshold is stood in for too,
 where others of its class fill the same buckets (obs.generate.stamp_thresholds): a shape keeps its class, and the
 stamp's numbers are written as each member's (a Stand is a service's words and thresholds).
@@ -21,7 +22,9 @@ pass passes too: what is rendered to prove the stamp reaches the
 shape's shortest and longest of each word and of both together, with members, or with stand-ins as short as the
 shortest words or as long as the longest where no one member holds as many (each such render reaches every
 shortest, or every longest, at once). The proven lengths are the range those that pass span with the stamp's, and a
-member outside it is rendered in full. The stamp's own stand-ins are as long as the lead's words (and a long
+member outside it is rendered in full. Skeletons (`a-a`, `a-a-a`) have no order for a limit to read, so each of a
+shape's is proven by a render of its own (a member's, or stand-ins'), or is the stamp's; a member of a skeleton no
+proof that holds has is rendered in full. The stamp's own stand-ins are as long as the lead's words (and a long
 stand-in is found faster than a short one in the text it is replaced in). A word standing against other letters
 (team `a` in `rate`) is never stood in for, and a shape whose stand-ins a generator refuses (team `rate` makes
 `sum(rate(...))` name no function) is rendered in full. Shapes of fewer than MIN_MEMBERS are always rendered in full.
@@ -42,7 +45,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from decimal import Decimal
 from enum import Enum
-from functools import partial
+from functools import lru_cache, partial
 from itertools import combinations
 from typing import Any, NamedTuple, cast
 
@@ -78,12 +81,26 @@ _CONTAINER = object()
 UNREAD: dict[str, Any] = {"owner": None, "description": "", "calls": (), "scrape": ()}
 
 
+@lru_cache(maxsize=1 << 14)   # of each member's words, read again by each proof search of its shape
+def _skeleton(word: str) -> str:
+    """Each run of lowercase letters, of capitals, of digits as one mark; every other character as it is:
+    `payments-api` and `ads-worker` are `a-a`, `ads-api-eu` is `a-a-a`, `api-v2` is `a-a9`."""
+    return re.sub(r"[0-9]+", "9", re.sub(r"[A-Z]+", "A", re.sub(r"[a-z]+", "a", word)))
+
+
 def _pattern(word: str) -> tuple[object, ...]:
-    """What of a word a generator may see, besides its length: its skeleton (each run of lowercase letters, of
-    capitals, of digits as one mark; every other character as it is) and whether YAML or JSON would quote or
-    escape it. `payments-api` and `ads-worker` share one; `api` and `api-v2` do not."""
-    skeleton = re.sub(r"[0-9]+", "9", re.sub(r"[A-Z]+", "A", re.sub(r"[a-z]+", "a", word)))
-    return skeleton, word.lower() in _RESERVED, yaml_dump.scalar(word) == word, json.dumps(word) == f'"{word}"'
+    """What of a word a generator may see, besides its length: its skeleton and whether YAML or JSON would quote or
+    escape it. A stand-in has its word's."""
+    return _skeleton(word), word.lower() in _RESERVED, yaml_dump.scalar(word) == word, json.dumps(word) == f'"{word}"'
+
+
+def _family(word: str) -> tuple[object, ...]:
+    """What words of one shape share: their pattern, but of the skeleton only which marks it holds. `ads-api` and
+    `ads-api-eu` are of one family (a dash, lowercase runs), `api` and `api-v2` are not. Skeletons within a family are
+    proven like lengths (Stand.kinds): the snake_case spelling of a name (`ads_api_eu`), which stamping renames too,
+    is made alike from any skeleton that holds a dash, and a generator that read a skeleton fails a proof."""
+    skeleton, *rest = _pattern(word)
+    return "".join(sorted(set(cast(str, skeleton)))), *rest
 
 
 def _lengths(words: tuple[str, ...]) -> tuple[int, ...]:
@@ -105,6 +122,13 @@ class Stand(NamedTuple):
         """What a generator's limits may read: the words' _lengths(), and each threshold. Where the proofs below
         reach a shape's "shortest and longest lengths", these are the measures: a threshold's lowest and highest."""
         return (*_lengths(self.words), *self.numbers)
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """Each word's skeleton, which members of a shape may differ in (_family()): a generator may read one
+        otherwise than another (as many parts, a region at the end), so each is proven apart, as no limit orders
+        them."""
+        return tuple(map(_skeleton, self.words))
 
 
 def _stand(service: Service) -> Stand:
@@ -293,7 +317,7 @@ def _shapes(model: Model, rename: _Renamer) -> Iterator[list[Service]]:
         words, numbers = _words(service), thresholds.numbers(service)
         placeholders = _spellings(words, tuple(f"\0-{i}" for i in range(len(words))))
         blank = thresholds.with_numbers(service, (0,) * len(numbers))   # the thresholds' classes stand for them
-        key = (tuple(map(_pattern, words)), thresholds.pattern(numbers),
+        key = (tuple(map(_family, words)), thresholds.pattern(numbers),
                tuple(rename.key(getattr(blank, f), placeholders) for f in read))
         groups.setdefault(key, []).append(service)
     yield from groups.values()
@@ -326,7 +350,7 @@ def _against(text: str, word: str) -> bool:
 def _extremes(stands: Sequence[Stand]) -> tuple[Stand, Stand]:
     """The shortest of each word among the members (`stands`, theirs) and the lowest of each threshold, and the
     longest and the highest (the first of equals): stand-ins that prove those measures are made from them. Members of
-    a shape have as many words, of one pattern each, and as many thresholds, of one class each and in one order (so
+    a shape have as many words, of one family each, and as many thresholds, of one class each and in one order (so
     the lowest of each are in that order too)."""
     at, numbered = range(len(stands[0].words)), range(len(stands[0].numbers))
     return (Stand(tuple(min((s.words[i] for s in stands), key=len) for i in at),
@@ -335,28 +359,33 @@ def _extremes(stands: Sequence[Stand]) -> tuple[Stand, Stand]:
                   tuple(max(s.numbers[i] for s in stands) for i in numbered)))
 
 
-Reach = frozenset[tuple[int, bool]]   # which of the shortest (False) and longest (True) of each measure, by measure
+# By measure (its index), which of its shortest (False) and longest (True) a render reaches; by word (-1 less its
+# index), its skeleton.
+Reach = frozenset[tuple[int, object]]
 
 
-def _reach(stands: Sequence[Stand]) -> tuple[list[tuple[int, ...]], Callable[[tuple[int, ...]], Reach], Reach]:
-    """The members' measures (Stand.measures); which of the shortest and the longest of each measure among them a
-    render of some measures reaches; and all of those, which the proofs must reach together."""
+def _reach(stands: Sequence[Stand]) -> tuple[Callable[[Stand], Reach], Reach]:
+    """Which of the shortest and the longest of each measure among the members (`stands`, theirs) a render of
+    some words and thresholds reaches, and the skeletons of its words; and all of those that members hold, which
+    the proofs must reach together."""
     lengths = [s.measures for s in stands]
     measures = range(len(lengths[0]))
     low = [min(ns[i] for ns in lengths) for i in measures]
     high = [max(ns[i] for ns in lengths) for i in measures]
 
-    def reach(ns: tuple[int, ...]) -> Reach:
+    def reach(stand: Stand) -> Reach:
+        ns = stand.measures
         return frozenset([*((i, False) for i in measures if ns[i] <= low[i]),
-                          *((i, True) for i in measures if ns[i] >= high[i])])
-    return lengths, reach, frozenset((i, up) for i in measures for up in (False, True))
+                          *((i, True) for i in measures if ns[i] >= high[i]),
+                          *((-1 - k, kind) for k, kind in enumerate(stand.kinds))])
+    return reach, frozenset().union(*map(reach, stands))
 
 
 def _cover(missing: Reach, options: Sequence[Reach], members: int) -> tuple[int, ...]:
     """The fewest of `options` (by index: members' reaches, then from `members` on, stand-ins') that together reach
     all of `missing`: of equals, those with the fewest stand-ins (a member's render is its own files, stand-ins' are
     proof only), then the first. A member that reaches no more than another member is left out, so that the search
-    stays small (what is missing is at most six)."""
+    stays small (what is missing is six, and the skeletons but the stamp's: a handful)."""
     useful: dict[Reach, int] = {}
     for j, r in enumerate(options):
         if (r := r & missing) and r not in useful:
@@ -370,14 +399,14 @@ def _cover(missing: Reach, options: Sequence[Reach], members: int) -> tuple[int,
     raise AssertionError("every shortest and longest length is some member's")
 
 
-def _lead(stands: Sequence[Stand], extremes: Sequence[tuple[int, ...]]) -> int:
+def _lead(stands: Sequence[Stand], extremes: Sequence[Stand]) -> int:
     """The member whose lengths the stamp's stand-ins take: one whose lengths leave the fewest proofs to render (of
     the members, and of stand-ins of `extremes` lengths) to reach every shortest and longest length, _VERIFIED
     members at least (itself, where none is needed), then the fewest stand-ins; of equals, the one of the longest
     words (the stamp's stand-ins are then long, and a long word is found faster in the text it is replaced in), then
     the first."""
-    lengths, reach, every = _reach(stands)
-    options = [*map(reach, lengths), *map(reach, extremes)]
+    reach, every = _reach(stands)
+    options = [*map(reach, stands), *map(reach, extremes)]
     costs: dict[Reach, tuple[int, int]] = {}
 
     def cost(j: int) -> tuple[int, ...]:
@@ -389,14 +418,15 @@ def _lead(stands: Sequence[Stand], extremes: Sequence[tuple[int, ...]]) -> int:
     return min(range(len(stands)), key=cost)
 
 
-def _probes(stands: Sequence[Stand], lead: int, stamp: tuple[int, ...],
-            extremes: Sequence[tuple[int, ...]]) -> tuple[list[int], list[int]]:
-    """The members (by index) a shape's proof renders in full, and which of the stand-ins of `extremes` lengths (the
-    shortest, the longest) are rendered too: the fewest that reach what the stamp's lengths (`stamp`) do not of every
-    member's shortest and longest of each measure (Stand.measures, _cover()); and the lead (_lead()) where no member
-    is among them, since _VERIFIED members at least are rendered."""
-    lengths, reach, every = _reach(stands)
-    others = _cover(every - reach(stamp), [*map(reach, lengths), *map(reach, extremes)], len(stands))
+def _probes(stands: Sequence[Stand], lead: int, stamp: Stand,
+            extremes: Sequence[Stand]) -> tuple[list[int], list[int]]:
+    """The members (by index) a shape's proof renders in full, and which of the stand-ins `extremes` (the shortest,
+    the longest) are rendered too: the fewest that reach what the stamp's stand-ins (`stamp`) do not of every
+    member's shortest and longest of each measure (Stand.measures) and skeleton of each word (Stand.kinds,
+    _cover()); and the lead (_lead()) where no member is among them, since _VERIFIED members at least are
+    rendered."""
+    reach, every = _reach(stands)
+    others = _cover(every - reach(stamp), [*map(reach, stands), *map(reach, extremes)], len(stands))
     chosen = [j for j in others if j < len(stands)]
     taken = [j - len(stands) for j in others if j >= len(stands)]
     if len(chosen) < _VERIFIED:
@@ -450,6 +480,7 @@ class _Shape:
     probes: list[Service] = dataclasses.field(default_factory=list)   # the members rendered to prove it
     whole: bool = False                          # a proof failed for no length of its own: all in full
     proven: list[range] = dataclasses.field(default_factory=list)   # per measure (Stand), those proven exact
+    kinds: list[frozenset[str]] = dataclasses.field(default_factory=list)   # per word, the skeletons proven exact
     # Per file of the stamp, which spellings of the stand-ins it holds (Stamping's pairs are in one order for every
     # member): each replace scans the whole text whether it finds the word or not, and most files hold one spelling
     # of the name (the snake_case one is in a service's own metric names only), and many not the team; and, last,
@@ -481,14 +512,17 @@ class _Shape:
             out[_replaced(path, words)] = Stamped(text, pairs, numbers if held[-1] else ())
         return out
 
+    def proves(self, stand: Stand) -> bool:
+        """Whether the proofs that held span these measures and hold these skeletons."""
+        return (all(n in self.proven[i] for i, n in enumerate(stand.measures))
+                and all(kind in self.kinds[k] for k, kind in enumerate(stand.kinds)))
+
     def stamped(self, m: Service) -> Back | None:
         """What makes `m`'s files from the stamp; None when `m` is rendered in full."""
         if self.stand_ins is None or self.whole:
             return None
         stand = _stand(m)
-        if any(n not in self.proven[i] for i, n in enumerate(stand.measures)):
-            return None
-        return self.back(stand)
+        return self.back(stand) if self.proves(stand) else None
 
 
 class Stamping:
@@ -521,7 +555,7 @@ class Stamping:
                 continue
             stands = [_stand(m) for m in members]
             short, long = _extremes(stands)
-            lead = _lead(stands, [short.measures, long.measures])
+            lead = _lead(stands, [short, long])
             first = dataclasses.replace(members[lead], **UNREAD)   # the lead, as the stand-ins are made from it
             if not _stands_apart(first):
                 continue
@@ -535,7 +569,7 @@ class Stamping:
             shape.stand_ins = Stand(words, numbers)
             extremes = [Stand(w, like.numbers) for like in (short, long)
                         if (w := _stand_ins(model, first, like.words, _PROOF_ALPHABETS, names | set(words)))]
-            chosen, taken = _probes(stands, lead, shape.stand_ins.measures, [w.measures for w in extremes])
+            chosen, taken = _probes(stands, lead, shape.stand_ins, extremes)
             shape.probes = [members[j] for j in chosen]
             self._stamps.append((shape, *proto(first, shape.stand_ins)))
             self._extremes += [(shape, extremes[j], *proto(first, extremes[j])) for j in taken]
@@ -585,16 +619,19 @@ class Stamping:
             shape.stamp = cast("dict[str, str]", stamp)
             stand_ins = cast("Stand", shape.stand_ins)   # a shape with a stamp's job has them
             proofs = [(_stand(m), full[m.name]) for m in shape.probes] + made_of.get(id(shape), [])
-            judged = [(stand.measures, shape.holds(stand, files)) for stand, files in proofs]
-            passed = [ns for ns, held in judged if held]
+            judged = [(stand, shape.holds(stand, files)) for stand, files in proofs]
+            passed = [stand for stand, held in judged if held]
             shape.whole = not passed
             if shape.whole:
                 continue
-            passed.append(stand_ins.measures)
-            shape.proven = [range(min(n[i] for n in passed), max(n[i] for n in passed) + 1)
-                            for i in range(len(passed[0]))]
-            # A length within what passing proofs span is not the cause; a proof that fails with no other is.
-            shape.whole = any(all(n in shape.proven[i] for i, n in enumerate(ns)) for ns, held in judged if not held)
+            passed.append(stand_ins)
+            measures = [s.measures for s in passed]
+            shape.proven = [range(min(n[i] for n in measures), max(n[i] for n in measures) + 1)
+                            for i in range(len(measures[0]))]
+            shape.kinds = [frozenset(s.kinds[k] for s in passed) for k in range(len(stand_ins.kinds))]
+            # A length within what passing proofs span, or a skeleton one holds, is not the cause; a proof that fails
+            # with no other is.
+            shape.whole = any(shape.proves(stand) for stand, held in judged if not held)
         return full
 
     def files(self, full: Full) -> dict[str, Made]:

@@ -347,7 +347,7 @@ def test_the_stamps_stand_ins_have_the_leads_lengths_and_the_proofs_the_shortest
     assert (short.words, long.words) == (("svc-0", "team-2"), ("svc-00002", "team-0005"))   # the first of equals
     # svc-0 holds every shortest: it needs stand-ins as long as the longest, and a member (itself) to prove them;
     # svc-00004 needs two members, svc-0 and svc-005 (the longest team), and no stand-ins, so it leads
-    first = members[stamp._lead(stands, [short.measures, long.measures])]
+    first = members[stamp._lead(stands, [short, long])]
     assert first.name == "svc-00004"
     own = stamp._stand_ins(model, first, stamp._words(first), stamp._ALPHABETS, stamp._names(model))
     assert own is not None and [len(w) for w in own] == [9, 7]
@@ -374,11 +374,11 @@ def test_the_probes_are_the_lead_and_the_fewest_that_reach_every_shortest_and_lo
         model = load_text(spec(*(service(n, t) for n, t in members)), "obs.yaml")
         services = list(model.services)
         stands = [stamp._stand(s) for s in services]
-        extremes = [w.measures for w in stamp._extremes(stands)]
+        extremes = list(stamp._extremes(stands))
         lead = stamp._lead(stands, extremes)
         words = stamp._words(services[lead])
         own = stamp._stand_ins(model, services[lead], words, stamp._ALPHABETS, stamp._names(model))
-        found, taken = stamp._probes(stands, lead, stamp.Stand(own or words).measures, extremes)
+        found, taken = stamp._probes(stands, lead, stamp.Stand(own or words), extremes)
         return [services[j].name for j in found], taken
 
     # svc-00002 holds the longest name, team and total, svc-0 the shortest of all three: the stamp takes the
@@ -406,6 +406,59 @@ def test_names_spelled_in_snake_case_in_queries_are_stamped(monkeypatch):
     names = [f"pay-api-{i:03d}" for i in range(6)]
     model = load_text(spec(*(service(n, "payments", f"{n.replace('-', '_')}_jobs_total") for n in names)), "obs.yaml")
     assert len(renders_stamped_as_in_full(model, monkeypatch)) == 2   # the stand-ins and one member
+
+
+def test_names_of_as_many_parts_or_more_share_a_shape_and_each_skeleton_is_proven(monkeypatch):
+    # Names of two, three and four parts, as a platform names its services and their regions: one shape, whose
+    # stamp's stand-ins take one skeleton, and whose proofs hold every other. Snake_case spellings in queries
+    # (ads_api_eu_jobs_total) are renamed alike from any of them.
+    names = ("ads-api", "ads-web", "billing-api", "ads-api-eu", "ads-web-us", "cart-cache-eu", "cart-cache-warmer-eu",
+             "ads-sync-worker-us")
+    model = load_text(spec(*(service(n, "core", f"{n.replace('-', '_')}_jobs_total") for n in names)), "obs.yaml")
+    assert len(list(stamp._shapes(model, stamp._Renamer()))) == 1
+    calls = renders_stamped_as_in_full(model, monkeypatch)
+    assert {stamp._skeleton(n) for n in calls} == {"a-a", "a-a-a", "a-a-a-a"}
+    assert len(calls) <= 4   # the stamp's stand-ins and a proof of each skeleton at most, not a shape each
+
+
+def test_a_generator_that_reads_a_skeleton_renders_the_members_of_that_skeleton_in_full(monkeypatch):
+    # A generator that marks names of three parts: the stamp, made at four parts, does not hold the mark, the
+    # proof of three parts fails for its skeleton, which no proof that holds has, and so the members of three
+    # parts are rendered in full, and only they: the proofs of two parts and the stamp's four hold.
+    names = ("ads-api", "ads-web", "ads-api-eu", "ads-web-us", "cart-cache-eu", "cart-cache-warmer-eu",
+             "ads-sync-worker-us")
+    model = load_text(spec(*(service(n) for n in names)), "obs.yaml")
+
+    def mark(s):
+        return s.name + ("!" if s.name.count("-") == 2 else "")
+    calls = recorded_renders(monkeypatch, mark)
+    files = stamp.Tree(stamp.per_service(model, [], lambda m: None))
+    assert {p: t for p, t in files.items() if p.startswith("x/")} == {f"x/{n}": n + "!" * (n.count("-") == 2)
+                                                                      for n in names}
+    assert stamp._skeleton(calls[0]) == "a-a-a-a"
+    assert sorted(set(calls[1:])) == ["ads-api", "ads-api-eu", "ads-web-us", "cart-cache-eu"]
+
+
+SKELETON_READINGS = {   # what a generator may make of a name's skeleton -> the text it writes
+    "mark one skeleton": lambda name: name + ("!" if name.count("-") == 2 else ""),
+    "count the parts": lambda name: f"{name} of {name.count('-') + 1}",
+    "the region, where the last part is one": lambda name: name.rsplit("-", 1)[-1] if name.count("-") > 1 else name,
+}
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(st.from_regex(r"[a-z]{2,6}", fullmatch=True), min_size=2, max_size=4).map("-".join),
+                min_size=3, max_size=8, unique=True),
+       st.sampled_from(sorted(SKELETON_READINGS)))
+def test_whatever_a_generator_makes_of_the_skeletons_every_member_gets_its_own_text(monkeypatch, names, reading):
+    # Members of one shape whose names have two to four parts of random lengths, and a generator that reads how
+    # many there are: each member's file is what the generator makes of its own name, stamped or not.
+    model = load_text(spec(*(service(n) for n in names)), "obs.yaml")
+    make = SKELETON_READINGS[reading]
+    recorded_renders(monkeypatch, lambda s: make(s.name))
+    files = stamp.Tree(stamp.per_service(model, [], lambda m: None))
+    assert {p: t for p, t in files.items() if p.startswith("x/")} == {f"x/{n}": make(n) for n in names}
 
 
 def described(name: str, text: str, calls: str = "[]", owner: str = "someone") -> str:

@@ -517,6 +517,32 @@ def test_no_generator_of_a_services_own_files_reads_what_a_shape_leaves_out(path
             assert own_files(changed, other) == files, f"{path}: {s.name}'s own files read its {field}"
 
 
+STAND_INS = (("qzx-jqz", "ads-api-eu"), ("qzx_jqz", "ads_api_eu"), ("kvwy", "ads"))
+
+
+@pytest.mark.parametrize("text, made", [
+    ("", ""),
+    ("no stand-in here: 100% of it", "no stand-in here: 100% of it"),
+    ("qzx-jqz", "ads-api-eu"),
+    ("team: kvwy", "team: ads"),
+    ("name: qzx-jqz\nteam: kvwy\nmetric: qzx_jqz_jobs_total{service=\"qzx-jqz\"} %(0)s %%",
+     "name: ads-api-eu\nteam: ads\nmetric: ads_api_eu_jobs_total{service=\"ads-api-eu\"} %(0)s %%"),
+    ("kvwyqzx-jqzkvwy", "adsads-api-euads"),
+])
+def test_a_member_is_its_stamps_text_joined_with_its_words_where_the_stand_ins_were(text, made):
+    assert stamp.Stamped(text, (), form=stamp._form(text, STAND_INS), fill=("ads-api-eu", "ads_api_eu", "ads")).text() \
+        == made == stamp._replaced(text, STAND_INS)
+
+
+@settings(max_examples=200)
+@given(st.lists(st.one_of(st.sampled_from([old for old, _ in STAND_INS]), st.text("abc_-%(){}\n0s", max_size=6))))
+def test_a_stamps_text_joined_with_a_members_words_is_the_text_with_each_replaced(pieces):
+    text = "".join(pieces)
+    news = tuple(new for _, new in STAND_INS)
+    assert stamp.Stamped(text, (), form=stamp._form(text, STAND_INS), fill=news).text() \
+        == stamp._replaced(text, STAND_INS)
+
+
 def test_renaming_reaches_every_string_of_a_service_and_its_slos():
     model = load_text(spec(service("checkout")), "obs.yaml")
     renamed: Service = stamp.renamed(model.services[0], "checkout", "qzxjkvwq")

@@ -252,27 +252,21 @@ def _spellings(old: tuple[str, ...], new: tuple[str, ...]) -> Pairs:
 
 class Stamped:
     """A member's file, made from its shape's text when read: the tree of a thousand services is not held in
-    memory at once, since the writer reads each file, hashes it and lets it go. Made from its _form() where the
-    text has one (`form`, filled with the member's words), else by replacing the stand-ins' numbers and words."""
+    memory at once, since the writer reads each file, hashes it and lets it go. It is the text's _form() filled
+    with the member's words and numbers (`fill`); `numbers` are the member's where the text holds the stand-ins'."""
 
-    __slots__ = ("template", "pairs", "numbers", "form", "fill")
+    __slots__ = ("template", "numbers", "form", "fill")
 
-    def __init__(self, template: str, pairs: Pairs, numbers: thresholds.Pairs = (), form: _Form | None = None,
-                 fill: tuple[str, ...] = ()) -> None:
-        self.template, self.pairs, self.numbers, self.form, self.fill = template, pairs, numbers, form, fill
+    def __init__(self, template: str, numbers: thresholds.Pairs, form: _Form, fill: tuple[str, ...]) -> None:
+        self.template, self.numbers, self.form, self.fill = template, numbers, form, fill
 
     def text(self) -> str:
-        if self.form is not None:
-            pieces, words = self.form
-            if not words:
-                return pieces[0]
-            made = pieces.copy()
-            made[1::2] = words(self.fill)
-            return "".join(made)
-        # The numbers first: the text then holds the stand-ins' words, whose digits (7s) no stand-in number holds,
-        # and not yet the members', which may hold any.
-        text = thresholds.renumbered(self.template, self.numbers) if self.numbers else self.template
-        return _replaced(text, self.pairs)
+        pieces, words = self.form
+        if not words:
+            return pieces[0]
+        made = pieces.copy()
+        made[1::2] = words(self.fill)
+        return "".join(made)
 
 
 def _replaced(text: str, pairs: Pairs) -> str:
@@ -282,21 +276,37 @@ def _replaced(text: str, pairs: Pairs) -> str:
 
 
 class _Form(NamedTuple):
-    """A stamp's text cut at each stand-in word (text, word, text, ...), and what takes from a member's words (in
-    the order of Stamping's pairs) those to put in the cuts, in order (None: there are none)."""
+    """A stamp's text cut at each stand-in word and number (text, cut, text, ...), and what takes from a member's
+    words and numbers (_Shape.made()'s fill: its words in the order of Stamping's pairs, then its numbers in the
+    order of the stand-ins') those to put in the cuts, in order (None: there are none)."""
 
     pieces: list[str]
     words: Callable[[tuple[str, ...]], Sequence[str]] | None
 
 
-def _form(text: str, pairs: Pairs) -> _Form:
-    """`text` cut at each old word of `pairs` (the longer first, as they are replaced): a member's text is then
-    joined in one pass, where each replace scanned and copied the whole text (a quarter of a write at a thousand
-    services). No old word holds another, and none is in a member's word (_back())."""
+def _form(text: str, pairs: Pairs, numbers: tuple[str, ...]) -> _Form:
+    """`text` cut at each old word of `pairs` (the longer first, as they were replaced) and at each of the stand-in
+    thresholds' `numbers` that stands alone (thresholds.spots()): a member's text is then joined in one pass, where
+    each replace scanned and copied the whole text (a quarter of a write at a thousand services). No old word holds
+    another or a number (a stand-in's digits are 7s, which no stand-in number holds), and none is in a member's word
+    (_back())."""
     olds = [old for old, _ in pairs]
-    pieces = re.split("(" + "|".join(map(re.escape, olds)) + ")", text) if olds else [text]
     index = {old: i for i, old in enumerate(olds)}
-    which = [index[word] for word in pieces[1::2]]
+    cuts = [(m.start(), m.end(), index[m.group()])
+            for m in re.finditer("|".join(map(re.escape, olds)), text)] if olds else []
+    slot_of = {number: len(olds) + i for i, number in enumerate(numbers)}
+    cuts += [(start, end, slot_of[number]) for start, (end, number) in thresholds.spots(text, numbers).items()]
+    cuts.sort()
+    pieces: list[str] = []
+    which: list[int] = []
+    last = 0
+    for start, end, slot in cuts:
+        if start < last:   # within a cut already made: none is, as above, and a proof would fail if one were
+            continue
+        pieces += (text[last:start], "")   # the cut, filled when a member's text is made
+        which.append(slot)
+        last = end
+    pieces.append(text[last:])
     if not which:
         return _Form(pieces, None)
     if len(which) == 1:   # itemgetter of one index gives the item, not a sequence of it
@@ -518,12 +528,9 @@ class _Shape:
     whole: bool = False                          # a proof failed for no length of its own: all in full
     proven: list[range] = dataclasses.field(default_factory=list)   # per measure (Stand), those proven exact
     kinds: list[frozenset[str]] = dataclasses.field(default_factory=list)   # per word, the skeletons proven exact
-    # Per file of the stamp, what a member's text is made from: its _form() where it holds none of the stand-in
-    # thresholds' numbers (Stamping's pairs are in one order for every member); else which spellings of the
-    # stand-ins it holds, since each replace scans the whole text whether it finds the word or not, and most files
-    # hold one spelling of the name (the snake_case one is in a service's own metric names only), and many not the
-    # team.
-    forms: dict[str, _Form | tuple[bool, ...]] = dataclasses.field(default_factory=dict)
+    # Per file of the stamp, its _form() (Stamping's pairs are in one order for every member), and whether it holds
+    # any of the stand-in thresholds' numbers.
+    forms: dict[str, tuple[_Form, bool]] = dataclasses.field(default_factory=dict)
 
     def back(self, member: Stand) -> Back | None:
         """What makes the files of a service of these words and thresholds from the stamp; None when it cannot."""
@@ -539,20 +546,18 @@ class _Shape:
         """The files of the service `back` gives the words and thresholds of, by path, each made from the stamp
         when read."""
         words, numbers = back
-        fill = tuple(new for _, new in words)
+        # The stand-in thresholds' numbers as written, each once, in order; a member's are them where its own
+        # thresholds are the stand-ins' (numbers is empty then).
+        stood = tuple(dict.fromkeys(f for n in cast("Stand", self.stand_ins).numbers for f in thresholds.forms(n)))
+        new_of = dict(numbers)
+        fill = (*(new for _, new in words), *(new_of.get(n, n) for n in stood))
         out: dict[str, Stamped] = {}
         for path, text in self.stamp.items():
-            form = self.forms.get(path)
-            if form is None:
-                stood = cast("Stand", self.stand_ins).numbers
-                form = self.forms[path] = (
-                    tuple(old in text for old, _ in words) if any(f in text for n in stood for f in thresholds.forms(n))
-                    else _form(text, words))
-            if type(form) is _Form:
-                out[_replaced(path, words)] = Stamped(text, (), (), form, fill)
-            else:
-                pairs = tuple(pair for pair, hold in zip(words, form, strict=True) if hold)
-                out[_replaced(path, words)] = Stamped(text, pairs, numbers)
+            made = self.forms.get(path)
+            if made is None:
+                made = self.forms[path] = (_form(text, words, stood), any(n in text for n in stood))
+            form, numbered = made
+            out[_replaced(path, words)] = Stamped(text, numbers if numbered else (), form, fill)
         return out
 
     def proves(self, stand: Stand) -> bool:

@@ -154,9 +154,24 @@ def renumbered(text: str, numbers: Pairs) -> str:
     """`text` with each number of `numbers` that stands alone (not within a longer number: `101` of `46101`, of
     `0.101` or of `101.5`) written as its new one."""
     new_of = dict(numbers)
+    hits = spots(text, tuple(new_of))
+    if not hits:
+        return text
+    out: list[str] = []
+    last = 0
+    for start, (end, old) in sorted(hits.items()):
+        out += (text[last:start], new_of[old])
+        last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def spots(text: str, olds: tuple[str, ...]) -> dict[int, tuple[int, str]]:
+    """Where each number of `olds` stands alone in `text`: its start, and its end and the number."""
+    known = frozenset(olds)
     hits: dict[int, tuple[int, str]] = {}
     size = len(text)
-    for needle in _needles(tuple(new_of)):
+    for needle in _needles(olds):
         at = text.find(needle)
         while at >= 0:
             # The number standing where it is found: the run of digits and points around it, less a point that
@@ -169,20 +184,10 @@ def renumbered(text: str, numbers: Pairs) -> str:
             run_end = end
             while text[end - 1] == ".":
                 end -= 1
-            new = new_of.get(text[start:end])
-            if new is not None:
-                hits[start] = (end, new)
+            if (number := text[start:end]) in known:
+                hits[start] = (end, number)
             at = text.find(needle, run_end)
-    if not hits:
-        return text
-    out: list[str] = []
-    last = 0
-    for start in sorted(hits):
-        end, new = hits[start]
-        out += (text[last:start], new)
-        last = end
-    out.append(text[last:])
-    return "".join(out)
+    return hits
 
 
 @lru_cache(maxsize=256)

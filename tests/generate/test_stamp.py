@@ -518,6 +518,13 @@ def test_no_generator_of_a_services_own_files_reads_what_a_shape_leaves_out(path
 
 
 STAND_INS = (("qzx-jqz", "ads-api-eu"), ("qzx_jqz", "ads_api_eu"), ("kvwy", "ads"))
+NUMBERS = (("0.113", "0.101"), ("113", "101"), ("113.0", "101.0"))   # stand-in 113 ms, the member's 101 ms
+
+
+def joined(text: str) -> str:
+    """`text` as a stamp's, made for the member of STAND_INS and NUMBERS by joining its pieces."""
+    form = stamp._form(text, STAND_INS, tuple(old for old, _ in NUMBERS))
+    return stamp.Stamped(text, NUMBERS, form, tuple(new for _, new in STAND_INS + NUMBERS)).text()
 
 
 @pytest.mark.parametrize("text, made", [
@@ -528,20 +535,18 @@ STAND_INS = (("qzx-jqz", "ads-api-eu"), ("qzx_jqz", "ads_api_eu"), ("kvwy", "ads
     ("name: qzx-jqz\nteam: kvwy\nmetric: qzx_jqz_jobs_total{service=\"qzx-jqz\"} %(0)s %%",
      "name: ads-api-eu\nteam: ads\nmetric: ads_api_eu_jobs_total{service=\"ads-api-eu\"} %(0)s %%"),
     ("kvwyqzx-jqzkvwy", "adsads-api-euads"),
+    ("le=\"0.113\" qzx-jqz 113ms le=~\"113|113\\.0\" 46113 1130 kvwy-113",
+     "le=\"0.101\" ads-api-eu 101ms le=~\"101|101\\.0\" 46113 1130 ads-101"),
 ])
-def test_a_member_is_its_stamps_text_joined_with_its_words_where_the_stand_ins_were(text, made):
-    assert stamp.Stamped(text, (), form=stamp._form(text, STAND_INS), fill=("ads-api-eu", "ads_api_eu", "ads")).text() \
-        == made == stamp._replaced(text, STAND_INS)
+def test_a_member_is_its_stamps_text_joined_with_its_words_and_numbers_where_the_stand_ins_were(text, made):
+    assert joined(text) == made == stamp._replaced(thresholds.renumbered(text, NUMBERS), STAND_INS)
 
 
 @settings(max_examples=200)
-@given(st.lists(st.one_of(st.sampled_from([old for old, _ in STAND_INS]), st.text("abc_-%(){}\n0s", max_size=6))))
-def test_a_stamps_text_joined_with_a_members_words_is_the_text_with_each_replaced(pieces):
+@given(st.lists(st.one_of(st.sampled_from([old for old, _ in STAND_INS + NUMBERS]), st.text("abc_-%(){}.\n0s1", max_size=6))))
+def test_a_stamps_text_joined_with_a_members_words_and_numbers_is_the_text_with_each_replaced(pieces):
     text = "".join(pieces)
-    news = tuple(new for _, new in STAND_INS)
-    assert stamp.Stamped(text, (), form=stamp._form(text, STAND_INS), fill=news).text() \
-        == stamp._replaced(text, STAND_INS)
-
+    assert joined(text) == stamp._replaced(thresholds.renumbered(text, NUMBERS), STAND_INS)
 
 def test_renaming_reaches_every_string_of_a_service_and_its_slos():
     model = load_text(spec(service("checkout")), "obs.yaml")

@@ -290,23 +290,32 @@ def _form(text: str, pairs: Pairs, numbers: tuple[str, ...]) -> _Form:
     each replace scanned and copied the whole text (a quarter of a write at a thousand services). No old word holds
     another or a number (a stand-in's digits are 7s, which no stand-in number holds), and none is in a member's word
     (_back())."""
-    olds = [old for old, _ in pairs]
-    index = {old: i for i, old in enumerate(olds)}
-    cuts = [(m.start(), m.end(), index[m.group()])
-            for m in re.finditer("|".join(map(re.escape, olds)), text)] if olds else []
-    slot_of = {number: len(olds) + i for i, number in enumerate(numbers)}
-    cuts += [(start, end, slot_of[number]) for start, (end, number) in thresholds.spots(text, numbers).items()]
-    cuts.sort()
+    # The numbers first, where they stand alone; then each word, in the order the words were replaced, split out of
+    # what is left (str.split: a regex of the words was slower than the rest of the stamping's set-up).
+    slot_of = {number: len(pairs) + i for i, number in enumerate(numbers)}
     pieces: list[str] = []
     which: list[int] = []
     last = 0
-    for start, end, slot in cuts:
-        if start < last:   # within a cut already made: none is, as above, and a proof would fail if one were
-            continue
+    for start, (end, number) in sorted(thresholds.spots(text, numbers).items()) if numbers else ():
         pieces += (text[last:start], "")   # the cut, filled when a member's text is made
-        which.append(slot)
+        which.append(slot_of[number])
         last = end
     pieces.append(text[last:])
+    for slot, (old, _) in enumerate(pairs):
+        if old not in text:   # most files hold one spelling of the name (snake_case is in metric names only)
+            continue
+        cut_pieces: list[str] = []
+        cut_which: list[int] = []
+        for k, piece in enumerate(pieces[::2]):   # the texts between the cuts so far, each followed by its cut
+            parts = piece.split(old)
+            for part in parts[:-1]:
+                cut_pieces += (part, "")
+                cut_which.append(slot)
+            cut_pieces.append(parts[-1])
+            if k < len(which):
+                cut_pieces.append("")
+                cut_which.append(which[k])
+        pieces, which = cut_pieces, cut_which
     if not which:
         return _Form(pieces, None)
     if len(which) == 1:   # itemgetter of one index gives the item, not a sequence of it

@@ -5,15 +5,16 @@ differ only in their words (name and team), and the rules, their tests, the Open
 the Kubernetes objects of one are those of another with the words changed. So services are grouped by shape (the
 service with its words taken out of every string, and each word's family: which marks its skeleton holds, and how
 YAML and JSON treat it; without what those files never read, UNREAD, such as its description; `ads-api` and
-`ads-api-eu` are of one shape), each shape's files are rendered once for stand-ins,
-and each member's files are that text with the stand-ins replaced. A native latency threshold is stood in for too,
+`ads-api-eu` are of one shape), each shape's files are rendered once for stand-ins, and each member's files are that
+text with the stand-ins replaced (joined: _form()). A native latency threshold is stood in for too,
 where others of its class fill the same buckets (obs.generate.stamp_thresholds): a shape keeps its class, and the
 stamp's numbers are written as each member's (a Stand is a service's words and thresholds).
 
 That is exact only if generation treats the words as opaque text, and a generator may not (a hash of a long name, a
 name that reads as YAML's `no`): so a shape is stamped only where its proofs hold byte for byte. The stamp's
-stand-ins take the lengths of one member's words (the lead's: _lead(), the one that leaves the fewest proofs to
-render, of equals the longest), and members rendered in full (one at least) must equal their stamp. A proof that holds
+stand-ins take the lengths of one member's words (the lead's: obs.generate.stamp_proofs, which holds the search for
+the proofs; the one that leaves the fewest proofs to render, of equals the longest), and members rendered in full
+(one at least) must equal their stamp. A proof that holds
 shows the stand-ins whole in the stamp (one cut, padded or hashed at the stamp's lengths would be in every text made
 from it, and in no render), and so proves the stamp's lengths as well as its own; where none holds, the whole shape is
 rendered in full. A generator reads a word's length only against a limit (a name cut and hashed past 63
@@ -40,29 +41,24 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from decimal import Decimal
 from enum import Enum
-from functools import lru_cache, partial
-from itertools import combinations
+from functools import partial
 from operator import itemgetter
 from typing import Any, NamedTuple, cast
 
 from obs.emit import yaml_dump
+from obs.generate import stamp_proofs as proofs
 from obs.generate import stamp_thresholds as thresholds
 from obs.generate.common import Later, made
+from obs.generate.stamp_proofs import Stand, skeleton
 from obs.model.domain import Model, Service
 
 Maker = Callable[[Model, Service], dict[str, Later]]   # a service's files by path, each made when called
 
 MIN_MEMBERS = 3      # a shape's proof takes two renders at least: below three members nothing is saved
-# Members rendered to prove a stamp, at least: one proof that holds shows the stamp's stand-ins whole (a stand-in
-# cut, padded or hashed at the stamp's lengths would be in every text made from it, and in no render), and so proves
-# the stamp's lengths as well as its own; it is a member's, since stand-ins alone could pass where a generator reads
-# what real words hold and stand-ins do not.
-_VERIFIED = 1
 # Names a YAML reader could take for something else are quoted where a stand-in is not: never stamped.
 _RESERVED = frozenset("y n yes no on off true false null".split())
 # A stand-in's letters, one alphabet per word (the service's name, its team), so that one never holds the other.
@@ -82,17 +78,10 @@ _CONTAINER = object()
 UNREAD: dict[str, Any] = {"owner": None, "description": "", "calls": (), "scrape": ()}
 
 
-@lru_cache(maxsize=1 << 14)   # of each member's words, read again by each proof search of its shape
-def _skeleton(word: str) -> str:
-    """Each run of lowercase letters, of capitals, of digits as one mark; every other character as it is:
-    `payments-api` and `ads-worker` are `a-a`, `ads-api-eu` is `a-a-a`, `api-v2` is `a-a9`."""
-    return re.sub(r"[0-9]+", "9", re.sub(r"[A-Z]+", "A", re.sub(r"[a-z]+", "a", word)))
-
-
 def _pattern(word: str) -> tuple[object, ...]:
     """What of a word a generator may see, besides its length: its skeleton and whether YAML or JSON would quote or
     escape it. A stand-in has its word's."""
-    return _skeleton(word), word.lower() in _RESERVED, yaml_dump.scalar(word) == word, json.dumps(word) == f'"{word}"'
+    return skeleton(word), word.lower() in _RESERVED, yaml_dump.scalar(word) == word, json.dumps(word) == f'"{word}"'
 
 
 def _family(word: str) -> tuple[object, ...]:
@@ -102,34 +91,6 @@ def _family(word: str) -> tuple[object, ...]:
     is made alike from any skeleton that holds a dash, and a generator that read a skeleton fails a proof."""
     skeleton, *rest = _pattern(word)
     return "".join(sorted(set(cast(str, skeleton)))), *rest
-
-
-def _lengths(words: tuple[str, ...]) -> tuple[int, ...]:
-    """What a generator's limits may read of a service's words: each one's length, and with two, their total (a
-    text holding both, cut at a limit, is cut by the sum)."""
-    lengths = tuple(len(w) for w in words)
-    return lengths if len(lengths) == 1 else (*lengths, sum(lengths))
-
-
-class Stand(NamedTuple):
-    """What a service's own files differ by from another's of its shape: its words (_words()), and its native
-    latency thresholds in milliseconds (obs.generate.stamp_thresholds); a member's, or the stand-ins'."""
-
-    words: tuple[str, ...]
-    numbers: tuple[int, ...] = ()
-
-    @property
-    def measures(self) -> tuple[int, ...]:
-        """What a generator's limits may read: the words' _lengths(), and each threshold. Where the proofs below
-        reach a shape's "shortest and longest lengths", these are the measures: a threshold's lowest and highest."""
-        return (*_lengths(self.words), *self.numbers)
-
-    @property
-    def kinds(self) -> tuple[str, ...]:
-        """Each word's skeleton, which members of a shape may differ in (_family()): a generator may read one
-        otherwise than another (as many parts, a region at the end), so each is proven apart, as no limit orders
-        them."""
-        return tuple(map(_skeleton, self.words))
 
 
 def _stand(service: Service) -> Stand:
@@ -403,93 +364,6 @@ def _against(text: str, word: str) -> bool:
     return False
 
 
-def _extremes(stands: Sequence[Stand]) -> tuple[Stand, Stand]:
-    """The shortest of each word among the members (`stands`, theirs) and the lowest of each threshold, and the
-    longest and the highest (the first of equals): stand-ins that prove those measures are made from them. Members of
-    a shape have as many words, of one family each, and as many thresholds, of one class each and in one order (so
-    the lowest of each are in that order too)."""
-    at, numbered = range(len(stands[0].words)), range(len(stands[0].numbers))
-    return (Stand(tuple(min((s.words[i] for s in stands), key=len) for i in at),
-                  tuple(min(s.numbers[i] for s in stands) for i in numbered)),
-            Stand(tuple(max((s.words[i] for s in stands), key=len) for i in at),
-                  tuple(max(s.numbers[i] for s in stands) for i in numbered)))
-
-
-# By measure (its index), which of its shortest (False) and longest (True) a render reaches; by word (-1 less its
-# index), its skeleton.
-Reach = frozenset[tuple[int, object]]
-
-
-def _reach(stands: Sequence[Stand]) -> tuple[Callable[[Stand], Reach], Reach]:
-    """Which of the shortest and the longest of each measure among the members (`stands`, theirs) a render of
-    some words and thresholds reaches, and the skeletons of its words; and all of those that members hold, which
-    the proofs must reach together."""
-    lengths = [s.measures for s in stands]
-    measures = range(len(lengths[0]))
-    low = [min(ns[i] for ns in lengths) for i in measures]
-    high = [max(ns[i] for ns in lengths) for i in measures]
-
-    def reach(stand: Stand) -> Reach:
-        ns = stand.measures
-        return frozenset([*((i, False) for i in measures if ns[i] <= low[i]),
-                          *((i, True) for i in measures if ns[i] >= high[i]),
-                          *((-1 - k, kind) for k, kind in enumerate(stand.kinds))])
-    return reach, frozenset().union(*map(reach, stands))
-
-
-def _cover(missing: Reach, options: Sequence[Reach], members: int) -> tuple[int, ...]:
-    """The fewest of `options` (by index: members' reaches, then from `members` on, stand-ins') that together reach
-    all of `missing`: of equals, those with the fewest stand-ins (a member's render is its own files, stand-ins' are
-    proof only), then the first. A member that reaches no more than another member is left out, so that the search
-    stays small (what is missing is six, and the skeletons but the stamp's: a handful)."""
-    useful: dict[Reach, int] = {}
-    for j, r in enumerate(options):
-        if (r := r & missing) and r not in useful:
-            useful[r] = j
-    kept = [j for r, j in useful.items()
-            if j >= members or not any(r < other and k < members for other, k in useful.items())]
-    for size in range(len(missing) + 1):
-        found = [c for c in combinations(kept, size) if missing <= frozenset().union(*(options[j] for j in c))]
-        if found:
-            return min(found, key=lambda c: (sum(j >= members for j in c), c))
-    raise AssertionError("every shortest and longest length is some member's")
-
-
-def _lead(stands: Sequence[Stand], extremes: Sequence[Stand]) -> int:
-    """The member whose lengths the stamp's stand-ins take: one whose lengths leave the fewest proofs to render (of
-    the members, and of stand-ins of `extremes` lengths) to reach every shortest and longest length, _VERIFIED
-    members at least (itself, where none is needed), then the fewest stand-ins; of equals, the one of the longest
-    words (the stamp's stand-ins are then long, and a long word is found faster in the text it is replaced in), then
-    the first."""
-    reach, every = _reach(stands)
-    options = [*map(reach, stands), *map(reach, extremes)]
-    costs: dict[Reach, tuple[int, int]] = {}
-
-    def cost(j: int) -> tuple[int, ...]:
-        if options[j] not in costs:
-            others = _cover(every - options[j], options, len(stands))
-            added = max(0, _VERIFIED - sum(k < len(stands) for k in others))   # the lead itself, then
-            costs[options[j]] = (len(others) + added, sum(k >= len(stands) for k in others))
-        return *costs[options[j]], -sum(map(len, stands[j].words)), j
-    return min(range(len(stands)), key=cost)
-
-
-def _probes(stands: Sequence[Stand], lead: int, stamp: Stand,
-            extremes: Sequence[Stand]) -> tuple[list[int], list[int]]:
-    """The members (by index) a shape's proof renders in full, and which of the stand-ins `extremes` (the shortest,
-    the longest) are rendered too: the fewest that reach what the stamp's stand-ins (`stamp`) do not of every
-    member's shortest and longest of each measure (Stand.measures) and skeleton of each word (Stand.kinds,
-    _cover()); and the lead (_lead()) where no member is among them, since _VERIFIED members at least are
-    rendered."""
-    reach, every = _reach(stands)
-    others = _cover(every - reach(stamp), [*map(reach, stands), *map(reach, extremes)], len(stands))
-    chosen = [j for j in others if j < len(stands)]
-    taken = [j - len(stands) for j in others if j >= len(stands)]
-    if len(chosen) < _VERIFIED:
-        chosen.append(lead)
-    return chosen, taken
-
-
 def _names(model: Model) -> frozenset[str]:
     """The names a stand-in must be unlike: the services', the receivers' and the project's."""
     return frozenset({s.name for s in model.services} | {r.name for r in model.receivers} | {model.project})
@@ -611,8 +485,8 @@ class Stamping:
             if len(members) < MIN_MEMBERS:
                 continue
             stands = [_stand(m) for m in members]
-            short, long = _extremes(stands)
-            lead = _lead(stands, [short, long])
+            short, long = proofs.extremes(stands)
+            lead = proofs.lead(stands, [short, long])
             first = dataclasses.replace(members[lead], **UNREAD)   # the lead, as the stand-ins are made from it
             if not _stands_apart(first):
                 continue
@@ -626,7 +500,7 @@ class Stamping:
             shape.stand_ins = Stand(words, numbers)
             extremes = [Stand(w, like.numbers) for like in (short, long)
                         if (w := _stand_ins(model, first, like.words, _PROOF_ALPHABETS, names | set(words)))]
-            chosen, taken = _probes(stands, lead, shape.stand_ins, extremes)
+            chosen, taken = proofs.probes(stands, lead, shape.stand_ins, extremes)
             shape.probes = [members[j] for j in chosen]
             self._stamps.append((shape, *proto(first, shape.stand_ins)))
             self._extremes += [(shape, extremes[j], *proto(first, extremes[j])) for j in taken]
@@ -661,8 +535,8 @@ class Stamping:
         members', and those of stand-ins of the shortest or longest lengths). One that holds shows the stamp's
         stand-ins whole (a generator that read the words, or cut or padded them at the stamp's lengths, would have
         changed them), and so proves the stamp's lengths with its own. A proof that differs: every member with a
-        length beyond those the passing proofs and the stamp span, in full; and the shape in full if the failing
-        one has none, if none holds, or if the stand-ins were refused."""
+        length beyond those the passing proofs and the stamp span, or a skeleton none of them holds, in full; and
+        the shape in full if the failing one has neither, if none holds, or if the stand-ins were refused."""
         stamps, extremes = len(self._stamps), len(self._extremes)
         full = {m.name: cast("dict[str, str]", files)
                 for m, files in zip(self.first(), done[stamps + extremes:], strict=True)}

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from obs.emit import halves, writer
 from obs.generate import LAYOUT, STAMPED, common, kubernetes, render, stamp
+from obs.generate import stamp_proofs as proofs
 from obs.generate import stamp_thresholds as thresholds
 from obs.generate.common import forget, made
 from obs.generate.slo import rules
@@ -343,18 +344,18 @@ def test_the_stamps_stand_ins_have_the_leads_lengths_and_the_proofs_the_shortest
         ("svc-00004", "team-04"), ("svc-005", "team-0005")])), "obs.yaml")
     members = list(model.services)
     stands = [stamp._stand(m) for m in members]
-    short, long = stamp._extremes(stands)
+    short, long = proofs.extremes(stands)
     assert (short.words, long.words) == (("svc-0", "team-2"), ("svc-00002", "team-0005"))   # the first of equals
     # svc-0 holds every shortest: it needs stand-ins as long as the longest, and a member (itself) to prove them;
     # svc-00004 needs two members, svc-0 and svc-005 (the longest team), and no stand-ins, so it leads
-    first = members[stamp._lead(stands, [short, long])]
+    first = members[proofs.lead(stands, [short, long])]
     assert first.name == "svc-00004"
     own = stamp._stand_ins(model, first, stamp._words(first), stamp._ALPHABETS, stamp._names(model))
     assert own is not None and [len(w) for w in own] == [9, 7]
     taken = stamp._names(model) | set(own)
-    proofs = [stamp._stand_ins(model, first, like.words, stamp._PROOF_ALPHABETS, taken) for like in (short, long)]
-    assert [[len(w) for w in p or ()] for p in proofs] == [[5, 6], [9, 9]]
-    for words, like in zip(proofs, (short, long), strict=True):
+    extremes = [stamp._stand_ins(model, first, like.words, stamp._PROOF_ALPHABETS, taken) for like in (short, long)]
+    assert [[len(w) for w in p or ()] for p in extremes] == [[5, 6], [9, 9]]
+    for words, like in zip(extremes, (short, long), strict=True):
         assert words is not None and [stamp._pattern(w) for w in words] == [stamp._pattern(w) for w in like.words]
         assert stamp._back(stamp.Stand(own), stamp.Stand(words)) is not None   # none holds one of the stamp's, which stamping would rename
 
@@ -374,11 +375,11 @@ def test_the_probes_are_the_lead_and_the_fewest_that_reach_every_shortest_and_lo
         model = load_text(spec(*(service(n, t) for n, t in members)), "obs.yaml")
         services = list(model.services)
         stands = [stamp._stand(s) for s in services]
-        extremes = list(stamp._extremes(stands))
-        lead = stamp._lead(stands, extremes)
+        extremes = list(proofs.extremes(stands))
+        lead = proofs.lead(stands, extremes)
         words = stamp._words(services[lead])
         own = stamp._stand_ins(model, services[lead], words, stamp._ALPHABETS, stamp._names(model))
-        found, taken = stamp._probes(stands, lead, stamp.Stand(own or words), extremes)
+        found, taken = proofs.probes(stands, lead, stamp.Stand(own or words), extremes)
         return [services[j].name for j in found], taken
 
     # svc-00002 holds the longest name, team and total, svc-0 the shortest of all three: the stamp takes the
@@ -417,7 +418,7 @@ def test_names_of_as_many_parts_or_more_share_a_shape_and_each_skeleton_is_prove
     model = load_text(spec(*(service(n, "core", f"{n.replace('-', '_')}_jobs_total") for n in names)), "obs.yaml")
     assert len(list(stamp._shapes(model, stamp._Renamer()))) == 1
     calls = renders_stamped_as_in_full(model, monkeypatch)
-    assert {stamp._skeleton(n) for n in calls} == {"a-a", "a-a-a", "a-a-a-a"}
+    assert {proofs.skeleton(n) for n in calls} == {"a-a", "a-a-a", "a-a-a-a"}
     assert len(calls) <= 4   # the stamp's stand-ins and a proof of each skeleton at most, not a shape each
 
 
@@ -435,7 +436,7 @@ def test_a_generator_that_reads_a_skeleton_renders_the_members_of_that_skeleton_
     files = stamp.Tree(stamp.per_service(model, [], lambda m: None))
     assert {p: t for p, t in files.items() if p.startswith("x/")} == {f"x/{n}": n + "!" * (n.count("-") == 2)
                                                                       for n in names}
-    assert stamp._skeleton(calls[0]) == "a-a-a-a"
+    assert proofs.skeleton(calls[0]) == "a-a-a-a"
     assert sorted(set(calls[1:])) == ["ads-api", "ads-api-eu", "ads-web-us", "cart-cache-eu"]
 
 
@@ -543,10 +544,13 @@ def test_a_member_is_its_stamps_text_joined_with_its_words_and_numbers_where_the
 
 
 @settings(max_examples=200)
-@given(st.lists(st.one_of(st.sampled_from([old for old, _ in STAND_INS + NUMBERS]), st.text("abc_-%(){}.\n0s1", max_size=6))))
+@given(st.lists(st.one_of(st.sampled_from([old for old, _ in STAND_INS + NUMBERS]),
+                          st.text("abc_-%(){}.\n0s1", max_size=6))))
 def test_a_stamps_text_joined_with_a_members_words_and_numbers_is_the_text_with_each_replaced(pieces):
+    # Random texts of stand-ins, numbers and what lies between (digits and points that make longer numbers of them).
     text = "".join(pieces)
     assert joined(text) == stamp._replaced(thresholds.renumbered(text, NUMBERS), STAND_INS)
+
 
 def test_renaming_reaches_every_string_of_a_service_and_its_slos():
     model = load_text(spec(service("checkout")), "obs.yaml")

@@ -40,6 +40,7 @@ making keeps (its rule groups), which are dropped when another member's file is 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -429,10 +430,7 @@ class _Shape:
         """The files of the service `back` gives the words and thresholds of, by path, each made from the stamp
         when read."""
         words, numbers = back
-        # The stand-in thresholds' numbers as written, each once, in order; a member's are them where its own
-        # thresholds are the stand-ins' (numbers is empty then).
-        stood = tuple(dict.fromkeys(f for n in cast("Stand", self.stand_ins).numbers for f in thresholds.forms(n)))
-        new_of = dict(numbers)
+        stood, new_of = self.stood, dict(numbers)   # a member's numbers are the stand-ins' where numbers is empty
         fill = (*(new for _, new in words), *(new_of.get(n, n) for n in stood))
         out: dict[str, Stamped] = {}
         for path, text in self.stamp.items():
@@ -442,6 +440,11 @@ class _Shape:
             form, numbered = made
             out[_replaced(path, words)] = Stamped(text, numbers if numbered else (), form, fill)
         return out
+
+    @functools.cached_property
+    def stood(self) -> tuple[str, ...]:
+        """The stand-in thresholds' numbers as written, each once, in order: the same for every member."""
+        return tuple(dict.fromkeys(f for n in cast("Stand", self.stand_ins).numbers for f in thresholds.forms(n)))
 
     def proves(self, stand: Stand) -> bool:
         """Whether the proofs that held span these measures and hold these skeletons."""

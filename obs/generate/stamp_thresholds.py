@@ -150,22 +150,6 @@ def pairs(stand_in: tuple[int, ...], member: tuple[int, ...]) -> Pairs | None:
     return tuple(out.items())
 
 
-def renumbered(text: str, numbers: Pairs) -> str:
-    """`text` with each number of `numbers` that stands alone (not within a longer number: `101` of `46101`, of
-    `0.101` or of `101.5`) written as its new one."""
-    new_of = dict(numbers)
-    hits = spots(text, tuple(new_of))
-    if not hits:
-        return text
-    out: list[str] = []
-    last = 0
-    for start, (end, old) in sorted(hits.items()):
-        out += (text[last:start], new_of[old])
-        last = end
-    out.append(text[last:])
-    return "".join(out)
-
-
 def spots(text: str, olds: tuple[str, ...]) -> dict[int, tuple[int, str]]:
     """Where each number of `olds` stands alone in `text`: its start, and its end and the number."""
     known = frozenset(olds)

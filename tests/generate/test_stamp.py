@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from importlib import import_module
+from typing import cast
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -522,6 +523,16 @@ STAND_INS = (("qzx-jqz", "ads-api-eu"), ("qzx_jqz", "ads_api_eu"), ("kvwy", "ads
 NUMBERS = (("0.113", "0.101"), ("113", "101"), ("113.0", "101.0"))   # stand-in 113 ms, the member's 101 ms
 
 
+def renumbered(text: str, numbers: thresholds.Pairs) -> str:
+    """`text` with each number of `numbers` that stands alone written as its new one, one by one from
+    thresholds.spots(): what a stamp's cut and joined text must equal."""
+    new_of, out, last = dict(numbers), [], 0
+    for start, (end, old) in sorted(thresholds.spots(text, tuple(new_of)).items()):
+        out += (text[last:start], new_of[old])
+        last = end
+    return "".join([*out, text[last:]])
+
+
 def joined(text: str) -> str:
     """`text` as a stamp's, made for the member of STAND_INS and NUMBERS by joining its pieces."""
     form = stamp._form(text, STAND_INS, tuple(old for old, _ in NUMBERS))
@@ -540,7 +551,7 @@ def joined(text: str) -> str:
      "le=\"0.101\" ads-api-eu 101ms le=~\"101|101\\.0\" 46113 1130 ads-101"),
 ])
 def test_a_member_is_its_stamps_text_joined_with_its_words_and_numbers_where_the_stand_ins_were(text, made):
-    assert joined(text) == made == stamp._replaced(thresholds.renumbered(text, NUMBERS), STAND_INS)
+    assert joined(text) == made == stamp._replaced(renumbered(text, NUMBERS), STAND_INS)
 
 
 @settings(max_examples=200)
@@ -549,7 +560,7 @@ def test_a_member_is_its_stamps_text_joined_with_its_words_and_numbers_where_the
 def test_a_stamps_text_joined_with_a_members_words_and_numbers_is_the_text_with_each_replaced(pieces):
     # Random texts of stand-ins, numbers and what lies between (digits and points that make longer numbers of them).
     text = "".join(pieces)
-    assert joined(text) == stamp._replaced(thresholds.renumbered(text, NUMBERS), STAND_INS)
+    assert joined(text) == stamp._replaced(renumbered(text, NUMBERS), STAND_INS)
 
 
 def test_renaming_reaches_every_string_of_a_service_and_its_slos():
@@ -686,7 +697,9 @@ def test_thresholds_share_a_class_where_they_fill_the_same_buckets(a, b, alike):
     ("0.1010 10.101 a101b", "0.1010 10.101 a117b"),
 ])
 def test_a_threshold_is_renamed_where_it_stands_alone_not_within_a_longer_number(text, renamed):
-    assert thresholds.renumbered(text, thresholds.pairs((101,), (117,))) == renamed
+    numbers = cast(thresholds.Pairs, thresholds.pairs((101,), (117,)))
+    form = stamp._form(text, (), tuple(old for old, _ in numbers))
+    assert stamp.Stamped(text, numbers, form, tuple(new for _, new in numbers)).text() == renamed
 
 
 def test_two_thresholds_of_a_service_keep_their_order_and_their_stand_ins_are_none_of_the_members():

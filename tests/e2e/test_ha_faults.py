@@ -21,6 +21,7 @@ from obs.model import conventions as c
 from obs.project import load_model
 from obs.stack.components import urls
 from obs.stack.native import Stack
+from obs.verify.clients import parse_metrics
 from tests.support.drill_spec import BODY
 from tests.support.outage import PHASES, Sender, Tally, new_run_id, samples_found, spans_found, tally
 from tests.support.stack_spec import free_ports, write_spec
@@ -87,9 +88,28 @@ def test_the_alertmanagers_gossip_as_one_cluster_of_three(stack):
         assert len(peers) == 3
 
 
+def notifications_sent(stack: Stack, replica: int) -> dict[str, float]:
+    """How many alerts Prometheus `replica` has sent to each Alertmanager, by the Alertmanager's URL, read from
+    its own /metrics (the query API would lag by a scrape)."""
+    port = stack.model.stack.ports["prometheus"] + replica
+    metrics = parse_metrics(requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text)
+    sent = c.PROMETHEUS_NOTIFICATIONS_SENT.removesuffix("_total")
+    return {dict(labels)["alertmanager"]: n for (name, labels), n in metrics.items() if name == sent}
+
+
 def test_both_prometheus_replicas_alert_as_one_without_their_replica_label(stack):
     # Both replicas fire the Watchdog at every Alertmanager; each holds it once, without the label that tells the
-    # replicas' series apart.
+    # replicas' series apart. `obs up` returns once every process is healthy, which can be before a replica's
+    # first evaluation or its first send (a send that finds no Alertmanager yet waits for the resend delay):
+    # wait until each replica has sent to all three, so both copies are there to be merged.
+    timing = stack.model.stack.timing
+    patience = 2 * (timing.evaluation_interval + timing.resend_delay + timing.scrape_interval).s + 30
+    deadline = time.monotonic() + patience
+    sent = [notifications_sent(stack, r) for r in range(2)]
+    while not all(len(s) == 3 and all(n > 0 for n in s.values()) for s in sent) and time.monotonic() < deadline:
+        time.sleep(1)
+        sent = [notifications_sent(stack, r) for r in range(2)]
+    assert all(len(s) == 3 and all(n > 0 for n in s.values()) for s in sent), sent
     for i in range(3):
         alerts = requests.get(f"{am_url(stack, i)}/api/v2/alerts", timeout=5).json()
         watchdogs = [a for a in alerts if a["labels"].get("alertname") == c.WATCHDOG_ALERT]

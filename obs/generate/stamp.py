@@ -90,8 +90,8 @@ def _family(word: str) -> tuple[object, ...]:
     `ads-api-eu` are of one family (a dash, lowercase runs), `api` and `api-v2` are not. Skeletons within a family are
     proven like lengths (Stand.kinds): the snake_case spelling of a name (`ads_api_eu`), which stamping renames too,
     is made alike from any skeleton that holds a dash, and a generator that read a skeleton fails a proof."""
-    skeleton, *rest = _pattern(word)
-    return "".join(sorted(set(cast(str, skeleton)))), *rest
+    drawn, *rest = _pattern(word)
+    return "".join(sorted(set(cast(str, drawn)))), *rest
 
 
 def _stand(service: Service) -> Stand:

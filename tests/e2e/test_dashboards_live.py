@@ -38,6 +38,7 @@ from obs.model import conventions as c
 from obs.project import load_model
 from obs.stack.components import urls
 from obs.stack.native import Stack
+from obs.verify.poll import Deadline, until
 from tests.support.stack_spec import SECRET_ENV, free_ports
 
 pytestmark = pytest.mark.live
@@ -239,12 +240,13 @@ def settled(read: Callable[[], float], low: float, high: float) -> float:
     The earlier tests only wait for data, and a panel has data before it reads the traffic right: the 5xx series
     begins an export after the 2xx one, and until it holds two samples the recorded error rate is 0 (the rule's
     `or on() 0 * events`); a long-window group then holds that 0 for its interval."""
-    deadline = time.monotonic() + DATA_DEADLINE_S
-    value = read()
-    while not low <= value <= high and time.monotonic() < deadline:
-        time.sleep(1)
-        value = read()
-    return value
+    read_last: list[float] = []
+
+    def within() -> float | None:
+        read_last[:] = [read()]
+        return read_last[0] if low <= read_last[0] <= high else None
+    until(within, Deadline.after(DATA_DEADLINE_S), cap=1.0)
+    return read_last[0]
 
 
 def test_the_panels_read_the_error_ratio_latency_and_burn_rate_the_traffic_had(live):

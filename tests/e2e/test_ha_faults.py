@@ -22,6 +22,7 @@ from obs.project import load_model
 from obs.stack.components import urls
 from obs.stack.native import Stack
 from obs.verify.clients import parse_metrics
+from obs.verify.poll import Deadline, until
 from tests.support.drill_spec import BODY
 from tests.support.outage import PHASES, Sender, Tally, new_run_id, samples_found, spans_found, tally
 from tests.support.stack_spec import free_ports, write_spec
@@ -104,12 +105,12 @@ def test_both_prometheus_replicas_alert_as_one_without_their_replica_label(stack
     # wait until each replica has sent to all three, so both copies are there to be merged.
     timing = stack.model.stack.timing
     patience = 2 * (timing.evaluation_interval + timing.resend_delay + timing.scrape_interval).s + 30
-    deadline = time.monotonic() + patience
-    sent = [notifications_sent(stack, r) for r in range(2)]
-    while not all(len(s) == 3 and all(n > 0 for n in s.values()) for s in sent) and time.monotonic() < deadline:
-        time.sleep(1)
-        sent = [notifications_sent(stack, r) for r in range(2)]
-    assert all(len(s) == 3 and all(n > 0 for n in s.values()) for s in sent), sent
+    sent: list[dict[str, float]] = []
+
+    def sent_to_all() -> bool | None:
+        sent[:] = [notifications_sent(stack, r) for r in range(2)]
+        return all(len(s) == 3 and all(n > 0 for n in s.values()) for s in sent) or None
+    assert until(sent_to_all, Deadline.after(patience), cap=1.0), sent
     for i in range(3):
         alerts = requests.get(f"{am_url(stack, i)}/api/v2/alerts", timeout=5).json()
         watchdogs = [a for a in alerts if a["labels"].get("alertname") == c.WATCHDOG_ALERT]

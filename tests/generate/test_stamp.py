@@ -84,6 +84,12 @@ def recorded_renders(monkeypatch, extra=None) -> list[str]:
     return calls
 
 
+def extra_files(model) -> dict[str, str]:
+    """The x/<name> files recorded_renders()'s `extra` adds, as a stamped per-service render writes them."""
+    files = stamp.Tree(stamp.per_service(model, [], lambda m: None))
+    return {p: t for p, t in files.items() if p.startswith("x/")}
+
+
 def renders_stamped_as_in_full(model, monkeypatch) -> list[str]:
     """The services a render renders in full, having checked that its files are those of a full render."""
     full = full_render(model)
@@ -159,8 +165,7 @@ def test_a_shape_whose_stamp_differs_from_its_members_is_rendered_in_full(monkey
     # A generator that reads the name (here: the sum of its characters) must not be stamped: the proof renders fail.
     model = load_text(spec(*(service(f"svc-{i:03d}") for i in range(5))), "obs.yaml")
     calls = recorded_renders(monkeypatch, lambda s: str(sum(map(ord, s.name))))
-    files = stamp.Tree(stamp.per_service(model, [], lambda m: None))
-    assert {p: t for p, t in files.items() if p.startswith("x/")} == {
+    assert extra_files(model) == {
         f"x/svc-{i:03d}": str(sum(map(ord, f"svc-{i:03d}"))) for i in range(5)}
     assert len(calls) == 1 + 1 + 4   # the stand-ins, the proof, then the remaining members in full
 
@@ -171,8 +176,7 @@ def test_a_shape_whose_only_proof_fails_for_its_length_is_rendered_in_full(monke
     names = ("svc-000", "svc-001", "svc-002", "svc-003", "svc-0004", "svc-0005", "svc-00006", "svc-00007")
     model = load_text(spec(*(service(n) for n in names)), "obs.yaml")
     calls = recorded_renders(monkeypatch, lambda s: s.name.ljust(8, "."))
-    files = stamp.Tree(stamp.per_service(model, [], lambda m: None))
-    assert {p: t for p, t in files.items() if p.startswith("x/")} == {f"x/{n}": n.ljust(8, ".") for n in names}
+    assert extra_files(model) == {f"x/{n}": n.ljust(8, ".") for n in names}
     # the stand-ins, as long as the lead (the first of the longest); the first of the shortest, which fails; then
     # every other member in full
     assert calls[1:] == ["svc-000", "svc-001", "svc-002", "svc-003", "svc-0004", "svc-0005", "svc-00006", "svc-00007"]
@@ -185,8 +189,7 @@ def test_a_stamp_cut_at_its_own_length_is_never_stamped_though_no_member_of_that
     names = ("svc-000", "svc-001", "svc-002", "svc-0003", "svc-00004", "svc-00005")
     model = load_text(spec(*(service(n) for n in names)), "obs.yaml")
     calls = recorded_renders(monkeypatch, lambda s: s.name[:8])
-    files = stamp.Tree(stamp.per_service(model, [], lambda m: None))
-    assert {p: t for p, t in files.items() if p.startswith("x/")} == {f"x/{n}": n[:8] for n in names}
+    assert extra_files(model) == {f"x/{n}": n[:8] for n in names}
     assert len(calls[0]) == 9 and calls[1:] == ["svc-000", "svc-001", "svc-002", "svc-0003", "svc-00004", "svc-00005"]
 
 
@@ -212,8 +215,7 @@ def renders_cut_at(limit: int, monkeypatch) -> list[str]:
     checked that every member's file is cut so."""
     model = load_text(spec(*(service(n, t) for n, t in LIMITED)), "obs.yaml")
     calls = recorded_renders(monkeypatch, lambda s: f"{s.team}-{s.name}"[:limit])
-    files = stamp.Tree(stamp.per_service(model, [], lambda m: None))
-    assert {p: t for p, t in files.items() if p.startswith("x/")} == {f"x/{n}": f"{t}-{n}"[:limit] for n, t in LIMITED}
+    assert extra_files(model) == {f"x/{n}": f"{t}-{n}"[:limit] for n, t in LIMITED}
     return calls
 
 
@@ -225,8 +227,7 @@ def test_a_member_whose_proof_fails_within_the_lengths_others_prove_renders_the_
                ("svc-000004", "team-00004")]
     model = load_text(spec(*(service(n, t) for n, t in members)), "obs.yaml")
     calls = recorded_renders(monkeypatch, lambda s: s.name + ("!" if "0000" in s.name else ""))
-    files = stamp.Tree(stamp.per_service(model, [], lambda m: None))
-    assert {p: t for p, t in files.items() if p.startswith("x/")} == {
+    assert extra_files(model) == {
         f"x/{n}": n + ("!" if "0000" in n else "") for n, _ in members}
     assert calls[3:] == ["svc-000004", "svc-000", "svc-0000002", "svc-3"]   # after the stamp's and the proofs' renders
 
@@ -250,8 +251,7 @@ def test_whatever_a_generator_makes_of_the_lengths_every_member_gets_its_own_tex
     model = load_text(spec(*(service(name, team) for name, team in members)), "obs.yaml")
     make = READINGS[reading]
     recorded_renders(monkeypatch, lambda s: make(s.name, s.team, n))
-    files = stamp.Tree(stamp.per_service(model, [], lambda m: None))
-    assert {p: t for p, t in files.items() if p.startswith("x/")} == {
+    assert extra_files(model) == {
         f"x/{name}": make(name, team, n) for name, team in members}
 
 
@@ -333,8 +333,7 @@ def test_a_team_that_is_also_a_word_of_a_query_renders_alike_stamped_and_in_full
 def test_a_shape_whose_stand_ins_a_generator_refuses_is_rendered_in_full(monkeypatch):
     calls = recorded_renders(monkeypatch, lambda s: s.name if "qzx" not in s.name else 1 / 0)
     model = load_text(spec(*(service(f"svc-{i:03d}") for i in range(5))), "obs.yaml")
-    files = stamp.Tree(stamp.per_service(model, [], lambda m: None))
-    assert {p: t for p, t in files.items() if p.startswith("x/")} == {f"x/svc-{i:03d}": f"svc-{i:03d}"
+    assert extra_files(model) == {f"x/svc-{i:03d}": f"svc-{i:03d}"
                                                                       for i in range(5)}
     assert len(calls) == 1 + 5   # the stand-ins (refused), then every member
 
@@ -434,8 +433,7 @@ def test_a_generator_that_reads_a_skeleton_renders_the_members_of_that_skeleton_
     def mark(s):
         return s.name + ("!" if s.name.count("-") == 2 else "")
     calls = recorded_renders(monkeypatch, mark)
-    files = stamp.Tree(stamp.per_service(model, [], lambda m: None))
-    assert {p: t for p, t in files.items() if p.startswith("x/")} == {f"x/{n}": n + "!" * (n.count("-") == 2)
+    assert extra_files(model) == {f"x/{n}": n + "!" * (n.count("-") == 2)
                                                                       for n in names}
     assert proofs.skeleton(calls[0]) == "a-a-a-a"
     assert sorted(set(calls[1:])) == ["ads-api", "ads-api-eu", "ads-web-us", "cart-cache-eu"]
@@ -459,8 +457,7 @@ def test_whatever_a_generator_makes_of_the_skeletons_every_member_gets_its_own_t
     model = load_text(spec(*(service(n) for n in names)), "obs.yaml")
     make = SKELETON_READINGS[reading]
     recorded_renders(monkeypatch, lambda s: make(s.name))
-    files = stamp.Tree(stamp.per_service(model, [], lambda m: None))
-    assert {p: t for p, t in files.items() if p.startswith("x/")} == {f"x/{n}": make(n) for n in names}
+    assert extra_files(model) == {f"x/{n}": make(n) for n in names}
 
 
 def described(name: str, text: str, calls: str = "[]", owner: str = "someone") -> str:
@@ -487,8 +484,7 @@ def test_a_generator_that_read_a_description_would_fail_its_proof_and_render_in_
     # The stand-ins' service has no description: a generator that wrote one would differ from the lead member's.
     model = load_text(spec(*(described(f"svc-{i:03d}", f"Text {i}") for i in range(5))), "obs.yaml")
     calls = recorded_renders(monkeypatch, lambda s: s.description)
-    files = stamp.Tree(stamp.per_service(model, [], lambda m: None))
-    assert {p: t for p, t in files.items() if p.startswith("x/")} == {f"x/svc-{i:03d}": f"Text {i}" for i in range(5)}
+    assert extra_files(model) == {f"x/svc-{i:03d}": f"Text {i}" for i in range(5)}
     assert len(calls) == 1 + 5
 
 
@@ -533,10 +529,10 @@ def renumbered(text: str, numbers: thresholds.Pairs) -> str:
     return "".join([*out, text[last:]])
 
 
-def joined(text: str) -> str:
-    """`text` as a stamp's, made for the member of STAND_INS and NUMBERS by joining its pieces."""
-    form = stamp._form(text, STAND_INS, tuple(old for old, _ in NUMBERS))
-    return stamp.Stamped(text, NUMBERS, form, tuple(new for _, new in STAND_INS + NUMBERS)).text()
+def joined(text: str, stand_ins: stamp.Pairs = STAND_INS, numbers: thresholds.Pairs = NUMBERS) -> str:
+    """`text` as a stamp's, made for the member of `stand_ins` and `numbers` (old, new) by joining its pieces."""
+    form = stamp._form(text, stand_ins, tuple(old for old, _ in numbers))
+    return stamp.Stamped(text, numbers, form, tuple(new for _, new in (*stand_ins, *numbers))).text()
 
 
 @pytest.mark.parametrize("text, made", [
@@ -697,9 +693,7 @@ def test_thresholds_share_a_class_where_they_fill_the_same_buckets(a, b, alike):
     ("0.1010 10.101 a101b", "0.1010 10.101 a117b"),
 ])
 def test_a_threshold_is_renamed_where_it_stands_alone_not_within_a_longer_number(text, renamed):
-    numbers = cast(thresholds.Pairs, thresholds.pairs((101,), (117,)))
-    form = stamp._form(text, (), tuple(old for old, _ in numbers))
-    assert stamp.Stamped(text, numbers, form, tuple(new for _, new in numbers)).text() == renamed
+    assert joined(text, (), cast(thresholds.Pairs, thresholds.pairs((101,), (117,)))) == renamed
 
 
 def test_two_thresholds_of_a_service_keep_their_order_and_their_stand_ins_are_none_of_the_members():
@@ -724,8 +718,7 @@ def test_whatever_a_generator_makes_of_the_threshold_every_member_gets_its_own_t
     model = load_text(spec(*(with_threshold(f"svc-{i:03d}", ms) for i, ms in enumerate(values))), "obs.yaml")
     make = THRESHOLD_READINGS[reading]
     recorded_renders(monkeypatch, lambda s: make(latency_ms(s)))
-    files = stamp.Tree(stamp.per_service(model, [], lambda m: None))
-    assert {p: t for p, t in files.items() if p.startswith("x/")} == {
+    assert extra_files(model) == {
         f"x/svc-{i:03d}": make(ms) for i, ms in enumerate(values)}
 
 

@@ -10,6 +10,7 @@ from functools import partial
 from importlib import import_module
 from typing import cast
 
+from obs import forked
 from obs.emit import halves
 from obs.emit.ownership import Layout
 from obs.generate import kubernetes, stamp
@@ -49,6 +50,7 @@ STAMPED = ("slo.rules", "rule_tests", "slo.openslo", "configs.instrumentation", 
 # stamped at a thousand services they are as few as two dozen, yet their generators' share (the dashboards' with
 # grafanalib's import most) runs beside the rest; split at a hundred services, a render took 0.85x the time.
 SPLIT_FROM = 100
+AHEAD = "dashboards.render"   # at scale, begun in a process of its own before the rest (render())
 
 
 def _shared(name: str, model: Model, inputs: Inputs) -> dict[str, str]:
@@ -70,14 +72,26 @@ def render(model: Model, inputs: Inputs = Inputs()) -> Tree:
                 raise AssertionError(f"{name} and another generator both write {path}")
             files[path] = text
 
+    split = halves.can_split(len(model.services), SPLIT_FROM)
+    # The dashboards (with grafanalib's import, the longest job) begin in a process of their own before the
+    # stamping's set-up, which would otherwise hold one core while the other waits.
+    ahead = forked.Ahead(partial(_shared, AHEAD, model, inputs)) if split else None
     makers = [import_module(f"obs.generate.{name}").files for name in STAMPED]
     stamping = stamp.Stamping(model, [*makers, kubernetes.files], forget)
+    names = [name for name in MODULES if ahead is None or name != AHEAD]
     jobs: list[Callable[[], Mapping[str, str] | None]] = [
-        *(partial(_shared, name, model, inputs) for name in MODULES), *stamping.jobs()]
-    done = halves.map_halves(lambda job: job(), jobs, split=halves.can_split(len(model.services), SPLIT_FROM))
-    for name, produced in zip(MODULES, done, strict=False):
+        *(partial(_shared, name, model, inputs) for name in names), *stamping.jobs()]
+    try:
+        done = halves.map_halves(lambda job: job(), jobs, split=split)
+        early = ahead.result() if ahead is not None else None
+    finally:
+        if ahead is not None:
+            ahead.cancel()   # a job that failed here leaves its result unread
+    for name, produced in zip(names, done, strict=False):
         add(name, cast("Mapping[str, str]", produced))
-    own = stamping.files(stamping.then(cast("list[dict[str, str] | None]", done[len(MODULES):])))
+    if ahead is not None:   # where its process failed, the job runs here: its errors are raised as always
+        add(AHEAD, early if early is not None else _shared(AHEAD, model, inputs))
+    own = stamping.files(stamping.then(cast("list[dict[str, str] | None]", done[len(names):])))
     # Derived from the others' output (deploy/kubernetes holds the dashboards' very JSON), which are all text here.
     service_objects = [p for p in own if p.startswith(c.KUBERNETES_DIR + "/")]
     add("the Kubernetes objects", kubernetes.shared(model, cast("dict[str, str]", files), service_objects))

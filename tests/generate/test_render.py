@@ -44,6 +44,27 @@ def test_a_render_split_over_two_processes_is_the_render_in_one(make, monkeypatc
     monkeypatch.setattr(generate, "SPLIT_FROM", 1)
     monkeypatch.setattr(os, "fork", counted)
     split = dict(generate.render(model))
-    assert forks, "the render was not split"
+    assert len(forks) == 2, "the dashboards and half of the other jobs were not made in processes of their own"
     assert sorted(split) == sorted(whole)
     assert [p for p in whole if split[p] != whole[p]] == []
+
+
+@pytest.mark.skipif(not halves.can_split(halves.MIN_ITEMS), reason="needs fork and two cores")
+def test_where_the_dashboards_process_fails_they_are_made_here_alike(monkeypatch):
+    model = load_model(REPO / "obs.yaml")
+    whole = dict(generate.render(model))
+    monkeypatch.setattr(generate, "SPLIT_FROM", 1)
+    monkeypatch.setattr(generate, "_shared", failing_in_a_child(generate._shared, generate.AHEAD))
+    split = dict(generate.render(model))
+    assert [p for p in whole if split.get(p) != whole[p]] == [] and sorted(split) == sorted(whole)
+
+
+def failing_in_a_child(shared, name):
+    """_shared, but the job `name` dies in any process but this one (as a process killed by the system would)."""
+    here = os.getpid()
+
+    def job(which, *args):
+        if which == name and os.getpid() != here:
+            os._exit(3)
+        return shared(which, *args)
+    return job

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import pickle
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import TypeVar, cast
 
 from obs import forked
@@ -64,15 +65,19 @@ def _run(fn: Callable[[T], R], items: Sequence[T], queue: int, chunk: int) -> li
 
 
 def map_halves(fn: Callable[[T], R], items: Sequence[T], at_least: int | None = None, *,
-               split: bool | None = None) -> list[R]:
+               split: bool | None = None,
+               beside: Callable[[], AbstractContextManager[object]] = nullcontext) -> list[R]:
     """[fn(item) for item in items], in order; shared with a forked child where can_split(len(items), at_least)
     (MIN_ITEMS by default), or where `split` says so when given (the caller's own can_split() of what it counts: the
     writer's files, not its units of them). Both take the next chunk of items from one queue as they finish the
     last, so neither waits for the other however the items' costs vary. An exception in either process is raised
     here, after the child is gone; one that cannot cross processes is raised by running the child's failing item
-    again here."""
+    again here. `beside()` is entered in this process once the child is forked, or around the whole map where
+    there is none, and left when both are done: a thread may run there (the writer's Flusher), which a fork must not
+    copy."""
     if not (can_split(len(items), at_least) if split is None else split):
-        return [fn(item) for item in items]
+        with beside():
+            return [fn(item) for item in items]
     chunk = -(-len(items) // _MAX_CHUNKS)
     queue, fill = os.pipe()
     os.set_blocking(queue, False)   # an empty queue reads as empty, not as a wait
@@ -86,7 +91,7 @@ def map_halves(fn: Callable[[T], R], items: Sequence[T], at_least: int | None = 
 
     pid, read_end = forked.start(share)
     try:
-        with os.fdopen(read_end, "rb") as inp:
+        with os.fdopen(read_end, "rb") as inp, beside():
             try:
                 mine = _run(fn, items, queue, chunk)
             except _Failed as failed:

@@ -14,7 +14,11 @@ import json
 import os
 import re
 import stat
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import cast
 
 MAX_PATH = 1024
 
@@ -303,21 +307,68 @@ def rename_new(src: str, dst: str) -> bool:
     raise OSError(err, os.strerror(err), dst)
 
 
-def sync_filesystem(path: Path) -> bool:
-    """Flush everything written on the filesystem that holds `path` to disk, with one syncfs(2); False where the
-    system has none (then the caller fsyncs file by file). One call instead of an fsync per file: at a thousand
-    services the fsyncs were most of a write, each a journal commit of its own."""
-    syncfs = getattr(_LIBC, "syncfs", None)
-    if syncfs is None:
-        return False
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        if syncfs(fd) != 0:
+class Flusher:
+    """Puts a filesystem's written pages on disk while a writer is still making files, so that making them all
+    durable at the end (sync()) waits for the last of them only. At a thousand services a write stages 120 MiB,
+    and one syncfs(2) after the last file took 0.09 to 0.14 s on ext4, with every core idle meanwhile. Flushed on a
+    thread beside the writing (flushing()), the last one takes under 0.01 s; the writing takes a little longer, as the
+    flushes share the cores, and the two together 0.9x the time (BENCHMARKS.md).
+
+    Every flush, the last one too, is a syncfs(2) on one descriptor, opened before the first file is written: the
+    kernel reports a write-back error once per descriptor, so one that a flush on the thread meets is kept, and
+    raised by sync()."""
+
+    INTERVAL_S = 0.02   # between flushes: each one writes what the last one left, a few MiB at this pace
+
+    def __init__(self, path: Path) -> None:
+        self._syncfs = getattr(_LIBC, "syncfs", None)
+        self._path = str(path)
+        self._fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY) if self._syncfs is not None else None
+        self._error: OSError | None = None
+        self._stop = threading.Event()
+
+    @contextmanager
+    def flushing(self) -> Iterator[None]:
+        """Flushes on a thread of its own while the block runs. No fork may be made meanwhile (obs.forked: a fork
+        copies no other thread)."""
+        if self._fd is None:
+            yield
+            return
+        self._stop.clear()
+        thread = threading.Thread(target=self._loop, name="obs-flush", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            self._stop.set()
+            thread.join()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._flush()
+            self._stop.wait(self.INTERVAL_S)
+
+    def _flush(self) -> None:
+        if self._syncfs is None or self._fd is None:
+            return
+        if cast("int", self._syncfs(self._fd)) != 0 and self._error is None:
             err = ctypes.get_errno()
-            raise OSError(err, os.strerror(err), str(path))
-    finally:
-        os.close(fd)
-    return True
+            self._error = OSError(err, os.strerror(err), self._path)
+
+    def sync(self) -> bool:
+        """Everything written on the filesystem on disk, with one more syncfs(2); any error a flush met raised.
+        False where the system has no syncfs (the caller then fsyncs file by file)."""
+        if self._fd is None:
+            return False
+        self._flush()
+        if self._error is not None:
+            raise self._error
+        return True
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 def fsync_file(path: str | Path) -> None:

@@ -20,7 +20,7 @@ import fcntl
 import os
 import shutil
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol, cast, runtime_checkable
@@ -110,13 +110,27 @@ class _Stager:
         self._new = os.path.join(self.folder, "new")
         self._exists = False
         self._made: set[str] = set()   # folders made below it
+        self._flusher: safepath.Flusher | None = None
 
     def made(self) -> Path:
         """The staging folder, made on first use: a run that changes nothing makes none."""
         if not self._exists:
             self.folder.mkdir(mode=0o700)
             self._exists = True
+            self._flusher = safepath.Flusher(self.folder)   # before the first file: see Flusher
         return self.folder
+
+    def flushing(self) -> AbstractContextManager[object]:
+        """Puts what is staged on disk while the block stages more (safepath.Flusher), once the folder is made."""
+        return nullcontext() if self._flusher is None else self._flusher.flushing()
+
+    def durable(self) -> bool:
+        """Everything staged on disk (one syncfs); False where the system cannot flush it at once."""
+        return cast(safepath.Flusher, self._flusher).sync() if self._exists else True
+
+    def close(self) -> None:
+        if self._flusher is not None:
+            self._flusher.close()
 
     def put(self, rel: str, data: bytes) -> None:
         self.made()
@@ -190,7 +204,8 @@ def _plan(root: Path, shown: Path, files: Mapping[str, str], layout: Layout, opt
         stager.made()   # before the fork: both processes stage into it
     units = files.units() if isinstance(files, Units) else [(rel,) for rel in sorted(files)]
     new: dict[str, str] = {}
-    done = halves.map_halves(lambda unit: [one(rel) for rel in unit], units, split=split)
+    done = halves.map_halves(lambda unit: [one(rel) for rel in unit], units, split=split,
+                             beside=nullcontext if stager is None else stager.flushing)
     for unit, outcomes in zip(units, done, strict=True):
         for rel, (digest, outcome) in zip(unit, outcomes, strict=True):
             new[rel] = digest
@@ -269,10 +284,14 @@ def write(out: Path, files: Mapping[str, str], layout: Layout, options: Options 
             if drift.blocked:
                 raise InputError("\n".join(f"{out / b}" for b in drift.blocked) + "\nnothing was written")
         except BaseException:
+            stager.close()
             shutil.rmtree(stager.folder, ignore_errors=True)
             raise
-        if drift.changed or drift.missing or drift.extra:
-            _commit(root, out, plan, stager)
+        try:
+            if drift.changed or drift.missing or drift.extra:
+                _commit(root, out, plan, stager)
+        finally:
+            stager.close()
         return drift
 
 
@@ -289,7 +308,7 @@ def _stage(root: Path, plan: _Plan, stager: _Stager) -> jr.Journal:
     d = plan.drift
     staging = stager.made().name
     # Durable before the journal names them: one flush of the filesystem, else an fsync per file.
-    if not safepath.sync_filesystem(root / staging):
+    if not stager.durable():
         for rel in (*d.changed, *d.missing):
             safepath.fsync_file(stager.path(rel))
     for rel in (*d.changed, *d.extra):   # backups, so a failure part-way can restore every byte

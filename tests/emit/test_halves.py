@@ -6,6 +6,8 @@ import errno
 import os
 import subprocess
 import sys
+import threading
+from contextlib import contextmanager
 
 import pytest
 
@@ -167,3 +169,38 @@ def test_a_machine_without_fork_or_a_second_core_runs_the_map_alone(monkeypatch,
     monkeypatch.setattr(halves, "_cores", lambda: 1)
     assert not halves.can_split(10_000)
     assert {pid for _, pid in halves.map_halves(lambda i: (i, os.getpid()), range(10))} == {os.getpid()}
+
+
+@contextmanager
+def a_thread_beside(seen: list[tuple[str, int]]):
+    """What map_halves runs beside: a thread for as long as it is entered, and what the map looked like then."""
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    seen.append(("entered", os.getpid()))
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        seen.append(("left", os.getpid()))
+
+
+@two_cores
+def test_what_runs_beside_a_split_map_starts_after_the_fork_and_ends_with_the_map(split_everything):
+    seen: list[tuple[str, int]] = []
+    results = halves.map_halves(both_take_part(lambda i: (i, os.getpid()), lambda i: (i, os.getpid()))[0],
+                                list(range(20)), beside=lambda: a_thread_beside(seen))
+    assert len({pid for _, pid in results}) == 2, "a thread running before the fork would have kept the map whole"
+    assert seen == [("entered", os.getpid()), ("left", os.getpid())] and threading.active_count() == 1
+
+
+def test_what_runs_beside_a_map_in_one_process_is_entered_around_it():
+    seen: list[tuple[str, int]] = []
+
+    def step(i):
+        seen.append(("item", threading.active_count()))
+        return i
+
+    assert halves.map_halves(step, [0, 1], beside=lambda: a_thread_beside(seen)) == [0, 1]
+    assert seen == [("entered", os.getpid()), ("item", 2), ("item", 2), ("left", os.getpid())]

@@ -20,7 +20,7 @@ import fcntl
 import os
 import shutil
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, closing, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol, cast, runtime_checkable
@@ -108,15 +108,13 @@ class _Stager:
     def __init__(self, root: Path) -> None:
         self.folder = root / jr.new_staging_name()
         self._new = os.path.join(self.folder, "new")
-        self._exists = False
         self._made: set[str] = set()   # folders made below it
-        self._flusher: safepath.Flusher | None = None
+        self._flusher: safepath.Flusher | None = None   # once the folder is made: it flushes what is staged there
 
     def made(self) -> Path:
         """The staging folder, made on first use: a run that changes nothing makes none."""
-        if not self._exists:
+        if self._flusher is None:
             self.folder.mkdir(mode=0o700)
-            self._exists = True
             self._flusher = safepath.Flusher(self.folder)   # before the first file: see Flusher
         return self.folder
 
@@ -126,7 +124,7 @@ class _Stager:
 
     def durable(self) -> bool:
         """Everything staged on disk (one syncfs); False where the system cannot flush it at once."""
-        return cast(safepath.Flusher, self._flusher).sync() if self._exists else True
+        return self._flusher.sync() if self._flusher is not None else True
 
     def close(self) -> None:
         if self._flusher is not None:
@@ -277,21 +275,17 @@ def write(out: Path, files: Mapping[str, str], layout: Layout, options: Options 
     root = out.resolve()
     with _filesystem_errors(out, "nothing was changed"), _exclusive(root):
         recover(out, layout)
-        stager = _Stager(root)
-        try:
-            plan = _plan(root, out, files, layout, options, stager)
-            drift = plan.drift
-            if drift.blocked:
-                raise InputError("\n".join(f"{out / b}" for b in drift.blocked) + "\nnothing was written")
-        except BaseException:
-            stager.close()
-            shutil.rmtree(stager.folder, ignore_errors=True)
-            raise
-        try:
+        with closing(_Stager(root)) as stager:
+            try:
+                plan = _plan(root, out, files, layout, options, stager)
+                drift = plan.drift
+                if drift.blocked:
+                    raise InputError("\n".join(f"{out / b}" for b in drift.blocked) + "\nnothing was written")
+            except BaseException:
+                shutil.rmtree(stager.folder, ignore_errors=True)
+                raise
             if drift.changed or drift.missing or drift.extra:
                 _commit(root, out, plan, stager)
-        finally:
-            stager.close()
         return drift
 
 

@@ -2,7 +2,8 @@
 
     python bench/generate_at_scale.py [--services 1000] [--layout templated|per_service] [--keep DIR]
                                       [--without dashboards] [--by-generator] [--rulers]
-                                      [--names numbered|realistic] [--various] [--richer] [--distinct]
+                                      [--names numbered|realistic] [--various] [--richer] [--shuffled]
+                                      [--distinct]
 
 Prints the wall and CPU time of each phase (load+validate, render, write, an unchanged rewrite, --check),
 peak memory (tracemalloc's peak of Python allocations, and the process's max RSS), and ratios
@@ -17,6 +18,7 @@ import argparse
 import gc
 import json
 import os
+import random
 import resource
 import shutil
 import tempfile
@@ -54,11 +56,19 @@ RICHER_OBJECTIVES = (*OBJECTIVES, 99.99, 99.8)
 RICHER_THRESHOLDS = (*THRESHOLDS, "300ms", "200ms", "750ms", "2s")
 
 
-def varied(i: int, richer: bool = False) -> tuple[float, str, bool, bool]:
+def varied(i: int, richer: bool = False, shuffled: bool = False) -> tuple[float, str, bool, bool]:
     """(availability objective, latency threshold, classic histogram, latency per route) of the i-th service of a
     varied spec: objectives of four values, thresholds of three (`richer`: six and seven), a quarter of the services
     on classic histograms (whose thresholds must be bucket boundaries: 500ms), one in six latency SLOs grouped by
-    route."""
+    route. Each setting cycles with i, so services that share one share most others: 33 shapes of service at a
+    thousand with `richer`. `shuffled`: the richer values, each drawn on its own (a seeded random draw per service),
+    as a spec written by a script that picks each setting at random: 171 shapes at a thousand, most of a few
+    members, and the stamp's worst realistic case (obs.generate.stamp)."""
+    if shuffled:
+        draw = random.Random(i * 7919 + 13)
+        classic = draw.random() < 0.25
+        return (draw.choice(RICHER_OBJECTIVES), "500ms" if classic else draw.choice(RICHER_THRESHOLDS), classic,
+                draw.random() < 1 / 6)
     objectives, thresholds = (RICHER_OBJECTIVES, RICHER_THRESHOLDS) if richer else (OBJECTIVES, THRESHOLDS)
     classic = i % 4 == 0
     return (objectives[i % len(objectives)], "500ms" if classic else thresholds[i % len(thresholds)], classic,
@@ -72,16 +82,17 @@ def distinct_threshold(i: int) -> str:
     return f"{100 + i}ms"
 
 
-def settings(i: int, various: bool, distinct: bool, richer: bool = False) -> tuple[float, str, bool, bool]:
-    """varied(i, richer) with `various` or `richer`, else the defaults; with `distinct`, the threshold of
-    distinct_threshold(i) where the histogram is native."""
-    objective, threshold, classic, grouped = (varied(i, richer) if various or richer
+def settings(i: int, various: bool, distinct: bool, richer: bool = False,
+             shuffled: bool = False) -> tuple[float, str, bool, bool]:
+    """varied(i, richer, shuffled) with `various`, `richer` or `shuffled`, else the defaults; with `distinct`, the
+    threshold of distinct_threshold(i) where the histogram is native."""
+    objective, threshold, classic, grouped = (varied(i, richer, shuffled) if various or richer or shuffled
                                               else (99.9, "500ms", False, False))
     return objective, distinct_threshold(i) if distinct and not classic else threshold, classic, grouped
 
 
 def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
-    """--various, --richer and --distinct: the per-service settings() of this benchmark's spec and of
+    """--various, --richer, --shuffled and --distinct: the per-service settings() of this benchmark's spec and of
     bench/generate_vs_sloth.py's, which gives Sloth the same objectives and thresholds."""
     parser.add_argument("--various", action="store_true",
                         help="Services as a team writes them: descriptions, owners, runbooks, calls, and objectives, "
@@ -89,6 +100,9 @@ def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--richer", action="store_true",
                         help="--various with objectives of six values and thresholds of seven: more shapes of service, "
                         "fewer members each.")
+    parser.add_argument("--shuffled", action="store_true",
+                        help="--richer with each setting of each service drawn at random on its own (seeded): the "
+                        "many shapes of few members a script that picks settings at random writes.")
     parser.add_argument("--distinct", action="store_true",
                         help="Each service its own latency threshold (100ms, 101ms, ...): services share a shape "
                         "only where their thresholds fall between the same schema-0 buckets "
@@ -100,17 +114,18 @@ def named(i: int, names: str) -> tuple[str, str, int]:
 
 
 def spec(services: int, layout: str = "templated", rulers: bool = False, names: str = "numbered",
-         various: bool = False, distinct: bool = False, richer: bool = False) -> str:
+         various: bool = False, distinct: bool = False, richer: bool = False, shuffled: bool = False) -> str:
     """Each service: HTTP availability and latency SLOs, and an events SLO, like the repo's api-gateway (numbered:
     svc-0000, ... of 20 teams); or names, teams and SLO sets of realistic(). `various`: as a team writes them, each
     with its description, owner and runbooks, one in five calling two others, and the settings of varied().
-    `richer`: `various`, with the more values of varied(richer=True). `distinct`: each service its own latency
+    `richer`: `various`, with the more values of varied(richer=True); `shuffled`: those drawn at random on their
+    own (varied(shuffled=True)). `distinct`: each service its own latency
     threshold, distinct_threshold()."""
-    various = various or richer
+    various = various or richer or shuffled
     lines = ["version: obs/v1", "project: scale", "services:"]
     for i in range(services):
         name, team, slos = named(i, names)
-        objective, threshold, classic, grouped = settings(i, various, distinct, richer)
+        objective, threshold, classic, grouped = settings(i, various, distinct, richer, shuffled)
         lines += [f"  - name: {name}", f"    team: {team}"]
         if various:
             lines += [f"    description: The {name.split('-')[1]} of {team}, run by on-call rota #{i % 37}.",
@@ -183,7 +198,7 @@ def main() -> None:
     out = args.keep or work / "out"
     spec_path = work / "obs.yaml"
     spec_path.write_text(spec(args.services, args.layout, args.rulers, args.names, args.various, args.distinct,
-                              args.richer))
+                              args.richer, args.shuffled))
     try:
         model, t_load = timed(lambda: load_model(spec_path))
         files, t_render = timed(lambda: render(model, Inputs()))

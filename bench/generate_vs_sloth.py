@@ -1,7 +1,8 @@
 """obs's whole tree against Sloth's rules alone, on the same 1,000 services x 3 SLOs, in the same run.
 
     python bench/generate_vs_sloth.py [--services 1000] [--runs 1] [--without dashboards] [--rulers]
-                                      [--names numbered|realistic] [--various] [--richer] [--distinct]
+                                      [--names numbered|realistic] [--various] [--richer] [--shuffled]
+                                      [--distinct]
 
 The SLOs are those of bench/generate_at_scale.py (per service: HTTP availability 99.9, latency 99 under 500ms,
 an events SLO on jobs_total). Sloth v0.16.0 (built from the Go module proxy at its pin, or taken from obs's tool
@@ -61,14 +62,14 @@ def seconds(duration: str) -> str:
 
 
 def sloth_specs(services: int, out: Path, names: str = "numbered", various: bool = False,
-                distinct: bool = False, richer: bool = False) -> None:
+                distinct: bool = False, richer: bool = False, shuffled: bool = False) -> None:
     """The same SLOs in Sloth's prometheus/v1 format, as event queries over the series obs's SLIs read (with
     `various`, the objectives and thresholds of varied(); Sloth has no grouping, so a grouped SLO is one SLO)."""
     count, bucket = f"{c.HTTP_DURATION}_count", f"{c.HTTP_DURATION}_bucket"
     out.mkdir()
     for i in range(services):
         name, _, slos = named(i, names)
-        objective, threshold, _, _ = settings(i, various, distinct, richer)
+        objective, threshold, _, _ = settings(i, various, distinct, richer, shuffled)
         sel = f'{c.SERVICE_NAME_LABEL}="{name}"'
         total = f"sum(rate({count}{{{sel}}}[{{{{.window}}}}]))"
         docs = [f"""  - name: availability
@@ -136,8 +137,10 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="obs-vs-sloth-"))
     try:
         (work / "obs.yaml").write_text(spec(args.services, rulers=args.rulers, names=args.names,
-                                            various=args.various, distinct=args.distinct, richer=args.richer))
-        sloth_specs(args.services, work / "sloth-specs", args.names, args.various, args.distinct, args.richer)
+                                            various=args.various, distinct=args.distinct, richer=args.richer,
+                                            shuffled=args.shuffled))
+        sloth_specs(args.services, work / "sloth-specs", args.names, args.various, args.distinct, args.richer,
+                    args.shuffled)
         runs: dict[str, list[Run]] = {"obs generate": [], "obs generate --check": [], "sloth generate": []}
         # Every run writes into folders of its own, and nothing is deleted until all runs are done: on ext4
         # without a journal (this VM's root), a file created within minutes of thousands being deleted costs
@@ -157,8 +160,9 @@ def main() -> None:
         print(f"{args.services} services x 3 SLOs"
               + (f", obs without {', '.join(args.without)}" if args.without else "")
             + (", obs with both rulers' copies" if args.rulers else "") + f", {args.names} names"
-              + (", various settings" if args.various and not args.richer else "")
-              + (", richer various settings" if args.richer else "")
+              + (", various settings" if args.various and not (args.richer or args.shuffled) else "")
+              + (", richer various settings" if args.richer and not args.shuffled else "")
+              + (", richer settings each drawn at random" if args.shuffled else "")
               + (", a latency threshold per service" if args.distinct else "")
               + f"; best of {args.runs} run(s) each")
         print(f"obs output   {obs_files:6d} files {obs_bytes / 2**20:7.1f} MiB")

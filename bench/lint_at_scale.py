@@ -1,7 +1,7 @@
 """`obs lint` on 1,000 services against `obs generate` on the same spec, in the same run.
 
     python bench/lint_at_scale.py [--services 1000] [--runs 3] [--names numbered|realistic]
-                                  [--various] [--richer] [--distinct]
+                                  [--various] [--richer] [--shuffled] [--distinct]
 
 Lint renders the whole tree as generate does, then reads it back the way the components read it (secrets,
 binds, routing, grouped SLOs' series): generate's time is its floor. Each command runs as its own process,
@@ -60,7 +60,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="obs-lint-bench-") as tmp:
         spec_path = Path(tmp) / "obs.yaml"
         spec_path.write_text(spec(args.services, names=args.names, various=args.various, distinct=args.distinct,
-                                  richer=args.richer))
+                                  richer=args.richer, shuffled=args.shuffled))
         generated: list[Run] = []
         linted: list[Run] = []
         for i in range(args.runs):

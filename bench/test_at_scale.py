@@ -1,6 +1,7 @@
 """`obs test` on a spec of many services: one of each shape of service against --every-service, in the same run.
 
-    python bench/test_at_scale.py [--services 100] [--names numbered|realistic] [--various] [--richer] [--distinct]
+    python bench/test_at_scale.py [--services 100] [--names numbered|realistic] [--various] [--richer] [--shuffled]
+                                  [--distinct]
 
 Each command runs as its own process, timed from start to exit (bench/generate_vs_sloth.py's timed()), once each:
 promtool's suites dominate and take seconds apiece. Printed: the suites each ran, wall and CPU seconds, the ratio.
@@ -40,7 +41,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="obs-test-bench-") as tmp:
         spec_path = Path(tmp) / "obs.yaml"
         spec_path.write_text(spec(args.services, names=args.names, various=args.various, distinct=args.distinct,
-                                  richer=args.richer))
+                                  richer=args.richer, shuffled=args.shuffled))
         obs = [sys.executable, "-m", "obs", "test", str(spec_path)]
         shapes, every = timed(obs), timed([*obs, "--every-service"])
         run, reported = suites(spec_path)

@@ -61,9 +61,9 @@ def varied(i: int, richer: bool = False, shuffled: bool = False) -> tuple[float,
     varied spec: objectives of four values, thresholds of three (`richer`: six and seven), a quarter of the services
     on classic histograms (whose thresholds must be bucket boundaries: 500ms), one in six latency SLOs grouped by
     route. Each setting cycles with i, so services that share one share most others: 33 shapes of service at a
-    thousand with `richer`. `shuffled`: the richer values, each drawn on its own (a seeded random draw per service),
-    as a spec written by a script that picks each setting at random: 171 shapes at a thousand, most of a few
-    members, and the stamp's worst realistic case (obs.generate.stamp)."""
+    thousand with `richer` and realistic names. `shuffled`: the richer values, each drawn on its own (a seeded random
+    draw per service), as a spec written by a script that picks each setting at random: 171 shapes at a thousand with
+    realistic names, most of a few members, and the stamp's worst realistic case (obs.generate.stamp)."""
     if shuffled:
         draw = random.Random(i * 7919 + 13)
         classic = draw.random() < 0.25

@@ -160,9 +160,8 @@ def main() -> None:
         print(f"{args.services} services x 3 SLOs"
               + (f", obs without {', '.join(args.without)}" if args.without else "")
             + (", obs with both rulers' copies" if args.rulers else "") + f", {args.names} names"
-              + (", various settings" if args.various and not (args.richer or args.shuffled) else "")
-              + (", richer various settings" if args.richer and not args.shuffled else "")
-              + (", richer settings each drawn at random" if args.shuffled else "")
+              + (", richer settings each drawn at random" if args.shuffled else ", richer various settings"
+                 if args.richer else ", various settings" if args.various else "")
               + (", a latency threshold per service" if args.distinct else "")
               + f"; best of {args.runs} run(s) each")
         print(f"obs output   {obs_files:6d} files {obs_bytes / 2**20:7.1f} MiB")

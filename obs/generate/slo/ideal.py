@@ -7,7 +7,6 @@ sampling (1m samples, 5m rate extrapolation, 1m evaluation).
 from __future__ import annotations
 
 from decimal import Decimal
-from functools import lru_cache
 from itertools import accumulate, islice, repeat
 
 from obs.generate.slo.alerts import threshold
@@ -38,11 +37,10 @@ class Ideal:
         self._fired: dict[tuple[object, ...], int | None] = {}
 
     @staticmethod
-    @lru_cache(maxsize=512)
     def of(segments: tuple[Segment, ...]) -> Ideal:
         """The shared Ideal of these segments: a thousand services' SLOs mostly have the same few objectives and
-        tiers, so their scenarios probe the same counts with the same conditions, worked out once here."""
-        return Ideal(list(segments))
+        tiers, so their scenarios probe the same counts with the same conditions, worked out once here (_Kept)."""
+        return _KEPT.get(segments)
 
     def window(self, t: int, width: int) -> tuple[Decimal, Decimal]:
         lo = max(0, t - width)
@@ -99,6 +97,33 @@ class Ideal:
             if run > hold:
                 return t
         return None
+
+
+# The Ideals kept for reuse, by the minutes they hold: each minute holds two Decimals (about 230 bytes). The specs of
+# the benchmarks need 27 Ideals at most, 29,210 minutes, so all are kept; a spec with an objective per service needs
+# one Ideal per scenario, four thousand of up to 4,440 minutes each, which a bound by count (512) held at 130 MB.
+KEPT_MINUTES = 60_000
+
+
+class _Kept:
+    """Ideals by their segments, the least recently used first, holding KEPT_MINUTES at most between them."""
+
+    def __init__(self) -> None:
+        self.ideals: dict[tuple[Segment, ...], Ideal] = {}
+        self.minutes = 0
+
+    def get(self, segments: tuple[Segment, ...]) -> Ideal:
+        ideal = self.ideals.pop(segments, None)
+        if ideal is None:
+            ideal = Ideal(list(segments))
+            self.minutes += ideal.end
+            while self.minutes > KEPT_MINUTES and self.ideals:
+                self.minutes -= self.ideals.pop(next(iter(self.ideals))).end
+        self.ideals[segments] = ideal   # last: the most recently used
+        return ideal
+
+
+_KEPT = _Kept()
 
 
 def workbook_detection_minutes(slo: SLO, tier: Tier, error_ratio: Decimal = Decimal(1)) -> Decimal:

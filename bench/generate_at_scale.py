@@ -3,7 +3,7 @@
     python bench/generate_at_scale.py [--services 1000] [--layout templated|per_service] [--keep DIR]
                                       [--without dashboards] [--by-generator] [--rulers]
                                       [--names numbered|realistic] [--various] [--richer] [--shuffled]
-                                      [--distinct]
+                                      [--distinct] [--own-objectives]
 
 Prints the wall and CPU time of each phase (load+validate, render, write, an unchanged rewrite, --check),
 peak memory (tracemalloc's peak of Python allocations, and the process's max RSS), and ratios
@@ -82,17 +82,35 @@ def distinct_threshold(i: int) -> str:
     return f"{100 + i}ms"
 
 
-def settings(i: int, various: bool, distinct: bool, richer: bool = False,
-             shuffled: bool = False) -> tuple[float, str, bool, bool]:
+def own_objective(i: int) -> float:
+    """An availability objective of the i-th service's own (99.001 to 99.999, as a script that draws them from a
+    range writes them): every service its own shape, rendered in full, for the stamp has no stand-in for an objective
+    (what the promtool suites expect is worked out from it). The stamp's worst case, and the full render's cost."""
+    return round(99 + (i % 999 + 1) / 1000, 3)
+
+
+def settings(i: int, various: bool = False, distinct: bool = False, richer: bool = False, shuffled: bool = False,
+             own_objectives: bool = False) -> tuple[float, str, bool, bool]:
     """varied(i, richer, shuffled) with `various`, `richer` or `shuffled`, else the defaults; with `distinct`, the
-    threshold of distinct_threshold(i) where the histogram is native."""
+    threshold of distinct_threshold(i) where the histogram is native; with `own_objectives`, the availability
+    objective of own_objective(i)."""
     objective, threshold, classic, grouped = (varied(i, richer, shuffled) if various or richer or shuffled
                                               else (99.9, "500ms", False, False))
-    return objective, distinct_threshold(i) if distinct and not classic else threshold, classic, grouped
+    return (own_objective(i) if own_objectives else objective,
+            distinct_threshold(i) if distinct and not classic else threshold, classic, grouped)
+
+
+VARIETY = ("various", "distinct", "richer", "shuffled", "own_objectives")   # settings()' options, as in argparse
+
+
+def variety(args: argparse.Namespace) -> dict[str, bool]:
+    """The settings() options add_settings_arguments() parsed, by name: for spec(), settings() and Sloth's specs."""
+    return {name: getattr(args, name) for name in VARIETY}
 
 
 def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
-    """--various, --richer, --shuffled and --distinct: the per-service settings() of this benchmark's spec and of
+    """--various, --richer, --shuffled, --distinct and --own-objectives: the per-service settings() of this
+    benchmark's spec and of
     bench/generate_vs_sloth.py's, which gives Sloth the same objectives and thresholds."""
     parser.add_argument("--various", action="store_true",
                         help="Services as a team writes them: descriptions, owners, runbooks, calls, and objectives, "
@@ -107,6 +125,9 @@ def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
                         help="Each service its own latency threshold (100ms, 101ms, ...): services share a shape "
                         "only where their thresholds fall between the same schema-0 buckets "
                         "(obs.generate.stamp_thresholds).")
+    parser.add_argument("--own-objectives", action="store_true",
+                        help="Each service its own availability objective (99.001, 99.002, ...): every service its "
+                        "own shape, rendered in full (bench/generate_at_scale.py own_objective()).")
 
 
 def named(i: int, names: str) -> tuple[str, str, int]:
@@ -114,18 +135,19 @@ def named(i: int, names: str) -> tuple[str, str, int]:
 
 
 def spec(services: int, layout: str = "templated", rulers: bool = False, names: str = "numbered",
-         various: bool = False, distinct: bool = False, richer: bool = False, shuffled: bool = False) -> str:
+         various: bool = False, distinct: bool = False, richer: bool = False, shuffled: bool = False,
+         own_objectives: bool = False) -> str:
     """Each service: HTTP availability and latency SLOs, and an events SLO, like the repo's api-gateway (numbered:
     svc-0000, ... of 20 teams); or names, teams and SLO sets of realistic(). `various`: as a team writes them, each
     with its description, owner and runbooks, one in five calling two others, and the settings of varied().
     `richer`: `various`, with the more values of varied(richer=True); `shuffled`: those drawn at random on their
-    own (varied(shuffled=True)). `distinct`: each service its own latency
-    threshold, distinct_threshold()."""
+    own (varied(shuffled=True)). `distinct`: each service its own latency threshold, distinct_threshold();
+    `own_objectives`: its own availability objective, own_objective()."""
     various = various or richer or shuffled
     lines = ["version: obs/v1", "project: scale", "services:"]
     for i in range(services):
         name, team, slos = named(i, names)
-        objective, threshold, classic, grouped = settings(i, various, distinct, richer, shuffled)
+        objective, threshold, classic, grouped = settings(i, various, distinct, richer, shuffled, own_objectives)
         lines += [f"  - name: {name}", f"    team: {team}"]
         if various:
             lines += [f"    description: The {name.split('-')[1]} of {team}, run by on-call rota #{i % 37}.",
@@ -197,8 +219,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="obs-scale-"))
     out = args.keep or work / "out"
     spec_path = work / "obs.yaml"
-    spec_path.write_text(spec(args.services, args.layout, args.rulers, args.names, args.various, args.distinct,
-                              args.richer, args.shuffled))
+    spec_path.write_text(spec(args.services, args.layout, args.rulers, args.names, **variety(args)))
     try:
         model, t_load = timed(lambda: load_model(spec_path))
         files, t_render = timed(lambda: render(model, Inputs()))

@@ -2,7 +2,8 @@
 
     python bench/generate_vs_sloth.py [--services 1000] [--runs 1] [--without dashboards] [--rulers]
                                       [--names numbered|realistic] [--various] [--richer] [--shuffled]
-                                      [--distinct]
+                                      [--distinct] [--own-objectives]
+    python bench/generate_vs_sloth.py --spec obs.yaml [--runs 1] [--without dashboards]
 
 The SLOs are those of bench/generate_at_scale.py (per service: HTTP availability 99.9, latency 99 under 500ms,
 an events SLO on jobs_total). Sloth v0.16.0 (built from the Go module proxy at its pin, or taken from obs's tool
@@ -10,7 +11,8 @@ cache) gets the same three SLOs per service as its own spec, one file per servic
 queries obs's SLIs read. Each tool runs as its own process, timed from start to exit: `obs generate` (spec to a
 written tree: rules, tests, configs, dashboards, OpenSLO, compose, Kubernetes), then `obs generate --check` on
 that tree, then `sloth generate` (spec to rule files). Printed: wall and CPU seconds and peak RSS of each, and
-the ratios obs/Sloth. Goal (issue 17): obs <= 1.0x Sloth's time, obs peak RSS <= 200 MB, --check <= generate.
+the ratios obs/Sloth. With `--spec`, any obs spec of your own instead: Sloth gets its SLOs as sloth_from_model()
+writes them. Goal (issue 17): obs <= 1.0x Sloth's time, obs peak RSS <= 200 MB, --check <= generate.
 """
 from __future__ import annotations
 
@@ -28,10 +30,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from generate_at_scale import add_settings_arguments, named, settings, spec  # noqa: E402
+from generate_at_scale import add_settings_arguments, named, settings, spec, variety  # noqa: E402
 
 import obs  # noqa: E402
+from obs.generate.slo import sli  # noqa: E402
 from obs.model import conventions as c  # noqa: E402
+from obs.model.domain import SLO, Model  # noqa: E402
+from obs.model.kinds import Severity, SliKind  # noqa: E402
+from obs.project import load_model  # noqa: E402
 from obs.stack import build  # noqa: E402
 
 
@@ -61,15 +67,14 @@ def seconds(duration: str) -> str:
     return str(float(duration[:-2]) / 1000) if duration.endswith("ms") else duration[:-1]
 
 
-def sloth_specs(services: int, out: Path, names: str = "numbered", various: bool = False,
-                distinct: bool = False, richer: bool = False, shuffled: bool = False) -> None:
+def sloth_specs(services: int, out: Path, names: str = "numbered", **options: bool) -> None:
     """The same SLOs in Sloth's prometheus/v1 format, as event queries over the series obs's SLIs read (with
-    `various`, the objectives and thresholds of varied(); Sloth has no grouping, so a grouped SLO is one SLO)."""
+    `options`, settings()' objectives and thresholds; Sloth has no grouping, so a grouped SLO is one SLO)."""
     count, bucket = f"{c.HTTP_DURATION}_count", f"{c.HTTP_DURATION}_bucket"
     out.mkdir()
     for i in range(services):
         name, _, slos = named(i, names)
-        objective, threshold, _, _ = settings(i, various, distinct, richer, shuffled)
+        objective, threshold, _, _ = settings(i, **options)
         sel = f'{c.SERVICE_NAME_LABEL}="{name}"'
         total = f"sum(rate({count}{{{sel}}}[{{{{.window}}}}]))"
         docs = [f"""  - name: availability
@@ -100,6 +105,56 @@ def sloth_specs(services: int, out: Path, names: str = "numbered", various: bool
         (out / f"{name}.yml").write_text(f"version: prometheus/v1\nservice: {name}\nslos:\n" + "".join(docs[:slos]))
 
 
+SLOTH_WINDOW = "{{.window}}"
+
+
+def _sloth_sli(slo: SLO) -> list[str]:
+    """The SLO's SLI in Sloth's terms, as the lines under `sli:`: the event queries obs's own rules read over every
+    form of the HTTP histogram (availability, latency: the requests judged, less those under the threshold), an
+    events SLI's queries as written, a raw one as Sloth's raw query."""
+    w, kind = SLOTH_WINDOW, slo.sli.kind
+    if kind == SliKind.RAW:
+        return ["raw:", f"  error_ratio_query: {_block(str(slo.sli.error_ratio_query).replace(sli.WINDOW, w))}"]
+    if kind == SliKind.EVENTS:
+        error, total = (str(q).replace(sli.WINDOW, w) for q in (slo.sli.error_query, slo.sli.total_query))
+    elif kind == SliKind.AVAILABILITY:
+        error, total = sli.http_counts(slo, failed=True, window=w), sli.http_counts(slo, window=w)
+    else:
+        total = sli.http_counted(slo, window=w)
+        error = f"clamp_min(\n{total}\n- ({sli.http_fast(slo, window=w)}),\n0\n)"
+    return ["events:", f"  error_query: {_block(error)}", f"  total_query: {_block(total)}"]
+
+
+def _block(query: str) -> str:
+    """A query as a YAML literal block at the depth of sloth_from_model()'s SLI queries."""
+    return "|-\n" + "\n".join(" " * 10 + line for line in query.split("\n"))
+
+
+def sloth_from_model(model: Model, out: Path) -> int:
+    """The SLOs of any obs spec in Sloth's prometheus/v1 format, one file per service with SLOs (_sloth_sli()), each
+    alerting on the severities its tiers have; returns how many SLOs. Sloth has no grouping (a grouped SLO's queries
+    sum by its labels, so Sloth records a ratio per group all the same), no tiers of one's own (it writes the SRE
+    workbook's four) and one period per run (its default, 30d): the same SLOs, not the same rules."""
+    out.mkdir()
+    count = 0
+    for service in model.services:
+        docs = []
+        for slo in service.slos:
+            severities = {t.severity for t in slo.tiers}
+            docs += [f"  - name: {slo.name}", f"    objective: {slo.objective}", "    sli:",
+                     *("      " + line for line in _sloth_sli(slo)),
+                     "    alerting:", "      name: SlothBurn",
+                     "      page_alert: " + ("{labels: {severity: page}}" if Severity.PAGE in severities
+                                             else "{disable: true}"),
+                     "      ticket_alert: " + ("{labels: {severity: ticket}}" if Severity.TICKET in severities
+                                               else "{disable: true}")]
+        if docs:
+            (out / f"{service.name}.yml").write_text(
+                f"version: prometheus/v1\nservice: {service.name}\nslos:\n" + "\n".join(docs) + "\n")
+            count += len(service.slos)
+    return count
+
+
 def obs_argv(without: list[str], *args: str) -> list[str]:
     """`obs generate ...` in a fresh interpreter, as the `obs` command runs; with `without`, those generator modules
     left out."""
@@ -128,7 +183,12 @@ def main() -> None:
                         help="The services of bench/generate_at_scale.py's spec: numbered (svc-0000 ..., 3 SLOs each) "
                         "or realistic (<domain>-<component>[-<region>], 1 to 3 SLOs); Sloth gets the same SLOs.")
     add_settings_arguments(parser)
+    parser.add_argument("--spec", type=Path, metavar="OBS_YAML",
+                        help="Time this obs spec of your own instead of the generated one; Sloth gets its SLOs "
+                        "(sloth_from_model()). The options that shape the generated spec do not apply.")
     args = parser.parse_args()
+    if args.spec and (args.rulers or args.names != "numbered" or any(variety(args).values())):
+        parser.error("--spec times the spec as written: drop --rulers, --names and the settings options")
     sloth = build.ensure(["sloth"], progress=lambda m: print(m, file=sys.stderr))["sloth"]
     # obs as installed: pip compiles a package's modules to bytecode, but an editable install under
     # PYTHONDONTWRITEBYTECODE (set in many CI and container shells) would compile all of obs again on every run.
@@ -136,11 +196,14 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="obs-vs-sloth-"))
     try:
-        (work / "obs.yaml").write_text(spec(args.services, rulers=args.rulers, names=args.names,
-                                            various=args.various, distinct=args.distinct, richer=args.richer,
-                                            shuffled=args.shuffled))
-        sloth_specs(args.services, work / "sloth-specs", args.names, args.various, args.distinct, args.richer,
-                    args.shuffled)
+        if args.spec:   # read where it is, so that the files it names by relative path are found
+            spec_path, model = args.spec.resolve(), load_model(args.spec)
+            services, slos = len(model.services), sloth_from_model(model, work / "sloth-specs")
+        else:
+            spec_path, services = work / "obs.yaml", args.services
+            slos = sum(named(i, args.names)[2] for i in range(services))
+            spec_path.write_text(spec(args.services, rulers=args.rulers, names=args.names, **variety(args)))
+            sloth_specs(args.services, work / "sloth-specs", args.names, **variety(args))
         runs: dict[str, list[Run]] = {"obs generate": [], "obs generate --check": [], "sloth generate": []}
         # Every run writes into folders of its own, and nothing is deleted until all runs are done: on ext4
         # without a journal (this VM's root), a file created within minutes of thousands being deleted costs
@@ -149,20 +212,22 @@ def main() -> None:
         for i in range(args.runs):
             (work / f"sloth-out-{i}").mkdir()
             out = ["--out", str(work / f"out-{i}")]
-            runs["obs generate"].append(timed(obs_argv(args.without, "generate", str(work / "obs.yaml"), *out)))
+            runs["obs generate"].append(timed(obs_argv(args.without, "generate", str(spec_path), *out)))
             runs["obs generate --check"].append(
-                timed(obs_argv(args.without, "generate", str(work / "obs.yaml"), *out, "--check")))
+                timed(obs_argv(args.without, "generate", str(spec_path), *out, "--check")))
             runs["sloth generate"].append(timed([str(sloth), "generate", "--no-log", "-i", str(work / "sloth-specs"),
                                                  "-o", str(work / f"sloth-out-{i}")]))
         best = {name: min(rs, key=lambda r: r.wall) for name, rs in runs.items()}
         obs_files, obs_bytes = tree_size(work / "out-0")
         sloth_files, sloth_bytes = tree_size(work / "sloth-out-0")
-        print(f"{args.services} services x 3 SLOs"
+        print(f"{services} services, {slos} SLOs" + (f", {args.spec}" if args.spec else "")
               + (f", obs without {', '.join(args.without)}" if args.without else "")
-            + (", obs with both rulers' copies" if args.rulers else "") + f", {args.names} names"
+              + (", obs with both rulers' copies" if args.rulers else "")
+              + ("" if args.spec else f", {args.names} names")
               + (", richer settings each drawn at random" if args.shuffled else ", richer various settings"
                  if args.richer else ", various settings" if args.various else "")
               + (", a latency threshold per service" if args.distinct else "")
+              + (", an availability objective per service" if args.own_objectives else "")
               + f"; best of {args.runs} run(s) each")
         print(f"obs output   {obs_files:6d} files {obs_bytes / 2**20:7.1f} MiB")
         print(f"sloth output {sloth_files:6d} files {sloth_bytes / 2**20:7.1f} MiB")

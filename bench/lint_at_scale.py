@@ -1,7 +1,7 @@
 """`obs lint` on 1,000 services against `obs generate` on the same spec, in the same run.
 
     python bench/lint_at_scale.py [--services 1000] [--runs 3] [--names numbered|realistic]
-                                  [--various] [--richer] [--shuffled] [--distinct]
+                                  [--various] [--richer] [--shuffled] [--distinct] [--own-objectives]
 
 Lint renders the whole tree as generate does, then reads it back the way the components read it (secrets,
 binds, routing, grouped SLOs' series): generate's time is its floor. Each command runs as its own process,
@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from generate_at_scale import add_settings_arguments, spec  # noqa: E402
+from generate_at_scale import add_settings_arguments, spec, variety  # noqa: E402
 from generate_vs_sloth import Run, timed  # noqa: E402
 
 from obs.emit import yaml_read  # noqa: E402
@@ -59,8 +59,7 @@ def main() -> None:
     obs = [sys.executable, "-m", "obs"]
     with tempfile.TemporaryDirectory(prefix="obs-lint-bench-") as tmp:
         spec_path = Path(tmp) / "obs.yaml"
-        spec_path.write_text(spec(args.services, names=args.names, various=args.various, distinct=args.distinct,
-                                  richer=args.richer, shuffled=args.shuffled))
+        spec_path.write_text(spec(args.services, names=args.names, **variety(args)))
         generated: list[Run] = []
         linted: list[Run] = []
         for i in range(args.runs):

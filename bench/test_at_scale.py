@@ -1,7 +1,7 @@
 """`obs test` on a spec of many services: one of each shape of service against --every-service, in the same run.
 
     python bench/test_at_scale.py [--services 100] [--names numbered|realistic] [--various] [--richer] [--shuffled]
-                                  [--distinct]
+                                  [--distinct] [--own-objectives]
 
 Each command runs as its own process, timed from start to exit (bench/generate_vs_sloth.py's timed()), once each:
 promtool's suites dominate and take seconds apiece. Printed: the suites each ran, wall and CPU seconds, the ratio.
@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from generate_at_scale import add_settings_arguments, spec  # noqa: E402
+from generate_at_scale import add_settings_arguments, spec, variety  # noqa: E402
 from generate_vs_sloth import timed  # noqa: E402
 
 from obs.generate import render  # noqa: E402
@@ -40,8 +40,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="obs-test-bench-") as tmp:
         spec_path = Path(tmp) / "obs.yaml"
-        spec_path.write_text(spec(args.services, names=args.names, various=args.various, distinct=args.distinct,
-                                  richer=args.richer, shuffled=args.shuffled))
+        spec_path.write_text(spec(args.services, names=args.names, **variety(args)))
         obs = [sys.executable, "-m", "obs", "test", str(spec_path)]
         shapes, every = timed(obs), timed([*obs, "--every-service"])
         run, reported = suites(spec_path)

@@ -3,7 +3,7 @@
     python bench/generate_at_scale.py [--services 1000] [--layout templated|per_service] [--keep DIR]
                                       [--without dashboards] [--by-generator] [--rulers]
                                       [--names numbered|realistic] [--various] [--richer] [--shuffled]
-                                      [--distinct] [--own-objectives]
+                                      [--distinct] [--own-objectives] [--write-spec FILE]
 
 Prints the wall and CPU time of each phase (load+validate, render, write, an unchanged rewrite, --check),
 peak memory (tracemalloc's peak of Python allocations, and the process's max RSS), and ratios
@@ -201,6 +201,9 @@ def main() -> None:
     parser.add_argument("--layout", choices=("templated", "per_service"), default="templated",
                         help="The spec's dashboards.layout.")
     parser.add_argument("--keep", type=Path, help="Generate here and keep the result.")
+    parser.add_argument("--write-spec", type=Path, metavar="FILE",
+                        help="Only write the spec these options make to FILE, and stop: to read it, or to time it "
+                        "against Sloth with bench/generate_vs_sloth.py --spec FILE.")
     parser.add_argument("--rulers", action="store_true",
                         help="Name both scale-out rulers in the spec: two more copies of every rule group.")
     parser.add_argument("--names", choices=("numbered", "realistic"), default="numbered",
@@ -215,6 +218,9 @@ def main() -> None:
                         help="Leave out the generator modules starting with PREFIX (say, dashboards), to see the rest.")
     args = parser.parse_args()
     obs.generate.MODULES = tuple(m for m in obs.generate.MODULES if not m.startswith(tuple(args.without)))
+    if args.write_spec:
+        args.write_spec.write_text(spec(args.services, args.layout, args.rulers, args.names, **variety(args)))
+        return
 
     work = Path(tempfile.mkdtemp(prefix="obs-scale-"))
     out = args.keep or work / "out"

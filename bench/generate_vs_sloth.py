@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate_at_scale import add_settings_arguments, named, settings, spec, variety  # noqa: E402
 
 import obs  # noqa: E402
+from obs.errors import ObsError  # noqa: E402
 from obs.generate.slo import sli  # noqa: E402
 from obs.model import conventions as c  # noqa: E402
 from obs.model.domain import SLO, Model  # noqa: E402
@@ -189,6 +190,12 @@ def main() -> None:
     args = parser.parse_args()
     if args.spec and (args.rulers or args.names != "numbered" or any(variety(args).values())):
         parser.error("--spec times the spec as written: drop --rulers, --names and the settings options")
+    model = None
+    if args.spec:   # before Sloth is built: a spec obs refuses is reported at once
+        try:
+            model = load_model(args.spec)
+        except ObsError as e:   # as `obs validate` reports it: every problem, located
+            raise SystemExit(f"{e}\n(`obs validate {args.spec}` says the same)") from None
     sloth = build.ensure(["sloth"], progress=lambda m: print(m, file=sys.stderr))["sloth"]
     # obs as installed: pip compiles a package's modules to bytecode, but an editable install under
     # PYTHONDONTWRITEBYTECODE (set in many CI and container shells) would compile all of obs again on every run.
@@ -196,9 +203,9 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="obs-vs-sloth-"))
     try:
-        if args.spec:   # read where it is, so that the files it names by relative path are found
-            spec_path, model = args.spec.resolve(), load_model(args.spec)
-            services, slos = len(model.services), sloth_from_model(model, work / "sloth-specs")
+        if model is not None:   # read where it is, so that the files it names by relative path are found
+            spec_path, services = args.spec.resolve(), len(model.services)
+            slos = sloth_from_model(model, work / "sloth-specs")
         else:
             spec_path, services = work / "obs.yaml", args.services
             slos = sum(named(i, args.names)[2] for i in range(services))

@@ -70,3 +70,12 @@ def test_the_benchmark_refuses_the_generated_specs_options_with_a_spec_of_ones_o
     done = subprocess.run([sys.executable, str(REPO / "bench" / "generate_vs_sloth.py"), "--spec", str(SPEC),
                            "--shuffled"], capture_output=True, text=True)
     assert done.returncode == 2 and "--spec times the spec as written" in done.stderr
+
+
+def test_the_benchmark_reports_a_spec_obs_refuses_as_obs_validate_does_before_building_sloth(tmp_path: Path) -> None:
+    bad = tmp_path / "obs.yaml"
+    bad.write_text("version: obs/v1\nproject: x\nservices: []\n")
+    done = subprocess.run([sys.executable, str(REPO / "bench" / "generate_vs_sloth.py"), "--spec", str(bad)],
+                          capture_output=True, text=True)
+    assert done.returncode == 1 and f"{bad}:3:1: services: must not be empty" in done.stderr
+    assert "Traceback" not in done.stderr and "sloth" not in done.stderr.lower()

@@ -12,7 +12,9 @@ queries obs's SLIs read. Each tool runs as its own process, timed from start to 
 written tree: rules, tests, configs, dashboards, OpenSLO, compose, Kubernetes), then `obs generate --check` on
 that tree, then `sloth generate` (spec to rule files). Printed: wall and CPU seconds and peak RSS of each, and
 the ratios obs/Sloth. With `--spec`, any obs spec of your own instead: Sloth gets its SLOs as sloth_from_model()
-writes them. Goal (issue 17): obs <= 1.0x Sloth's time, obs peak RSS <= 200 MB, --check <= generate.
+writes them. Goal (issue 17): obs <= 1.0x Sloth's time, obs peak RSS <= 200 MB, --check <= generate. Last, what
+obs's stamp makes of the spec (stamping()): where most services are rendered in full, each has a field of its own
+that the stamp cannot stand in for, and obs's time is a full render's per service.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from importlib import import_module
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -34,7 +37,10 @@ from generate_at_scale import add_settings_arguments, named, settings, spec, var
 
 import obs  # noqa: E402
 from obs.errors import ObsError  # noqa: E402
+from obs.generate import STAMPED, kubernetes  # noqa: E402
+from obs.generate.common import forget  # noqa: E402
 from obs.generate.slo import sli  # noqa: E402
+from obs.generate.stamp import Deferred, Stamping  # noqa: E402
 from obs.model import conventions as c  # noqa: E402
 from obs.model.domain import SLO, Model  # noqa: E402
 from obs.model.kinds import Severity, SliKind  # noqa: E402
@@ -156,6 +162,19 @@ def sloth_from_model(model: Model, out: Path) -> int:
     return count
 
 
+def stamping(model: Model) -> str:
+    """What obs's stamp (obs.generate.stamp) makes of the spec, in this process: its shapes of service, the renders
+    that prove their stamps, and the services rendered in full besides. Where most services are rendered in full,
+    each is a shape of its own (a field of its own other than its name, team and native threshold)."""
+    makers = [import_module(f"obs.generate.{name}").files for name in STAMPED]
+    stamps = Stamping(model, [*makers, kubernetes.files], forget)
+    jobs = stamps.jobs()
+    files = stamps.files(stamps.then([job() for job in jobs]))
+    in_full = {made.owner for made in files.values() if type(made) is Deferred}
+    return (f"obs's stamp    {stamps.shapes} shapes of {len(model.services)} services, {len(jobs)} renders to prove "
+            f"them, {len(in_full)} services rendered in full besides")
+
+
 def obs_argv(without: list[str], *args: str) -> list[str]:
     """`obs generate ...` in a fresh interpreter, as the `obs` command runs; with `without`, those generator modules
     left out."""
@@ -245,6 +264,7 @@ def main() -> None:
         print(f"obs peak RSS   {o.rss_mib:5.0f} MiB   (goal <= 200 MB)")
         print(f"--check / generate  {k.wall / o.wall:5.2f}x wall  {k.cpu / o.cpu:5.2f}x cpu   (goal <= 1.0x)")
         print(f"load avg {os.getloadavg()[0]:.1f} on {os.cpu_count()} cpus")
+        print(stamping(model if model is not None else load_model(spec_path)))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -508,6 +508,11 @@ class Stamping:
             self._stamps.append((shape, *proto(first, shape.stand_ins)))
             self._extremes += [(shape, extremes[j], *proto(first, extremes[j])) for j in taken]
 
+    @property
+    def shapes(self) -> int:
+        """How many shapes of service the model's services make (the benchmarks print it)."""
+        return len(self._shapes)
+
     def jobs(self) -> list[Callable[[], dict[str, str] | None]]:
         """The renders to make before deciding, in the order then() takes their results."""
         return [*(partial(self._stand_ins_files, m, p) for _, m, p in self._stamps),

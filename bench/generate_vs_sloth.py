@@ -215,6 +215,9 @@ def main() -> None:
             model = load_model(args.spec)
         except ObsError as e:   # as `obs validate` reports it: every problem, located
             raise SystemExit(f"{e}\n(`obs validate {args.spec}` says the same)") from None
+        if not any(s.slos for s in model.services):
+            raise SystemExit(f"{args.spec}: no service has an SLO, so Sloth has nothing to generate: "
+                             "give a service `slos:` to compare the two")
     sloth = build.ensure(["sloth"], progress=lambda m: print(m, file=sys.stderr))["sloth"]
     # obs as installed: pip compiles a package's modules to bytecode, but an editable install under
     # PYTHONDONTWRITEBYTECODE (set in many CI and container shells) would compile all of obs again on every run.

@@ -15,7 +15,9 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from obs.errors import Problem
 from obs.spec.paths import join
 
-MAX_NODES = 200_000
+# Values in a spec, at most: a thousand services written out in full make 34,000 (flow style, 40,000), so a spec of
+# loader.MAX_BYTES holds fewer than this unless it is mostly punctuation.
+MAX_NODES = 2_000_000
 # Values per character of spec text. An alias-free spec has fewer values than characters; templates
 # reused through aliases rarely reach 10. Far beyond that is an alias bomb, stopped long before MAX_NODES.
 MAX_EXPANSION = 10

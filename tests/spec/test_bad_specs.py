@@ -12,6 +12,7 @@ from textwrap import dedent
 import pytest
 
 from obs.cli import main
+from obs.spec import loader
 from tests.support.paths import REPO
 
 
@@ -877,10 +878,11 @@ def test_a_directory_given_as_the_spec_is_reported_as_such(tmp_path, monkeypatch
     assert capsys.readouterr().err.splitlines() == ["specs: is a directory; give the path of an obs.yaml file"]
 
 
-def test_a_spec_larger_than_a_mebibyte_is_refused_before_parsing(tmp_path, monkeypatch, capsys):
-    code, _, err = validate(tmp_path, monkeypatch, capsys, HEAD + "# " + "x" * (1 << 20) + "\n")
+def test_a_spec_larger_than_the_most_obs_reads_is_refused_before_parsing(tmp_path, monkeypatch, capsys):
+    code, _, err = validate(tmp_path, monkeypatch, capsys, HEAD + "# " + "x" * loader.MAX_BYTES + "\n")
     assert code == 2
-    assert err.splitlines() == ["obs.yaml:1:1: the spec is larger than 1024 KiB; split it or trim it"]
+    assert err.splitlines() == ["obs.yaml:1:1: the spec is larger than 16 MiB, the most obs reads (some 14,000 "
+                                "services written out in full); trim it"]
 
 
 def test_problems_come_as_json_with_file_line_column_and_path(tmp_path, monkeypatch, capsys):
@@ -903,6 +905,6 @@ def test_the_repo_spec_and_the_starter_validate(capsys):
     assert load_text(starter(), "obs.yaml").project
 
 
-def test_an_endless_device_given_as_the_spec_is_refused_after_a_mebibyte(capsys):
+def test_an_endless_device_given_as_the_spec_is_refused_after_the_most_obs_reads(capsys):
     assert main(["validate", "/dev/zero"]) == 2
-    assert capsys.readouterr().err.splitlines() == ["/dev/zero:1:1: the spec is larger than 1024 KiB; split it or trim it"]
+    assert capsys.readouterr().err.splitlines() == [f"/dev/zero:1:1: the spec {loader.TOO_LARGE}; trim it"]

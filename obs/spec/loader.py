@@ -304,11 +304,22 @@ def parse_text(text: str, source: str) -> tuple[Spec, Positions]:
     return spec, doc.positions
 
 
+def read_bounded(path: Path) -> bytes:
+    """The file's bytes, but no more than MAX_BYTES + 1 of them: a device such as /dev/zero never ends. Read a
+    mebibyte at a time, since read(MAX_BYTES + 1) sets the whole 16 MiB aside before it reads a byte."""
+    chunks: list[bytes] = []
+    left = MAX_BYTES + 1
+    with path.open("rb") as f:
+        while left > 0 and (chunk := f.read(min(left, 1 << 20))):
+            chunks.append(chunk)
+            left -= len(chunk)
+    return b"".join(chunks)
+
+
 def read_file(path: Path) -> str:
     source = str(path)
     try:
-        with path.open("rb") as f:
-            raw = f.read(MAX_BYTES + 1)   # bounded: a device such as /dev/zero never ends
+        raw = read_bounded(path)
     except FileNotFoundError:
         raise _fail(source, "no such file; run `obs init` to write a starter obs.yaml, or give the spec's path",
                     None, None) from None

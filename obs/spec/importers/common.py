@@ -15,7 +15,7 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.events import DocumentStartEvent, NodeEvent, ScalarEvent
 
 from obs.errors import Problem, SpecError
-from obs.spec.loader import MAX_BYTES, TOO_LARGE, locate, parse_events, read_yaml
+from obs.spec.loader import MAX_BYTES, TOO_LARGE, locate, parse_events, read_bounded, read_yaml
 from obs.spec.paths import join
 from obs.spec.yaml_walk import Positions
 
@@ -74,7 +74,7 @@ class Context:
 def load_documents(path: Path) -> list[Doc]:
     source = str(path)
     try:
-        raw = path.read_bytes()
+        raw = read_bounded(path)   # a device such as /dev/zero never ends
     except FileNotFoundError:
         raise SpecError(source, [Problem("", "no such file")]) from None
     except IsADirectoryError:

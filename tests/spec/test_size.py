@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from obs.cli import main
 from obs.project import load_text
 from obs.spec import loader
@@ -70,3 +72,10 @@ def test_the_most_obs_reads_is_said_with_the_number_of_services_it_holds() -> No
     per_service = len(block_style(100).encode()) / 100
     assert 13_000 < loader.MAX_BYTES / per_service < 15_000   # "some 14,000 services written out in full"
     assert "some 14,000 services" in loader.TOO_LARGE
+
+
+@pytest.mark.parametrize("kind", ["sloth", "openslo"])
+def test_an_endless_device_given_to_import_is_refused_after_the_most_obs_reads(capsys, kind: str) -> None:
+    # The file was read whole: /dev/zero never ended.
+    assert main(["import", kind, "/dev/zero"]) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == f"/dev/zero:1:1: the file {loader.TOO_LARGE}"

@@ -27,7 +27,6 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
-from importlib import import_module
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -37,7 +36,7 @@ from generate_at_scale import add_settings_arguments, named, settings, spec, var
 
 import obs  # noqa: E402
 from obs.errors import ObsError  # noqa: E402
-from obs.generate import STAMPED, kubernetes  # noqa: E402
+from obs.generate import service_makers  # noqa: E402
 from obs.generate.common import forget  # noqa: E402
 from obs.generate.slo import sli  # noqa: E402
 from obs.generate.stamp import Deferred, Stamping  # noqa: E402
@@ -165,10 +164,8 @@ def sloth_from_model(model: Model, out: Path) -> int:
             docs += [f"  - name: {slo.name}", f"    objective: {slo.objective}", "    sli:",
                      *("      " + line for line in _sloth_sli(slo)),
                      "    alerting:", "      name: SlothBurn",
-                     "      page_alert: " + ("{labels: {severity: page}}" if Severity.PAGE in severities
-                                             else "{disable: true}"),
-                     "      ticket_alert: " + ("{labels: {severity: ticket}}" if Severity.TICKET in severities
-                                               else "{disable: true}")]
+                     *(f"      {s}_alert: " + (f"{{labels: {{severity: {s}}}}}" if s in severities
+                                                   else "{disable: true}") for s in (Severity.PAGE, Severity.TICKET))]
         if docs:
             (out / f"{service.name}.yml").write_text(
                 f"version: prometheus/v1\nservice: {service.name}\nslos:\n" + "\n".join(docs) + "\n")
@@ -180,8 +177,7 @@ def stamping(model: Model) -> str:
     """What obs's stamp (obs.generate.stamp) makes of the spec, in this process: its shapes of service, the renders
     that prove their stamps, and the services rendered in full besides. Where most services are rendered in full,
     each is a shape of its own (a field of its own other than its name, team and native threshold)."""
-    makers = [import_module(f"obs.generate.{name}").files for name in STAMPED]
-    stamps = Stamping(model, [*makers, kubernetes.files], forget)
+    stamps = Stamping(model, service_makers(), forget)
     jobs = stamps.jobs()
     files = stamps.files(stamps.then([job() for job in jobs]))
     in_full = {made.owner for made in files.values() if type(made) is Deferred}

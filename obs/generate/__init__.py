@@ -58,6 +58,12 @@ def _shared(name: str, model: Model, inputs: Inputs) -> dict[str, str]:
     return dict(module.shared(model, inputs) if name in STAMPED else module.generate(model, inputs))
 
 
+def service_makers() -> list[stamp.Maker]:
+    """The files() of every generator with a file per service, the Kubernetes objects' last: what the stamp renders
+    per service (obs.generate.stamp)."""
+    return [*(import_module(f"obs.generate.{name}").files for name in STAMPED), kubernetes.files]
+
+
 def render(model: Model, inputs: Inputs = Inputs()) -> Tree:
     """Every artifact, by path. A Mapping rather than a dict: most files at scale are made when read, stamped from
     their shape's text or rendered in full (obs.generate.stamp), so the whole tree is never in memory at once.
@@ -76,8 +82,7 @@ def render(model: Model, inputs: Inputs = Inputs()) -> Tree:
     # The dashboards (with grafanalib's import, the longest job) begin in a process of their own before the
     # stamping's set-up, which would otherwise hold one core while the other waits.
     ahead = forked.Ahead(partial(_shared, AHEAD, model, inputs)) if split else None
-    makers = [import_module(f"obs.generate.{name}").files for name in STAMPED]
-    stamping = stamp.Stamping(model, [*makers, kubernetes.files], forget)
+    stamping = stamp.Stamping(model, service_makers(), forget)
     names = [name for name in MODULES if ahead is None or name != AHEAD]
     jobs: list[Callable[[], Mapping[str, str] | None]] = [
         *(partial(_shared, name, model, inputs) for name in names), *stamping.jobs()]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from importlib import import_module
 from typing import cast
 
 import pytest
@@ -12,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from obs.emit import halves, writer
-from obs.generate import LAYOUT, STAMPED, common, kubernetes, render, stamp
+from obs.generate import LAYOUT, common, render, service_makers, stamp
 from obs.generate import stamp_proofs as proofs
 from obs.generate import stamp_thresholds as thresholds
 from obs.generate.common import forget, made
@@ -494,9 +493,8 @@ def test_a_generator_that_read_a_description_would_fail_its_proof_and_render_in_
 
 
 def own_files(model, service) -> dict[str, str]:
-    makers = [import_module(f"obs.generate.{name}").files for name in STAMPED] + [kubernetes.files]
     out = {}
-    for make in makers:
+    for make in service_makers():
         out.update(made(make(model, service)))
     forget(model)
     return out

@@ -21,7 +21,11 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
+# obs's own modules compiled to bytecode, as pip does for an installed package: an editable install under
+# PYTHONDONTWRITEBYTECODE (set in many CI and container shells) would compile all of obs again on every command,
+# some 0.07 s each. Quick when nothing changed: compileall skips modules whose bytecode is current.
 install: $(VENV)/.installed
+	$(BIN)/python -m compileall -q obs >/dev/null
 
 build: install
 	$(OBS) stack build $(SPEC)

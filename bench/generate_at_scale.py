@@ -27,6 +27,7 @@ import tracemalloc
 from collections import Counter
 from importlib import import_module
 from pathlib import Path
+from typing import Any
 
 import obs.generate
 from obs.emit import writer
@@ -56,18 +57,21 @@ RICHER_OBJECTIVES = (*OBJECTIVES, 99.99, 99.8)
 RICHER_THRESHOLDS = (*THRESHOLDS, "300ms", "200ms", "750ms", "2s")
 
 
-def varied(i: int, richer: bool = False, shuffled: bool = False) -> tuple[float, str, bool, bool]:
+def varied(i: int, richer: bool = False, shuffled: bool = False, values: int = 0) -> tuple[float, str, bool, bool]:
     """(availability objective, latency threshold, classic histogram, latency per route) of the i-th service of a
     varied spec: objectives of four values, thresholds of three (`richer`: six and seven), a quarter of the services
     on classic histograms (whose thresholds must be bucket boundaries: 500ms), one in six latency SLOs grouped by
     route. Each setting cycles with i, so services that share one share most others: 33 shapes of service at a
     thousand with `richer` and realistic names. `shuffled`: the richer values, each drawn on its own (a seeded random
     draw per service), as a spec written by a script that picks each setting at random: 171 shapes at a thousand with
-    realistic names, most of a few members, and the stamp's worst realistic case (obs.generate.stamp)."""
+    realistic names, most of a few members, and the stamp's worst realistic case (obs.generate.stamp). `values`:
+    with `shuffled`, the objectives and thresholds drawn from are the first `values` of each (0: all), so that the
+    number of shapes, and with it the cost of a render, can be set (BENCHMARKS.md, "how many shapes")."""
     if shuffled:
         draw = random.Random(i * 7919 + 13)
         classic = draw.random() < 0.25
-        return (draw.choice(RICHER_OBJECTIVES), "500ms" if classic else draw.choice(RICHER_THRESHOLDS), classic,
+        objectives, thresholds = RICHER_OBJECTIVES[:values or None], RICHER_THRESHOLDS[:values or None]
+        return (draw.choice(objectives), "500ms" if classic else draw.choice(thresholds), classic,
                 draw.random() < 1 / 6)
     objectives, thresholds = (RICHER_OBJECTIVES, RICHER_THRESHOLDS) if richer else (OBJECTIVES, THRESHOLDS)
     classic = i % 4 == 0
@@ -90,28 +94,29 @@ def own_objective(i: int) -> float:
 
 
 def settings(i: int, various: bool = False, distinct: bool = False, richer: bool = False, shuffled: bool = False,
-             own_objectives: bool = False) -> tuple[float, str, bool, bool]:
+             own_objectives: bool = False, values: int = 0) -> tuple[float, str, bool, bool]:
     """varied(i, richer, shuffled) with `various`, `richer` or `shuffled`, else the defaults; with `distinct`, the
     threshold of distinct_threshold(i) where the histogram is native; with `own_objectives`, the availability
     objective of own_objective(i)."""
-    objective, threshold, classic, grouped = (varied(i, richer, shuffled) if various or richer or shuffled
+    objective, threshold, classic, grouped = (varied(i, richer, shuffled, values) if various or richer or shuffled
                                               else (99.9, "500ms", False, False))
     return (own_objective(i) if own_objectives else objective,
             distinct_threshold(i) if distinct and not classic else threshold, classic, grouped)
 
 
-VARIETY = ("various", "distinct", "richer", "shuffled", "own_objectives")   # settings()' options, as in argparse
+# settings()' options, as in argparse
+VARIETY = ("various", "distinct", "richer", "shuffled", "own_objectives", "values")
 
 
-def variety(args: argparse.Namespace) -> dict[str, bool]:
+def variety(args: argparse.Namespace) -> dict[str, Any]:
     """The settings() options add_settings_arguments() parsed, by name: for spec(), settings() and Sloth's specs."""
     return {name: getattr(args, name) for name in VARIETY}
 
 
 def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
-    """--various, --richer, --shuffled, --distinct and --own-objectives: the per-service settings() of this
-    benchmark's spec and of
-    bench/generate_vs_sloth.py's, which gives Sloth the same objectives and thresholds."""
+    """--various, --richer, --shuffled (and its --values), --distinct and --own-objectives: the per-service settings()
+    of this benchmark's spec and of bench/generate_vs_sloth.py's, which gives Sloth the same objectives and
+    thresholds."""
     parser.add_argument("--various", action="store_true",
                         help="Services as a team writes them: descriptions, owners, runbooks, calls, and objectives, "
                         "thresholds, histograms and groupings that vary (bench/generate_at_scale.py varied()).")
@@ -121,6 +126,9 @@ def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--shuffled", action="store_true",
                         help="--richer with each setting of each service drawn at random on its own (seeded): the "
                         "many shapes of few members a script that picks settings at random writes.")
+    parser.add_argument("--values", type=int, default=0, metavar="K",
+                        help="With --shuffled: draw each objective and threshold from the first K values of "
+                        "--richer's six and seven (default: all), for fewer shapes of more members.")
     parser.add_argument("--distinct", action="store_true",
                         help="Each service its own latency threshold (100ms, 101ms, ...): services share a shape "
                         "only where their thresholds fall between the same schema-0 buckets "
@@ -136,18 +144,19 @@ def named(i: int, names: str) -> tuple[str, str, int]:
 
 def spec(services: int, layout: str = "templated", rulers: bool = False, names: str = "numbered",
          various: bool = False, distinct: bool = False, richer: bool = False, shuffled: bool = False,
-         own_objectives: bool = False) -> str:
+         own_objectives: bool = False, values: int = 0) -> str:
     """Each service: HTTP availability and latency SLOs, and an events SLO, like the repo's api-gateway (numbered:
     svc-0000, ... of 20 teams); or names, teams and SLO sets of realistic(). `various`: as a team writes them, each
     with its description, owner and runbooks, one in five calling two others, and the settings of varied().
     `richer`: `various`, with the more values of varied(richer=True); `shuffled`: those drawn at random on their
     own (varied(shuffled=True)). `distinct`: each service its own latency threshold, distinct_threshold();
-    `own_objectives`: its own availability objective, own_objective()."""
+    `own_objectives`: its own availability objective, own_objective(); `values`: with `shuffled`, see varied()."""
     various = various or richer or shuffled
     lines = ["version: obs/v1", "project: scale", "services:"]
     for i in range(services):
         name, team, slos = named(i, names)
-        objective, threshold, classic, grouped = settings(i, various, distinct, richer, shuffled, own_objectives)
+        objective, threshold, classic, grouped = settings(i, various, distinct, richer, shuffled, own_objectives,
+                                                          values)
         lines += [f"  - name: {name}", f"    team: {team}"]
         if various:
             lines += [f"    description: The {name.split('-')[1]} of {team}, run by on-call rota #{i % 37}.",

@@ -28,6 +28,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -87,7 +88,7 @@ def seconds(duration: str) -> str:
     return str(float(duration[:-2]) / 1000) if duration.endswith("ms") else duration[:-1]
 
 
-def sloth_specs(services: int, out: Path, names: str = "numbered", **options: bool) -> None:
+def sloth_specs(services: int, out: Path, names: str = "numbered", **options: Any) -> None:
     """The same SLOs in Sloth's prometheus/v1 format, as event queries over the series obs's SLIs read (with
     `options`, settings()' objectives and thresholds; Sloth has no grouping, so a grouped SLO is one SLO)."""
     count, bucket = f"{c.HTTP_DURATION}_count", f"{c.HTTP_DURATION}_bucket"
@@ -263,7 +264,9 @@ def main() -> None:
               + (f", obs without {', '.join(args.without)}" if args.without else "")
               + (", obs with both rulers' copies" if args.rulers else "")
               + ("" if args.spec else f", {args.names} names")
-              + (", richer settings each drawn at random" if args.shuffled else ", richer various settings"
+              + (", richer settings each drawn at random" + (f" from the first {args.values} values of each"
+                                                              if args.values else "")
+                 if args.shuffled else ", richer various settings"
                  if args.richer else ", various settings" if args.various else "")
               + (", a latency threshold per service" if args.distinct else "")
               + (", an availability objective per service" if args.own_objectives else "")

@@ -94,7 +94,7 @@ def own_objective(i: int) -> float:
 
 
 def settings(i: int, various: bool = False, distinct: bool = False, richer: bool = False, shuffled: bool = False,
-             own_objectives: bool = False, values: int = 0) -> tuple[float, str, bool, bool]:
+             own_objectives: bool = False, values: int = 0, own_texts: bool = False) -> tuple[float, str, bool, bool]:
     """varied(i, richer, shuffled) with `various`, `richer` or `shuffled`, else the defaults; with `distinct`, the
     threshold of distinct_threshold(i) where the histogram is native; with `own_objectives`, the availability
     objective of own_objective(i)."""
@@ -105,7 +105,7 @@ def settings(i: int, various: bool = False, distinct: bool = False, richer: bool
 
 
 # settings()' options, as in argparse
-VARIETY = ("various", "distinct", "richer", "shuffled", "own_objectives", "values")
+VARIETY = ("various", "distinct", "richer", "shuffled", "own_objectives", "values", "own_texts")
 
 
 def variety(args: argparse.Namespace) -> dict[str, Any]:
@@ -133,9 +133,18 @@ def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
                         help="Each service its own latency threshold (100ms, 101ms, ...): services share a shape "
                         "only where their thresholds fall between the same schema-0 buckets "
                         "(obs.generate.stamp_thresholds).")
+    parser.add_argument("--own-texts", action="store_true",
+                        help="Each SLO its own runbook, by the service's number (bench/generate_at_scale.py "
+                        "own_runbook()): texts of each service's own, stood in for (obs.generate.stamp_texts).")
     parser.add_argument("--own-objectives", action="store_true",
                         help="Each service its own availability objective (99.001, 99.002, ...): every service its "
                         "own shape, rendered in full (bench/generate_at_scale.py own_objective()).")
+
+
+def own_runbook(i: int, slo: str) -> str:
+    """A runbook of the i-th service's SLO as a wiki numbers its pages: by the service's number, not its name. Before
+    obs stood in for a service's texts (obs.generate.stamp_texts), every service was then a shape of its own."""
+    return f"https://runbooks.example.com/{1000 + i}/{slo}"
 
 
 def named(i: int, names: str) -> tuple[str, str, int]:
@@ -144,13 +153,14 @@ def named(i: int, names: str) -> tuple[str, str, int]:
 
 def spec(services: int, layout: str = "templated", rulers: bool = False, names: str = "numbered",
          various: bool = False, distinct: bool = False, richer: bool = False, shuffled: bool = False,
-         own_objectives: bool = False, values: int = 0) -> str:
+         own_objectives: bool = False, values: int = 0, own_texts: bool = False) -> str:
     """Each service: HTTP availability and latency SLOs, and an events SLO, like the repo's api-gateway (numbered:
     svc-0000, ... of 20 teams); or names, teams and SLO sets of realistic(). `various`: as a team writes them, each
     with its description, owner and runbooks, one in five calling two others, and the settings of varied().
     `richer`: `various`, with the more values of varied(richer=True); `shuffled`: those drawn at random on their
     own (varied(shuffled=True)). `distinct`: each service its own latency threshold, distinct_threshold();
-    `own_objectives`: its own availability objective, own_objective(); `values`: with `shuffled`, see varied()."""
+    `own_objectives`: its own availability objective, own_objective(); `values`: with `shuffled`, see varied();
+    `own_texts`: each SLO its own runbook, by the service's number (own_runbook())."""
     various = various or richer or shuffled
     lines = ["version: obs/v1", "project: scale", "services:"]
     for i in range(services):
@@ -165,17 +175,22 @@ def spec(services: int, layout: str = "templated", rulers: bool = False, names: 
                 lines += [f"    calls: [{named((i + 1) % services, names)[0]}, {named((i + 7) % services, names)[0]}]"]
             if classic:
                 lines += ["    histogram: classic"]
-        runbook = f", alerting: {{runbook_url: 'https://runbooks.example.com/{name}'}}" if various else ""
+        runbook = (f", alerting: {{runbook_url: '{own_runbook(i, 'availability')}'}}" if own_texts else
+                   f", alerting: {{runbook_url: 'https://runbooks.example.com/{name}'}}" if various else "")
         lines += ["    http: true", "    slos:",
                   f"      - {{name: availability, objective: {objective}, sli: {{availability: {{}}}}{runbook}}}"]
         if slos > 1:
             group = ", group_by: [http_route]" if grouped else ""
-            lines += [f"      - {{name: latency, objective: 99, sli: {{latency: {{threshold: {threshold}}}}}{group}}}"]
+            own = f", alerting: {{runbook_url: '{own_runbook(i, 'latency')}'}}" if own_texts else ""
+            lines += [f"      - {{name: latency, objective: 99, sli: {{latency: {{threshold: {threshold}}}}}"
+                      f"{group}{own}}}"]
         if slos > 2:
             lines += ["      - name: jobs", "        objective: 99", "        sli:", "          events:",
                       f"            error_query: sum(rate(jobs_total{{service_name=\"{name}\",outcome=\"failure\"}}"
                       "[{{window}}]))",
                       f"            total_query: sum(rate(jobs_total{{service_name=\"{name}\"}}[{{{{window}}}}]))"]
+            if own_texts:
+                lines += [f"        alerting: {{runbook_url: '{own_runbook(i, 'jobs')}'}}"]
     lines += ["alerting:", "  receivers:", "    - {name: pager, pagerduty: {routing_key: {env: PD_KEY}}}",
               "    - {name: chat, slack: {api_url: {env: SLACK_URL}, channel: '#alerts'}}", "  routes:",
               "    - {match: {severity: page}, receiver: pager}", "    - {match: {severity: ticket}, receiver: chat}",

@@ -270,6 +270,7 @@ def main() -> None:
                  if args.richer else ", various settings" if args.various else "")
               + (", a latency threshold per service" if args.distinct else "")
               + (", an availability objective per service" if args.own_objectives else "")
+              + (", a runbook of each SLO's own" if args.own_texts else "")
               + f"; best of {args.runs} run(s) each")
         print(f"obs output   {obs_files:6d} files {obs_bytes / 2**20:7.1f} MiB")
         print(f"sloth output {sloth_files:6d} files {sloth_bytes / 2**20:7.1f} MiB")

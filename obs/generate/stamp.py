@@ -8,7 +8,9 @@ YAML and JSON treat it; without what those files never read, UNREAD, such as its
 `ads-api-eu` are of one shape), each shape's files are rendered once for stand-ins, and each member's files are that
 text with the stand-ins replaced (joined: _form()). A native latency threshold is stood in for too,
 where others of its class fill the same buckets (obs.generate.stamp_thresholds): a shape keeps its class, and the
-stamp's numbers are written as each member's (a Stand is a service's words and thresholds).
+stamp's numbers are written as each member's (a Stand is a service's words and thresholds). So are the texts of its
+SLOs (a description, a runbook, an annotation) where its shape's members differ in them: each is one more word
+(obs.generate.stamp_texts).
 
 That is exact only if generation treats the words as opaque text, and a generator may not (a hash of a long name, a
 name that reads as YAML's `no`): so a shape is stamped only where its proofs hold byte for byte. The stamp's
@@ -52,6 +54,7 @@ from typing import Any, NamedTuple, cast
 
 from obs.emit import yaml_dump
 from obs.generate import stamp_proofs as proofs
+from obs.generate import stamp_texts as texts
 from obs.generate import stamp_thresholds as thresholds
 from obs.generate.common import Later, made
 from obs.generate.stamp_proofs import Stand, skeleton
@@ -94,8 +97,9 @@ def _family(word: str) -> tuple[object, ...]:
     return "".join(sorted(set(cast(str, drawn)))), *rest
 
 
-def _stand(service: Service) -> Stand:
-    return Stand(_words(service), thresholds.numbers(service))
+def _stand(service: Service, at: tuple[int, ...] = ()) -> Stand:
+    """The service's words (its texts at `at` among them: its shape's) and thresholds."""
+    return Stand(_words(service, at), thresholds.numbers(service))
 
 
 def _stand_in(word: str, taken: AbstractSet[str], alphabet: str) -> str | None:
@@ -124,11 +128,22 @@ def _stand_in(word: str, taken: AbstractSet[str], alphabet: str) -> str | None:
     return None
 
 
-def _words(service: Service) -> tuple[str, ...]:
+def _words(service: Service, at: tuple[int, ...] = ()) -> tuple[str, ...]:
     """What a service's own files differ by from another's of the same template: its name, and its team (which
-    may be part of the name: `payments` of `payments-api`)."""
+    may be part of the name: `payments` of `payments-api`); and its texts at `at` (obs.generate.stamp_texts), where
+    its shape's members differ in them."""
     team = service.team
-    return (service.name,) if not team or team == service.name else (service.name, team)
+    own = (service.name,) if not team or team == service.name else (service.name, team)
+    if not at:
+        return own
+    values = texts.texts(service)
+    return (*own, *(values[i] for i in at))
+
+
+def _alphabets(words: tuple[str, ...], at: tuple[int, ...], proof: bool = False) -> tuple[str, ...]:
+    """An alphabet for each word of _words(service, at): the name's, the team's, then the texts' one for each text."""
+    own = (_PROOF_ALPHABETS if proof else _ALPHABETS)[:len(words) - len(at)]
+    return (*own, *(texts.PROOF_ALPHABET if proof else texts.ALPHABET,) * len(at))
 
 
 class _Renamer:
@@ -208,8 +223,17 @@ def _spellings(old: tuple[str, ...], new: tuple[str, ...]) -> Pairs:
     pairs = list(zip(old, new, strict=True))
     if "-" in old[0]:
         pairs.append((old[0].replace("-", "_"), new[0].replace("-", "_")))
+    # A text with a quote or a backslash (obs.generate.stamp_texts) is written escaped inside YAML's double quotes and
+    # JSON strings: that spelling too. A word's stand-in has its marks, so it is escaped alike.
+    pairs += [(escaped, _escaped(n)) for o, n in zip(old, new, strict=True) if (escaped := _escaped(o)) != o]
     # The longer word first: a team named inside the service's name must not cut the name apart.
     return tuple(sorted(pairs, key=lambda p: -len(p[0])))
+
+
+@functools.lru_cache(maxsize=1 << 14)   # of each service's words, read for every key and stamp of its shape
+def _escaped(word: str) -> str:
+    """`word` as YAML's double quotes and JSON write it, without the quotes."""
+    return json.dumps(word, ensure_ascii=False)[1:-1]
 
 
 class Stamped:
@@ -328,24 +352,61 @@ def _one(model: Model, service: Service, makers: Sequence[Maker]) -> dict[str, L
     return out
 
 
-def _shapes(model: Model, rename: _Renamer) -> Iterator[list[Service]]:
-    groups: dict[tuple[object, ...], list[Service]] = {}
+def _shapes(model: Model, rename: _Renamer) -> Iterator[tuple[list[Service], tuple[int, ...]]]:
+    """The services by shape, each with the places of the texts its members differ in (obs.generate.stamp_texts):
+    first by their words and thresholds alone; then those of shapes too small to stamp by their texts as well, which
+    a script that numbers its runbooks makes every service's own."""
     read = [f for f in rename.fields(Service) if f not in UNREAD]
-    for service in model.services:
-        words, numbers = _words(service), thresholds.numbers(service)
-        placeholders = _spellings(words, tuple(f"\0-{i}" for i in range(len(words))))
+
+    def key(service: Service, values: tuple[str, ...], at: tuple[int, ...]) -> tuple[object, ...]:
+        own = (*_words(service), *(values[i] for i in at))
+        numbers = thresholds.numbers(service)
         blank = thresholds.with_numbers(service, (0,) * len(numbers))   # the thresholds' classes stand for them
-        key = (tuple(map(_family, words)), thresholds.pattern(numbers),
-               tuple(rename.key(getattr(blank, f), placeholders) for f in read))
-        groups.setdefault(key, []).append(service)
-    yield from groups.values()
+        placeholders = _spellings(own, _PLACEHOLDERS[:len(own)])
+        return (tuple(map(_family, own)), at, thresholds.pattern(numbers),
+                tuple(rename.key(getattr(blank, f), placeholders) for f in read))
+
+    groups: dict[tuple[object, ...], list[Service]] = {}
+    for service in model.services:
+        groups.setdefault(key(service, (), ()), []).append(service)
+    few: dict[tuple[object, ...], list[Service]] = {}
+    for members in groups.values():
+        if len(members) >= MIN_MEMBERS:
+            yield members, ()
+            continue
+        for service in members:
+            values = texts.texts(service)
+            few.setdefault(key(service, values, texts.wordlike(values)), []).append(service)
+    for members in few.values():
+        at = texts.wordlike(texts.texts(members[0]))
+        differ = texts.differing(members, at, _written) if at and len(members) >= MIN_MEMBERS else ()
+        if differ and len(differ) <= texts.MAX_TEXTS:
+            yield members, differ
+        else:   # as they were: by their texts as they are
+            split: dict[tuple[str, ...], list[Service]] = {}
+            for m in members:
+                split.setdefault(_written(m, texts.texts(m)), []).append(m)
+            yield from ((part, ()) for part in split.values())
 
 
-def _stands_apart(first: Service) -> bool:
+def _written(service: Service, values: tuple[str, ...]) -> tuple[str, ...]:
+    """`values` (the service's texts) with its name and team as placeholders: what of them is alike between
+    members."""
+    words = _words(service)
+    placeholders = _spellings(words, _PLACEHOLDERS[:len(words)])
+    return tuple(_replaced(text, placeholders) for text in values)
+
+
+_PLACEHOLDERS = tuple(f"\0-{i}" for i in range(64))
+
+
+def _stands_apart(first: Service, at: tuple[int, ...] = ()) -> bool:
     """Whether each of the lead member's words (`first` without what UNREAD leaves out) stands apart wherever it is
     written: one that stands against a letter or a digit somewhere (team `a` in `rate`) would rename the text around
     it, not the word."""
-    words, text = _words(first), repr(first)
+    words, text = _words(first, at), repr(first)
+    if at and not texts.apart(text, words, words[len(words) - len(at):]):
+        return False
     for word, _ in _spellings(words, words):   # as they are renamed: the longer first
         if _against(text, word):
             return False
@@ -371,17 +432,17 @@ def _names(model: Model) -> frozenset[str]:
 
 
 def _stand_ins(model: Model, first: Service, like: tuple[str, ...], alphabets: tuple[str, ...],
-               taken: frozenset[str]) -> tuple[str, ...] | None:
+               taken: frozenset[str], at: tuple[int, ...] = ()) -> tuple[str, ...] | None:
     """A stand-in for each of the lead member's words (`first`), of the pattern and length of the word `like` holds
     in its place, unlike any of `taken` (_names(model), and the stamp's stand-ins for a proof's); None when one
     cannot be made."""
-    out = []
+    out: list[str] = []
     for word, alphabet in zip(like, alphabets, strict=False):
-        stand_in = _stand_in(word, taken, alphabet)
+        stand_in = _stand_in(word, taken | set(out), alphabet)   # texts share an alphabet: each its own stand-in
         if stand_in is None:
             return None
         out.append(stand_in)
-    if any(new in model.source or new in model.project for _, new in _spellings(_words(first), tuple(out))):
+    if any(new in model.source or new in model.project for _, new in _spellings(_words(first, at), tuple(out))):
         return None
     return tuple(out)
 
@@ -406,6 +467,7 @@ Full = Mapping[str, dict[str, str]]   # a member's name: its files rendered in f
 @dataclasses.dataclass
 class _Shape:
     members: list[Service]
+    at: tuple[int, ...] = ()                     # the texts its members differ in, stood in for (stamp_texts)
     stand_ins: Stand | None = None               # None: every member is rendered in full
     stamp: dict[str, str] = dataclasses.field(default_factory=dict)   # their files
     probes: list[Service] = dataclasses.field(default_factory=list)   # the members rendered to prove it
@@ -455,7 +517,7 @@ class _Shape:
         """What makes `m`'s files from the stamp; None when `m` is rendered in full."""
         if self.stand_ins is None or self.whole:
             return None
-        stand = _stand(m)
+        stand = _stand(m, self.at)
         return self.back(stand) if self.proves(stand) else None
 
 
@@ -478,22 +540,23 @@ class Stamping:
         rename = _Renamer()
         names = _names(model)
 
-        def proto(first: Service, stand: Stand) -> tuple[Model, Service]:
-            service = thresholds.with_numbers(rename(first, _spellings(_words(first), stand.words)), stand.numbers)
+        def proto(first: Service, stand: Stand, at: tuple[int, ...]) -> tuple[Model, Service]:
+            service = thresholds.with_numbers(rename(first, _spellings(_words(first, at), stand.words)), stand.numbers)
             return model.with_service(service), service
 
-        for members in _shapes(model, rename):
-            shape = _Shape(members)
+        for members, at in _shapes(model, rename):
+            shape = _Shape(members, at=at)
             self._shapes.append(shape)
             if len(members) < MIN_MEMBERS:
                 continue
-            stands = [_stand(m) for m in members]
+            stands = [_stand(m, at) for m in members]
             short, long = proofs.extremes(stands)
             lead = proofs.lead(stands, [short, long])
             first = dataclasses.replace(members[lead], **UNREAD)   # the lead, as the stand-ins are made from it
-            if not _stands_apart(first):
+            if not _stands_apart(first, at):
                 continue
-            words = _stand_ins(model, first, _words(first), _ALPHABETS, names)
+            own_words = _words(first, at)
+            words = _stand_ins(model, first, own_words, _alphabets(own_words, at), names, at)
             # A threshold all members share is its own stand-in: their texts hold it as the stamp does.
             own = [s.numbers for s in stands]
             numbers = (own[lead] if own.count(own[lead]) == len(own)
@@ -502,11 +565,12 @@ class Stamping:
                 continue
             shape.stand_ins = Stand(words, numbers)
             extremes = [Stand(w, like.numbers) for like in (short, long)
-                        if (w := _stand_ins(model, first, like.words, _PROOF_ALPHABETS, names | set(words)))]
+                        if (w := _stand_ins(model, first, like.words, _alphabets(own_words, at, proof=True),
+                                            names | set(words), at))]
             chosen, taken = proofs.probes(stands, lead, shape.stand_ins, extremes)
             shape.probes = [members[j] for j in chosen]
-            self._stamps.append((shape, *proto(first, shape.stand_ins)))
-            self._extremes += [(shape, extremes[j], *proto(first, extremes[j])) for j in taken]
+            self._stamps.append((shape, *proto(first, shape.stand_ins, at)))
+            self._extremes += [(shape, extremes[j], *proto(first, extremes[j], at)) for j in taken]
 
     @property
     def shapes(self) -> int:
@@ -557,7 +621,7 @@ class Stamping:
                 continue
             shape.stamp = cast("dict[str, str]", stamp)
             stand_ins = cast("Stand", shape.stand_ins)   # a shape with a stamp's job has them
-            proofs = [(_stand(m), full[m.name]) for m in shape.probes] + made_of.get(id(shape), [])
+            proofs = [(_stand(m, shape.at), full[m.name]) for m in shape.probes] + made_of.get(id(shape), [])
             judged = [(stand, shape.holds(stand, files)) for stand, files in proofs]
             passed = [stand for stand, held in judged if held]
             shape.whole = not passed

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from obs.emit import halves, writer
-from obs.generate import LAYOUT, common, render, service_makers, stamp
+from obs.generate import LAYOUT, common, render, service_makers, stamp, stamp_texts
 from obs.generate import stamp_proofs as proofs
 from obs.generate import stamp_thresholds as thresholds
 from obs.generate.common import forget, made
@@ -130,13 +130,15 @@ def test_the_repositorys_spec_renders_alike_stamped_and_in_full():
 
 @pytest.mark.parametrize("settings", [{"names": "realistic", "various": True}, {"names": "numbered", "various": True},
                                       {"names": "realistic", "richer": True}, {"names": "realistic", "distinct": True},
-                                      {"names": "realistic", "shuffled": True}],
-                         ids=["various", "numbered", "richer", "distinct", "shuffled"])
+                                      {"names": "realistic", "shuffled": True},
+                                      {"names": "realistic", "various": True, "own_texts": True}],
+                         ids=["various", "numbered", "richer", "distinct", "shuffled", "own texts"])
 def test_the_benchmarks_specs_render_alike_stamped_and_in_full(settings, monkeypatch):
     # bench/generate_at_scale.py's specs: descriptions, owners, calls, runbooks, objectives and thresholds that vary,
     # classic and native histograms, SLOs grouped by route; or a threshold per service (stood in for, so that
     # services whose thresholds share a class share a shape, obs.generate.stamp_thresholds); or each setting drawn at
-    # random on its own, so that most shapes have a member or two (rendered in full) and the rest a few.
+    # random on its own, so that most shapes have a member or two (rendered in full) and the rest a few; or each SLO
+    # its own runbook by number (stood in for, obs.generate.stamp_texts).
     monkeypatch.syspath_prepend(str(REPO / "bench"))
     from generate_at_scale import spec as scale_spec
     model = load_text(scale_spec(240, **settings), "obs.yaml")
@@ -742,3 +744,92 @@ def test_a_threshold_every_member_shares_is_written_as_it_is_not_renumbered(monk
     stamped = [v for v in render(model)._files.values() if isinstance(v, stamp.Stamped)]
     assert stamped and all(v.numbers == () for v in stamped)
     assert any("0.3" in v.template for v in stamped)
+
+
+def texted(name: str, description: str, runbook: str, annotation: str = "", objective: str = "99.9") -> str:
+    """A templated service whose availability SLO holds texts of its own: a description, a runbook, an annotation."""
+    note = f", annotations: {{dashboard: '{annotation}'}}" if annotation else ""
+    return f"""  - name: {name}
+    team: core
+    http: true
+    slos:
+      - name: availability
+        description: '{description}'
+        objective: {objective}
+        sli: {{availability: {{}}}}
+        alerting: {{runbook_url: '{runbook}'{note}}}
+      - {{name: latency, objective: 99, sli: {{latency: {{threshold: 500ms}}}}}}
+"""
+
+
+TEXTS = {
+    "a runbook by number": [texted(f"svc-{i:03d}", "Requests served", f"https://wiki.example.com/runbooks/{i}")
+                            for i in range(12)],
+    "a description that counts, of one and of three digits": [
+        texted(f"svc-{i:03d}", f"SLO {i * 37} of the platform", "https://wiki.example.com/a") for i in range(12)],
+    "a runbook, a description and an annotation, each its own": [
+        texted(f"svc-{i:03d}", f"Owned by rota {i}", f"https://wiki.example.com/{i}/x", f"https://grafana/d/{i * 7}")
+        for i in range(12)],
+    "texts that hold the service's name as well": [
+        texted(f"svc-{i:03d}", f"svc-{i:03d}: requests, rota {i % 5}", f"https://wiki.example.com/svc-{i:03d}/{i}")
+        for i in range(12)],
+    "texts YAML quotes and JSON escapes": [
+        texted(f"svc-{i:03d}", f'Say "{i}": yes # really', f"https://wiki.example.com/#{i}") for i in range(12)],
+}
+
+
+@pytest.mark.parametrize("services", TEXTS.values(), ids=list(TEXTS))
+def test_services_that_differ_in_texts_of_their_own_share_a_shape_and_stamp_as_in_full(services, monkeypatch):
+    # Each service's texts are its own (a runbook by number): before, each was a shape of its own, rendered in full.
+    model = load_text(spec(*services), "obs.yaml")
+    calls = renders_stamped_as_in_full(model, monkeypatch)
+    assert len(calls) < len(model.services) / 2
+
+
+def test_a_text_a_generator_reads_otherwise_than_as_text_is_rendered_in_full(monkeypatch):
+    # A generator that writes a description in capitals, not as it is, must not be stamped: its proofs fail.
+    model = load_text(spec(*(texted(f"svc-{i:03d}", f"Rota {i}", "https://x.example.com/a") for i in range(6))),
+                      "obs.yaml")
+    calls = recorded_renders(monkeypatch, lambda s: s.slos[0].description.upper())
+    assert extra_files(model) == {f"x/svc-{i:03d}": f"ROTA {i}" for i in range(6)}
+    assert len(calls) >= 6
+
+
+@pytest.mark.parametrize("annotation", ["Rota 0", "Rota 0 and on"])
+def test_a_text_written_elsewhere_in_its_service_is_not_stood_in_for_there(annotation):
+    # Every service's annotation is the same, and holds the first one's description: a stand-in for that description
+    # would stand in the annotation too, where the others write it as it is. The first is a shape of its own where the
+    # annotation is its description (the key holds both as one placeholder); where the annotation holds it, the
+    # shape is one, stamped from a lead whose description is written nowhere else, or else rendered in full.
+    services = [texted(f"svc-{i:03d}", f"Rota {i}", "https://x.example.com/a", annotation) for i in range(6)]
+    model = load_text(spec(*services), "obs.yaml")
+    shapes = [([m.name for m in members], at) for members, at in stamp._shapes(model, stamp._Renamer())]
+    if annotation == "Rota 0":
+        assert shapes == [(["svc-000"], ()), ([f"svc-{i:03d}" for i in range(1, 6)], (0,))]
+    else:
+        assert shapes == [([f"svc-{i:03d}" for i in range(6)], (0,))]
+    first = dataclasses.replace(model.services[0], **stamp.UNREAD)
+    assert not stamp._stands_apart(first, (0,)) and stamp._stands_apart(model.services[1], (0,))
+    assert_stamped_equals_full(model)
+
+
+def test_more_texts_of_their_own_than_a_shape_stands_in_for_split_it():
+    many = "".join(f", t{k}: 'x {{i}} {k}'" for k in range(stamp_texts.MAX_TEXTS))
+    services = [texted(f"svc-{i:03d}", "Requests", f"https://x.example.com/{i}").replace(
+        "dashboard: '", "").replace("runbook_url:", "annotations: {" + many.format(i=i)[2:] + "}, runbook_url:")
+        for i in range(4)]
+    model = load_text(spec(*services), "obs.yaml")
+    assert [at for _, at in stamp._shapes(model, stamp._Renamer())] == [()] * 4
+    assert_stamped_equals_full(model)
+
+
+@pytest.mark.parametrize("text", ["https://wiki.example.com/runbooks/17", "SLO 17 of the platform", "a"])
+def test_no_stand_in_of_a_text_holds_a_words_or_a_proofs_the_stamps(text):
+    own = [stamp._stand_in(text, set(), a) for a in (*stamp._ALPHABETS, stamp_texts.ALPHABET)]
+    for alphabet in (*stamp._PROOF_ALPHABETS, stamp_texts.PROOF_ALPHABET):
+        for length in range(1, len(text) + 10):
+            proof = stamp._stand_in(text[:length] if length <= len(text) else text + text[-1] * (length - len(text)),
+                                    set(), alphabet)
+            assert proof is None or not any(w and w in proof for w in own)
+    word = stamp._stand_in(text, set(), stamp._ALPHABETS[0])
+    assert word is None or word not in cast(str, stamp._stand_in(text, set(), stamp_texts.ALPHABET))

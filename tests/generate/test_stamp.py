@@ -3,6 +3,7 @@ writes, whatever the names; and at scale the stamping really happens."""
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from typing import cast
 
@@ -833,3 +834,24 @@ def test_no_stand_in_of_a_text_holds_a_words_or_a_proofs_the_stamps(text):
             assert proof is None or not any(w and w in proof for w in own)
     word = stamp._stand_in(text, set(), stamp._ALPHABETS[0])
     assert word is None or word not in cast(str, stamp._stand_in(text, set(), stamp_texts.ALPHABET))
+
+
+MARKS = (" ", ":", "#", "'", '"', "-", "/", ".", "{", "}", "\\", "é")
+
+
+@settings(max_examples=int(os.environ.get("OBS_STAMP_TEXT_EXAMPLES", "25")), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(("a", "9", *MARKS)), min_size=1, max_size=6), st.integers(3, 6), st.data())
+def test_whatever_texts_the_members_of_a_shape_hold_each_gets_its_own_files(frame, members, data):
+    # Members of one template whose descriptions and runbooks share their marks (so that they share a shape) and
+    # differ in their letters and digits: quotes, colons and hashes that YAML quotes, quotes and backslashes that JSON
+    # escapes, runs of 7s like a stand-in's. Stamped or rendered in full, each member's files are those a full render
+    # makes.
+    def text() -> str:
+        return "".join(data.draw(st.text("abz", min_size=1, max_size=4)) if part == "a" else
+                       data.draw(st.text("0179", min_size=1, max_size=3)) if part == "9" else part for part in frame)
+
+    services = [texted(f"svc-{i:03d}", text().replace("'", "''"),
+                       "https://x.example.com/" + data.draw(st.text("ab7", min_size=1, max_size=6)))
+                for i in range(members)]
+    assert_stamped_equals_full(load_text(spec(*services), "obs.yaml"))

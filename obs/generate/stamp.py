@@ -362,7 +362,7 @@ def _shapes(model: Model, rename: _Renamer) -> Iterator[tuple[list[Service], tup
         own = (*_words(service), *(values[i] for i in at))
         numbers = thresholds.numbers(service)
         blank = thresholds.with_numbers(service, (0,) * len(numbers))   # the thresholds' classes stand for them
-        placeholders = _spellings(own, _PLACEHOLDERS[:len(own)])
+        placeholders = _spellings(own, _placeholders(len(own)))
         return (tuple(map(_family, own)), at, thresholds.pattern(numbers),
                 tuple(rename.key(getattr(blank, f), placeholders) for f in read))
 
@@ -393,11 +393,14 @@ def _written(service: Service, values: tuple[str, ...]) -> tuple[str, ...]:
     """`values` (the service's texts) with its name and team as placeholders: what of them is alike between
     members."""
     words = _words(service)
-    placeholders = _spellings(words, _PLACEHOLDERS[:len(words)])
+    placeholders = _spellings(words, _placeholders(len(words)))
     return tuple(_replaced(text, placeholders) for text in values)
 
 
-_PLACEHOLDERS = tuple(f"\0-{i}" for i in range(64))
+@functools.lru_cache(maxsize=256)
+def _placeholders(count: int) -> tuple[str, ...]:
+    """A placeholder for each of `count` words: a service's name and team, and as many texts as its SLOs hold."""
+    return tuple(f"\0-{i}" for i in range(count))
 
 
 def _stands_apart(first: Service, at: tuple[int, ...] = ()) -> bool:

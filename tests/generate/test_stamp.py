@@ -824,6 +824,16 @@ def test_more_texts_of_their_own_than_a_shape_stands_in_for_split_it():
     assert_stamped_equals_full(model)
 
 
+def test_a_service_of_many_slos_each_with_texts_of_its_own_renders_alike_stamped_and_in_full():
+    # 25 SLOs, each with a description, a runbook and an annotation: 75 texts and a name, each a placeholder in its
+    # shape's key. A bound of 64 placeholders made the key's pairs uneven, and generate failed.
+    slos = "".join(f"      - {{name: s{k}, description: 'd {k}', objective: 99, sli: {{availability: {{}}}}, "
+                   f"alerting: {{runbook_url: 'https://x.example.com/{k}', annotations: {{a: 'v {k}'}}}}}}\n"
+                   for k in range(25))
+    model = load_text(spec(f"  - name: big\n    http: true\n    slos:\n{slos}"), "obs.yaml")
+    assert_stamped_equals_full(model)
+
+
 @pytest.mark.parametrize("text", ["https://wiki.example.com/runbooks/17", "SLO 17 of the platform", "a"])
 def test_no_stand_in_of_a_text_holds_a_words_or_a_proofs_the_stamps(text):
     own = [stamp._stand_in(text, set(), a) for a in (*stamp._ALPHABETS, stamp_texts.ALPHABET)]

@@ -97,7 +97,8 @@ def settings(i: int, various: bool = False, distinct: bool = False, richer: bool
              own_objectives: bool = False, values: int = 0, own_texts: bool = False) -> tuple[float, str, bool, bool]:
     """varied(i, richer, shuffled) with `various`, `richer` or `shuffled`, else the defaults; with `distinct`, the
     threshold of distinct_threshold(i) where the histogram is native; with `own_objectives`, the availability
-    objective of own_objective(i)."""
+    objective of own_objective(i). `values` goes to varied(); `own_texts`, one of VARIETY, sets no setting (spec()
+    writes the runbooks)."""
     objective, threshold, classic, grouped = (varied(i, richer, shuffled, values) if various or richer or shuffled
                                               else (99.9, "500ms", False, False))
     return (own_objective(i) if own_objectives else objective,

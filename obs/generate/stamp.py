@@ -57,14 +57,12 @@ from obs.generate import stamp_proofs as proofs
 from obs.generate import stamp_texts as texts
 from obs.generate import stamp_thresholds as thresholds
 from obs.generate.common import Later, made
-from obs.generate.stamp_proofs import Stand, skeleton
+from obs.generate.stamp_proofs import RESERVED, Stand, skeleton
 from obs.model.domain import Model, Service
 
 Maker = Callable[[Model, Service], dict[str, Later]]   # a service's files by path, each made when called
 
 MIN_MEMBERS = 3      # a shape's proof takes two renders at least: below three members nothing is saved
-# Names a YAML reader could take for something else are quoted where a stand-in is not: never stamped.
-_RESERVED = frozenset("y n yes no on off true false null".split())
 # A stand-in's letters, one alphabet per word (the service's name, its team), so that one never holds the other.
 _ALPHABETS = ("qzxjqzxj", "kvwykvwy")
 # The letters of the stand-ins that prove the shortest and longest lengths: the same letters in another cycle, which
@@ -85,7 +83,7 @@ UNREAD: dict[str, Any] = {"owner": None, "description": "", "calls": (), "scrape
 def _pattern(word: str) -> tuple[object, ...]:
     """What of a word a generator may see, besides its length: its skeleton and whether YAML or JSON would quote or
     escape it. A stand-in has its word's."""
-    return skeleton(word), word.lower() in _RESERVED, yaml_dump.scalar(word) == word, json.dumps(word) == f'"{word}"'
+    return skeleton(word), word.lower() in RESERVED, yaml_dump.scalar(word) == word, json.dumps(word) == f'"{word}"'
 
 
 def _family(word: str) -> tuple[object, ...]:
@@ -107,7 +105,7 @@ def _stand_in(word: str, taken: AbstractSet[str], alphabet: str) -> str | None:
     three (its last run of letters is drawn out), since a stand-in must occur in no other text. The length of a
     stand-in is free: the probes prove the stamp for the members' lengths. None when no such word is found."""
     letters = [i for i, ch in enumerate(word) if ch.isascii() and ch.isalpha()]
-    if not letters or word.lower() in _RESERVED:
+    if not letters or word.lower() in RESERVED:
         return None
     pattern, drawn = _pattern(word), word
     if len(letters) < 3:
@@ -123,7 +121,7 @@ def _stand_in(word: str, taken: AbstractSet[str], alphabet: str) -> str | None:
             if ch.isascii() and ch.isdigit():
                 out[i] = "7"
         candidate = "".join(out)
-        if candidate not in taken and candidate.lower() not in _RESERVED and _pattern(candidate) == pattern:
+        if candidate not in taken and candidate.lower() not in RESERVED and _pattern(candidate) == pattern:
             return candidate
     return None
 
@@ -377,8 +375,8 @@ def _shapes(model: Model, rename: _Renamer) -> Iterator[tuple[list[Service], tup
         for service in members:
             values = texts.texts(service)
             few.setdefault(key(service, values, texts.wordlike(values)), []).append(service)
-    for members in few.values():
-        at = texts.wordlike(texts.texts(members[0]))
+    for held, members in few.items():
+        at = cast("tuple[int, ...]", held[1])   # the texts that can be stood in for, as key() holds them
         differ = texts.differing(members, at, _written) if at and len(members) >= MIN_MEMBERS else ()
         if differ and len(differ) <= texts.MAX_TEXTS:
             yield members, differ

@@ -21,6 +21,9 @@ from typing import NamedTuple
 # the stamp's lengths as well as its own; it is a member's, since stand-ins alone could pass where a generator reads
 # what real words hold and stand-ins do not.
 VERIFIED = 1
+# Words a YAML reader could take for something else, quoted where a stand-in is not: a name, a team or a text of
+# these is never stood in for (obs.generate.stamp, obs.generate.stamp_texts).
+RESERVED = frozenset("y n yes no on off true false null".split())
 
 
 @lru_cache(maxsize=1 << 14)   # of each member's words, read again by each proof search of its shape

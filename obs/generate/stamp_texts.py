@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from obs.generate.stamp_proofs import RESERVED
 from obs.model.domain import Service
 
 # The texts' stand-ins: other cycles of the words' letters (obs.generate.stamp._ALPHABETS), none of which shares three
@@ -32,7 +33,6 @@ PROOF_ALPHABET = "zjqxzjqx"
 # Texts stood in for in one shape, at most: each is a measure and a kind more for the proofs to reach, and a service
 # of three SLOs has three runbooks.
 MAX_TEXTS = 3
-_RESERVED = frozenset("y n yes no on off true false null".split())
 
 
 def texts(service: Service) -> tuple[str, ...]:
@@ -46,7 +46,7 @@ def wordlike(values: tuple[str, ...]) -> tuple[int, ...]:
     """Where `values` (texts()) hold a text that can be stood in for: one with a letter, not a word YAML reads as
     something else."""
     return tuple(i for i, text in enumerate(values)
-                 if any(ch.isascii() and ch.isalpha() for ch in text) and text.lower() not in _RESERVED)
+                 if any(ch.isascii() and ch.isalpha() for ch in text) and text.lower() not in RESERVED)
 
 
 def differing(members: Sequence[Service], at: tuple[int, ...],

@@ -747,9 +747,11 @@ def test_a_threshold_every_member_shares_is_written_as_it_is_not_renumbered(monk
     assert any("0.3" in v.template for v in stamped)
 
 
-def texted(name: str, description: str, runbook: str, annotation: str = "", objective: str = "99.9") -> str:
-    """A templated service whose availability SLO holds texts of its own: a description, a runbook, an annotation."""
-    note = f", annotations: {{dashboard: '{annotation}'}}" if annotation else ""
+def texted(name: str, description: str, runbook: str, annotations: dict[str, str] | None = None,
+           objective: str = "99.9") -> str:
+    """A templated service whose availability SLO holds texts of its own: a description, a runbook, annotations."""
+    notes = ", ".join(f"{key}: '{value}'" for key, value in (annotations or {}).items())
+    note = f", annotations: {{{notes}}}" if notes else ""
     return f"""  - name: {name}
     team: core
     http: true
@@ -769,8 +771,8 @@ TEXTS = {
     "a description that counts, of one and of three digits": [
         texted(f"svc-{i:03d}", f"SLO {i * 37} of the platform", "https://wiki.example.com/a") for i in range(12)],
     "a runbook, a description and an annotation, each its own": [
-        texted(f"svc-{i:03d}", f"Owned by rota {i}", f"https://wiki.example.com/{i}/x", f"https://grafana/d/{i * 7}")
-        for i in range(12)],
+        texted(f"svc-{i:03d}", f"Owned by rota {i}", f"https://wiki.example.com/{i}/x",
+               {"dashboard": f"https://grafana/d/{i * 7}"}) for i in range(12)],
     "texts that hold the service's name as well": [
         texted(f"svc-{i:03d}", f"svc-{i:03d}: requests, rota {i % 5}", f"https://wiki.example.com/svc-{i:03d}/{i}")
         for i in range(12)],
@@ -802,7 +804,8 @@ def test_a_text_written_elsewhere_in_its_service_is_not_stood_in_for_there(annot
     # would stand in the annotation too, where the others write it as it is. The first is a shape of its own where the
     # annotation is its description (the key holds both as one placeholder); where the annotation holds it, the
     # shape is one, stamped from a lead whose description is written nowhere else, or else rendered in full.
-    services = [texted(f"svc-{i:03d}", f"Rota {i}", "https://x.example.com/a", annotation) for i in range(6)]
+    services = [texted(f"svc-{i:03d}", f"Rota {i}", "https://x.example.com/a", {"dashboard": annotation})
+                for i in range(6)]
     model = load_text(spec(*services), "obs.yaml")
     shapes = [([m.name for m in members], at) for members, at in stamp._shapes(model, stamp._Renamer())]
     if annotation == "Rota 0":
@@ -815,10 +818,9 @@ def test_a_text_written_elsewhere_in_its_service_is_not_stood_in_for_there(annot
 
 
 def test_more_texts_of_their_own_than_a_shape_stands_in_for_split_it():
-    many = "".join(f", t{k}: 'x {{i}} {k}'" for k in range(stamp_texts.MAX_TEXTS))
-    services = [texted(f"svc-{i:03d}", "Requests", f"https://x.example.com/{i}").replace(
-        "dashboard: '", "").replace("runbook_url:", "annotations: {" + many.format(i=i)[2:] + "}, runbook_url:")
-        for i in range(4)]
+    # A runbook and MAX_TEXTS annotations of each service's own: one text more than a shape stands in for.
+    services = [texted(f"svc-{i:03d}", "Requests", f"https://x.example.com/{i}",
+                       {f"t{k}": f"x {i} {k}" for k in range(stamp_texts.MAX_TEXTS)}) for i in range(4)]
     model = load_text(spec(*services), "obs.yaml")
     assert [at for _, at in stamp._shapes(model, stamp._Renamer())] == [()] * 4
     assert_stamped_equals_full(model)

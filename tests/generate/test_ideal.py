@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from decimal import Decimal as D
+from itertools import accumulate
 
 import pytest
 
@@ -24,7 +25,7 @@ def kept(monkeypatch: pytest.MonkeyPatch) -> ideal._Kept:
 
 def test_an_ideal_counts_each_minute_of_its_segments() -> None:
     made = Ideal([Segment(2, D(10), D("0.5")), Segment(1, D(4), D(1))])
-    assert made.events == [0, 10, 20, 24] and made.errors == [0, 5, 10, 14]
+    assert [made.window(t, t) for t in range(4)] == [(0, 0), (5, 10), (10, 20), (14, 24)]
     assert made.ratio(3, 1) == 1 and made.ratio(3, 3) == D(14) / 24
 
 
@@ -45,3 +46,32 @@ def test_the_kept_ideals_hold_no_more_minutes_than_the_bound_and_the_least_recen
         assert kept.minutes == sum(i.end for i in kept.ideals.values())
     assert _outage(600) in kept.ideals and _outage(601) not in kept.ideals
     assert len(kept.ideals) == at_most
+
+
+def _all_at_once(segments: tuple[Segment, ...]) -> tuple[list[D], list[D]]:
+    """The running sums added up over every minute at once, as the Ideal did before it added them as read."""
+    events = list(accumulate((s.per_minute for s in segments for _ in range(s.minutes)), initial=D(0)))
+    errors = list(accumulate((s.per_minute * s.error_ratio for s in segments for _ in range(s.minutes)),
+                             initial=D(0)))
+    return events, errors
+
+
+@pytest.mark.parametrize("segments", [
+    _outage(600),
+    (Segment(60, D("597.009"), D(0)), Segment(700, D("597.009"), D("0.04486")), Segment(3, D("0.3"), D(1))),
+    (Segment(0, D(5), D(1)), Segment(10, D("1.1"), D("0.333")), Segment(0, D(7), D(0)), Segment(5, D(9), D("0.5"))),
+], ids=["an outage probe", "a slow burn and a trickle", "segments of no minutes among them"])
+def test_an_ideal_adds_up_only_the_minutes_a_question_reads_and_reads_what_adding_them_all_at_once_would(
+        segments: tuple[Segment, ...]) -> None:
+    made = Ideal(list(segments))
+    events, errors = _all_at_once(segments)
+    assert made.end == len(events) - 1
+    early = min(15, made.end)
+    assert made.window(early, 5) == (errors[early] - errors[early - 5], events[early] - events[early - 5])
+    assert len(made.events) - 1 == min(max(early, ideal._STRETCH), made.end)   # a stretch, not every minute
+    for t, width in [(t, w) for t in range(made.end + 1) for w in (1, 5, 60, made.end)] + [(made.end + 50, 60)]:
+        bad, total = made.window(t, width)
+        now, lo = min(t, made.end), max(0, t - width)
+        # Alike as text too: the expectations are written from these Decimals, exponent and all.
+        assert (str(bad), str(total)) == (str(errors[now] - errors[lo]), str(events[now] - events[lo]))
+    assert made.events == events and made.errors == errors

@@ -16,25 +16,46 @@ from obs.model.domain import SLO
 from obs.model.durations import Duration
 from obs.model.windows import BASE_WINDOW, Tier
 
+_STRETCH = 128   # minutes added up past the one a question reads (Ideal._upto()): a scan that goes on reads them next
+
 
 def minutes(d: Duration) -> int:
     return d.ms // 60_000
 
 
 class Ideal:
-    """Counts per minute: minute k (1-based) holds the events between k-1 and k."""
+    """Counts per minute: minute k (1-based) holds the events between k-1 and k.
+
+    The running sums are added up only as far as a question reads (_upto()): an outage probe runs for twice its
+    longest window (8,640 minutes for a 3d ticket), but its tiers fire within minutes of the outage, and the scans
+    stop there. With an objective per service each of its Ideals is asked a few questions once, and adding up the
+    unread minutes was most of their cost."""
 
     def __init__(self, segments: list[Segment]):
-        # Running sums added minute by minute as before (a product would round differently), without the
-        # per-step lookups: accumulate() does the same additions in the same Decimal context.
         self.events, self.errors = [Decimal(0)], [Decimal(0)]
-        for s in segments:
-            n = max(s.minutes, 0)
-            self.events += islice(accumulate(repeat(s.per_minute, n), initial=self.events[-1]), 1, None)
-            self.errors += islice(accumulate(repeat(s.per_minute * s.error_ratio, n), initial=self.errors[-1]), 1,
-                                  None)
-        self.end = len(self.events) - 1
+        # What is left to add up: (minutes, events and errors per minute) of each segment, the next one last (it
+        # pops off the end), and how many of its minutes are added. The errors per minute are worked out once per
+        # segment, as the sums have always added them.
+        self._left = [(n, s.per_minute, s.per_minute * s.error_ratio)
+                      for s in reversed(segments) if (n := max(s.minutes, 0))]
+        self._taken = 0
+        self.end = sum(n for n, _, _ in self._left)
         self._fired: dict[tuple[object, ...], int | None] = {}
+
+    def _upto(self, t: int) -> None:
+        """Adds the running sums up to minute `t` (at most the end), and a stretch beyond it, so a scan minute by
+        minute calls here once per stretch. The same additions as adding up every segment at once: accumulate()
+        goes on from the last sum, in the same Decimal context (a product would round differently)."""
+        want = min(max(t, len(self.events) - 1 + _STRETCH), self.end)
+        while len(self.events) <= want:
+            total, per_minute, errors = self._left[-1]
+            n = min(total - self._taken, want + 1 - len(self.events))
+            self.events += islice(accumulate(repeat(per_minute, n), initial=self.events[-1]), 1, None)
+            self.errors += islice(accumulate(repeat(errors, n), initial=self.errors[-1]), 1, None)
+            self._taken += n
+            if self._taken == total:
+                self._left.pop()
+                self._taken = 0
 
     @staticmethod
     def of(segments: tuple[Segment, ...]) -> Ideal:
@@ -45,6 +66,8 @@ class Ideal:
     def window(self, t: int, width: int) -> tuple[Decimal, Decimal]:
         lo = max(0, t - width)
         t = min(t, self.end)
+        if t >= len(self.events):
+            self._upto(t)
         return self.errors[t] - self.errors[lo], self.events[t] - self.events[lo]
 
     def ratio(self, t: int, width: int) -> Decimal | None:
@@ -87,6 +110,8 @@ class Ideal:
         run = 0
         for t in range(start, end + 1):
             now = min(t, last)
+            if now >= len(events):
+                self._upto(now)   # extends these very lists
             lo_long, lo_short = max(0, t - long), max(0, t - short)
             total_long, total_short = events[now] - events[lo_long], events[now] - events[lo_short]
             fired = (total_long > 0 and total_short > 0
@@ -99,7 +124,8 @@ class Ideal:
         return None
 
 
-# The Ideals kept for reuse, by the minutes they hold: each minute holds two Decimals (about 230 bytes). The specs of
+# The Ideals kept for reuse, by the minutes they may hold (their end; those added up as read hold fewer): each minute
+# holds two Decimals (about 230 bytes). The specs of
 # the benchmarks need 27 Ideals at most, 29,210 minutes, so all are kept; a spec with an objective per service needs
 # one Ideal per scenario, four thousand of up to 4,440 minutes each, which a bound by count (512) held at 130 MB.
 KEPT_MINUTES = 60_000

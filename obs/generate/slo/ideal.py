@@ -124,10 +124,10 @@ class Ideal:
         return None
 
 
-# The Ideals kept for reuse, by the minutes they may hold (their end; those added up as read hold fewer): each minute
-# holds two Decimals (about 230 bytes). The specs of
-# the benchmarks need 27 Ideals at most, 29,210 minutes, so all are kept; a spec with an objective per service needs
-# one Ideal per scenario, four thousand of up to 4,440 minutes each, which a bound by count (512) held at 130 MB.
+# The Ideals kept for reuse, by the minutes they may hold (their end; those added up as read hold fewer): each
+# minute holds two Decimals (about 230 bytes). The specs of the benchmarks need 27 Ideals at most, 29,210 minutes, so
+# all are kept; a spec with an objective per service needs one Ideal per scenario, four thousand of up to 4,440
+# minutes each, which a bound by count (512) held at 130 MB.
 KEPT_MINUTES = 60_000
 
 

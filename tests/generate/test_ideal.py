@@ -5,6 +5,8 @@ from decimal import Decimal as D
 from itertools import accumulate
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from obs.generate.slo import ideal
 from obs.generate.slo.ideal import Ideal
@@ -75,3 +77,22 @@ def test_an_ideal_adds_up_only_the_minutes_a_question_reads_and_reads_what_addin
         # Alike as text too: the expectations are written from these Decimals, exponent and all.
         assert (str(bad), str(total)) == (str(errors[now] - errors[lo]), str(events[now] - events[lo]))
     assert made.events == events and made.errors == errors
+
+
+_SEGMENTS = st.lists(st.builds(Segment, st.integers(0, 400),
+                               st.decimals(0, 5000, places=3, allow_nan=False, allow_infinity=False),
+                               st.decimals(0, 1, places=6, allow_nan=False, allow_infinity=False)),
+                     min_size=1, max_size=5).filter(lambda segs: sum(s.minutes for s in segs) > 0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(segments=_SEGMENTS, questions=st.lists(st.tuples(st.floats(0, 1), st.integers(1, 900)), max_size=12))
+def test_whatever_is_asked_in_whatever_order_an_ideal_answers_as_the_sums_added_all_at_once(
+        segments: list[Segment], questions: list[tuple[float, int]]) -> None:
+    made = Ideal(segments)
+    events, errors = _all_at_once(tuple(segments))
+    for share, width in questions:
+        t = round(share * made.end)
+        lo = max(0, t - width)
+        assert tuple(map(str, made.window(t, width))) == (str(errors[t] - errors[lo]), str(events[t] - events[lo]))
+    assert made.events == events[:len(made.events)] and made.errors == errors[:len(made.errors)]

@@ -356,8 +356,8 @@ def _shapes(model: Model, rename: _Renamer) -> Iterator[tuple[list[Service], tup
     a script that numbers its runbooks makes every service's own."""
     read = [f for f in rename.fields(Service) if f not in UNREAD]
 
-    def key(service: Service, values: tuple[str, ...], at: tuple[int, ...]) -> tuple[object, ...]:
-        own = (*_words(service), *(values[i] for i in at))
+    def key(service: Service, at: tuple[int, ...]) -> tuple[object, ...]:
+        own = _words(service, at)
         numbers = thresholds.numbers(service)
         blank = thresholds.with_numbers(service, (0,) * len(numbers))   # the thresholds' classes stand for them
         placeholders = _spellings(own, _placeholders(len(own)))
@@ -366,15 +366,14 @@ def _shapes(model: Model, rename: _Renamer) -> Iterator[tuple[list[Service], tup
 
     groups: dict[tuple[object, ...], list[Service]] = {}
     for service in model.services:
-        groups.setdefault(key(service, (), ()), []).append(service)
+        groups.setdefault(key(service, ()), []).append(service)
     few: dict[tuple[object, ...], list[Service]] = {}
     for members in groups.values():
         if len(members) >= MIN_MEMBERS:
             yield members, ()
             continue
         for service in members:
-            values = texts.texts(service)
-            few.setdefault(key(service, values, texts.wordlike(values)), []).append(service)
+            few.setdefault(key(service, texts.wordlike(texts.texts(service))), []).append(service)
     for held, members in few.items():
         at = cast("tuple[int, ...]", held[1])   # the texts that can be stood in for, as key() holds them
         differ = texts.differing(members, at, _written) if at and len(members) >= MIN_MEMBERS else ()

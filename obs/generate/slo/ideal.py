@@ -6,8 +6,9 @@ sampling (1m samples, 5m rate extrapolation, 1m evaluation).
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
-from itertools import accumulate, islice, repeat
+from itertools import accumulate, chain, islice, repeat
 
 from obs.generate.slo.alerts import threshold
 from obs.generate.slo.series import Segment
@@ -33,29 +34,24 @@ class Ideal:
 
     def __init__(self, segments: list[Segment]):
         self.events, self.errors = [Decimal(0)], [Decimal(0)]
-        # What is left to add up: (minutes, events and errors per minute) of each segment, the next one last (it
-        # pops off the end), and how many of its minutes are added. The errors per minute are worked out once per
-        # segment, as the sums have always added them.
-        self._left = [(n, s.per_minute, s.per_minute * s.error_ratio)
-                      for s in reversed(segments) if (n := max(s.minutes, 0))]
-        self._taken = 0
-        self.end = sum(n for n, _, _ in self._left)
+        self.end = sum(max(s.minutes, 0) for s in segments)
+        # The running sums still to be read, minute by minute: the same additions, in the same order and Decimal
+        # context, as adding up every segment at once (a product would round differently). The errors per minute
+        # are worked out once per segment, when its first minute is added.
+        self._more_events = self._sums(repeat(s.per_minute, max(s.minutes, 0)) for s in segments)
+        self._more_errors = self._sums(repeat(s.per_minute * s.error_ratio, max(s.minutes, 0)) for s in segments)
         self._fired: dict[tuple[object, ...], int | None] = {}
+
+    @staticmethod
+    def _sums(per_minute: Iterator[Iterator[Decimal]]) -> Iterator[Decimal]:
+        return islice(accumulate(chain.from_iterable(per_minute), initial=Decimal(0)), 1, None)
 
     def _upto(self, t: int) -> None:
         """Adds the running sums up to minute `t` (at most the end), and a stretch beyond it, so a scan minute by
-        minute calls here once per stretch. The same additions as adding up every segment at once: accumulate()
-        goes on from the last sum, in the same Decimal context (a product would round differently)."""
-        want = min(max(t, len(self.events) - 1 + _STRETCH), self.end)
-        while len(self.events) <= want:
-            total, per_minute, errors = self._left[-1]
-            n = min(total - self._taken, want + 1 - len(self.events))
-            self.events += islice(accumulate(repeat(per_minute, n), initial=self.events[-1]), 1, None)
-            self.errors += islice(accumulate(repeat(errors, n), initial=self.errors[-1]), 1, None)
-            self._taken += n
-            if self._taken == total:
-                self._left.pop()
-                self._taken = 0
+        minute calls here once per stretch."""
+        more = min(max(t, len(self.events) - 1 + _STRETCH), self.end) + 1 - len(self.events)
+        self.events += islice(self._more_events, more)
+        self.errors += islice(self._more_errors, more)
 
     @staticmethod
     def of(segments: tuple[Segment, ...]) -> Ideal:

@@ -40,7 +40,8 @@ from obs.errors import ObsError  # noqa: E402
 from obs.generate import service_makers  # noqa: E402
 from obs.generate.common import forget  # noqa: E402
 from obs.generate.slo import sli  # noqa: E402
-from obs.generate.stamp import Deferred, Stamping  # noqa: E402
+from obs.generate.stamp import Stamping  # noqa: E402
+from obs.generate.stamp_tree import Deferred  # noqa: E402
 from obs.model import conventions as c  # noqa: E402
 from obs.model.domain import SLO, Model  # noqa: E402
 from obs.model.kinds import Severity, SliKind  # noqa: E402

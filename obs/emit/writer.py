@@ -83,9 +83,9 @@ def _journal(root: Path, shown: Path, layout: Layout) -> jr.Journal | None:
 
 @runtime_checkable
 class Units(Protocol):
-    """Files to write that say which of them are best made one after another in one process (obs.generate.stamp.Tree:
-    a service's files rendered in full share its rule groups): every path once, in groups. Any other mapping's
-    files are made one at a time, in path order."""
+    """Files to write that say which of them are best made one after another in one process
+    (obs.generate.stamp_tree.Tree: a service's files rendered in full share its rule groups): every path once, in
+    groups. Any other mapping's files are made one at a time, in path order."""
 
     def units(self) -> list[tuple[str, ...]]: ...
 

@@ -15,7 +15,7 @@ from obs.emit import halves
 from obs.emit.ownership import Layout
 from obs.generate import kubernetes, stamp
 from obs.generate.common import Inputs, forget
-from obs.generate.stamp import Made, Tree
+from obs.generate.stamp_tree import Made, Tree
 from obs.model import conventions as c
 from obs.model.domain import Model
 

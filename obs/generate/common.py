@@ -64,7 +64,7 @@ def per_model(model: Model, key: object, build: Callable[[], T]) -> T:
 
 def forget(model: Model) -> None:
     """Drop what per_model kept for `model`: a render's shared parts are not needed once its files are made.
-    Emptied rather than removed, so that a model whose files are made when read (obs.generate.stamp.Deferred)
+    Emptied rather than removed, so that a model whose files are made when read (obs.generate.stamp_tree.Deferred)
     keeps its one finalizer however often it is emptied."""
     memo = _MEMOS.get(id(model))
     if memo is not None:

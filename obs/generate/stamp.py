@@ -1,15 +1,15 @@
 """A service's own files, rendered once per shape of service and stamped with each one's name and team.
 
-At a thousand services most of a render is the same work a thousand times: services written from one template
-differ only in their words (name and team), and the rules, their tests, the OpenSLO documents, the SDK settings and
-the Kubernetes objects of one are those of another with the words changed. So services are grouped by shape (the
-service with its words taken out of every string, and each word's family: which marks its skeleton holds, and how
-YAML and JSON treat it; without what those files never read, UNREAD, such as its description; `ads-api` and
-`ads-api-eu` are of one shape), each shape's files are rendered once for stand-ins, and each member's files are that
-text with the stand-ins replaced (joined: _form()). A native latency threshold is stood in for too,
-where others of its class fill the same buckets (obs.generate.stamp_thresholds): a shape keeps its class, and the
-stamp's numbers are written as each member's (a Stand is a service's words and thresholds). So are the texts of its
-SLOs (a description, a runbook, an annotation) where its shape's members differ in them: each is one more word
+At a thousand services most of a render is the same work a thousand times: services written from one template differ
+only in their words (name and team), and the rules, their tests, the OpenSLO documents, the SDK settings and the
+Kubernetes objects of one are those of another with the words changed. So services are grouped by shape (the service
+with its words taken out of every string, and each word's family: which marks its skeleton holds, and how YAML and
+JSON treat it; without what those files never read, UNREAD, such as its description; `ads-api` and `ads-api-eu` are
+of one shape), each shape's files are rendered once for stand-ins, and each member's files are that text with the
+stand-ins replaced (joined: obs.generate.stamp_fill.cut()). A native latency threshold is stood in for too, where
+others of its class fill the same buckets (obs.generate.stamp_thresholds): a shape keeps its class, and the stamp's
+numbers are written as each member's (a Stand is a service's words and thresholds). So are the texts of its SLOs (a
+description, a runbook, an annotation) where its shape's members differ in them: each is one more word
 (obs.generate.stamp_texts).
 
 That is exact only if generation treats the words as opaque text, and a generator may not (a hash of a long name, a
@@ -33,12 +33,12 @@ stand-in is found faster than a short one in the text it is replaced in). A word
 `sum(rate(...))` name no function) is rendered in full. Shapes of fewer than MIN_MEMBERS are always rendered in full.
 tests/generate/test_stamp.py compares stamped and full renders.
 
-A member rendered in full other than to prove a stamp is rendered when its files are read (Deferred), file by
-file, like a stamped one: the writer reads each, hashes it and lets it go, so the text of a thousand services
-rendered in full (every one of its own shape) is never all in memory at once, and no process sends it to another.
-The writer reads a member's files one after another in one process (Tree.units()), so they share the parts its
-making keeps (its rule groups), which are dropped when another member's file is made.
-"""
+A member rendered in full other than to prove a stamp is rendered when its files are read
+(obs.generate.stamp_tree.Deferred), file by file, like a stamped one: the writer reads each, hashes it and lets it
+go, so the text of a thousand services rendered in full (every one of its own shape) is never all in memory at once,
+and no process sends it to another. The writer reads a member's files one after another in one process
+(Tree.units()), so they share the parts its making keeps (its rule groups), which are dropped when another member's
+file is made."""
 from __future__ import annotations
 
 import dataclasses
@@ -46,18 +46,17 @@ import functools
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from decimal import Decimal
-from enum import Enum
 from functools import partial
-from operator import itemgetter
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 
 from obs.emit import yaml_dump
 from obs.generate import stamp_proofs as proofs
 from obs.generate import stamp_texts as texts
 from obs.generate import stamp_thresholds as thresholds
 from obs.generate.common import Later, made
+from obs.generate.stamp_fill import Form, Pairs, Renamer, Stamped, cut, replaced, spellings
 from obs.generate.stamp_proofs import RESERVED, Stand, skeleton
+from obs.generate.stamp_tree import Deferred, LastMade, Made
 from obs.model.domain import Model, Service
 
 Maker = Callable[[Model, Service], dict[str, Later]]   # a service's files by path, each made when called
@@ -70,9 +69,6 @@ _ALPHABETS = ("qzxjqzxj", "kvwykvwy")
 # one of the stamp's, which stamping it would rename.
 _PROOF_ALPHABETS = ("xqjzxqjz", "wkyvwkyv")
 
-Pairs = tuple[tuple[str, str], ...]   # (old, new), applied in order
-_OPAQUE = (Enum, int, float, Decimal)   # values that hold no text (bool is an int)
-_CONTAINER = object()
 # What a service's own files never read (the dashboards and the Prometheus config, which are shared, do): a shape
 # leaves these out, so that services unlike only in them share one, and its stand-ins are rendered with them blank,
 # so that a member rendered to prove the stamp, holding any, fails its proof if a generator ever reads them.
@@ -144,203 +140,6 @@ def _alphabets(words: tuple[str, ...], at: tuple[int, ...], proof: bool = False)
     return (*own, *(texts.PROOF_ALPHABET if proof else texts.ALPHABET,) * len(at))
 
 
-class _Renamer:
-    """Replaces words in every string a frozen dataclass holds. Whether an object holds any string at all is
-    remembered by identity (the model is alive meanwhile), so durations, tiers and numbers are looked at once."""
-
-    def __init__(self) -> None:
-        self._fields: dict[type, tuple[str, ...]] = {}
-        self._has_text: dict[int, bool] = {}
-        self._leaves: dict[type, object] = {}   # per type: True (text), False (none), or _CONTAINER (look inside)
-        # What _has_text remembers by identity, kept alive meanwhile: a short-lived object (a shape's key is made of
-        # services with their thresholds blanked) freed and its identity taken by another would be misread.
-        self._kept: list[Any] = []
-
-    def fields(self, kind: type) -> tuple[str, ...]:
-        names = self._fields.get(kind)
-        if names is None:
-            names = self._fields[kind] = tuple(f.name for f in dataclasses.fields(kind) if f.init)
-        return names
-
-    def has_text(self, value: Any) -> bool:
-        kind = type(value)
-        leaf = self._leaves.get(kind)
-        if leaf is None:
-            leaf = self._leaves[kind] = (True if kind is str else False if issubclass(kind, _OPAQUE) or value is None
-                                         else _CONTAINER)
-        if leaf is not _CONTAINER:
-            return leaf is True
-        known = self._has_text.get(id(value))
-        if known is None:
-            if type(value) is tuple:
-                known = any(self.has_text(v) for v in value)
-            elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-                known = any(self.has_text(getattr(value, f)) for f in self.fields(type(value)))
-            else:
-                known = False
-            self._has_text[id(value)] = known
-            self._kept.append(value)
-        return known
-
-    def key(self, value: Any, pairs: Pairs) -> Any:
-        """What __call__ would make of `value`, as nested tuples: as exact a key, without building objects."""
-        kind = type(value)
-        if kind is str:
-            return _replaced(value, pairs)
-        if not self.has_text(value):
-            return value
-        if kind is tuple:
-            return tuple(self.key(v, pairs) for v in value)
-        return kind, tuple(self.key(getattr(value, f), pairs) for f in self.fields(kind))
-
-    def __call__(self, value: Any, pairs: Pairs) -> Any:
-        """`value` with each old word replaced by its new one; what changes nothing is returned as it is."""
-        kind = type(value)
-        if kind is str:
-            return _replaced(value, pairs)
-        if not self.has_text(value):
-            return value
-        if kind is tuple:
-            items = tuple(self(v, pairs) for v in value)
-            return value if all(a is b for a, b in zip(items, value, strict=True)) else items
-        names = self.fields(kind)
-        changes = {f: self(getattr(value, f), pairs) for f in names}
-        if all(changes[f] is getattr(value, f) for f in names):
-            return value
-        return kind(**changes)
-
-
-def renamed(value: Any, old: str, new: str) -> Any:
-    """`value` with `old` replaced by `new` in every string it holds."""
-    return _Renamer()(value, ((old, new),))
-
-
-def _spellings(old: tuple[str, ...], new: tuple[str, ...]) -> Pairs:
-    """(old word, new word) for each word, and for a name with dashes its snake_case spelling too, as metric and
-    label names spell it (`payments_api_jobs_total`); the longer first."""
-    pairs = list(zip(old, new, strict=True))
-    if "-" in old[0]:
-        pairs.append((old[0].replace("-", "_"), new[0].replace("-", "_")))
-    # A text with a quote or a backslash (obs.generate.stamp_texts) is written escaped inside YAML's double quotes and
-    # JSON strings: that spelling too. A word's stand-in has its marks, so it is escaped alike.
-    pairs += [(escaped, _escaped(n)) for o, n in zip(old, new, strict=True) if (escaped := _escaped(o)) != o]
-    # The longer word first: a team named inside the service's name must not cut the name apart.
-    return tuple(sorted(pairs, key=lambda p: -len(p[0])))
-
-
-@functools.lru_cache(maxsize=1 << 14)   # of each service's words, read for every key and stamp of its shape
-def _escaped(word: str) -> str:
-    """`word` as YAML's double quotes and JSON write it, without the quotes."""
-    return json.dumps(word, ensure_ascii=False)[1:-1]
-
-
-class Stamped:
-    """A member's file, made from its shape's text when read: the tree of a thousand services is not held in
-    memory at once, since the writer reads each file, hashes it and lets it go. It is the text's _form() filled
-    with the member's words and numbers (`fill`); `numbers` are the member's where the text holds the stand-ins'."""
-
-    __slots__ = ("template", "numbers", "form", "fill")
-
-    def __init__(self, template: str, numbers: thresholds.Pairs, form: _Form, fill: tuple[str, ...]) -> None:
-        self.template, self.numbers, self.form, self.fill = template, numbers, form, fill
-
-    def text(self) -> str:
-        pieces, words = self.form
-        if not words:
-            return pieces[0]
-        made = pieces.copy()
-        made[1::2] = words(self.fill)
-        return "".join(made)
-
-
-def _replaced(text: str, pairs: Pairs) -> str:
-    for old, new in pairs:
-        text = text.replace(old, new)
-    return text
-
-
-class _Form(NamedTuple):
-    """A stamp's text cut at each stand-in word and number (text, cut, text, ...), and what takes from a member's
-    words and numbers (_Shape.made()'s fill: its words in the order of Stamping's pairs, then its numbers in the
-    order of the stand-ins') those to put in the cuts, in order (None: there are none)."""
-
-    pieces: list[str]
-    words: Callable[[tuple[str, ...]], Sequence[str]] | None
-
-
-def _form(text: str, pairs: Pairs, numbers: tuple[str, ...]) -> _Form:
-    """`text` cut at each old word of `pairs` (the longer first, as they were replaced) and at each of the stand-in
-    thresholds' `numbers` that stands alone (thresholds.spots()): a member's text is then joined in one pass, where
-    each replace scanned and copied the whole text (a quarter of a write at a thousand services). No old word holds
-    another or a number (a stand-in's digits are 7s, which no stand-in number holds), and none is in a member's word
-    (_back())."""
-    # The numbers first, where they stand alone; then each word, in the order the words were replaced, split out of
-    # what is left (str.split: a regex of the words was slower than the rest of the stamping's set-up).
-    slot_of = {number: len(pairs) + i for i, number in enumerate(numbers)}
-    pieces: list[str] = []
-    which: list[int] = []
-    last = 0
-    for start, (end, number) in sorted(thresholds.spots(text, numbers).items()) if numbers else ():
-        pieces += (text[last:start], "")   # the cut, filled when a member's text is made
-        which.append(slot_of[number])
-        last = end
-    pieces.append(text[last:])
-    for slot, (old, _) in enumerate(pairs):
-        if old not in text:   # most files hold one spelling of the name (snake_case is in metric names only)
-            continue
-        cut_pieces: list[str] = []
-        cut_which: list[int] = []
-        for k, piece in enumerate(pieces[::2]):   # the texts between the cuts so far, each followed by its cut
-            parts = piece.split(old)
-            for part in parts[:-1]:
-                cut_pieces += (part, "")
-                cut_which.append(slot)
-            cut_pieces.append(parts[-1])
-            if k < len(which):
-                cut_pieces.append("")
-                cut_which.append(which[k])
-        pieces, which = cut_pieces, cut_which
-    if not which:
-        return _Form(pieces, None)
-    if len(which) == 1:   # itemgetter of one index gives the item, not a sequence of it
-        at = which[0]
-
-        def one(words: tuple[str, ...]) -> Sequence[str]:
-            return (words[at],)
-        return _Form(pieces, one)
-    return _Form(pieces, cast("Callable[[tuple[str, ...]], Sequence[str]]", itemgetter(*which)))
-
-
-class _LastMade:
-    """The member whose Deferred file was made last, of one Stamping's: per_model may still hold its parts."""
-
-    __slots__ = ("member",)
-
-    def __init__(self) -> None:
-        self.member: str | None = None
-
-
-class Deferred:
-    """A file of a member rendered in full, made when read. What its making keeps for the model (per_model: the
-    service's rule groups, which its rules, their tests, its PrometheusRule and the rulers' copies all read) is kept
-    until a file of another member is made, and dropped then: reading every file keeps no more than one member's
-    parts, and a member's files read one after another (Tree.units()) build them once."""
-
-    __slots__ = ("make", "model", "forget", "owner", "last")
-
-    def __init__(self, make: Later, model: Model, forget: Callable[[Model], None], owner: str,
-                 last: _LastMade) -> None:
-        self.make, self.model, self.forget, self.owner, self.last = make, model, forget, owner, last
-
-    def text(self) -> str:
-        if self.last.member != self.owner:
-            self.forget(self.model)
-            self.last.member = self.owner
-        return self.make()
-
-
-Made = str | Stamped | Deferred
-
 
 def _one(model: Model, service: Service, makers: Sequence[Maker]) -> dict[str, Later]:
     """`service`'s files in full, each made when called."""
@@ -350,7 +149,7 @@ def _one(model: Model, service: Service, makers: Sequence[Maker]) -> dict[str, L
     return out
 
 
-def _shapes(model: Model, rename: _Renamer) -> Iterator[tuple[list[Service], tuple[int, ...]]]:
+def _shapes(model: Model, rename: Renamer) -> Iterator[tuple[list[Service], tuple[int, ...]]]:
     """The services by shape, each with the places of the texts its members differ in (obs.generate.stamp_texts):
     first by their words and thresholds alone; then those of shapes too small to stamp by their texts as well, which
     a script that numbers its runbooks makes every service's own."""
@@ -360,7 +159,7 @@ def _shapes(model: Model, rename: _Renamer) -> Iterator[tuple[list[Service], tup
         own = _words(service, at)
         numbers = thresholds.numbers(service)
         blank = thresholds.with_numbers(service, (0,) * len(numbers))   # the thresholds' classes stand for them
-        placeholders = _spellings(own, _placeholders(len(own)))
+        placeholders = spellings(own, _placeholders(len(own)))
         return (tuple(map(_family, own)), at, thresholds.pattern(numbers),
                 tuple(rename.key(getattr(blank, f), placeholders) for f in read))
 
@@ -390,8 +189,8 @@ def _written(service: Service, values: tuple[str, ...]) -> tuple[str, ...]:
     """`values` (the service's texts) with its name and team as placeholders: what of them is alike between
     members."""
     words = _words(service)
-    placeholders = _spellings(words, _placeholders(len(words)))
-    return tuple(_replaced(text, placeholders) for text in values)
+    placeholders = spellings(words, _placeholders(len(words)))
+    return tuple(replaced(text, placeholders) for text in values)
 
 
 @functools.lru_cache(maxsize=256)
@@ -407,7 +206,7 @@ def _stands_apart(first: Service, at: tuple[int, ...] = ()) -> bool:
     words, text = _words(first, at), repr(first)
     if at and not texts.apart(text, words, words[len(words) - len(at):]):
         return False
-    for word, _ in _spellings(words, words):   # as they are renamed: the longer first
+    for word, _ in spellings(words, words):   # as they are renamed: the longer first
         if _against(text, word):
             return False
         text = text.replace(word, "\0")
@@ -442,7 +241,7 @@ def _stand_ins(model: Model, first: Service, like: tuple[str, ...], alphabets: t
         if stand_in is None:
             return None
         out.append(stand_in)
-    if any(new in model.source or new in model.project for _, new in _spellings(_words(first, at), tuple(out))):
+    if any(new in model.source or new in model.project for _, new in spellings(_words(first, at), tuple(out))):
         return None
     return tuple(out)
 
@@ -454,7 +253,7 @@ def _back(stand_ins: Stand, member: Stand) -> Back | None:
     """(stand-in, word) for each word, and the stand-in thresholds' numbers as the member's; None when a word
     holds a stand-in, which a later replacement would then change, or a stand-in's number would be two of the
     member's."""
-    pairs = _spellings(stand_ins.words, member.words)
+    pairs = spellings(stand_ins.words, member.words)
     if any(stand_in in word for _, word in pairs for stand_in, _ in pairs):
         return None
     numbers = thresholds.pairs(stand_ins.numbers, member.numbers)
@@ -474,9 +273,9 @@ class _Shape:
     whole: bool = False                          # a proof failed for no length of its own: all in full
     proven: list[range] = dataclasses.field(default_factory=list)   # per measure (Stand), those proven exact
     kinds: list[frozenset[str]] = dataclasses.field(default_factory=list)   # per word, the skeletons proven exact
-    # Per file of the stamp, its _form() (Stamping's pairs are in one order for every member), and whether it holds
+    # Per file of the stamp, its cut() (Stamping's pairs are in one order for every member), and whether it holds
     # any of the stand-in thresholds' numbers.
-    forms: dict[str, tuple[_Form, bool]] = dataclasses.field(default_factory=dict)
+    forms: dict[str, tuple[Form, bool]] = dataclasses.field(default_factory=dict)
 
     def back(self, member: Stand) -> Back | None:
         """What makes the files of a service of these words and thresholds from the stamp; None when it cannot."""
@@ -498,9 +297,9 @@ class _Shape:
         for path, text in self.stamp.items():
             made = self.forms.get(path)
             if made is None:
-                made = self.forms[path] = (_form(text, words, stood), any(n in text for n in stood))
+                made = self.forms[path] = (cut(text, words, stood), any(n in text for n in stood))
             form, numbered = made
-            out[_replaced(path, words)] = Stamped(text, numbers if numbered else (), form, fill)
+            out[replaced(path, words)] = Stamped(text, numbers if numbered else (), form, fill)
         return out
 
     @functools.cached_property
@@ -537,11 +336,11 @@ class Stamping:
         # shortest or longest lengths, with the shape, their model and service.
         self._stamps: list[tuple[_Shape, Model, Service]] = []
         self._extremes: list[tuple[_Shape, Stand, Model, Service]] = []
-        rename = _Renamer()
+        rename = Renamer()
         names = _names(model)
 
         def proto(first: Service, stand: Stand, at: tuple[int, ...]) -> tuple[Model, Service]:
-            service = thresholds.with_numbers(rename(first, _spellings(_words(first, at), stand.words)), stand.numbers)
+            service = thresholds.with_numbers(rename(first, spellings(_words(first, at), stand.words)), stand.numbers)
             return model.with_service(service), service
 
         for members, at in _shapes(model, rename):
@@ -639,7 +438,7 @@ class Stamping:
 
     def files(self, full: Full) -> dict[str, Made]:
         out: dict[str, Made] = {}
-        last = _LastMade()
+        last = LastMade()
         for shape in self._shapes:
             for m in shape.members:
                 if m.name in full:
@@ -657,44 +456,3 @@ def per_service(model: Model, makers: Sequence[Maker], forget: Callable[[Model],
     proofs rendered here, in this process (obs.generate.render maps them over two)."""
     stamping = Stamping(model, makers, forget)
     return stamping.files(stamping.then([job() for job in stamping.jobs()]))
-
-
-class Tree(Mapping[str, str]):
-    """A rendered tree, in path order: text for most files, a Stamped for a stamped member's, made when read."""
-
-    def __init__(self, files: dict[str, Made]) -> None:
-        self._files = dict(sorted(files.items()))
-
-    def __getitem__(self, path: str) -> str:
-        value = self._files[path]
-        return value if type(value) is str else cast("Stamped | Deferred", value).text()
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._files)
-
-    def units(self) -> list[tuple[str, ...]]:
-        """Every path once, in groups best made one after another in one process: each member rendered in full
-        (Deferred) with all its files, since they share its rule groups; every other file alone. In path order of
-        each group's first."""
-        units: list[tuple[str, ...] | list[str]] = []
-        members: dict[str, list[str]] = {}
-        for path, value in self._files.items():
-            if type(value) is Deferred:
-                if (files := members.get(value.owner)) is None:
-                    files = members[value.owner] = []
-                    units.append(files)
-                files.append(path)
-            else:
-                units.append((path,))
-        return [tuple(unit) for unit in units]
-
-    def alike(self) -> dict[str, str]:
-        """Each stamped file, by path, with the first (in path order) stamped from the same text and written with
-        the same thresholds: its shape's for the same generator, so the two are that text with other names (a
-        threshold is not a name: what a test computes at it may differ). A file rendered in full is in neither."""
-        first: dict[tuple[int, tuple[tuple[str, str], ...]], str] = {}
-        return {path: first.setdefault((id(value.template), value.numbers), path)
-                for path, value in self._files.items() if type(value) is Stamped}
-
-    def __len__(self) -> int:
-        return len(self._files)

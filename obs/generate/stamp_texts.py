@@ -14,7 +14,7 @@ letter, or one that YAML reads as a word of its own (`yes`), stays a part of the
 without standing in for texts, as before; those of shapes too small to stamp are grouped again with every other text
 as a placeholder and its family in their key (obs.generate.stamp._shapes()), and the texts that differ between the
 members of such a key are stood in for (differing()), MAX_TEXTS at most, each as written and as JSON escapes it (a
-quote inside YAML's double quotes: obs.generate.stamp._spellings()). A key of more such texts is split by its texts,
+quote inside YAML's double quotes: obs.generate.stamp_fill.spellings()). A key of more such texts is split by its texts,
 as shapes were before. A shape whose lead writes one of its texts anywhere but in its own places (apart(), which
 reads the service's repr: a text with a backslash, or with both quotes, is never found whole there) is rendered in
 full, as its members were before.

@@ -49,7 +49,7 @@ def run_promtool(target: Path, files: list[str], promtool: Path, report: Callabl
     """`check rules` on every rules file, then `test rules` on every suite from inside alerts/tests/.
 
     Suites are independent promtool processes, so they run side by side, one per core. A file `same_as` maps to
-    another (the same text but for a service's names: obs.generate.stamp.Tree.alike()) is not run; it takes that
+    another (the same text but for a service's names: obs.generate.stamp_tree.Tree.alike()) is not run; it takes that
     file's result."""
     given = set(files)
     alike = {rel: other for rel, other in (same_as or {}).items() if rel in given and other in given and other != rel}

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from obs.emit import halves, writer
-from obs.generate import LAYOUT, common, render, service_makers, stamp, stamp_texts
+from obs.generate import LAYOUT, common, render, service_makers, stamp, stamp_fill, stamp_texts, stamp_tree
 from obs.generate import stamp_proofs as proofs
 from obs.generate import stamp_thresholds as thresholds
 from obs.generate.common import forget, made
@@ -86,7 +86,7 @@ def recorded_renders(monkeypatch, extra=None) -> list[str]:
 
 def extra_files(model) -> dict[str, str]:
     """The x/<name> files recorded_renders()'s `extra` adds, as a stamped per-service render writes them."""
-    files = stamp.Tree(stamp.per_service(model, [], lambda m: None))
+    files = stamp_tree.Tree(stamp.per_service(model, [], lambda m: None))
     return {p: t for p, t in files.items() if p.startswith("x/")}
 
 
@@ -423,7 +423,7 @@ def test_names_of_as_many_parts_or_more_share_a_shape_and_each_skeleton_is_prove
     names = ("ads-api", "ads-web", "billing-api", "ads-api-eu", "ads-web-us", "cart-cache-eu", "cart-cache-warmer-eu",
              "ads-sync-worker-us")
     model = load_text(spec(*(service(n, "core", f"{n.replace('-', '_')}_jobs_total") for n in names)), "obs.yaml")
-    assert len(list(stamp._shapes(model, stamp._Renamer()))) == 1
+    assert len(list(stamp._shapes(model, stamp_fill.Renamer()))) == 1
     calls = renders_stamped_as_in_full(model, monkeypatch)
     assert {proofs.skeleton(n) for n in calls} == {"a-a", "a-a-a", "a-a-a-a"}
     assert len(calls) <= 4   # the stamp's stand-ins and a proof of each skeleton at most, not a shape each
@@ -535,10 +535,10 @@ def renumbered(text: str, numbers: thresholds.Pairs) -> str:
     return "".join([*out, text[last:]])
 
 
-def joined(text: str, stand_ins: stamp.Pairs = STAND_INS, numbers: thresholds.Pairs = NUMBERS) -> str:
+def joined(text: str, stand_ins: stamp_fill.Pairs = STAND_INS, numbers: thresholds.Pairs = NUMBERS) -> str:
     """`text` as a stamp's, made for the member of `stand_ins` and `numbers` (old, new) by joining its pieces."""
-    form = stamp._form(text, stand_ins, tuple(old for old, _ in numbers))
-    return stamp.Stamped(text, numbers, form, tuple(new for _, new in (*stand_ins, *numbers))).text()
+    form = stamp_fill.cut(text, stand_ins, tuple(old for old, _ in numbers))
+    return stamp_fill.Stamped(text, numbers, form, tuple(new for _, new in (*stand_ins, *numbers))).text()
 
 
 @pytest.mark.parametrize("text, made", [
@@ -553,7 +553,7 @@ def joined(text: str, stand_ins: stamp.Pairs = STAND_INS, numbers: thresholds.Pa
      "le=\"0.101\" ads-api-eu 101ms le=~\"101|101\\.0\" 46113 1130 ads-101"),
 ])
 def test_a_member_is_its_stamps_text_joined_with_its_words_and_numbers_where_the_stand_ins_were(text, made):
-    assert joined(text) == made == stamp._replaced(renumbered(text, NUMBERS), STAND_INS)
+    assert joined(text) == made == stamp_fill.replaced(renumbered(text, NUMBERS), STAND_INS)
 
 
 @settings(max_examples=200)
@@ -562,12 +562,12 @@ def test_a_member_is_its_stamps_text_joined_with_its_words_and_numbers_where_the
 def test_a_stamps_text_joined_with_a_members_words_and_numbers_is_the_text_with_each_replaced(pieces):
     # Random texts of stand-ins, numbers and what lies between (digits and points that make longer numbers of them).
     text = "".join(pieces)
-    assert joined(text) == stamp._replaced(renumbered(text, NUMBERS), STAND_INS)
+    assert joined(text) == stamp_fill.replaced(renumbered(text, NUMBERS), STAND_INS)
 
 
 def test_renaming_reaches_every_string_of_a_service_and_its_slos():
     model = load_text(spec(service("checkout")), "obs.yaml")
-    renamed: Service = stamp.renamed(model.services[0], "checkout", "qzxjkvwq")
+    renamed: Service = stamp_fill.renamed(model.services[0], "checkout", "qzxjkvwq")
     assert renamed.name == "qzxjkvwq"
     assert {slo.service for slo in renamed.slos} == {"qzxjkvwq"}
     assert "checkout" not in repr(renamed)
@@ -616,7 +616,7 @@ def test_reading_files_rendered_in_full_keeps_one_members_parts_at_most_and_buil
     units = [unit for unit in tree.units() if len(unit) > 1]
     assert [len({tree._files[p].owner for p in unit}) for unit in units] == [1] * 4   # a unit per member
     deferred = [p for unit in units for p in unit]
-    assert sorted(deferred) == sorted(p for p, v in tree._files.items() if isinstance(v, stamp.Deferred))
+    assert sorted(deferred) == sorted(p for p, v in tree._files.items() if isinstance(v, stamp_tree.Deferred))
     assert any(p.startswith("deploy/rulers/") for p in deferred) and any("kubernetes/rules" in p for p in deferred)
     for unit in units:
         owner = tree._files[unit[0]].owner
@@ -742,7 +742,7 @@ def test_alike_keeps_apart_files_stamped_for_other_thresholds():
 def test_a_threshold_every_member_shares_is_written_as_it_is_not_renumbered(monkeypatch):
     model = load_text(spec(*(with_threshold(f"svc-{i:03d}", 300) for i in range(5))), "obs.yaml")
     renders_stamped_as_in_full(model, monkeypatch)
-    stamped = [v for v in render(model)._files.values() if isinstance(v, stamp.Stamped)]
+    stamped = [v for v in render(model)._files.values() if isinstance(v, stamp_fill.Stamped)]
     assert stamped and all(v.numbers == () for v in stamped)
     assert any("0.3" in v.template for v in stamped)
 
@@ -807,7 +807,7 @@ def test_a_text_written_elsewhere_in_its_service_is_not_stood_in_for_there(annot
     services = [texted(f"svc-{i:03d}", f"Rota {i}", "https://x.example.com/a", {"dashboard": annotation})
                 for i in range(6)]
     model = load_text(spec(*services), "obs.yaml")
-    shapes = [([m.name for m in members], at) for members, at in stamp._shapes(model, stamp._Renamer())]
+    shapes = [([m.name for m in members], at) for members, at in stamp._shapes(model, stamp_fill.Renamer())]
     if annotation == "Rota 0":
         assert shapes == [(["svc-000"], ()), ([f"svc-{i:03d}" for i in range(1, 6)], (0,))]
     else:
@@ -822,7 +822,7 @@ def test_more_texts_of_their_own_than_a_shape_stands_in_for_split_it():
     services = [texted(f"svc-{i:03d}", "Requests", f"https://x.example.com/{i}",
                        {f"t{k}": f"x {i} {k}" for k in range(stamp_texts.MAX_TEXTS)}) for i in range(4)]
     model = load_text(spec(*services), "obs.yaml")
-    assert [at for _, at in stamp._shapes(model, stamp._Renamer())] == [()] * 4
+    assert [at for _, at in stamp._shapes(model, stamp_fill.Renamer())] == [()] * 4
     assert_stamped_equals_full(model)
 
 

@@ -232,6 +232,8 @@ class _Builder:
                 built = self._slo(s, slo, buckets, histogram, spath)
                 if built is not None:
                     slos.append(built)
+            slos = [replace(o, kind_shared=any(x.sli.kind == o.sli.kind and x.name != o.name for x in slos))
+                    for o in slos]
             scrape = tuple(ScrapeTarget(tuple(t.targets), t.path, Duration.parse(t.interval) if t.interval else None)
                            for t in s.telemetry.scrape)
             out.append(Service(s.name, s.team, s.owner, s.description or "", s.telemetry.otlp, s.http, buckets,

@@ -62,6 +62,9 @@ class SLO:
     labels: tuple[tuple[str, str], ...] = ()
     annotations: tuple[tuple[str, str], ...] = ()
     runbook_url: str | None = None
+    # Another SLO of its service has the same kind of SLI: it reads the same series and fires alongside. Worked out
+    # here so that whatever is made of one SLO reads that SLO alone (obs.generate.units).
+    kind_shared: bool = False
 
     @property
     def error_budget(self) -> Decimal:

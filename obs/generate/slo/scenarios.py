@@ -104,8 +104,7 @@ def steady(slo: SLO, factor: Decimal, name: str, model: Model, le_form: str | No
     s = Scenario(name, segs, le_form=le_form)
     groups = {g: GROUP_VALUE for g in slo.group_by}
     # Another SLO of the service with the same kind of SLI reads these series too, and fires alongside.
-    alone = not any(o.sli.kind == slo.sli.kind and o.name != slo.name for o in model.service(slo.service).slos)
-    kind, check = k.alert_test(c.SLO_BURN_ALERT, alone and not templated(slo),
+    kind, check = k.alert_test(c.SLO_BURN_ALERT, not slo.kind_shared and not templated(slo),
                                [k.expected_burn_alert(model, slo, t, groups) for t in fired],
                                run, **{c.LABEL_SERVICE: slo.service, c.LABEL_SLO: slo.name})
     (s.alert_checks if kind == "alert_rule_test" else s.checks).append(check)
@@ -261,7 +260,7 @@ def scenarios(model: Model, slo: SLO) -> tuple[list[Scenario], list[str]]:
     built = [windows_exact(slo), zero_traffic(slo), traffic_stops(slo) if counts_traffic(slo) else None,
              just_under(slo, model), just_over(slo, model), outage(slo) if slo.tiers else None, burn,
              trickle(slo), rollout(slo, model), mixed_fleet(slo, model)]
-    if any(o.sli.kind == slo.sli.kind and o.name != slo.name for o in model.service(slo.service).slos):
+    if slo.kind_shared:
         notes.append(f"another {slo.sli.kind} SLO of {slo.service} reads the same series, so the steady-ratio "
                      "tests check its alerts' labels through ALERTS, not their annotations")
     if templated(slo):

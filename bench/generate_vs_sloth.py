@@ -37,8 +37,7 @@ from generate_at_scale import add_settings_arguments, named, settings, spec, var
 
 import obs  # noqa: E402
 from obs.errors import ObsError  # noqa: E402
-from obs.generate import service_makers  # noqa: E402
-from obs.generate.common import forget  # noqa: E402
+from obs.generate import stampings  # noqa: E402
 from obs.generate.slo import sli  # noqa: E402
 from obs.generate.stamp import Stamping  # noqa: E402
 from obs.generate.stamp_tree import Deferred  # noqa: E402
@@ -176,15 +175,27 @@ def sloth_from_model(model: Model, out: Path) -> int:
 
 
 def stamping(model: Model) -> str:
-    """What obs's stamp (obs.generate.stamp) makes of the spec, in this process: its shapes of service, the renders
-    that prove their stamps, and the services rendered in full besides. Where most services are rendered in full,
-    each is a shape of its own (a field of its own other than its name, team and native threshold)."""
-    stamps = Stamping(model, service_makers(), forget)
+    """What obs's stamp (obs.generate.stamp, obs.generate.units) makes of the spec, in this process: its shapes of
+    service, and where their renders in full would be many, its shapes of SLO (the units: each SLO's part of its
+    service's files) with the services' frames (cheap); the renders that prove their stamps; and the services,
+    frames and SLOs rendered in full besides. Where most are rendered in full, each is a shape of its own (an
+    objective of its own)."""
+    stamps = stampings(model)
     jobs = stamps.jobs()
-    files = stamps.files(stamps.then([job() for job in jobs]))
-    in_full = {made.owner for made in files.values() if type(made) is Deferred}
-    return (f"obs's stamp    {stamps.shapes} shapes of {len(model.services)} services, {len(jobs)} renders to prove "
-            f"them, {len(in_full)} services rendered in full besides")
+    done = [job() for job in jobs]
+    if isinstance(stamps, Stamping):
+        files = stamps.made(done)
+        in_full = {made.owner for made in files.values() if type(made) is Deferred}
+        return (f"obs's stamp    {stamps.shapes} shapes of {len(model.services)} services, {len(jobs)} renders to "
+                f"prove them, {len(in_full)} services rendered in full besides")
+    fulls = stamps.then(done)
+    in_full = [len({made.owner for made in s.files(full).values() if type(made) is Deferred})
+               for s, full in zip(stamps.all, fulls, strict=True)]
+    services, slos = stamps.shapes
+    count = sum(len(s.slos) for s in model.services)
+    return (f"obs's stamp    {services} shapes of {len(model.services)} services, {slos} of {count} SLOs (as units), "
+            f"{len(jobs)} renders to prove them; {in_full[0]} frames and {sum(in_full[1:])} SLOs rendered in full "
+            "besides")
 
 
 def obs_argv(without: list[str], *args: str) -> list[str]:

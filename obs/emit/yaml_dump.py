@@ -107,6 +107,14 @@ class Shared(list[object]):
         out._parts = tuple(parts)
         return out
 
+    @classmethod
+    def written(cls, text: str, indent: str) -> Shared:
+        """A list whose block at `indent` is `text`, whatever its items: a mark that a file's frame holds where
+        each SLO's part goes (obs.generate.units)."""
+        out = cls(("",))
+        out._blocks[indent] = text
+        return out
+
     @property
     def parts(self) -> tuple[Shared, ...]:
         return self._parts or (self,)

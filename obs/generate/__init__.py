@@ -15,7 +15,9 @@ from obs.emit import halves
 from obs.emit.ownership import Layout
 from obs.generate import kubernetes, stamp
 from obs.generate.common import Inputs, forget
+from obs.generate.stamp_fill import Renamer
 from obs.generate.stamp_tree import Made, Tree
+from obs.generate.stamp_units import Stampings
 from obs.model import conventions as c
 from obs.model.domain import Model
 
@@ -43,14 +45,19 @@ MODULES = (
 
 
 # The generators with a file per service: their files() (each file made when called) are stamped per shape
-# (obs.generate.stamp), their shared writes the rest. The others write shared files only
-# (generate). tests/generate/test_render.py holds this list to the modules' own functions.
+# (obs.generate.stamp), or their frame() and unit() per shape of service and of SLO (obs.generate.units); their
+# shared writes the rest. The others write shared files only (generate). tests/generate/test_render.py holds this
+# list to the modules' own functions.
 STAMPED = ("slo.rules", "rule_tests", "slo.openslo", "configs.instrumentation", "rulers")
 # Services from which a render splits its jobs (generators, stand-ins and probes) over two processes. Not the jobs:
 # stamped at a thousand services they are as few as two dozen, yet their generators' share (the dashboards' with
 # grafanalib's import most) runs beside the rest; split at a hundred services, a render took 0.85x the time.
 SPLIT_FROM = 100
-AHEAD = "dashboards.render"   # at scale, begun in a process of its own before the rest (render())
+AHEAD = "dashboards.render"
+# Renders in full of whole services from which a spec's services are stamped as frames and units instead: where
+# shapes of service are many, their SLOs mostly are not, and a unit costs a third of a service; where they are
+# few, the units' own set-up (their shapes and proofs, about a hundred services' renders) costs more than it saves.
+UNITS_FROM = 100   # at scale, begun in a process of its own before the rest (render())
 
 
 def _shared(name: str, model: Model, inputs: Inputs) -> dict[str, str]:
@@ -58,10 +65,25 @@ def _shared(name: str, model: Model, inputs: Inputs) -> dict[str, str]:
     return dict(module.shared(model, inputs) if name in STAMPED else module.generate(model, inputs))
 
 
+def _makers(kind: str) -> list[stamp.Maker]:
+    return [*(getattr(import_module(f"obs.generate.{name}"), kind) for name in STAMPED), getattr(kubernetes, kind)]
+
+
 def service_makers() -> list[stamp.Maker]:
-    """The files() of every generator with a file per service, the Kubernetes objects' last: what the stamp renders
-    per service (obs.generate.stamp)."""
-    return [*(import_module(f"obs.generate.{name}").files for name in STAMPED), kubernetes.files]
+    """The files() of every generator with a file per service, the Kubernetes objects' last: a service's files
+    made whole (obs.generate.units.whole())."""
+    return _makers("files")
+
+
+def stampings(model: Model) -> stamp.Stamping | Stampings:
+    """What stamps every service's own files: per shape of service, whole; or where that would render more than
+    UNITS_FROM services in full (to prove the stamps, or in shapes too small to stamp), their frames per shape of
+    service and their SLOs' units per shape of SLO (obs.generate.units)."""
+    rename = Renamer()
+    services = stamp.Stamping(model, service_makers(), forget, rename)
+    if services.renders() <= UNITS_FROM:
+        return services
+    return Stampings(model, _makers("frame"), _makers("unit"), forget, services, rename)
 
 
 def render(model: Model, inputs: Inputs = Inputs()) -> Tree:
@@ -82,7 +104,7 @@ def render(model: Model, inputs: Inputs = Inputs()) -> Tree:
     # The dashboards (with grafanalib's import, the longest job) begin in a process of their own before the
     # stamping's set-up, which would otherwise hold one core while the other waits.
     ahead = forked.Ahead(partial(_shared, AHEAD, model, inputs)) if split else None
-    stamping = stamp.Stamping(model, service_makers(), forget)
+    stamping = stampings(model)
     names = [name for name in MODULES if ahead is None or name != AHEAD]
     jobs: list[Callable[[], Mapping[str, str] | None]] = [
         *(partial(_shared, name, model, inputs) for name in names), *stamping.jobs()]
@@ -96,7 +118,7 @@ def render(model: Model, inputs: Inputs = Inputs()) -> Tree:
         add(name, cast("Mapping[str, str]", produced))
     if ahead is not None:   # where its process failed, the job runs here: its errors are raised as always
         add(AHEAD, early if early is not None else _shared(AHEAD, model, inputs))
-    own = stamping.files(stamping.then(cast("list[dict[str, str] | None]", done[len(names):])))
+    own = stamping.made(cast("list[dict[str, str] | None]", done[len(names):]))
     # Derived from the others' output (deploy/kubernetes holds the dashboards' very JSON), which are all text here.
     service_objects = [p for p in own if p.startswith(c.KUBERNETES_DIR + "/")]
     add("the Kubernetes objects", kubernetes.shared(model, cast("dict[str, str]", files), service_objects))

@@ -13,13 +13,16 @@ from functools import partial
 from typing import Any
 
 from obs.emit import yaml_dump
-from obs.generate.common import Inputs, Later, every_service, header
+from obs.emit.yaml_dump import Shared
+from obs.generate import units
+from obs.generate.common import Inputs, Later, every_service, header, per_model
 from obs.generate.slo import checks as k
 from obs.generate.slo.alerts import NO_DATA_FOR, alert_labels, no_data_alert, templated
 from obs.generate.slo.ideal import minutes
 from obs.generate.slo.rules import group_names
 from obs.generate.slo.scenarios import HEALTHY_GROUP, Scenario, scenarios
 from obs.generate.slo.series import Segment, Unsynthesisable, series_for
+from obs.generate.units import Part
 from obs.model import conventions as c
 from obs.model.domain import SLO, Model, Service
 
@@ -60,35 +63,58 @@ def no_data_group(model: Model, service: Service) -> dict[str, Any]:
     return group
 
 
-def service_tests(model: Model, service: Service) -> tuple[dict[str, Any], list[str]]:
-    groups, notes = [no_data_group(model, service)], []
-    for slo in service.slos:
+def slo_tests(model: Model, slo: SLO) -> tuple[Shared, list[str]]:
+    """The SLO's test groups, and notes on what they leave out: kept per model, for its part of the suite and of
+    the suite's header (obs.generate.units)."""
+    def build() -> tuple[Shared, list[str]]:
         built, why = scenarios(model, slo)
-        notes += [f"{slo.name}: {w}" for w in why]
+        notes = [f"{slo.name}: {w}" for w in why]
         try:
-            groups += [_group(slo, s) for s in built]
+            return Shared([_group(slo, s) for s in built]), notes
         except Unsynthesisable as e:
-            notes.append(f"{slo.name}: REDUCED to the no-data proof: obs cannot synthesise series for its "
-                         f"query ({e}); test that SLI with your own series")
-    rule_file = "../" + c.rules_file(service.name).split("/", 1)[1]
-    return {"rule_files": [rule_file], "evaluation_interval": EVALUATION_INTERVAL,
-            "group_eval_order": group_names(service),
-            "tests": groups}, notes
+            return Shared(), [*notes, f"{slo.name}: REDUCED to the no-data proof: obs cannot synthesise series for "
+                                      f"its query ({e}); test that SLI with your own series"]
+    return per_model(model, ("rule_tests", slo.service, slo.name), build)
 
 
 def shared(model: Model, inputs: Inputs) -> dict[str, str]:
     return {}
 
 
-def _text(model: Model, service: Service) -> str:
-    doc, notes = service_tests(model, service)
-    lines = [header(model), f"Run: cd {c.ALERT_TESTS_DIR} && promtool test rules {service.name}.test.yml"]
-    lines += [f"Note: {n}" for n in notes]
+def _frame(model: Model, service: Service) -> str:
+    """The suite with a mark where each SLO's test groups go, after the no-data test, and where its notes go."""
+    rule_file = "../" + c.rules_file(service.name).split("/", 1)[1]
+    doc = {"rule_files": [rule_file], "evaluation_interval": EVALUATION_INTERVAL,
+           "group_eval_order": group_names(service),
+           "tests": Shared.joined([Shared([no_data_group(model, service)]), units.marked(Part.TESTS, "")])}
+    lines = [header(model), f"Run: cd {c.ALERT_TESTS_DIR} && promtool test rules {service.name}.test.yml",
+             units.mark(Part.NOTES)]
     return yaml_dump.dump(doc, header="\n".join(lines))
 
 
+def _tests_part(model: Model, slo: SLO) -> str:
+    return slo_tests(model, slo)[0].block("")
+
+
+def _notes_part(model: Model, slo: SLO) -> str:
+    """The SLO's notes as the suite's header writes them (yaml_dump.dump())."""
+    text = "\n".join(f"Note: {n}" for n in slo_tests(model, slo)[1])
+    return "\n".join("# " + line if line else "#" for line in text.split("\n")) if text else ""
+
+
+def frame(model: Model, service: Service) -> dict[str, Later]:
+    return {c.rule_test_file(service.name): partial(_frame, model, service)} if service.slos else {}
+
+
+def unit(model: Model, service: Service) -> dict[str, Later]:
+    """The test groups and notes of the service's one SLO, as its suite holds them."""
+    slo, = service.slos
+    return {units.part_path(service.name, slo.name, Part.TESTS): partial(_tests_part, model, slo),
+            units.part_path(service.name, slo.name, Part.NOTES): partial(_notes_part, model, slo)}
+
+
 def files(model: Model, service: Service) -> dict[str, Later]:
-    return {c.rule_test_file(service.name): partial(_text, model, service)} if service.slos else {}
+    return units.whole(model, service, frame, unit)
 
 
 def generate(model: Model, inputs: Inputs) -> dict[str, str]:

@@ -329,14 +329,15 @@ class Stamping:
     whose text() is the file. `forget` drops what the generators kept for a model: the stand-ins', and the model's
     own after each Deferred is read."""
 
-    def __init__(self, model: Model, makers: Sequence[Maker], forget: Callable[[Model], None]) -> None:
+    def __init__(self, model: Model, makers: Sequence[Maker], forget: Callable[[Model], None],
+                 rename: Renamer | None = None) -> None:
         self.model, self.makers, self.forget = model, makers, forget
         self._shapes: list[_Shape] = []
         # Per stamped shape: the shape, its stand-ins' model and service; and the stand-ins that prove a shape's
         # shortest or longest lengths, with the shape, their model and service.
         self._stamps: list[tuple[_Shape, Model, Service]] = []
         self._extremes: list[tuple[_Shape, Stand, Model, Service]] = []
-        rename = Renamer()
+        rename = rename or Renamer()   # one for several Stampings of one model's services remembers more
         names = _names(model)
 
         def proto(first: Service, stand: Stand, at: tuple[int, ...]) -> tuple[Model, Service]:
@@ -397,6 +398,12 @@ class Stamping:
         """`service`'s files in full, made now."""
         return made(_one(self.model, service, self.makers))
 
+    def renders(self) -> int:
+        """How many renders in full its stamping takes as it stands: the stand-ins', the probes', and the members of
+        shapes too small to stamp (a proof that fails adds its shape's)."""
+        return (len(self._stamps) + len(self._extremes) + len(self.first())
+                + sum(len(shape.members) for shape in self._shapes if shape.stand_ins is None))
+
     def first(self) -> list[Service]:
         """The members rendered to prove a stamp, in the order of their jobs."""
         return [m for shape, _, _ in self._stamps for m in shape.probes]
@@ -437,18 +444,25 @@ class Stamping:
         return full
 
     def files(self, full: Full) -> dict[str, Made]:
-        out: dict[str, Made] = {}
+        return {path: made for _, files in self.members(full) for path, made in files.items()}
+
+    def made(self, done: Sequence[dict[str, str] | None]) -> dict[str, Made]:
+        """Every member's files, from the jobs' results in their order."""
+        return self.files(self.then(done))
+
+    def members(self, full: Full) -> Iterator[tuple[Service, dict[str, Made]]]:
+        """Each member and its files. A probe whose proof held is stamped like the rest (its render was that text,
+        byte for byte), so that Tree.alike() pairs it too and its render is not kept."""
         last = LastMade()
         for shape in self._shapes:
             for m in shape.members:
-                if m.name in full:
-                    out.update(full[m.name])
-                elif (back := shape.stamped(m)) is not None:
-                    out.update(shape.made(back))
+                if (back := shape.stamped(m)) is not None:
+                    yield m, dict(shape.made(back))
+                elif m.name in full:
+                    yield m, dict(full[m.name])
                 else:
-                    out.update({path: Deferred(make, self.model, self.forget, m.name, last)
-                                for path, make in _one(self.model, m, self.makers).items()})
-        return out
+                    yield m, {path: Deferred(make, self.model, self.forget, m.name, last)
+                              for path, make in _one(self.model, m, self.makers).items()}
 
 
 def per_service(model: Model, makers: Sequence[Maker], forget: Callable[[Model], None]) -> dict[str, Made]:

@@ -34,6 +34,7 @@ class Renamer:
         # What _has_text remembers by identity, kept alive meanwhile: a short-lived object (a shape's key is made of
         # services with their thresholds blanked) freed and its identity taken by another would be misread.
         self._kept: list[Any] = []
+        self._keys: dict[tuple[int, Pairs], Any] = {}
 
     def fields(self, kind: type) -> tuple[str, ...]:
         names = self._fields.get(kind)
@@ -70,7 +71,13 @@ class Renamer:
             return value
         if kind is tuple:
             return tuple(self.key(v, pairs) for v in value)
-        return kind, tuple(self.key(getattr(value, f), pairs) for f in self.fields(kind))
+        # An SLO is keyed for its service's frame and again for its unit (obs.generate.units), with the same words:
+        # each object's key is made once (has_text() keeps the object alive, so its identity is not taken).
+        made = self._keys.get((id(value), pairs))
+        if made is None:
+            made = self._keys[id(value), pairs] = kind, tuple(self.key(getattr(value, f), pairs)
+                                                              for f in self.fields(kind))
+        return made
 
     def __call__(self, value: Any, pairs: Pairs) -> Any:
         """`value` with each old word replaced by its new one; what changes nothing is returned as it is."""

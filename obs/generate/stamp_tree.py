@@ -1,5 +1,6 @@
 """A rendered tree whose files are made when read (obs.generate.stamp): a stamped member's from its shape's text
-(Stamped), a member rendered in full file by file (Deferred), the rest as text.
+(Stamped), a member rendered in full file by file (Deferred), a file of a service's frame and its SLOs' parts
+(Composed: obs.generate.units), the rest as text.
 """
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import cast
 
 from obs.generate.common import Later
 from obs.generate.stamp_fill import Stamped
+from obs.generate.units import Part, compose
 from obs.model.domain import Model
 
 
@@ -39,7 +41,36 @@ class Deferred:
         return self.make()
 
 
-Made = str | Stamped | Deferred
+Piece = str | Stamped | Deferred
+
+
+def _text(piece: Piece) -> str:
+    return piece if type(piece) is str else cast("Stamped | Deferred", piece).text()
+
+
+class Composed:
+    """A service's file that holds each SLO's part (obs.generate.units), made when read: its frame's text with the
+    parts of its SLOs, each stamped or rendered in full on its own (only those of the marks the frame holds)."""
+
+    __slots__ = ("frame", "parts", "owner")
+
+    def __init__(self, frame: Piece, parts: dict[Part, list[Piece]], owner: str) -> None:
+        self.frame, self.parts, self.owner = frame, parts, owner
+
+    def text(self) -> str:
+        return compose(_text(self.frame), lambda part: map(_text, self.parts.get(part, ())))
+
+    def key(self) -> tuple[object, ...] | None:
+        """Alike for two files whose frames and parts are each stamped from the same text, with the same
+        thresholds: one is the other with the service's words changed (Tree.alike()). None where any is not
+        stamped."""
+        pieces = [self.frame, *(p for part in Part for p in self.parts.get(part, ()))]
+        if any(type(p) is not Stamped for p in pieces):
+            return None
+        return tuple((id(cast(Stamped, p).template), cast(Stamped, p).numbers) for p in pieces)
+
+
+Made = str | Stamped | Deferred | Composed
 
 
 class Tree(Mapping[str, str]):
@@ -50,21 +81,22 @@ class Tree(Mapping[str, str]):
 
     def __getitem__(self, path: str) -> str:
         value = self._files[path]
-        return value if type(value) is str else cast("Stamped | Deferred", value).text()
+        return value if type(value) is str else cast("Stamped | Deferred | Composed", value).text()
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._files)
 
     def units(self) -> list[tuple[str, ...]]:
-        """Every path once, in groups best made one after another in one process: each member rendered in full
-        (Deferred) with all its files, since they share its rule groups; every other file alone. In path order of
-        each group's first."""
+        """Every path once, in groups best made one after another in one process: each service's files made of
+        pieces rendered in full (Deferred) or of its SLOs' parts (Composed), since the parts of one SLO share its
+        rule groups; every other file alone. In path order of each group's first."""
         units: list[tuple[str, ...] | list[str]] = []
         members: dict[str, list[str]] = {}
         for path, value in self._files.items():
-            if type(value) is Deferred:
-                if (files := members.get(value.owner)) is None:
-                    files = members[value.owner] = []
+            if type(value) is Deferred or type(value) is Composed:
+                owner = value.owner
+                if (files := members.get(owner)) is None:
+                    files = members[owner] = []
                     units.append(files)
                 files.append(path)
             else:
@@ -74,10 +106,16 @@ class Tree(Mapping[str, str]):
     def alike(self) -> dict[str, str]:
         """Each stamped file, by path, with the first (in path order) stamped from the same text and written with
         the same thresholds: its shape's for the same generator, so the two are that text with other names (a
-        threshold is not a name: what a test computes at it may differ). A file rendered in full is in neither."""
-        first: dict[tuple[int, tuple[tuple[str, str], ...]], str] = {}
-        return {path: first.setdefault((id(value.template), value.numbers), path)
-                for path, value in self._files.items() if type(value) is Stamped}
+        threshold is not a name: what a test computes at it may differ); a composed file whose frame and parts are
+        each so (Composed.key()). A file rendered in full is in neither."""
+        first: dict[object, str] = {}
+        out: dict[str, str] = {}
+        for path, value in self._files.items():
+            key = ((id(value.template), value.numbers) if type(value) is Stamped
+                   else value.key() if type(value) is Composed else None)
+            if key is not None:
+                out[path] = first.setdefault(key, path)
+        return out
 
     def __len__(self) -> int:
         return len(self._files)

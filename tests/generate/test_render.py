@@ -17,6 +17,9 @@ def test_the_stamped_generators_are_exactly_those_with_a_file_per_service():
     own = {name for name in generate.MODULES if hasattr(import_module(f"obs.generate.{name}"), "files")}
     assert own == set(generate.STAMPED)
     assert set(generate.STAMPED) <= set(generate.MODULES)
+    # and each gives a service's files as its frame and a unit per SLO too (obs.generate.units)
+    assert all(callable(getattr(import_module(f"obs.generate.{name}"), kind, None))
+               for name in (*generate.STAMPED, "kubernetes") for kind in ("frame", "unit"))
 
 
 SPECS = {
@@ -28,8 +31,10 @@ SPECS = {
 
 
 @pytest.mark.skipif(not halves.can_split(halves.MIN_ITEMS), reason="needs fork and two cores")
+@pytest.mark.parametrize("units_from", [0, 10**9], ids=["frames and units", "whole services"])
 @pytest.mark.parametrize("make", SPECS.values(), ids=list(SPECS))
-def test_a_render_split_over_two_processes_is_the_render_in_one(make, monkeypatch):
+def test_a_render_split_over_two_processes_is_the_render_in_one(make, units_from, monkeypatch):
+    monkeypatch.setattr(generate, "UNITS_FROM", units_from)
     model = make()
     whole = dict(generate.render(model))
     forks: list[int] = []

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from obs import generate
 from obs.emit import halves, writer
 from obs.generate import LAYOUT, common, render, service_makers, stamp, stamp_fill, stamp_texts, stamp_tree
 from obs.generate import stamp_proofs as proofs
@@ -49,6 +50,14 @@ def service(name: str, team: str = "core", query_metric: str = "jobs_total") -> 
 """
 
 
+@pytest.fixture(autouse=True, params=["frames and units", "whole services"])
+def stamped_as(request, monkeypatch) -> str:
+    """Every test here once with services stamped as frames and units (obs.generate.units) and once whole, as a spec
+    that needs few renders in full is (obs.generate.UNITS_FROM)."""
+    monkeypatch.setattr(generate, "UNITS_FROM", 0 if request.param == "frames and units" else 10**9)
+    return request.param
+
+
 def spec(*services: str) -> str:
     return "version: obs/v1\nproject: shop\nservices:\n" + "".join(services) + TAIL
 
@@ -68,16 +77,32 @@ def assert_stamped_equals_full(model) -> None:
     assert [p for p in full if stamped[p] != full[p]] == []
 
 
-def recorded_renders(monkeypatch, extra=None) -> list[str]:
+class Calls(list[str]):
+    """The names of the services whose frames were rendered in full, in order; `units`, those of the units of each
+    SLO (obs.generate.units), by the SLO's name."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.units: dict[str, list[str]] = {}
+
+    def each(self) -> list[list[str]]:
+        """The frames' list and each SLO's."""
+        return [list(self), *self.units.values()]
+
+
+def recorded_renders(monkeypatch, extra=None) -> Calls:
     """The names of the services rendered in full from now on, in order, whether made at once (a stand-in, a probe)
-    or when read (a Deferred); `extra(service)` adds a file x/<name> holding what it returns, as a generator that
-    reads the name would."""
-    calls: list[str] = []
+    or when read (a Deferred); `extra(service)` adds a file x/<name> holding what it returns to a frame, as a
+    generator that reads the name would."""
+    calls = Calls()
     one = stamp._one
 
     def recorded(m, s, makers):
-        calls.append(s.name)
         files = one(m, s, makers)
+        if rules.unit in makers:   # the makers of units, not of frames or whole services
+            calls.units.setdefault(s.slos[0].name, []).append(s.name)
+            return files
+        calls.append(s.name)
         return files if extra is None else {**files, f"x/{s.name}": lambda: extra(s)}
 
     monkeypatch.setattr(stamp, "_one", recorded)
@@ -149,8 +174,12 @@ def test_the_benchmarks_specs_render_alike_stamped_and_in_full(settings, monkeyp
     stamped = render(model)
     assert sorted(stamped) == sorted(full)
     assert [p for p in full if stamped[p] != full[p]] == []
-    if settings.get("shuffled"):
-        # 104 shapes of 240 services, 101 services in shapes of one or two, rendered in full: a quarter saved.
+    # Each SLO's part of its service's files, the bulk of a render, is stamped per shape of SLO: shuffled, 104 shapes
+    # of 240 services, most of a member or two, yet their SLOs share a shape with many others.
+    slos = sum(len(s.slos) for s in model.services)
+    assert sum(map(len, calls.units.values())) < slos / (5 if settings.get("shuffled") else 4)
+    assert bool(calls.units) == (generate.UNITS_FROM == 0)
+    if settings.get("shuffled"):   # the frames, cheap, per shape of service
         assert len(calls) < len(model.services) * 3 / 4
     elif settings.get("richer"):
         assert len(calls) < len(model.services) * 2 / 3   # more shapes, fewer members each: more probes
@@ -603,10 +632,20 @@ def test_a_member_rendered_in_full_other_than_to_prove_a_stamp_is_made_when_read
     assert [p for p in full if tree[p] != full[p]] == []
 
 
-def test_reading_files_rendered_in_full_keeps_one_members_parts_at_most_and_builds_them_once_per_member(monkeypatch):
-    # What generators keep per model (a service's rule groups, feeding its rules, their tests, its PrometheusRule
-    # and the rulers' copies) is kept while that member's files are read, and dropped when another's is: reading a
-    # thousand services keeps one's at most, and each member's files, read one after another, build its groups once.
+def kept(tree) -> set[tuple[str, ...]]:
+    """What generators keep (per_model) for the models of the tree's files rendered in full when read."""
+    pieces = [v for v in tree._files.values() if isinstance(v, stamp_tree.Deferred)]
+    pieces += [p for v in tree._files.values() if isinstance(v, stamp_tree.Composed)
+               for p in (v.frame, *(p for ps in v.parts.values() for p in ps)) if isinstance(p, stamp_tree.Deferred)]
+    return {key for model_id in {id(p.model) for p in pieces} for key in common._MEMOS.get(model_id, {})}
+
+
+def test_reading_files_rendered_in_full_keeps_one_members_parts_at_most_and_builds_them_once_per_member(monkeypatch,
+                                                                                                    stamped_as):
+    # What generators keep per model (an SLO's rule groups, feeding its rules, its PrometheusRule and the rulers'
+    # copies; its tests) is kept while that member's files are read, and dropped when another's is: reading a
+    # thousand services keeps one's at most, and each member's files, read one after another, build its parts once.
+    # Each service's availability SLO has an objective of its own: each service a shape of its own.
     model = load_text(spec(*(own_objective(i) for i in range(4))).replace("alerting:", "rulers: [thanos]\nalerting:"),
                       "obs.yaml")
     tree = render(model)
@@ -615,20 +654,20 @@ def test_reading_files_rendered_in_full_keeps_one_members_parts_at_most_and_buil
     monkeypatch.setattr(rules, "slo_groups", lambda m, slo: built.append(slo.service) or real(m, slo))
     units = [unit for unit in tree.units() if len(unit) > 1]
     assert [len({tree._files[p].owner for p in unit}) for unit in units] == [1] * 4   # a unit per member
-    deferred = [p for unit in units for p in unit]
-    assert sorted(deferred) == sorted(p for p, v in tree._files.items() if isinstance(v, stamp_tree.Deferred))
-    assert any(p.startswith("deploy/rulers/") for p in deferred) and any("kubernetes/rules" in p for p in deferred)
+    in_full = [p for unit in units for p in unit]
+    assert any(p.startswith("deploy/rulers/") for p in in_full) and any("kubernetes/rules" in p for p in in_full)
     for unit in units:
         owner = tree._files[unit[0]].owner
         for path in unit:
             assert tree[path]
-            kept = set(common._MEMOS.get(id(model), {}))
-            assert kept <= {("slo.rules", owner)}, f"{path}: its making left {kept} behind"
-        assert built.count(owner) == 3, f"{owner}'s rule groups were built {built.count(owner) // 3} times"
-    for path in reversed(deferred):   # in another order, a member's parts are built again when it comes back
+            assert {key[1] for key in kept(tree)} <= {owner}, f"{path}: its making left {kept(tree)} behind"
+        # as units, its availability SLO's alone are built: its others are stamped
+        once = 1 if stamped_as == "frames and units" else 3
+        assert built.count(owner) == once, f"{owner}'s rule groups were built {built.count(owner)} times"
+    for path in reversed(in_full):   # in another order, a member's parts are built again when it comes back
         assert tree[path]
-        assert len({k[1] for k in common._MEMOS.get(id(model), {})}) <= 1
-    assert len(built) > 4 * 3
+        assert len({key[1] for key in kept(tree)}) <= 1
+    assert len(built) > 4
 
 
 def test_a_file_that_fails_to_be_made_when_read_leaves_the_tree_as_it_was(tmp_path, monkeypatch):

@@ -13,6 +13,7 @@ from functools import partial
 from typing import Any
 
 from obs.emit import yaml_dump
+from obs.generate import units
 from obs.generate.common import Later, every_service, header, yaml
 from obs.generate.kubernetes import (
     alerting,
@@ -24,6 +25,7 @@ from obs.generate.kubernetes import (
     rules,
     thanos,
 )
+from obs.generate.units import Part
 from obs.model import conventions as c
 from obs.model.domain import Model, Service
 
@@ -52,14 +54,24 @@ def _noted(model: Model, make: Callable[[], tuple[dict[str, Any], list[str]]]) -
     return yaml_dump.dump(o, header="\n".join([header(model), *(f"note: {n}" for n in notes)]))
 
 
-def files(model: Model, service: Service) -> dict[str, Later]:
-    """The service's own objects: its PrometheusRule and its Instrumentation. Each is a resource of the
-    kustomization."""
+def frame(model: Model, service: Service) -> dict[str, Later]:
+    """The service's own objects: its PrometheusRule (with a mark where each SLO's groups go: obs.generate.units)
+    and its Instrumentation. Each is a resource of the kustomization."""
     out: dict[str, Later] = {path: partial(_text, model, make)
                              for path, make in rules.service_objects(model, service).items()}
     out.update((path, partial(_noted, model, make))
                for path, make in instrumentation.service_objects(model, service).items())
     return out
+
+
+def unit(model: Model, service: Service) -> dict[str, Later]:
+    """The groups of the service's one SLO, as its PrometheusRule holds them."""
+    slo, = service.slos
+    return {units.part_path(service.name, slo.name, Part.KUBERNETES): partial(rules.slo_part, model, slo)}
+
+
+def files(model: Model, service: Service) -> dict[str, Later]:
+    return units.whole(model, service, frame, unit)
 
 
 def shared(model: Model, files: dict[str, str], service_objects: list[str]) -> dict[str, str]:

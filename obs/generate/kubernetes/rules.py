@@ -12,11 +12,13 @@ from functools import partial
 from typing import Any, cast
 
 from obs.emit.yaml_dump import Shared
+from obs.generate import units
 from obs.generate.kubernetes.objects import MONITORING, obj
 from obs.generate.pipeline import rules as pipeline
-from obs.generate.slo.rules import service_groups
+from obs.generate.slo.rules import kept_groups, service_groups
+from obs.generate.units import Part
 from obs.model import conventions as c
-from obs.model.domain import Model, Service
+from obs.model.domain import SLO, Model, Service
 
 
 def rule_sets(model: Model) -> list[tuple[str, list[dict[str, Any]]]]:
@@ -58,8 +60,20 @@ def _objects(model: Model, sets: list[tuple[str, list[dict[str, Any]]]]) -> dict
     return {c.kube_file("rules", name): _object(model, name, groups) for name, groups in sets}
 
 
-def _service_object(model: Model, service: str) -> dict[str, Any]:
-    return _object(model, service, service_groups(model, service))
+def _frame(model: Model, service: str) -> dict[str, Any]:
+    """The service's PrometheusRule with a mark where each SLO's groups go (obs.generate.units)."""
+    k = model.kubernetes
+    return obj(MONITORING, "PrometheusRule", f"{model.project}-{service}",
+               {"groups": units.marked(Part.KUBERNETES, _INDENT)}, k.rule_labels)
+
+
+_INDENT = "  "   # of the groups, under `spec:`
+
+
+def slo_part(model: Model, slo: SLO) -> str:
+    """The SLO's groups as its service's PrometheusRule holds them."""
+    groups = cast("list[dict[str, Any]]", kept_groups(model, slo))
+    return Shared(_namespaced(groups, model.kubernetes.namespace)).block(_INDENT)
 
 
 def objects(model: Model) -> dict[str, dict[str, Any]]:
@@ -67,8 +81,9 @@ def objects(model: Model) -> dict[str, dict[str, Any]]:
 
 
 def service_objects(model: Model, service: Service) -> dict[str, Callable[[], dict[str, Any]]]:
-    """path -> the service's PrometheusRule, built when called, if it has SLOs."""
-    return {c.kube_file("rules", service.name): partial(_service_object, model, service.name)} if service.slos else {}
+    """path -> the service's PrometheusRule, built when called, if it has SLOs: with a mark where each SLO's
+    groups go (slo_part())."""
+    return {c.kube_file("rules", service.name): partial(_frame, model, service.name)} if service.slos else {}
 
 
 def pipeline_objects(model: Model) -> dict[str, dict[str, Any]]:

@@ -44,6 +44,13 @@ def files(model: Model, service: Service) -> dict[str, Later]:
     return {c.openslo_file(service.name, slo.name): partial(_text, model, service, slo) for slo in service.slos}
 
 
+def frame(model: Model, service: Service) -> dict[str, Later]:
+    return {}   # a file per SLO, each its unit's own (obs.generate.units)
+
+
+unit = files
+
+
 def generate(model: Model, inputs: Inputs) -> dict[str, str]:
     return every_service(model, files)
 

@@ -14,14 +14,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache, partial
-from typing import Any
+from typing import Any, cast
 
 from obs.emit.yaml_dump import Shared
+from obs.generate import units
 from obs.generate.common import Inputs, Later, every_service, per_model, yaml
 from obs.generate.slo.alerts import alert_rules
 from obs.generate.slo.sli import base_rules
 from obs.generate.slo.text import num, rule_labels, slo_selector
 from obs.generate.slo.windows import Piece, is_short, period_window, tiling
+from obs.generate.units import Part
 from obs.model import conventions as c
 from obs.model.domain import SLO, Model, Service
 from obs.model.durations import Duration
@@ -99,22 +101,39 @@ def group_names(service: Service) -> list[str]:
     return [c.rule_group(slo.service, slo.name, kind) for slo in service.slos for kind in KINDS]
 
 
+def kept_groups(model: Model, slo: SLO) -> Shared:
+    """The SLO's groups, built once per model and shared (see per_model): its rule file, both rulers and its
+    PrometheusRule read them. Callers copy, never change them."""
+    return per_model(model, ("slo.rules", slo.service, slo.name), lambda: Shared(slo_groups(model, slo)))
+
+
 def service_groups(model: Model, service: str) -> list[dict[str, Any]]:
-    """The service's groups, built once per model and shared (see per_model): callers copy, never change them."""
-    return per_model(model, ("slo.rules", service),
-                     lambda: [g for slo in model.service(service).slos for g in slo_groups(model, slo)])
+    """The service's groups, each SLO's as kept_groups() keeps them."""
+    return [cast("dict[str, Any]", g) for slo in model.service(service).slos for g in kept_groups(model, slo)]
 
 
 def shared(model: Model, inputs: Inputs) -> dict[str, str]:
     return {}
 
 
-def _file(model: Model, service: str) -> str:
-    return yaml(model, {"groups": service_groups(model, service)})
+def frame(model: Model, service: Service) -> dict[str, Later]:
+    """The rule file with a mark where each SLO's groups go (obs.generate.units)."""
+    return {c.rules_file(service.name): partial(yaml, model, {"groups": units.marked(Part.RULES, "")})
+            } if service.slos else {}
+
+
+def unit(model: Model, service: Service) -> dict[str, Later]:
+    """The groups of the service's one SLO, as the rule file holds them."""
+    slo, = service.slos
+    return {units.part_path(service.name, slo.name, Part.RULES): partial(_part, model, slo)}
+
+
+def _part(model: Model, slo: SLO) -> str:
+    return kept_groups(model, slo).block("")
 
 
 def files(model: Model, service: Service) -> dict[str, Later]:
-    return {c.rules_file(service.name): partial(_file, model, service.name)} if service.slos else {}
+    return units.whole(model, service, frame, unit)
 
 
 def generate(model: Model, inputs: Inputs) -> dict[str, str]:

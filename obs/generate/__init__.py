@@ -16,6 +16,7 @@ from obs.emit.ownership import Layout
 from obs.generate import kubernetes, stamp
 from obs.generate.common import Inputs, forget
 from obs.generate.stamp_fill import Renamer
+from obs.generate.stamp_thresholds import Blanks
 from obs.generate.stamp_tree import Made, Tree
 from obs.generate.stamp_units import Stampings
 from obs.model import conventions as c
@@ -79,11 +80,11 @@ def stampings(model: Model) -> stamp.Stamping | Stampings:
     """What stamps every service's own files: per shape of service, whole; or where that would render more than
     UNITS_FROM services in full (to prove the stamps, or in shapes too small to stamp), their frames per shape of
     service and their SLOs' units per shape of SLO (obs.generate.units)."""
-    rename = Renamer()
-    services = stamp.Stamping(model, service_makers(), forget, rename)
+    rename, blanks = Renamer(), Blanks()
+    services = stamp.Stamping(model, service_makers(), forget, rename, blanks)
     if services.renders() <= UNITS_FROM:
         return services
-    return Stampings(model, _makers("frame"), _makers("unit"), forget, services, rename)
+    return Stampings(model, _makers("frame"), _makers("unit"), forget, services, rename, blanks)
 
 
 def render(model: Model, inputs: Inputs = Inputs()) -> Tree:

@@ -10,7 +10,8 @@ stand-ins replaced (joined: obs.generate.stamp_fill.cut()). A native latency thr
 others of its class fill the same buckets (obs.generate.stamp_thresholds): a shape keeps its class, and the stamp's
 numbers are written as each member's (a Stand is a service's words and thresholds). So are the texts of its SLOs (a
 description, a runbook, an annotation) where its shape's members differ in them: each is one more word
-(obs.generate.stamp_texts).
+(obs.generate.stamp_texts). Where services rarely share a shape, each one's files are a frame and a unit per SLO
+(obs.generate.units), and a Stamping stamps the frames, and one the units of each model of one SLO per service.
 
 That is exact only if generation treats the words as opaque text, and a generator may not (a hash of a long name, a
 name that reads as YAML's `no`): so a shape is stamped only where its proofs hold byte for byte. The stamp's
@@ -149,16 +150,18 @@ def _one(model: Model, service: Service, makers: Sequence[Maker]) -> dict[str, L
     return out
 
 
-def _shapes(model: Model, rename: Renamer) -> Iterator[tuple[list[Service], tuple[int, ...]]]:
+def _shapes(model: Model, rename: Renamer, blanks: thresholds.Blanks | None = None,
+            ) -> Iterator[tuple[list[Service], tuple[int, ...]]]:
     """The services by shape, each with the places of the texts its members differ in (obs.generate.stamp_texts):
     first by their words and thresholds alone; then those of shapes too small to stamp by their texts as well, which
     a script that numbers its runbooks makes every service's own."""
     read = [f for f in rename.fields(Service) if f not in UNREAD]
+    blanks = blanks or thresholds.Blanks()
 
     def key(service: Service, at: tuple[int, ...]) -> tuple[object, ...]:
         own = _words(service, at)
         numbers = thresholds.numbers(service)
-        blank = thresholds.with_numbers(service, (0,) * len(numbers))   # the thresholds' classes stand for them
+        blank = blanks(service)   # the thresholds' classes stand for them
         placeholders = spellings(own, _placeholders(len(own)))
         return (tuple(map(_family, own)), at, thresholds.pattern(numbers),
                 tuple(rename.key(getattr(blank, f), placeholders) for f in read))
@@ -330,7 +333,7 @@ class Stamping:
     own after each Deferred is read."""
 
     def __init__(self, model: Model, makers: Sequence[Maker], forget: Callable[[Model], None],
-                 rename: Renamer | None = None) -> None:
+                 rename: Renamer | None = None, blanks: thresholds.Blanks | None = None) -> None:
         self.model, self.makers, self.forget = model, makers, forget
         self._shapes: list[_Shape] = []
         # Per stamped shape: the shape, its stand-ins' model and service; and the stand-ins that prove a shape's
@@ -344,7 +347,7 @@ class Stamping:
             service = thresholds.with_numbers(rename(first, spellings(_words(first, at), stand.words)), stand.numbers)
             return model.with_service(service), service
 
-        for members, at in _shapes(model, rename):
+        for members, at in _shapes(model, rename, blanks):
             shape = _Shape(members, at=at)
             self._shapes.append(shape)
             if len(members) < MIN_MEMBERS:

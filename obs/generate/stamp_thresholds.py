@@ -111,10 +111,34 @@ def with_numbers(service: Service, values: tuple[int, ...]) -> Service:
     if not values:
         return service
     given: Iterator[int] = iter(values)
-    slos = tuple(dataclasses.replace(slo, sli=dataclasses.replace(slo.sli, threshold=Duration(ms := next(given)),
-                                                                  threshold_le=le_label(ms / 1000)))
-                 if _stood(slo) else slo for slo in service.slos)
-    return dataclasses.replace(service, slos=slos)
+    return dataclasses.replace(service, slos=tuple(_at(slo, next(given)) if _stood(slo) else slo
+                                                   for slo in service.slos))
+
+
+def _at(slo: SLO, ms: int) -> SLO:
+    return dataclasses.replace(slo, sli=dataclasses.replace(slo.sli, threshold=Duration(ms),
+                                                            threshold_le=le_label(ms / 1000)))
+
+
+class Blanks:
+    """Services with every threshold numbers() gives at 0, what a shape keys them by (their classes are in
+    pattern()): each SLO is blanked once, since a service's SLOs are keyed for its frame and again for their units
+    (obs.generate.units), and objects keyed before key at once (stamp_fill.Renamer.key())."""
+
+    def __init__(self) -> None:
+        self._slos: dict[int, tuple[SLO, SLO]] = {}   # by the SLO's identity: it and its blank, kept alive
+
+    def __call__(self, service: Service) -> Service:
+        if not any(_stood(slo) for slo in service.slos):
+            return service
+        return dataclasses.replace(service, slos=tuple(self._blank(slo) if _stood(slo) else slo
+                                                       for slo in service.slos))
+
+    def _blank(self, slo: SLO) -> SLO:
+        kept = self._slos.get(id(slo))
+        if kept is None or kept[0] is not slo:
+            kept = self._slos[id(slo)] = slo, _at(slo, 0)
+        return kept[1]
 
 
 def pattern(values: tuple[int, ...]) -> tuple[object, ...]:

@@ -12,6 +12,7 @@ from typing import cast
 from obs.generate import units
 from obs.generate.stamp import Full, Maker, Stamping
 from obs.generate.stamp_fill import Renamer
+from obs.generate.stamp_thresholds import Blanks
 from obs.generate.stamp_tree import Composed, Made, Piece
 from obs.generate.units import Part
 from obs.model.domain import Model
@@ -23,15 +24,15 @@ class Stampings:
 
     def __init__(self, model: Model, frames: Sequence[Maker], unit: Sequence[Maker],
                  forget: Callable[[Model], None], services: Stamping | None = None,
-                 rename: Renamer | None = None) -> None:
+                 rename: Renamer | None = None, blanks: Blanks | None = None) -> None:
         """`services`: the model's services' Stamping already made, whose shapes the frames take (its makers become
-        the frames'); `rename`, the Renamer it was made with."""
+        the frames'); `rename` and `blanks`, what it was made with."""
         self.model = model
-        rename = rename or Renamer()   # an SLO's key, made for its service's frame, is its unit's too
-        self.frames = services or Stamping(model, frames, forget, rename)
+        # An SLO's key, made for its service's frame, is its unit's too.
+        rename, blanks = rename or Renamer(), blanks or Blanks()
+        self.frames = services or Stamping(model, frames, forget, rename, blanks)
         self.frames.makers = frames
-        self.units = [Stamping(m, unit, forget, rename) for m in units.slot_models(model)]
-        self._counts: list[int] = []
+        self.units = [Stamping(m, unit, forget, rename, blanks) for m in units.slot_models(model)]
 
     @property
     def all(self) -> list[Stamping]:
@@ -43,13 +44,12 @@ class Stampings:
         return self.frames.shapes, sum(s.shapes for s in self.units)
 
     def jobs(self) -> list[Callable[[], dict[str, str] | None]]:
-        made = [s.jobs() for s in self.all]
-        self._counts = [len(j) for j in made]
-        return [job for jobs in made for job in jobs]
+        return [job for stamping in self.all for job in stamping.jobs()]
 
     def then(self, done: Sequence[dict[str, str] | None]) -> list[dict[str, dict[str, str]]]:
         out, at = [], 0
-        for stamping, count in zip(self.all, self._counts, strict=True):
+        for stamping in self.all:   # each one's results, in the order of jobs()
+            count = len(stamping.jobs())
             out.append(stamping.then(done[at:at + count]))
             at += count
         return out

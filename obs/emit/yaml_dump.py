@@ -256,11 +256,16 @@ def _pair(key: str, value: object, indent: str, out: list[str]) -> None:
         out.append(f"{indent}{key}: {_inline(value, indent + '  ')}")
 
 
+def comment(text: str) -> list[str]:
+    """`text` as YAML comment lines: `# ` before each, `#` alone for an empty one."""
+    return ["# " + line if line else "#" for line in text.split("\n")]
+
+
 def dump(data: object, header: str | None = None) -> str:
     """Block YAML for `data`, with `header` as a leading comment where given."""
     out: list[str] = []
     if header:
-        out.extend("# " + line if line else "#" for line in header.split("\n"))
+        out.extend(comment(header))
     if isinstance(data, (Mapping, Sequence)) and not isinstance(data, str) and not data:
         out.append(_inline(data, ""))   # an empty document is `{}` or `[]`, not nothing (which reads as null)
     else:

@@ -14,9 +14,7 @@ from obs import forked
 from obs.emit import halves
 from obs.emit.ownership import Layout
 from obs.generate import kubernetes, stamp
-from obs.generate.common import Inputs, forget
-from obs.generate.stamp_fill import Renamer
-from obs.generate.stamp_thresholds import Blanks
+from obs.generate.common import Inputs, Maker, forget
 from obs.generate.stamp_tree import Made, Tree
 from obs.generate.stamp_units import Stampings
 from obs.model import conventions as c
@@ -54,11 +52,11 @@ STAMPED = ("slo.rules", "rule_tests", "slo.openslo", "configs.instrumentation", 
 # stamped at a thousand services they are as few as two dozen, yet their generators' share (the dashboards' with
 # grafanalib's import most) runs beside the rest; split at a hundred services, a render took 0.85x the time.
 SPLIT_FROM = 100
-AHEAD = "dashboards.render"
+AHEAD = "dashboards.render"   # at scale, begun in a process of its own before the rest (render())
 # Renders in full of whole services from which a spec's services are stamped as frames and units instead: where
 # shapes of service are many, their SLOs mostly are not, and a unit costs a third of a service; where they are
 # few, the units' own set-up (their shapes and proofs, about a hundred services' renders) costs more than it saves.
-UNITS_FROM = 100   # at scale, begun in a process of its own before the rest (render())
+UNITS_FROM = 100
 
 
 def _shared(name: str, model: Model, inputs: Inputs) -> dict[str, str]:
@@ -66,11 +64,11 @@ def _shared(name: str, model: Model, inputs: Inputs) -> dict[str, str]:
     return dict(module.shared(model, inputs) if name in STAMPED else module.generate(model, inputs))
 
 
-def _makers(kind: str) -> list[stamp.Maker]:
+def _makers(kind: str) -> list[Maker]:
     return [*(getattr(import_module(f"obs.generate.{name}"), kind) for name in STAMPED), getattr(kubernetes, kind)]
 
 
-def service_makers() -> list[stamp.Maker]:
+def service_makers() -> list[Maker]:
     """The files() of every generator with a file per service, the Kubernetes objects' last: a service's files
     made whole (obs.generate.units.whole())."""
     return _makers("files")
@@ -80,11 +78,10 @@ def stampings(model: Model) -> stamp.Stamping | Stampings:
     """What stamps every service's own files: per shape of service, whole; or where that would render more than
     UNITS_FROM services in full (to prove the stamps, or in shapes too small to stamp), their frames per shape of
     service and their SLOs' units per shape of SLO (obs.generate.units)."""
-    rename, blanks = Renamer(), Blanks()
-    services = stamp.Stamping(model, service_makers(), forget, rename, blanks)
+    services = stamp.Stamping(model, service_makers(), forget)
     if services.renders() <= UNITS_FROM:
         return services
-    return Stampings(model, _makers("frame"), _makers("unit"), forget, services, rename, blanks)
+    return Stampings(services, _makers("frame"), _makers("unit"))
 
 
 def render(model: Model, inputs: Inputs = Inputs()) -> Tree:

@@ -12,6 +12,7 @@ from obs.model.domain import Model, Service
 
 T = TypeVar("T")
 Later = Callable[[], str]   # a file's text, made when called
+Maker = Callable[[Model, Service], dict[str, Later]]   # a service's files by path, each made when called
 _MEMOS: dict[int, dict[object, object]] = {}
 
 

@@ -98,8 +98,8 @@ def _tests_part(model: Model, slo: SLO) -> str:
 
 def _notes_part(model: Model, slo: SLO) -> str:
     """The SLO's notes as the suite's header writes them (yaml_dump.dump())."""
-    text = "\n".join(f"Note: {n}" for n in slo_tests(model, slo)[1])
-    return "\n".join("# " + line if line else "#" for line in text.split("\n")) if text else ""
+    notes = slo_tests(model, slo)[1]
+    return "\n".join(yaml_dump.comment("\n".join(f"Note: {n}" for n in notes))) if notes else ""
 
 
 def frame(model: Model, service: Service) -> dict[str, Later]:

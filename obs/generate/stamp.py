@@ -54,13 +54,11 @@ from obs.emit import yaml_dump
 from obs.generate import stamp_proofs as proofs
 from obs.generate import stamp_texts as texts
 from obs.generate import stamp_thresholds as thresholds
-from obs.generate.common import Later, made
+from obs.generate.common import Later, Maker, made
 from obs.generate.stamp_fill import Form, Pairs, Renamer, Stamped, cut, replaced, spellings
 from obs.generate.stamp_proofs import RESERVED, Stand, skeleton
 from obs.generate.stamp_tree import Deferred, LastMade, Made
 from obs.model.domain import Model, Service
-
-Maker = Callable[[Model, Service], dict[str, Later]]   # a service's files by path, each made when called
 
 MIN_MEMBERS = 3      # a shape's proof takes two renders at least: below three members nothing is saved
 # A stand-in's letters, one alphabet per word (the service's name, its team), so that one never holds the other.
@@ -340,14 +338,16 @@ class Stamping:
         # shortest or longest lengths, with the shape, their model and service.
         self._stamps: list[tuple[_Shape, Model, Service]] = []
         self._extremes: list[tuple[_Shape, Stand, Model, Service]] = []
-        rename = rename or Renamer()   # one for several Stampings of one model's services remembers more
+        # One Renamer and one Blanks for several Stampings of one model's services remember more (stamp_units).
+        self.rename, self.blanks = rename or Renamer(), blanks or thresholds.Blanks()
+        rename = self.rename
         names = _names(model)
 
         def proto(first: Service, stand: Stand, at: tuple[int, ...]) -> tuple[Model, Service]:
             service = thresholds.with_numbers(rename(first, spellings(_words(first, at), stand.words)), stand.numbers)
             return model.with_service(service), service
 
-        for members, at in _shapes(model, rename, blanks):
+        for members, at in _shapes(model, rename, self.blanks):
             shape = _Shape(members, at=at)
             self._shapes.append(shape)
             if len(members) < MIN_MEMBERS:
@@ -404,8 +404,7 @@ class Stamping:
     def renders(self) -> int:
         """How many renders in full its stamping takes as it stands: the stand-ins', the probes', and the members of
         shapes too small to stamp (a proof that fails adds its shape's)."""
-        return (len(self._stamps) + len(self._extremes) + len(self.first())
-                + sum(len(shape.members) for shape in self._shapes if shape.stand_ins is None))
+        return len(self.jobs()) + sum(len(shape.members) for shape in self._shapes if shape.stand_ins is None)
 
     def first(self) -> list[Service]:
         """The members rendered to prove a stamp, in the order of their jobs."""

@@ -10,29 +10,25 @@ from collections.abc import Callable, Sequence
 from typing import cast
 
 from obs.generate import units
-from obs.generate.stamp import Full, Maker, Stamping
-from obs.generate.stamp_fill import Renamer
-from obs.generate.stamp_thresholds import Blanks
+from obs.generate.common import Maker
+from obs.generate.stamp import Full, Stamping
 from obs.generate.stamp_tree import Composed, Made, Piece
 from obs.generate.units import Part
-from obs.model.domain import Model
 
 
 class Stampings:
     """A Stamping of the frames and one of the units of each slot model: jobs(), then(done) and files(full) as
     one."""
 
-    def __init__(self, model: Model, frames: Sequence[Maker], unit: Sequence[Maker],
-                 forget: Callable[[Model], None], services: Stamping | None = None,
-                 rename: Renamer | None = None, blanks: Blanks | None = None) -> None:
-        """`services`: the model's services' Stamping already made, whose shapes the frames take (its makers become
-        the frames'); `rename` and `blanks`, what it was made with."""
-        self.model = model
-        # An SLO's key, made for its service's frame, is its unit's too.
-        rename, blanks = rename or Renamer(), blanks or Blanks()
-        self.frames = services or Stamping(model, frames, forget, rename, blanks)
+    def __init__(self, services: Stamping, frames: Sequence[Maker], unit: Sequence[Maker]) -> None:
+        """`services`: the model's services' Stamping, whose shapes the frames take (its makers become `frames`).
+        The units' Stampings share its Renamer and Blanks: an SLO's key, made for its service's frame, is its
+        unit's too."""
+        self.model = services.model
+        self.frames = services
         self.frames.makers = frames
-        self.units = [Stamping(m, unit, forget, rename, blanks) for m in units.slot_models(model)]
+        self.units = [Stamping(m, unit, services.forget, services.rename, services.blanks)
+                      for m in units.slot_models(self.model)]
 
     @property
     def all(self) -> list[Stamping]:

@@ -27,10 +27,8 @@ from enum import Enum
 from functools import partial
 
 from obs.emit.yaml_dump import Shared
-from obs.generate.common import Later
+from obs.generate.common import Later, Maker
 from obs.model.domain import SLO, Model, Service
-
-Maker = Callable[[Model, Service], dict[str, Later]]
 
 
 class Part(Enum):

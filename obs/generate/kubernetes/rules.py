@@ -51,9 +51,13 @@ def _namespaced(groups: list[dict[str, Any]], namespace: str) -> list[dict[str, 
 
 
 def _object(model: Model, name: str, groups: list[dict[str, Any]]) -> dict[str, Any]:
+    return _rule_object(model, name, _namespaced(groups, model.kubernetes.namespace))
+
+
+def _rule_object(model: Model, name: str, groups: list[Any]) -> dict[str, Any]:
+    """The PrometheusRule of `name` holding `groups` as they are (their alerts already labelled, or a mark)."""
     k = model.kubernetes
-    return obj(MONITORING, "PrometheusRule", f"{model.project}-{name}", {"groups": _namespaced(groups, k.namespace)},
-               k.rule_labels)
+    return obj(MONITORING, "PrometheusRule", f"{model.project}-{name}", {"groups": groups}, k.rule_labels)
 
 
 def _objects(model: Model, sets: list[tuple[str, list[dict[str, Any]]]]) -> dict[str, dict[str, Any]]:
@@ -62,9 +66,7 @@ def _objects(model: Model, sets: list[tuple[str, list[dict[str, Any]]]]) -> dict
 
 def _frame(model: Model, service: str) -> dict[str, Any]:
     """The service's PrometheusRule with a mark where each SLO's groups go (obs.generate.units)."""
-    k = model.kubernetes
-    return obj(MONITORING, "PrometheusRule", f"{model.project}-{service}",
-               {"groups": units.marked(Part.KUBERNETES, _INDENT)}, k.rule_labels)
+    return _rule_object(model, service, units.marked(Part.KUBERNETES, _INDENT))
 
 
 _INDENT = "  "   # of the groups, under `spec:`

@@ -15,21 +15,10 @@ from obs.emit.yaml_dump import Shared
 from obs.generate import units
 from obs.generate.kubernetes.objects import MONITORING, obj
 from obs.generate.pipeline import rules as pipeline
-from obs.generate.slo.rules import kept_groups, service_groups
+from obs.generate.slo.rules import kept_groups
 from obs.generate.units import Part
 from obs.model import conventions as c
 from obs.model.domain import SLO, Model, Service
-
-
-def rule_sets(model: Model) -> list[tuple[str, list[dict[str, Any]]]]:
-    """(name, groups) for every rule file: each service with SLOs, then the pipeline's."""
-    sets = [rule_set for s in model.services for rule_set in service_rule_sets(model, s)]
-    return [*sets, pipeline_rule_set(model)]
-
-
-def service_rule_sets(model: Model, service: Service) -> list[tuple[str, list[dict[str, Any]]]]:
-    """The service's (name, groups), if it has SLOs."""
-    return [(service.name, service_groups(model, service.name))] if service.slos else []
 
 
 def pipeline_rule_set(model: Model) -> tuple[str, list[dict[str, Any]]]:
@@ -76,10 +65,6 @@ def slo_part(model: Model, slo: SLO) -> str:
     """The SLO's groups as its service's PrometheusRule holds them."""
     groups = cast("list[dict[str, Any]]", kept_groups(model, slo))
     return Shared(_namespaced(groups, model.kubernetes.namespace)).block(_INDENT)
-
-
-def objects(model: Model) -> dict[str, dict[str, Any]]:
-    return _objects(model, rule_sets(model))
 
 
 def service_objects(model: Model, service: Service) -> dict[str, Callable[[], dict[str, Any]]]:

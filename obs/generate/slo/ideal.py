@@ -7,7 +7,7 @@ sampling (1m samples, 5m rate extrapolation, 1m evaluation).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from decimal import Decimal
+from decimal import Decimal, Inexact, localcontext
 from itertools import accumulate, chain, islice, repeat
 
 from obs.generate.slo.alerts import threshold
@@ -41,6 +41,8 @@ class Ideal:
         self._more_events = self._sums(repeat(s.per_minute, max(s.minutes, 0)) for s in segments)
         self._more_errors = self._sums(repeat(s.per_minute * s.error_ratio, max(s.minutes, 0)) for s in segments)
         self._fired: dict[tuple[object, ...], int | None] = {}
+        # Each segment's (errors, events) per minute, where every sum of them is exact (_exact_counts()).
+        self._rates = _exact_counts(segments)
 
     @staticmethod
     def _sums(per_minute: Iterator[Iterator[Decimal]]) -> Iterator[Decimal]:
@@ -97,8 +99,22 @@ class Ideal:
         # Everything the answer depends on; Decimals hash by value (0.1 and 0.10 alike, and compare alike too).
         key = (hold, limit, long, short, guarded, min_events, start, end)
         if key not in self._fired:
-            self._fired[key] = self._first_fire(hold, limit, long, short, guarded, base, min_events, start, end)
+            self._fired[key] = None if self._never_over(limit) else self._first_fire(
+                hold, limit, long, short, guarded, base, min_events, start, end)
         return self._fired[key]
+
+    def _never_over(self, limit: Decimal) -> bool:
+        """Whether no window's error ratio can exceed `limit`: each is the mean of its segments' ratios weighted by
+        their events, so none exceeds the highest. A steady run just under a tier's threshold is scanned minute by
+        minute to its end to find that it never fires; with an objective per service those scans were most of the
+        suites' time. Only where the counts are exact (_exact_counts()), and `limit` and its product with each
+        segment's events are too: there the scan's quotients, rounded monotonically, cannot exceed `limit` either."""
+        if self._rates is None:
+            return False
+        with localcontext() as ctx:
+            ctx.clear_flags()
+            below = +limit == limit and all(errors <= limit * events for errors, events in self._rates)
+            return below and not ctx.flags[Inexact]
 
     def _first_fire(self, hold: int, limit: Decimal, long: int, short: int, guarded: bool, base: int,
                     min_events: Decimal, start: int, end: int) -> int | None:
@@ -118,6 +134,22 @@ class Ideal:
             if run > hold:
                 return t
         return None
+
+
+def _exact_counts(segments: list[Segment]) -> list[tuple[Decimal, Decimal]] | None:
+    """Each segment's (errors, events) per minute, as the running sums add them, where those sums are exact: none of
+    them negative, and neither the products nor the whole run's totals rounded. Every running sum, and every
+    difference of two, then has at most the totals' digits and no more decimals, so none is rounded either. None
+    where that does not hold."""
+    counted = [s for s in segments if s.minutes > 0]
+    if any(s.per_minute < 0 or s.error_ratio < 0 for s in counted):
+        return None
+    with localcontext() as ctx:
+        ctx.clear_flags()
+        rates = [(s.per_minute * s.error_ratio, s.per_minute) for s in counted]
+        sum(s.minutes * errors for s, (errors, _) in zip(counted, rates, strict=True))
+        sum(s.minutes * s.per_minute for s in counted)
+        return None if ctx.flags[Inexact] else [(errors, events) for errors, events in rates if events > 0]
 
 
 # The Ideals kept for reuse, by the minutes they may hold (their end; those added up as read hold fewer): each

@@ -49,10 +49,6 @@ def _rule_object(model: Model, name: str, groups: list[Any]) -> dict[str, Any]:
     return obj(MONITORING, "PrometheusRule", f"{model.project}-{name}", {"groups": groups}, k.rule_labels)
 
 
-def _objects(model: Model, sets: list[tuple[str, list[dict[str, Any]]]]) -> dict[str, dict[str, Any]]:
-    return {c.kube_file("rules", name): _object(model, name, groups) for name, groups in sets}
-
-
 def _frame(model: Model, service: str) -> dict[str, Any]:
     """The service's PrometheusRule with a mark where each SLO's groups go (obs.generate.units)."""
     return _rule_object(model, service, units.marked(Part.KUBERNETES, _INDENT))
@@ -74,4 +70,5 @@ def service_objects(model: Model, service: Service) -> dict[str, Callable[[], di
 
 
 def pipeline_objects(model: Model) -> dict[str, dict[str, Any]]:
-    return _objects(model, [pipeline_rule_set(model)])
+    name, groups = pipeline_rule_set(model)
+    return {c.kube_file("rules", name): _object(model, name, groups)}
